@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* The subcommands: each is cmd_NAME(argc, argv) with argv[0] = "NAME". */
+#ifndef SOCKCTL_CMD_H
+#define SOCKCTL_CMD_H
+
+int cmd_resolve(int argc, char **argv);
+
+#endif

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/* sockctl: dispatch a subcommand, then make sure its output really went out. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "err.h"
+
+#ifndef SOCKCTL_VERSION
+#define SOCKCTL_VERSION "0.0.0"
+#endif
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "resolve", cmd_resolve, "show every getaddrinfo(3) result; --reverse: getnameinfo(3)" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Optimal string alignment distance, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t d[34][34];
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+static int unknown(const char *name)
+{
+	const struct command *best = NULL;
+	size_t i, bestd = 99;
+
+	for (i = 0; i < NCOMMANDS; i++) {
+		size_t dd = distance(name, commands[i].name);
+
+		if (dd < bestd) {
+			bestd = dd;
+			best = &commands[i];
+		}
+	}
+	if (best && (bestd <= 2 || !strncmp(best->name, name, strlen(name) ? strlen(name) : 1)))
+		fprintf(stderr, "sockctl: '%.64s' is not a command; did you mean '%s'?\n", name,
+			best->name);
+	else
+		fprintf(stderr, "sockctl: '%.64s' is not a command (see 'sockctl help')\n", name);
+	return EXIT_USAGE;
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fputs("Usage: sockctl COMMAND [OPTIONS] [ARGS]\n"
+	      "The socket API from the shell: resolve, connect, listen, datagrams, ICMP.\n\n"
+	      "Commands:\n",
+	      f);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+	fputs("\n'sockctl help COMMAND' or 'sockctl COMMAND --help' shows a command's options.\n"
+	      "'sockctl --version' shows the version.\n",
+	      f);
+}
+
+/*
+ * A command's output is not done until it has reached the file: flush and
+ * check, as git does.  A reader that went away (EPIPE) ends us the way it
+ * ends other Unix tools, by SIGPIPE; any other write error is a failure.
+ */
+static int finish(const char *name, int status)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	if (errno == EPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	fprintf(stderr, "sockctl%s%s: write error on stdout: %s\n", name ? " " : "",
+		name ? name : "", strerror(errno));
+	return EXIT_FAIL;
+}
+
+static int run(const struct command *c, int argc, char **argv)
+{
+	return finish(c->name, c->fn(argc, argv));
+}
+
+int main(int argc, char **argv)
+{
+	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	const struct command *c;
+
+	/* multi-call: a link named "sockctl-resolve" runs resolve */
+	if (!strncmp(self, "sockctl-", 8) && (c = find(self + 8))) {
+		argv[0] = (char *)c->name;
+		return run(c, argc, argv);
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("sockctl %s\n", SOCKCTL_VERSION);
+		return finish(NULL, EXIT_OK);
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return finish(NULL, EXIT_OK);
+	}
+	if (!strcmp(argv[1], "help")) {
+		char help[] = "--help";
+		char *hargv[3];
+
+		if (argc == 2) {
+			usage(stdout);
+			return finish(NULL, EXIT_OK);
+		}
+		if (argc > 3) {
+			fprintf(stderr, "sockctl help: expected one COMMAND\n");
+			return EXIT_USAGE;
+		}
+		if (!(c = find(argv[2])))
+			return unknown(argv[2]);
+		hargv[0] = (char *)c->name;
+		hargv[1] = help;
+		hargv[2] = NULL;
+		return run(c, 2, hargv);
+	}
+	if (!strcmp(argv[1], "--list-commands")) {
+		size_t i;
+
+		for (i = 0; i < NCOMMANDS; i++)
+			printf("%s\n", commands[i].name);
+		return finish(NULL, EXIT_OK);
+	}
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "sockctl: unknown option '%.64s' (see 'sockctl help')\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (!(c = find(argv[1])))
+		return unknown(argv[1]);
+	return run(c, argc - 1, argv + 1);
+}

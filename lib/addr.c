@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: MIT */
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "clock.h"
+
+#define MAX_DURATION_NS (INT64_C(30) * 24 * 3600 * NS_PER_SEC)
+
+/* Quote at most 64 bytes of user input, so one long argument cannot make a
+ * message unreadable; control bytes are shown as '?'. */
+static const char *quote(const char *s, char *buf, size_t n)
+{
+	size_t i, j = 0;
+
+	for (i = 0; s[i] && j + 4 < n && i < 64; i++)
+		buf[j++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (s[i] && j + 4 < n) {
+		memcpy(buf + j, "...", 3);
+		j += 3;
+	}
+	buf[j] = '\0';
+	return buf;
+}
+
+int addr_parse_uint(const char *s, unsigned long long min, unsigned long long max,
+		    unsigned long long *out, const char *what, struct err *e)
+{
+	unsigned long long v = 0;
+	int overflow = 0;
+	char q[80];
+	const char *p;
+
+	if (!*s)
+		return err_set(e, EXIT_USAGE, "%s: empty value", what);
+	for (p = s; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return err_set(e, EXIT_USAGE, "%s: '%s' is not a number", what,
+				       quote(s, q, sizeof(q)));
+		if (v > (ULLONG_MAX - 9) / 10)
+			overflow = 1;
+		else
+			v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (overflow || v < min || v > max)
+		return err_set(e, EXIT_USAGE, "%s: '%s' is out of range (%llu-%llu)", what,
+			       quote(s, q, sizeof(q)), min, max);
+	*out = v;
+	return 0;
+}
+
+int addr_parse_duration(const char *s, int64_t *ns, struct err *e)
+{
+	static const struct {
+		const char *suffix;
+		int64_t mul;
+	} units[] = {
+		{ "", NS_PER_SEC },       { "s", NS_PER_SEC }, { "ms", NS_PER_MS },
+		{ "us", 1000 },           { "ns", 1 },         { "m", 60 * NS_PER_SEC },
+		{ "h", 3600 * NS_PER_SEC },
+	};
+	const char *p = s;
+	int64_t whole = 0, frac = 0, fscale = 1;
+	int digits = 0;
+	char q[80];
+	size_t i;
+
+	while (isdigit((unsigned char)*p)) {
+		if (whole > MAX_DURATION_NS)
+			goto range;
+		whole = whole * 10 + (*p++ - '0');
+		digits++;
+	}
+	if (*p == '.') {
+		p++;
+		while (isdigit((unsigned char)*p)) {
+			if (fscale >= NS_PER_SEC)
+				goto bad;
+			frac = frac * 10 + (*p++ - '0');
+			fscale *= 10;
+			digits++;
+		}
+	}
+	if (!digits)
+		goto bad;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].suffix))
+			continue;
+		if (whole > MAX_DURATION_NS / units[i].mul)
+			goto range;
+		/* frac scaled to ns-of-a-unit: exact for every unit, no overflow
+		 * (units of a second or more are whole multiples of 1e9). */
+		frac *= NS_PER_SEC / fscale;
+		if (units[i].mul >= NS_PER_SEC)
+			frac *= units[i].mul / NS_PER_SEC;
+		else
+			frac = frac * units[i].mul / NS_PER_SEC;
+		*ns = whole * units[i].mul + frac;
+		if (*ns > MAX_DURATION_NS)
+			goto range;
+		return 0;
+	}
+bad:
+	return err_set(e, EXIT_USAGE,
+		       "bad duration '%s' (use e.g. 1.5, 500ms, 2s, 1m)", quote(s, q, sizeof(q)));
+range:
+	return err_set(e, EXIT_USAGE, "duration '%s' is too long (at most 30 days)",
+		       quote(s, q, sizeof(q)));
+}
+
+const char *addr_format_duration(int64_t ns, char *buf, size_t len)
+{
+	if (ns >= NS_PER_SEC || ns == 0)
+		snprintf(buf, len, "%.1fs", (double)ns / NS_PER_SEC);
+	else if (ns >= NS_PER_MS)
+		snprintf(buf, len, "%.3gms", (double)ns / NS_PER_MS);
+	else
+		snprintf(buf, len, "%.3gus", (double)ns / 1000);
+	return buf;
+}
+
+int addr_parse_size(const char *s, unsigned long long max, unsigned long long *out,
+		    struct err *e)
+{
+	static const struct {
+		const char *suffix;
+		unsigned shift;
+	} units[] = {
+		{ "", 0 },     { "b", 0 },     { "k", 10 },    { "kb", 10 }, { "kib", 10 },
+		{ "m", 20 },   { "mb", 20 },   { "mib", 20 },  { "g", 30 },  { "gb", 30 },
+		{ "gib", 30 },
+	};
+	char num[32], q[80];
+	const char *p = s;
+	unsigned long long v;
+	size_t n = 0, i;
+	struct err tmp;
+
+	while (isdigit((unsigned char)*p) && n + 1 < sizeof(num))
+		num[n++] = *p++;
+	num[n] = '\0';
+	if (!n || isdigit((unsigned char)*p))
+		goto bad;
+	if (addr_parse_uint(num, 0, ULLONG_MAX >> 30, &v, "size", &tmp))
+		goto bad;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(p, units[i].suffix))
+			continue;
+		v <<= units[i].shift;
+		if (v > max)
+			return err_set(e, EXIT_USAGE, "size '%s' is too large (at most %llu)",
+				       quote(s, q, sizeof(q)), max);
+		*out = v;
+		return 0;
+	}
+bad:
+	return err_set(e, EXIT_USAGE, "bad size '%s' (use e.g. 1500, 64k, 1M)",
+		       quote(s, q, sizeof(q)));
+}
+
+static int valid_service_name(const char *s)
+{
+	if (!isalpha((unsigned char)*s))
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+			return 0;
+	return 1;
+}
+
+int addr_parse_port(const char *s, const char *proto, uint16_t *port, struct err *e)
+{
+	unsigned long long v;
+	struct servent *se;
+	char q[80];
+
+	if (isdigit((unsigned char)*s)) {
+		if (addr_parse_uint(s, 0, 65535, &v, "port", e))
+			return -1;
+		*port = (uint16_t)v;
+		return 0;
+	}
+	if (!*s)
+		return err_set(e, EXIT_USAGE, "port: empty value");
+	if (!valid_service_name(s))
+		return err_set(e, EXIT_USAGE, "bad port '%s'", quote(s, q, sizeof(q)));
+	se = getservbyname(s, proto);
+	if (!se && !proto)
+		se = getservbyname(s, "udp");
+	if (!se)
+		return err_set(e, EXIT_USAGE, "unknown service '%s'%s%s", quote(s, q, sizeof(q)),
+			       proto ? " for " : "", proto ? proto : "");
+	*port = ntohs((uint16_t)se->s_port);
+	return 0;
+}
+
+int addr_parse_port_list(const char *s, const char *proto, struct port_list *pl,
+			 struct err *e)
+{
+	char item[256];
+	const char *p = s, *comma;
+	size_t len;
+
+	memset(pl, 0, sizeof(*pl));
+	if (!*s)
+		return err_set(e, EXIT_USAGE, "port list: empty value");
+	for (;;) {
+		struct port_range r;
+		char *dash;
+		void *grown;
+
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		if (!len || len >= sizeof(item)) {
+			addr_port_list_free(pl);
+			return err_set(e, EXIT_USAGE, "bad port list '%s'", s);
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		dash = isdigit((unsigned char)item[0]) ? strchr(item, '-') : NULL;
+		if (dash)
+			*dash = '\0';
+		if (addr_parse_port(item, proto, &r.lo, e) ||
+		    addr_parse_port(dash ? dash + 1 : item, proto, &r.hi, e)) {
+			addr_port_list_free(pl);
+			return -1;
+		}
+		if (r.lo > r.hi) {
+			addr_port_list_free(pl);
+			return err_set(e, EXIT_USAGE, "bad port range '%s-%s' (start > end)", item,
+				       dash + 1);
+		}
+		grown = realloc(pl->r, (pl->n + 1) * sizeof(*pl->r));
+		if (!grown) {
+			addr_port_list_free(pl);
+			return err_sys(e, EXIT_FAIL, ENOMEM, "port list");
+		}
+		pl->r = grown;
+		pl->r[pl->n++] = r;
+		pl->count += (size_t)(r.hi - r.lo) + 1;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+void addr_port_list_free(struct port_list *pl)
+{
+	free(pl->r);
+	pl->r = NULL;
+	pl->n = pl->count = 0;
+}
+
+int addr_check_host(const char *host, struct err *e)
+{
+	unsigned char buf[16];
+	char q[80], tmp[256];
+	const char *p;
+	int dotted = 1;
+
+	if (strlen(host) > 253)
+		return err_set(e, EXIT_USAGE, "host name '%s' is too long", quote(host, q, sizeof(q)));
+	for (p = host; *p; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return err_set(e, EXIT_USAGE, "bad host '%s'", quote(host, q, sizeof(q)));
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			dotted = 0;
+	}
+	if (dotted && *host && inet_pton(AF_INET, host, buf) != 1)
+		return err_set(e, EXIT_USAGE, "bad IPv4 address '%s'", quote(host, q, sizeof(q)));
+	if (strchr(host, ':')) {
+		/* strip a zone ("fe80::1%eth0") before checking the address */
+		snprintf(tmp, sizeof(tmp), "%s", host);
+		tmp[strcspn(tmp, "%")] = '\0';
+		if (inet_pton(AF_INET6, tmp, buf) != 1)
+			return err_set(e, EXIT_USAGE, "bad IPv6 address '%s'",
+				       quote(host, q, sizeof(q)));
+	}
+	return 0;
+}
+
+static int set_service(struct endpoint *ep, const char *s, unsigned flags, const char *proto,
+		       struct err *e)
+{
+	struct port_list pl;
+	uint16_t port;
+
+	if (strlen(s) >= sizeof(ep->service))
+		return err_set(e, EXIT_USAGE, "port list is too long");
+	if (flags & ADDR_EP_PORT_LIST) {
+		if (addr_parse_port_list(s, proto, &pl, e))
+			return -1;
+		addr_port_list_free(&pl);
+	} else {
+		if (addr_parse_port(s, proto, &port, e))
+			return -1;
+		if (!port && !(flags & ADDR_EP_PORT_ZERO))
+			return err_set(e, EXIT_USAGE, "port 0 is not a valid destination");
+	}
+	snprintf(ep->service, sizeof(ep->service), "%s", s);
+	return 0;
+}
+
+static int set_host(struct endpoint *ep, const char *h, size_t len, struct err *e)
+{
+	char q[80];
+
+	if (len >= sizeof(ep->host))
+		return err_set(e, EXIT_USAGE, "host name '%s' is too long", quote(h, q, sizeof(q)));
+	memcpy(ep->host, h, len);
+	ep->host[len] = '\0';
+	return addr_check_host(ep->host, e);
+}
+
+/* "[v6]" -> "v6" in place; returns 0 if @s was not bracketed. */
+static int strip_brackets(const char *s, char *out, size_t n)
+{
+	size_t len = strlen(s);
+
+	if (len < 2 || s[0] != '[' || s[len - 1] != ']' || len - 2 >= n)
+		return 0;
+	memcpy(out, s + 1, len - 2);
+	out[len - 2] = '\0';
+	return 1;
+}
+
+int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char *proto,
+			struct endpoint *ep, struct err *e)
+{
+	const char *a, *colon, *close;
+	char q[80], host[256];
+
+	memset(ep, 0, sizeof(*ep));
+	ep->kind = EP_INET;
+	if (argc == 2) {
+		a = strip_brackets(argv[0], host, sizeof(host)) ? host : argv[0];
+		if (!*a)
+			return err_set(e, EXIT_USAGE, "empty host");
+		if (set_host(ep, a, strlen(a), e))
+			return -1;
+		return set_service(ep, argv[1], flags, proto, e);
+	}
+	if (argc != 1)
+		return err_set(e, EXIT_USAGE, "expected HOST PORT, HOST:PORT or unix:PATH");
+	a = argv[0];
+	if (!strncmp(a, "unix:", 5)) {
+		if (!a[5])
+			return err_set(e, EXIT_USAGE, "unix: needs a path");
+		if (strlen(a + 5) >= sizeof(ep->path))
+			return err_set(e, EXIT_USAGE, "unix socket path is too long (at most %zu bytes)",
+				       sizeof(ep->path) - 1);
+		ep->kind = EP_UNIX;
+		snprintf(ep->path, sizeof(ep->path), "%s", a + 5);
+		return 0;
+	}
+	if (a[0] == '[') {
+		close = strchr(a, ']');
+		if (!close || close[1] != ':' || !close[2])
+			return err_set(e, EXIT_USAGE, "bad endpoint '%s' (use [ADDR]:PORT)",
+				       quote(a, q, sizeof(q)));
+		if (close == a + 1)
+			return err_set(e, EXIT_USAGE, "empty host in '%s'", quote(a, q, sizeof(q)));
+		if (set_host(ep, a + 1, (size_t)(close - a - 1), e))
+			return -1;
+		return set_service(ep, close + 2, flags, proto, e);
+	}
+	colon = strchr(a, ':');
+	if (colon && colon == strrchr(a, ':')) {
+		if (colon == a && (flags & ADDR_EP_HOST_OPTIONAL))
+			return set_service(ep, colon + 1, flags, proto, e);
+		if (colon == a)
+			return err_set(e, EXIT_USAGE, "empty host in '%s'", quote(a, q, sizeof(q)));
+		if (!colon[1])
+			return err_set(e, EXIT_USAGE, "missing port in '%s'", quote(a, q, sizeof(q)));
+		if (set_host(ep, a, (size_t)(colon - a), e))
+			return -1;
+		return set_service(ep, colon + 1, flags, proto, e);
+	}
+	if (colon)
+		return err_set(e, EXIT_USAGE,
+			       "missing port after '%s' (write [ADDR]:PORT or ADDR PORT)",
+			       quote(a, q, sizeof(q)));
+	if (flags & ADDR_EP_HOST_OPTIONAL)
+		return set_service(ep, a, flags, proto, e);
+	return err_set(e, EXIT_USAGE, "missing port after '%s'", quote(a, q, sizeof(q)));
+}
+
+int addr_parse_cidr(const char *s, struct cidr *c, struct err *e)
+{
+	char buf[INET6_ADDRSTRLEN + 8], q[80];
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long long prefix;
+	unsigned max;
+
+	memset(c, 0, sizeof(*c));
+	if (len >= sizeof(buf))
+		goto bad;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, c->addr) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+	} else {
+		goto bad;
+	}
+	c->prefix = max;
+	if (slash) {
+		if (addr_parse_uint(slash + 1, 0, max, &prefix, "prefix length", e))
+			return -1;
+		c->prefix = (unsigned)prefix;
+	}
+	return 0;
+bad:
+	return err_set(e, EXIT_USAGE, "bad address '%s' (use ADDR or ADDR/PREFIX)",
+		       quote(s, q, sizeof(q)));
+}
+
+static int prefix_equal(const unsigned char *a, const unsigned char *b, unsigned bits)
+{
+	unsigned bytes = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, bytes))
+		return 0;
+	if (!rest)
+		return 1;
+	return ((a[bytes] ^ b[bytes]) & (0xff << (8 - rest)) & 0xff) == 0;
+}
+
+int addr_cidr_match(const struct cidr *c, const struct sockaddr *sa)
+{
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const unsigned char *a;
+
+	if (sa->sa_family == AF_INET) {
+		a = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+		return c->family == AF_INET && prefix_equal(a, c->addr, c->prefix);
+	}
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+	if (c->family == AF_INET6)
+		return prefix_equal(a, c->addr, c->prefix);
+	return !memcmp(a, v4mapped, 12) && prefix_equal(a + 12, c->addr, c->prefix);
+}
+
+const char *addr_ntop(const struct sockaddr *sa, socklen_t len, char *buf, size_t n)
+{
+	const struct sockaddr_un *su = (const struct sockaddr_un *)sa;
+	size_t plen;
+
+	switch (sa->sa_family) {
+	case AF_INET:
+	case AF_INET6:
+		if (getnameinfo(sa, len, buf, (socklen_t)n, NULL, 0, NI_NUMERICHOST))
+			snprintf(buf, n, "?");
+		break;
+	case AF_UNIX:
+		plen = len > offsetof(struct sockaddr_un, sun_path) ?
+			       len - offsetof(struct sockaddr_un, sun_path) : 0;
+		if (!plen)
+			snprintf(buf, n, "(unnamed)");
+		else if (su->sun_path[0] == '\0')
+			snprintf(buf, n, "@%.*s", (int)(plen - 1), su->sun_path + 1);
+		else
+			snprintf(buf, n, "%.*s", (int)strnlen(su->sun_path, plen), su->sun_path);
+		break;
+	default:
+		snprintf(buf, n, "(family %d)", sa->sa_family);
+	}
+	return buf;
+}
+
+unsigned addr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return 0;
+}
+
+const char *addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t n)
+{
+	char host[ADDR_STRLEN];
+
+	addr_ntop(sa, len, host, sizeof(host));
+	if (sa->sa_family == AF_INET)
+		snprintf(buf, n, "%s:%u", host, addr_port(sa));
+	else if (sa->sa_family == AF_INET6)
+		snprintf(buf, n, "[%s]:%u", host, addr_port(sa));
+	else if (sa->sa_family == AF_UNIX)
+		snprintf(buf, n, "unix:%s", host);
+	else
+		snprintf(buf, n, "%s", host);
+	return buf;
+}
+
+struct name_num {
+	const char *name;
+	int num;
+};
+
+static const struct name_num families[] = {
+	{ "unspec", AF_UNSPEC }, { "inet", AF_INET },   { "inet6", AF_INET6 },
+	{ "unix", AF_UNIX },     { "ipv4", AF_INET },   { "ipv6", AF_INET6 },
+	{ "4", AF_INET },        { "6", AF_INET6 },     { "local", AF_UNIX },
+};
+
+static const struct name_num socktypes[] = {
+	{ "stream", SOCK_STREAM }, { "dgram", SOCK_DGRAM }, { "raw", SOCK_RAW },
+	{ "seqpacket", SOCK_SEQPACKET }, { "rdm", SOCK_RDM },
+	{ "tcp", SOCK_STREAM },     { "udp", SOCK_DGRAM },
+};
+
+static const struct name_num protos[] = {
+	{ "ip", IPPROTO_IP },     { "icmp", IPPROTO_ICMP },   { "tcp", IPPROTO_TCP },
+	{ "udp", IPPROTO_UDP },   { "ipv6", IPPROTO_IPV6 },   { "ipv6-icmp", IPPROTO_ICMPV6 },
+	{ "sctp", IPPROTO_SCTP }, { "udplite", IPPROTO_UDPLITE }, { "raw", IPPROTO_RAW },
+	{ "icmpv6", IPPROTO_ICMPV6 },
+};
+
+const char *const addr_socktype_names[] = { "stream", "dgram", "raw", "seqpacket", NULL };
+const char *const addr_proto_names[] = { "ip",   "icmp",    "tcp", "udp", "ipv6", "ipv6-icmp",
+					 "sctp", "udplite", "raw", NULL };
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *name_of(const struct name_num *t, size_t n, int num)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].num == num)
+			return t[i].name;
+	return NULL;
+}
+
+static int num_of(const struct name_num *t, size_t n, const char *s, int *num)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcasecmp(t[i].name, s)) {
+			*num = t[i].num;
+			return 0;
+		}
+	return -1;
+}
+
+const char *addr_family_name(int family)
+{
+	return name_of(families, NELEM(families), family);
+}
+
+int addr_family_parse(const char *s, int *family, struct err *e)
+{
+	char q[80];
+
+	if (!strncasecmp(s, "AF_", 3))
+		s += 3;
+	if (!num_of(families, NELEM(families), s, family))
+		return 0;
+	return err_set(e, EXIT_USAGE, "unknown address family '%s' (use inet, inet6 or unix)",
+		       quote(s, q, sizeof(q)));
+}
+
+const char *addr_socktype_name(int type)
+{
+	return name_of(socktypes, NELEM(socktypes), type);
+}
+
+int addr_socktype_parse(const char *s, int *type, struct err *e)
+{
+	char q[80];
+
+	if (!strncasecmp(s, "SOCK_", 5))
+		s += 5;
+	if (!num_of(socktypes, NELEM(socktypes), s, type))
+		return 0;
+	return err_set(e, EXIT_USAGE,
+		       "unknown socket type '%s' (use stream, dgram, raw or seqpacket)",
+		       quote(s, q, sizeof(q)));
+}
+
+const char *addr_proto_name(int proto, char *buf, size_t n)
+{
+	const char *s = name_of(protos, NELEM(protos), proto);
+
+	if (s)
+		return s;
+	snprintf(buf, n, "%d", proto);
+	return buf;
+}
+
+int addr_proto_parse(const char *s, int *proto, struct err *e)
+{
+	unsigned long long v;
+	char q[80];
+
+	if (!strncasecmp(s, "IPPROTO_", 8))
+		s += 8;
+	if (isdigit((unsigned char)*s)) {
+		if (addr_parse_uint(s, 0, 255, &v, "protocol", e))
+			return -1;
+		*proto = (int)v;
+		return 0;
+	}
+	if (!num_of(protos, NELEM(protos), s, proto))
+		return 0;
+	return err_set(e, EXIT_USAGE, "unknown protocol '%s' (use tcp, udp, icmp, ... or a number)",
+		       quote(s, q, sizeof(q)));
+}

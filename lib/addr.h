@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pure parsers and formatters: endpoints, ports, port ranges, durations,
+ * sizes, numbers, CIDR prefixes, and the names of address families, socket
+ * types and protocols.  They return -1 with an error filled in (status
+ * EXIT_USAGE) and never print or exit.
+ */
+#ifndef SOCKCTL_ADDR_H
+#define SOCKCTL_ADDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "err.h"
+
+/* Big enough for "[ffff:...:255.255.255.255%ifname]:65535" and unix paths. */
+#define ADDR_STRLEN 160
+
+/* Unsigned decimal in [min, max]; @what names the thing in the error. */
+int addr_parse_uint(const char *s, unsigned long long min, unsigned long long max,
+		    unsigned long long *out, const char *what, struct err *e);
+
+/*
+ * Duration: "1.5" (seconds), "500ms", "250us", "2s", "1m", "1h"; at most
+ * nine fractional digits; non-negative; at most 30 days.  Result in ns.
+ */
+int addr_parse_duration(const char *s, int64_t *ns, struct err *e);
+/* "2.0s", "500ms", "1.250ms": the shortest clear spelling of @ns. */
+const char *addr_format_duration(int64_t ns, char *buf, size_t len);
+
+/* Size in bytes: "1500", "64k", "64KiB", "1M", "2G" (binary multiples). */
+int addr_parse_size(const char *s, unsigned long long max, unsigned long long *out,
+		    struct err *e);
+
+/*
+ * Port: a number 0-65535, or a service name looked up for @proto ("tcp",
+ * "udp", or NULL for either) in the services database.
+ */
+int addr_parse_port(const char *s, const char *proto, uint16_t *port, struct err *e);
+
+/* A list of port ranges: "20-25,80,443,http". */
+struct port_range {
+	uint16_t lo, hi;
+};
+struct port_list {
+	struct port_range *r;
+	size_t n;
+	size_t count; /* ports in all ranges, duplicates included */
+};
+int addr_parse_port_list(const char *s, const char *proto, struct port_list *pl,
+			 struct err *e);
+void addr_port_list_free(struct port_list *pl);
+
+/* An endpoint named on the command line. */
+enum endpoint_kind { EP_INET, EP_UNIX };
+struct endpoint {
+	enum endpoint_kind kind;
+	char host[256];    /* "" when none was given (wildcard / loopback) */
+	char service[256]; /* port, service name or port list; "" when none */
+	char path[108];    /* EP_UNIX: the socket path ("@name": abstract) */
+};
+
+enum {
+	ADDR_EP_HOST_OPTIONAL = 1 << 0, /* a lone argument is the PORT (listen) */
+	ADDR_EP_PORT_LIST = 1 << 1,     /* PORT may be a list of ranges (-z) */
+	ADDR_EP_PORT_ZERO = 1 << 2,     /* port 0 is allowed (listen: kernel picks) */
+};
+
+/*
+ * Parse the positional arguments naming one endpoint:
+ *   HOST PORT | HOST:PORT | [V6ADDR]:PORT | [V6ADDR] PORT | unix:PATH
+ * and with ADDR_EP_HOST_OPTIONAL also a lone PORT.  Numeric ports are
+ * range-checked and service names looked up for @proto; host names are left
+ * to the resolver, but a malformed numeric address is rejected here.
+ */
+int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char *proto,
+			struct endpoint *ep, struct err *e);
+
+/* A host that looks numeric ("1.2.3", "::zz") but is no valid address. */
+int addr_check_host(const char *host, struct err *e);
+
+/* ADDR[/PREFIX] for --allow/--deny. */
+struct cidr {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	unsigned prefix;
+};
+int addr_parse_cidr(const char *s, struct cidr *c, struct err *e);
+/* 1 if @sa (IPv4, IPv6 or v4-mapped IPv6) lies in @c. */
+int addr_cidr_match(const struct cidr *c, const struct sockaddr *sa);
+
+/* Numeric host of @sa ("127.0.0.1", "::1", "fe80::1%eth0", unix path). */
+const char *addr_ntop(const struct sockaddr *sa, socklen_t len, char *buf, size_t n);
+/* Port of an inet/inet6 @sa in host order, 0 otherwise. */
+unsigned addr_port(const struct sockaddr *sa);
+/* "127.0.0.1:80", "[::1]:80", "unix:/path", "unix:@abstract". */
+const char *addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t n);
+
+/* Names of families, socket types and protocols, both ways. */
+const char *addr_family_name(int family);          /* "inet", or NULL */
+int addr_family_parse(const char *s, int *family, struct err *e);
+const char *addr_socktype_name(int type);          /* "stream", or NULL */
+int addr_socktype_parse(const char *s, int *type, struct err *e);
+/* "tcp", "udp", "ip", ..., else the number written into @buf. */
+const char *addr_proto_name(int proto, char *buf, size_t n);
+int addr_proto_parse(const char *s, int *proto, struct err *e);
+
+/* Value lists for completion and help: NULL-terminated. */
+extern const char *const addr_socktype_names[];
+extern const char *const addr_proto_names[];
+
+#endif

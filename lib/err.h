@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Error values returned by lib/ and reported by cmd/. */
+#ifndef SOCKCTL_ERR_H
+#define SOCKCTL_ERR_H
+
+#include <stddef.h>
+
+/* Exit statuses shared by every command. */
+enum exit_status {
+	EXIT_OK = 0,    /* success */
+	EXIT_FAIL = 1,  /* the operation failed: refused, timeout, not found */
+	EXIT_USAGE = 2, /* usage or bad input */
+};
+
+/*
+ * An error as lib/ returns it: the exit status it deserves and a message
+ * naming the thing and the cause ("127.0.0.1:80: connection refused").
+ * The command name is added when it is reported.
+ */
+struct err {
+	int status;
+	char msg[512];
+};
+
+#if defined(__GNUC__)
+#define ERR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define ERR_PRINTF(a, b)
+#endif
+
+/* Fill @e and return -1, so lib code can write "return err_set(...)". */
+int err_set(struct err *e, int status, const char *fmt, ...) ERR_PRINTF(3, 4);
+/* Like err_set, then append ": " and the lower-cased strerror(errnum). */
+int err_sys(struct err *e, int status, int errnum, const char *fmt, ...) ERR_PRINTF(4, 5);
+
+/* "sockctl CMD: MSG" on stderr; returns e->status. */
+int err_report(const char *cmd, const struct err *e);
+/* "sockctl CMD: ..." on stderr, for warnings and -v traces. */
+void err_msg(const char *cmd, const char *fmt, ...) ERR_PRINTF(2, 3);
+
+/* Symbolic errno name ("ECONNREFUSED"), or "E?" for unknown numbers. */
+const char *err_errno_name(int errnum);
+/* strerror(errnum) with its first letter lower-cased, into @buf. */
+const char *err_strerror(int errnum, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Declarative option tables.  A command declares a local table whose entries
+ * point at fields of its own options struct; opt_parse() drives getopt_long
+ * from it, converts and range-checks every value, and answers --help and the
+ * hidden --list-options (read by the bash completion and the docs test).
+ * The table is the single source of truth for help, completion and docs.
+ *
+ *	struct opt opts[] = {
+ *		OPT_IPV4(&o.family), OPT_IPV6(&o.family),
+ *		OPT_DURATION('w', "timeout", &o.timeout, "give up after DUR"),
+ *		OPT_END,
+ *	};
+ */
+#ifndef SOCKCTL_OPT_H
+#define SOCKCTL_OPT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "err.h"
+
+enum opt_type {
+	OPT_T_END,
+	OPT_T_FLAG,     /* int *: incremented each time (-v -v) */
+	OPT_T_SET,      /* int *: set to .min; two different SETs on one field conflict */
+	OPT_T_STRING,   /* const char **: the argument, last one wins */
+	OPT_T_INT,      /* long long *: decimal in [.min, .max] */
+	OPT_T_DURATION, /* int64_t *: nanoseconds, see addr_parse_duration */
+	OPT_T_SIZE,     /* unsigned long long *: bytes, "64k", at most .max */
+	OPT_T_PORT,     /* int *: 0-65535 or a service name */
+	OPT_T_CHOICE,   /* int *: index into .choices */
+	OPT_T_CALLBACK, /* .cb(opt, arg, err) for repeatable or custom options */
+};
+
+enum {
+	OPT_HIDDEN = 1 << 0, /* parsed, but left out of --help */
+};
+
+struct opt;
+typedef int (*opt_cb)(const struct opt *o, const char *arg, struct err *e);
+
+struct opt {
+	enum opt_type type;
+	int shortopt;          /* 0 for none */
+	const char *longopt;   /* required */
+	void *value;
+	const char *argname;   /* "DUR", "N"; NULL for flags */
+	const char *help;
+	long long min, max;    /* INT range; SET value in .min; SIZE max in .max */
+	const char *const *choices; /* CHOICE values; completion values for others */
+	opt_cb cb;
+	unsigned flags;
+};
+
+#define OPT_END { .type = OPT_T_END }
+#define OPT_FLAG(s, l, v, h) { .type = OPT_T_FLAG, .shortopt = (s), .longopt = (l), .value = (v), .help = (h) }
+#define OPT_SET(s, l, v, val, h) \
+	{ .type = OPT_T_SET, .shortopt = (s), .longopt = (l), .value = (v), .help = (h), .min = (val) }
+#define OPT_STRING(s, l, v, a, h) \
+	{ .type = OPT_T_STRING, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), .help = (h) }
+/* A string whose usual values @c the completion offers (any value is accepted). */
+#define OPT_STRINGV(s, l, v, a, c, h)                                                           \
+	{ .type = OPT_T_STRING, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
+	  .choices = (c), .help = (h) }
+#define OPT_INT(s, l, v, a, lo, hi, h)                                                        \
+	{ .type = OPT_T_INT, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
+	  .help = (h), .min = (lo), .max = (hi) }
+#define OPT_DURATION(s, l, v, h) \
+	{ .type = OPT_T_DURATION, .shortopt = (s), .longopt = (l), .value = (v), .argname = "DUR", .help = (h) }
+#define OPT_SIZE(s, l, v, hi, h)                                                               \
+	{ .type = OPT_T_SIZE, .shortopt = (s), .longopt = (l), .value = (v), .argname = "BYTES", \
+	  .help = (h), .max = (hi) }
+#define OPT_PORT(s, l, v, h) \
+	{ .type = OPT_T_PORT, .shortopt = (s), .longopt = (l), .value = (v), .argname = "PORT", .help = (h) }
+#define OPT_CHOICE(s, l, v, a, c, h)                                                            \
+	{ .type = OPT_T_CHOICE, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
+	  .choices = (c), .help = (h) }
+#define OPT_CALLBACK(s, l, v, a, fn, h)                                                           \
+	{ .type = OPT_T_CALLBACK, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
+	  .cb = (fn), .help = (h) }
+
+/* The options every command spells the same way. */
+#define OPT_IPV4(v) OPT_SET('4', "ipv4", (v), AF_INET, "use IPv4 only")
+#define OPT_IPV6(v) OPT_SET('6', "ipv6", (v), AF_INET6, "use IPv6 only")
+#define OPT_VERBOSE(v) OPT_FLAG('v', "verbose", (v), "show each step on stderr (twice: more)")
+#define OPT_JSON(v) OPT_FLAG(0, "json", (v), "write results and events as JSON Lines")
+#define OPT_NONBLOCK(v) \
+	OPT_FLAG(0, "nonblock", (v), "report EAGAIN/EINPROGRESS instead of waiting")
+
+/* A command's name, its positional arguments and its help text. */
+struct opt_cmd {
+	const char *name;    /* "resolve" */
+	const char *args;    /* "HOST [SERVICE]" */
+	const char *summary; /* one line, also shown by "sockctl help" */
+	const char *details; /* optional paragraph(s) after the options */
+	int min_args;
+	int max_args; /* -1: no limit */
+};
+
+enum opt_result {
+	OPT_ERROR = -1,   /* bad usage: @e is filled (status 2) */
+	OPT_CONTINUE = 0, /* run the command with the positional arguments */
+	OPT_DONE = 1,     /* --help or --list-options was answered: exit 0 */
+};
+
+struct opt_args {
+	int argc;
+	char **argv;
+};
+
+/*
+ * Parse @argv (argv[0] is the command name) against @opts.  --help and
+ * --list-options are added to every table; their answers go to stdout.
+ */
+enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int argc,
+			  char **argv, struct opt_args *pos, struct err *e);
+
+/* Print the help text of @cmd to @f. */
+void opt_print_help(const struct opt_cmd *cmd, const struct opt *opts, FILE *f);
+/*
+ * One line per option, tab-separated: --long, -s or "-", ARGNAME or "-",
+ * comma-separated values or "-".  Hidden options are listed too.
+ */
+void opt_print_list(const struct opt *opts, FILE *f);
+
+/* "-w/--timeout" or "--json": how an option is named in messages. */
+const char *opt_name(const struct opt *o, char *buf, size_t n);
+/* Look up the entry for @longopt (for conflict messages); NULL if none. */
+const struct opt *opt_find(const struct opt *opts, const char *longopt);
+
+#endif

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+#include "out.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the well-formed UTF-8 sequence at @s (at most @n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len, i;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+int out_utf8_valid(const void *s, size_t n)
+{
+	const unsigned char *p = s;
+	size_t i = 0, len;
+
+	while (i < n) {
+		len = utf8_seq(p + i, n - i);
+		if (!len)
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+void out_json_string(FILE *f, const void *s, size_t n)
+{
+	const unsigned char *p = s;
+	size_t i = 0, len;
+
+	putc('"', f);
+	while (i < n) {
+		unsigned c = p[i];
+
+		if (c == '"' || c == '\\') {
+			putc('\\', f);
+			putc((int)c, f);
+		} else if (c == '\n') {
+			fputs("\\n", f);
+		} else if (c == '\r') {
+			fputs("\\r", f);
+		} else if (c == '\t') {
+			fputs("\\t", f);
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+		} else if (c < 0x80) {
+			putc((int)c, f);
+		} else if ((len = utf8_seq(p + i, n - i))) {
+			fwrite(p + i, 1, len, f);
+			i += len;
+			continue;
+		} else {
+			fputs("\\ufffd", f);
+		}
+		i++;
+	}
+	putc('"', f);
+}
+
+void json_begin(struct jsonw *w, FILE *f)
+{
+	w->f = f;
+	w->n = 0;
+	putc('{', f);
+}
+
+static void key(struct jsonw *w, const char *k)
+{
+	if (w->n++)
+		putc(',', w->f);
+	out_json_string(w->f, k, strlen(k));
+	putc(':', w->f);
+}
+
+void json_str(struct jsonw *w, const char *k, const char *val)
+{
+	if (!val) {
+		json_null(w, k);
+		return;
+	}
+	json_strn(w, k, val, strlen(val));
+}
+
+void json_strn(struct jsonw *w, const char *k, const void *val, size_t n)
+{
+	key(w, k);
+	out_json_string(w->f, val, n);
+}
+
+void json_int(struct jsonw *w, const char *k, long long val)
+{
+	key(w, k);
+	fprintf(w->f, "%lld", val);
+}
+
+void json_uint(struct jsonw *w, const char *k, unsigned long long val)
+{
+	key(w, k);
+	fprintf(w->f, "%llu", val);
+}
+
+void json_num(struct jsonw *w, const char *k, double val, int prec)
+{
+	key(w, k);
+	if (isfinite(val))
+		fprintf(w->f, "%.*f", prec, val);
+	else
+		fputs("null", w->f);
+}
+
+void json_bool(struct jsonw *w, const char *k, int val)
+{
+	key(w, k);
+	fputs(val ? "true" : "false", w->f);
+}
+
+void json_null(struct jsonw *w, const char *k)
+{
+	key(w, k);
+	fputs("null", w->f);
+}
+
+void json_hex(struct jsonw *w, const char *k, const void *val, size_t n)
+{
+	const unsigned char *p = val;
+	size_t i;
+
+	key(w, k);
+	putc('"', w->f);
+	for (i = 0; i < n; i++)
+		fprintf(w->f, "%02x", p[i]);
+	putc('"', w->f);
+}
+
+void json_end(struct jsonw *w)
+{
+	fputs("}\n", w->f);
+}
+
+void table_init(struct table *t, size_t ncols)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+}
+
+void table_add(struct table *t, const char *const *cells)
+{
+	size_t i;
+
+	if (t->failed)
+		return;
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **grown = realloc(t->cells, cap * t->ncols * sizeof(*grown));
+
+		if (!grown) {
+			t->failed = 1;
+			return;
+		}
+		t->cells = grown;
+		t->cap = cap;
+	}
+	for (i = 0; i < t->ncols; i++) {
+		char *c = strdup(cells[i] ? cells[i] : "");
+
+		if (!c) {
+			while (i--)
+				free(t->cells[t->nrows * t->ncols + i]);
+			t->failed = 1;
+			return;
+		}
+		t->cells[t->nrows * t->ncols + i] = c;
+	}
+	t->nrows++;
+}
+
+int table_print(const struct table *t, FILE *f)
+{
+	size_t *width, r, c;
+
+	if (t->failed)
+		return -1;
+	width = calloc(t->ncols ? t->ncols : 1, sizeof(*width));
+	if (!width)
+		return -1;
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++) {
+			size_t len = strlen(t->cells[r * t->ncols + c]);
+
+			if (len > width[c])
+				width[c] = len;
+		}
+	for (r = 0; r < t->nrows; r++) {
+		for (c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[r * t->ncols + c];
+
+			if (c + 1 == t->ncols)
+				fprintf(f, "%s\n", cell);
+			else
+				fprintf(f, "%-*s  ", (int)width[c], cell);
+		}
+	}
+	free(width);
+	return 0;
+}
+
+void table_free(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof(*t));
+}
+
+void out_hexdump(FILE *f, const void *buf, size_t n, size_t offset)
+{
+	const unsigned char *p = buf;
+	size_t i, j;
+
+	for (i = 0; i < n; i += 16) {
+		fprintf(f, "%08zx ", offset + i);
+		for (j = 0; j < 16; j++) {
+			if (j == 8)
+				putc(' ', f);
+			if (i + j < n)
+				fprintf(f, " %02x", p[i + j]);
+			else
+				fputs("   ", f);
+		}
+		fputs("  |", f);
+		for (j = 0; j < 16 && i + j < n; j++)
+			putc(p[i + j] >= 0x20 && p[i + j] < 0x7f ? p[i + j] : '.', f);
+		fputs("|\n", f);
+	}
+}
+
+void out_escaped(FILE *f, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (p[i]) {
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		default:
+			if (p[i] >= 0x20 && p[i] < 0x7f)
+				putc(p[i], f);
+			else
+				fprintf(f, "\\x%02x", p[i]);
+		}
+	}
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* Output formats: aligned text tables, JSON Lines, hex dumps, escaped text. */
+#ifndef SOCKCTL_OUT_H
+#define SOCKCTL_OUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* ---- JSON Lines: one object per line, keys in the order written ---- */
+struct jsonw {
+	FILE *f;
+	int n; /* members written so far */
+};
+void json_begin(struct jsonw *w, FILE *f);
+void json_str(struct jsonw *w, const char *key, const char *val);
+/* @n bytes of @val; bytes that are not valid UTF-8 become U+FFFD. */
+void json_strn(struct jsonw *w, const char *key, const void *val, size_t n);
+void json_int(struct jsonw *w, const char *key, long long val);
+void json_uint(struct jsonw *w, const char *key, unsigned long long val);
+/* A finite number with @prec decimals (NaN and infinities become null). */
+void json_num(struct jsonw *w, const char *key, double val, int prec);
+void json_bool(struct jsonw *w, const char *key, int val);
+void json_null(struct jsonw *w, const char *key);
+/* Lower-case hex of @n bytes, as a string. */
+void json_hex(struct jsonw *w, const char *key, const void *val, size_t n);
+/* Close the object and end the line. */
+void json_end(struct jsonw *w);
+
+/* A JSON string literal (with quotes) for @n bytes of @s. */
+void out_json_string(FILE *f, const void *s, size_t n);
+/* 1 if @n bytes of @s are well-formed UTF-8 (no overlongs, no surrogates). */
+int out_utf8_valid(const void *s, size_t n);
+
+/* ---- Text tables: columns padded to their widest cell ---- */
+struct table {
+	size_t ncols, nrows, cap;
+	char **cells; /* nrows * ncols, owned */
+	int failed;   /* an allocation failed: table_print reports it */
+};
+void table_init(struct table *t, size_t ncols);
+/* Append a row of exactly ncols strings (copied). */
+void table_add(struct table *t, const char *const *cells);
+/* Print, two spaces between columns, last column unpadded; -1 on ENOMEM. */
+int table_print(const struct table *t, FILE *f);
+void table_free(struct table *t);
+
+/* ---- Bytes for humans ---- */
+/* "00000000  68 65 6c 6c 6f ...  |hello|", 16 bytes a line, like hexdump -C. */
+void out_hexdump(FILE *f, const void *buf, size_t n, size_t offset);
+/* Printable ASCII as is, "\\" "\n" "\r" "\t" escaped, other bytes "\xNN". */
+void out_escaped(FILE *f, const void *buf, size_t n);
+
+#endif

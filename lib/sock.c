@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+#include "sock.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+
+const char *sock_eai_name(int code)
+{
+	switch (code) {
+	case EAI_BADFLAGS: return "EAI_BADFLAGS";
+	case EAI_NONAME: return "EAI_NONAME";
+	case EAI_AGAIN: return "EAI_AGAIN";
+	case EAI_FAIL: return "EAI_FAIL";
+	case EAI_FAMILY: return "EAI_FAMILY";
+	case EAI_SOCKTYPE: return "EAI_SOCKTYPE";
+	case EAI_SERVICE: return "EAI_SERVICE";
+	case EAI_MEMORY: return "EAI_MEMORY";
+	case EAI_SYSTEM: return "EAI_SYSTEM";
+	case EAI_OVERFLOW: return "EAI_OVERFLOW";
+#ifdef EAI_NODATA
+	case EAI_NODATA: return "EAI_NODATA";
+#endif
+#ifdef EAI_ADDRFAMILY
+	case EAI_ADDRFAMILY: return "EAI_ADDRFAMILY";
+#endif
+	default: return "EAI_?";
+	}
+}
+
+int sock_getaddrinfo(const char *host, const char *service, const struct addrinfo *hints,
+		     struct addrinfo **res, struct err *e)
+{
+	int rc = getaddrinfo(host, service, hints, res);
+	char what[600];
+	int status;
+
+	if (!rc)
+		return 0;
+	*res = NULL;
+	if (host && service)
+		snprintf(what, sizeof(what), "%.255s port %.255s", host, service);
+	else
+		snprintf(what, sizeof(what), "%.255s", host ? host : service ? service : "(none)");
+	status = rc == EAI_BADFLAGS || rc == EAI_FAMILY || rc == EAI_SOCKTYPE ? EXIT_USAGE
+									     : EXIT_FAIL;
+	if (rc == EAI_SYSTEM)
+		return err_sys(e, status, errno, "%s: EAI_SYSTEM", what);
+	return err_set(e, status, "%s: %s: %s", what, sock_eai_name(rc), gai_strerror(rc));
+}
+
+void sock_opts_init(struct sockopts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sndbuf = o->rcvbuf = o->ttl = o->tos = -1;
+}
+
+static int setopt(int fd, int level, int name, int val, const char *what, struct err *e)
+{
+	if (setsockopt(fd, level, name, &val, sizeof(val)))
+		return err_sys(e, EXIT_FAIL, errno, "setsockopt %s=%d", what, val);
+	return 0;
+}
+
+int sock_apply_opts(int fd, int family, int type, const struct sockopts *o, struct err *e)
+{
+	int inet = family == AF_INET || family == AF_INET6;
+	int v6 = family == AF_INET6;
+
+	if (o->reuseaddr && setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR", e))
+		return -1;
+	if (o->reuseport && setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT", e))
+		return -1;
+	if (o->broadcast && setopt(fd, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST", e))
+		return -1;
+	if (o->keepalive && setopt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE", e))
+		return -1;
+	if (o->sndbuf >= 0 && setopt(fd, SOL_SOCKET, SO_SNDBUF, o->sndbuf, "SO_SNDBUF", e))
+		return -1;
+	if (o->rcvbuf >= 0 && setopt(fd, SOL_SOCKET, SO_RCVBUF, o->rcvbuf, "SO_RCVBUF", e))
+		return -1;
+	if (o->nodelay && inet && type == SOCK_STREAM &&
+	    setopt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", e))
+		return -1;
+	if (o->ttl >= 0 && inet &&
+	    (v6 ? setopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, o->ttl, "IPV6_UNICAST_HOPS", e)
+		: setopt(fd, IPPROTO_IP, IP_TTL, o->ttl, "IP_TTL", e)))
+		return -1;
+	if (o->tos >= 0 && inet &&
+	    (v6 ? setopt(fd, IPPROTO_IPV6, IPV6_TCLASS, o->tos, "IPV6_TCLASS", e)
+		: setopt(fd, IPPROTO_IP, IP_TOS, o->tos, "IP_TOS", e)))
+		return -1;
+	return 0;
+}
+
+static void close_all(int *fds, int n)
+{
+	while (n-- > 0)
+		close(fds[n]);
+}
+
+static void set_port(struct sockaddr *sa, unsigned port)
+{
+	if (sa->sa_family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
+	else if (sa->sa_family == AF_INET6)
+		((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)port);
+}
+
+int sock_bind_passive(const char *host, const char *service, int family, int type,
+		      const struct sockopts *o, int *fds, int max, int *nfds, struct err *e)
+{
+	struct addrinfo hints, *res, *ai;
+	unsigned chosen = 0;
+	int have4 = 0, n = 0;
+	char where[ADDR_STRLEN];
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = type;
+	hints.ai_flags = AI_PASSIVE;
+	if (sock_getaddrinfo(host && *host ? host : NULL, service, &hints, &res, e))
+		return -1;
+	for (ai = res; ai; ai = ai->ai_next)
+		have4 |= ai->ai_family == AF_INET;
+	for (ai = res; ai && n < max; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+
+		if (fd < 0) {
+			/* a kernel without IPv6 still serves IPv4 */
+			if (errno == EAFNOSUPPORT && ai->ai_next)
+				continue;
+			err_sys(e, EXIT_FAIL, errno, "socket(%s)", addr_family_name(ai->ai_family));
+			goto fail;
+		}
+		fds[n++] = fd;
+		if (ai->ai_family == AF_INET6 && have4 &&
+		    setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY", e))
+			goto fail;
+		if (sock_apply_opts(fd, ai->ai_family, type, o, e))
+			goto fail;
+		if (chosen)
+			set_port(ai->ai_addr, chosen);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen)) {
+			err_sys(e, EXIT_FAIL, errno, "bind %s",
+				addr_format(ai->ai_addr, ai->ai_addrlen, where, sizeof(where)));
+			goto fail;
+		}
+		if (!addr_port(ai->ai_addr) && !chosen) {
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof(ss);
+
+			if (!getsockname(fd, (struct sockaddr *)&ss, &len))
+				chosen = addr_port((struct sockaddr *)&ss);
+		}
+	}
+	freeaddrinfo(res);
+	*nfds = n;
+	return 0;
+fail:
+	freeaddrinfo(res);
+	close_all(fds, n);
+	return -1;
+}

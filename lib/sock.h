@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Resolving, socket options and binding, shared by every network command. */
+#ifndef SOCKCTL_SOCK_H
+#define SOCKCTL_SOCK_H
+
+#include <netdb.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "err.h"
+
+/* "EAI_NONAME" for an EAI_* code, "EAI_?" for unknown ones. */
+const char *sock_eai_name(int code);
+
+/*
+ * getaddrinfo(3) with an error that names the lookup and carries the EAI_
+ * name and gai_strerror text: "nosuch.invalid: EAI_NONAME: Name or service
+ * not known".  Status 2 for EAI_BADFLAGS/EAI_FAMILY/EAI_SOCKTYPE (the
+ * options asked for something impossible), 1 for the rest.
+ */
+int sock_getaddrinfo(const char *host, const char *service, const struct addrinfo *hints,
+		     struct addrinfo **res, struct err *e);
+
+/* Socket options a user may ask for; -1 (or 0 for flags) leaves the default. */
+struct sockopts {
+	int sndbuf, rcvbuf; /* SO_SNDBUF / SO_RCVBUF in bytes */
+	int ttl;            /* IP_TTL or IPV6_UNICAST_HOPS */
+	int tos;            /* IP_TOS or IPV6_TCLASS */
+	int keepalive, nodelay, reuseaddr, reuseport, broadcast;
+};
+void sock_opts_init(struct sockopts *o);
+/* Apply @o to @fd of @family (AF_INET, AF_INET6 or AF_UNIX) and @type. */
+int sock_apply_opts(int fd, int family, int type, const struct sockopts *o, struct err *e);
+
+/*
+ * Open, configure and bind one socket per passive address of @host (NULL or
+ * "" for the IPv4 and IPv6 wildcards) and @service.  IPv6 sockets are
+ * IPV6_V6ONLY when an IPv4 socket is bound too, so both can share a port;
+ * with port 0, every socket gets the port the kernel chose for the first.
+ * At most @max sockets; the fds are returned in @fds, their count in @nfds.
+ */
+int sock_bind_passive(const char *host, const char *service, int family, int type,
+		      const struct sockopts *o, int *fds, int max, int *nfds, struct err *e);
+
+#endif

@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# The option tables are the single source of truth: every long option a
+# command has must be in its --help, its man page and what completion offers.
+load helper
+
+teardown() { common_teardown; }
+
+complete_words() { # complete_words WORD...: what bash completion offers
+	bash -c '
+		source completions/sockctl.bash
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_sockctl; printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
+}
+
+@test "every command has a man page that groff accepts silently, with EXIT STATUS and EXAMPLES" {
+	cd "$BATS_TEST_DIRNAME/../.."
+	for c in $("$SOCKCTL" --list-commands); do
+		page=docs/sockctl-$c.1
+		[ -f "$page" ] || { echo "missing $page"; return 1; }
+		run -0 --separate-stderr groff -man -ww -z "$page"
+		[ -z "$stderr" ] || { echo "$page: $stderr"; return 1; }
+		grep -q '^\.SH EXIT STATUS' "$page"
+		grep -q '^\.SH EXAMPLES' "$page"
+	done
+	run -0 --separate-stderr groff -man -ww -z docs/sockctl.1
+	[ -z "$stderr" ]
+}
+
+@test "every long option is in --help, in the man page and in the completion" {
+	cd "$BATS_TEST_DIRNAME/../.."
+	for c in $("$SOCKCTL" --list-commands); do
+		help=$("$SOCKCTL" "$c" --help)
+		offered=$(complete_words sockctl "$c" --)
+		# man pages escape '-' as '\-'
+		man=$(sed 's/\\-/-/g' "docs/sockctl-$c.1")
+		while IFS=$'\t' read -r long short arg values; do
+			[ "$long" = --list-options ] && continue
+			[[ $help == *"$long"* ]] || { echo "$c: $long not in --help"; return 1; }
+			[[ $man == *"$long"* ]] || { echo "$c: $long not in man page"; return 1; }
+			grep -qx -- "$long" <<<"$offered" || { echo "$c: $long not completed"; return 1; }
+		done < <("$SOCKCTL" "$c" --list-options)
+	done
+}
+
+@test "the main man page lists every command" {
+	cd "$BATS_TEST_DIRNAME/../.."
+	for c in $("$SOCKCTL" --list-commands); do
+		grep -q "sockctl-$c" docs/sockctl.1 || { echo "$c missing from sockctl.1"; return 1; }
+	done
+}
+
+@test "completion offers commands and option values" {
+	cd "$BATS_TEST_DIRNAME/../.."
+	run -0 complete_words sockctl res
+	[ "$output" = resolve ]
+	run -0 complete_words sockctl resolve --type s
+	[[ $output == *stream* && $output == *seqpacket* ]]
+	run -0 complete_words sockctl resolve --protocol ud
+	[[ $output == *udp* && $output == *udplite* ]]
+	run -0 complete_words sockctl help re
+	[ "$output" = resolve ]
+}

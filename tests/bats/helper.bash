@@ -1,0 +1,142 @@
+# Shared by every bats file: load it with `load helper`.
+# Rules: every wait is bounded; every process and namespace a test starts is
+# recorded here and removed by PID/name in teardown, even when the test fails.
+SOCKCTL=${SOCKCTL:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/sockctl}
+export SOCKCTL
+
+# bg CMD...: start CMD in the background, remember its PID in $BG_PID.
+bg() {
+	"$@" &
+	BG_PID=$!
+	echo "$BG_PID" >>"$BATS_TEST_TMPDIR/.pids"
+}
+
+# wait_for SECONDS CMD...: retry CMD every 50 ms until it succeeds or time is up.
+wait_for() {
+	local tries=$(($1 * 20))
+	shift
+	while ! "$@" 2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.05
+	done
+}
+
+# wait_pid SECONDS PID: wait for PID to exit; its status in $WAIT_STATUS;
+# fails (and kills it) if it is still running after SECONDS.
+wait_pid() {
+	local tries=$(($1 * 20)) pid=$2
+	while kill -0 "$pid" 2>/dev/null; do
+		tries=$((tries - 1))
+		if [ "$tries" -le 0 ]; then
+			kill -9 "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			WAIT_STATUS=timeout
+			return 1
+		fi
+		sleep 0.05
+	done
+	wait "$pid"
+	WAIT_STATUS=$?
+	return 0
+}
+
+# free_port [udp]: a port nobody uses on loopback right now.
+free_port() {
+	python3 - "${1:-tcp}" <<'PY'
+import socket, sys
+t = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+s = socket.socket(socket.AF_INET, t)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+PY
+}
+
+# tcp_listening PORT: something accepts TCP on 127.0.0.1:PORT (per ss).
+tcp_listening() {
+	ss -Htln "sport = :$1" | grep -q .
+}
+
+udp_bound() {
+	ss -Huln "sport = :$1" | grep -q .
+}
+
+# ---- network namespaces: isolated test hosts, never linked to the host ----
+# ns_add NAME: create namespace "sk<pid>-NAME" with lo up; prints nothing,
+# sets NS to the full name.  ns NAME: the full name of NAME.
+ns() { echo "sk$$-$1"; }
+ns_add() {
+	NS=$(ns "$1")
+	ip netns add "$NS" || return 1
+	echo "$NS" >>"$BATS_TEST_TMPDIR/.netns"
+	ip -n "$NS" link set lo up
+}
+
+# ns_link A B ADDR_A/PLEN ADDR_B/PLEN [ADDR6_A/PLEN ADDR6_B/PLEN]: a veth
+# pair between namespaces A and B (short names), addresses from
+# 198.18.0.0/15 and 2001:db8::/32 only.
+ns_link() {
+	local a b va vb
+	a=$(ns "$1") b=$(ns "$2")
+	va="v$$$1" vb="v$$$2"
+	va=${va:0:15} vb=${vb:0:15}
+	ip link add "$va" netns "$a" type veth peer name "$vb" netns "$b" || return 1
+	ip -n "$a" addr add "$3" dev "$va"
+	ip -n "$b" addr add "$4" dev "$vb"
+	if [ -n "${5:-}" ]; then
+		ip -n "$a" addr add "$5" dev "$va" nodad
+		ip -n "$b" addr add "$6" dev "$vb" nodad
+	fi
+	ip -n "$a" link set "$va" up
+	ip -n "$b" link set "$vb" up
+}
+
+# in_ns NAME CMD...: run CMD inside namespace NAME.
+in_ns() {
+	local n
+	n=$(ns "$1")
+	shift
+	ip netns exec "$n" "$@"
+}
+
+common_teardown() {
+	local p n
+	if [ -f "$BATS_TEST_TMPDIR/.pids" ]; then
+		while read -r p; do kill "$p" 2>/dev/null; done <"$BATS_TEST_TMPDIR/.pids"
+		while read -r p; do
+			wait_pid 5 "$p" 2>/dev/null || true
+		done <"$BATS_TEST_TMPDIR/.pids"
+		rm -f "$BATS_TEST_TMPDIR/.pids"
+	fi
+	if [ -f "$BATS_TEST_TMPDIR/.netns" ]; then
+		while read -r n; do
+			ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
+			ip netns del "$n" 2>/dev/null
+			rm -rf "/etc/netns/$n"
+		done <"$BATS_TEST_TMPDIR/.netns"
+		rm -f "$BATS_TEST_TMPDIR/.netns"
+	fi
+}
+
+# Bad input: status 2, exactly one line on stderr naming $2, nothing on stdout.
+# usage: assert_usage_error WHAT CMD...
+assert_usage_error() {
+	local what=$1 out err
+	shift
+	out=$("$@" 2>"$BATS_TEST_TMPDIR/.err")
+	local st=$?
+	err=$(cat "$BATS_TEST_TMPDIR/.err")
+	if [ "$st" -ne 2 ]; then
+		echo "status $st (want 2) for: $*" >&2
+		echo "stderr: $err" >&2
+		return 1
+	fi
+	if [ -n "$out" ]; then
+		echo "stdout not empty for: $*: $out" >&2
+		return 1
+	fi
+	if [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ] || [[ $err != *"$what"* ]]; then
+		echo "stderr should be one line naming '$what': $err" >&2
+		return 1
+	fi
+}
