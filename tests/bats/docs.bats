@@ -30,7 +30,7 @@ complete_words() { # complete_words WORD...: what bash completion offers
 	cd "$BATS_TEST_DIRNAME/../.."
 	for c in $("$SOCKCTL" --list-commands); do
 		help=$("$SOCKCTL" "$c" --help)
-		offered=$(complete_words sockctl "$c" --)
+		offered=$(complete_words "$SOCKCTL" "$c" --)
 		# man pages escape '-' as '\-'
 		man=$(sed 's/\\-/-/g' "docs/sockctl-$c.1")
 		while IFS=$'\t' read -r long short arg values; do
@@ -45,18 +45,18 @@ complete_words() { # complete_words WORD...: what bash completion offers
 @test "the main man page lists every command" {
 	cd "$BATS_TEST_DIRNAME/../.."
 	for c in $("$SOCKCTL" --list-commands); do
-		grep -q "sockctl-$c" docs/sockctl.1 || { echo "$c missing from sockctl.1"; return 1; }
+		sed 's/\\-/-/g' docs/sockctl.1 | grep -q "sockctl-$c(1)\|sockctl-$c " || { echo "$c missing from sockctl.1"; return 1; }
 	done
 }
 
 @test "completion offers commands and option values" {
 	cd "$BATS_TEST_DIRNAME/../.."
-	run -0 complete_words sockctl res
+	run -0 complete_words "$SOCKCTL" res
 	[ "$output" = resolve ]
-	run -0 complete_words sockctl resolve --type s
+	run -0 complete_words "$SOCKCTL" resolve --type s
 	[[ $output == *stream* && $output == *seqpacket* ]]
-	run -0 complete_words sockctl resolve --protocol ud
+	run -0 complete_words "$SOCKCTL" resolve --protocol ud
 	[[ $output == *udp* && $output == *udplite* ]]
-	run -0 complete_words sockctl help re
+	run -0 complete_words "$SOCKCTL" help re
 	[ "$output" = resolve ]
 }

@@ -1,6 +1,8 @@
 # Shared by every bats file: load it with `load helper`.
 # Rules: every wait is bounded; every process and namespace a test starts is
 # recorded here and removed by PID/name in teardown, even when the test fails.
+bats_require_minimum_version 1.5.0
+
 SOCKCTL=${SOCKCTL:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/sockctl}
 export SOCKCTL
 
@@ -121,10 +123,9 @@ common_teardown() {
 # Bad input: status 2, exactly one line on stderr naming $2, nothing on stdout.
 # usage: assert_usage_error WHAT CMD...
 assert_usage_error() {
-	local what=$1 out err
+	local what=$1 out err st
 	shift
-	out=$("$@" 2>"$BATS_TEST_TMPDIR/.err")
-	local st=$?
+	out=$("$@" 2>"$BATS_TEST_TMPDIR/.err") && st=0 || st=$?
 	err=$(cat "$BATS_TEST_TMPDIR/.err")
 	if [ "$st" -ne 2 ]; then
 		echo "status $st (want 2) for: $*" >&2
