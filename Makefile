@@ -52,7 +52,7 @@ BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 LIBA     := $(BUILD)/libsockctl.a
 MANPAGES := $(sort $(wildcard docs/*.1))
 
-.PHONY: all check unit bench install uninstall deps clean lint fuzz
+.PHONY: all check unit objs bench install uninstall deps clean lint fuzz
 .DEFAULT_GOAL := all
 
 all: sockctl
@@ -83,6 +83,10 @@ $(BUILD)/tests/bench/%: tests/bench/%.c
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:=.dep)
 
 unit: $(UNIT_BIN)
+
+# every object, without linking ./sockctl (the warnings test builds these
+# into a scratch BUILD dir)
+objs: $(LIB_OBJ) $(CMD_OBJ)
 
 check: sockctl unit
 	@UNIT_DIR=$(BUILD)/tests/unit tests/run
