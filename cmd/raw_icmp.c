@@ -361,6 +361,13 @@ static int text_out(const struct ctx *c)
 	return !c->o->json && !c->o->quiet && !c->o->flood;
 }
 
+/* Each line as it happens, as ping does, unless flooding (then at exit). */
+static void line_done(const struct ctx *c)
+{
+	if (!c->o->flood)
+		fflush(stdout);
+}
+
 static void show_reply(const struct ctx *c, const struct icmp_pkt *p, const char *from,
 		       int64_t rtt, const char *note)
 {
@@ -391,6 +398,7 @@ static void show_reply(const struct ctx *c, const struct icmp_pkt *p, const char
 		if (c->o->stamps)
 			json_num(&w, "timestamp", (double)clock_real_ns() / 1e9, 6);
 		json_end(&w);
+		line_done(c);
 		return;
 	}
 	if (!text_out(c))
@@ -403,6 +411,7 @@ static void show_reply(const struct ctx *c, const struct icmp_pkt *p, const char
 	if (has_ts)
 		printf(" originate=%u receive=%u transmit=%u", ts[0], ts[1], ts[2]);
 	putchar('\n');
+	line_done(c);
 }
 
 static void show_error(const struct ctx *c, const struct icmp_pkt *p, const char *from,
@@ -437,6 +446,7 @@ static void show_error(const struct ctx *c, const struct icmp_pkt *p, const char
 			json_int(&w, "orig_proto", p->orig_proto);
 		}
 		json_end(&w);
+		line_done(c);
 		return;
 	}
 	if (!text_out(c))
@@ -446,6 +456,7 @@ static void show_error(const struct ctx *c, const struct icmp_pkt *p, const char
 	if (p->orig_valid)
 		printf(" (original: %s > %s ttl=%d)", os, od, p->orig_ttl);
 	putchar('\n');
+	line_done(c);
 }
 
 static void show_send_error(const struct ctx *c, uint16_t seq, int errnum)
