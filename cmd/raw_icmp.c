@@ -85,6 +85,7 @@ struct ctx {
 };
 
 static volatile sig_atomic_t got_stop, got_status;
+static sigset_t stop_signals; /* SIGINT, SIGTERM, SIGQUIT */
 
 static void on_signal(int sig)
 {
@@ -823,8 +824,16 @@ static void wait_io(struct ctx *c, int64_t until, const sigset_t *mask)
 		left = 0;
 	ts.tv_sec = left / NS_PER_SEC;
 	ts.tv_nsec = left % NS_PER_SEC;
-	if (ppoll(&pfd, 1, until < 0 ? NULL : &ts, mask) > 0 && (pfd.revents & POLLERR))
+	/*
+	 * Signals stay deliverable while the loop runs (a flood on loopback may
+	 * never wait); around the wait they are blocked so that one arriving
+	 * after the check is delivered inside ppoll instead of being slept through.
+	 */
+	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+	if (!got_stop && !got_status &&
+	    ppoll(&pfd, 1, until < 0 ? NULL : &ts, mask) > 0 && (pfd.revents & POLLERR))
 		recv_one(c, MSG_ERRQUEUE);
+	sigprocmask(SIG_SETMASK, mask, NULL);
 }
 
 static int64_t min_time(int64_t a, int64_t b)
@@ -946,19 +955,17 @@ static void header(const struct ctx *c)
 static void catch_signals(sigset_t *old)
 {
 	struct sigaction sa = { 0 };
-	sigset_t block;
 
 	sa.sa_handler = on_signal; /* no SA_RESTART: ppoll must return */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGQUIT);
-	/* delivered only inside ppoll, so no signal slips between check and wait */
-	sigprocmask(SIG_BLOCK, &block, old);
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGQUIT);
+	sigprocmask(SIG_BLOCK, NULL, old);
 }
 
 static int ping(struct ctx *c, struct priv *pv, struct err *e)

@@ -228,6 +228,16 @@ while True:
 	grep -qE '^[0-9]+ packets transmitted, [0-9]+ received' "$out"
 }
 
+@test "SIGINT stops a flood that never has to wait" {
+	out=$BATS_TEST_TMPDIR/out
+	bg "$SOCKCTL" raw-icmp -f 127.0.0.1 >"$out"
+	sleep 0.5
+	kill -INT "$BG_PID"
+	wait_pid 10 "$BG_PID"
+	[ "$WAIT_STATUS" -eq 0 ]
+	grep -qE '^[0-9]+ packets transmitted, [0-9]+ received, (\+[0-9]+ late, )?[0-9.]+% packet loss' "$out"
+}
+
 @test "bad input: status 2, one line, nothing sent" {
 	assert_usage_error "--count" "$SOCKCTL" raw-icmp -c 0 127.0.0.1
 	assert_usage_error "--count" "$SOCKCTL" raw-icmp -c x 127.0.0.1
