@@ -21,6 +21,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "resolve", cmd_resolve, "show every getaddrinfo(3) result; --reverse: getnameinfo(3)" },
+	{ "raw-icmp", cmd_raw_icmp, "ICMP/ICMPv6 echo like ping, privileges dropped after socket()" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -6,7 +6,8 @@ load helper
 teardown() { common_teardown; }
 
 complete_words() { # complete_words WORD...: what bash completion offers
-	bash -c '
+	# the completion runs the binary by the name typed: find ours first
+	PATH="$(dirname "$SOCKCTL"):$PATH" bash -c '
 		source completions/sockctl.bash
 		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
 		_sockctl; printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
