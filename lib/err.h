@@ -28,7 +28,11 @@ struct err {
 #define ERR_PRINTF(a, b)
 #endif
 
-/* Fill @e and return -1, so lib code can write "return err_set(...)". */
+/*
+ * Fill @e and return -1, so lib code can write "return err_set(...)".
+ * Control bytes in the result (from quoted user input) become '?', so the
+ * message is always one line.
+ */
 int err_set(struct err *e, int status, const char *fmt, ...) ERR_PRINTF(3, 4);
 /* Like err_set, then append ": " and the lower-cased strerror(errnum). */
 int err_sys(struct err *e, int status, int errnum, const char *fmt, ...) ERR_PRINTF(4, 5);
