@@ -18,7 +18,7 @@ static void one_line(char *s)
 			*s = '?';
 }
 
-int err_set(struct err *e, int status, const char *fmt, ...)
+int(err_set)(struct err *e, int status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -30,7 +30,7 @@ int err_set(struct err *e, int status, const char *fmt, ...)
 	return -1;
 }
 
-int err_sys(struct err *e, int status, int errnum, const char *fmt, ...)
+int(err_sys)(struct err *e, int status, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 	char cause[128];
