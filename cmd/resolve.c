@@ -95,6 +95,7 @@ static void print_row_json(const struct addrinfo *ai, const char *addr, FILE *f)
 	struct jsonw w;
 	const char *fam = addr_family_name(ai->ai_family);
 	const char *type = addr_socktype_name(ai->ai_socktype);
+	const char *proto;
 
 	json_begin(&w, f);
 	if (fam)
@@ -105,8 +106,10 @@ static void print_row_json(const struct addrinfo *ai, const char *addr, FILE *f)
 		json_str(&w, "type", type);
 	else
 		json_int(&w, "type", ai->ai_socktype);
-	if (ai->ai_protocol == 0 || strcmp(addr_proto_name(ai->ai_protocol, num, sizeof(num)), num))
-		json_str(&w, "protocol", addr_proto_name(ai->ai_protocol, num, sizeof(num)));
+	/* a named protocol is a string, an unnamed one its number */
+	proto = addr_proto_name(ai->ai_protocol, num, sizeof(num));
+	if (proto != num)
+		json_str(&w, "protocol", proto);
 	else
 		json_int(&w, "protocol", ai->ai_protocol);
 	json_str(&w, "address", addr);

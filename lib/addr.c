@@ -95,7 +95,7 @@ int addr_parse_duration(const char *s, int64_t *ns, struct err *e)
 	if (!digits)
 		goto bad;
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(p, units[i].suffix))
+		if (strcmp(p, units[i].suffix) != 0)
 			continue;
 		if (whole > MAX_DURATION_NS / units[i].mul)
 			goto range;
@@ -155,7 +155,7 @@ int addr_parse_size(const char *s, unsigned long long max, unsigned long long *o
 	if (addr_parse_uint(num, 0, ULLONG_MAX >> 30, &v, "size", &tmp))
 		goto bad;
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcasecmp(p, units[i].suffix))
+		if (strcasecmp(p, units[i].suffix) != 0)
 			continue;
 		v <<= units[i].shift;
 		if (v > max)
@@ -182,8 +182,8 @@ static int valid_service_name(const char *s)
 int addr_parse_port(const char *s, const char *proto, uint16_t *port, struct err *e)
 {
 	unsigned long long v;
-	struct servent *se;
-	char q[80];
+	struct servent sbuf, *se = NULL;
+	char q[80], sdata[1024];
 
 	if (isdigit((unsigned char)*s)) {
 		if (addr_parse_uint(s, 0, 65535, &v, "port", e))
@@ -195,9 +195,11 @@ int addr_parse_port(const char *s, const char *proto, uint16_t *port, struct err
 		return err_set(e, EXIT_USAGE, "port: empty value");
 	if (!valid_service_name(s))
 		return err_set(e, EXIT_USAGE, "bad port '%s'", quote(s, q, sizeof(q)));
-	se = getservbyname(s, proto);
-	if (!se && !proto)
-		se = getservbyname(s, "udp");
+	/* the reentrant lookup: commands may resolve from more than one thread */
+	if (getservbyname_r(s, proto, &sbuf, sdata, sizeof(sdata), &se))
+		se = NULL;
+	if (!se && !proto && getservbyname_r(s, "udp", &sbuf, sdata, sizeof(sdata), &se))
+		se = NULL;
 	if (!se)
 		return err_set(e, EXIT_USAGE, "unknown service '%s'%s%s", quote(s, q, sizeof(q)),
 			       proto ? " for " : "", proto ? proto : "");
@@ -434,7 +436,7 @@ static int prefix_equal(const unsigned char *a, const unsigned char *b, unsigned
 {
 	unsigned bytes = bits / 8, rest = bits % 8;
 
-	if (memcmp(a, b, bytes))
+	if (memcmp(a, b, bytes) != 0)
 		return 0;
 	if (!rest)
 		return 1;

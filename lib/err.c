@@ -6,7 +6,19 @@
 #include <stdio.h>
 #include <string.h>
 
-int err_set(struct err *e, int status, const char *fmt, ...)
+/*
+ * A message is reported as ONE line: user input quoted into it (an argument
+ * holding "\n" or "\r", a peer's text) must not split it or rewrite the
+ * terminal line, so control bytes become '?'.  Found by tests/fuzz.
+ */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+int(err_set)(struct err *e, int status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -14,10 +26,11 @@ int err_set(struct err *e, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	one_line(e->msg);
 	return -1;
 }
 
-int err_sys(struct err *e, int status, int errnum, const char *fmt, ...)
+int(err_sys)(struct err *e, int status, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 	char cause[128];
@@ -30,6 +43,7 @@ int err_sys(struct err *e, int status, int errnum, const char *fmt, ...)
 	n = strlen(e->msg);
 	snprintf(e->msg + n, sizeof(e->msg) - n, ": %s",
 		 err_strerror(errnum, cause, sizeof(cause)));
+	one_line(e->msg);
 	return -1;
 }
 

@@ -28,10 +28,26 @@ struct err {
 #define ERR_PRINTF(a, b)
 #endif
 
-/* Fill @e and return -1, so lib code can write "return err_set(...)". */
+/*
+ * Fill @e and return -1, so lib code can write "return err_set(...)".
+ * Control bytes in the result (from quoted user input) become '?', so the
+ * message is always one line.
+ */
 int err_set(struct err *e, int status, const char *fmt, ...) ERR_PRINTF(3, 4);
 /* Like err_set, then append ": " and the lower-cased strerror(errnum). */
 int err_sys(struct err *e, int status, int errnum, const char *fmt, ...) ERR_PRINTF(4, 5);
+/*
+ * Both always return -1; saying so here lets the compiler and the static
+ * analysers (make lint) see it in every caller, so "if (parse(...)) return
+ * -1;" is not mistaken for a path where the output was left unwritten.
+ */
+static inline int err_minus_one(int rc)
+{
+	(void)rc;
+	return -1;
+}
+#define err_set(...) err_minus_one(err_set(__VA_ARGS__))
+#define err_sys(...) err_minus_one(err_sys(__VA_ARGS__))
 
 /* "sockctl CMD: MSG" on stderr; returns e->status. */
 int err_report(const char *cmd, const struct err *e);
