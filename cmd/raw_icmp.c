@@ -144,7 +144,7 @@ static int check_opts(const struct icmp_opts *o, struct err *e)
 {
 	if (o->preload > 0 && o->flood)
 		return err_set(e, EXIT_USAGE, "--preload cannot be used with --flood");
-	if (o->type && strcmp(o->type, "echo") && o->mode == MODE_DGRAM)
+	if (o->type && strcmp(o->type, "echo") != 0 && o->mode == MODE_DGRAM)
 		return err_set(e, EXIT_USAGE, "--type %.32s needs a raw socket (--mode raw)",
 			       o->type);
 	if (o->type && !strcmp(o->type, "timestamp") && o->size >= 0)

@@ -23,6 +23,13 @@ resolve 2 --type nosuch localhost
 resolve 2 --namereq localhost
 resolve 2 -4 -6 localhost
 resolve 2
+raw-icmp 0 -c 2 -i 0.01 127.0.0.1
+raw-icmp 0 --json -c 1 ::1
+raw-icmp 0 -q -f -c 200 127.0.0.1
+raw-icmp 0 --type timestamp -c 1 127.0.0.1
+raw-icmp 0 -v -s 1400 -t 5 -c 1 127.0.0.1
+raw-icmp 2 -c 0 127.0.0.1
+raw-icmp 2 --mode bogus 127.0.0.1
 ROWS
 )
 
