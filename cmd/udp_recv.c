@@ -22,9 +22,9 @@
 
 struct recv_opts {
 	int family, verbose, json, nonblock;
-	long long count;
+	long long count, fd_ll;
 	int64_t timeout;
-	int echo, raw, hex, quiet, stats, until_end, reuseport, reuseaddr;
+	int fd, echo, raw, hex, quiet, stats, until_end, reuseport, reuseaddr;
 	unsigned long long rcvbuf, size;
 	const char *join, *mcast_if;
 };
@@ -49,24 +49,22 @@ static void on_signal(int sig)
 
 static const struct opt_cmd recv_cmd = {
 	.name = "udp-recv",
-	.args = "[ADDR] PORT",
+	.args = "[ADDR] PORT  |  --fd N",
 	.summary = "Receive datagrams and show each with its source and size.",
 	.details = "Without ADDR, binds the IPv4 and IPv6 wildcards on one port (0: the\n"
 		   "kernel picks; -v shows it).  Each datagram is a line\n"
 		   "'ADDR PORT LEN: payload' with non-printable bytes escaped.  Probes from\n"
 		   "'udp-send --size' are counted: --stats (and SIGINT/SIGTERM) adds loss,\n"
 		   "duplicates, reordering and one-way latency.",
-	.min_args = 1,
+	.min_args = 0,
 	.max_args = 2,
 };
 
 static int check_opts(const struct recv_opts *o, struct err *e)
 {
-	int fmts = o->raw + o->hex + o->json + o->quiet;
-
-	if (fmts > 1)
+	if (o->raw + o->hex + o->json + o->quiet > 1 && !(o->quiet && o->json && !o->raw && !o->hex))
 		return err_set(e, EXIT_USAGE, "--raw, --hex, --json and --quiet choose one output "
-					      "format: use one of them");
+					      "format: use one of them (--json -q: JSON stats only)");
 	if (o->mcast_if && !o->join)
 		return err_set(e, EXIT_USAGE, "--mcast-if needs --join GROUP");
 	if (o->join && !dgram_is_multicast(o->join, o->family))
@@ -82,6 +80,21 @@ static int check_opts(const struct recv_opts *o, struct err *e)
 	return 0;
 }
 
+/* --fd N: a bound datagram socket inherited from the parent (socket activation). */
+static int adopt_fd(const struct recv_opts *o, int *fds, int *n, struct err *e)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(o->fd, SOL_SOCKET, SO_TYPE, &type, &len))
+		return err_sys(e, EXIT_USAGE, errno, "--fd %d", o->fd);
+	if (type != SOCK_DGRAM)
+		return err_set(e, EXIT_USAGE, "--fd %d: not a datagram socket", o->fd);
+	fds[0] = o->fd;
+	*n = 1;
+	return 0;
+}
+
 static int open_socks(const struct recv_opts *o, const struct endpoint *ep, int *fds, int *n,
 		      struct err *e)
 {
@@ -91,8 +104,9 @@ static int open_socks(const struct recv_opts *o, const struct endpoint *ep, int 
 	sock_opts_init(&so);
 	so.reuseport = o->reuseport;
 	so.reuseaddr = o->reuseaddr || o->join;
-	if (sock_bind_passive(ep->host, ep->service, o->family, SOCK_DGRAM, &so, fds, RECV_MAXFDS,
-			      n, e))
+	if (o->fd >= 0 ? adopt_fd(o, fds, n, e)
+		       : sock_bind_passive(ep->host, ep->service, o->family, SOCK_DGRAM, &so, fds,
+					   RECV_MAXFDS, n, e))
 		return -1;
 	for (i = 0; i < *n; i++) {
 		struct sockaddr_storage ss;
@@ -324,7 +338,7 @@ static void install_signals(void)
 
 int cmd_udp_recv(int argc, char **argv)
 {
-	struct recv_opts o = { .timeout = -1, .size = DGRAM_BUFSIZE };
+	struct recv_opts o = { .fd_ll = -1, .timeout = -1, .size = DGRAM_BUFSIZE };
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
@@ -351,6 +365,8 @@ int cmd_udp_recv(int argc, char **argv)
 		OPT_SIZE(0, "size", &o.size, DGRAM_BUFSIZE,
 			 "receive buffer per datagram (default 64k); longer ones are "
 			 "reported truncated"),
+		OPT_INT(0, "fd", &o.fd_ll, "N", 0, INT32_MAX,
+			"use the bound datagram socket inherited as fd N (no ADDR PORT)"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
 		OPT_VERBOSE(&o.verbose),
@@ -370,10 +386,16 @@ int cmd_udp_recv(int argc, char **argv)
 	case OPT_CONTINUE:
 		break;
 	}
-	if (check_opts(&o, &e) ||
-	    addr_parse_endpoint(pos.argc, pos.argv, ADDR_EP_HOST_OPTIONAL | ADDR_EP_PORT_ZERO,
-				"udp", &ep, &e))
+	o.fd = (int)o.fd_ll;
+	memset(&ep, 0, sizeof(ep));
+	if (check_opts(&o, &e) || (o.fd < 0 && addr_parse_endpoint(pos.argc, pos.argv,
+					ADDR_EP_HOST_OPTIONAL | ADDR_EP_PORT_ZERO, "udp", &ep, &e)))
 		return err_report("udp-recv", &e);
+	if ((o.fd >= 0) == (pos.argc > 0)) {
+		err_set(&e, EXIT_USAGE, o.fd >= 0 ? "--fd takes no ADDR or PORT"
+						  : "need a PORT (or --fd N)");
+		return err_report("udp-recv", &e);
+	}
 	if (ep.kind != EP_INET) {
 		err_set(&e, EXIT_USAGE, "%s: unix sockets are not supported (use listen -U)",
 			ep.path);

@@ -202,7 +202,9 @@ static int open_sock(struct send_ctx *c, const struct endpoint *ep, struct err *
 	 */
 	if (!dst_is_group_or_bcast(c)) {
 		if (connect(c->fd, (struct sockaddr *)&c->dst, c->dstlen))
-			return err_sys(e, EXIT_FAIL, errno, "%s: connect", c->dstname);
+			return err_sys(e, EXIT_FAIL, errno, "%s: connect%s", c->dstname,
+				       errno == EACCES ? " (a broadcast address needs --broadcast)"
+						       : "");
 		c->connected = 1;
 	}
 	if (o->verbose) {
@@ -597,13 +599,14 @@ static int run(struct send_ctx *c, const struct endpoint *ep, char **msgs, int n
 	       struct err *e)
 {
 	const struct send_opts *o = c->o;
-	size_t slot = c->mode == MODE_PROBES || c->mode == MODE_RAW ? (size_t)o->size
-		      : c->mode == MODE_LINES				 ? c->maxlen
-									 : 0;
+	size_t slot;
 
 	if (resolve_dst(c, ep, e) || check_sizes(c, msgs, nmsg, e))
 		return -1;
-	if (dgram_batch_init(&c->out, SEND_BATCH, slot ? slot : 1, e))
+	slot = c->mode == MODE_PROBES || c->mode == MODE_RAW ? (size_t)o->size
+	       : c->mode == MODE_LINES			      ? c->maxlen
+							      : 1;
+	if (dgram_batch_init(&c->out, SEND_BATCH, slot, e))
 		return -1;
 	if (o->wait >= 0 && dgram_batch_init(&c->in, 16, DGRAM_BUFSIZE, e))
 		return -1;
