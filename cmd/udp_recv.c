@@ -403,8 +403,8 @@ int cmd_udp_recv(int argc, char **argv)
 	}
 	memset(&c, 0, sizeof(c));
 	c.o = &o;
-	c.fmt = o.json ? DGRAM_JSON : o.raw ? DGRAM_RAW : o.hex ? DGRAM_HEX
-				: o.quiet ? DGRAM_QUIET : DGRAM_TEXT;
+	c.fmt = o.quiet ? DGRAM_QUIET : o.json ? DGRAM_JSON : o.raw ? DGRAM_RAW
+				: o.hex ? DGRAM_HEX : DGRAM_TEXT;
 	dgram_stats_init(&c.st);
 	if (dgram_batch_init(&c.b, RECV_BATCH, (size_t)o.size, &e))
 		return err_report("udp-recv", &e);
