@@ -62,9 +62,12 @@ static const struct opt_cmd recv_cmd = {
 
 static int check_opts(const struct recv_opts *o, struct err *e)
 {
-	if (o->raw + o->hex + o->json + o->quiet > 1 && !(o->quiet && o->json && !o->raw && !o->hex))
-		return err_set(e, EXIT_USAGE, "--raw, --hex, --json and --quiet choose one output "
-					      "format: use one of them (--json -q: JSON stats only)");
+	/* -q --json is allowed: no datagrams, the statistics as JSON */
+	if (o->raw + o->hex + o->json + o->quiet > 1 &&
+	    !(o->quiet && o->json && !o->raw && !o->hex))
+		return err_set(e, EXIT_USAGE,
+			       "--raw, --hex, --json and --quiet choose one output format: "
+			       "use one of them (--json -q: JSON stats only)");
 	if (o->mcast_if && !o->join)
 		return err_set(e, EXIT_USAGE, "--mcast-if needs --join GROUP");
 	if (o->join && !dgram_is_multicast(o->join, o->family))
@@ -192,7 +195,8 @@ static int handle_one(struct recv_ctx *c, unsigned i, int64_t mono, int64_t real
 		char where[ADDR_STRLEN];
 
 		c->st.truncated++;
-		err_msg("udp-recv", "datagram from %s truncated: %zu bytes, buffer %zu (see --size)",
+		err_msg("udp-recv",
+			"datagram from %s truncated: %zu bytes, buffer %zu (see --size)",
 			addr_format(h->msg_name, h->msg_namelen, where, sizeof(where)), len, cap);
 	}
 	d.from = h->msg_name;

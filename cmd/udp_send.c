@@ -584,8 +584,8 @@ static int check_sizes(struct send_ctx *c, char **msgs, int nmsg, struct err *e)
 
 	for (i = 0; i < nmsg; i++)
 		if (strlen(msgs[i]) > c->maxlen)
-			return err_set(e, EXIT_USAGE, "MESSAGE %d is %zu bytes: UDP over %s carries "
-						      "at most %zu",
+			return err_set(e, EXIT_USAGE,
+				       "MESSAGE %d is %zu bytes: UDP over %s carries at most %zu",
 				       i + 1, strlen(msgs[i]),
 				       c->dst.ss_family == AF_INET6 ? "IPv6" : "IPv4", c->maxlen);
 	if (c->o->size > c->maxlen)
@@ -639,7 +639,8 @@ int cmd_udp_send(int argc, char **argv)
 		OPT_INT(0, "rate", &o.rate, "PPS", 0, 1000000000,
 			"datagrams per second (0: as fast as possible, the default)"),
 		OPT_SIZE(0, "size", &o.size, DGRAM_MAX_V6,
-			 "send probes of BYTES (>= 32); with --raw: stdin chunk size (default 1472)"),
+			 "send probes of BYTES (>= 32); with --raw: stdin chunk size "
+			 "(default 1472)"),
 		OPT_FLAG(0, "raw", &o.raw, "stdin bytes, not lines, in datagrams of --size"),
 		OPT_DURATION('W', "wait", &o.wait,
 			     "after sending, wait up to DUR for replies (status 1 if none)"),

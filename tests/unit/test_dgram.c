@@ -61,7 +61,8 @@ int main(void)
 	CHECK(s.untracked == 1 && s.unique == 3, "huge seq counted without a bitmap");
 	dgram_stats_free(&s);
 	CHECK(dgram_is_multicast("239.1.2.3", 0) && dgram_is_multicast("ff02::1", 0) &&
-		      !dgram_is_multicast("198.18.0.1", 0) && !dgram_is_multicast("239.1.2.3", AF_INET6),
+		      !dgram_is_multicast("198.18.0.1", 0) &&
+		      !dgram_is_multicast("239.1.2.3", AF_INET6),
 	      "multicast addresses");
 	return UNIT_DONE();
 }
