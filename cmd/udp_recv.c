@@ -153,9 +153,10 @@ static int echo_back(struct recv_ctx *c, int fd, unsigned n, struct err *e)
 			char where[ADDR_STRLEN];
 
 			/* one unreachable sender must not stop an echo server */
+			const struct msghdr *h = &c->echo[done].msg_hdr;
+
 			err_msg("udp-recv", "echo to %s: %s",
-				addr_format(c->echo[done].msg_hdr.msg_name,
-					    c->echo[done].msg_hdr.msg_namelen, where, sizeof(where)),
+				addr_format(h->msg_name, h->msg_namelen, where, sizeof(where)),
 				strerror(errno));
 			done++;
 			continue;
