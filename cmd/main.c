@@ -21,6 +21,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "resolve", cmd_resolve, "show every getaddrinfo(3) result; --reverse: getnameinfo(3)" },
+	{ "udp-send", cmd_udp_send, "send datagrams (args, stdin, probes); wait for replies" },
+	{ "udp-recv", cmd_udp_recv, "receive datagrams: source, size, payload; --echo, --stats" },
 	{ "raw-icmp", cmd_raw_icmp, "ICMP/ICMPv6 echo like ping, privileges dropped after socket()" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

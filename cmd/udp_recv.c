@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: MIT */
+/* sockctl udp-recv: show every datagram with its source and size; recvmmsg batches. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "clock.h"
+#include "cmd.h"
+#include "dgram.h"
+#include "err.h"
+#include "opt.h"
+#include "out.h"
+#include "sock.h"
+
+#define RECV_BATCH 64
+#define RECV_MAXFDS 2
+
+struct recv_opts {
+	int family, verbose, json, nonblock;
+	long long count, fd_ll;
+	int64_t timeout;
+	int fd, echo, raw, hex, quiet, stats, until_end, reuseport, reuseaddr;
+	unsigned long long rcvbuf, size;
+	const char *join, *mcast_if;
+};
+
+struct recv_ctx {
+	const struct recv_opts *o;
+	enum dgram_fmt fmt;
+	struct dgram_batch b;
+	struct mmsghdr echo[RECV_BATCH];
+	struct iovec echo_iov[RECV_BATCH];
+	struct dgram_stats st;
+	uint64_t counted; /* datagrams toward -c (end markers excluded) */
+	int done;
+};
+
+static volatile sig_atomic_t recv_signal;
+
+static void on_signal(int sig)
+{
+	recv_signal = sig;
+}
+
+static const struct opt_cmd recv_cmd = {
+	.name = "udp-recv",
+	.args = "[ADDR] PORT  |  --fd N",
+	.summary = "Receive datagrams and show each with its source and size.",
+	.details = "Without ADDR, binds the IPv4 and IPv6 wildcards on one port (0: the\n"
+		   "kernel picks; -v shows it).  Each datagram is a line\n"
+		   "'ADDR PORT LEN: payload' with non-printable bytes escaped.  Probes from\n"
+		   "'udp-send --size' are counted: --stats (and SIGINT/SIGTERM) adds loss,\n"
+		   "duplicates, reordering and one-way latency.",
+	.min_args = 0,
+	.max_args = 2,
+};
+
+static int check_opts(const struct recv_opts *o, struct err *e)
+{
+	/* -q --json is allowed: no datagrams, the statistics as JSON */
+	if (o->raw + o->hex + o->json + o->quiet > 1 &&
+	    !(o->quiet && o->json && !o->raw && !o->hex))
+		return err_set(e, EXIT_USAGE,
+			       "--raw, --hex, --json and --quiet choose one output format: "
+			       "use one of them (--json -q: JSON stats only)");
+	if (o->mcast_if && !o->join)
+		return err_set(e, EXIT_USAGE, "--mcast-if needs --join GROUP");
+	if (o->join && !dgram_is_multicast(o->join, o->family))
+		return err_set(e, EXIT_USAGE, "--join: '%.64s' is not a multicast address%s",
+			       o->join, o->family ? " of the chosen family" : "");
+	if (o->nonblock && o->timeout >= 0)
+		return err_set(e, EXIT_USAGE, "--nonblock cannot be used with -w/--timeout "
+					      "(it never waits)");
+	if (o->size < 1)
+		return err_set(e, EXIT_USAGE, "--size: must be at least 1 byte");
+	if (o->rcvbuf > (unsigned long long)INT32_MAX / 2)
+		return err_set(e, EXIT_USAGE, "--rcvbuf: at most 1G");
+	return 0;
+}
+
+/* --fd N: a bound datagram socket inherited from the parent (socket activation). */
+static int adopt_fd(const struct recv_opts *o, int *fds, int *n, struct err *e)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(o->fd, SOL_SOCKET, SO_TYPE, &type, &len))
+		return err_sys(e, EXIT_USAGE, errno, "--fd %d", o->fd);
+	if (type != SOCK_DGRAM)
+		return err_set(e, EXIT_USAGE, "--fd %d: not a datagram socket", o->fd);
+	fds[0] = o->fd;
+	*n = 1;
+	return 0;
+}
+
+static int open_socks(const struct recv_opts *o, const struct endpoint *ep, int *fds, int *n,
+		      struct err *e)
+{
+	struct sockopts so;
+	int i;
+
+	sock_opts_init(&so);
+	so.reuseport = o->reuseport;
+	so.reuseaddr = o->reuseaddr || o->join;
+	if (o->fd >= 0 ? adopt_fd(o, fds, n, e)
+		       : sock_bind_passive(ep->host, ep->service, o->family, SOCK_DGRAM, &so, fds,
+					   RECV_MAXFDS, n, e))
+		return -1;
+	for (i = 0; i < *n; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char where[ADDR_STRLEN];
+		int got = 0;
+
+		getsockname(fds[i], (struct sockaddr *)&ss, &len);
+		if (o->rcvbuf && dgram_set_rcvbuf(fds[i], (int)o->rcvbuf, &got, e))
+			return -1;
+		if (o->join && ss.ss_family == (dgram_is_multicast(o->join, AF_INET) ? AF_INET
+										      : AF_INET6) &&
+		    dgram_join(fds[i], ss.ss_family, o->join, o->mcast_if, e))
+			return -1;
+		if (o->nonblock && fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK))
+			return err_sys(e, EXIT_FAIL, errno, "fcntl O_NONBLOCK");
+		if (!o->verbose)
+			continue;
+		err_msg("udp-recv", "bound %s", addr_format((struct sockaddr *)&ss, len, where,
+							      sizeof(where)));
+		if (o->rcvbuf)
+			err_msg("udp-recv", "SO_RCVBUF %llu requested, %d granted", o->rcvbuf, got);
+		if (o->join && ss.ss_family == (dgram_is_multicast(o->join, AF_INET) ? AF_INET
+										      : AF_INET6))
+			err_msg("udp-recv", "joined %s%s%s", o->join, o->mcast_if ? " on " : "",
+				o->mcast_if ? o->mcast_if : "");
+	}
+	return 0;
+}
+
+static int echo_back(struct recv_ctx *c, int fd, unsigned n, struct err *e)
+{
+	unsigned done = 0;
+
+	while (done < n) {
+		int r = sendmmsg(fd, c->echo + done, n - done, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			char where[ADDR_STRLEN];
+
+			/* one unreachable sender must not stop an echo server */
+			const struct msghdr *h = &c->echo[done].msg_hdr;
+
+			err_msg("udp-recv", "echo to %s: %s",
+				addr_format(h->msg_name, h->msg_namelen, where, sizeof(where)),
+				strerror(errno));
+			done++;
+			continue;
+		}
+		done += (unsigned)r;
+	}
+	(void)e;
+	return 0;
+}
+
+/* Account for, show and echo slot @i; returns 1 if it should be echoed. */
+static int handle_one(struct recv_ctx *c, unsigned i, int64_t mono, int64_t real)
+{
+	const struct msghdr *h = &c->b.msgs[i].msg_hdr;
+	size_t len = c->b.msgs[i].msg_len;
+	size_t cap = len < c->b.size ? len : c->b.size;
+	struct dgram_probe p;
+	struct dgram_shown d;
+
+	if (dgram_probe_decode(dgram_slot(&c->b, i), cap, &p)) {
+		if (p.flags & DGRAM_PROBE_END) {
+			dgram_stats_end(&c->st, &p);
+			if (c->o->verbose)
+				err_msg("udp-recv", "end marker: the sender sent %llu probes",
+					(unsigned long long)p.total);
+			if (c->o->until_end)
+				c->done = 1;
+			return 0;
+		}
+		dgram_stats_probe(&c->st, &p, real);
+	}
+	dgram_stats_datagram(&c->st, len, mono);
+	c->counted++;
+	if (c->o->count && c->counted >= (uint64_t)c->o->count)
+		c->done = 1;
+	if (cap < len || (h->msg_flags & MSG_TRUNC)) {
+		char where[ADDR_STRLEN];
+
+		c->st.truncated++;
+		err_msg("udp-recv",
+			"datagram from %s truncated: %zu bytes, buffer %zu (see --size)",
+			addr_format(h->msg_name, h->msg_namelen, where, sizeof(where)), len, cap);
+	}
+	d.from = h->msg_name;
+	d.fromlen = h->msg_namelen;
+	d.data = dgram_slot(&c->b, i);
+	d.caplen = cap;
+	d.len = len;
+	d.real_ns = real;
+	d.rtt_ns = -1;
+	dgram_show(stdout, c->fmt, &d);
+	return c->o->echo;
+}
+
+/*
+ * Drain @fd with recvmmsg until it would block.  1 if something was read,
+ * 0 if the queue was empty, -1 on error.
+ */
+static int drain(struct recv_ctx *c, int fd, struct err *e)
+{
+	int any = 0;
+
+	while (!c->done) {
+		unsigned vlen = RECV_BATCH, i, nech = 0;
+		int64_t mono, real;
+		int r;
+
+		/* leave what -c does not ask for in the queue */
+		if (c->o->count && (uint64_t)c->o->count - c->counted < vlen)
+			vlen = (unsigned)((uint64_t)c->o->count - c->counted);
+		for (i = 0; i < vlen; i++)
+			dgram_batch_reset(&c->b, i);
+		r = recvmmsg(fd, c->b.msgs, vlen, MSG_DONTWAIT | MSG_TRUNC, NULL);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (c->o->nonblock && c->o->verbose)
+					err_msg("udp-recv", "recvmmsg: EAGAIN (%s): queue empty",
+						strerror(errno));
+				return any;
+			}
+			return err_sys(e, EXIT_FAIL, errno, "recvmmsg");
+		}
+		any = 1;
+		mono = clock_mono_ns();
+		real = clock_real_ns();
+		for (i = 0; i < (unsigned)r; i++) {
+			if (!handle_one(c, i, mono, real))
+				continue;
+			c->echo_iov[nech].iov_base = dgram_slot(&c->b, i);
+			c->echo_iov[nech].iov_len = c->b.msgs[i].msg_len < c->b.size
+							    ? c->b.msgs[i].msg_len
+							    : c->b.size;
+			memset(&c->echo[nech], 0, sizeof(c->echo[nech]));
+			c->echo[nech].msg_hdr.msg_name = c->b.msgs[i].msg_hdr.msg_name;
+			c->echo[nech].msg_hdr.msg_namelen = c->b.msgs[i].msg_hdr.msg_namelen;
+			c->echo[nech].msg_hdr.msg_iov = &c->echo_iov[nech];
+			c->echo[nech].msg_hdr.msg_iovlen = 1;
+			nech++;
+		}
+		/* prompt output for pipes; one write per batch in a flood */
+		if (c->fmt != DGRAM_QUIET)
+			fflush(stdout);
+		if (nech)
+			echo_back(c, fd, nech, e);
+	}
+	return any;
+}
+
+static int run(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
+{
+	const struct recv_opts *o = c->o;
+	struct pollfd pfd[RECV_MAXFDS];
+	int64_t deadline = clock_deadline(o->timeout);
+	int i;
+
+	for (i = 0; i < nfds; i++) {
+		pfd[i].fd = fds[i];
+		pfd[i].events = POLLIN;
+	}
+	if (o->nonblock) {
+		for (i = 0; i < nfds && !c->done; i++)
+			if (drain(c, fds[i], e) < 0)
+				return -1;
+		if (!c->counted)
+			return err_set(e, EXIT_FAIL, "no datagram queued (--nonblock: EAGAIN)");
+		return 0;
+	}
+	while (!c->done && !recv_signal) {
+		int r = poll(pfd, (nfds_t)nfds, clock_ms_until(deadline));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_sys(e, EXIT_FAIL, errno, "poll");
+		if (r == 0)
+			break;
+		for (i = 0; i < nfds && !c->done; i++)
+			if ((pfd[i].revents & (POLLIN | POLLERR)) && drain(c, fds[i], e) < 0)
+				return -1;
+		deadline = clock_deadline(o->timeout);
+	}
+	if (c->done || recv_signal)
+		return c->counted || c->st.end_seen ? 0 : err_set(e, EXIT_FAIL, "no datagram");
+	/* the idle timeout */
+	if (!c->counted) {
+		char d[32];
+
+		return err_set(e, EXIT_FAIL, "no datagram within %s",
+			       addr_format_duration(o->timeout, d, sizeof(d)));
+	}
+	if (o->count) {
+		char d[32];
+
+		return err_set(e, EXIT_FAIL, "only %llu of %lld datagrams, then none for %s",
+			       (unsigned long long)c->counted, o->count,
+			       addr_format_duration(o->timeout, d, sizeof(d)));
+	}
+	return 0;
+}
+
+static void report_stats(const struct recv_ctx *c)
+{
+	if (c->o->json) {
+		dgram_stats_print(&c->st, stdout, 1);
+		return;
+	}
+	fflush(stdout);
+	fputs("sockctl udp-recv: ", stderr);
+	dgram_stats_print(&c->st, stderr, 0);
+	fputc('\n', stderr);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: poll returns EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int cmd_udp_recv(int argc, char **argv)
+{
+	struct recv_opts o = { .fd_ll = -1, .timeout = -1, .size = DGRAM_BUFSIZE };
+	struct opt opts[] = {
+		OPT_IPV4(&o.family),
+		OPT_IPV6(&o.family),
+		OPT_INT('c', "count", &o.count, "N", 1, INT64_MAX,
+			"exit 0 after N datagrams (end markers not counted)"),
+		OPT_DURATION('w', "timeout", &o.timeout,
+			     "idle timeout: stop when nothing arrives for DUR (status 1 if "
+			     "nothing came, or fewer than -c N)"),
+		OPT_FLAG(0, "echo", &o.echo, "send each datagram back to its sender"),
+		OPT_FLAG(0, "raw", &o.raw, "write the payload bytes only"),
+		OPT_FLAG('x', "hex", &o.hex, "show each payload as a hex dump"),
+		OPT_FLAG('q', "quiet", &o.quiet, "show no datagrams (with --stats: counting only)"),
+		OPT_FLAG(0, "stats", &o.stats,
+			 "at exit: datagrams, bytes, rate; for probes loss, duplicates, "
+			 "reordering, latency"),
+		OPT_FLAG(0, "until-end", &o.until_end,
+			 "exit 0 when udp-send's end marker arrives (after --size probes)"),
+		OPT_STRING(0, "join", &o.join, "GROUP", "join multicast GROUP (IPv4 or IPv6)"),
+		OPT_STRING(0, "mcast-if", &o.mcast_if, "IFACE",
+			   "with --join: the interface (name or IPv4 address)"),
+		OPT_FLAG(0, "reuseport", &o.reuseport, "SO_REUSEPORT: share the port"),
+		OPT_FLAG(0, "reuseaddr", &o.reuseaddr, "SO_REUSEADDR"),
+		OPT_SIZE(0, "rcvbuf", &o.rcvbuf, 0, "SO_RCVBUF (SO_RCVBUFFORCE past rmem_max)"),
+		OPT_SIZE(0, "size", &o.size, DGRAM_BUFSIZE,
+			 "receive buffer per datagram (default 64k); longer ones are "
+			 "reported truncated"),
+		OPT_INT(0, "fd", &o.fd_ll, "N", 0, INT32_MAX,
+			"use the bound datagram socket inherited as fd N (no ADDR PORT)"),
+		OPT_NONBLOCK(&o.nonblock),
+		OPT_JSON(&o.json),
+		OPT_VERBOSE(&o.verbose),
+		OPT_END,
+	};
+	struct opt_args pos;
+	struct endpoint ep;
+	struct err e = { 0 };
+	struct recv_ctx c;
+	int fds[RECV_MAXFDS], nfds = 0, rc, i;
+
+	switch (opt_parse(&recv_cmd, opts, argc, argv, &pos, &e)) {
+	case OPT_DONE:
+		return EXIT_OK;
+	case OPT_ERROR:
+		return err_report("udp-recv", &e);
+	case OPT_CONTINUE:
+		break;
+	}
+	o.fd = (int)o.fd_ll;
+	memset(&ep, 0, sizeof(ep));
+	if (check_opts(&o, &e) || (o.fd < 0 && addr_parse_endpoint(pos.argc, pos.argv,
+					ADDR_EP_HOST_OPTIONAL | ADDR_EP_PORT_ZERO, "udp", &ep, &e)))
+		return err_report("udp-recv", &e);
+	if ((o.fd >= 0) == (pos.argc > 0)) {
+		err_set(&e, EXIT_USAGE, o.fd >= 0 ? "--fd takes no ADDR or PORT"
+						  : "need a PORT (or --fd N)");
+		return err_report("udp-recv", &e);
+	}
+	if (ep.kind != EP_INET) {
+		err_set(&e, EXIT_USAGE, "%s: unix sockets are not supported (use listen -U)",
+			ep.path);
+		return err_report("udp-recv", &e);
+	}
+	memset(&c, 0, sizeof(c));
+	c.o = &o;
+	c.fmt = o.quiet ? DGRAM_QUIET : o.json ? DGRAM_JSON : o.raw ? DGRAM_RAW
+				: o.hex ? DGRAM_HEX : DGRAM_TEXT;
+	dgram_stats_init(&c.st);
+	if (dgram_batch_init(&c.b, RECV_BATCH, (size_t)o.size, &e))
+		return err_report("udp-recv", &e);
+	install_signals();
+	rc = open_socks(&o, &ep, fds, &nfds, &e) ? -1 : run(&c, fds, nfds, &e);
+	if (o.stats || recv_signal)
+		report_stats(&c);
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	dgram_batch_free(&c.b);
+	dgram_stats_free(&c.st);
+	return rc ? err_report("udp-recv", &e) : EXIT_OK;
+}

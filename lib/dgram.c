@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+#include "dgram.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "out.h"
+
+/* Past this many sequence numbers (64 Mi, an 8 MiB bitmap) duplicates go uncounted. */
+#define SEEN_MAX_BYTES (UINT64_C(8) << 20)
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int dgram_probe_encode(void *buf, size_t len, const struct dgram_probe *p)
+{
+	unsigned char *b = buf;
+	size_t i;
+
+	if (len < DGRAM_PROBE_HDR)
+		return -1;
+	memcpy(b, "SKP1", 4);
+	b[4] = (unsigned char)p->flags;
+	b[5] = b[6] = b[7] = 0;
+	put64(b + 8, p->seq);
+	put64(b + 16, p->ts_ns);
+	put64(b + 24, p->total);
+	/* a recognisable, compressible pattern rather than stale memory */
+	for (i = DGRAM_PROBE_HDR; i < len; i++)
+		b[i] = (unsigned char)('a' + i % 26);
+	return 0;
+}
+
+int dgram_probe_decode(const void *buf, size_t len, struct dgram_probe *p)
+{
+	const unsigned char *b = buf;
+
+	if (len < DGRAM_PROBE_HDR || memcmp(b, "SKP1", 4) || b[5] || b[6] || b[7])
+		return 0;
+	p->flags = b[4];
+	p->seq = get64(b + 8);
+	p->ts_ns = get64(b + 16);
+	p->total = get64(b + 24);
+	return 1;
+}
+
+void dgram_stats_init(struct dgram_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->first_ns = s->last_ns = -1;
+}
+
+void dgram_stats_free(struct dgram_stats *s)
+{
+	free(s->seen);
+	s->seen = NULL;
+	s->seen_bytes = 0;
+}
+
+void dgram_stats_datagram(struct dgram_stats *s, size_t len, int64_t mono_ns)
+{
+	s->datagrams++;
+	s->bytes += len;
+	if (s->first_ns < 0)
+		s->first_ns = mono_ns;
+	s->last_ns = mono_ns;
+}
+
+/* Make room for bit @seq; 0 if it is past the limit or memory ran out. */
+static int seen_grow(struct dgram_stats *s, uint64_t seq)
+{
+	size_t want = s->seen_bytes ? s->seen_bytes : 4096;
+	unsigned char *n;
+
+	if (seq / 8 < s->seen_bytes)
+		return 1;
+	if (seq / 8 >= SEEN_MAX_BYTES)
+		return 0;
+	while (want <= seq / 8)
+		want *= 2;
+	if (want > SEEN_MAX_BYTES)
+		want = SEEN_MAX_BYTES;
+	n = realloc(s->seen, want);
+	if (!n)
+		return 0;
+	memset(n + s->seen_bytes, 0, want - s->seen_bytes);
+	s->seen = n;
+	s->seen_bytes = want;
+	return 1;
+}
+
+void dgram_stats_probe(struct dgram_stats *s, const struct dgram_probe *p, int64_t real_ns)
+{
+	int64_t lat = real_ns - (int64_t)p->ts_ns;
+
+	s->probes++;
+	if (p->total)
+		s->total = p->total;
+	if (!seen_grow(s, p->seq)) {
+		s->untracked++;
+	} else {
+		unsigned char bit = (unsigned char)(1u << (p->seq % 8));
+
+		if (s->seen[p->seq / 8] & bit) {
+			s->dups++;
+			return;
+		}
+		s->seen[p->seq / 8] |= bit;
+	}
+	s->unique++;
+	if (p->seq + 1 < s->next_seq)
+		s->reordered++;
+	else
+		s->next_seq = p->seq + 1;
+	if (!s->lat_n || lat < s->lat_min)
+		s->lat_min = lat;
+	if (!s->lat_n || lat > s->lat_max)
+		s->lat_max = lat;
+	s->lat_sum += (double)lat;
+	s->lat_n++;
+}
+
+void dgram_stats_end(struct dgram_stats *s, const struct dgram_probe *p)
+{
+	s->end_seen = 1;
+	s->end_total = p->total;
+}
+
+uint64_t dgram_stats_expected(const struct dgram_stats *s)
+{
+	if (s->end_seen)
+		return s->end_total;
+	if (s->total)
+		return s->total;
+	return s->next_seq;
+}
+
+uint64_t dgram_stats_lost(const struct dgram_stats *s)
+{
+	uint64_t exp = dgram_stats_expected(s);
+
+	return exp > s->unique ? exp - s->unique : 0;
+}
+
+double dgram_stats_rate(const struct dgram_stats *s)
+{
+	if (s->datagrams < 2 || s->last_ns <= s->first_ns)
+		return 0;
+	return (double)(s->datagrams - 1) * 1e9 / (double)(s->last_ns - s->first_ns);
+}
+
+static double ms(double ns)
+{
+	return ns / 1e6;
+}
+
+static void stats_json(const struct dgram_stats *s, FILE *f)
+{
+	struct jsonw w;
+	double secs = s->datagrams > 1 ? (double)(s->last_ns - s->first_ns) / 1e9 : 0;
+
+	json_begin(&w, f);
+	json_str(&w, "type", "stats");
+	json_uint(&w, "datagrams", s->datagrams);
+	json_uint(&w, "bytes", s->bytes);
+	json_uint(&w, "truncated", s->truncated);
+	json_num(&w, "seconds", secs, 6);
+	json_num(&w, "rate_pps", dgram_stats_rate(s), 1);
+	json_num(&w, "rate_mbps", secs > 0 ? (double)s->bytes * 8 / secs / 1e6 : 0, 3);
+	if (s->probes || s->end_seen) {
+		json_uint(&w, "probes", s->probes);
+		json_uint(&w, "expected", dgram_stats_expected(s));
+		json_bool(&w, "end_seen", s->end_seen);
+		json_uint(&w, "received", s->unique);
+		json_uint(&w, "lost", dgram_stats_lost(s));
+		json_uint(&w, "duplicates", s->dups);
+		json_uint(&w, "reordered", s->reordered);
+		if (s->lat_n) {
+			json_num(&w, "latency_min_ms", ms((double)s->lat_min), 3);
+			json_num(&w, "latency_avg_ms", ms(s->lat_sum / (double)s->lat_n), 3);
+			json_num(&w, "latency_max_ms", ms((double)s->lat_max), 3);
+		}
+	}
+	json_end(&w);
+}
+
+void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json)
+{
+	double secs = s->datagrams > 1 ? (double)(s->last_ns - s->first_ns) / 1e9 : 0;
+	uint64_t exp = dgram_stats_expected(s);
+
+	if (json) {
+		stats_json(s, f);
+		return;
+	}
+	fprintf(f, "%llu datagrams, %llu bytes in %.3fs (%.0f datagrams/s, %.3f Mbit/s)",
+		(unsigned long long)s->datagrams, (unsigned long long)s->bytes, secs,
+		dgram_stats_rate(s), secs > 0 ? (double)s->bytes * 8 / secs / 1e6 : 0);
+	if (s->truncated)
+		fprintf(f, ", %llu truncated", (unsigned long long)s->truncated);
+	if (!s->probes && !s->end_seen)
+		return;
+	fprintf(f, "; probes: %llu received of %llu sent%s, %llu lost (%.2f%%), "
+		   "%llu duplicates, %llu reordered",
+		(unsigned long long)s->unique, (unsigned long long)exp,
+		s->end_seen ? "" : " (no end marker: estimated)",
+		(unsigned long long)dgram_stats_lost(s),
+		exp ? 100.0 * (double)dgram_stats_lost(s) / (double)exp : 0.0,
+		(unsigned long long)s->dups, (unsigned long long)s->reordered);
+	if (s->lat_n)
+		fprintf(f, "; latency min/avg/max %.3f/%.3f/%.3f ms", ms((double)s->lat_min),
+			ms(s->lat_sum / (double)s->lat_n), ms((double)s->lat_max));
+}
+
+void dgram_rtt_add(struct dgram_rtt *r, int64_t ns)
+{
+	if (!r->n || ns < r->min)
+		r->min = ns;
+	if (!r->n || ns > r->max)
+		r->max = ns;
+	r->sum += (double)ns;
+	r->n++;
+}
+
+int dgram_batch_init(struct dgram_batch *b, unsigned n, size_t size, struct err *e)
+{
+	unsigned i;
+
+	memset(b, 0, sizeof(*b));
+	b->msgs = calloc(n, sizeof(*b->msgs));
+	b->iov = calloc(n, sizeof(*b->iov));
+	b->addrs = calloc(n, sizeof(*b->addrs));
+	b->buf = malloc((size_t)n * size);
+	if (!b->msgs || !b->iov || !b->addrs || !b->buf) {
+		dgram_batch_free(b);
+		return err_set(e, EXIT_FAIL, "out of memory for %u buffers of %zu bytes", n, size);
+	}
+	b->n = n;
+	b->size = size;
+	for (i = 0; i < n; i++)
+		dgram_batch_reset(b, i);
+	return 0;
+}
+
+void dgram_batch_free(struct dgram_batch *b)
+{
+	free(b->msgs);
+	free(b->iov);
+	free(b->addrs);
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
+
+void dgram_batch_reset(struct dgram_batch *b, unsigned i)
+{
+	struct msghdr *h = &b->msgs[i].msg_hdr;
+
+	b->iov[i].iov_base = dgram_slot(b, i);
+	b->iov[i].iov_len = b->size;
+	memset(h, 0, sizeof(*h));
+	h->msg_iov = &b->iov[i];
+	h->msg_iovlen = 1;
+	h->msg_name = &b->addrs[i];
+	h->msg_namelen = sizeof(b->addrs[i]);
+}
+
+static int setint(int fd, int level, int name, int val, const char *what, struct err *e)
+{
+	if (setsockopt(fd, level, name, &val, sizeof(val)))
+		return err_sys(e, EXIT_FAIL, errno, "setsockopt %s=%d", what, val);
+	return 0;
+}
+
+/* An interface by name or by one of its addresses: its index, or 0. */
+static unsigned ifindex_of(const char *ifspec, struct in_addr *v4)
+{
+	unsigned idx = if_nametoindex(ifspec);
+
+	v4->s_addr = htonl(INADDR_ANY);
+	if (idx)
+		return idx;
+	if (inet_pton(AF_INET, ifspec, v4) == 1)
+		return 0;
+	return 0;
+}
+
+int dgram_mcast_if(int fd, int family, const char *ifspec, struct err *e)
+{
+	struct ip_mreqn mr;
+	unsigned idx;
+
+	memset(&mr, 0, sizeof(mr));
+	idx = ifindex_of(ifspec, &mr.imr_address);
+	if (family == AF_INET6) {
+		int i = (int)idx;
+
+		if (!idx)
+			return err_set(e, EXIT_USAGE, "--mcast-if: no interface '%.64s'", ifspec);
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &i, sizeof(i)))
+			return err_sys(e, EXIT_FAIL, errno, "setsockopt IPV6_MULTICAST_IF=%s",
+				       ifspec);
+		return 0;
+	}
+	if (!idx && mr.imr_address.s_addr == htonl(INADDR_ANY))
+		return err_set(e, EXIT_USAGE, "--mcast-if: no interface '%.64s'", ifspec);
+	mr.imr_ifindex = (int)idx;
+	if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr)))
+		return err_sys(e, EXIT_FAIL, errno, "setsockopt IP_MULTICAST_IF=%s", ifspec);
+	return 0;
+}
+
+int dgram_mcast_ttl(int fd, int family, int ttl, struct err *e)
+{
+	if (family == AF_INET6)
+		return setint(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, ttl, "IPV6_MULTICAST_HOPS", e);
+	return setint(fd, IPPROTO_IP, IP_MULTICAST_TTL, ttl, "IP_MULTICAST_TTL", e);
+}
+
+int dgram_mcast_loop(int fd, int family, int on, struct err *e)
+{
+	if (family == AF_INET6)
+		return setint(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on, "IPV6_MULTICAST_LOOP", e);
+	return setint(fd, IPPROTO_IP, IP_MULTICAST_LOOP, on, "IP_MULTICAST_LOOP", e);
+}
+
+int dgram_is_multicast(const char *group, int family)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (family != AF_INET6 && inet_pton(AF_INET, group, &a4) == 1)
+		return IN_MULTICAST(ntohl(a4.s_addr));
+	if (family != AF_INET && inet_pton(AF_INET6, group, &a6) == 1)
+		return IN6_IS_ADDR_MULTICAST(&a6);
+	return 0;
+}
+
+int dgram_join(int fd, int family, const char *group, const char *ifspec, struct err *e)
+{
+	if (family == AF_INET6) {
+		struct ipv6_mreq m6;
+
+		memset(&m6, 0, sizeof(m6));
+		if (inet_pton(AF_INET6, group, &m6.ipv6mr_multiaddr) != 1)
+			return err_set(e, EXIT_USAGE, "--join: bad IPv6 group '%.64s'", group);
+		if (ifspec && !(m6.ipv6mr_interface = if_nametoindex(ifspec)))
+			return err_set(e, EXIT_USAGE, "--mcast-if: no interface '%.64s'", ifspec);
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof(m6)))
+			return err_sys(e, EXIT_FAIL, errno, "join %s", group);
+		return 0;
+	} else {
+		struct ip_mreqn mr;
+
+		memset(&mr, 0, sizeof(mr));
+		if (inet_pton(AF_INET, group, &mr.imr_multiaddr) != 1)
+			return err_set(e, EXIT_USAGE, "--join: bad IPv4 group '%.64s'", group);
+		if (ifspec) {
+			mr.imr_ifindex = (int)ifindex_of(ifspec, &mr.imr_address);
+			if (!mr.imr_ifindex && mr.imr_address.s_addr == htonl(INADDR_ANY))
+				return err_set(e, EXIT_USAGE, "--mcast-if: no interface '%.64s'",
+					       ifspec);
+		}
+		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)))
+			return err_sys(e, EXIT_FAIL, errno, "join %s", group);
+		return 0;
+	}
+}
+
+int dgram_set_rcvbuf(int fd, int bytes, int *got, struct err *e)
+{
+	socklen_t len = sizeof(*got);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)))
+		return err_sys(e, EXIT_FAIL, errno, "setsockopt SO_RCVBUF=%d", bytes);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, got, &len))
+		return err_sys(e, EXIT_FAIL, errno, "getsockopt SO_RCVBUF");
+	/* the kernel doubles the request, capped by net.core.rmem_max */
+	if (*got < bytes && bytes <= INT32_MAX / 2 &&
+	    !setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
+		getsockopt(fd, SOL_SOCKET, SO_RCVBUF, got, &len);
+	return 0;
+}
+
+static void show_json(FILE *f, const struct dgram_shown *d, const char *host)
+{
+	struct jsonw w;
+
+	json_begin(&w, f);
+	json_str(&w, "type", "datagram");
+	json_str(&w, "from", host);
+	json_uint(&w, "port", addr_port(d->from));
+	json_uint(&w, "len", d->len);
+	if (out_utf8_valid(d->data, d->caplen))
+		json_strn(&w, "data", d->data, d->caplen);
+	else
+		json_hex(&w, "data_hex", d->data, d->caplen);
+	json_num(&w, "ts", (double)d->real_ns / 1e9, 6);
+	if (d->caplen < d->len) {
+		json_bool(&w, "truncated", 1);
+		json_uint(&w, "captured", d->caplen);
+	}
+	if (d->rtt_ns >= 0)
+		json_num(&w, "rtt_ms", (double)d->rtt_ns / 1e6, 3);
+	json_end(&w);
+}
+
+void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d)
+{
+	char host[ADDR_STRLEN];
+
+	switch (fmt) {
+	case DGRAM_QUIET:
+		return;
+	case DGRAM_RAW:
+		fwrite(d->data, 1, d->caplen, f);
+		return;
+	case DGRAM_JSON:
+		show_json(f, d, addr_ntop(d->from, d->fromlen, host, sizeof(host)));
+		return;
+	case DGRAM_HEX:
+		fprintf(f, "%s %u %zu:\n", addr_ntop(d->from, d->fromlen, host, sizeof(host)),
+			addr_port(d->from), d->len);
+		out_hexdump(f, d->data, d->caplen, 0);
+		return;
+	case DGRAM_TEXT:
+		fprintf(f, "%s %u %zu: ", addr_ntop(d->from, d->fromlen, host, sizeof(host)),
+			addr_port(d->from), d->len);
+		out_escaped(f, d->data, d->caplen);
+		putc('\n', f);
+		return;
+	}
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Datagram helpers shared by udp-send and udp-recv: the probe format,
+ * loss/duplicate/reorder/latency statistics (pure functions), sendmmsg and
+ * recvmmsg batches, multicast options, and how a datagram is shown.
+ *
+ * Probe format (all integers big-endian), DGRAM_PROBE_HDR bytes, then
+ * padding up to --size:
+ *	0  "SKP1"      magic
+ *	4  u8 flags    DGRAM_PROBE_END: the end marker, not a probe
+ *	5  3 bytes     zero
+ *	8  u64 seq     0, 1, 2, ... in send order
+ *	16 u64 ts      send time, CLOCK_REALTIME ns (one-way latency on one host)
+ *	24 u64 total   probes planned (-c), 0 if unknown; in the end marker:
+ *	               exactly how many probes were sent
+ * The end marker lets the receiver count loss exactly: lost = total - unique.
+ */
+#ifndef SOCKCTL_DGRAM_H
+#define SOCKCTL_DGRAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "err.h"
+
+#define DGRAM_PROBE_HDR 32
+#define DGRAM_PROBE_END 0x01
+#define DGRAM_MAX_V4 65507 /* 65535 - 20 (IPv4) - 8 (UDP) */
+#define DGRAM_MAX_V6 65527 /* 65535 - 8 (UDP): the IPv6 payload length excludes its header */
+#define DGRAM_BUFSIZE 65536
+
+struct dgram_probe {
+	uint64_t seq, ts_ns, total;
+	unsigned flags;
+};
+
+/* Write @p into @buf (@len >= DGRAM_PROBE_HDR) and fill the rest; -1 if too short. */
+int dgram_probe_encode(void *buf, size_t len, const struct dgram_probe *p);
+/* 1 and @p filled if @buf holds a probe or end marker, 0 otherwise. */
+int dgram_probe_decode(const void *buf, size_t len, struct dgram_probe *p);
+
+/* Receive statistics: every datagram, and the probes among them. */
+struct dgram_stats {
+	uint64_t datagrams, bytes, truncated;
+	int64_t first_ns, last_ns; /* monotonic, first and last datagram */
+	uint64_t probes, unique, dups, reordered;
+	uint64_t next_seq;   /* highest seq seen + 1 */
+	uint64_t total;      /* planned count from the probes, 0 if unknown */
+	uint64_t end_total;  /* from the end marker */
+	int end_seen;
+	uint64_t lat_n;
+	int64_t lat_min, lat_max;
+	double lat_sum;
+	unsigned char *seen; /* bitmap of seqs, grown on demand */
+	size_t seen_bytes;
+	uint64_t untracked;  /* probes past the bitmap's limit (no dup check) */
+};
+void dgram_stats_init(struct dgram_stats *s);
+void dgram_stats_free(struct dgram_stats *s);
+/* A datagram of @len bytes arrived at @mono_ns. */
+void dgram_stats_datagram(struct dgram_stats *s, size_t len, int64_t mono_ns);
+/* A probe (not an end marker) arrived at CLOCK_REALTIME @real_ns. */
+void dgram_stats_probe(struct dgram_stats *s, const struct dgram_probe *p, int64_t real_ns);
+/* The end marker arrived. */
+void dgram_stats_end(struct dgram_stats *s, const struct dgram_probe *p);
+/* Probes the sender sent (end marker), planned, or highest seq + 1. */
+uint64_t dgram_stats_expected(const struct dgram_stats *s);
+/* expected - unique, never negative. */
+uint64_t dgram_stats_lost(const struct dgram_stats *s);
+/* Datagrams per second between the first and the last datagram (0 if < 2). */
+double dgram_stats_rate(const struct dgram_stats *s);
+/* The summary as text (one line, no newline) or as one JSON object. */
+void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json);
+
+/* Round-trip times for udp-send --wait. */
+struct dgram_rtt {
+	uint64_t n;
+	int64_t min, max;
+	double sum;
+};
+void dgram_rtt_add(struct dgram_rtt *r, int64_t ns);
+
+/* recvmmsg/sendmmsg batches: @n slots of @size bytes with their addresses. */
+struct dgram_batch {
+	struct mmsghdr *msgs;
+	struct iovec *iov;
+	struct sockaddr_storage *addrs;
+	unsigned char *buf;
+	unsigned n;
+	size_t size;
+};
+int dgram_batch_init(struct dgram_batch *b, unsigned n, size_t size, struct err *e);
+void dgram_batch_free(struct dgram_batch *b);
+/* Reset slot @i to receive (full buffer, address space). */
+void dgram_batch_reset(struct dgram_batch *b, unsigned i);
+static inline unsigned char *dgram_slot(const struct dgram_batch *b, unsigned i)
+{
+	return b->buf + (size_t)i * b->size;
+}
+
+/* Multicast and buffer options.  @ifspec: an interface name or address. */
+int dgram_mcast_if(int fd, int family, const char *ifspec, struct err *e);
+int dgram_mcast_ttl(int fd, int family, int ttl, struct err *e);
+int dgram_mcast_loop(int fd, int family, int on, struct err *e);
+int dgram_join(int fd, int family, const char *group, const char *ifspec, struct err *e);
+/* 1 if @group parses as an IPv4 or IPv6 multicast address of @family (0: any). */
+int dgram_is_multicast(const char *group, int family);
+/* SO_RCVBUF, falling back to SO_RCVBUFFORCE past rmem_max; the size granted in @got. */
+int dgram_set_rcvbuf(int fd, int bytes, int *got, struct err *e);
+
+/* How datagrams are shown: text "ADDR PORT LEN: payload", raw, hex, JSON, nothing. */
+enum dgram_fmt { DGRAM_TEXT, DGRAM_RAW, DGRAM_HEX, DGRAM_JSON, DGRAM_QUIET };
+struct dgram_shown {
+	const struct sockaddr *from;
+	socklen_t fromlen;
+	const void *data;
+	size_t caplen, len; /* bytes kept, bytes the datagram had */
+	int64_t real_ns;    /* arrival, CLOCK_REALTIME */
+	int64_t rtt_ns;     /* -1: none */
+};
+void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d);
+
+#endif
