@@ -112,12 +112,13 @@ static int open_socks(const struct recv_opts *o, const struct endpoint *ep, int 
 					   RECV_MAXFDS, n, e))
 		return -1;
 	for (i = 0; i < *n; i++) {
-		struct sockaddr_storage ss;
+		struct sockaddr_storage ss = { 0 };
 		socklen_t len = sizeof(ss);
 		char where[ADDR_STRLEN];
 		int got = 0;
 
-		getsockname(fds[i], (struct sockaddr *)&ss, &len);
+		if (getsockname(fds[i], (struct sockaddr *)&ss, &len))
+			return err_sys(e, EXIT_FAIL, errno, "getsockname");
 		if (o->rcvbuf && dgram_set_rcvbuf(fds[i], (int)o->rcvbuf, &got, e))
 			return -1;
 		if (o->join && ss.ss_family == (dgram_is_multicast(o->join, AF_INET) ? AF_INET
@@ -192,7 +193,7 @@ static int handle_one(struct recv_ctx *c, unsigned i, int64_t mono, int64_t real
 	c->counted++;
 	if (c->o->count && c->counted >= (uint64_t)c->o->count)
 		c->done = 1;
-	if (cap < len || (h->msg_flags & MSG_TRUNC)) {
+	if (h->msg_flags & MSG_TRUNC) { /* msg_len is the real size */
 		char where[ADDR_STRLEN];
 
 		c->st.truncated++;

@@ -364,6 +364,8 @@ static size_t fill(struct send_ctx *c, unsigned i, uint64_t k, char **msgs, int 
 	size_t len;
 
 	if (c->mode == MODE_ARGS) {
+		if (nmsg <= 0) /* MODE_ARGS always has messages; keep the modulo safe */
+			return 0;
 		len = strlen(msgs[k % (uint64_t)nmsg]);
 		c->out.iov[i].iov_base = msgs[k % (uint64_t)nmsg];
 		return len;
@@ -687,7 +689,7 @@ int cmd_udp_send(int argc, char **argv)
 			ep.path);
 		return err_report("udp-send", &e);
 	}
-	if (strcmp(ep.host, "<broadcast>") && addr_check_host(ep.host, &e))
+	if (strcmp(ep.host, "<broadcast>") != 0 && addr_check_host(ep.host, &e))
 		return err_report("udp-send", &e);
 	memset(&c, 0, sizeof(c));
 	c.o = &o;

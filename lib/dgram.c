@@ -55,7 +55,7 @@ int dgram_probe_decode(const void *buf, size_t len, struct dgram_probe *p)
 {
 	const unsigned char *b = buf;
 
-	if (len < DGRAM_PROBE_HDR || memcmp(b, "SKP1", 4) || b[5] || b[6] || b[7])
+	if (len < DGRAM_PROBE_HDR || memcmp(b, "SKP1", 4) != 0 || b[5] || b[6] || b[7])
 		return 0;
 	p->flags = b[4];
 	p->seq = get64(b + 8);

@@ -23,6 +23,14 @@ resolve 2 --type nosuch localhost
 resolve 2 --namereq localhost
 resolve 2 -4 -6 localhost
 resolve 2
+udp-send 0 -W 2 127.0.0.1 $PEER_UDP hello world
+udp-send 0 --json -c 5 --size 64 -W 2 127.0.0.1 $PEER_UDP
+udp-send 1 -W 1 127.0.0.1 $PORT x
+udp-send 2 127.0.0.1 70000 x
+udp-send 2 -i 1 --rate 5 127.0.0.1 9 x
+udp-recv 1 -w 0.3 127.0.0.1 $PORT
+udp-recv 1 --nonblock --json 127.0.0.1 $PORT
+udp-recv 2 -c x 127.0.0.1 $PORT
 raw-icmp 0 -c 2 -i 0.01 127.0.0.1
 raw-icmp 0 --json -c 1 ::1
 raw-icmp 0 -q -f -c 200 127.0.0.1
