@@ -4,5 +4,6 @@
 #define SOCKCTL_CMD_H
 
 int cmd_resolve(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "resolve", cmd_resolve, "show every getaddrinfo(3) result; --reverse: getnameinfo(3)" },
+	{ "connect", cmd_connect, "TCP/UDP/Unix client: relay stdin/stdout; -z checks ports" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
