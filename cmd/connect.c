@@ -172,11 +172,7 @@ static void on_scan(void *p, const struct scan_result *r)
 	}
 	if (!show)
 		return;
-	if (r->err && c->o->verbose)
-		printf("%s %u %s %.3fms %s\n", c->host, r->port, scan_state_name(r->state),
-		       (double)r->ns / 1e6, err_errno_name(r->err));
-	else
-		printf("%s %u %s\n", c->host, r->port, scan_state_name(r->state));
+	printf("%s %u %s\n", c->host, r->port, scan_state_name(r->state));
 }
 
 static int resolve_one(const char *host, int family, int type, struct sockaddr_storage *ss,
@@ -293,25 +289,27 @@ static void show_tcp_info(const struct connect_opts *o, int fd)
 		ti.tcpi_pmtu, ti.tcpi_snd_mss, (unsigned long long)ti.tcpi_delivery_rate);
 }
 
-static void show_ends(const struct connect_opts *o, int fd)
+/* Show both ends (-v, --json); the peer's name goes to @pb for later messages. */
+static void show_ends(const struct connect_opts *o, int fd, char *pb)
 {
 	struct sockaddr_storage l, p;
 	socklen_t ll = sizeof(l), pl = sizeof(p);
-	char lb[ADDR_STRLEN], pb[ADDR_STRLEN];
+	char lb[ADDR_STRLEN];
 	struct jsonw w;
 
 	if (getsockname(fd, (struct sockaddr *)&l, &ll) || getpeername(fd, (struct sockaddr *)&p, &pl))
 		return;
+	addr_format((struct sockaddr *)&p, pl, pb, ADDR_STRLEN);
 	if (o->json) {
 		json_begin(&w, stderr);
 		json_str(&w, "event", "connected");
 		json_str(&w, "local", addr_format((struct sockaddr *)&l, ll, lb, sizeof(lb)));
-		json_str(&w, "peer", addr_format((struct sockaddr *)&p, pl, pb, sizeof(pb)));
+		json_str(&w, "peer", pb);
 		json_end(&w);
 	} else if (o->verbose) {
 		err_msg("connect", "local %s, peer %s",
 			addr_format((struct sockaddr *)&l, ll, lb, sizeof(lb)),
-			addr_format((struct sockaddr *)&p, pl, pb, sizeof(pb)));
+			pb);
 	}
 }
 
@@ -378,7 +376,11 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 
 	if (open_socket(o, ep, so, &c, &fd, e))
 		return -1;
-	show_ends(o, fd);
+	if (ep->kind == EP_UNIX)
+		snprintf(peer, sizeof(peer), "unix:%s", ep->path);
+	else
+		snprintf(peer, sizeof(peer), "%.64s port %.64s", ep->host, ep->service);
+	show_ends(o, fd, peer);
 	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
 	relay_opts_init(&ro);
 	ro.idle_timeout = o->idle_timeout >= 0 ? o->idle_timeout : o->timeout;
@@ -395,15 +397,6 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 		show_tcp_info(o, fd);
 	show_end(o, &st, rc == 0);
 	if (rc && st.sock_error) {
-		struct sockaddr_storage p;
-		socklen_t pl = sizeof(p);
-
-		if (ep->kind == EP_UNIX)
-			snprintf(peer, sizeof(peer), "unix:%s", ep->path);
-		else if (getpeername(fd, (struct sockaddr *)&p, &pl))
-			snprintf(peer, sizeof(peer), "%.64s port %.64s", ep->host, ep->service);
-		else
-			addr_format((struct sockaddr *)&p, pl, peer, sizeof(peer));
 		snprintf(msg, sizeof(msg), "%s", e->msg);
 		err_set(e, EXIT_FAIL, "%s: %s", peer, msg);
 	}

@@ -189,15 +189,17 @@ static int chan_error(const struct chan *c, int side_is_src, int errnum, struct 
 		      struct err *e)
 {
 	int sock = side_is_src ? c->src_sock : c->dst_sock;
+	char cause[128];
 
+	err_strerror(errnum, cause, sizeof(cause));
 	if (sock) {
 		st->sock_error = 1;
-		return err_sys(e, EXIT_FAIL, errnum, "%s after %llu bytes sent, %llu received",
-			       side_is_src ? "receive" : "send",
+		return err_set(e, EXIT_FAIL, "%s (while %s; %llu bytes sent, %llu received)", cause,
+			       side_is_src ? "receiving" : "sending",
 			       (unsigned long long)st->to_sock, (unsigned long long)st->to_out);
 	}
-	return err_sys(e, EXIT_FAIL, errnum, "%s error on %s", side_is_src ? "read" : "write",
-		       side_is_src ? c->src_name : c->dst_name);
+	return err_set(e, EXIT_FAIL, "%s error on %s: %s", side_is_src ? "read" : "write",
+		       side_is_src ? c->src_name : c->dst_name, cause);
 }
 
 /* Source -> buffer: >0 bytes, 0 EOF, MOVED_EMPTY, WOULD_BLOCK, -1 error. */

@@ -296,6 +296,16 @@ int sock_connect_unix(const char *path, const struct sock_connect_opts *o, int *
 		close(s);
 		return -1;
 	}
+	if (o->type == SOCK_DGRAM) {
+		/* autobind to an abstract name, or the server could not answer us */
+		sa_family_t fam = AF_UNIX;
+
+		if (bind(s, (struct sockaddr *)&fam, sizeof(fam))) {
+			err = errno;
+			close(s);
+			return err_sys(e, EXIT_FAIL, err, "bind (autobind) unix socket");
+		}
+	}
 	t0 = clock_mono_ns();
 	err = connect(s, (struct sockaddr *)&ss, len) ? errno : 0;
 	trace(o, SOCK_EV_START, &ai, err, clock_mono_ns() - t0, 0);
