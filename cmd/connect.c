@@ -466,7 +466,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_FLAG('N', "shutdown", &o.nc_shutdown,
 			 "shut down writing on stdin EOF (the default; for nc)"),
 		OPT_FLAG(0, "no-shutdown", &o.no_shutdown, "on stdin EOF do not shut down writing"),
-		OPT_DURATION('q', "quit-after", &o.quit_after, "quit DUR after stdin EOF"),
+		OPT_DURATION('q', "quit-after-eof", &o.quit_after, "quit DUR after stdin EOF"),
 		OPT_FLAG('d', "recv-only", &o.recv_only, "never read stdin"),
 		OPT_FLAG(0, "send-only", &o.send_only,
 			 "never read the socket; end once stdin is sent"),

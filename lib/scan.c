@@ -23,8 +23,6 @@ struct scan {
 	struct scan_result *res;
 	unsigned char *done;
 	size_t count, next_emit, next_seq;
-	size_t ri;         /* cursor: range index and next port in it */
-	unsigned port;
 	struct slot *slots;
 	int *freelist, nfree, nslots, inflight, limit;
 	int ep;
@@ -206,6 +204,8 @@ static int scan_loop(struct scan *s, struct err *e)
 		if (!s->inflight)
 			continue;
 		wait = expire(s);
+		if (!s->inflight)
+			continue; /* all timed out: an endless wait on nothing otherwise */
 		n = epoll_wait(s->ep, evs, 256, wait);
 		if (n < 0 && errno != EINTR)
 			return err_sys(e, EXIT_FAIL, errno, "epoll_wait");
