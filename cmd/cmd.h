@@ -5,5 +5,6 @@
 
 int cmd_resolve(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
+int cmd_listen(int argc, char **argv);
 
 #endif

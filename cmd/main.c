@@ -22,6 +22,7 @@ struct command {
 static const struct command commands[] = {
 	{ "resolve", cmd_resolve, "show every getaddrinfo(3) result; --reverse: getnameinfo(3)" },
 	{ "connect", cmd_connect, "TCP/UDP/Unix client: relay stdin/stdout; -z checks ports" },
+	{ "listen", cmd_listen, "TCP/UDP/Unix server: relay stdin/stdout; -k concurrent; --echo" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

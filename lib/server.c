@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -576,8 +577,13 @@ static int srv_init(struct srv *s, const int *lfds, int nl, const struct server_
 		return err_set(e, EXIT_USAGE, "too many listening sockets (%d)", nl);
 	s->nl = nl;
 	for (i = 0; i < nl; i++) {
+		int fl = fcntl(lfds[i], F_GETFL);
+
 		s->lsrc[i].kind = SRC_LISTENER;
 		s->lsrc[i].fd = lfds[i];
+		/* accept and recv loop until EAGAIN: never block the loop */
+		if (fl < 0 || fcntl(lfds[i], F_SETFL, fl | O_NONBLOCK))
+			return err_sys(e, EXIT_FAIL, errno, "fcntl O_NONBLOCK");
 	}
 	s->in.kind = SRC_INPUT;
 	s->in.fd = o->in_fd;
