@@ -29,11 +29,12 @@ struct cidr_list {
 };
 
 struct listen_opts {
-	int family, keep_open, udp, echo, verbose, json, nonblock;
+	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock;
 	const char *unix_path, *source, *port;
 	long long max_conns, backlog;
 	int64_t timeout, idle_timeout, quit_after_eof;
-	int nc_n, no_shutdown, recv_only, send_only;
+	int nc_n, no_shutdown, recv_only, send_only, keep_sending;
+	long long ttl, tos;
 	int reuseport, reuseaddr, no_reuseaddr, nodelay, keepalive;
 	unsigned long long sndbuf, rcvbuf;
 	struct cidr_list allow, deny;
@@ -46,7 +47,7 @@ struct listen_ctx {
 
 static const struct opt_cmd listen_cmd = {
 	.name = "listen",
-	.args = "[ADDR] PORT  |  -U PATH",
+	.args = "[ADDR] PORT  |  -U PATH  |  unix:PATH",
 	.summary = "Accept TCP (or UDP, or Unix) clients and relay stdin/stdout; -k keeps\n"
 		   "accepting, serving every client at once; --echo echoes.",
 	.details = "Without ADDR both the IPv4 and IPv6 wildcards are bound; PORT 0 lets the\n"
@@ -208,10 +209,14 @@ static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
 {
 	int relay_opt = o->nc_n || o->no_shutdown || o->quit_after_eof >= 0;
 	const struct rule rules[] = {
-		{ o->unix_path && nargs > 0, "-U PATH takes no ADDR or PORT" },
-		{ o->unix_path && (o->source || o->port), "-U cannot be used with -s or -p" },
-		{ o->unix_path && o->family, "-4/-6 cannot be used with -U" },
-		{ o->unix_path && (o->allow.n || o->deny.n), "--allow/--deny need an IP listener, not -U" },
+		{ o->unix_sock && nargs != 1, "-U takes exactly one argument, the PATH" },
+		{ o->unix_sock && (o->source || o->port), "-U cannot be used with -s or -p" },
+		{ o->unix_sock && o->family, "-4/-6 cannot be used with -U" },
+		{ o->unix_sock && (o->allow.n || o->deny.n), "--allow/--deny need an IP listener, not -U" },
+		{ o->unix_sock && (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive),
+		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not -U" },
+		{ o->keep_sending && (o->keep_open || o->udp || o->echo || o->recv_only),
+		  "--keep-sending applies to one stream client (not -k, -u, --echo or -d)" },
 		{ o->max_conns > 0 && !o->keep_open, "-m/--max-conns needs -k" },
 		{ o->echo && (relay_opt || o->recv_only || o->send_only),
 		  "--echo cannot be used with -N, --no-shutdown, -q, -d or --send-only" },
@@ -238,13 +243,17 @@ static int parse_endpoint(const struct listen_opts *o, const struct opt_args *po
 	const char *proto = o->udp ? "udp" : "tcp";
 	uint16_t port;
 
-	if (o->unix_path) {
+	if (o->unix_sock) {
+		const char *path = pos->argv[0];
+
 		memset(ep, 0, sizeof(*ep));
 		ep->kind = EP_UNIX;
-		if (!*o->unix_path || strlen(o->unix_path) >= sizeof(ep->path))
-			return err_set(e, EXIT_USAGE, "-U: unix socket path must be 1 to %zu bytes",
+		if (!strncmp(path, "unix:", 5))
+			path += 5;
+		if (!*path || strlen(path) >= sizeof(ep->path))
+			return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
 				       sizeof(ep->path) - 1);
-		snprintf(ep->path, sizeof(ep->path), "%s", o->unix_path);
+		snprintf(ep->path, sizeof(ep->path), "%s", path);
 		return 0;
 	}
 	if (o->port) {
@@ -322,6 +331,8 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 	so.reuseport = o->reuseport;
 	so.nodelay = o->nodelay;
 	so.keepalive = o->keepalive;
+	so.ttl = (int)o->ttl;
+	so.tos = (int)o->tos;
 	if (o->sndbuf)
 		so.sndbuf = (int)o->sndbuf;
 	if (o->rcvbuf)
@@ -446,6 +457,7 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	ro.no_shutdown = o->no_shutdown;
 	ro.recv_only = o->recv_only;
 	ro.send_only = o->send_only;
+	ro.keep_sending = o->keep_sending;
 	memset(&rs, 0, sizeof(rs));
 	rc = relay_run(fd, o->recv_only ? -1 : 0, o->send_only ? -1 : 1, &ro, &rs, e);
 	ev.peer = (struct sockaddr *)&ss;
@@ -511,7 +523,7 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 	struct endpoint ep;
 	int fds[MAX_FDS], n = 0, rc;
 
-	if (check_opts(o, o->unix_path ? pos->argc : 0, e) || parse_endpoint(o, pos, &ep, e))
+	if (check_opts(o, pos->argc, e) || parse_endpoint(o, pos, &ep, e))
 		return -1;
 	if (ep.kind == EP_UNIX && (o->allow.n || o->deny.n))
 		return err_set(e, EXIT_USAGE, "--allow/--deny need an IP listener, not unix:");
@@ -521,7 +533,7 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		sock_raise_nofile(); /* every client is a descriptor */
 	if (open_sockets(o, &ep, fds, &n, e))
 		return -1;
-	if (!o->unix_path && ep.kind == EP_UNIX)
+	if (ep.kind == EP_UNIX)
 		o->unix_path = ep.path;
 	report_listening(o, fds, n);
 	if (o->nonblock && set_nonblock(fds, n, e)) {
@@ -544,7 +556,7 @@ int cmd_listen(int argc, char **argv)
 		OPT_IPV6(&o.family),
 		OPT_FLAG('k', "keep-open", &o.keep_open, "keep accepting; serve clients concurrently"),
 		OPT_FLAG('u', "udp", &o.udp, "UDP: datagrams to stdout, stdin to the last sender"),
-		OPT_STRING('U', "unix", &o.unix_path, "PATH", "listen on a Unix socket at PATH"),
+		OPT_FLAG('U', "unix", &o.unix_sock, "the argument is the PATH of a Unix socket; with -u: datagrams"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
 			"with -k: at most N clients at once; more are closed at once"),
@@ -564,6 +576,8 @@ int cmd_listen(int argc, char **argv)
 			     "quit DUR after stdin EOF instead of waiting for the client"),
 		OPT_FLAG('d', "recv-only", &o.recv_only, "never read stdin"),
 		OPT_FLAG(0, "send-only", &o.send_only, "never read the client; client data is dropped"),
+		OPT_FLAG(0, "keep-sending", &o.keep_sending,
+			 "after the client's EOF keep sending stdin until its EOF"),
 		OPT_INT(0, "backlog", &o.backlog, "N", 0, 1 << 20, "listen(2) backlog (default SOMAXCONN)"),
 		OPT_FLAG(0, "reuseport", &o.reuseport, "SO_REUSEPORT: share the port with other servers"),
 		OPT_FLAG(0, "reuseaddr", &o.reuseaddr, "SO_REUSEADDR (on by default for TCP; this adds UDP)"),
@@ -572,6 +586,8 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG(0, "keepalive", &o.keepalive, "SO_KEEPALIVE on every client"),
 		OPT_SIZE(0, "sndbuf", &o.sndbuf, 1 << 30, "SO_SNDBUF in bytes"),
 		OPT_SIZE(0, "rcvbuf", &o.rcvbuf, 1 << 30, "SO_RCVBUF in bytes"),
+		OPT_INT(0, "ttl", &o.ttl, "N", 1, 255, "IP_TTL / IPV6_UNICAST_HOPS of every client"),
+		OPT_INT(0, "tos", &o.tos, "N", 0, 255, "IP_TOS / IPV6_TCLASS of every client"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
 		OPT_VERBOSE(&o.verbose),
@@ -582,7 +598,7 @@ int cmd_listen(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.timeout = o.idle_timeout = o.quit_after_eof = -1;
-	o.backlog = -1;
+	o.backlog = o.ttl = o.tos = -1;
 	switch (opt_parse(&listen_cmd, opts, argc, argv, &pos, &e)) {
 	case OPT_DONE:
 		return EXIT_OK;
