@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -30,7 +31,9 @@
 #define RELAY_UDP_MAX 65507 /* the largest IPv4 UDP payload */
 #define PUMP_ROUNDS 64      /* then let the other channel have a turn */
 
-enum { CH_PIPE, CH_BUF };
+enum { CH_PIPE, CH_BUF, CH_SENDFILE, CH_DISCARD };
+#define DISCARD_CHUNK (64 * 1024 * 1024)
+#define SENDFILE_CHUNK (16 * 1024 * 1024)
 enum { MOVED_EMPTY = -4, WOULD_BLOCK = -2 };
 
 struct chan {
@@ -62,18 +65,30 @@ void relay_opts_init(struct relay_opts *o)
 
 static size_t chan_pending(const struct chan *c)
 {
+	if (c->mode == CH_SENDFILE || c->mode == CH_DISCARD)
+		return 0;
 	return c->mode == CH_PIPE ? c->pending : c->len - c->off;
 }
 
 static int chan_can_read(const struct chan *c)
 {
-	if (c->eof || c->stopped)
+	if (c->eof || c->stopped || c->mode == CH_SENDFILE)
 		return 0;
 	if (c->dgram)
 		return chan_pending(c) == 0; /* one message at a time */
+	if (c->mode == CH_DISCARD)
+		return 1;
 	if (c->mode == CH_PIPE)
 		return c->pending < c->cap && !c->pipe_full;
 	return c->len < c->cap;
+}
+
+/* The destination has to be written: buffered bytes, or a file to send. */
+static int chan_wants_dst(const struct chan *c)
+{
+	if (c->mode == CH_SENDFILE)
+		return !c->eof && !c->stopped;
+	return chan_pending(c) != 0;
 }
 
 static int chan_finished(const struct chan *c)
@@ -122,6 +137,26 @@ static int is_regular(int fd)
 	struct stat st;
 
 	return fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode);
+}
+
+static int is_null(int fd)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && is_dev_null(&st);
+}
+
+static int is_tcp(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int type = 0;
+	socklen_t tl = sizeof(type);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl))
+		return 0;
+	return (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) && type == SOCK_STREAM;
 }
 
 static int chan_use_buf(struct chan *c, size_t cap)
@@ -209,7 +244,14 @@ static ssize_t chan_fill(struct chan *c, struct relay_stats *st, struct err *e)
 	size_t room;
 
 	for (;;) {
-		if (c->mode == CH_PIPE) {
+		if (c->mode == CH_DISCARD) {
+			/* TCP to /dev/null: the kernel drops the bytes, no copy at all */
+			n = recv(c->src, NULL, DISCARD_CHUNK, MSG_TRUNC | MSG_DONTWAIT);
+			if (n > 0) {
+				*c->count += (uint64_t)n;
+				return n;
+			}
+		} else if (c->mode == CH_PIPE) {
 			n = splice(c->src, NULL, c->pfd[1], NULL, c->cap - c->pending,
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n < 0 && errno == EINVAL && c->pending == 0 && !chan_pipe_to_buf(c))
@@ -280,6 +322,27 @@ static ssize_t chan_drain(struct chan *c, struct relay_stats *st, struct err *e)
 	return chan_error(c, 0, errno, st, e);
 }
 
+/* File -> socket in the kernel: >0 bytes, 0 EOF, WOULD_BLOCK, -1 error. */
+static ssize_t chan_sendfile(struct chan *c, struct relay_stats *st, struct err *e)
+{
+	ssize_t n;
+
+	do
+		n = sendfile(c->dst, c->src, NULL, SENDFILE_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		*c->count += (uint64_t)n;
+		return n;
+	}
+	if (n == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return WOULD_BLOCK;
+	if ((errno == EINVAL || errno == ENOSYS) && *c->count == 0 && !chan_use_pipe(c))
+		return MOVED_EMPTY; /* no sendfile here after all: splice instead */
+	return chan_error(c, 0, errno, st, e);
+}
+
 /* Move bytes on @c until it has to wait; sets *moved when anything went. */
 static int chan_pump(struct chan *c, int *moved, struct relay_stats *st, struct err *e)
 {
@@ -288,6 +351,21 @@ static int chan_pump(struct chan *c, int *moved, struct relay_stats *st, struct 
 
 	for (round = 0; round < PUMP_ROUNDS; round++) {
 		progress = 0;
+		if (c->mode == CH_SENDFILE) {
+			if (c->stopped || c->eof || !c->dst_ready)
+				return 0;
+			n = chan_sendfile(c, st, e);
+			if (n == -1)
+				return -1;
+			if (n == WOULD_BLOCK) {
+				c->dst_ready = 0;
+				return 0;
+			}
+			if (n == 0)
+				c->eof = 1;
+			*moved = 1;
+			continue;
+		}
 		if (c->src_ready && chan_can_read(c)) {
 			n = chan_fill(c, st, e);
 			if (n == -1)
@@ -321,7 +399,7 @@ static int chan_pump(struct chan *c, int *moved, struct relay_stats *st, struct 
 
 static int chan_busy(const struct chan *c)
 {
-	return (c->src_ready && chan_can_read(c)) || (c->dst_ready && chan_pending(c));
+	return (c->src_ready && chan_can_read(c)) || (c->dst_ready && chan_wants_dst(c));
 }
 
 struct saved_fl {
@@ -389,6 +467,15 @@ static int chan_setup(struct relay *r, struct chan *c, int src, int dst, struct 
 	}
 	if (c->dgram && c->dst_sock && r->sock_type == SOCK_DGRAM)
 		c->max_msg = udp_max(r->sock);
+	if (stream && c->src_sock && is_tcp(src) && is_null(dst)) {
+		c->mode = CH_DISCARD;
+		return 0;
+	}
+	if (stream && c->dst_sock && is_regular(src)) {
+		c->mode = CH_SENDFILE; /* no buffer: the page cache is the buffer */
+		r->st->spliced = 1;
+		return 0;
+	}
 	if (stream && splice_in_ok(src) && splice_out_ok(dst) && !chan_use_pipe(c)) {
 		r->st->spliced = 1;
 		return 0;
@@ -496,7 +583,7 @@ static int relay_loop(struct relay *r, struct err *e)
 		p[1].fd = r->sock;
 		if (chan_can_read(&r->b) && !r->b.src_ready)
 			p[1].events |= POLLIN;
-		if (chan_pending(&r->a) && !r->a.dst_ready)
+		if (chan_wants_dst(&r->a) && !r->a.dst_ready)
 			p[1].events |= POLLOUT;
 		if (chan_pending(&r->b) && !r->b.dst_ready) {
 			p[2].fd = r->b.dst;
