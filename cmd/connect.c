@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <linux/tcp.h> /* glibc's struct tcp_info lacks tcpi_delivery_rate */
 #include <stdio.h>
 #include <string.h>
@@ -396,6 +397,12 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 	if (o->tcp_info)
 		show_tcp_info(o, fd);
 	show_end(o, &st, rc == 0);
+	if (rc && st.out_errno == EPIPE) {
+		/* the reader of stdout left: end the way other tools do, by SIGPIPE */
+		close(fd);
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
 	if (rc && st.sock_error) {
 		snprintf(msg, sizeof(msg), "%s", e->msg);
 		err_set(e, EXIT_FAIL, "%s: %s", peer, msg);

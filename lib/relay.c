@@ -233,6 +233,8 @@ static int chan_error(const struct chan *c, int side_is_src, int errnum, struct 
 			       side_is_src ? "receiving" : "sending",
 			       (unsigned long long)st->to_sock, (unsigned long long)st->to_out);
 	}
+	if (!side_is_src)
+		st->out_errno = errnum;
 	return err_set(e, EXIT_FAIL, "%s error on %s: %s", side_is_src ? "read" : "write",
 		       side_is_src ? c->src_name : c->dst_name, cause);
 }

@@ -37,6 +37,7 @@ struct relay_stats {
 	int idle_timed_out;
 	int spliced;    /* 1 if the stream went through splice(2) */
 	int sock_error; /* the error came from the socket (prefix the peer's name) */
+	int out_errno;  /* writing out_fd failed with this errno (EPIPE: the reader left) */
 };
 
 /* All "unset": -1 timeouts, 0 flags. */

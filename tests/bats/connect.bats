@@ -326,3 +326,13 @@ drop_host() {
 	run -1 --separate-stderr in_ns cli timeout 30 "$SOCKCTL" connect -z -v -w 1 198.18.0.2 1-1024
 	[ "$(grep -c ' filtered' <<<"$output")" -eq 1024 ]
 }
+
+@test "stdout to a reader that leaves: ends quietly by SIGPIPE, like other tools" {
+	PORT=$(free_port)
+	bg sh -c "exec nc.openbsd -l 127.0.0.1 $PORT </dev/zero"
+	wait_for 10 tcp_listening "$PORT"
+	run --separate-stderr timeout 20 bash -c "set -o pipefail; '$SOCKCTL' connect -d 127.0.0.1 $PORT </dev/null | head -c 100000 | wc -c"
+	[ "$status" -eq 141 ]
+	[ "$output" = 100000 ]
+	[ -z "$stderr" ]
+}
