@@ -119,7 +119,8 @@ static int check_options(const struct connect_opts *o, struct err *e)
 		return err_set(e, EXIT_USAGE, "-z/--scan checks TCP or UDP ports, not -U/--unix");
 	if (o->scan && (o->recv_only || o->send_only || o->quit_after >= 0 || o->tcp_info ||
 			o->nonblock || o->no_shutdown || o->keep_sending))
-		return err_set(e, EXIT_USAGE, "-z/--scan sends no data: relay options do not apply");
+		return err_set(e, EXIT_USAGE,
+			       "-z/--scan sends no data: relay options do not apply");
 	if (!o->scan && o->parallel >= 0)
 		return err_set(e, EXIT_USAGE, "--parallel needs -z/--scan");
 	if (o->tcp_info && (o->udp || o->unix_sock))
@@ -298,7 +299,8 @@ static void show_ends(const struct connect_opts *o, int fd, char *pb)
 	char lb[ADDR_STRLEN];
 	struct jsonw w;
 
-	if (getsockname(fd, (struct sockaddr *)&l, &ll) || getpeername(fd, (struct sockaddr *)&p, &pl))
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) ||
+	    getpeername(fd, (struct sockaddr *)&p, &pl))
 		return;
 	addr_format((struct sockaddr *)&p, pl, pb, ADDR_STRLEN);
 	if (o->json) {
@@ -445,7 +447,8 @@ static int parse_target(const struct connect_opts *o, const struct opt_args *pos
 		n = pl.count;
 		addr_port_list_free(&pl);
 		if (n != 1)
-			return err_set(e, EXIT_USAGE, "port list '%s' needs -z/--scan", ep->service);
+			return err_set(e, EXIT_USAGE, "port list '%s' needs -z/--scan",
+				       ep->service);
 	}
 	return ep->kind == EP_INET && *ep->host ? addr_check_host(ep->host, e) : 0;
 }
@@ -460,12 +463,14 @@ int cmd_connect(int argc, char **argv)
 		OPT_FLAG('U', "unix", &o.unix_sock, "the argument is the PATH of a Unix socket"),
 		OPT_STRINGV(0, "type", &o.type, "TYPE", type_names,
 			    "Unix socket type: stream, dgram or seqpacket"),
-		OPT_FLAG('z', "scan", &o.scan, "check ports (a list of ranges) without sending data"),
+		OPT_FLAG('z', "scan", &o.scan,
+			 "check ports (a list of ranges) without sending data"),
 		OPT_INT(0, "parallel", &o.parallel, "N", 1, 65536,
 			"-z: checks in flight at once (default 1024)"),
 		OPT_DURATION('w', "timeout", &o.timeout,
 			     "connect and idle timeout (-z: per port, default 1s)"),
-		OPT_DURATION(0, "connect-timeout", &o.connect_timeout, "give up connecting after DUR"),
+		OPT_DURATION(0, "connect-timeout", &o.connect_timeout,
+			     "give up connecting after DUR"),
 		OPT_DURATION(0, "idle-timeout", &o.idle_timeout,
 			     "end after DUR without bytes either way"),
 		OPT_DURATION(0, "attempt-delay", &o.attempt_delay,

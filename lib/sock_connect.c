@@ -291,7 +291,8 @@ int sock_connect_unix(const char *path, const struct sock_connect_opts *o, int *
 	ai.ai_addrlen = len;
 	s = socket(AF_UNIX, o->type | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return err_sys(e, EXIT_FAIL, errno, "socket(unix, %s)", addr_socktype_name(o->type));
+		return err_sys(e, EXIT_FAIL, errno, "socket(unix, %s)",
+			       addr_socktype_name(o->type));
 	if (o->so && sock_apply_opts(s, AF_UNIX, o->type, o->so, e)) {
 		close(s);
 		return -1;
