@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* sockctl connect: a TCP, UDP or Unix client that relays stdin/stdout; -z checks ports. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -160,7 +161,8 @@ static void on_scan(void *p, const struct scan_result *r)
 		c->hits++;
 	show = r->state == SCAN_OPEN || c->o->verbose ||
 		   (c->o->udp && r->state == SCAN_OPEN_FILTERED);
-
+	if (!show)
+		return;
 	if (c->o->json) {
 		json_begin(&w, stdout);
 		json_str(&w, "address", c->host);
@@ -172,8 +174,6 @@ static void on_scan(void *p, const struct scan_result *r)
 		json_end(&w);
 		return;
 	}
-	if (!show)
-		return;
 	printf("%s %u %s\n", c->host, r->port, scan_state_name(r->state));
 }
 
@@ -453,6 +453,20 @@ static int parse_target(const struct connect_opts *o, const struct opt_args *pos
 	return ep->kind == EP_INET && *ep->host ? addr_check_host(ep->host, e) : 0;
 }
 
+/*
+ * A closed stdin/stdout/stderr would hand its number to the socket, and the
+ * relay would then read the socket as stdin: give them /dev/null first.
+ */
+static void std_fds_open(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
+			return;
+}
+
 int cmd_connect(int argc, char **argv)
 {
 	struct connect_opts o = { 0 };
@@ -507,6 +521,7 @@ int cmd_connect(int argc, char **argv)
 	o.timeout = o.connect_timeout = o.idle_timeout = o.quit_after = o.attempt_delay = -1;
 	o.ttl = o.tos = o.parallel = -1;
 	o.source_port = -1;
+	std_fds_open();
 	switch (opt_parse(&connect_cmd, opts, argc, argv, &pos, &e)) {
 	case OPT_DONE:
 		return EXIT_OK;

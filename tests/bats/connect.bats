@@ -336,3 +336,19 @@ drop_host() {
 	[ "$output" = 100000 ]
 	[ -z "$stderr" ]
 }
+
+@test "a closed stdin is not mistaken for the socket" {
+	PORT=$(free_port)
+	bg sh -c "printf 'hi\n' | exec nc.openbsd -N -l 127.0.0.1 $PORT"
+	wait_for 10 tcp_listening "$PORT"
+	run -0 --separate-stderr timeout 20 bash -c "exec '$SOCKCTL' connect 127.0.0.1 $PORT <&-"
+	[ "$output" = hi ]
+}
+
+@test "-z --json -v: one row per port with state, ms and the errno behind it" {
+	port=$(free_port)
+	run -1 --separate-stderr timeout 20 "$SOCKCTL" connect -z --json -v 127.0.0.1 "$port"
+	[ "$(jq -r '"\(.address) \(.port) \(.state) \(.error)"' <<<"$output")" = "127.0.0.1 $port closed ECONNREFUSED" ]
+	run -1 --separate-stderr timeout 20 "$SOCKCTL" connect -z --json 127.0.0.1 "$port"
+	[ -z "$output" ]
+}
