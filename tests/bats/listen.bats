@@ -337,3 +337,36 @@ PY
 	run -0 jq -r 'select(.event == "connection") | .port > 0' "$BATS_TEST_TMPDIR/err"
 	[ "$output" = true ]
 }
+
+@test "listen -k --idle-timeout: a silent client is closed, an active one is not" {
+	start_listen "$BATS_TEST_TMPDIR/err" -k --echo --idle-timeout 500ms $LO 0 </dev/null >/dev/null
+	run -0 timeout 30 python3 - "$PORT" <<'PY'
+import socket, sys, time, os
+port = int(sys.argv[1])
+quiet = socket.create_connection((os.environ["LO"], port)); quiet.settimeout(10)
+busy = socket.create_connection((os.environ["LO"], port)); busy.settimeout(10)
+for i in range(15):                 # 1.5 s of traffic, 100 ms apart
+    busy.sendall(b"x"); assert busy.recv(1) == b"x"
+    time.sleep(0.1)
+print("quiet", repr(quiet.recv(1)), "busy", busy.send(b"y") == 1 and busy.recv(1) == b"y")
+PY
+	[ "$output" = "quiet b'' busy True" ]
+	grep -q "(idle)" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "listen -p PORT and -s ADDR, as traditional nc spells them" {
+	port=$(free_port)
+	start_listen "$BATS_TEST_TMPDIR/err" -s "$LO" -p "$port" </dev/null >"$BATS_TEST_TMPDIR/out"
+	[ "$PORT" = "$port" ]
+	grep -qx "sockctl listen: listening on $LO $port" "$BATS_TEST_TMPDIR/err"
+	printf nc-style | timeout 10 nc.openbsd -N "$LO" "$port"
+	wait_pid 10 "$LPID"
+	[ "$WAIT_STATUS" = 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = nc-style ]
+}
+
+@test "listen --nonblock: no client waiting is EAGAIN, status 1" {
+	run -1 --separate-stderr timeout 10 "$SOCKCTL" listen --nonblock "$LO" 0
+	[[ $stderr == *EAGAIN* ]]
+	[ -z "$output" ]
+}
