@@ -88,6 +88,14 @@ static enum scan_state tcp_state(int err)
 	return SCAN_FILTERED;
 }
 
+static int refused_already(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	return !getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) && err == ECONNREFUSED;
+}
+
 /* Start one check; 1 started or settled, 0 out of descriptors for now, -1 fatal. */
 static int launch(struct scan *s, size_t seq, struct err *e)
 {
@@ -126,6 +134,12 @@ static int launch(struct scan *s, size_t seq, struct err *e)
 	if (!rc && !s->o->udp) {
 		close(fd);
 		record(s, seq, SCAN_OPEN, 0, clock_mono_ns() - t0);
+		return 1;
+	}
+	if (rc && !s->o->udp && refused_already(fd)) {
+		/* loopback answers inside connect(): skip the epoll round trip */
+		close(fd);
+		record(s, seq, SCAN_CLOSED, ECONNREFUSED, clock_mono_ns() - t0);
 		return 1;
 	}
 	i = s->freelist[--s->nfree];

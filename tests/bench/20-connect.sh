@@ -67,6 +67,11 @@ ours=$(best 3 bulk "$SINK" "$SOCKCTL connect 127.0.0.1 PORT")
 nc=$(best 3 bulk "nc.openbsd -l 127.0.0.1 PORT" "nc.openbsd -N 127.0.0.1 PORT")
 row "bulk 1 GiB connect -> $SINKNAME >/dev/null" "$ours" "nc.openbsd -> nc.openbsd -l" "$nc" "MB/s" ">=2.0"
 
+# the same through a pipe into cat: no /dev/null shortcut on the sink side
+ours_p=$(best 3 bulk "timeout 120 $SINK | cat" "$SOCKCTL connect 127.0.0.1 PORT")
+nc_p=$(best 3 bulk "timeout 120 nc.openbsd -l 127.0.0.1 PORT | cat" "nc.openbsd -N 127.0.0.1 PORT")
+row "bulk 1 GiB connect -> $SINKNAME | cat" "$ours_p" "nc.openbsd -> nc.openbsd -l | cat" "$nc_p" "MB/s" ">=1.0"
+
 iperf() {
 	local port out
 	port=$(free_port)
