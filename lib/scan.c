@@ -238,6 +238,8 @@ static int scan_init(struct scan *s, const struct port_list *pl, struct err *e)
 	int i;
 
 	s->count = pl->count;
+	if ((size_t)s->limit > s->count)
+		s->limit = s->count ? (int)s->count : 1; /* no slots that can never be used */
 	s->res = calloc(s->count ? s->count : 1, sizeof(*s->res));
 	s->done = calloc(s->count ? s->count : 1, 1);
 	s->nslots = s->limit;
