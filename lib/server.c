@@ -310,7 +310,8 @@ static int client_send(struct srv *s, struct client *c, const char *buf, size_t 
 static void client_flush(struct srv *s, struct client *c)
 {
 	while (owed(c)) {
-		ssize_t w = send(c->src.fd, c->pend + c->poff, owed(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t w = send(c->src.fd, c->pend + c->poff, owed(c),
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (w < 0 && errno == EINTR)
 			continue;
