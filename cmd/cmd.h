@@ -4,6 +4,8 @@
 #define SOCKCTL_CMD_H
 
 int cmd_resolve(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
+int cmd_listen(int argc, char **argv);
 int cmd_udp_send(int argc, char **argv);
 int cmd_udp_recv(int argc, char **argv);
 int cmd_raw_icmp(int argc, char **argv);

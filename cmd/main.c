@@ -21,6 +21,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "resolve", cmd_resolve, "show every getaddrinfo(3) result; --reverse: getnameinfo(3)" },
+	{ "connect", cmd_connect, "TCP/UDP/Unix client: relay stdin/stdout; -z checks ports" },
+	{ "listen", cmd_listen, "TCP/UDP/Unix server: relay stdin/stdout; -k concurrent; --echo" },
 	{ "udp-send", cmd_udp_send, "send datagrams (args, stdin, probes); wait for replies" },
 	{ "udp-recv", cmd_udp_recv, "receive datagrams: source, size, payload; --echo, --stats" },
 	{ "raw-icmp", cmd_raw_icmp, "ICMP/ICMPv6 echo like ping, privileges dropped after socket()" },

@@ -5,8 +5,12 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -167,4 +171,109 @@ fail:
 	freeaddrinfo(res);
 	close_all(fds, n);
 	return -1;
+}
+
+/* ---- Unix listening sockets ---- */
+
+static socklen_t unix_addr(const char *path, struct sockaddr_un *sun)
+{
+	size_t len = strlen(path);
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, len);
+	if (path[0] == '@')
+		sun->sun_path[0] = '\0'; /* abstract: no file, no stale socket */
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+}
+
+/* 1 if @path is a socket that a server still answers on. */
+static int unix_alive(const struct sockaddr_un *sun, socklen_t len, int type)
+{
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	int alive;
+
+	if (fd < 0)
+		return 1; /* cannot tell: be safe, keep the file */
+	alive = connect(fd, (const struct sockaddr *)sun, len) == 0 || errno != ECONNREFUSED;
+	close(fd);
+	return alive;
+}
+
+static int unix_bind(int fd, const char *path, const struct sockaddr_un *sun, socklen_t len,
+		     int type, struct err *e)
+{
+	struct stat st;
+
+	if (bind(fd, (const struct sockaddr *)sun, len) == 0)
+		return 0;
+	if (errno != EADDRINUSE || path[0] == '@')
+		return err_sys(e, EXIT_FAIL, errno, "bind unix:%s", path);
+	if (lstat(path, &st))
+		return err_sys(e, EXIT_FAIL, errno, "bind unix:%s", path);
+	if (!S_ISSOCK(st.st_mode))
+		return err_set(e, EXIT_FAIL, "unix:%s: exists and is not a socket (not removed)",
+			       path);
+	if (unix_alive(sun, len, type))
+		return err_set(e, EXIT_FAIL, "unix:%s: a server is listening on it already", path);
+	/* a stale socket: nobody listens on it, so replacing it harms no one */
+	if (unlink(path) && errno != ENOENT)
+		return err_sys(e, EXIT_FAIL, errno, "unix:%s: cannot remove stale socket", path);
+	if (bind(fd, (const struct sockaddr *)sun, len))
+		return err_sys(e, EXIT_FAIL, errno, "bind unix:%s", path);
+	return 0;
+}
+
+int sock_listen_unix(const char *path, int type, int backlog, int *fd,
+		     unsigned long long *ino, struct err *e)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	socklen_t len;
+	int s;
+
+	*ino = 0;
+	if (!*path || strlen(path) >= sizeof(sun.sun_path))
+		return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
+			       sizeof(sun.sun_path) - 1);
+	len = unix_addr(path, &sun);
+	s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return err_sys(e, EXIT_FAIL, errno, "socket(unix)");
+	if (unix_bind(s, path, &sun, len, type, e))
+		goto fail;
+	if (type != SOCK_DGRAM && listen(s, backlog)) {
+		err_sys(e, EXIT_FAIL, errno, "listen unix:%s", path);
+		goto fail;
+	}
+	if (path[0] != '@' && lstat(path, &st) == 0)
+		*ino = (unsigned long long)st.st_ino;
+	*fd = s;
+	return 0;
+fail:
+	close(s);
+	return -1;
+}
+
+void sock_unix_unlink(const char *path, unsigned long long ino)
+{
+	struct stat st;
+
+	if (ino && path[0] != '@' && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    (unsigned long long)st.st_ino == ino)
+		unlink(path);
+}
+
+long sock_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -1;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
 }

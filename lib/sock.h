@@ -42,4 +42,20 @@ int sock_apply_opts(int fd, int family, int type, const struct sockopts *o, stru
 int sock_bind_passive(const char *host, const char *service, int family, int type,
 		      const struct sockopts *o, int *fds, int max, int *nfds, struct err *e);
 
+/*
+ * A Unix socket of @type bound at @path ("@name": abstract namespace) and,
+ * for stream/seqpacket, listening with @backlog.  An existing file at @path
+ * is replaced only if it is a socket nobody listens on (connect() is
+ * refused); anything else there is left alone and reported.  The inode of
+ * the new socket is stored in @ino so that sock_unix_unlink() removes only
+ * our own file.
+ */
+int sock_listen_unix(const char *path, int type, int backlog, int *fd,
+		     unsigned long long *ino, struct err *e);
+/* Remove @path if it is still the socket sock_listen_unix() made (@ino). */
+void sock_unix_unlink(const char *path, unsigned long long ino);
+
+/* Raise the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
+long sock_raise_nofile(void);
+
 #endif

@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: MIT */
+/* sockctl connect: a TCP, UDP or Unix client that relays stdin/stdout; -z checks ports. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <linux/tcp.h> /* glibc's struct tcp_info lacks tcpi_delivery_rate */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "clock.h"
+#include "cmd.h"
+#include "err.h"
+#include "opt.h"
+#include "out.h"
+#include "relay.h"
+#include "scan.h"
+#include "sock.h"
+#include "sock_connect.h"
+
+#define SCAN_PARALLEL 1024
+#define SCAN_TIMEOUT NS_PER_SEC
+
+struct connect_opts {
+	int family, udp, unix_sock, verbose, json, nonblock;
+	const char *type;
+	int64_t timeout, connect_timeout, idle_timeout, quit_after, attempt_delay;
+	int nc_shutdown, no_shutdown, recv_only, send_only, keep_sending;
+	const char *source;
+	int source_port;
+	int nodelay, keepalive, reuseaddr, tcp_info;
+	unsigned long long sndbuf, rcvbuf;
+	long long ttl, tos, parallel;
+	int scan;
+};
+
+static const struct opt_cmd connect_cmd = {
+	.name = "connect",
+	.args = "HOST PORT  |  HOST:PORT  |  [V6ADDR]:PORT  |  -U PATH  |  unix:PATH",
+	.summary = "Connect to HOST PORT (TCP; -u UDP; -U Unix) and relay stdin to the socket and\n"
+		   "the socket to stdout; with -z check which ports of a list accept connections.",
+	.details = "On stdin EOF the socket is shut down for writing and the replies are read\n"
+		   "until the peer closes.  The relay also ends when the peer closes, even if\n"
+		   "stdin is still open.  -w sets both the connect and the idle timeout.\n"
+		   "With -z, PORT may be a list of ranges (20-25,80,443); open ports are printed\n"
+		   "one per line (with -v also closed and filtered ones); status 0 if any is open.",
+	.min_args = 1,
+	.max_args = 2,
+};
+
+static const char *const type_names[] = { "stream", "dgram", "seqpacket", NULL };
+
+struct ctx {
+	const struct connect_opts *o;
+	int64_t t0;
+};
+
+static void json_addr(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
+{
+	char buf[ADDR_STRLEN];
+
+	json_str(w, "address", addr_ntop(sa, len, buf, sizeof(buf)));
+	if (sa->sa_family != AF_UNIX)
+		json_uint(w, "port", addr_port(sa));
+}
+
+/* Each connect attempt, for -v, --json and --nonblock. */
+static void on_attempt(void *p, const struct sock_attempt *a)
+{
+	const struct ctx *c = p;
+	char where[ADDR_STRLEN], dur[32];
+	struct jsonw w;
+
+	addr_format(a->addr, a->addrlen, where, sizeof(where));
+	addr_format_duration(a->ns, dur, sizeof(dur));
+	if (c->o->json) {
+		json_begin(&w, stderr);
+		json_str(&w, "event", a->ev == SOCK_EV_START ? "attempt" : "result");
+		json_addr(&w, a->addr, a->addrlen);
+		json_str(&w, a->ev == SOCK_EV_START ? "connect" : "so_error",
+			 a->err ? err_errno_name(a->err) : "0");
+		json_int(&w, "errno", a->err);
+		json_num(&w, "ms", (double)a->ns / 1e6, 3);
+		json_end(&w);
+		return;
+	}
+	if (c->o->nonblock) {
+		if (a->ev == SOCK_EV_START)
+			err_msg("connect", "connect(%s) = %s (%s %d)", where, a->err ? "-1" : "0",
+				a->err ? err_errno_name(a->err) : "OK", a->err);
+		else
+			err_msg("connect", "%s: SO_ERROR = %s (%d) after %s", where,
+				a->err ? err_errno_name(a->err) : "0", a->err, dur);
+		return;
+	}
+	if (!c->o->verbose)
+		return;
+	if (a->ev == SOCK_EV_START && (!a->err || a->err == EINPROGRESS))
+		err_msg("connect", "trying %s", where);
+	else if (a->ev == SOCK_EV_RESULT && !a->err)
+		err_msg("connect", "connected to %s in %s", where, dur);
+	else if (a->ev == SOCK_EV_RESULT || a->err != EINPROGRESS)
+		err_msg("connect", "%s: %s after %s", where,
+			a->timed_out ? "timed out" : err_errno_name(a->err), dur);
+}
+
+static int check_options(const struct connect_opts *o, struct err *e)
+{
+	if (o->recv_only && o->send_only)
+		return err_set(e, EXIT_USAGE, "-d/--recv-only conflicts with --send-only");
+	if (o->unix_sock && (o->family || o->source || o->source_port >= 0))
+		return err_set(e, EXIT_USAGE, "-U/--unix cannot be used with -4/-6/-s/-p");
+	if (o->type && o->udp)
+		return err_set(e, EXIT_USAGE, "--type conflicts with -u/--udp");
+	if (o->scan && o->unix_sock)
+		return err_set(e, EXIT_USAGE, "-z/--scan checks TCP or UDP ports, not -U/--unix");
+	if (o->scan && (o->recv_only || o->send_only || o->quit_after >= 0 || o->tcp_info ||
+			o->nonblock || o->no_shutdown || o->keep_sending))
+		return err_set(e, EXIT_USAGE,
+			       "-z/--scan sends no data: relay options do not apply");
+	if (!o->scan && o->parallel >= 0)
+		return err_set(e, EXIT_USAGE, "--parallel needs -z/--scan");
+	if (o->tcp_info && (o->udp || o->unix_sock))
+		return err_set(e, EXIT_USAGE, "--tcp-info needs a TCP connection");
+	if (o->nodelay && (o->udp || o->unix_sock))
+		return err_set(e, EXIT_USAGE, "--nodelay needs a TCP connection");
+	return 0;
+}
+
+static void fill_sockopts(const struct connect_opts *o, struct sockopts *so)
+{
+	sock_opts_init(so);
+	so->nodelay = o->nodelay;
+	so->keepalive = o->keepalive;
+	so->reuseaddr = o->reuseaddr;
+	so->sndbuf = o->sndbuf ? (int)o->sndbuf : -1;
+	so->rcvbuf = o->rcvbuf ? (int)o->rcvbuf : -1;
+	so->ttl = (int)o->ttl;
+	so->tos = (int)o->tos;
+}
+
+/* ---- -z: port checks ---- */
+
+struct scan_ctx {
+	const struct connect_opts *o;
+	long hits; /* open, or for UDP open|filtered */
+	char host[ADDR_STRLEN];
+};
+
+static void on_scan(void *p, const struct scan_result *r)
+{
+	struct scan_ctx *c = p;
+	struct jsonw w;
+	int show;
+
+	if (r->state == SCAN_OPEN || r->state == SCAN_OPEN_FILTERED)
+		c->hits++;
+	show = r->state == SCAN_OPEN || c->o->verbose ||
+		   (c->o->udp && r->state == SCAN_OPEN_FILTERED);
+	if (!show)
+		return;
+	if (c->o->json) {
+		json_begin(&w, stdout);
+		json_str(&w, "address", c->host);
+		json_uint(&w, "port", r->port);
+		json_str(&w, "state", scan_state_name(r->state));
+		json_num(&w, "ms", (double)r->ns / 1e6, 3);
+		if (r->err)
+			json_str(&w, "error", err_errno_name(r->err));
+		json_end(&w);
+		return;
+	}
+	printf("%s %u %s\n", c->host, r->port, scan_state_name(r->state));
+}
+
+static int resolve_one(const char *host, int family, int type, struct sockaddr_storage *ss,
+		       socklen_t *len, struct err *e)
+{
+	struct addrinfo hints, *res;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = type;
+	if (sock_getaddrinfo(host && *host ? host : NULL, "0", &hints, &res, e))
+		return -1;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int source_addr(const struct connect_opts *o, int family, int type,
+		       struct sockaddr_storage *ss, socklen_t *len, struct err *e)
+{
+	char port[16];
+	struct addrinfo hints, *res;
+
+	snprintf(port, sizeof(port), "%d", o->source_port >= 0 ? o->source_port : 0);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = type;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (sock_getaddrinfo(o->source, port, &hints, &res, e))
+		return -1;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int run_scan(const struct connect_opts *o, const struct endpoint *ep,
+		    const struct sockopts *so, struct err *e)
+{
+	struct port_list pl;
+	struct sockaddr_storage ss, src;
+	socklen_t len, srclen = 0;
+	struct scan_opts so_scan;
+	struct scan_ctx c;
+	long limit, open;
+	size_t nports;
+	int type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
+
+	if (addr_parse_port_list(ep->service, o->udp ? "udp" : "tcp", &pl, e))
+		return -1;
+	if (resolve_one(ep->host, o->family, type, &ss, &len, e) ||
+	    ((o->source || o->source_port >= 0) &&
+	     source_addr(o, ss.ss_family, type, &src, &srclen, e))) {
+		addr_port_list_free(&pl);
+		return -1;
+	}
+	memset(&so_scan, 0, sizeof(so_scan));
+	so_scan.parallel = o->parallel > 0 ? (int)o->parallel : SCAN_PARALLEL;
+	/* every check holds a descriptor: stay under the limit, keep some spare */
+	limit = sock_raise_nofile() - 16;
+	if (limit < 1)
+		limit = 1;
+	if (so_scan.parallel > limit)
+		so_scan.parallel = (int)limit;
+	so_scan.timeout = o->connect_timeout >= 0 ? o->connect_timeout
+			  : o->timeout >= 0	  ? o->timeout
+						  : SCAN_TIMEOUT;
+	so_scan.udp = o->udp;
+	so_scan.so = so;
+	so_scan.src = srclen ? (struct sockaddr *)&src : NULL;
+	so_scan.srclen = srclen;
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	addr_ntop((struct sockaddr *)&ss, len, c.host, sizeof(c.host));
+	open = scan_run((struct sockaddr *)&ss, len, &pl, &so_scan, on_scan, &c, e);
+	nports = pl.count;
+	addr_port_list_free(&pl);
+	if (open < 0)
+		return -1;
+	if (c.hits == 0)
+		return err_set(e, EXIT_FAIL, "%s: no open port among %zu checked", c.host,
+			       nports);
+	return 0;
+}
+
+/* ---- the connection ---- */
+
+static void show_tcp_info(const struct connect_opts *o, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	struct jsonw w;
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return;
+	if (o->json) {
+		json_begin(&w, stderr);
+		json_str(&w, "event", "tcp_info");
+		json_num(&w, "rtt_ms", ti.tcpi_rtt / 1e3, 3);
+		json_num(&w, "rttvar_ms", ti.tcpi_rttvar / 1e3, 3);
+		json_uint(&w, "retransmits", ti.tcpi_total_retrans);
+		json_uint(&w, "cwnd", ti.tcpi_snd_cwnd);
+		json_uint(&w, "pmtu", ti.tcpi_pmtu);
+		json_uint(&w, "mss", ti.tcpi_snd_mss);
+		json_uint(&w, "delivery_rate", ti.tcpi_delivery_rate);
+		json_end(&w);
+		return;
+	}
+	err_msg("connect", "tcp_info: rtt %.3fms rttvar %.3fms retransmits %u cwnd %u pmtu %u "
+			   "mss %u delivery_rate %llu B/s",
+		ti.tcpi_rtt / 1e3, ti.tcpi_rttvar / 1e3, ti.tcpi_total_retrans, ti.tcpi_snd_cwnd,
+		ti.tcpi_pmtu, ti.tcpi_snd_mss, (unsigned long long)ti.tcpi_delivery_rate);
+}
+
+/* Show both ends (-v, --json); the peer's name goes to @pb for later messages. */
+static void show_ends(const struct connect_opts *o, int fd, char *pb)
+{
+	struct sockaddr_storage l, p;
+	socklen_t ll = sizeof(l), pl = sizeof(p);
+	char lb[ADDR_STRLEN];
+	struct jsonw w;
+
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) ||
+	    getpeername(fd, (struct sockaddr *)&p, &pl))
+		return;
+	addr_format((struct sockaddr *)&p, pl, pb, ADDR_STRLEN);
+	if (o->json) {
+		json_begin(&w, stderr);
+		json_str(&w, "event", "connected");
+		json_str(&w, "local", addr_format((struct sockaddr *)&l, ll, lb, sizeof(lb)));
+		json_str(&w, "peer", pb);
+		json_end(&w);
+	} else if (o->verbose) {
+		err_msg("connect", "local %s, peer %s",
+			addr_format((struct sockaddr *)&l, ll, lb, sizeof(lb)),
+			pb);
+	}
+}
+
+static void show_end(const struct connect_opts *o, const struct relay_stats *st, int ok)
+{
+	char dur[32];
+	struct jsonw w;
+	int64_t took = st->end_ns - st->start_ns;
+
+	if (o->json) {
+		json_begin(&w, stderr);
+		json_str(&w, "event", "closed");
+		json_uint(&w, "sent", st->to_sock);
+		json_uint(&w, "received", st->to_out);
+		json_num(&w, "ms", (double)took / 1e6, 3);
+		json_bool(&w, "peer_closed", st->peer_eof);
+		json_bool(&w, "ok", ok);
+		json_end(&w);
+	} else if (o->verbose) {
+		err_msg("connect", "%llu bytes sent, %llu received in %s%s",
+			(unsigned long long)st->to_sock, (unsigned long long)st->to_out,
+			addr_format_duration(took, dur, sizeof(dur)),
+			st->peer_eof ? " (peer closed)" : "");
+	}
+}
+
+static int open_socket(const struct connect_opts *o, const struct endpoint *ep,
+		       const struct sockopts *so, struct ctx *c, int *fd, struct err *e)
+{
+	struct sock_connect_opts co;
+	char port[16];
+
+	sock_connect_opts_init(&co);
+	co.family = o->family;
+	co.timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
+	co.attempt_delay = o->attempt_delay;
+	co.so = so;
+	co.trace = on_attempt;
+	co.ctx = c;
+	if (ep->kind == EP_UNIX) {
+		co.type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
+		if (o->type && addr_socktype_parse(o->type, &co.type, e))
+			return -1;
+		return sock_connect_unix(ep->path, &co, fd, e);
+	}
+	co.type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
+	co.src_host = o->source;
+	if (o->source_port >= 0) {
+		snprintf(port, sizeof(port), "%d", o->source_port);
+		co.src_port = port;
+	}
+	return sock_connect(ep->host, ep->service, &co, fd, e);
+}
+
+static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
+		       const struct sockopts *so, struct err *e)
+{
+	struct ctx c = { o, clock_mono_ns() };
+	struct relay_opts ro;
+	struct relay_stats st;
+	int fd, rc, type = SOCK_STREAM;
+	socklen_t tl = sizeof(type);
+	char peer[ADDR_STRLEN], msg[sizeof(e->msg)];
+
+	if (open_socket(o, ep, so, &c, &fd, e))
+		return -1;
+	if (ep->kind == EP_UNIX)
+		snprintf(peer, sizeof(peer), "unix:%s", ep->path);
+	else
+		snprintf(peer, sizeof(peer), "%.64s port %.64s", ep->host, ep->service);
+	show_ends(o, fd, peer);
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
+	relay_opts_init(&ro);
+	ro.idle_timeout = o->idle_timeout >= 0 ? o->idle_timeout : o->timeout;
+	ro.quit_after_eof = o->quit_after;
+	ro.no_shutdown = o->no_shutdown;
+	ro.recv_only = o->recv_only;
+	ro.send_only = o->send_only;
+	ro.keep_sending = o->keep_sending;
+	ro.dgram = type != SOCK_STREAM;
+	/* UDP has no end of its own: going quiet is how it ends */
+	ro.idle_ok = type == SOCK_DGRAM;
+	rc = relay_run(fd, STDIN_FILENO, STDOUT_FILENO, &ro, &st, e);
+	if (o->tcp_info)
+		show_tcp_info(o, fd);
+	show_end(o, &st, rc == 0);
+	if (rc && st.out_errno == EPIPE) {
+		/* the reader of stdout left: end the way other tools do, by SIGPIPE */
+		close(fd);
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	if (rc && st.sock_error) {
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		err_set(e, EXIT_FAIL, "%s: %s", peer, msg);
+	}
+	close(fd);
+	return rc;
+}
+
+static int parse_target(const struct connect_opts *o, const struct opt_args *pos,
+			struct endpoint *ep, struct err *e)
+{
+	if (o->unix_sock) {
+		if (pos->argc != 1)
+			return err_set(e, EXIT_USAGE, "-U/--unix takes one PATH");
+		memset(ep, 0, sizeof(*ep));
+		ep->kind = EP_UNIX;
+		if (!*pos->argv[0] || strlen(pos->argv[0]) >= sizeof(ep->path))
+			return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
+				       sizeof(ep->path) - 1);
+		snprintf(ep->path, sizeof(ep->path), "%s", pos->argv[0]);
+		return 0;
+	}
+	if (addr_parse_endpoint(pos->argc, pos->argv, o->scan ? ADDR_EP_PORT_LIST : 0,
+				o->udp ? "udp" : "tcp", ep, e))
+		return -1;
+	if (ep->kind == EP_UNIX && (o->family || o->source || o->source_port >= 0 || o->scan))
+		return err_set(e, EXIT_USAGE, "unix:PATH cannot be used with -4/-6/-s/-p/-z");
+	if (ep->kind == EP_UNIX && (o->tcp_info || o->nodelay))
+		return err_set(e, EXIT_USAGE, "--tcp-info/--nodelay need a TCP connection");
+	if (ep->kind == EP_INET && o->type)
+		return err_set(e, EXIT_USAGE, "--type needs a Unix socket (-U PATH or unix:PATH)");
+	if (ep->kind == EP_INET && !o->scan) {
+		struct port_list pl;
+
+		/* a list is only for -z; a single port must be one */
+		size_t n;
+
+		if (addr_parse_port_list(ep->service, o->udp ? "udp" : "tcp", &pl, e))
+			return -1;
+		n = pl.count;
+		addr_port_list_free(&pl);
+		if (n != 1)
+			return err_set(e, EXIT_USAGE, "port list '%s' needs -z/--scan",
+				       ep->service);
+	}
+	return ep->kind == EP_INET && *ep->host ? addr_check_host(ep->host, e) : 0;
+}
+
+/*
+ * A closed stdin/stdout/stderr would hand its number to the socket, and the
+ * relay would then read the socket as stdin: give them /dev/null first.
+ */
+static void std_fds_open(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
+			return;
+}
+
+int cmd_connect(int argc, char **argv)
+{
+	struct connect_opts o = { 0 };
+	struct opt opts[] = {
+		OPT_IPV4(&o.family),
+		OPT_IPV6(&o.family),
+		OPT_FLAG('u', "udp", &o.udp, "UDP (connected); with -U: a Unix datagram socket"),
+		OPT_FLAG('U', "unix", &o.unix_sock, "the argument is the PATH of a Unix socket"),
+		OPT_STRINGV(0, "type", &o.type, "TYPE", type_names,
+			    "Unix socket type: stream, dgram or seqpacket"),
+		OPT_FLAG('z', "scan", &o.scan,
+			 "check ports (a list of ranges) without sending data"),
+		OPT_INT(0, "parallel", &o.parallel, "N", 1, 65536,
+			"-z: checks in flight at once (default 1024)"),
+		OPT_DURATION('w', "timeout", &o.timeout,
+			     "connect and idle timeout (-z: per port, default 1s)"),
+		OPT_DURATION(0, "connect-timeout", &o.connect_timeout,
+			     "give up connecting after DUR"),
+		OPT_DURATION(0, "idle-timeout", &o.idle_timeout,
+			     "end after DUR without bytes either way"),
+		OPT_DURATION(0, "attempt-delay", &o.attempt_delay,
+			     "Happy Eyeballs: start the next address after DUR (default 250ms)"),
+		OPT_FLAG('N', "shutdown", &o.nc_shutdown,
+			 "shut down writing on stdin EOF (the default; for nc)"),
+		OPT_FLAG(0, "no-shutdown", &o.no_shutdown, "on stdin EOF do not shut down writing"),
+		OPT_DURATION('q', "quit-after-eof", &o.quit_after, "quit DUR after stdin EOF"),
+		OPT_FLAG('d', "recv-only", &o.recv_only, "never read stdin"),
+		OPT_FLAG(0, "send-only", &o.send_only,
+			 "never read the socket; end once stdin is sent"),
+		OPT_FLAG(0, "keep-sending", &o.keep_sending,
+			 "after the peer's EOF keep sending stdin until its EOF"),
+		OPT_STRING('s', "source", &o.source, "ADDR", "connect from this local address"),
+		OPT_PORT('p', "source-port", &o.source_port, "connect from this local port"),
+		OPT_FLAG(0, "nodelay", &o.nodelay, "TCP_NODELAY: no Nagle delay"),
+		OPT_SIZE(0, "sndbuf", &o.sndbuf, 1 << 30, "SO_SNDBUF in bytes"),
+		OPT_SIZE(0, "rcvbuf", &o.rcvbuf, 1 << 30, "SO_RCVBUF in bytes"),
+		OPT_INT(0, "ttl", &o.ttl, "N", 1, 255, "IP_TTL / IPV6_UNICAST_HOPS"),
+		OPT_INT(0, "tos", &o.tos, "N", 0, 255, "IP_TOS / IPV6_TCLASS"),
+		OPT_FLAG(0, "keepalive", &o.keepalive, "SO_KEEPALIVE"),
+		OPT_FLAG(0, "reuseaddr", &o.reuseaddr, "SO_REUSEADDR (with -p)"),
+		OPT_FLAG(0, "tcp-info", &o.tcp_info, "at the end show the kernel's TCP_INFO"),
+		OPT_NONBLOCK(&o.nonblock),
+		OPT_JSON(&o.json),
+		OPT_VERBOSE(&o.verbose),
+		OPT_END,
+	};
+	struct opt_args pos;
+	struct endpoint ep;
+	struct sockopts so;
+	struct err e = { 0 };
+
+	o.timeout = o.connect_timeout = o.idle_timeout = o.quit_after = o.attempt_delay = -1;
+	o.ttl = o.tos = o.parallel = -1;
+	o.source_port = -1;
+	std_fds_open();
+	switch (opt_parse(&connect_cmd, opts, argc, argv, &pos, &e)) {
+	case OPT_DONE:
+		return EXIT_OK;
+	case OPT_ERROR:
+		return err_report("connect", &e);
+	case OPT_CONTINUE:
+		break;
+	}
+	if (check_options(&o, &e) || parse_target(&o, &pos, &ep, &e))
+		return err_report("connect", &e);
+	fill_sockopts(&o, &so);
+	if (o.scan ? run_scan(&o, &ep, &so, &e) : run_connect(&o, &ep, &so, &e))
+		return err_report("connect", &e);
+	return EXIT_OK;
+}

@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: MIT */
+/* sockctl listen: a TCP, UDP or Unix server that relays stdin/stdout, or echoes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "clock.h"
+#include "cmd.h"
+#include "err.h"
+#include "opt.h"
+#include "out.h"
+#include "relay.h"
+#include "server.h"
+#include "sock.h"
+
+#define MAX_FDS 16
+#define MAX_CIDRS 64
+
+struct cidr_list {
+	struct cidr c[MAX_CIDRS];
+	size_t n;
+};
+
+struct listen_opts {
+	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock;
+	const char *unix_path, *source, *port;
+	long long max_conns, backlog;
+	int64_t timeout, idle_timeout, quit_after_eof;
+	int nc_n, no_shutdown, recv_only, send_only, keep_sending;
+	long long ttl, tos;
+	int reuseport, reuseaddr, no_reuseaddr, nodelay, keepalive;
+	unsigned long long sndbuf, rcvbuf;
+	struct cidr_list allow, deny;
+};
+
+/* What the event hook needs to print. */
+struct listen_ctx {
+	int verbose, json, warned;
+};
+
+static const struct opt_cmd listen_cmd = {
+	.name = "listen",
+	.args = "[ADDR] PORT  |  -U PATH  |  unix:PATH",
+	.summary = "Accept TCP (or UDP, or Unix) clients and relay stdin/stdout; -k keeps\n"
+		   "accepting, serving every client at once; --echo echoes.",
+	.details = "Without ADDR both the IPv4 and IPv6 wildcards are bound; PORT 0 lets the\n"
+		   "kernel choose (see -v).  Without -k the first client is relayed under the\n"
+		   "same end-of-file rules as connect, then listen exits.  With -k client data\n"
+		   "goes to stdout (each read of a client whole, never split), and stdin is sent\n"
+		   "to every connected client.  SO_REUSEADDR is on for TCP, as with nc.",
+	.min_args = 0,
+	.max_args = 2,
+};
+
+static int add_cidr(const struct opt *o, const char *arg, struct err *e)
+{
+	struct cidr_list *l = o->value;
+
+	if (l->n >= MAX_CIDRS)
+		return err_set(e, EXIT_USAGE, "at most %d prefixes", MAX_CIDRS);
+	if (addr_parse_cidr(arg, &l->c[l->n], e))
+		return -1;
+	l->n++;
+	return 0;
+}
+
+/* ---- reporting ---- */
+
+static void json_peer(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
+{
+	char host[ADDR_STRLEN];
+
+	json_str(w, "address", addr_ntop(sa, len, host, sizeof(host)));
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		json_uint(w, "port", addr_port(sa));
+}
+
+static const char *peer_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t n)
+{
+	char host[ADDR_STRLEN];
+
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		snprintf(buf, n, "%s %u", addr_ntop(sa, len, host, sizeof(host)), addr_port(sa));
+	else if (sa->sa_family == AF_UNIX && len > sizeof(sa_family_t))
+		snprintf(buf, n, "%s", addr_format(sa, len, host, sizeof(host)));
+	else
+		snprintf(buf, n, "unix:(unnamed)");
+	return buf;
+}
+
+static void event_json(const struct server_event *ev)
+{
+	static const char *const names[] = { "connection", "closed", "refused", "paused",
+					     "resumed" };
+	struct jsonw w;
+
+	json_begin(&w, stderr);
+	json_str(&w, "event", names[ev->type]);
+	if (ev->id)
+		json_uint(&w, "id", ev->id);
+	if (ev->peer)
+		json_peer(&w, ev->peer, ev->peerlen);
+	if (ev->type == SERVER_EV_CLOSED) {
+		json_uint(&w, "bytes_in", ev->bytes_in);
+		json_uint(&w, "bytes_out", ev->bytes_out);
+		json_num(&w, "duration_ms", (double)ev->duration_ns / 1e6, 3);
+	}
+	if (ev->reason)
+		json_str(&w, "reason", ev->reason);
+	if (ev->errnum)
+		json_str(&w, "errno", err_errno_name(ev->errnum));
+	json_end(&w);
+	fflush(stderr);
+}
+
+static void on_event(void *ctx, const struct server_event *ev)
+{
+	struct listen_ctx *c = ctx;
+	char peer[ADDR_STRLEN + 16], dur[32], why[128];
+
+	if (c->json) {
+		event_json(ev);
+		return;
+	}
+	if (ev->type == SERVER_EV_PAUSED && (c->verbose || !c->warned)) {
+		c->warned = 1;
+		err_msg("listen", "accept: %s (%s); not accepting until a descriptor is free",
+			err_strerror(ev->errnum, why, sizeof(why)), err_errno_name(ev->errnum));
+		return;
+	}
+	if (!c->verbose)
+		return;
+	if (ev->peer)
+		peer_text(ev->peer, ev->peerlen, peer, sizeof(peer));
+	switch (ev->type) {
+	case SERVER_EV_CONNECTION:
+		err_msg("listen", "connection from %s", peer);
+		break;
+	case SERVER_EV_CLOSED:
+		if (ev->errnum)
+			snprintf(why, sizeof(why), "%s, %s", ev->reason,
+				 err_errno_name(ev->errnum));
+		else
+			snprintf(why, sizeof(why), "%s", ev->reason);
+		err_msg("listen", "closed %s: %llu bytes in, %llu bytes out, %s (%s)", peer,
+			(unsigned long long)ev->bytes_in, (unsigned long long)ev->bytes_out,
+			addr_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
+		break;
+	case SERVER_EV_REFUSED:
+		err_msg("listen", "refused %s: %s", peer, ev->reason);
+		break;
+	case SERVER_EV_RESUMED:
+		err_msg("listen", "accepting again");
+		break;
+	case SERVER_EV_PAUSED:
+		break;
+	}
+}
+
+static void report_listening(const struct listen_opts *o, const int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char buf[ADDR_STRLEN + 16];
+		struct jsonw w;
+
+		if (getsockname(fds[i], (struct sockaddr *)&ss, &len))
+			continue;
+		if (o->json) {
+			json_begin(&w, stderr);
+			json_str(&w, "event", "listening");
+			json_str(&w, "protocol", ss.ss_family == AF_UNIX ? "unix"
+						 : o->udp	       ? "udp"
+									: "tcp");
+			if (ss.ss_family == AF_UNIX)
+				json_str(&w, "address", o->unix_path);
+			else
+				json_peer(&w, (struct sockaddr *)&ss, len);
+			json_end(&w);
+		} else if (o->verbose) {
+			if (ss.ss_family == AF_UNIX)
+				snprintf(buf, sizeof(buf), "unix:%s", o->unix_path);
+			else
+				peer_text((struct sockaddr *)&ss, len, buf, sizeof(buf));
+			err_msg("listen", "listening on %s", buf);
+		}
+	}
+	fflush(stderr);
+}
+
+/* ---- checks before any socket is opened ---- */
+
+struct rule {
+	int bad;
+	const char *msg;
+};
+
+static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
+{
+	int relay_opt = o->nc_n || o->no_shutdown || o->quit_after_eof >= 0;
+	const struct rule rules[] = {
+		{ o->unix_sock && nargs != 1, "-U takes exactly one argument, the PATH" },
+		{ o->unix_sock && (o->source || o->port), "-U cannot be used with -s or -p" },
+		{ o->unix_sock && o->family, "-4/-6 cannot be used with -U" },
+		{ o->unix_sock && (o->allow.n || o->deny.n),
+		  "--allow/--deny need an IP listener, not -U" },
+		{ o->unix_sock && (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive),
+		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not -U" },
+		{ o->keep_sending && (o->keep_open || o->udp || o->echo || o->recv_only),
+		  "--keep-sending applies to one stream client (not -k, -u, --echo or -d)" },
+		{ o->max_conns > 0 && !o->keep_open, "-m/--max-conns needs -k" },
+		{ o->echo && (relay_opt || o->recv_only || o->send_only),
+		  "--echo cannot be used with -N, --no-shutdown, -q, -d or --send-only" },
+		{ o->recv_only && o->send_only,
+		  "-d/--recv-only and --send-only exclude each other" },
+		{ o->keep_open && relay_opt,
+		  "-N, --no-shutdown and -q apply to one client (not -k)" },
+		{ o->udp && relay_opt, "-N, --no-shutdown and -q apply to TCP and Unix streams" },
+		{ o->udp && o->backlog >= 0, "--backlog needs a stream socket (not -u)" },
+		{ o->udp && (o->nodelay || o->keepalive),
+		  "--nodelay/--keepalive need TCP (not -u)" },
+		{ o->reuseaddr && o->no_reuseaddr,
+		  "--reuseaddr and --no-reuseaddr exclude each other" },
+		{ o->nonblock && (o->keep_open || o->udp),
+		  "--nonblock needs a single TCP or Unix client" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].bad)
+			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
+	return 0;
+}
+
+/* [ADDR] PORT, or -s ADDR / -p PORT as traditional nc spells them. */
+static int parse_endpoint(const struct listen_opts *o, const struct opt_args *pos,
+			  struct endpoint *ep, struct err *e)
+{
+	const char *proto = o->udp ? "udp" : "tcp";
+	uint16_t port;
+
+	if (o->unix_sock) {
+		const char *path = pos->argv[0];
+
+		memset(ep, 0, sizeof(*ep));
+		ep->kind = EP_UNIX;
+		if (!strncmp(path, "unix:", 5))
+			path += 5;
+		if (!*path || strlen(path) >= sizeof(ep->path))
+			return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
+				       sizeof(ep->path) - 1);
+		snprintf(ep->path, sizeof(ep->path), "%s", path);
+		return 0;
+	}
+	if (o->port) {
+		if (pos->argc > 1 || (pos->argc == 1 && o->source))
+			return err_set(e, EXIT_USAGE, "-p PORT given: expected at most an ADDR");
+		if (addr_parse_port(o->port, proto, &port, e))
+			return -1;
+		memset(ep, 0, sizeof(*ep));
+		ep->kind = EP_INET;
+		snprintf(ep->service, sizeof(ep->service), "%u", port);
+		snprintf(ep->host, sizeof(ep->host), "%s",
+			 o->source ? o->source : pos->argc ? pos->argv[0] : "");
+		return *ep->host ? addr_check_host(ep->host, e) : 0;
+	}
+	if (!pos->argc)
+		return err_set(e, EXIT_USAGE,
+			"expected [ADDR] PORT or -U PATH (see 'sockctl listen --help')");
+	if (o->source && pos->argc > 1)
+		return err_set(e, EXIT_USAGE, "-s ADDR given: expected only a PORT");
+	if (addr_parse_endpoint(pos->argc, pos->argv, ADDR_EP_HOST_OPTIONAL | ADDR_EP_PORT_ZERO,
+				proto, ep, e))
+		return -1;
+	if (o->source) {
+		snprintf(ep->host, sizeof(ep->host), "%s", o->source);
+		return addr_check_host(ep->host, e);
+	}
+	return 0;
+}
+
+/* ---- removing our unix socket file on the way out, even on ^C ---- */
+
+static char unix_path_cleanup[108];
+static unsigned long long unix_ino_cleanup;
+
+static void unix_cleanup(void)
+{
+	sock_unix_unlink(unix_path_cleanup, unix_ino_cleanup);
+}
+
+static void on_signal(int sig)
+{
+	unix_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void arm_unix_cleanup(const char *path, unsigned long long ino)
+{
+	snprintf(unix_path_cleanup, sizeof(unix_path_cleanup), "%s", path);
+	unix_ino_cleanup = ino;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+}
+
+/* ---- opening ---- */
+
+static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, int *fds,
+			int *n, struct err *e)
+{
+	int type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
+	int backlog = o->backlog >= 0 ? (int)o->backlog : SOMAXCONN;
+	struct sockopts so;
+	unsigned long long ino;
+	int i;
+
+	if (ep->kind == EP_UNIX) {
+		if (sock_listen_unix(ep->path, type, backlog, &fds[0], &ino, e))
+			return -1;
+		*n = 1;
+		arm_unix_cleanup(ep->path, ino);
+		return 0;
+	}
+	sock_opts_init(&so);
+	so.reuseaddr = o->no_reuseaddr ? 0 : (o->reuseaddr || !o->udp);
+	so.reuseport = o->reuseport;
+	so.nodelay = o->nodelay;
+	so.keepalive = o->keepalive;
+	so.ttl = (int)o->ttl;
+	so.tos = (int)o->tos;
+	if (o->sndbuf)
+		so.sndbuf = (int)o->sndbuf;
+	if (o->rcvbuf)
+		so.rcvbuf = (int)o->rcvbuf;
+	if (sock_bind_passive(ep->host, ep->service, o->family, type, &so, fds, MAX_FDS, n, e))
+		return -1;
+	for (i = 0; i < *n && !o->udp; i++)
+		if (listen(fds[i], backlog)) {
+			char where[ADDR_STRLEN];
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof(ss);
+
+			getsockname(fds[i], (struct sockaddr *)&ss, &len);
+			err_sys(e, EXIT_FAIL, errno, "listen %s",
+				addr_format((struct sockaddr *)&ss, len, where, sizeof(where)));
+			while (*n > 0)
+				close(fds[--*n]);
+			return -1;
+		}
+	return 0;
+}
+
+static void close_fds(int *fds, int n)
+{
+	while (n-- > 0)
+		close(fds[n]);
+}
+
+/* ---- one client, relayed ---- */
+
+static int allowed(const struct listen_opts *o, const struct sockaddr *sa)
+{
+	size_t i;
+
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return 1;
+	for (i = 0; i < o->deny.n; i++)
+		if (addr_cidr_match(&o->deny.c[i], sa))
+			return 0;
+	for (i = 0; i < o->allow.n; i++)
+		if (addr_cidr_match(&o->allow.c[i], sa))
+			return 1;
+	return o->allow.n == 0;
+}
+
+/* Wait for the first allowed client on any of @fds; returns its socket. */
+static int accept_one(const struct listen_opts *o, struct listen_ctx *ctx, const int *fds,
+		      int n, struct sockaddr_storage *ss, socklen_t *sslen, struct err *e)
+{
+	int64_t deadline = clock_deadline(o->timeout);
+	struct pollfd p[MAX_FDS];
+	char dur[32];
+	int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	for (;;) {
+		int rc = o->nonblock ? n : poll(p, (nfds_t)n, clock_ms_until(deadline));
+
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return err_sys(e, EXIT_FAIL, errno, "poll");
+		if (rc == 0)
+			return err_set(e, EXIT_FAIL, "no client within %s",
+				       addr_format_duration(o->timeout, dur, sizeof(dur)));
+		for (i = 0; i < n; i++) {
+			struct server_event ev = { .type = SERVER_EV_CONNECTION };
+			socklen_t len = sizeof(*ss);
+			int fd;
+
+			if (!o->nonblock && !(p[i].revents & POLLIN))
+				continue;
+			/* --nonblock: the listeners are non-blocking, so this may say EAGAIN */
+			fd = accept4(fds[i], (struct sockaddr *)ss, &len, SOCK_CLOEXEC);
+			if (fd < 0 && o->nonblock && errno == EAGAIN && i + 1 < n)
+				continue;
+			if (fd < 0 && o->nonblock)
+				return err_sys(e, EXIT_FAIL, errno, "accept: %s",
+					       err_errno_name(errno));
+			if (fd < 0 && (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED))
+				continue;
+			if (fd < 0)
+				return err_sys(e, EXIT_FAIL, errno, "accept");
+			if (len > sizeof(*ss))
+				len = sizeof(*ss);
+			*sslen = len;
+			ev.peer = (struct sockaddr *)ss;
+			ev.peerlen = len;
+			ev.id = 1;
+			if (!allowed(o, ev.peer)) {
+				ev.type = SERVER_EV_REFUSED;
+				ev.reason = "denied";
+				ev.id = 0;
+				on_event(ctx, &ev);
+				close(fd);
+				continue;
+			}
+			on_event(ctx, &ev);
+			return fd;
+		}
+	}
+}
+
+static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, int n,
+		     struct err *e)
+{
+	struct relay_opts ro;
+	struct relay_stats rs;
+	struct server_event ev = { .type = SERVER_EV_CLOSED, .id = 1 };
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	int fd = accept_one(o, ctx, fds, n, &ss, &len, e);
+	int rc;
+
+	close_fds(fds, n); /* like nc: one client, then nobody else gets in */
+	if (fd < 0)
+		return -1;
+	relay_opts_init(&ro);
+	ro.idle_timeout = o->idle_timeout >= 0 ? o->idle_timeout : o->timeout;
+	ro.quit_after_eof = o->quit_after_eof;
+	ro.no_shutdown = o->no_shutdown;
+	ro.recv_only = o->recv_only;
+	ro.send_only = o->send_only;
+	ro.keep_sending = o->keep_sending;
+	memset(&rs, 0, sizeof(rs));
+	rc = relay_run(fd, o->recv_only ? -1 : 0, o->send_only ? -1 : 1, &ro, &rs, e);
+	ev.peer = (struct sockaddr *)&ss;
+	ev.peerlen = len;
+	close(fd);
+	ev.bytes_in = rs.to_out;
+	ev.bytes_out = rs.to_sock;
+	ev.duration_ns = rs.end_ns - rs.start_ns;
+	ev.reason = rc ? "error" : "eof";
+	on_event(ctx, &ev);
+	return rc;
+}
+
+/* ---- many clients, or datagrams ---- */
+
+static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, int n,
+		 struct err *e)
+{
+	struct server_opts so;
+	struct server_stats st;
+	int rc;
+
+	server_opts_init(&so);
+	so.echo = o->echo;
+	so.keep_open = o->keep_open;
+	so.max_conns = (int)o->max_conns;
+	so.accept_timeout = o->timeout;
+	so.idle_timeout = o->idle_timeout;
+	if (!o->keep_open && o->idle_timeout < 0)
+		so.idle_timeout = o->timeout; /* -w is also the idle timeout, as with connect */
+	so.in_fd = o->echo || o->recv_only ? -1 : 0;
+	so.out_fd = o->echo || o->send_only ? -1 : 1;
+	so.allow = o->allow.c;
+	so.nallow = o->allow.n;
+	so.deny = o->deny.c;
+	so.ndeny = o->deny.n;
+	so.on_event = on_event;
+	so.ctx = ctx;
+	if (o->udp)
+		rc = server_run_dgram(fds, n, &so, &st, e);
+	else
+		rc = server_run_stream(fds, n, &so, &st, e);
+	close_fds(fds, n);
+	return rc;
+}
+
+static int set_nonblock(const int *fds, int n, struct err *e)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		int fl = fcntl(fds[i], F_GETFL);
+
+		if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK))
+			return err_sys(e, EXIT_FAIL, errno, "fcntl O_NONBLOCK");
+	}
+	return 0;
+}
+
+static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
+{
+	struct listen_ctx ctx = { .verbose = o->verbose, .json = o->json };
+	struct endpoint ep;
+	int fds[MAX_FDS], n = 0, rc;
+
+	if (check_opts(o, pos->argc, e) || parse_endpoint(o, pos, &ep, e))
+		return -1;
+	if (ep.kind == EP_UNIX && (o->allow.n || o->deny.n))
+		return err_set(e, EXIT_USAGE, "--allow/--deny need an IP listener, not unix:");
+	if (ep.kind == EP_UNIX && o->family)
+		return err_set(e, EXIT_USAGE, "-4/-6 cannot be used with a unix socket");
+	if (o->keep_open)
+		sock_raise_nofile(); /* every client is a descriptor */
+	if (open_sockets(o, &ep, fds, &n, e))
+		return -1;
+	if (ep.kind == EP_UNIX)
+		o->unix_path = ep.path;
+	report_listening(o, fds, n);
+	if (o->nonblock && set_nonblock(fds, n, e)) {
+		close_fds(fds, n);
+		rc = -1;
+	} else if (o->keep_open || o->echo || o->udp) {
+		rc = serve(o, &ctx, fds, n, e);
+	} else {
+		rc = relay_one(o, &ctx, fds, n, e);
+	}
+	unix_cleanup();
+	return rc;
+}
+
+int cmd_listen(int argc, char **argv)
+{
+	struct listen_opts o;
+	struct opt opts[] = {
+		OPT_IPV4(&o.family),
+		OPT_IPV6(&o.family),
+		OPT_FLAG('k', "keep-open", &o.keep_open,
+			"keep accepting; serve clients concurrently"),
+		OPT_FLAG('u', "udp", &o.udp, "UDP: datagrams to stdout, stdin to the last sender"),
+		OPT_FLAG('U', "unix", &o.unix_sock,
+			"the argument is the PATH of a Unix socket; with -u: datagrams"),
+		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
+		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
+			"with -k: at most N clients at once; more are closed at once"),
+		OPT_STRING('s', "source", &o.source, "ADDR", "address to listen on (as nc -s)"),
+		OPT_STRING('p', "port", &o.port, "PORT", "port to listen on (as nc -p)"),
+		OPT_CALLBACK(0, "allow", &o.allow, "ADDR[/PREFIX]", add_cidr,
+			     "accept only clients in this prefix (repeatable)"),
+		OPT_CALLBACK(0, "deny", &o.deny, "ADDR[/PREFIX]", add_cidr,
+			     "close clients in this prefix at once (repeatable; beats --allow)"),
+		OPT_DURATION('w', "timeout", &o.timeout,
+			     "fail if no client arrives within DUR; also the idle timeout"),
+		OPT_DURATION(0, "idle-timeout", &o.idle_timeout,
+			     "close a client after DUR without traffic"),
+		OPT_FLAG('N', "shutdown", &o.nc_n,
+			"shutdown(SHUT_WR) on stdin EOF (the default; for nc)"),
+		OPT_FLAG(0, "no-shutdown", &o.no_shutdown,
+			"on stdin EOF, do not shut down the socket"),
+		OPT_DURATION('q', "quit-after-eof", &o.quit_after_eof,
+			     "quit DUR after stdin EOF instead of waiting for the client"),
+		OPT_FLAG('d', "recv-only", &o.recv_only, "never read stdin"),
+		OPT_FLAG(0, "send-only", &o.send_only,
+			"never read the client; client data is dropped"),
+		OPT_FLAG(0, "keep-sending", &o.keep_sending,
+			 "after the client's EOF keep sending stdin until its EOF"),
+		OPT_INT(0, "backlog", &o.backlog, "N", 0, 1 << 20,
+			"listen(2) backlog (default SOMAXCONN)"),
+		OPT_FLAG(0, "reuseport", &o.reuseport,
+			"SO_REUSEPORT: share the port with other servers"),
+		OPT_FLAG(0, "reuseaddr", &o.reuseaddr,
+			"SO_REUSEADDR (on by default for TCP; this adds UDP)"),
+		OPT_FLAG(0, "no-reuseaddr", &o.no_reuseaddr, "no SO_REUSEADDR"),
+		OPT_FLAG(0, "nodelay", &o.nodelay, "TCP_NODELAY on every client"),
+		OPT_FLAG(0, "keepalive", &o.keepalive, "SO_KEEPALIVE on every client"),
+		OPT_SIZE(0, "sndbuf", &o.sndbuf, 1 << 30, "SO_SNDBUF in bytes"),
+		OPT_SIZE(0, "rcvbuf", &o.rcvbuf, 1 << 30, "SO_RCVBUF in bytes"),
+		OPT_INT(0, "ttl", &o.ttl, "N", 1, 255,
+			"IP_TTL / IPV6_UNICAST_HOPS of every client"),
+		OPT_INT(0, "tos", &o.tos, "N", 0, 255, "IP_TOS / IPV6_TCLASS of every client"),
+		OPT_NONBLOCK(&o.nonblock),
+		OPT_JSON(&o.json),
+		OPT_VERBOSE(&o.verbose),
+		OPT_END,
+	};
+	struct opt_args pos;
+	struct err e = { 0 };
+
+	memset(&o, 0, sizeof(o));
+	o.timeout = o.idle_timeout = o.quit_after_eof = -1;
+	o.backlog = o.ttl = o.tos = -1;
+	switch (opt_parse(&listen_cmd, opts, argc, argv, &pos, &e)) {
+	case OPT_DONE:
+		return EXIT_OK;
+	case OPT_ERROR:
+		return err_report("listen", &e);
+	case OPT_CONTINUE:
+		break;
+	}
+	if (run(&o, &pos, &e))
+		return err_report("listen", &e);
+	return EXIT_OK;
+}

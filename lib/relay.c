@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Two channels, each a source, a buffer and a destination: A moves stdin to
+ * the socket, B the socket to stdout.  A channel's buffer is a kernel pipe
+ * fed and drained with splice(2) when both of its ends allow it (no copy
+ * through user space), else a user-space buffer.  A source is read only
+ * while its buffer has room (back-pressure); a destination is polled only
+ * while its buffer holds bytes.  Everything is non-blocking, so one slow
+ * side never stalls the other.
+ */
+#include "relay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "clock.h"
+
+#define RELAY_BUF (256 * 1024)
+#define RELAY_PIPE (1024 * 1024)
+#define RELAY_UDP_MAX 65507 /* the largest IPv4 UDP payload */
+#define PUMP_ROUNDS 64      /* then let the other channel have a turn */
+
+enum { CH_PIPE, CH_BUF, CH_SENDFILE, CH_DISCARD };
+#define DISCARD_CHUNK (64 * 1024 * 1024)
+#define SENDFILE_CHUNK (16 * 1024 * 1024)
+enum { MOVED_EMPTY = -4, WOULD_BLOCK = -2 };
+
+struct chan {
+	const char *src_name, *dst_name;
+	int src, dst;
+	int src_sock, dst_sock; /* recv/send rather than read/write */
+	int src_nb, dst_nb;     /* never blocks: try without asking poll first */
+	int mode;
+	int pfd[2];             /* CH_PIPE */
+	char *buf;              /* CH_BUF: data is buf[off..len) */
+	size_t off, len, cap;
+	size_t pending;         /* CH_PIPE: bytes in the pipe */
+	size_t max_msg;         /* dgram: the largest read that is one message */
+	int pipe_full;          /* the pipe refused more although not at cap */
+	int src_ready, dst_ready;
+	int eof;                /* the source said EOF */
+	int stopped;            /* the source is not to be read any more */
+	int dgram, zero_is_eof; /* message mode; a 0 recv is EOF (seqpacket) */
+	int sock_side;          /* 1: source is the socket, 2: destination is */
+	uint64_t *count;
+};
+
+void relay_opts_init(struct relay_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->idle_timeout = -1;
+	o->quit_after_eof = -1;
+}
+
+static size_t chan_pending(const struct chan *c)
+{
+	if (c->mode == CH_SENDFILE || c->mode == CH_DISCARD)
+		return 0;
+	return c->mode == CH_PIPE ? c->pending : c->len - c->off;
+}
+
+static int chan_can_read(const struct chan *c)
+{
+	if (c->eof || c->stopped || c->mode == CH_SENDFILE)
+		return 0;
+	if (c->dgram)
+		return chan_pending(c) == 0; /* one message at a time */
+	if (c->mode == CH_DISCARD)
+		return 1;
+	if (c->mode == CH_PIPE)
+		return c->pending < c->cap && !c->pipe_full;
+	return c->len < c->cap;
+}
+
+/* The destination has to be written: buffered bytes, or a file to send. */
+static int chan_wants_dst(const struct chan *c)
+{
+	if (c->mode == CH_SENDFILE)
+		return !c->eof && !c->stopped;
+	return chan_pending(c) != 0;
+}
+
+static int chan_finished(const struct chan *c)
+{
+	return (c->eof || c->stopped) && chan_pending(c) == 0;
+}
+
+static int is_dev_null(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3;
+}
+
+static int splice_in_ok(int fd)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+				   S_ISREG(st.st_mode));
+}
+
+static int splice_out_ok(int fd)
+{
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fstat(fd, &st) || fl < 0)
+		return 0;
+	if (S_ISREG(st.st_mode))
+		return !(fl & O_APPEND); /* splice refuses O_APPEND files */
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || is_dev_null(&st);
+}
+
+/* Descriptors whose reads and writes never block once O_NONBLOCK is set. */
+static int never_blocks(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return 0;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISREG(st.st_mode) ||
+	       is_dev_null(&st);
+}
+
+static int is_regular(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode);
+}
+
+static int is_null(int fd)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && is_dev_null(&st);
+}
+
+static int is_tcp(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int type = 0;
+	socklen_t tl = sizeof(type);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl))
+		return 0;
+	return (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) && type == SOCK_STREAM;
+}
+
+static int chan_use_buf(struct chan *c, size_t cap)
+{
+	c->buf = malloc(cap);
+	if (!c->buf)
+		return -1;
+	c->cap = cap;
+	c->mode = CH_BUF;
+	c->off = c->len = 0;
+	return 0;
+}
+
+static int chan_use_pipe(struct chan *c)
+{
+	int sz;
+
+	if (pipe2(c->pfd, O_NONBLOCK | O_CLOEXEC))
+		return -1;
+	/* a bigger pipe means fewer wake-ups; the default 64 KiB if refused */
+	fcntl(c->pfd[1], F_SETPIPE_SZ, RELAY_PIPE);
+	sz = fcntl(c->pfd[1], F_GETPIPE_SZ);
+	c->cap = sz > 0 ? (size_t)sz : 65536;
+	c->mode = CH_PIPE;
+	c->pending = 0;
+	return 0;
+}
+
+/*
+ * splice(2) refused one end after all (EINVAL): carry on with a plain
+ * buffer, taking over what the pipe already holds so no byte is lost.
+ */
+static int chan_pipe_to_buf(struct chan *c)
+{
+	size_t held = c->pending;
+	ssize_t n;
+
+	if (chan_use_buf(c, held > RELAY_BUF ? held : RELAY_BUF))
+		return -1;
+	while (c->len < held) {
+		n = read(c->pfd[0], c->buf + c->len, held - c->len);
+		if (n <= 0 && errno != EINTR)
+			return -1;
+		if (n > 0)
+			c->len += (size_t)n;
+	}
+	close(c->pfd[0]);
+	close(c->pfd[1]);
+	c->pfd[0] = c->pfd[1] = -1;
+	c->pending = 0;
+	return 0;
+}
+
+static void chan_free(struct chan *c)
+{
+	if (c->mode == CH_PIPE && c->pfd[0] >= 0) {
+		close(c->pfd[0]);
+		close(c->pfd[1]);
+	}
+	free(c->buf);
+	c->buf = NULL;
+}
+
+static int chan_error(const struct chan *c, int side_is_src, int errnum, struct relay_stats *st,
+		      struct err *e)
+{
+	int sock = side_is_src ? c->src_sock : c->dst_sock;
+	char cause[128];
+
+	err_strerror(errnum, cause, sizeof(cause));
+	if (sock) {
+		st->sock_error = 1;
+		return err_set(e, EXIT_FAIL, "%s (while %s; %llu bytes sent, %llu received)", cause,
+			       side_is_src ? "receiving" : "sending",
+			       (unsigned long long)st->to_sock, (unsigned long long)st->to_out);
+	}
+	if (!side_is_src)
+		st->out_errno = errnum;
+	return err_set(e, EXIT_FAIL, "%s error on %s: %s", side_is_src ? "read" : "write",
+		       side_is_src ? c->src_name : c->dst_name, cause);
+}
+
+/* Source -> buffer: >0 bytes, 0 EOF, MOVED_EMPTY, WOULD_BLOCK, -1 error. */
+static ssize_t chan_fill(struct chan *c, struct relay_stats *st, struct err *e)
+{
+	ssize_t n;
+	size_t room;
+
+	for (;;) {
+		if (c->mode == CH_DISCARD) {
+			/* TCP to /dev/null: the kernel drops the bytes, no copy at all */
+			n = recv(c->src, NULL, DISCARD_CHUNK, MSG_TRUNC | MSG_DONTWAIT);
+			if (n > 0) {
+				*c->count += (uint64_t)n;
+				return n;
+			}
+		} else if (c->mode == CH_PIPE) {
+			n = splice(c->src, NULL, c->pfd[1], NULL, c->cap - c->pending,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n < 0 && errno == EINVAL && c->pending == 0 && !chan_pipe_to_buf(c))
+				continue;
+		} else {
+			room = c->cap - c->len;
+			if (c->dgram && c->max_msg && room > c->max_msg)
+				room = c->max_msg;
+			n = c->src_sock ? recv(c->src, c->buf + c->len, room, 0)
+					: read(c->src, c->buf + c->len, room);
+		}
+		if (n >= 0 || errno != EINTR)
+			break;
+	}
+	if (n > 0) {
+		if (c->mode == CH_PIPE)
+			c->pending += (size_t)n;
+		else
+			c->len += (size_t)n;
+		return n;
+	}
+	if (n == 0)
+		return c->src_sock && c->dgram && !c->zero_is_eof ? MOVED_EMPTY : 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		if (c->mode == CH_PIPE && c->pending)
+			c->pipe_full = 1; /* pipe slots used up by partial pages */
+		return WOULD_BLOCK;
+	}
+	return chan_error(c, 1, errno, st, e);
+}
+
+/* Buffer -> destination: >0 bytes, WOULD_BLOCK, -1 error. */
+static ssize_t chan_drain(struct chan *c, struct relay_stats *st, struct err *e)
+{
+	ssize_t n;
+	size_t len;
+
+	for (;;) {
+		if (c->mode == CH_PIPE) {
+			n = splice(c->pfd[0], NULL, c->dst, NULL, c->pending,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n < 0 && errno == EINVAL && !chan_pipe_to_buf(c))
+				continue;
+		} else {
+			len = c->len - c->off;
+			n = c->dst_sock ? send(c->dst, c->buf + c->off, len, MSG_NOSIGNAL)
+					: write(c->dst, c->buf + c->off, len);
+		}
+		if (n >= 0 || errno != EINTR)
+			break;
+	}
+	if (n > 0) {
+		if (c->mode == CH_PIPE) {
+			c->pending -= (size_t)n;
+		} else {
+			c->off += (size_t)n;
+			if (c->off == c->len)
+				c->off = c->len = 0;
+		}
+		c->pipe_full = 0;
+		*c->count += (uint64_t)n;
+		return n;
+	}
+	if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
+		return WOULD_BLOCK;
+	if (c->dgram && errno == EMSGSIZE)
+		return err_sys(e, EXIT_FAIL, errno, "datagram of %zu bytes", c->len - c->off);
+	return chan_error(c, 0, errno, st, e);
+}
+
+/* File -> socket in the kernel: >0 bytes, 0 EOF, WOULD_BLOCK, -1 error. */
+static ssize_t chan_sendfile(struct chan *c, struct relay_stats *st, struct err *e)
+{
+	ssize_t n;
+
+	do
+		n = sendfile(c->dst, c->src, NULL, SENDFILE_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		*c->count += (uint64_t)n;
+		return n;
+	}
+	if (n == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return WOULD_BLOCK;
+	if ((errno == EINVAL || errno == ENOSYS) && *c->count == 0 && !chan_use_pipe(c))
+		return MOVED_EMPTY; /* no sendfile here after all: splice instead */
+	return chan_error(c, 0, errno, st, e);
+}
+
+/* Move bytes on @c until it has to wait; sets *moved when anything went. */
+static int chan_pump(struct chan *c, int *moved, struct relay_stats *st, struct err *e)
+{
+	int round, progress;
+	ssize_t n;
+
+	for (round = 0; round < PUMP_ROUNDS; round++) {
+		progress = 0;
+		if (c->mode == CH_SENDFILE) {
+			if (c->stopped || c->eof || !c->dst_ready)
+				return 0;
+			n = chan_sendfile(c, st, e);
+			if (n == -1)
+				return -1;
+			if (n == WOULD_BLOCK) {
+				c->dst_ready = 0;
+				return 0;
+			}
+			if (n == 0)
+				c->eof = 1;
+			*moved = 1;
+			continue;
+		}
+		if (c->src_ready && chan_can_read(c)) {
+			n = chan_fill(c, st, e);
+			if (n == -1)
+				return -1;
+			if (n == WOULD_BLOCK)
+				c->src_ready = 0;
+			else if (n == 0)
+				c->eof = 1;
+			else
+				progress = 1;
+			if (!c->src_nb)
+				c->src_ready = 0; /* a tty: read again only when poll says so */
+		}
+		if (c->dst_ready && chan_pending(c)) {
+			n = chan_drain(c, st, e);
+			if (n == -1)
+				return -1;
+			if (n == WOULD_BLOCK)
+				c->dst_ready = 0;
+			else
+				progress = 1;
+			if (!c->dst_nb)
+				c->dst_ready = 0;
+		}
+		if (!progress)
+			return 0;
+		*moved = 1;
+	}
+	return 0;
+}
+
+static int chan_busy(const struct chan *c)
+{
+	return (c->src_ready && chan_can_read(c)) || (c->dst_ready && chan_wants_dst(c));
+}
+
+struct saved_fl {
+	int fd, fl;
+};
+
+struct relay {
+	const struct relay_opts *o;
+	struct relay_stats *st;
+	struct chan a, b; /* a: in -> sock, b: sock -> out */
+	int sock, sock_type;
+	int shut_done;
+	int keep_sending;
+	int64_t last_ns, eof_ns;
+	struct saved_fl saved[3];
+	int nsaved;
+};
+
+static void set_nonblock(struct relay *r, int fd)
+{
+	int fl;
+
+	if (fd < 0 || !never_blocks(fd) || (fl = fcntl(fd, F_GETFL)) < 0)
+		return;
+	r->saved[r->nsaved].fd = fd;
+	r->saved[r->nsaved++].fl = fl;
+	if (!(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void restore_flags(struct relay *r)
+{
+	while (r->nsaved-- > 0)
+		fcntl(r->saved[r->nsaved].fd, F_SETFL, r->saved[r->nsaved].fl);
+}
+
+static size_t udp_max(int sock)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(sock, (struct sockaddr *)&ss, &len))
+		return 0;
+	return ss.ss_family == AF_INET || ss.ss_family == AF_INET6 ? RELAY_UDP_MAX : 0;
+}
+
+static int chan_setup(struct relay *r, struct chan *c, int src, int dst, struct err *e)
+{
+	int stream = !r->o->dgram;
+
+	c->src = src;
+	c->dst = dst;
+	c->pfd[0] = c->pfd[1] = -1;
+	c->src_sock = src == r->sock;
+	c->dst_sock = dst == r->sock;
+	c->src_nb = src < 0 || never_blocks(src);
+	c->dst_nb = dst < 0 || never_blocks(dst);
+	c->src_ready = c->src_nb;
+	c->dst_ready = c->dst_nb;
+	c->dgram = r->o->dgram;
+	c->zero_is_eof = r->sock_type != SOCK_DGRAM;
+	if (src < 0 || dst < 0) {
+		c->stopped = 1;
+		return 0;
+	}
+	if (c->dgram && c->dst_sock && r->sock_type == SOCK_DGRAM)
+		c->max_msg = udp_max(r->sock);
+	if (stream && c->src_sock && is_tcp(src) && is_null(dst)) {
+		c->mode = CH_DISCARD;
+		return 0;
+	}
+	if (stream && c->dst_sock && is_regular(src)) {
+		c->mode = CH_SENDFILE; /* no buffer: the page cache is the buffer */
+		r->st->spliced = 1;
+		return 0;
+	}
+	if (stream && splice_in_ok(src) && splice_out_ok(dst) && !chan_use_pipe(c)) {
+		r->st->spliced = 1;
+		return 0;
+	}
+	if (chan_use_buf(c, RELAY_BUF))
+		return err_sys(e, EXIT_FAIL, errno, "relay buffer");
+	return 0;
+}
+
+/* stdin is done: tell the peer, once (stream and seqpacket only). */
+static void finish_sending(struct relay *r)
+{
+	if (r->shut_done)
+		return;
+	r->shut_done = 1;
+	if (r->a.eof) {
+		r->st->stdin_eof = 1;
+		r->eof_ns = clock_mono_ns();
+	}
+	if (!r->o->no_shutdown && !r->o->recv_only && r->a.eof && r->sock_type != SOCK_DGRAM)
+		shutdown(r->sock, SHUT_WR);
+}
+
+static int64_t min_deadline(int64_t a, int64_t b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+static int64_t next_deadline(const struct relay *r)
+{
+	int64_t d = -1;
+
+	if (r->o->idle_timeout >= 0)
+		d = r->last_ns + r->o->idle_timeout;
+	if (r->o->quit_after_eof >= 0 && r->eof_ns && !r->b.stopped)
+		d = min_deadline(d, r->eof_ns + r->o->quit_after_eof);
+	return d;
+}
+
+/* 1: a timer ended the relay; 0: go on; -1: error. */
+static int check_timers(struct relay *r, int64_t now, struct err *e)
+{
+	char dur[32];
+
+	if (r->o->quit_after_eof >= 0 && r->eof_ns && now >= r->eof_ns + r->o->quit_after_eof) {
+		/* quit, but hand over what already arrived */
+		r->b.stopped = 1;
+		r->a.stopped = 1;
+	}
+	if (r->o->idle_timeout >= 0 && now >= r->last_ns + r->o->idle_timeout) {
+		r->st->idle_timed_out = 1;
+		if (r->o->idle_ok)
+			return 1;
+		return err_set(e, EXIT_FAIL, "idle timeout after %s",
+			       addr_format_duration(r->o->idle_timeout, dur, sizeof(dur)));
+	}
+	return 0;
+}
+
+/* The peer said EOF and everything it sent is out: stop reading stdin. */
+static void on_peer_eof(struct relay *r)
+{
+	r->st->peer_eof = 1;
+	if (!r->keep_sending)
+		r->a.stopped = 1;
+}
+
+static int relay_loop(struct relay *r, struct err *e)
+{
+	struct pollfd p[3];
+	int moved, rc, busy, timeout;
+	int64_t now;
+
+	for (;;) {
+		moved = 0;
+		if (chan_pump(&r->a, &moved, r->st, e) || chan_pump(&r->b, &moved, r->st, e))
+			return -1;
+		now = clock_mono_ns();
+		if (moved)
+			r->last_ns = now;
+		if (r->b.eof && chan_pending(&r->b) == 0 && !r->st->peer_eof)
+			on_peer_eof(r);
+		if (chan_finished(&r->a))
+			finish_sending(r);
+		if (chan_finished(&r->a) && chan_finished(&r->b))
+			return 0;
+		rc = check_timers(r, now, e);
+		if (rc)
+			return rc < 0 ? -1 : 0;
+		if (chan_finished(&r->a) && chan_finished(&r->b))
+			return 0;
+		busy = chan_busy(&r->a) || chan_busy(&r->b);
+		timeout = busy ? 0 : clock_ms_until(next_deadline(r));
+
+		memset(p, 0, sizeof(p));
+		p[0].fd = p[1].fd = p[2].fd = -1;
+		if (chan_can_read(&r->a) && !r->a.src_ready) {
+			p[0].fd = r->a.src;
+			p[0].events = POLLIN;
+		}
+		p[1].fd = r->sock;
+		if (chan_can_read(&r->b) && !r->b.src_ready)
+			p[1].events |= POLLIN;
+		if (chan_wants_dst(&r->a) && !r->a.dst_ready)
+			p[1].events |= POLLOUT;
+		if (chan_pending(&r->b) && !r->b.dst_ready) {
+			p[2].fd = r->b.dst;
+			p[2].events = POLLOUT;
+		}
+		if (!p[1].events)
+			p[1].fd = -1;
+		rc = poll(p, 3, timeout);
+		if (rc < 0 && errno != EINTR)
+			return err_sys(e, EXIT_FAIL, errno, "poll");
+		if (rc <= 0)
+			continue;
+		if (p[0].revents)
+			r->a.src_ready = 1;
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR | POLLRDHUP))
+			r->b.src_ready = 1;
+		if (p[1].revents & (POLLOUT | POLLHUP | POLLERR))
+			r->a.dst_ready = 1;
+		if (p[2].revents)
+			r->b.dst_ready = 1;
+	}
+}
+
+int relay_run(int sock, int in_fd, int out_fd, const struct relay_opts *o,
+	      struct relay_stats *st, struct err *e)
+{
+	struct relay r;
+	struct sigaction ign, old;
+	socklen_t len = sizeof(r.sock_type);
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	memset(st, 0, sizeof(*st));
+	r.o = o;
+	r.st = st;
+	r.sock = sock;
+	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &r.sock_type, &len))
+		r.sock_type = o->dgram ? SOCK_DGRAM : SOCK_STREAM;
+	r.keep_sending = o->keep_sending || is_regular(in_fd);
+	r.a.src_name = "stdin";
+	r.b.dst_name = "stdout";
+	r.a.count = &st->to_sock;
+	r.b.count = &st->to_out;
+	if (chan_setup(&r, &r.a, o->recv_only ? -1 : in_fd, sock, e) ||
+	    chan_setup(&r, &r.b, o->send_only ? -1 : sock, out_fd, e))
+		goto out;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &old);
+	set_nonblock(&r, sock);
+	if (in_fd != sock)
+		set_nonblock(&r, r.a.src);
+	if (out_fd != sock && out_fd != in_fd)
+		set_nonblock(&r, r.b.dst);
+	st->start_ns = r.last_ns = clock_mono_ns();
+	rc = relay_loop(&r, e);
+	st->end_ns = clock_mono_ns();
+	restore_flags(&r);
+	sigaction(SIGPIPE, &old, NULL);
+out:
+	chan_free(&r.a);
+	chan_free(&r.b);
+	return rc;
+}

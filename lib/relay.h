@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The event loop that moves bytes between a connected socket and a pair of
+ * local descriptors (usually stdin and stdout): back-pressure (a side whose
+ * buffer is full is not read), half-close both ways, EINTR/EAGAIN safe,
+ * timeouts on CLOCK_MONOTONIC.  Stream data goes through a kernel pipe with
+ * splice(2) when both ends allow it, through a 256 KiB buffer otherwise.
+ */
+#ifndef SOCKCTL_RELAY_H
+#define SOCKCTL_RELAY_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+struct relay_opts {
+	int64_t idle_timeout;   /* ns; -1: none.  No bytes either way for this long: stop,
+				 * error "idle timeout after 2.0s" (status 1) */
+	int64_t quit_after_eof; /* -q: ns after stdin EOF, then quit; -1: wait for the peer */
+	int no_shutdown;        /* on stdin EOF, do not shutdown(SHUT_WR) */
+	int recv_only;          /* -d: never read stdin */
+	int send_only;          /* never read the socket; end after stdin EOF is sent */
+	int dgram;              /* message socket (UDP, unix dgram/seqpacket): one stdin
+				 * read = one datagram; one recv = one write */
+	/* additions */
+	int idle_ok;            /* an idle timeout ends the relay successfully (UDP) */
+	int keep_sending;       /* after the peer's EOF keep sending stdin until its EOF
+				 * (always so when stdin is a regular file) */
+};
+
+struct relay_stats {
+	uint64_t to_sock, to_out;
+	int64_t start_ns, end_ns;
+	/* additions */
+	int peer_eof;   /* the peer closed its side (stream/seqpacket) */
+	int stdin_eof;  /* stdin reached EOF */
+	int idle_timed_out;
+	int spliced;    /* 1 if the stream went through splice(2) */
+	int sock_error; /* the error came from the socket (prefix the peer's name) */
+	int out_errno;  /* writing out_fd failed with this errno (EPIPE: the reader left) */
+};
+
+/* All "unset": -1 timeouts, 0 flags. */
+void relay_opts_init(struct relay_opts *o);
+
+/*
+ * Move bytes in_fd -> sock and sock -> out_fd until both directions are
+ * finished, or the peer closes (even if stdin is still open).  0 on success;
+ * -1 with @e (status 1) on peer reset, stdout write error, idle timeout.
+ * Never loses, duplicates or reorders a byte.  @in_fd < 0 acts as
+ * recv_only, @out_fd < 0 as send_only.  SIGPIPE is ignored while it runs;
+ * descriptors it made non-blocking get their flags back before it returns.
+ */
+int relay_run(int sock, int in_fd, int out_fd, const struct relay_opts *o,
+	      struct relay_stats *st, struct err *e);
+
+#endif

@@ -1,0 +1,894 @@
+/* SPDX-License-Identifier: MIT */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+/* A client may owe this much unsent broadcast data before stdin stops being read. */
+#define PEND_LIMIT (256 * 1024)
+/* After EMFILE with nothing of ours to close, try accepting again this often. */
+#define EMFILE_RETRY_NS (250 * NS_PER_MS)
+#define MAX_LISTENERS 16
+#define MAX_EVENTS 256
+#define ACCEPT_BATCH 64
+
+enum src_kind { SRC_LISTENER, SRC_INPUT, SRC_CLIENT, SRC_DGRAM };
+
+/* What an epoll event points at: every source begins with one of these. */
+struct src {
+	enum src_kind kind;
+	int fd;
+};
+
+struct client {
+	struct src src;
+	uint32_t events; /* registered epoll events */
+	int eof;         /* the client sent EOF: close once pend is drained */
+	int dead;        /* closed; freed after the current batch of events */
+	int blocked;     /* counted in srv.nblocked */
+	uint64_t id, in, out;
+	int64_t start, last;
+	struct client *prev, *next; /* oldest activity first when idle timeouts apply */
+	char *pend;                 /* bytes owed to the client */
+	size_t plen, poff, pcap;
+	socklen_t peerlen;
+	struct sockaddr_storage peer;
+};
+
+struct srv {
+	const struct server_opts *o;
+	struct server_stats *st;
+	struct err *e;
+	int ep;
+	struct src lsrc[MAX_LISTENERS];
+	int nl;
+	int accepting;      /* listeners are in the epoll set */
+	int paused;         /* accept failed with EMFILE and friends */
+	int64_t retry_at;   /* when paused: try again then */
+	int64_t accept_deadline;
+	struct src in;
+	int in_open;        /* in_fd not at EOF */
+	int in_pollable;    /* epoll accepts in_fd (not a regular file) */
+	int in_registered;
+	size_t nblocked;    /* clients over PEND_LIMIT */
+	struct client *head, *tail;
+	struct client *dead; /* closed during this batch, linked by next */
+	size_t nclients;
+	uint64_t next_id;
+	int done;
+	char *buf;
+};
+
+void server_opts_init(struct server_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->accept_timeout = o->idle_timeout = -1;
+	o->in_fd = o->out_fd = -1;
+}
+
+static void emit(struct srv *s, enum server_ev_type type, const struct client *c,
+		 const char *reason, int errnum)
+{
+	struct server_event ev;
+
+	if (!s->o->on_event)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.reason = reason;
+	ev.errnum = errnum;
+	if (c) {
+		ev.id = c->id;
+		ev.peer = (const struct sockaddr *)&c->peer;
+		ev.peerlen = c->peerlen;
+		ev.bytes_in = c->in;
+		ev.bytes_out = c->out;
+		if (type == SERVER_EV_CLOSED)
+			ev.duration_ns = clock_mono_ns() - c->start;
+	}
+	s->o->on_event(s->o->ctx, &ev);
+}
+
+/* Write all of @buf to @fd, waiting if it is non-blocking: one chunk, never split. */
+static int write_all(int fd, const char *buf, size_t n, struct err *e)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+			poll(&p, 1, -1);
+			continue;
+		}
+		if (w < 0)
+			return err_sys(e, EXIT_FAIL, errno, "write error on stdout");
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* ---- the client list: oldest activity first ---- */
+
+static void list_unlink(struct srv *s, struct client *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		s->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void list_append(struct srv *s, struct client *c)
+{
+	c->prev = s->tail;
+	c->next = NULL;
+	if (s->tail)
+		s->tail->next = c;
+	else
+		s->head = c;
+	s->tail = c;
+}
+
+static void touch(struct srv *s, struct client *c)
+{
+	if (s->o->idle_timeout < 0)
+		return;
+	c->last = clock_mono_ns();
+	if (s->tail != c) {
+		list_unlink(s, c);
+		list_append(s, c);
+	}
+}
+
+/* ---- what epoll watches ---- */
+
+static int ep_set(struct srv *s, int op, struct src *src, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = src };
+
+	return epoll_ctl(s->ep, op, src->fd, &ev);
+}
+
+static void set_accepting(struct srv *s, int on)
+{
+	int i;
+
+	if (s->accepting == on)
+		return;
+	for (i = 0; i < s->nl; i++)
+		ep_set(s, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, &s->lsrc[i], EPOLLIN);
+	s->accepting = on;
+}
+
+/* Read stdin only while someone can take it and nobody is too far behind. */
+static int input_wanted(const struct srv *s)
+{
+	return s->in_open && s->nclients > 0 && s->nblocked == 0;
+}
+
+static void update_input(struct srv *s)
+{
+	int want = input_wanted(s) && s->in_pollable;
+
+	if (want == s->in_registered)
+		return;
+	ep_set(s, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, &s->in, EPOLLIN);
+	s->in_registered = want;
+}
+
+static uint32_t client_events(const struct srv *s, const struct client *c)
+{
+	uint32_t ev = 0;
+
+	/* echo: stop reading a client that does not take its echo (back-pressure) */
+	if (!c->eof && !(s->o->echo && c->plen))
+		ev |= EPOLLIN;
+	if (c->plen)
+		ev |= EPOLLOUT;
+	return ev;
+}
+
+static void update_client(struct srv *s, struct client *c)
+{
+	uint32_t ev = client_events(s, c);
+	int blocked = c->plen > PEND_LIMIT;
+
+	if (ev != c->events) {
+		ep_set(s, EPOLL_CTL_MOD, &c->src, ev);
+		c->events = ev;
+	}
+	if (blocked != c->blocked) {
+		c->blocked = blocked;
+		if (blocked)
+			s->nblocked++;
+		else
+			s->nblocked--;
+		update_input(s);
+	}
+}
+
+/* ---- clients ---- */
+
+static void client_close(struct srv *s, struct client *c, const char *reason, int errnum)
+{
+	emit(s, SERVER_EV_CLOSED, c, reason, errnum);
+	close(c->src.fd);
+	if (c->blocked)
+		s->nblocked--;
+	list_unlink(s, c);
+	s->nclients--;
+	s->st->bytes_in += c->in;
+	s->st->bytes_out += c->out;
+	/* a later event of this batch may still point at it */
+	c->dead = 1;
+	c->next = s->dead;
+	s->dead = c;
+	if (!s->o->keep_open)
+		s->done = 1;
+	if (s->paused) {
+		/* a descriptor is free again */
+		s->paused = 0;
+		set_accepting(s, 1);
+		emit(s, SERVER_EV_RESUMED, NULL, NULL, 0);
+	}
+	update_input(s);
+}
+
+static int queue(struct client *c, const char *buf, size_t n)
+{
+	if (c->poff && c->poff == c->plen)
+		c->poff = c->plen = 0;
+	if (c->plen + n > c->pcap) {
+		size_t cap = c->pcap ? c->pcap : 4096;
+		char *p;
+
+		if (c->poff) {
+			memmove(c->pend, c->pend + c->poff, c->plen - c->poff);
+			c->plen -= c->poff;
+			c->poff = 0;
+		}
+		while (cap < c->plen + n)
+			cap *= 2;
+		if (cap != c->pcap) {
+			if (!(p = realloc(c->pend, cap)))
+				return -1;
+			c->pend = p;
+			c->pcap = cap;
+		}
+	}
+	memcpy(c->pend + c->plen, buf, n);
+	c->plen += n;
+	return 0;
+}
+
+/* Bytes still owed to the client, counting from poff. */
+static size_t owed(const struct client *c)
+{
+	return c->plen - c->poff;
+}
+
+/* Send @buf to @c now, queue what the socket does not take.  -1: the client is gone. */
+static int client_send(struct srv *s, struct client *c, const char *buf, size_t n)
+{
+	ssize_t w = 0;
+
+	if (!owed(c)) {
+		w = send(c->src.fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			client_close(s, c, "reset", errno);
+			return -1;
+		}
+		if (w < 0)
+			w = 0;
+		c->out += (size_t)w;
+	}
+	if ((size_t)w < n && queue(c, buf + w, n - (size_t)w)) {
+		client_close(s, c, "out of memory", ENOMEM);
+		return -1;
+	}
+	if (!owed(c))
+		c->plen = c->poff = 0;
+	return 0;
+}
+
+static void client_flush(struct srv *s, struct client *c)
+{
+	while (owed(c)) {
+		ssize_t w = send(c->src.fd, c->pend + c->poff, owed(c),
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			break;
+		if (w < 0) {
+			client_close(s, c, "reset", errno);
+			return;
+		}
+		c->poff += (size_t)w;
+		c->out += (size_t)w;
+	}
+	if (!owed(c)) {
+		c->plen = c->poff = 0;
+		if (c->eof) {
+			client_close(s, c, "eof", 0);
+			return;
+		}
+		/* a drained client no longer needs a big buffer */
+		if (c->pcap > PEND_LIMIT) {
+			free(c->pend);
+			c->pend = NULL;
+			c->pcap = 0;
+		}
+	}
+	touch(s, c);
+	update_client(s, c);
+}
+
+/* Returns -1 only when the whole server must stop (output write error). */
+static int client_read(struct srv *s, struct client *c)
+{
+	ssize_t n = read(c->src.fd, s->buf, SERVER_CHUNK);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n < 0) {
+		client_close(s, c, "reset", errno);
+		return 0;
+	}
+	if (n == 0) {
+		c->eof = 1;
+		if (!owed(c))
+			client_close(s, c, "eof", 0);
+		else
+			update_client(s, c);
+		return 0;
+	}
+	c->in += (size_t)n;
+	touch(s, c);
+	if (s->o->echo) {
+		if (client_send(s, c, s->buf, (size_t)n) == 0)
+			update_client(s, c);
+		return 0;
+	}
+	if (s->o->out_fd >= 0 && write_all(s->o->out_fd, s->buf, (size_t)n, s->e))
+		return -1;
+	return 0;
+}
+
+static void client_event(struct srv *s, struct client *c, uint32_t ev)
+{
+	if (c->dead)
+		return;
+	if ((ev & EPOLLOUT) && owed(c))
+		client_flush(s, c);
+	if (c->dead)
+		return;
+	if ((ev & (EPOLLHUP | EPOLLERR)) || ((ev & EPOLLIN) && (client_events(s, c) & EPOLLIN)))
+		if (client_read(s, c) < 0)
+			s->done = 2;
+}
+
+static void bury(struct srv *s)
+{
+	while (s->dead) {
+		struct client *c = s->dead;
+
+		s->dead = c->next;
+		free(c->pend);
+		free(c);
+	}
+}
+
+/* ---- accepting ---- */
+
+static int allowed(const struct srv *s, const struct sockaddr *sa, const char **why)
+{
+	size_t i;
+
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return 1;
+	for (i = 0; i < s->o->ndeny; i++)
+		if (addr_cidr_match(&s->o->deny[i], sa)) {
+			*why = "denied";
+			return 0;
+		}
+	if (!s->o->nallow)
+		return 1;
+	for (i = 0; i < s->o->nallow; i++)
+		if (addr_cidr_match(&s->o->allow[i], sa))
+			return 1;
+	*why = "not allowed";
+	return 0;
+}
+
+static void refuse(struct srv *s, int fd, struct client *tmp, const char *why)
+{
+	s->st->refused++;
+	emit(s, SERVER_EV_REFUSED, tmp, why, 0);
+	close(fd);
+}
+
+static void pause_accepting(struct srv *s, int errnum)
+{
+	set_accepting(s, 0);
+	s->paused = 1;
+	s->retry_at = clock_mono_ns() + EMFILE_RETRY_NS;
+	emit(s, SERVER_EV_PAUSED, NULL, "accept paused", errnum);
+}
+
+static int add_client(struct srv *s, int fd, const struct sockaddr_storage *peer, socklen_t len)
+{
+	struct client *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		return 0;
+	}
+	c->src.kind = SRC_CLIENT;
+	c->src.fd = fd;
+	c->id = ++s->next_id;
+	c->peer = *peer;
+	c->peerlen = len;
+	c->start = c->last = clock_mono_ns();
+	c->events = EPOLLIN;
+	if (ep_set(s, EPOLL_CTL_ADD, &c->src, EPOLLIN)) {
+		close(fd);
+		free(c);
+		return 0;
+	}
+	list_append(s, c);
+	s->nclients++;
+	s->st->clients++;
+	s->accept_deadline = -1;
+	emit(s, SERVER_EV_CONNECTION, c, NULL, 0);
+	update_input(s);
+	if (!s->o->keep_open)
+		set_accepting(s, 0);
+	return 1;
+}
+
+static int accept_some(struct srv *s, int lfd)
+{
+	int i;
+
+	for (i = 0; i < ACCEPT_BATCH && s->accepting; i++) {
+		struct client tmp;
+		const char *why = NULL;
+		int fd;
+
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.peerlen = sizeof(tmp.peer);
+		fd = accept4(lfd, (struct sockaddr *)&tmp.peer, &tmp.peerlen,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				pause_accepting(s, errno);
+				return 0;
+			}
+			if (errno == ECONNABORTED || errno == EPROTO || errno == EPERM)
+				continue;
+			return err_sys(s->e, EXIT_FAIL, errno, "accept");
+		}
+		if (tmp.peerlen > sizeof(tmp.peer))
+			tmp.peerlen = sizeof(tmp.peer);
+		if (!allowed(s, (struct sockaddr *)&tmp.peer, &why)) {
+			refuse(s, fd, &tmp, why);
+			continue;
+		}
+		if (s->o->max_conns > 0 && s->nclients >= (size_t)s->o->max_conns) {
+			refuse(s, fd, &tmp, "max-conns");
+			continue;
+		}
+		add_client(s, fd, &tmp.peer, tmp.peerlen);
+	}
+	return 0;
+}
+
+/* ---- stdin, broadcast ---- */
+
+static void input_read(struct srv *s)
+{
+	ssize_t n = read(s->in.fd, s->buf, SERVER_CHUNK);
+	struct client *c, *next;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* EOF or an unreadable stdin: stop reading it, keep serving */
+		s->in_open = 0;
+		update_input(s);
+		return;
+	}
+	for (c = s->head; c; c = next) {
+		next = c->next;
+		if (client_send(s, c, s->buf, (size_t)n) == 0)
+			update_client(s, c);
+	}
+}
+
+/* ---- the loop ---- */
+
+static int next_timeout(const struct srv *s)
+{
+	int64_t d = s->accept_deadline;
+
+	if (s->o->idle_timeout >= 0 && s->head) {
+		int64_t t = s->head->last + s->o->idle_timeout;
+
+		if (d < 0 || t < d)
+			d = t;
+	}
+	if (s->paused && (d < 0 || s->retry_at < d))
+		d = s->retry_at;
+	if (input_wanted(s) && !s->in_pollable)
+		return 0;
+	return clock_ms_until(d);
+}
+
+static int timeouts(struct srv *s)
+{
+	int64_t now = clock_mono_ns();
+	char dur[32];
+
+	if (s->accept_deadline >= 0 && now >= s->accept_deadline)
+		return err_set(s->e, EXIT_FAIL, "no client within %s",
+			       addr_format_duration(s->o->accept_timeout, dur, sizeof(dur)));
+	while (s->o->idle_timeout >= 0 && s->head && now >= s->head->last + s->o->idle_timeout)
+		client_close(s, s->head, "idle", 0);
+	if (s->paused && now >= s->retry_at) {
+		s->paused = 0;
+		set_accepting(s, 1);
+		emit(s, SERVER_EV_RESUMED, NULL, NULL, 0);
+	}
+	return 0;
+}
+
+static int srv_init(struct srv *s, const int *lfds, int nl, const struct server_opts *o,
+		    struct server_stats *st, struct err *e)
+{
+	struct stat sb;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	memset(st, 0, sizeof(*st));
+	s->o = o;
+	s->st = st;
+	s->e = e;
+	if (nl > MAX_LISTENERS)
+		return err_set(e, EXIT_USAGE, "too many listening sockets (%d)", nl);
+	s->nl = nl;
+	for (i = 0; i < nl; i++) {
+		int fl = fcntl(lfds[i], F_GETFL);
+
+		s->lsrc[i].kind = SRC_LISTENER;
+		s->lsrc[i].fd = lfds[i];
+		/* accept and recv loop until EAGAIN: never block the loop */
+		if (fl < 0 || fcntl(lfds[i], F_SETFL, fl | O_NONBLOCK))
+			return err_sys(e, EXIT_FAIL, errno, "fcntl O_NONBLOCK");
+	}
+	s->in.kind = SRC_INPUT;
+	s->in.fd = o->in_fd;
+	s->in_open = o->in_fd >= 0;
+	s->in_pollable = s->in_open && !(fstat(o->in_fd, &sb) == 0 &&
+					 (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)));
+	s->accept_deadline = clock_deadline(o->accept_timeout);
+	if (!(s->buf = malloc(SERVER_CHUNK)))
+		return err_set(e, EXIT_FAIL, "out of memory");
+	s->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (s->ep < 0) {
+		free(s->buf);
+		s->buf = NULL;
+		return err_sys(e, EXIT_FAIL, errno, "epoll_create1");
+	}
+	return 0;
+}
+
+static void srv_free(struct srv *s)
+{
+	while (s->head) {
+		struct client *c = s->head;
+
+		s->head = c->next;
+		emit(s, SERVER_EV_CLOSED, c, "shutdown", 0);
+		close(c->src.fd);
+		free(c->pend);
+		free(c);
+	}
+	bury(s);
+	close(s->ep);
+	free(s->buf);
+}
+
+int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
+		      struct server_stats *st, struct err *e)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	struct srv s;
+	int rc = 0;
+
+	if (srv_init(&s, lfds, nl, o, st, e))
+		return -1;
+	set_accepting(&s, 1);
+	while (!s.done) {
+		int n, i;
+
+		if (input_wanted(&s) && !s.in_pollable)
+			input_read(&s);
+		n = epoll_wait(s.ep, evs, MAX_EVENTS, next_timeout(&s));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_sys(e, EXIT_FAIL, errno, "epoll_wait");
+			break;
+		}
+		for (i = 0; i < n && !s.done; i++) {
+			struct src *src = evs[i].data.ptr;
+
+			if (src->kind == SRC_LISTENER && s.accepting)
+				rc = accept_some(&s, src->fd);
+			else if (src->kind == SRC_INPUT && s.in_registered)
+				input_read(&s);
+			else if (src->kind == SRC_CLIENT)
+				client_event(&s, (struct client *)src, evs[i].events);
+			if (rc)
+				break;
+		}
+		bury(&s);
+		if (rc || s.done == 2 || (rc = timeouts(&s)))
+			break;
+	}
+	if (s.done == 2)
+		rc = -1;
+	srv_free(&s);
+	return rc;
+}
+
+/* ---- datagrams ---- */
+
+#define DGRAM_BATCH 16
+#define DGRAM_MAX 65536
+
+struct dgram {
+	struct srv s;
+	struct client peer; /* the last sender: its address and counters */
+	int peer_fd;        /* the socket it came in on, -1 before the first */
+	int locked;         /* without keep_open: the socket is connected to the first sender */
+	int64_t last;
+	char *bufs;
+	struct mmsghdr msgs[DGRAM_BATCH];
+	struct iovec iov[DGRAM_BATCH];
+	struct sockaddr_storage names[DGRAM_BATCH];
+};
+
+static int same_addr(const struct sockaddr_storage *a, socklen_t alen,
+		     const struct sockaddr_storage *b, socklen_t blen)
+{
+	return alen == blen && !memcmp(a, b, alen);
+}
+
+/* A datagram from @name on @fd: is it from a peer we serve?  Tell about new ones. */
+static int dgram_sender(struct dgram *d, int fd, const struct sockaddr_storage *name,
+			socklen_t len)
+{
+	struct srv *s = &d->s;
+	int i;
+
+	if (d->peer_fd >= 0 && fd == d->peer_fd &&
+	    same_addr(&d->peer.peer, d->peer.peerlen, name, len))
+		return 1;
+	if (d->locked)
+		return 0;
+	d->peer.peer = *name;
+	d->peer.peerlen = len;
+	d->peer.id = ++s->next_id;
+	d->peer.start = clock_mono_ns();
+	d->peer_fd = fd;
+	s->nclients = 1;
+	s->accept_deadline = -1;
+	s->st->clients++;
+	emit(s, SERVER_EV_CONNECTION, &d->peer, NULL, 0);
+	if (!s->o->keep_open) {
+		/* the first sender becomes the only one, as with nc -lu */
+		if (len && connect(fd, (const struct sockaddr *)name, len) == 0)
+			d->locked = 1;
+		for (i = 0; i < s->nl; i++)
+			if (s->lsrc[i].fd != fd)
+				ep_set(s, EPOLL_CTL_DEL, &s->lsrc[i], EPOLLIN);
+	}
+	update_input(s);
+	return 1;
+}
+
+static void dgram_echo(struct dgram *d, int fd, struct mmsghdr *out, unsigned n)
+{
+	unsigned done = 0;
+
+	while (done < n) {
+		int k = sendmmsg(fd, out + done, n - done, 0);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			done++; /* this one could not go (e.g. ECONNREFUSED): the next may */
+			continue;
+		}
+		for (unsigned i = done; i < done + (unsigned)k; i++)
+			d->s.st->bytes_out += out[i].msg_len;
+		done += (unsigned)k;
+	}
+}
+
+static int dgram_read(struct dgram *d, int fd)
+{
+	struct srv *s = &d->s;
+	struct mmsghdr out[DGRAM_BATCH];
+	unsigned nout = 0;
+	int n, i;
+
+	for (i = 0; i < DGRAM_BATCH; i++) {
+		d->iov[i].iov_base = d->bufs + (size_t)i * DGRAM_MAX;
+		d->iov[i].iov_len = DGRAM_MAX;
+		memset(&d->msgs[i].msg_hdr, 0, sizeof(d->msgs[i].msg_hdr));
+		d->msgs[i].msg_hdr.msg_iov = &d->iov[i];
+		d->msgs[i].msg_hdr.msg_iovlen = 1;
+		d->msgs[i].msg_hdr.msg_name = &d->names[i];
+		d->msgs[i].msg_hdr.msg_namelen = sizeof(d->names[i]);
+	}
+	n = recvmmsg(fd, d->msgs, DGRAM_BATCH, MSG_DONTWAIT, NULL);
+	if (n < 0)
+		return 0; /* EAGAIN, or an ICMP error reported on a connected socket */
+	for (i = 0; i < n; i++) {
+		struct msghdr *h = &d->msgs[i].msg_hdr;
+		size_t len = d->msgs[i].msg_len;
+
+		if (!dgram_sender(d, fd, &d->names[i], h->msg_namelen))
+			continue;
+		d->peer.in += len;
+		s->st->bytes_in += len;
+		d->last = clock_mono_ns();
+		if (s->o->echo) {
+			memset(&out[nout], 0, sizeof(out[nout]));
+			out[nout].msg_hdr.msg_iov = &d->iov[i];
+			d->iov[i].iov_len = len;
+			out[nout].msg_hdr.msg_iovlen = 1;
+			if (!d->locked) {
+				out[nout].msg_hdr.msg_name = &d->names[i];
+				out[nout].msg_hdr.msg_namelen = h->msg_namelen;
+			}
+			nout++;
+		} else if (s->o->out_fd >= 0 &&
+			   write_all(s->o->out_fd, d->iov[i].iov_base, len, s->e)) {
+			return -1;
+		}
+	}
+	if (nout)
+		dgram_echo(d, fd, out, nout);
+	return 0;
+}
+
+/* One read of stdin is one datagram to the last sender. */
+static void dgram_input(struct dgram *d)
+{
+	struct srv *s = &d->s;
+	ssize_t n = read(s->in.fd, s->buf, 65507);
+	ssize_t w;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		s->in_open = 0;
+		update_input(s);
+		return;
+	}
+	if (d->locked)
+		w = send(d->peer_fd, s->buf, (size_t)n, MSG_NOSIGNAL);
+	else
+		w = sendto(d->peer_fd, s->buf, (size_t)n, MSG_NOSIGNAL,
+			   (const struct sockaddr *)&d->peer.peer, d->peer.peerlen);
+	if (w > 0) {
+		d->peer.out += (size_t)w;
+		s->st->bytes_out += (size_t)w;
+		d->last = clock_mono_ns();
+	}
+}
+
+static int dgram_timeout(const struct dgram *d)
+{
+	int64_t dl = d->s.accept_deadline;
+
+	if (d->s.o->idle_timeout >= 0 && d->peer_fd >= 0 && !d->s.o->keep_open) {
+		int64_t t = d->last + d->s.o->idle_timeout;
+
+		if (dl < 0 || t < dl)
+			dl = t;
+	}
+	if (input_wanted(&d->s) && !d->s.in_pollable)
+		return 0;
+	return clock_ms_until(dl);
+}
+
+int server_run_dgram(const int *fds, int n, const struct server_opts *o,
+		     struct server_stats *st, struct err *e)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	struct dgram *d = calloc(1, sizeof(*d));
+	struct srv *s;
+	int rc = 0, i;
+	char dur[32];
+
+	if (!d)
+		return err_set(e, EXIT_FAIL, "out of memory");
+	s = &d->s;
+	d->peer_fd = -1;
+	if (srv_init(s, fds, n, o, st, e) || !(d->bufs = malloc((size_t)DGRAM_BATCH * DGRAM_MAX))) {
+		if (d->s.buf) {
+			close(s->ep);
+			free(s->buf);
+			err_set(e, EXIT_FAIL, "out of memory");
+		}
+		free(d);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		s->lsrc[i].kind = SRC_DGRAM;
+		ep_set(s, EPOLL_CTL_ADD, &s->lsrc[i], EPOLLIN);
+	}
+	for (;;) {
+		int k;
+
+		if (input_wanted(s) && !s->in_pollable)
+			dgram_input(d);
+		k = epoll_wait(s->ep, evs, MAX_EVENTS, dgram_timeout(d));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			rc = err_sys(e, EXIT_FAIL, errno, "epoll_wait");
+			break;
+		}
+		for (i = 0; i < k && !rc; i++) {
+			struct src *src = evs[i].data.ptr;
+
+			if (src->kind == SRC_DGRAM)
+				rc = dgram_read(d, src->fd);
+			else if (src->kind == SRC_INPUT && s->in_registered)
+				dgram_input(d);
+		}
+		if (rc)
+			break;
+		if (s->accept_deadline >= 0 && clock_mono_ns() >= s->accept_deadline) {
+			rc = err_set(e, EXIT_FAIL, "no datagram within %s",
+				     addr_format_duration(o->accept_timeout, dur, sizeof(dur)));
+			break;
+		}
+		if (o->idle_timeout >= 0 && d->peer_fd >= 0 && !o->keep_open &&
+		    clock_mono_ns() >= d->last + o->idle_timeout) {
+			emit(s, SERVER_EV_CLOSED, &d->peer, "idle", 0);
+			break;
+		}
+	}
+	close(s->ep);
+	free(s->buf);
+	free(d->bufs);
+	free(d);
+	return rc;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A single-threaded epoll server for many clients at once: stream sockets
+ * (TCP, Unix) accepted from one or more listening sockets, or datagram
+ * sockets served per sender.  Each client's bytes go to an output fd (or
+ * straight back to the client with echo); an input fd is broadcast to every
+ * client (stream) or sent to the last sender (datagram).
+ *
+ * The engine never prints: everything worth telling the user is passed to
+ * the caller's event hook, which decides how (text, JSON, nothing).
+ *
+ * Ordering: every chunk read from one client (one read(2), at most
+ * SERVER_CHUNK bytes, or one datagram) is written to the output fd whole,
+ * before any other client's chunk, and one client's chunks keep their order.
+ * Chunks of different clients interleave only at chunk boundaries.
+ */
+#ifndef SOCKCTL_SERVER_H
+#define SOCKCTL_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "err.h"
+
+#define SERVER_CHUNK (64 * 1024)
+
+enum server_ev_type {
+	SERVER_EV_CONNECTION, /* a client was accepted (datagram: a new sender) */
+	SERVER_EV_CLOSED,     /* a client is gone: bytes, duration, reason */
+	SERVER_EV_REFUSED,    /* a client was closed at once: reason */
+	SERVER_EV_PAUSED,     /* accepting paused: reason, errnum (EMFILE) */
+	SERVER_EV_RESUMED,    /* accepting again */
+};
+
+struct server_event {
+	enum server_ev_type type;
+	uint64_t id; /* 1, 2, ... in accept order */
+	const struct sockaddr *peer;
+	socklen_t peerlen;
+	uint64_t bytes_in, bytes_out; /* from the client / to the client */
+	int64_t duration_ns;
+	const char *reason; /* "eof", "idle", "reset", "denied", "max-conns", ... */
+	int errnum;         /* errno behind the reason, 0 if none */
+};
+
+typedef void (*server_event_fn)(void *ctx, const struct server_event *ev);
+
+struct server_opts {
+	int echo;              /* each client's bytes go back to that client */
+	int keep_open;         /* keep accepting; else stop after the first client */
+	int max_conns;         /* clients at once; 0 = no limit */
+	int64_t accept_timeout; /* ns until the first client, -1 = none */
+	int64_t idle_timeout;  /* ns without traffic before a client is closed, -1 = none */
+	int in_fd;             /* broadcast source (stdin), -1 = none */
+	int out_fd;            /* client data sink (stdout), -1 = discard */
+	const struct cidr *allow; /* if nallow > 0, a client must match one */
+	size_t nallow;
+	const struct cidr *deny; /* a client matching one is refused (wins over allow) */
+	size_t ndeny;
+	server_event_fn on_event; /* may be NULL */
+	void *ctx;
+};
+
+struct server_stats {
+	uint64_t clients, refused, bytes_in, bytes_out;
+};
+
+void server_opts_init(struct server_opts *o);
+
+/*
+ * Serve stream clients accepted from the @nl listening sockets @lfds (already
+ * listening).  Returns 0 when done (without keep_open: the first client has
+ * gone), -1 with @e on failure (output write error, no client before
+ * accept_timeout, epoll failure).  With keep_open it returns only on failure.
+ */
+int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
+		      struct server_stats *st, struct err *e);
+
+/*
+ * Serve datagrams arriving on the @n bound sockets @fds: each datagram to
+ * out_fd (or back to its sender with echo); each read of in_fd is sent as one
+ * datagram to the last sender.  Without keep_open the first sender is the
+ * only peer (the socket is connected to it).  Returns -1 with @e on failure;
+ * 0 when in_fd reaches EOF or the peer is idle for idle_timeout.
+ */
+int server_run_dgram(const int *fds, int n, const struct server_opts *o,
+		     struct server_stats *st, struct err *e);
+
+#endif

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+#include "sock_connect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "clock.h"
+
+#define HE_DELAY (250 * NS_PER_MS) /* RFC 8305's recommended attempt delay */
+#define HE_MAX 64                  /* addresses tried at most */
+
+void sock_connect_opts_init(struct sock_connect_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->type = SOCK_STREAM;
+	o->timeout = -1;
+	o->attempt_delay = -1;
+}
+
+static void trace(const struct sock_connect_opts *o, enum sock_event ev, const struct addrinfo *ai,
+		  int err, int64_t ns, int timed_out)
+{
+	struct sock_attempt a = { ev, ai->ai_addr, ai->ai_addrlen, err, ns, timed_out };
+
+	if (o->trace)
+		o->trace(o->ctx, &a);
+}
+
+/* RFC 8305 section 4: alternate the families, starting with the first answer's. */
+static size_t interleave(struct addrinfo *res, const struct addrinfo **out, size_t max)
+{
+	const struct addrinfo *ai, *first[HE_MAX], *second[HE_MAX];
+	size_t n1 = 0, n2 = 0, i = 0, j = 0, n = 0;
+	int fam = res ? res->ai_family : 0;
+
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family == fam && n1 < HE_MAX)
+			first[n1++] = ai;
+		else if (ai->ai_family != fam && n2 < HE_MAX)
+			second[n2++] = ai;
+	}
+	while ((i < n1 || j < n2) && n < max) {
+		if (i < n1)
+			out[n++] = first[i++];
+		if (j < n2 && n < max)
+			out[n++] = second[j++];
+	}
+	return n;
+}
+
+static int bind_source(int fd, const struct addrinfo *target, const struct sock_connect_opts *o,
+		       struct err *e)
+{
+	struct addrinfo hints, *res;
+	char where[ADDR_STRLEN];
+	int rc;
+
+	if (!o->src_host && !o->src_port)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = target->ai_family;
+	hints.ai_socktype = target->ai_socktype;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (sock_getaddrinfo(o->src_host, o->src_port ? o->src_port : "0", &hints, &res, e))
+		return -1;
+	rc = bind(fd, res->ai_addr, res->ai_addrlen);
+	if (rc)
+		err_sys(e, EXIT_FAIL, errno, "bind %s",
+			addr_format(res->ai_addr, res->ai_addrlen, where, sizeof(where)));
+	freeaddrinfo(res);
+	return rc ? -1 : 0;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	if (a < 0)
+		return b;
+	return a < b ? a : b;
+}
+
+struct inflight {
+	int fd;
+	int64_t start;
+	const struct addrinfo *ai;
+};
+
+struct race {
+	const struct sock_connect_opts *o;
+	struct inflight fl[HE_MAX];
+	int nfl;
+	int last_err;           /* errno of the latest failure */
+	const struct addrinfo *last_ai;
+	int setup_failed;       /* e holds a local error (socket/bind/setsockopt) */
+};
+
+static void drop(struct race *r, int i)
+{
+	close(r->fl[i].fd);
+	r->fl[i] = r->fl[--r->nfl];
+}
+
+/* Start one attempt: 1 connected at once (fd in *fd), 0 in flight or failed, -1 fatal. */
+static int start(struct race *r, const struct addrinfo *ai, int *fd, struct err *e)
+{
+	int s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		       ai->ai_protocol);
+	int64_t t0 = clock_mono_ns();
+
+	if (s < 0) {
+		r->last_err = errno;
+		r->last_ai = ai;
+		return 0; /* e.g. no IPv6 in this kernel: the next address may do */
+	}
+	if ((r->o->so && sock_apply_opts(s, ai->ai_family, ai->ai_socktype, r->o->so, e)) ||
+	    bind_source(s, ai, r->o, e)) {
+		close(s);
+		r->setup_failed = 1;
+		return -1;
+	}
+	if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0) {
+		trace(r->o, SOCK_EV_START, ai, 0, clock_mono_ns() - t0, 0);
+		trace(r->o, SOCK_EV_RESULT, ai, 0, clock_mono_ns() - t0, 0);
+		*fd = s;
+		return 1;
+	}
+	trace(r->o, SOCK_EV_START, ai, errno, clock_mono_ns() - t0, 0);
+	if (errno == EINPROGRESS && r->nfl < HE_MAX) {
+		r->fl[r->nfl].fd = s;
+		r->fl[r->nfl].start = t0;
+		r->fl[r->nfl++].ai = ai;
+		return 0;
+	}
+	r->last_err = errno;
+	r->last_ai = ai;
+	trace(r->o, SOCK_EV_RESULT, ai, errno, clock_mono_ns() - t0, 0);
+	close(s);
+	return 0;
+}
+
+/* Collect finished attempts: 1 one connected (*fd), 0 none yet. */
+static int reap(struct race *r, struct pollfd *p, int n, int *fd)
+{
+	int i, err;
+	socklen_t len;
+
+	for (i = n - 1; i >= 0; i--) {
+		if (!p[i].revents)
+			continue;
+		err = 0;
+		len = sizeof(err);
+		if (getsockopt(r->fl[i].fd, SOL_SOCKET, SO_ERROR, &err, &len))
+			err = errno;
+		trace(r->o, SOCK_EV_RESULT, r->fl[i].ai, err, clock_mono_ns() - r->fl[i].start, 0);
+		if (!err) {
+			*fd = r->fl[i].fd;
+			r->fl[i] = r->fl[--r->nfl];
+			return 1;
+		}
+		r->last_err = err;
+		r->last_ai = r->fl[i].ai;
+		drop(r, i);
+	}
+	return 0;
+}
+
+static int fail(struct race *r, size_t tried, int timed_out, struct err *e)
+{
+	char where[ADDR_STRLEN], dur[32], extra[48] = "";
+	const struct addrinfo *ai = r->last_ai;
+
+	if (tried > 1)
+		snprintf(extra, sizeof(extra), " (tried %zu addresses)", tried);
+	addr_format(ai->ai_addr, ai->ai_addrlen, where, sizeof(where));
+	if (timed_out)
+		return err_set(e, EXIT_FAIL, "%s: connection timed out after %s%s", where,
+			       addr_format_duration(r->o->timeout, dur, sizeof(dur)), extra);
+	err_sys(e, EXIT_FAIL, r->last_err, "%s", where);
+	strncat(e->msg, extra, sizeof(e->msg) - strlen(e->msg) - 1);
+	return -1;
+}
+
+static int race_run(struct race *r, const struct addrinfo **list, size_t n, int *fd,
+		    struct err *e)
+{
+	int64_t deadline = clock_deadline(r->o->timeout), next_at = 0, now;
+	int64_t delay = r->o->attempt_delay >= 0 ? r->o->attempt_delay : HE_DELAY;
+	struct pollfd p[HE_MAX];
+	size_t next = 0;
+	int i, rc, wait;
+
+	for (;;) {
+		now = clock_mono_ns();
+		if (deadline >= 0 && now >= deadline) {
+			for (i = r->nfl - 1; i >= 0; i--) {
+				trace(r->o, SOCK_EV_RESULT, r->fl[i].ai, ETIMEDOUT,
+				      now - r->fl[i].start, 1);
+				r->last_ai = r->fl[i].ai;
+				drop(r, i);
+			}
+			return fail(r, next, 1, e);
+		}
+		if (next < n && (r->nfl == 0 || now >= next_at)) {
+			rc = start(r, list[next++], fd, e);
+			if (rc)
+				return rc > 0 ? 0 : -1;
+			next_at = clock_mono_ns() + delay;
+			continue;
+		}
+		if (r->nfl == 0)
+			return fail(r, next, 0, e);
+		for (i = 0; i < r->nfl; i++) {
+			p[i].fd = r->fl[i].fd;
+			p[i].events = POLLOUT;
+			p[i].revents = 0;
+		}
+		wait = clock_ms_until(next < n ? min64(deadline, next_at) : deadline);
+		rc = poll(p, (nfds_t)r->nfl, wait);
+		if (rc < 0 && errno != EINTR)
+			return err_sys(e, EXIT_FAIL, errno, "poll");
+		if (rc > 0 && reap(r, p, r->nfl, fd))
+			return 0;
+	}
+}
+
+int sock_connect(const char *host, const char *service, const struct sock_connect_opts *o,
+		 int *fd, struct err *e)
+{
+	struct addrinfo hints, *res;
+	const struct addrinfo *list[HE_MAX];
+	struct race r;
+	size_t n;
+	int rc, i;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = o->family;
+	hints.ai_socktype = o->type;
+	if (sock_getaddrinfo(host && *host ? host : NULL, service, &hints, &res, e))
+		return -1;
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	n = interleave(res, list, HE_MAX);
+	rc = race_run(&r, list, n, fd, e);
+	for (i = r.nfl - 1; i >= 0; i--)
+		drop(&r, i); /* the losers of the race */
+	freeaddrinfo(res);
+	return rc;
+}
+
+int sock_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *len,
+		   struct err *e)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+	size_t n = strlen(path);
+
+	if (!n || n >= sizeof(sun->sun_path))
+		return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
+			       sizeof(sun->sun_path) - 1);
+	memset(ss, 0, sizeof(*ss));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, n);
+	if (path[0] == '@')
+		sun->sun_path[0] = '\0'; /* abstract namespace */
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	return 0;
+}
+
+int sock_connect_unix(const char *path, const struct sock_connect_opts *o, int *fd,
+		      struct err *e)
+{
+	struct sockaddr_storage ss;
+	struct addrinfo ai;
+	socklen_t len;
+	int s, err;
+	int64_t t0;
+
+	if (sock_unix_addr(path, &ss, &len, e))
+		return -1;
+	memset(&ai, 0, sizeof(ai));
+	ai.ai_family = AF_UNIX;
+	ai.ai_socktype = o->type;
+	ai.ai_addr = (struct sockaddr *)&ss;
+	ai.ai_addrlen = len;
+	s = socket(AF_UNIX, o->type | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return err_sys(e, EXIT_FAIL, errno, "socket(unix, %s)",
+			       addr_socktype_name(o->type));
+	if (o->so && sock_apply_opts(s, AF_UNIX, o->type, o->so, e)) {
+		close(s);
+		return -1;
+	}
+	if (o->type == SOCK_DGRAM) {
+		/* autobind to an abstract name, or the server could not answer us */
+		sa_family_t fam = AF_UNIX;
+
+		if (bind(s, (struct sockaddr *)&fam, sizeof(fam))) {
+			err = errno;
+			close(s);
+			return err_sys(e, EXIT_FAIL, err, "bind (autobind) unix socket");
+		}
+	}
+	t0 = clock_mono_ns();
+	err = connect(s, (struct sockaddr *)&ss, len) ? errno : 0;
+	trace(o, SOCK_EV_START, &ai, err, clock_mono_ns() - t0, 0);
+	trace(o, SOCK_EV_RESULT, &ai, err, clock_mono_ns() - t0, 0);
+	if (err) {
+		close(s);
+		return err_sys(e, EXIT_FAIL, err, "unix:%s", path);
+	}
+	*fd = s;
+	return 0;
+}

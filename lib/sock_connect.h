@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Client sockets: connect with a timeout to every address of a host, racing
+ * IPv6 and IPv4 as Happy Eyeballs (RFC 8305) does, from an optional source
+ * address; Unix stream, seqpacket and datagram clients; TCP_INFO.
+ * (Kept apart from sock.c so that two people can extend lib/sock at once;
+ * the functions carry the sock_ prefix of that module.)
+ */
+#ifndef SOCKCTL_SOCK_CONNECT_H
+#define SOCKCTL_SOCK_CONNECT_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "err.h"
+#include "sock.h"
+
+/* What sock_connect reports about each attempt, as it happens. */
+enum sock_event {
+	SOCK_EV_START,  /* connect() called: .err is its immediate errno (EINPROGRESS) or 0 */
+	SOCK_EV_RESULT, /* the attempt ended: .err is SO_ERROR (0: connected) */
+};
+struct sock_attempt {
+	enum sock_event ev;
+	const struct sockaddr *addr;
+	socklen_t addrlen;
+	int err;
+	int64_t ns; /* since this attempt started */
+	int timed_out;
+};
+typedef void (*sock_trace_fn)(void *ctx, const struct sock_attempt *a);
+
+struct sock_connect_opts {
+	int family;            /* 0, AF_INET or AF_INET6 */
+	int type;              /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	int64_t timeout;       /* ns for the whole connect; -1: the kernel's */
+	int64_t attempt_delay; /* Happy Eyeballs "connection attempt delay"; -1: 250 ms */
+	const char *src_host;  /* -s: bind to this address first; NULL: any */
+	const char *src_port;  /* -p: bind to this port first; NULL: any */
+	const struct sockopts *so;
+	sock_trace_fn trace;
+	void *ctx;
+};
+void sock_connect_opts_init(struct sock_connect_opts *o);
+
+/*
+ * Connect to @host @service, trying every getaddrinfo result: addresses are
+ * interleaved by family (RFC 8305 section 4) and a new attempt starts every
+ * attempt_delay, or as soon as one fails, while the earlier ones go on; the
+ * first to connect wins.  The connected socket (non-blocking) goes to @fd.
+ * On failure the error names the last address tried and why ("198.18.0.2:80:
+ * connection timed out after 2.0s"), status 1.
+ */
+int sock_connect(const char *host, const char *service, const struct sock_connect_opts *o,
+		 int *fd, struct err *e);
+
+/* A Unix client of @o->type to @path ("@name": abstract).  No timeout is needed:
+ * a Unix connect never waits for a handshake. */
+int sock_connect_unix(const char *path, const struct sock_connect_opts *o, int *fd,
+		      struct err *e);
+
+/* Fill @sa from a Unix @path; -1 (status 2) if it is too long. */
+int sock_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *len,
+		   struct err *e);
+
+#endif
