@@ -162,6 +162,11 @@ static void enable_gro(struct recv_ctx *c, const int *fds, int n)
 
 	c->gro = 0;
 	if (c->o->no_gro) {
+		struct err ignored = { 0 };
+
+		/* an inherited --fd socket may have it on */
+		for (i = 0; i < n; i++)
+			(void)dgram_gro_set(fds[i], 0, &ignored);
 		if (c->o->verbose)
 			err_msg("udp-recv", "--no-gro: recvmmsg, one datagram per message");
 		return;
@@ -289,7 +294,8 @@ static void handle_one(struct recv_ctx *c, int fd, const struct recv_dgram *d, i
 static void handle_slot(struct recv_ctx *c, int fd, unsigned i, int64_t mono, int64_t real,
 			struct err *e)
 {
-	size_t len = c->b.msgs[i].msg_len, seg = c->gro ? dgram_gro_size(&c->b.msgs[i].msg_hdr) : 0;
+	/* even without c->gro: a train queued before --no-gro turned UDP_GRO off */
+	size_t len = c->b.msgs[i].msg_len, seg = dgram_gro_size(&c->b.msgs[i].msg_hdr);
 	size_t got = len < c->b.size ? len : c->b.size; /* bytes in the buffer */
 	size_t nseg = dgram_gro_count(len, seg), k;
 	struct recv_dgram d;
@@ -530,7 +536,7 @@ int cmd_udp_recv(int argc, char **argv)
 	if (!rc && (dgram_batch_init(&c.b, RECV_BATCH,
 				     c.gro && o.size < DGRAM_BUFSIZE ? DGRAM_BUFSIZE : (size_t)o.size,
 				     &e) ||
-		    (c.gro && dgram_batch_ctrl(&c.b, &e))))
+		    dgram_batch_ctrl(&c.b, &e)))
 		rc = -1;
 	if (!rc)
 		rc = run(&c, fds, nfds, &e);
