@@ -295,19 +295,19 @@ static unsigned gso_build(struct send_ctx *c, unsigned from, unsigned n)
 	unsigned m = 0, i = from;
 
 	while (i < n) {
-		unsigned run = dgram_gso_run(c->out.iov + i, n - i);
+		unsigned segs = dgram_gso_run(c->out.iov + i, n - i);
 		struct msghdr *h = &c->gso_out.msgs[m].msg_hdr;
 
 		memset(h, 0, sizeof(*h));
 		h->msg_name = c->connected ? NULL : &c->dst;
 		h->msg_namelen = c->connected ? 0 : c->dstlen;
 		h->msg_iov = c->out.iov + i;
-		h->msg_iovlen = run;
-		if (run > 1)
+		h->msg_iovlen = segs;
+		if (segs > 1)
 			dgram_gso_cmsg(h, c->gso_out.ctrl + (size_t)m * DGRAM_CTRL_SIZE,
 				       c->out.iov[i].iov_len);
 		m++;
-		i += run;
+		i += segs;
 	}
 	return m;
 }
