@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* sockctl udp-recv: show every datagram with its source and size; recvmmsg batches. */
+/*
+ * sockctl udp-recv: show every datagram with its source and size; recvmmsg
+ * batches, and UDP GRO where the kernel has it: a coalesced read is split back
+ * into its datagrams, each counted, decoded, shown and echoed on its own.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,12 +23,13 @@
 
 #define RECV_BATCH 64
 #define RECV_MAXFDS 2
+#define RECV_ECHO 256 /* echo replies per sendmmsg */
 
 struct recv_opts {
 	int family, verbose, json, nonblock;
 	long long count, fd_ll;
 	int64_t timeout;
-	int fd, echo, raw, hex, quiet, stats, until_end, reuseport, reuseaddr;
+	int fd, echo, raw, hex, quiet, stats, until_end, reuseport, reuseaddr, no_gro;
 	unsigned long long rcvbuf, size;
 	const char *join, *mcast_if;
 };
@@ -33,10 +38,14 @@ struct recv_ctx {
 	const struct recv_opts *o;
 	enum dgram_fmt fmt;
 	struct dgram_batch b;
-	struct mmsghdr echo[RECV_BATCH];
-	struct iovec echo_iov[RECV_BATCH];
+	struct mmsghdr echo[RECV_ECHO];
+	struct iovec echo_iov[RECV_ECHO];
+	unsigned nech;
 	struct dgram_stats st;
 	uint64_t counted; /* datagrams toward -c (end markers excluded) */
+	int gro;          /* UDP_GRO on every socket */
+	uint64_t gro_reads, gro_datagrams; /* coalesced reads, datagrams in them */
+	uint64_t read_datagrams;           /* every datagram read, markers included */
 	int done;
 };
 
@@ -55,7 +64,8 @@ static const struct opt_cmd recv_cmd = {
 		   "kernel picks; -v shows it).  Each datagram is a line\n"
 		   "'ADDR PORT LEN: payload' with non-printable bytes escaped.  Probes from\n"
 		   "'udp-send --size' are counted: --stats (and SIGINT/SIGTERM) adds loss,\n"
-		   "duplicates, reordering and one-way latency.",
+		   "duplicates, reordering and one-way latency.  With UDP GRO (the default\n"
+		   "where the kernel has it) coalesced datagrams are split back, one by one.",
 	.min_args = 0,
 	.max_args = 2,
 };
@@ -141,6 +151,44 @@ static int open_socks(const struct recv_opts *o, const struct endpoint *ep, int 
 	return 0;
 }
 
+/*
+ * UDP_GRO on every socket, or on none (a refusal, e.g. an old kernel, means
+ * plain recvmmsg; -v says which).  Datagrams queued before it are single anyway.
+ */
+static void enable_gro(struct recv_ctx *c, const int *fds, int n)
+{
+	struct err ge = { 0 };
+	int i;
+
+	c->gro = 0;
+	if (c->o->no_gro) {
+		struct err ignored = { 0 };
+
+		/* an inherited --fd socket may have it on */
+		for (i = 0; i < n; i++)
+			(void)dgram_gro_set(fds[i], 0, &ignored);
+		if (c->o->verbose)
+			err_msg("udp-recv", "--no-gro: recvmmsg, one datagram per message");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (dgram_gro_set(fds[i], 1, &ge))
+			break;
+	if (i < n) {
+		struct err ignored = { 0 };
+
+		for (i = 0; i < n; i++)
+			(void)dgram_gro_set(fds[i], 0, &ignored);
+		if (c->o->verbose)
+			err_msg("udp-recv", "%s: recvmmsg, one datagram per message", ge.msg);
+		return;
+	}
+	c->gro = 1;
+	if (c->o->verbose)
+		err_msg("udp-recv", "UDP_GRO on: recvmmsg, coalesced datagrams split back "
+				    "one by one");
+}
+
 static int echo_back(struct recv_ctx *c, int fd, unsigned n, struct err *e)
 {
 	unsigned done = 0;
@@ -168,16 +216,39 @@ static int echo_back(struct recv_ctx *c, int fd, unsigned n, struct err *e)
 	return 0;
 }
 
-/* Account for, show and echo slot @i; returns 1 if it should be echoed. */
-static int handle_one(struct recv_ctx *c, unsigned i, int64_t mono, int64_t real)
-{
-	const struct msghdr *h = &c->b.msgs[i].msg_hdr;
-	size_t len = c->b.msgs[i].msg_len;
-	size_t cap = len < c->b.size ? len : c->b.size;
-	struct dgram_probe p;
-	struct dgram_shown d;
+/* One datagram in the read buffer, and how much of it was kept. */
+struct recv_dgram {
+	const struct msghdr *h;
+	unsigned char *data;
+	size_t len, cap; /* its real size, bytes kept (at most --size) */
+};
 
-	if (dgram_probe_decode(dgram_slot(&c->b, i), cap, &p)) {
+/* Queue an echo of @d; sends the queue when it is full. */
+static void queue_echo(struct recv_ctx *c, int fd, const struct recv_dgram *d, struct err *e)
+{
+	struct mmsghdr *m = &c->echo[c->nech];
+
+	c->echo_iov[c->nech].iov_base = d->data;
+	c->echo_iov[c->nech].iov_len = d->cap;
+	memset(m, 0, sizeof(*m));
+	m->msg_hdr.msg_name = d->h->msg_name;
+	m->msg_hdr.msg_namelen = d->h->msg_namelen;
+	m->msg_hdr.msg_iov = &c->echo_iov[c->nech];
+	m->msg_hdr.msg_iovlen = 1;
+	if (++c->nech == RECV_ECHO) {
+		echo_back(c, fd, c->nech, e);
+		c->nech = 0;
+	}
+}
+
+/* Account for, show and echo one datagram. */
+static void handle_one(struct recv_ctx *c, int fd, const struct recv_dgram *d, int64_t mono,
+		       int64_t real, struct err *e)
+{
+	struct dgram_probe p;
+	struct dgram_shown sh;
+
+	if (dgram_probe_decode(d->data, d->cap, &p)) {
 		if (p.flags & DGRAM_PROBE_END) {
 			dgram_stats_end(&c->st, &p);
 			if (c->o->verbose)
@@ -185,31 +256,72 @@ static int handle_one(struct recv_ctx *c, unsigned i, int64_t mono, int64_t real
 					(unsigned long long)p.total);
 			if (c->o->until_end)
 				c->done = 1;
-			return 0;
+			return;
 		}
 		dgram_stats_probe(&c->st, &p, real);
 	}
-	dgram_stats_datagram(&c->st, len, mono);
+	dgram_stats_datagram(&c->st, d->len, mono);
 	c->counted++;
 	if (c->o->count && c->counted >= (uint64_t)c->o->count)
 		c->done = 1;
-	if (h->msg_flags & MSG_TRUNC) { /* msg_len is the real size */
+	if (d->cap < d->len) {
 		char where[ADDR_STRLEN];
 
 		c->st.truncated++;
 		err_msg("udp-recv",
 			"datagram from %s truncated: %zu bytes, buffer %zu (see --size)",
-			addr_format(h->msg_name, h->msg_namelen, where, sizeof(where)), len, cap);
+			addr_format(d->h->msg_name, d->h->msg_namelen, where, sizeof(where)),
+			d->len, d->cap);
 	}
-	d.from = h->msg_name;
-	d.fromlen = h->msg_namelen;
-	d.data = dgram_slot(&c->b, i);
-	d.caplen = cap;
-	d.len = len;
-	d.real_ns = real;
-	d.rtt_ns = -1;
-	dgram_show(stdout, c->fmt, &d);
-	return c->o->echo;
+	sh.from = d->h->msg_name;
+	sh.fromlen = d->h->msg_namelen;
+	sh.data = d->data;
+	sh.caplen = d->cap;
+	sh.len = d->len;
+	sh.real_ns = real;
+	sh.rtt_ns = -1;
+	dgram_show(stdout, c->fmt, &sh);
+	if (c->o->echo)
+		queue_echo(c, fd, d, e);
+}
+
+/*
+ * Slot @i: one datagram, or with GRO a train of segments that all came from
+ * the same source, each a datagram of its own.  Once -c N is reached, the
+ * rest of a train is counted as discarded (not shown, not echoed, not in the
+ * statistics): it was read from the socket and cannot go back.
+ */
+static void handle_slot(struct recv_ctx *c, int fd, unsigned i, int64_t mono, int64_t real,
+			struct err *e)
+{
+	/* even without c->gro: a train queued before --no-gro turned UDP_GRO off */
+	size_t len = c->b.msgs[i].msg_len, seg = dgram_gro_size(&c->b.msgs[i].msg_hdr);
+	size_t got = len < c->b.size ? len : c->b.size; /* bytes in the buffer */
+	size_t nseg = dgram_gro_count(len, seg), k;
+	struct recv_dgram d;
+
+	c->read_datagrams += nseg;
+	if (nseg == 1)
+		seg = len;
+	else {
+		c->gro_reads++;
+		c->gro_datagrams += nseg;
+	}
+	d.h = &c->b.msgs[i].msg_hdr;
+	for (k = 0; k < nseg; k++) {
+		size_t off = k * seg, avail = off < got ? got - off : 0;
+
+		if (c->o->count && c->counted >= (uint64_t)c->o->count) {
+			c->st.discarded += nseg - k;
+			return;
+		}
+		d.data = dgram_slot(&c->b, i) + off;
+		d.len = len - off < seg ? len - off : seg;
+		d.cap = d.len < avail ? d.len : avail;
+		if (d.cap > c->o->size)
+			d.cap = (size_t)c->o->size;
+		handle_one(c, fd, &d, mono, real, e);
+	}
 }
 
 /*
@@ -221,11 +333,11 @@ static int drain(struct recv_ctx *c, int fd, struct err *e)
 	int any = 0;
 
 	while (!c->done) {
-		unsigned vlen = RECV_BATCH, i, nech = 0;
+		unsigned vlen = RECV_BATCH, i;
 		int64_t mono, real;
 		int r;
 
-		/* leave what -c does not ask for in the queue */
+		/* leave what -c does not ask for in the queue (GRO trains: see handle_slot) */
 		if (c->o->count && (uint64_t)c->o->count - c->counted < vlen)
 			vlen = (unsigned)((uint64_t)c->o->count - c->counted);
 		for (i = 0; i < vlen; i++)
@@ -245,25 +357,14 @@ static int drain(struct recv_ctx *c, int fd, struct err *e)
 		any = 1;
 		mono = clock_mono_ns();
 		real = clock_real_ns();
-		for (i = 0; i < (unsigned)r; i++) {
-			if (!handle_one(c, i, mono, real))
-				continue;
-			c->echo_iov[nech].iov_base = dgram_slot(&c->b, i);
-			c->echo_iov[nech].iov_len = c->b.msgs[i].msg_len < c->b.size
-							    ? c->b.msgs[i].msg_len
-							    : c->b.size;
-			memset(&c->echo[nech], 0, sizeof(c->echo[nech]));
-			c->echo[nech].msg_hdr.msg_name = c->b.msgs[i].msg_hdr.msg_name;
-			c->echo[nech].msg_hdr.msg_namelen = c->b.msgs[i].msg_hdr.msg_namelen;
-			c->echo[nech].msg_hdr.msg_iov = &c->echo_iov[nech];
-			c->echo[nech].msg_hdr.msg_iovlen = 1;
-			nech++;
-		}
+		for (i = 0; i < (unsigned)r; i++)
+			handle_slot(c, fd, i, mono, real, e);
 		/* prompt output for pipes; one write per batch in a flood */
 		if (c->fmt != DGRAM_QUIET)
 			fflush(stdout);
-		if (nech)
-			echo_back(c, fd, nech, e);
+		if (c->nech)
+			echo_back(c, fd, c->nech, e);
+		c->nech = 0;
 	}
 	return any;
 }
@@ -332,6 +433,19 @@ static void report_stats(const struct recv_ctx *c)
 	fputc('\n', stderr);
 }
 
+static void report_gro(const struct recv_ctx *c)
+{
+	if (c->st.discarded)
+		err_msg("udp-recv", "-c %lld reached inside a coalesced (GRO) read: %llu more "
+				    "datagrams were read and discarded (--no-gro leaves them queued)",
+			c->o->count, (unsigned long long)c->st.discarded);
+	if (c->o->verbose && c->gro)
+		err_msg("udp-recv", "UDP_GRO: %llu datagrams arrived in %llu coalesced reads, "
+				    "%llu one by one",
+			(unsigned long long)c->gro_datagrams, (unsigned long long)c->gro_reads,
+			(unsigned long long)(c->read_datagrams - c->gro_datagrams));
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa;
@@ -371,6 +485,8 @@ int cmd_udp_recv(int argc, char **argv)
 		OPT_SIZE(0, "size", &o.size, DGRAM_BUFSIZE,
 			 "receive buffer per datagram (default 64k); longer ones are "
 			 "reported truncated"),
+		OPT_FLAG(0, "no-gro", &o.no_gro,
+			 "no UDP GRO: one datagram per read (with -c, what is left stays queued)"),
 		OPT_INT(0, "fd", &o.fd_ll, "N", 0, INT32_MAX,
 			"use the bound datagram socket inherited as fd N (no ADDR PORT)"),
 		OPT_NONBLOCK(&o.nonblock),
@@ -412,10 +528,19 @@ int cmd_udp_recv(int argc, char **argv)
 	c.fmt = o.quiet ? DGRAM_QUIET : o.json ? DGRAM_JSON : o.raw ? DGRAM_RAW
 				: o.hex ? DGRAM_HEX : DGRAM_TEXT;
 	dgram_stats_init(&c.st);
-	if (dgram_batch_init(&c.b, RECV_BATCH, (size_t)o.size, &e))
-		return err_report("udp-recv", &e);
 	install_signals();
-	rc = open_socks(&o, &ep, fds, &nfds, &e) ? -1 : run(&c, fds, nfds, &e);
+	rc = open_socks(&o, &ep, fds, &nfds, &e);
+	if (!rc)
+		enable_gro(&c, fds, nfds);
+	/* a coalesced read must fit whole: GRO reads take 64k, --size still caps each datagram */
+	if (!rc && (dgram_batch_init(&c.b, RECV_BATCH,
+				     c.gro && o.size < DGRAM_BUFSIZE ? DGRAM_BUFSIZE : (size_t)o.size,
+				     &e) ||
+		    dgram_batch_ctrl(&c.b, &e)))
+		rc = -1;
+	if (!rc)
+		rc = run(&c, fds, nfds, &e);
+	report_gro(&c);
 	if (o.stats || recv_signal)
 		report_stats(&c);
 	for (i = 0; i < nfds; i++)

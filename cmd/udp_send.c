@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* sockctl udp-send: datagrams from arguments, stdin or generated probes; sendmmsg batches. */
+/*
+ * sockctl udp-send: datagrams from arguments, stdin or generated probes;
+ * sendmmsg batches, and UDP GSO where the kernel has it: a run of equal-size
+ * datagrams goes to the kernel as one message with UDP_SEGMENT and leaves as
+ * separate datagrams, exactly as if sent one by one.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,7 +32,7 @@ static const int end_gaps_ms[] = { 0, 20, 100 };
 enum send_mode { MODE_ARGS, MODE_PROBES, MODE_LINES, MODE_RAW };
 
 struct send_opts {
-	int family, verbose, json, nonblock, quiet, raw, broadcast;
+	int family, verbose, json, nonblock, quiet, raw, broadcast, no_gso;
 	long long count, rate, ttl, tos, mcast_ttl;
 	int mcast_loop;
 	int64_t interval, wait;
@@ -46,6 +51,9 @@ struct send_ctx {
 	size_t maxlen;          /* the largest datagram the family carries */
 	struct dgram_batch out; /* datagrams to send */
 	struct dgram_batch in;  /* replies */
+	int gso;                /* UDP_SEGMENT: equal-size runs as one message */
+	struct dgram_batch gso_out; /* the messages of one GSO batch (iov: unused) */
+	uint64_t gso_sends, gso_datagrams;
 	uint64_t sent, bytes, replies, limit;
 	int64_t t0, interval, last_send;
 	struct dgram_rtt rtt;
@@ -171,6 +179,41 @@ static int bind_source(struct send_ctx *c, struct err *e)
 	return 0;
 }
 
+/*
+ * UDP GSO for unpaced unicast only.  Paced sends (-i, --rate N) keep one
+ * datagram per message: the timing and what a packet filter or qdisc on the
+ * way (veth, lo) sees stay exactly per datagram; a GSO train crosses those as
+ * one packet.  Broadcast and multicast (unconnected) keep to sendmmsg.  A
+ * kernel without UDP_SEGMENT means plain sendmmsg, silently unless -v.
+ */
+static int setup_gso(struct send_ctx *c, struct err *e)
+{
+	struct err ge = { 0 };
+	const char *why = NULL;
+
+	if (c->o->no_gso)
+		why = "--no-gso";
+	else if (c->interval > 0)
+		why = "paced (-i/--rate)";
+	else if (!c->connected)
+		why = "broadcast/multicast destination";
+	else if (dgram_gso_enable(c->fd, &ge))
+		why = ge.msg;
+	if (why) {
+		if (c->o->verbose)
+			err_msg("udp-send", "%s: sendmmsg, one datagram per message", why);
+		return 0;
+	}
+	if (dgram_batch_init(&c->gso_out, SEND_BATCH, 1, e) || dgram_batch_ctrl(&c->gso_out, e))
+		return -1;
+	c->gso = 1;
+	if (c->o->verbose)
+		err_msg("udp-send", "UDP_SEGMENT (GSO): runs of up to %d equal-size datagrams "
+				    "per message, sendmmsg",
+			DGRAM_GSO_MAX_SEGS);
+	return 0;
+}
+
 static int open_sock(struct send_ctx *c, const struct endpoint *ep, struct err *e)
 {
 	const struct send_opts *o = c->o;
@@ -207,6 +250,8 @@ static int open_sock(struct send_ctx *c, const struct endpoint *ep, struct err *
 						       : "");
 		c->connected = 1;
 	}
+	if (setup_gso(c, e))
+		return -1;
 	if (o->verbose) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
@@ -234,6 +279,81 @@ static int send_error(const struct send_ctx *c, int errnum, struct err *e)
 	return err_sys(e, EXIT_FAIL, errnum, "%s: send", c->dstname);
 }
 
+/* A GSO send the kernel refused: the errors that mean "not here", not "failed". */
+static int gso_refused(int errnum)
+{
+	return errnum == EINVAL || errnum == EIO || errnum == EOPNOTSUPP ||
+	       errnum == ENOPROTOOPT || errnum == EMSGSIZE;
+}
+
+/*
+ * Slots [@from, @n) as messages: equal-size runs as one message with
+ * UDP_SEGMENT, others alone.  The number of messages built.
+ */
+static unsigned gso_build(struct send_ctx *c, unsigned from, unsigned n)
+{
+	unsigned m = 0, i = from;
+
+	while (i < n) {
+		unsigned segs = dgram_gso_run(c->out.iov + i, n - i);
+		struct msghdr *h = &c->gso_out.msgs[m].msg_hdr;
+
+		memset(h, 0, sizeof(*h));
+		h->msg_name = c->connected ? NULL : &c->dst;
+		h->msg_namelen = c->connected ? 0 : c->dstlen;
+		h->msg_iov = c->out.iov + i;
+		h->msg_iovlen = segs;
+		if (segs > 1)
+			dgram_gso_cmsg(h, c->gso_out.ctrl + (size_t)m * DGRAM_CTRL_SIZE,
+				       c->out.iov[i].iov_len);
+		m++;
+		i += segs;
+	}
+	return m;
+}
+
+/*
+ * Send slots [0, @n) with UDP_SEGMENT.  The slots that went out are counted;
+ * if the kernel refuses GSO (-v says why), GSO is off from then on and the
+ * caller sends the rest.  Returns the first slot not sent, or -1 on error.
+ */
+static long send_gso(struct send_ctx *c, unsigned n, struct err *e)
+{
+	unsigned done = 0;
+
+	while (done < n) {
+		unsigned m = gso_build(c, done, n), k;
+		int r = sendmmsg(c->fd, c->gso_out.msgs, m, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && c->gso_out.msgs[0].msg_hdr.msg_iovlen > 1 && gso_refused(errno)) {
+			if (c->o->verbose)
+				err_msg("udp-send", "UDP_SEGMENT send refused (%s): sendmmsg, one "
+						    "datagram per message, from now on",
+					strerror(errno));
+			c->gso = 0;
+			return done;
+		}
+		if (r < 0)
+			return send_error(c, errno, e);
+		for (k = 0; k < (unsigned)r; k++) {
+			const struct msghdr *h = &c->gso_out.msgs[k].msg_hdr;
+			size_t j;
+
+			if (h->msg_iovlen > 1) {
+				c->gso_sends++;
+				c->gso_datagrams += h->msg_iovlen;
+			}
+			for (j = 0; j < h->msg_iovlen; j++)
+				c->bytes += h->msg_iov[j].iov_len;
+			c->sent += h->msg_iovlen;
+			done += (unsigned)h->msg_iovlen;
+		}
+	}
+	return done;
+}
+
 /* Send the first @n slots of the out batch (lengths already in iov_len). */
 static int send_slots(struct send_ctx *c, unsigned n, struct err *e)
 {
@@ -245,6 +365,13 @@ static int send_slots(struct send_ctx *c, unsigned n, struct err *e)
 	}
 	/* before the call: a fast echo can answer before sendmmsg returns */
 	c->last_send = clock_mono_ns();
+	if (c->gso && n > 1) {
+		long r = send_gso(c, n, e);
+
+		if (r < 0)
+			return -1;
+		done = (unsigned)r;
+	}
 	while (done < n) {
 		int r = sendmmsg(c->fd, c->out.msgs + done, n - done, 0);
 
@@ -658,6 +785,8 @@ int cmd_udp_send(int argc, char **argv)
 		OPT_STRING('s', "source", &o.source, "ADDR", "send from ADDR"),
 		OPT_PORT('p', "source-port", &o.source_port, "send from PORT"),
 		OPT_SIZE(0, "sndbuf", &o.sndbuf, INT32_MAX / 2, "SO_SNDBUF"),
+		OPT_FLAG(0, "no-gso", &o.no_gso,
+			 "no UDP GSO (UDP_SEGMENT): one datagram per message to the kernel"),
 		OPT_FLAG('q', "quiet", &o.quiet, "no summary on stderr"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
@@ -711,8 +840,14 @@ int cmd_udp_send(int argc, char **argv)
 		summary(&c);
 	if (c.fd >= 0)
 		close(c.fd);
+	if (o.verbose && c.gso_sends)
+		err_msg("udp-send", "UDP_SEGMENT: %llu datagrams in %llu GSO messages, %llu one "
+				    "by one",
+			(unsigned long long)c.gso_datagrams, (unsigned long long)c.gso_sends,
+			(unsigned long long)(c.sent - c.gso_datagrams));
 	dgram_batch_free(&c.out);
 	dgram_batch_free(&c.in);
+	dgram_batch_free(&c.gso_out);
 	if (rc)
 		return err_report("udp-send", &e);
 	if (o.wait >= 0 && !c.replies) {

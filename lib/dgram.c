@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,6 +185,7 @@ static void stats_json(const struct dgram_stats *s, FILE *f)
 	json_uint(&w, "datagrams", s->datagrams);
 	json_uint(&w, "bytes", s->bytes);
 	json_uint(&w, "truncated", s->truncated);
+	json_uint(&w, "discarded", s->discarded);
 	json_num(&w, "seconds", secs, 6);
 	json_num(&w, "rate_pps", dgram_stats_rate(s), 1);
 	json_num(&w, "rate_mbps", secs > 0 ? (double)s->bytes * 8 / secs / 1e6 : 0, 3);
@@ -218,6 +220,9 @@ void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json)
 		dgram_stats_rate(s), secs > 0 ? (double)s->bytes * 8 / secs / 1e6 : 0);
 	if (s->truncated)
 		fprintf(f, ", %llu truncated", (unsigned long long)s->truncated);
+	if (s->discarded)
+		fprintf(f, ", %llu more read past -c and discarded",
+			(unsigned long long)s->discarded);
 	if (!s->probes && !s->end_seen)
 		return;
 	fprintf(f, "; probes: %llu received of %llu sent%s, %llu lost (%.2f%%), "
@@ -242,6 +247,13 @@ void dgram_rtt_add(struct dgram_rtt *r, int64_t ns)
 	r->n++;
 }
 
+static int setint(int fd, int level, int name, int val, const char *what, struct err *e)
+{
+	if (setsockopt(fd, level, name, &val, sizeof(val)))
+		return err_sys(e, EXIT_FAIL, errno, "setsockopt %s=%d", what, val);
+	return 0;
+}
+
 int dgram_batch_init(struct dgram_batch *b, unsigned n, size_t size, struct err *e)
 {
 	unsigned i;
@@ -262,8 +274,23 @@ int dgram_batch_init(struct dgram_batch *b, unsigned n, size_t size, struct err 
 	return 0;
 }
 
+int dgram_batch_ctrl(struct dgram_batch *b, struct err *e)
+{
+	unsigned i;
+
+	if (b->ctrl)
+		return 0;
+	b->ctrl = calloc(b->n, DGRAM_CTRL_SIZE);
+	if (!b->ctrl)
+		return err_set(e, EXIT_FAIL, "out of memory for %u control buffers", b->n);
+	for (i = 0; i < b->n; i++)
+		dgram_batch_reset(b, i);
+	return 0;
+}
+
 void dgram_batch_free(struct dgram_batch *b)
 {
+	free(b->ctrl);
 	free(b->msgs);
 	free(b->iov);
 	free(b->addrs);
@@ -282,13 +309,77 @@ void dgram_batch_reset(struct dgram_batch *b, unsigned i)
 	h->msg_iovlen = 1;
 	h->msg_name = &b->addrs[i];
 	h->msg_namelen = sizeof(b->addrs[i]);
+	if (b->ctrl) {
+		h->msg_control = b->ctrl + (size_t)i * DGRAM_CTRL_SIZE;
+		h->msg_controllen = DGRAM_CTRL_SIZE;
+	}
 }
 
-static int setint(int fd, int level, int name, int val, const char *what, struct err *e)
+int dgram_gso_enable(int fd, struct err *e)
 {
-	if (setsockopt(fd, level, name, &val, sizeof(val)))
-		return err_sys(e, EXIT_FAIL, errno, "setsockopt %s=%d", what, val);
+	/* 0: no default segmentation; each send asks with its own control message */
+	return setint(fd, SOL_UDP, UDP_SEGMENT, 0, "UDP_SEGMENT", e);
+}
+
+int dgram_gro_set(int fd, int on, struct err *e)
+{
+	return setint(fd, SOL_UDP, UDP_GRO, on, "UDP_GRO", e);
+}
+
+unsigned dgram_gso_run(const struct iovec *iov, unsigned n)
+{
+	size_t seg, bytes;
+	unsigned k;
+
+	if (n == 0)
+		return 0;
+	seg = iov[0].iov_len;
+	if (seg == 0 || seg > DGRAM_GSO_MAX_BYTES / 2)
+		return 1;
+	for (k = 1, bytes = seg; k < n && k < DGRAM_GSO_MAX_SEGS; k++, bytes += seg)
+		if (iov[k].iov_len != seg || bytes + seg > DGRAM_GSO_MAX_BYTES)
+			break;
+	return k;
+}
+
+void dgram_gso_cmsg(struct msghdr *h, unsigned char *ctrl, size_t seg)
+{
+	struct cmsghdr *cm;
+	uint16_t v = (uint16_t)seg;
+
+	memset(ctrl, 0, DGRAM_CTRL_SIZE);
+	h->msg_control = ctrl;
+	h->msg_controllen = CMSG_SPACE(sizeof(v));
+	cm = CMSG_FIRSTHDR(h);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(v));
+	memcpy(CMSG_DATA(cm), &v, sizeof(v));
+}
+
+size_t dgram_gro_size(const struct msghdr *h)
+{
+	struct cmsghdr *cm;
+
+	if (!h->msg_control)
+		return 0;
+	for (cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR((struct msghdr *)h, cm)) {
+		int v;
+
+		if (cm->cmsg_level != SOL_UDP || cm->cmsg_type != UDP_GRO ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(v)))
+			continue;
+		memcpy(&v, CMSG_DATA(cm), sizeof(v));
+		return v > 0 ? (size_t)v : 0;
+	}
 	return 0;
+}
+
+size_t dgram_gro_count(size_t len, size_t seg)
+{
+	if (seg == 0 || len <= seg)
+		return 1;
+	return (len + seg - 1) / seg;
 }
 
 /* An interface by name or by one of its addresses: its index, or 0. */

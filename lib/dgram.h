@@ -56,6 +56,7 @@ struct dgram_stats {
 	unsigned char *seen; /* bitmap of seqs, grown on demand */
 	size_t seen_bytes;
 	uint64_t untracked;  /* probes past the bitmap's limit (no dup check) */
+	uint64_t discarded;  /* read past udp-recv -c N in a coalesced read: not counted above */
 };
 void dgram_stats_init(struct dgram_stats *s);
 void dgram_stats_free(struct dgram_stats *s);
@@ -88,17 +89,48 @@ struct dgram_batch {
 	struct iovec *iov;
 	struct sockaddr_storage *addrs;
 	unsigned char *buf;
+	unsigned char *ctrl; /* DGRAM_CTRL_SIZE bytes per slot, or NULL */
 	unsigned n;
 	size_t size;
 };
 int dgram_batch_init(struct dgram_batch *b, unsigned n, size_t size, struct err *e);
+/* Give every slot room for one control message (UDP_GRO, UDP_SEGMENT). */
+int dgram_batch_ctrl(struct dgram_batch *b, struct err *e);
 void dgram_batch_free(struct dgram_batch *b);
-/* Reset slot @i to receive (full buffer, address space). */
+/* Reset slot @i to receive (full buffer, address space, control room if any). */
 void dgram_batch_reset(struct dgram_batch *b, unsigned i);
 static inline unsigned char *dgram_slot(const struct dgram_batch *b, unsigned i)
 {
 	return b->buf + (size_t)i * b->size;
 }
+
+/*
+ * UDP GSO and GRO (Linux 4.18/5.0): one sendmsg with a UDP_SEGMENT control
+ * message carries equal-size segments that leave as separate datagrams; a
+ * socket with UDP_GRO may get such a train (or one the NIC coalesced) in one
+ * recvmsg, with a UDP_GRO control message giving the segment size.
+ * Segments of one coalesced read all come from the same source; only the
+ * last may be shorter.
+ */
+#define DGRAM_GSO_MAX_SEGS 64     /* every kernel with UDP_SEGMENT takes 64 */
+#define DGRAM_GSO_MAX_BYTES 61440 /* well inside one IP packet's 64k */
+#define DGRAM_CTRL_SIZE 32        /* >= CMSG_SPACE(sizeof(int)) */
+/* Probe for UDP_SEGMENT (sets the socket default to 0: per-send only); -1 if refused. */
+int dgram_gso_enable(int fd, struct err *e);
+/* Turn UDP_GRO on (@on 1) or off; -1 if refused (old kernel, not UDP). */
+int dgram_gro_set(int fd, int on, struct err *e);
+/*
+ * How many datagrams from @iov[0] on (@n of them) can go in one UDP_SEGMENT
+ * send: a run of equal, non-zero lengths within DGRAM_GSO_MAX_SEGS and
+ * DGRAM_GSO_MAX_BYTES.  Always >= 1 when @n >= 1.
+ */
+unsigned dgram_gso_run(const struct iovec *iov, unsigned n);
+/* Put a UDP_SEGMENT control message for @seg-byte segments into @h, using @ctrl. */
+void dgram_gso_cmsg(struct msghdr *h, unsigned char *ctrl, size_t seg);
+/* The segment size of a coalesced read (its UDP_GRO control message), 0 if none. */
+size_t dgram_gro_size(const struct msghdr *h);
+/* Segments in a coalesced read of @len bytes with segment size @seg (0: one datagram). */
+size_t dgram_gro_count(size_t len, size_t seg);
 
 /* Multicast and buffer options.  @ifspec: an interface name or address. */
 int dgram_mcast_if(int fd, int family, const char *ifspec, struct err *e);

@@ -237,6 +237,199 @@ os.execv(sys.argv[1], [sys.argv[1], "udp-recv", "--fd", "3", "--nonblock", "-v",
 		.received + .lost == 5000 and .duplicates == 0 and .latency_min_ms >= 0' <<<"$st"
 }
 
+# py_train HOST PORT SEG SRCPORT PAYLOAD-EXPR: python3 sends PAYLOAD as one UDP GSO
+# train (UDP_SEGMENT=SEG) from SRCPORT (0: any); SEG 0 sends each SEG-less
+# datagram of the list PAYLOAD one by one instead.
+py_train() {
+	python3 -c '
+import socket, struct, sys
+host, port, seg, sport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", sport))
+data = eval(sys.argv[5])
+if seg:
+    s.sendmsg([b"".join(data)], [(17, 103, struct.pack("H", seg))], 0, (host, port))  # SOL_UDP, UDP_SEGMENT
+else:
+    for d in data:
+        s.sendto(d, (host, port))' "$@"
+}
+
+# wait until udp-recv -v says UDP_GRO is on (a train sent earlier is split on arrival)
+gro_on() {
+	grep -q "UDP_GRO on" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "GSO/GRO: 100000 probes, every one counted, 0 lost, both fast paths used" {
+	port=$(free_port udp)
+	start_recv "$port" -v --json -q --stats --until-end -w 30 --rcvbuf 32M -4
+	wait_for 10 gro_on
+	run -0 --separate-stderr "$SOCKCTL" udp-send -v -c 100000 --size 64 --json 127.0.0.1 "$port"
+	jq -e '.sent == 100000 and .bytes == 6400000' <<<"$output"
+	[[ $stderr == *"UDP_SEGMENT: 100000 datagrams in 1563 GSO messages, 0 one by one"* ]]
+	wait_pid 30 "$RECV_PID"
+	[ "$WAIT_STATUS" = 0 ]
+	jq -e '.type == "stats" and .datagrams == 100000 and .bytes == 6400000 and
+		.probes == 100000 and .expected == 100000 and .end_seen and
+		.received == 100000 and .lost == 0 and .duplicates == 0 and .discarded == 0 and
+		.truncated == 0' "$BATS_TEST_TMPDIR/out"
+	grep -Eq "UDP_GRO: [1-9][0-9]* datagrams arrived in [1-9][0-9]* coalesced reads" \
+		"$BATS_TEST_TMPDIR/err"
+}
+
+@test "GSO: a plain python3 receiver gets each datagram on its own, right size and bytes" {
+	port=$(free_port udp)
+	bg python3 -c '
+import socket, sys
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE: nothing may drop
+r.bind(("127.0.0.1", int(sys.argv[1])))
+r.settimeout(3)
+with open(sys.argv[2], "w") as f:
+    try:
+        while True:
+            f.write(r.recv(70000).hex() + "\n")
+            f.flush()
+    except socket.timeout:
+        pass' "$port" "$BATS_TEST_TMPDIR/py.txt"
+	pypid=$BG_PID
+	wait_for 10 udp_bound "$port"
+	run -0 --separate-stderr "$SOCKCTL" udp-send -v -c 1000 --size 100 127.0.0.1 "$port"
+	[[ $stderr == *"UDP_SEGMENT: 1000 datagrams in 16 GSO messages, 0 one by one"* ]]
+	run -0 --separate-stderr "$SOCKCTL" udp-send -v -c 100 127.0.0.1 "$port" aaaa bbbb cccc
+	[[ $stderr == *"UDP_SEGMENT: 300 datagrams in 5 GSO messages, 0 one by one"* ]]
+	# stdin lines of mixed sizes: equal-size runs as trains, the others alone
+	printf 'x\nyy\nyy\nyy\nzzz\n' | "$SOCKCTL" udp-send -q 127.0.0.1 "$port"
+	wait_pid 20 "$pypid"
+	run -0 python3 -c '
+import sys
+got = [bytes.fromhex(l) for l in open(sys.argv[1]).read().split()]
+probes, rest = got[:1000], got[1000:]
+for i, d in enumerate(probes):
+    assert len(d) == 100, (i, len(d))
+    assert d[:4] == b"SKP1" and d[4] == 0 and int.from_bytes(d[8:16], "big") == i, i
+    assert d[32:] == bytes(ord("a") + j % 26 for j in range(32, 100)), i
+marks = rest[:3]
+assert all(len(m) == 32 and m[4] == 1 and int.from_bytes(m[24:32], "big") == 1000
+           for m in marks), marks
+assert rest[3:303] == [b"aaaa", b"bbbb", b"cccc"] * 100, rest[3:9]
+assert rest[303:] == [b"x", b"yy", b"yy", b"yy", b"zzz"], rest[303:]
+print(len(got))' "$BATS_TEST_TMPDIR/py.txt"
+	[ "$output" = 1308 ]
+}
+
+@test "GRO: a python3 UDP_SEGMENT train is shown exactly as the same datagrams sent one by one" {
+	port=$(free_port udp)
+	sport=$(free_port udp)
+	payload='[b"dgram-%04d" % i for i in range(7)] + [b"\x00\xff!!"]'
+	for mode in "" --raw --hex --json; do
+		# shellcheck disable=SC2086
+		start_recv "$port" -v -c 8 -w 10 -4 $mode
+		wait_for 10 gro_on
+		py_train 127.0.0.1 "$port" 10 "$sport" "$payload"
+		wait_pid 10 "$RECV_PID"
+		[ "$WAIT_STATUS" = 0 ]
+		grep -q "UDP_GRO: 8 datagrams arrived in 1 coalesced reads, 0 one by one" \
+			"$BATS_TEST_TMPDIR/err"
+		sed 's/,"ts":[0-9.]*//' "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/gro$mode"
+		# shellcheck disable=SC2086
+		start_recv "$port" --no-gro -c 8 -w 10 -4 $mode
+		py_train 127.0.0.1 "$port" 0 "$sport" "$payload"
+		wait_pid 10 "$RECV_PID"
+		[ "$WAIT_STATUS" = 0 ]
+		sed 's/,"ts":[0-9.]*//' "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/plain$mode"
+		[ -s "$BATS_TEST_TMPDIR/plain$mode" ]
+		cmp "$BATS_TEST_TMPDIR/gro$mode" "$BATS_TEST_TMPDIR/plain$mode"
+	done
+	run cat "$BATS_TEST_TMPDIR/gro"
+	[ "${#lines[@]}" = 8 ]
+	[ "${lines[0]}" = "127.0.0.1 $sport 10: dgram-0000" ]
+	[ "${lines[6]}" = "127.0.0.1 $sport 10: dgram-0006" ]
+	[ "${lines[7]}" = "127.0.0.1 $sport 4: \\x00\\xff!!" ]
+}
+
+@test "GSO to GRO: udp-send's datagrams come out of udp-recv as without either" {
+	port=$(free_port udp)
+	sport=$(free_port udp)
+	for mode in "" --json --hex; do
+		# shellcheck disable=SC2086
+		start_recv "$port" -v -c 7 -w 10 -4 $mode
+		wait_for 10 gro_on
+		"$SOCKCTL" udp-send -q -p "$sport" 127.0.0.1 "$port" one two six ten 'a b' 'c\d' $'\x01'
+		wait_pid 10 "$RECV_PID"
+		grep -q "UDP_GRO: 6 datagrams arrived in 1 coalesced reads, 1 one by one" \
+			"$BATS_TEST_TMPDIR/err"
+		sed 's/,"ts":[0-9.]*//' "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/fast"
+		# shellcheck disable=SC2086
+		start_recv "$port" --no-gro -c 7 -w 10 -4 $mode
+		"$SOCKCTL" udp-send -q --no-gso -p "$sport" 127.0.0.1 "$port" one two six ten 'a b' 'c\d' $'\x01'
+		wait_pid 10 "$RECV_PID"
+		sed 's/,"ts":[0-9.]*//' "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/slow"
+		cmp "$BATS_TEST_TMPDIR/fast" "$BATS_TEST_TMPDIR/slow"
+	done
+	[ "$(head -1 "$BATS_TEST_TMPDIR/fast")" = "127.0.0.1 $sport 3:" ]
+}
+
+@test "GRO: -c N inside a train shows exactly N; the rest is discarded (said), or queued with --no-gro" {
+	# python3 holds the socket (UDP_GRO on, so the train waits whole), hands it over as fd 3
+	run -0 python3 -c '
+import os, socket, struct, subprocess, sys
+def once(gro, extra):
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if gro:
+        r.setsockopt(17, 104, 1)  # SOL_UDP, UDP_GRO
+    r.bind(("127.0.0.1", 0))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendmsg([b"".join(b"d%d" % i for i in range(8))], [(17, 103, struct.pack("H", 2))], 0,
+              r.getsockname())
+    if r.fileno() != 3:
+        os.dup2(r.fileno(), 3)
+    p = subprocess.run([sys.argv[1], "udp-recv", "--fd", "3", "-c", "3", "--stats"] + extra,
+                       pass_fds=(3,), capture_output=True, timeout=10)
+    if r.fileno() != 3:
+        os.close(3)
+    r.setblocking(False)
+    left = 0
+    try:
+        while True:
+            left += len(r.recv(100)) // 2
+    except BlockingIOError:
+        pass
+    print(p.returncode, p.stdout.decode().count("\n"), left, p.stdout.decode().split()[-1])
+    return p.stderr.decode()
+err = once(True, []) + once(False, ["--no-gro"])
+print(err, end="")
+' "$SOCKCTL"
+	[ "${lines[0]}" = "0 3 0 d2" ]
+	[[ $output == *"-c 3 reached inside a coalesced (GRO) read: 5 more datagrams were read and discarded"* ]]
+	[[ $output == *"3 datagrams, 6 bytes"*", 5 more read past -c and discarded"* ]]
+	[ "${lines[1]}" = "0 3 5 d2" ]
+	[ "$(grep -c discarded <<<"$output")" = 2 ]
+}
+
+@test "GRO: --echo answers each datagram of a train; --size truncation per datagram" {
+	port=$(free_port udp)
+	start_recv "$port" -v --echo -c 3 -w 10 -4
+	wait_for 10 gro_on
+	run -0 --separate-stderr "$SOCKCTL" udp-send -v -W 3 127.0.0.1 "$port" aa bb cc
+	[[ $stderr == *"UDP_SEGMENT: 3 datagrams in 1 GSO messages"* ]]
+	[[ $stderr == *"3 replies"* ]]
+	[ "${lines[0]}" = "127.0.0.1 $port 2: aa" ]
+	[ "${lines[1]}" = "127.0.0.1 $port 2: bb" ]
+	[ "${lines[2]}" = "127.0.0.1 $port 2: cc" ]
+	wait_pid 10 "$RECV_PID"
+	grep -q "UDP_GRO: 3 datagrams arrived in 1 coalesced reads" "$BATS_TEST_TMPDIR/err"
+	start_recv "$port" -v --size 10 --json -c 3 -w 10 -4
+	wait_for 10 gro_on
+	py_train 127.0.0.1 "$port" 20 0 '[bytes([65 + i]) * 20 for i in range(3)]'
+	wait_pid 10 "$RECV_PID"
+	run jq -c '[.len, .data, .truncated, .captured]' "$BATS_TEST_TMPDIR/out"
+	[ "$output" = '[20,"AAAAAAAAAA",true,10]
+[20,"BBBBBBBBBB",true,10]
+[20,"CCCCCCCCCC",true,10]' ]
+	[ "$(grep -c "truncated: 20 bytes, buffer 10" "$BATS_TEST_TMPDIR/err")" = 3 ]
+}
+
 # two namespaces joined by one veth pair, nothing else
 two_hosts() {
 	ns_add a && ns_add b

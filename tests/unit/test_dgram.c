@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <netinet/udp.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "dgram.h"
 #include "unit.h"
@@ -11,6 +13,67 @@ static void probe(struct dgram_stats *s, uint64_t seq, uint64_t total, int64_t l
 
 	dgram_stats_datagram(s, 64, (int64_t)seq);
 	dgram_stats_probe(s, &p, 1000 + lat);
+}
+
+/* Runs of equal sizes, the caps, and the control messages both ways. */
+static void gso_gro(void)
+{
+	struct iovec iov[200];
+	unsigned char ctrl[DGRAM_CTRL_SIZE];
+	struct msghdr h;
+	struct cmsghdr *cm;
+	uint16_t v16;
+	int v;
+	unsigned i;
+
+	for (i = 0; i < 200; i++)
+		iov[i].iov_len = 64;
+	CHECK(dgram_gso_run(iov, 0) == 0, "no datagrams, no run");
+	CHECK(dgram_gso_run(iov, 1) == 1, "one datagram is a run of 1");
+	CHECK(dgram_gso_run(iov, 200) == DGRAM_GSO_MAX_SEGS, "at most 64 segments");
+	iov[5].iov_len = 63;
+	CHECK(dgram_gso_run(iov, 200) == 5, "a run ends at the first other size");
+	CHECK(dgram_gso_run(iov + 5, 195) == 1, "a lone size is a run of 1");
+	for (i = 0; i < 200; i++)
+		iov[i].iov_len = 1472;
+	CHECK(dgram_gso_run(iov, 200) == DGRAM_GSO_MAX_BYTES / 1472, "bytes cap the run");
+	iov[0].iov_len = iov[1].iov_len = 0;
+	CHECK(dgram_gso_run(iov, 2) == 1, "empty datagrams never go as GSO");
+	iov[0].iov_len = iov[1].iov_len = 40000;
+	CHECK(dgram_gso_run(iov, 2) == 1, "two that cannot share a packet: no run");
+
+	memset(&h, 0, sizeof(h));
+	dgram_gso_cmsg(&h, ctrl, 1472);
+	cm = CMSG_FIRSTHDR(&h);
+	memcpy(&v16, CMSG_DATA(cm), sizeof(v16));
+	CHECK(cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_SEGMENT && v16 == 1472 &&
+		      h.msg_controllen == CMSG_SPACE(sizeof(v16)),
+	      "UDP_SEGMENT control message");
+	CHECK(dgram_gro_size(&h) == 0, "UDP_SEGMENT is not UDP_GRO");
+
+	/* what the kernel hands a UDP_GRO socket */
+	memset(ctrl, 0, sizeof(ctrl));
+	memset(&h, 0, sizeof(h));
+	h.msg_control = ctrl;
+	h.msg_controllen = CMSG_SPACE(sizeof(v));
+	cm = CMSG_FIRSTHDR(&h);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_GRO;
+	cm->cmsg_len = CMSG_LEN(sizeof(v));
+	v = 64;
+	memcpy(CMSG_DATA(cm), &v, sizeof(v));
+	CHECK(dgram_gro_size(&h) == 64, "UDP_GRO segment size read back");
+	h.msg_controllen = 0;
+	CHECK(dgram_gro_size(&h) == 0, "no control data: not coalesced");
+	h.msg_control = NULL;
+	CHECK(dgram_gro_size(&h) == 0, "no control buffer: not coalesced");
+
+	CHECK(dgram_gro_count(640, 64) == 10, "ten equal segments");
+	CHECK(dgram_gro_count(650, 64) == 11, "the last segment may be shorter");
+	CHECK(dgram_gro_count(64, 64) == 1 && dgram_gro_count(10, 64) == 1,
+	      "one segment is one datagram");
+	CHECK(dgram_gro_count(0, 64) == 1 && dgram_gro_count(100, 0) == 1,
+	      "no segment size: one datagram (even an empty one)");
 }
 
 int main(void)
@@ -64,5 +127,6 @@ int main(void)
 		      !dgram_is_multicast("198.18.0.1", 0) &&
 		      !dgram_is_multicast("239.1.2.3", AF_INET6),
 	      "multicast addresses");
+	gso_gro();
 	return UNIT_DONE();
 }
