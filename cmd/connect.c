@@ -453,20 +453,6 @@ static int parse_target(const struct connect_opts *o, const struct opt_args *pos
 	return ep->kind == EP_INET && *ep->host ? addr_check_host(ep->host, e) : 0;
 }
 
-/*
- * A closed stdin/stdout/stderr would hand its number to the socket, and the
- * relay would then read the socket as stdin: give them /dev/null first.
- */
-static void std_fds_open(void)
-{
-	int fd;
-
-	for (fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
-		    open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
-			return;
-}
-
 int cmd_connect(int argc, char **argv)
 {
 	struct connect_opts o = { 0 };
@@ -521,7 +507,6 @@ int cmd_connect(int argc, char **argv)
 	o.timeout = o.connect_timeout = o.idle_timeout = o.quit_after = o.attempt_delay = -1;
 	o.ttl = o.tos = o.parallel = -1;
 	o.source_port = -1;
-	std_fds_open();
 	switch (opt_parse(&connect_cmd, opts, argc, argv, &pos, &e)) {
 	case OPT_DONE:
 		return EXIT_OK;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* sockctl: dispatch a subcommand, then make sure its output really went out. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,6 +122,21 @@ static int finish(const char *name, int status)
 	return EXIT_FAIL;
 }
 
+/*
+ * A closed stdin/stdout/stderr would hand its number to the first socket a
+ * command opens, which would then be read as stdin or written as stdout:
+ * every command gets /dev/null in their place first.
+ */
+static void std_fds_open(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
+			return;
+}
+
 static int run(const struct command *c, int argc, char **argv)
 {
 	return finish(c->name, c->fn(argc, argv));
@@ -131,6 +147,7 @@ int main(int argc, char **argv)
 	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	const struct command *c;
 
+	std_fds_open();
 	/* multi-call: a link named "sockctl-resolve" runs resolve */
 	if (!strncmp(self, "sockctl-", 8) && (c = find(self + 8))) {
 		argv[0] = (char *)c->name;
