@@ -142,7 +142,7 @@ lint:
 	@echo "cppcheck $(words $(LINT_SRC)) files"
 	@$(CPPCHECK) --quiet --error-exitcode=1 --std=c11 --language=c --inline-suppr \
 		--enable=warning,style,performance,portability --library=posix \
-		--suppressions-list=.cppcheck-suppressions \
+		--suppressions-list=.cppcheck-suppressions --inline-suppr \
 		-D_GNU_SOURCE -DSOCKCTL_VERSION='"lint"' -D__GNUC__ -Ilib -Icmd $(LINT_SRC)
 	@echo "clang-tidy $(words $(LINT_SRC)) files"
 	@out=$$($(CLANG_TIDY) --quiet --warnings-as-errors='*' $(LINT_SRC) -- \

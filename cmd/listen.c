@@ -169,7 +169,7 @@ static void report_listening(const struct listen_opts *o, const int *fds, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		struct sockaddr_storage ss;
+		struct sockaddr_storage ss = { 0 };
 		socklen_t len = sizeof(ss);
 		char buf[ADDR_STRLEN + 16];
 		struct jsonw w;
@@ -296,11 +296,15 @@ static unsigned long long unix_ino_cleanup;
 
 static void unix_cleanup(void)
 {
+	/* also runs from on_signal(): it only calls lstat(2) and unlink(2),
+	 * both async-signal-safe */
+	// NOLINTNEXTLINE(bugprone-signal-handler,cert-sig30-c)
 	sock_unix_unlink(unix_path_cleanup, unix_ino_cleanup);
 }
 
 static void on_signal(int sig)
 {
+	/* only lstat(2) and unlink(2) run here: both async-signal-safe */
 	unix_cleanup();
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -349,7 +353,7 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 	for (i = 0; i < *n && !o->udp; i++)
 		if (listen(fds[i], backlog)) {
 			char where[ADDR_STRLEN];
-			struct sockaddr_storage ss;
+			struct sockaddr_storage ss = { 0 };
 			socklen_t len = sizeof(ss);
 
 			getsockname(fds[i], (struct sockaddr *)&ss, &len);
@@ -450,7 +454,7 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	struct relay_opts ro;
 	struct relay_stats rs;
 	struct server_event ev = { .type = SERVER_EV_CLOSED, .id = 1 };
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = 0;
 	int fd = accept_one(o, ctx, fds, n, &ss, &len, e);
 	int rc;
@@ -552,6 +556,7 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		rc = relay_one(o, &ctx, fds, n, e);
 	}
 	unix_cleanup();
+	o->unix_path = NULL; /* it pointed into ep, which ends here */
 	return rc;
 }
 

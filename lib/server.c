@@ -13,7 +13,7 @@
 #include "clock.h"
 
 /* A client may owe this much unsent broadcast data before stdin stops being read. */
-#define PEND_LIMIT (256 * 1024)
+#define PEND_LIMIT ((size_t)256 * 1024)
 /* After EMFILE with nothing of ours to close, try accepting again this often. */
 #define EMFILE_RETRY_NS (250 * NS_PER_MS)
 #define MAX_LISTENERS 16

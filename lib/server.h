@@ -24,7 +24,7 @@
 #include "addr.h"
 #include "err.h"
 
-#define SERVER_CHUNK (64 * 1024)
+#define SERVER_CHUNK ((size_t)64 * 1024)
 
 enum server_ev_type {
 	SERVER_EV_CONNECTION, /* a client was accepted (datagram: a new sender) */

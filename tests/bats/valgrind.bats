@@ -23,6 +23,21 @@ resolve 2 --type nosuch localhost
 resolve 2 --namereq localhost
 resolve 2 -4 -6 localhost
 resolve 2
+connect 0 -w 2 127.0.0.1 $PEER_TCP
+connect 0 -v --json -w 2 127.0.0.1 $PEER_TCP
+connect 0 --tcp-info -w 2 127.0.0.1 $PEER_TCP
+connect 0 -u -w 0.3 127.0.0.1 $PEER_UDP
+connect 0 -z -w 1 127.0.0.1 $PEER_TCP,$PORT
+connect 1 -z --json -w 1 127.0.0.1 $PORT
+connect 1 -w 1 127.0.0.1 $PORT
+connect 2 127.0.0.1 70000
+connect 2 -w soon 127.0.0.1 80
+listen 1 -w 0.3 127.0.0.1 $PORT
+listen 1 -k --echo -w 0.3 127.0.0.1 $PORT
+listen 1 -u -w 0.3 127.0.0.1 $PORT
+listen 1 -U -w 0.3 $BATS_TEST_TMPDIR/vg.sock
+listen 2 -m 0 -k 127.0.0.1 $PORT
+listen 2 --allow 1.2.3.4/40 127.0.0.1 $PORT
 udp-send 0 -W 2 127.0.0.1 $PEER_UDP hello world
 udp-send 0 --json -c 5 --size 64 -W 2 127.0.0.1 $PEER_UDP
 udp-send 1 -W 1 127.0.0.1 $PORT x
