@@ -45,7 +45,7 @@ struct opt {
 	enum opt_type type;
 	int shortopt;          /* 0 for none */
 	const char *longopt;   /* required */
-	void *value;
+	void *value;           /* typed by the OPT_* macros: see OPT_PTR */
 	const char *argname;   /* "DUR", "N"; NULL for flags */
 	const char *help;
 	long long min, max;    /* INT range; SET value in .min; SIZE max in .max */
@@ -54,29 +54,45 @@ struct opt {
 	unsigned flags;
 };
 
+/*
+ * @v as the void * of .value, after checking at compile time that it points
+ * to a @T: any other pointer makes the conditional a "pointer type mismatch"
+ * diagnostic.  The check generates no code.
+ */
+#define OPT_PTR(T, v) ((void *)(1 ? (v) : (T *)0))
+
 #define OPT_END { .type = OPT_T_END }
-#define OPT_FLAG(s, l, v, h) { .type = OPT_T_FLAG, .shortopt = (s), .longopt = (l), .value = (v), .help = (h) }
-#define OPT_SET(s, l, v, val, h) \
-	{ .type = OPT_T_SET, .shortopt = (s), .longopt = (l), .value = (v), .help = (h), .min = (val) }
-#define OPT_STRING(s, l, v, a, h) \
-	{ .type = OPT_T_STRING, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), .help = (h) }
+#define OPT_FLAG(s, l, v, h)                                                                \
+	{ .type = OPT_T_FLAG, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v), \
+	  .help = (h) }
+#define OPT_SET(s, l, v, val, h)                                                           \
+	{ .type = OPT_T_SET, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v), \
+	  .help = (h), .min = (val) }
+#define OPT_STRING(s, l, v, a, h)                                        \
+	{ .type = OPT_T_STRING, .shortopt = (s), .longopt = (l),          \
+	  .value = OPT_PTR(const char *, v), .argname = (a), .help = (h) }
 /* A string whose usual values @c the completion offers (any value is accepted). */
-#define OPT_STRINGV(s, l, v, a, c, h)                                                           \
-	{ .type = OPT_T_STRING, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
-	  .choices = (c), .help = (h) }
-#define OPT_INT(s, l, v, a, lo, hi, h)                                                        \
-	{ .type = OPT_T_INT, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
-	  .help = (h), .min = (lo), .max = (hi) }
-#define OPT_DURATION(s, l, v, h) \
-	{ .type = OPT_T_DURATION, .shortopt = (s), .longopt = (l), .value = (v), .argname = "DUR", .help = (h) }
-#define OPT_SIZE(s, l, v, hi, h)                                                               \
-	{ .type = OPT_T_SIZE, .shortopt = (s), .longopt = (l), .value = (v), .argname = "BYTES", \
-	  .help = (h), .max = (hi) }
-#define OPT_PORT(s, l, v, h) \
-	{ .type = OPT_T_PORT, .shortopt = (s), .longopt = (l), .value = (v), .argname = "PORT", .help = (h) }
-#define OPT_CHOICE(s, l, v, a, c, h)                                                            \
-	{ .type = OPT_T_CHOICE, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
-	  .choices = (c), .help = (h) }
+#define OPT_STRINGV(s, l, v, a, c, h)                                                    \
+	{ .type = OPT_T_STRING, .shortopt = (s), .longopt = (l),                          \
+	  .value = OPT_PTR(const char *, v), .argname = (a), .choices = (c), .help = (h) }
+#define OPT_INT(s, l, v, a, lo, hi, h)                                                   \
+	{ .type = OPT_T_INT, .shortopt = (s), .longopt = (l),                             \
+	  .value = OPT_PTR(long long, v), .argname = (a), .help = (h), .min = (lo), \
+	  .max = (hi) }
+#define OPT_DURATION(s, l, v, h)                                              \
+	{ .type = OPT_T_DURATION, .shortopt = (s), .longopt = (l),             \
+	  .value = OPT_PTR(int64_t, v), .argname = "DUR", .help = (h) }
+#define OPT_SIZE(s, l, v, hi, h)                                                         \
+	{ .type = OPT_T_SIZE, .shortopt = (s), .longopt = (l),                            \
+	  .value = OPT_PTR(unsigned long long, v), .argname = "BYTES", .help = (h), \
+	  .max = (hi) }
+#define OPT_PORT(s, l, v, h)                                                               \
+	{ .type = OPT_T_PORT, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v), \
+	  .argname = "PORT", .help = (h) }
+#define OPT_CHOICE(s, l, v, a, c, h)                                                         \
+	{ .type = OPT_T_CHOICE, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v), \
+	  .argname = (a), .choices = (c), .help = (h) }
+/* @v may point to anything: the callback @fn knows what. */
 #define OPT_CALLBACK(s, l, v, a, fn, h)                                                           \
 	{ .type = OPT_T_CALLBACK, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
 	  .cb = (fn), .help = (h) }
