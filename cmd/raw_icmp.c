@@ -998,7 +998,7 @@ int cmd_raw_icmp(int argc, char **argv)
 			     "wait DUR for each reply; later ones are counted as late"),
 		OPT_DURATION('w', "deadline", &o.deadline, "stop after DUR, whatever happened"),
 		OPT_INT('s', "size", &o.size, "N", 0, 65527, "payload bytes (default 56)"),
-		OPT_INT('t', "ttl", &o.ttl, "N", 1, 255, "IPv4 TTL / IPv6 hop limit"),
+		OPT_TTL('t', &o.ttl),
 		OPT_CALLBACK('Q', "tos", &o.tos, "TOS", parse_tos,
 			     "IPv4 TOS / IPv6 traffic class (0-255, or 0xNN)"),
 		OPT_FLAG('q', "quiet", &o.quiet, "print the summary only"),

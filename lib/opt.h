@@ -105,6 +105,22 @@ struct opt {
 #define OPT_NONBLOCK(v) \
 	OPT_FLAG(0, "nonblock", (v), "report EAGAIN/EINPROGRESS instead of waiting")
 
+/*
+ * Socket options (struct sockopts in sock.h), the same in every command that
+ * has them.  raw-icmp spells --ttl with ping's -t, hence OPT_TTL's @s.
+ */
+#define OPT_SOURCE(v) OPT_STRING('s', "source", (v), "ADDR", "bind to this local address")
+#define OPT_SOURCE_PORT(v) OPT_PORT('p', "source-port", (v), "bind to this local port")
+#define OPT_SNDBUF(v) OPT_SIZE(0, "sndbuf", (v), 1 << 30, "SO_SNDBUF in bytes")
+#define OPT_RCVBUF(v) OPT_SIZE(0, "rcvbuf", (v), 1 << 30, "SO_RCVBUF in bytes")
+#define OPT_TTL(s, v) OPT_INT((s), "ttl", (v), "N", 1, 255, "IP_TTL / IPV6_UNICAST_HOPS")
+#define OPT_TOS(v) OPT_INT(0, "tos", (v), "N", 0, 255, "IP_TOS / IPV6_TCLASS")
+#define OPT_NODELAY(v) OPT_FLAG(0, "nodelay", (v), "TCP_NODELAY: no Nagle delay")
+#define OPT_KEEPALIVE(v) OPT_FLAG(0, "keepalive", (v), "SO_KEEPALIVE")
+#define OPT_REUSEADDR(v) OPT_FLAG(0, "reuseaddr", (v), "SO_REUSEADDR")
+#define OPT_REUSEPORT(v) \
+	OPT_FLAG(0, "reuseport", (v), "SO_REUSEPORT: share the port with other sockets")
+
 /* A command's name, its positional arguments and its help text. */
 struct opt_cmd {
 	const char *name;    /* "resolve" */
