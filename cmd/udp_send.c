@@ -764,7 +764,7 @@ int cmd_udp_send(int argc, char **argv)
 		OPT_IPV6(&o.family),
 		OPT_INT('c', "count", &o.count, "N", 0, INT64_MAX,
 			"send N datagrams (MESSAGEs: N rounds; 0: until interrupted)"),
-		OPT_DURATION('i', "interval", &o.interval, "wait DUR between datagrams"),
+		OPT_INTERVAL(&o.interval),
 		OPT_INT(0, "rate", &o.rate, "PPS", 0, 1000000000,
 			"datagrams per second (0: as fast as possible, the default)"),
 		OPT_SIZE(0, "size", &o.size, DGRAM_MAX_V6,

@@ -104,6 +104,8 @@ struct opt {
 #define OPT_JSON(v) OPT_FLAG(0, "json", (v), "write results and events as JSON Lines")
 #define OPT_NONBLOCK(v) \
 	OPT_FLAG(0, "nonblock", (v), "report EAGAIN/EINPROGRESS instead of waiting")
+/* udp-send and raw-icmp; -c and -q differ between them (0 allowed; what -q hides). */
+#define OPT_INTERVAL(v) OPT_DURATION('i', "interval", (v), "wait DUR between packets sent")
 
 /*
  * Socket options (struct sockopts in sock.h), the same in every command that
