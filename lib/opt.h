@@ -104,6 +104,24 @@ struct opt {
 #define OPT_JSON(v) OPT_FLAG(0, "json", (v), "write results and events as JSON Lines")
 #define OPT_NONBLOCK(v) \
 	OPT_FLAG(0, "nonblock", (v), "report EAGAIN/EINPROGRESS instead of waiting")
+/*
+ * End of stdin and idle peers, for the commands that relay a stream: connect
+ * and listen.  @r is a struct relay_eof_opts * (relay.h).
+ */
+#define OPT_RELAY_EOF(r)                                                                   \
+	OPT_DURATION(0, "idle-timeout", &(r)->idle_timeout,                                 \
+		     "close after DUR without bytes either way"),                       \
+	OPT_FLAG('N', "shutdown", &(r)->nc_shutdown,                                        \
+		 "shut down writing on stdin EOF (the default; for nc)"),                  \
+	OPT_FLAG(0, "no-shutdown", &(r)->no_shutdown, "on stdin EOF do not shut down writing"), \
+	OPT_DURATION('q', "quit-after-eof", &(r)->quit_after_eof,                          \
+		     "quit DUR after stdin EOF, not waiting for the peer"),               \
+	OPT_FLAG('d', "recv-only", &(r)->recv_only, "never read stdin"),                    \
+	OPT_FLAG(0, "send-only", &(r)->send_only,                                           \
+		 "never read the socket: only send stdin"),                                 \
+	OPT_FLAG(0, "keep-sending", &(r)->keep_sending,                                     \
+		 "after the peer's EOF keep sending stdin until its EOF")
+
 /* udp-send and raw-icmp; -c and -q differ between them (0 allowed; what -q hides). */
 #define OPT_INTERVAL(v) OPT_DURATION('i', "interval", (v), "wait DUR between packets sent")
 
