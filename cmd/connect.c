@@ -28,8 +28,8 @@
 struct connect_opts {
 	int family, udp, unix_sock, verbose, json, nonblock;
 	const char *type;
-	int64_t timeout, connect_timeout, idle_timeout, quit_after, attempt_delay;
-	int nc_shutdown, no_shutdown, recv_only, send_only, keep_sending;
+	int64_t timeout, connect_timeout, attempt_delay;
+	struct relay_eof_opts eof;
 	const char *source;
 	int source_port;
 	int nodelay, keepalive, reuseaddr, tcp_info;
@@ -109,7 +109,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 
 static int check_options(const struct connect_opts *o, struct err *e)
 {
-	if (o->recv_only && o->send_only)
+	if (o->eof.recv_only && o->eof.send_only)
 		return err_set(e, EXIT_USAGE, "-d/--recv-only conflicts with --send-only");
 	if (o->unix_sock && (o->family || o->source || o->source_port >= 0))
 		return err_set(e, EXIT_USAGE, "-U/--unix cannot be used with -4/-6/-s/-p");
@@ -117,8 +117,8 @@ static int check_options(const struct connect_opts *o, struct err *e)
 		return err_set(e, EXIT_USAGE, "--type conflicts with -u/--udp");
 	if (o->scan && o->unix_sock)
 		return err_set(e, EXIT_USAGE, "-z/--scan checks TCP or UDP ports, not -U/--unix");
-	if (o->scan && (o->recv_only || o->send_only || o->quit_after >= 0 || o->tcp_info ||
-			o->nonblock || o->no_shutdown || o->keep_sending))
+	if (o->scan && (o->eof.recv_only || o->eof.send_only || o->eof.quit_after_eof >= 0 ||
+			o->tcp_info || o->nonblock || o->eof.no_shutdown || o->eof.keep_sending))
 		return err_set(e, EXIT_USAGE,
 			       "-z/--scan sends no data: relay options do not apply");
 	if (!o->scan && o->parallel >= 0)
@@ -384,13 +384,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 		snprintf(peer, sizeof(peer), "%.64s port %.64s", ep->host, ep->service);
 	show_ends(o, fd, peer);
 	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
-	relay_opts_init(&ro);
-	ro.idle_timeout = o->idle_timeout >= 0 ? o->idle_timeout : o->timeout;
-	ro.quit_after_eof = o->quit_after;
-	ro.no_shutdown = o->no_shutdown;
-	ro.recv_only = o->recv_only;
-	ro.send_only = o->send_only;
-	ro.keep_sending = o->keep_sending;
+	relay_opts_from_eof(&ro, &o->eof, o->timeout);
 	ro.dgram = type != SOCK_STREAM;
 	/* UDP has no end of its own: going quiet is how it ends */
 	ro.idle_ok = type == SOCK_DGRAM;
@@ -470,28 +464,18 @@ int cmd_connect(int argc, char **argv)
 			     "connect and idle timeout (-z: per port, default 1s)"),
 		OPT_DURATION(0, "connect-timeout", &o.connect_timeout,
 			     "give up connecting after DUR"),
-		OPT_DURATION(0, "idle-timeout", &o.idle_timeout,
-			     "end after DUR without bytes either way"),
 		OPT_DURATION(0, "attempt-delay", &o.attempt_delay,
 			     "Happy Eyeballs: start the next address after DUR (default 250ms)"),
-		OPT_FLAG('N', "shutdown", &o.nc_shutdown,
-			 "shut down writing on stdin EOF (the default; for nc)"),
-		OPT_FLAG(0, "no-shutdown", &o.no_shutdown, "on stdin EOF do not shut down writing"),
-		OPT_DURATION('q', "quit-after-eof", &o.quit_after, "quit DUR after stdin EOF"),
-		OPT_FLAG('d', "recv-only", &o.recv_only, "never read stdin"),
-		OPT_FLAG(0, "send-only", &o.send_only,
-			 "never read the socket; end once stdin is sent"),
-		OPT_FLAG(0, "keep-sending", &o.keep_sending,
-			 "after the peer's EOF keep sending stdin until its EOF"),
-		OPT_STRING('s', "source", &o.source, "ADDR", "connect from this local address"),
-		OPT_PORT('p', "source-port", &o.source_port, "connect from this local port"),
-		OPT_FLAG(0, "nodelay", &o.nodelay, "TCP_NODELAY: no Nagle delay"),
-		OPT_SIZE(0, "sndbuf", &o.sndbuf, 1 << 30, "SO_SNDBUF in bytes"),
-		OPT_SIZE(0, "rcvbuf", &o.rcvbuf, 1 << 30, "SO_RCVBUF in bytes"),
-		OPT_INT(0, "ttl", &o.ttl, "N", 1, 255, "IP_TTL / IPV6_UNICAST_HOPS"),
-		OPT_INT(0, "tos", &o.tos, "N", 0, 255, "IP_TOS / IPV6_TCLASS"),
-		OPT_FLAG(0, "keepalive", &o.keepalive, "SO_KEEPALIVE"),
-		OPT_FLAG(0, "reuseaddr", &o.reuseaddr, "SO_REUSEADDR (with -p)"),
+		OPT_RELAY_EOF(&o.eof),
+		OPT_SOURCE(&o.source),
+		OPT_SOURCE_PORT(&o.source_port),
+		OPT_NODELAY(&o.nodelay),
+		OPT_SNDBUF(&o.sndbuf),
+		OPT_RCVBUF(&o.rcvbuf),
+		OPT_TTL(0, &o.ttl),
+		OPT_TOS(&o.tos),
+		OPT_KEEPALIVE(&o.keepalive),
+		OPT_REUSEADDR(&o.reuseaddr),
 		OPT_FLAG(0, "tcp-info", &o.tcp_info, "at the end show the kernel's TCP_INFO"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
@@ -503,7 +487,8 @@ int cmd_connect(int argc, char **argv)
 	struct sockopts so;
 	struct err e = { 0 };
 
-	o.timeout = o.connect_timeout = o.idle_timeout = o.quit_after = o.attempt_delay = -1;
+	o.timeout = o.connect_timeout = o.attempt_delay = -1;
+	relay_eof_opts_init(&o.eof);
 	o.ttl = o.tos = o.parallel = -1;
 	o.source_port = -1;
 	switch (opt_parse(&connect_cmd, opts, argc, argv, &pos, &e)) {

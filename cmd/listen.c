@@ -32,8 +32,8 @@ struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock;
 	const char *unix_path, *source, *port;
 	long long max_conns, backlog;
-	int64_t timeout, idle_timeout, quit_after_eof;
-	int nc_n, no_shutdown, recv_only, send_only, keep_sending;
+	int64_t timeout;
+	struct relay_eof_opts eof;
 	long long ttl, tos;
 	int reuseport, reuseaddr, no_reuseaddr, nodelay, keepalive;
 	unsigned long long sndbuf, rcvbuf;
@@ -207,7 +207,8 @@ struct rule {
 
 static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
 {
-	int relay_opt = o->nc_n || o->no_shutdown || o->quit_after_eof >= 0;
+	const struct relay_eof_opts *eof = &o->eof;
+	int relay_opt = eof->nc_shutdown || eof->no_shutdown || eof->quit_after_eof >= 0;
 	const struct rule rules[] = {
 		{ o->unix_sock && nargs != 1, "-U takes exactly one argument, the PATH" },
 		{ o->unix_sock && (o->source || o->port), "-U cannot be used with -s or -p" },
@@ -216,12 +217,12 @@ static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
 		  "--allow/--deny need an IP listener, not -U" },
 		{ o->unix_sock && (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive),
 		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not -U" },
-		{ o->keep_sending && (o->keep_open || o->udp || o->echo || o->recv_only),
+		{ eof->keep_sending && (o->keep_open || o->udp || o->echo || eof->recv_only),
 		  "--keep-sending applies to one stream client (not -k, -u, --echo or -d)" },
 		{ o->max_conns > 0 && !o->keep_open, "-m/--max-conns needs -k" },
-		{ o->echo && (relay_opt || o->recv_only || o->send_only),
+		{ o->echo && (relay_opt || eof->recv_only || eof->send_only),
 		  "--echo cannot be used with -N, --no-shutdown, -q, -d or --send-only" },
-		{ o->recv_only && o->send_only,
+		{ eof->recv_only && eof->send_only,
 		  "-d/--recv-only and --send-only exclude each other" },
 		{ o->keep_open && relay_opt,
 		  "-N, --no-shutdown and -q apply to one client (not -k)" },
@@ -462,15 +463,9 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	close_fds(fds, n); /* like nc: one client, then nobody else gets in */
 	if (fd < 0)
 		return -1;
-	relay_opts_init(&ro);
-	ro.idle_timeout = o->idle_timeout >= 0 ? o->idle_timeout : o->timeout;
-	ro.quit_after_eof = o->quit_after_eof;
-	ro.no_shutdown = o->no_shutdown;
-	ro.recv_only = o->recv_only;
-	ro.send_only = o->send_only;
-	ro.keep_sending = o->keep_sending;
+	relay_opts_from_eof(&ro, &o->eof, o->timeout);
 	memset(&rs, 0, sizeof(rs));
-	rc = relay_run(fd, o->recv_only ? -1 : 0, o->send_only ? -1 : 1, &ro, &rs, e);
+	rc = relay_run(fd, ro.recv_only ? -1 : 0, ro.send_only ? -1 : 1, &ro, &rs, e);
 	ev.peer = (struct sockaddr *)&ss;
 	ev.peerlen = len;
 	close(fd);
@@ -496,11 +491,11 @@ static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, 
 	so.keep_open = o->keep_open;
 	so.max_conns = (int)o->max_conns;
 	so.accept_timeout = o->timeout;
-	so.idle_timeout = o->idle_timeout;
-	if (!o->keep_open && o->idle_timeout < 0)
+	so.idle_timeout = o->eof.idle_timeout;
+	if (!o->keep_open && o->eof.idle_timeout < 0)
 		so.idle_timeout = o->timeout; /* -w is also the idle timeout, as with connect */
-	so.in_fd = o->echo || o->recv_only ? -1 : 0;
-	so.out_fd = o->echo || o->send_only ? -1 : 1;
+	so.in_fd = o->echo || o->eof.recv_only ? -1 : 0;
+	so.out_fd = o->echo || o->eof.send_only ? -1 : 1;
 	so.allow = o->allow.c;
 	so.nallow = o->allow.n;
 	so.deny = o->deny.c;
@@ -574,7 +569,7 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
 			"with -k: at most N clients at once; more are closed at once"),
-		OPT_STRING('s', "source", &o.source, "ADDR", "address to listen on (as nc -s)"),
+		OPT_SOURCE(&o.source),
 		OPT_STRING('p', "port", &o.port, "PORT", "port to listen on (as nc -p)"),
 		OPT_CALLBACK(0, "allow", &o.allow, "ADDR[/PREFIX]", add_cidr,
 			     "accept only clients in this prefix (repeatable)"),
@@ -582,33 +577,19 @@ int cmd_listen(int argc, char **argv)
 			     "close clients in this prefix at once (repeatable; beats --allow)"),
 		OPT_DURATION('w', "timeout", &o.timeout,
 			     "fail if no client arrives within DUR; also the idle timeout"),
-		OPT_DURATION(0, "idle-timeout", &o.idle_timeout,
-			     "close a client after DUR without traffic"),
-		OPT_FLAG('N', "shutdown", &o.nc_n,
-			"shutdown(SHUT_WR) on stdin EOF (the default; for nc)"),
-		OPT_FLAG(0, "no-shutdown", &o.no_shutdown,
-			"on stdin EOF, do not shut down the socket"),
-		OPT_DURATION('q', "quit-after-eof", &o.quit_after_eof,
-			     "quit DUR after stdin EOF instead of waiting for the client"),
-		OPT_FLAG('d', "recv-only", &o.recv_only, "never read stdin"),
-		OPT_FLAG(0, "send-only", &o.send_only,
-			"never read the client; client data is dropped"),
-		OPT_FLAG(0, "keep-sending", &o.keep_sending,
-			 "after the client's EOF keep sending stdin until its EOF"),
+		OPT_RELAY_EOF(&o.eof),
 		OPT_INT(0, "backlog", &o.backlog, "N", 0, 1 << 20,
 			"listen(2) backlog (default SOMAXCONN)"),
-		OPT_FLAG(0, "reuseport", &o.reuseport,
-			"SO_REUSEPORT: share the port with other servers"),
-		OPT_FLAG(0, "reuseaddr", &o.reuseaddr,
-			"SO_REUSEADDR (on by default for TCP; this adds UDP)"),
-		OPT_FLAG(0, "no-reuseaddr", &o.no_reuseaddr, "no SO_REUSEADDR"),
-		OPT_FLAG(0, "nodelay", &o.nodelay, "TCP_NODELAY on every client"),
-		OPT_FLAG(0, "keepalive", &o.keepalive, "SO_KEEPALIVE on every client"),
-		OPT_SIZE(0, "sndbuf", &o.sndbuf, 1 << 30, "SO_SNDBUF in bytes"),
-		OPT_SIZE(0, "rcvbuf", &o.rcvbuf, 1 << 30, "SO_RCVBUF in bytes"),
-		OPT_INT(0, "ttl", &o.ttl, "N", 1, 255,
-			"IP_TTL / IPV6_UNICAST_HOPS of every client"),
-		OPT_INT(0, "tos", &o.tos, "N", 0, 255, "IP_TOS / IPV6_TCLASS of every client"),
+		OPT_REUSEPORT(&o.reuseport),
+		OPT_REUSEADDR(&o.reuseaddr),
+		OPT_FLAG(0, "no-reuseaddr", &o.no_reuseaddr,
+			 "no SO_REUSEADDR (on by default for TCP)"),
+		OPT_NODELAY(&o.nodelay),
+		OPT_KEEPALIVE(&o.keepalive),
+		OPT_SNDBUF(&o.sndbuf),
+		OPT_RCVBUF(&o.rcvbuf),
+		OPT_TTL(0, &o.ttl),
+		OPT_TOS(&o.tos),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
 		OPT_VERBOSE(&o.verbose),
@@ -618,7 +599,8 @@ int cmd_listen(int argc, char **argv)
 	struct err e = { 0 };
 
 	memset(&o, 0, sizeof(o));
-	o.timeout = o.idle_timeout = o.quit_after_eof = -1;
+	o.timeout = -1;
+	relay_eof_opts_init(&o.eof);
 	o.backlog = o.ttl = o.tos = -1;
 	switch (opt_parse(&listen_cmd, opts, argc, argv, &pos, &e)) {
 	case OPT_DONE:

@@ -52,6 +52,7 @@ static const struct opt_cmd icmp_cmd = {
 	.details = "The socket is an unprivileged ICMP datagram socket when\n"
 		   "net.ipv4.ping_group_range allows it, else a raw socket (CAP_NET_RAW);\n"
 		   "every capability is dropped before the first packet is sent.\n"
+		   "Without -i a probe goes out every second (with -f: every 10ms).\n"
 		   "Exit status: 0 a reply came, 1 none came, 2 bad usage or no socket.",
 	.min_args = 1,
 	.max_args = 1,
@@ -993,12 +994,12 @@ int cmd_raw_icmp(int argc, char **argv)
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
 		OPT_INT('c', "count", &o.count, "N", 1, LLONG_MAX, "stop after sending N probes"),
-		OPT_DURATION('i', "interval", &o.interval, "wait DUR between probes (default 1s)"),
+		OPT_INTERVAL(&o.interval),
 		OPT_DURATION('W', "timeout", &o.timeout,
 			     "wait DUR for each reply; later ones are counted as late"),
 		OPT_DURATION('w', "deadline", &o.deadline, "stop after DUR, whatever happened"),
 		OPT_INT('s', "size", &o.size, "N", 0, 65527, "payload bytes (default 56)"),
-		OPT_INT('t', "ttl", &o.ttl, "N", 1, 255, "IPv4 TTL / IPv6 hop limit"),
+		OPT_TTL('t', &o.ttl),
 		OPT_CALLBACK('Q', "tos", &o.tos, "TOS", parse_tos,
 			     "IPv4 TOS / IPv6 traffic class (0-255, or 0xNN)"),
 		OPT_FLAG('q', "quiet", &o.quiet, "print the summary only"),

@@ -479,9 +479,9 @@ int cmd_udp_recv(int argc, char **argv)
 		OPT_STRING(0, "join", &o.join, "GROUP", "join multicast GROUP (IPv4 or IPv6)"),
 		OPT_STRING(0, "mcast-if", &o.mcast_if, "IFACE",
 			   "with --join: the interface (name or IPv4 address)"),
-		OPT_FLAG(0, "reuseport", &o.reuseport, "SO_REUSEPORT: share the port"),
-		OPT_FLAG(0, "reuseaddr", &o.reuseaddr, "SO_REUSEADDR"),
-		OPT_SIZE(0, "rcvbuf", &o.rcvbuf, 0, "SO_RCVBUF (SO_RCVBUFFORCE past rmem_max)"),
+		OPT_REUSEPORT(&o.reuseport),
+		OPT_REUSEADDR(&o.reuseaddr),
+		OPT_RCVBUF(&o.rcvbuf),
 		OPT_SIZE(0, "size", &o.size, DGRAM_BUFSIZE,
 			 "receive buffer per datagram (default 64k); longer ones are "
 			 "reported truncated"),

@@ -45,7 +45,7 @@ struct opt {
 	enum opt_type type;
 	int shortopt;          /* 0 for none */
 	const char *longopt;   /* required */
-	void *value;
+	void *value;           /* typed by the OPT_* macros: see OPT_PTR */
 	const char *argname;   /* "DUR", "N"; NULL for flags */
 	const char *help;
 	long long min, max;    /* INT range; SET value in .min; SIZE max in .max */
@@ -54,29 +54,45 @@ struct opt {
 	unsigned flags;
 };
 
+/*
+ * @v as the void * of .value, after checking at compile time that it points
+ * to a @T: any other pointer makes the conditional a "pointer type mismatch"
+ * diagnostic.  The check generates no code.
+ */
+#define OPT_PTR(T, v) ((void *)(1 ? (v) : (T *)0))
+
 #define OPT_END { .type = OPT_T_END }
-#define OPT_FLAG(s, l, v, h) { .type = OPT_T_FLAG, .shortopt = (s), .longopt = (l), .value = (v), .help = (h) }
-#define OPT_SET(s, l, v, val, h) \
-	{ .type = OPT_T_SET, .shortopt = (s), .longopt = (l), .value = (v), .help = (h), .min = (val) }
-#define OPT_STRING(s, l, v, a, h) \
-	{ .type = OPT_T_STRING, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), .help = (h) }
+#define OPT_FLAG(s, l, v, h)                                                                \
+	{ .type = OPT_T_FLAG, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v), \
+	  .help = (h) }
+#define OPT_SET(s, l, v, val, h)                                                           \
+	{ .type = OPT_T_SET, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v), \
+	  .help = (h), .min = (val) }
+#define OPT_STRING(s, l, v, a, h)                                        \
+	{ .type = OPT_T_STRING, .shortopt = (s), .longopt = (l),          \
+	  .value = OPT_PTR(const char *, v), .argname = (a), .help = (h) }
 /* A string whose usual values @c the completion offers (any value is accepted). */
-#define OPT_STRINGV(s, l, v, a, c, h)                                                           \
-	{ .type = OPT_T_STRING, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
-	  .choices = (c), .help = (h) }
-#define OPT_INT(s, l, v, a, lo, hi, h)                                                        \
-	{ .type = OPT_T_INT, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
-	  .help = (h), .min = (lo), .max = (hi) }
-#define OPT_DURATION(s, l, v, h) \
-	{ .type = OPT_T_DURATION, .shortopt = (s), .longopt = (l), .value = (v), .argname = "DUR", .help = (h) }
-#define OPT_SIZE(s, l, v, hi, h)                                                               \
-	{ .type = OPT_T_SIZE, .shortopt = (s), .longopt = (l), .value = (v), .argname = "BYTES", \
-	  .help = (h), .max = (hi) }
-#define OPT_PORT(s, l, v, h) \
-	{ .type = OPT_T_PORT, .shortopt = (s), .longopt = (l), .value = (v), .argname = "PORT", .help = (h) }
-#define OPT_CHOICE(s, l, v, a, c, h)                                                            \
-	{ .type = OPT_T_CHOICE, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
-	  .choices = (c), .help = (h) }
+#define OPT_STRINGV(s, l, v, a, c, h)                                                    \
+	{ .type = OPT_T_STRING, .shortopt = (s), .longopt = (l),                          \
+	  .value = OPT_PTR(const char *, v), .argname = (a), .choices = (c), .help = (h) }
+#define OPT_INT(s, l, v, a, lo, hi, h)                                                   \
+	{ .type = OPT_T_INT, .shortopt = (s), .longopt = (l),                             \
+	  .value = OPT_PTR(long long, v), .argname = (a), .help = (h), .min = (lo), \
+	  .max = (hi) }
+#define OPT_DURATION(s, l, v, h)                                              \
+	{ .type = OPT_T_DURATION, .shortopt = (s), .longopt = (l),             \
+	  .value = OPT_PTR(int64_t, v), .argname = "DUR", .help = (h) }
+#define OPT_SIZE(s, l, v, hi, h)                                                         \
+	{ .type = OPT_T_SIZE, .shortopt = (s), .longopt = (l),                            \
+	  .value = OPT_PTR(unsigned long long, v), .argname = "BYTES", .help = (h), \
+	  .max = (hi) }
+#define OPT_PORT(s, l, v, h)                                                               \
+	{ .type = OPT_T_PORT, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v), \
+	  .argname = "PORT", .help = (h) }
+#define OPT_CHOICE(s, l, v, a, c, h)                                                         \
+	{ .type = OPT_T_CHOICE, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v), \
+	  .argname = (a), .choices = (c), .help = (h) }
+/* @v may point to anything: the callback @fn knows what. */
 #define OPT_CALLBACK(s, l, v, a, fn, h)                                                           \
 	{ .type = OPT_T_CALLBACK, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
 	  .cb = (fn), .help = (h) }
@@ -88,6 +104,42 @@ struct opt {
 #define OPT_JSON(v) OPT_FLAG(0, "json", (v), "write results and events as JSON Lines")
 #define OPT_NONBLOCK(v) \
 	OPT_FLAG(0, "nonblock", (v), "report EAGAIN/EINPROGRESS instead of waiting")
+/*
+ * End of stdin and idle peers, for the commands that relay a stream: connect
+ * and listen.  @r is a struct relay_eof_opts * (relay.h).
+ */
+#define OPT_RELAY_EOF(r)                                                                   \
+	OPT_DURATION(0, "idle-timeout", &(r)->idle_timeout,                                 \
+		     "close after DUR without bytes either way"),                       \
+	OPT_FLAG('N', "shutdown", &(r)->nc_shutdown,                                        \
+		 "shut down writing on stdin EOF (the default; for nc)"),                  \
+	OPT_FLAG(0, "no-shutdown", &(r)->no_shutdown, "on stdin EOF do not shut down writing"), \
+	OPT_DURATION('q', "quit-after-eof", &(r)->quit_after_eof,                          \
+		     "quit DUR after stdin EOF, not waiting for the peer"),               \
+	OPT_FLAG('d', "recv-only", &(r)->recv_only, "never read stdin"),                    \
+	OPT_FLAG(0, "send-only", &(r)->send_only,                                           \
+		 "never read the socket: only send stdin"),                                 \
+	OPT_FLAG(0, "keep-sending", &(r)->keep_sending,                                     \
+		 "after the peer's EOF keep sending stdin until its EOF")
+
+/* udp-send and raw-icmp; -c and -q differ between them (0 allowed; what -q hides). */
+#define OPT_INTERVAL(v) OPT_DURATION('i', "interval", (v), "wait DUR between packets sent")
+
+/*
+ * Socket options (struct sockopts in sock.h), the same in every command that
+ * has them.  raw-icmp spells --ttl with ping's -t, hence OPT_TTL's @s.
+ */
+#define OPT_SOURCE(v) OPT_STRING('s', "source", (v), "ADDR", "bind to this local address")
+#define OPT_SOURCE_PORT(v) OPT_PORT('p', "source-port", (v), "bind to this local port")
+#define OPT_SNDBUF(v) OPT_SIZE(0, "sndbuf", (v), 1 << 30, "SO_SNDBUF in bytes")
+#define OPT_RCVBUF(v) OPT_SIZE(0, "rcvbuf", (v), 1 << 30, "SO_RCVBUF in bytes")
+#define OPT_TTL(s, v) OPT_INT((s), "ttl", (v), "N", 1, 255, "IP_TTL / IPV6_UNICAST_HOPS")
+#define OPT_TOS(v) OPT_INT(0, "tos", (v), "N", 0, 255, "IP_TOS / IPV6_TCLASS")
+#define OPT_NODELAY(v) OPT_FLAG(0, "nodelay", (v), "TCP_NODELAY: no Nagle delay")
+#define OPT_KEEPALIVE(v) OPT_FLAG(0, "keepalive", (v), "SO_KEEPALIVE")
+#define OPT_REUSEADDR(v) OPT_FLAG(0, "reuseaddr", (v), "SO_REUSEADDR")
+#define OPT_REUSEPORT(v) \
+	OPT_FLAG(0, "reuseport", (v), "SO_REUSEPORT: share the port with other sockets")
 
 /* A command's name, its positional arguments and its help text. */
 struct opt_cmd {

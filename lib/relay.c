@@ -62,6 +62,25 @@ void relay_opts_init(struct relay_opts *o)
 	o->quit_after_eof = -1;
 }
 
+void relay_eof_opts_init(struct relay_eof_opts *eo)
+{
+	memset(eo, 0, sizeof(*eo));
+	eo->idle_timeout = -1;
+	eo->quit_after_eof = -1;
+}
+
+void relay_opts_from_eof(struct relay_opts *o, const struct relay_eof_opts *eo,
+			 int64_t timeout)
+{
+	relay_opts_init(o);
+	o->idle_timeout = eo->idle_timeout >= 0 ? eo->idle_timeout : timeout;
+	o->quit_after_eof = eo->quit_after_eof;
+	o->no_shutdown = eo->no_shutdown;
+	o->recv_only = eo->recv_only;
+	o->send_only = eo->send_only;
+	o->keep_sending = eo->keep_sending;
+}
+
 static size_t chan_pending(const struct chan *c)
 {
 	if (c->mode == CH_SENDFILE || c->mode == CH_DISCARD)

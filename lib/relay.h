@@ -28,6 +28,18 @@ struct relay_opts {
 				 * (always so when stdin is a regular file) */
 };
 
+/*
+ * What the user says about stdin EOF and idle peers: the options connect and
+ * listen share (OPT_RELAY_EOF in opt.h declares them), embedded in both
+ * commands' option structs.
+ */
+struct relay_eof_opts {
+	int64_t idle_timeout;   /* --idle-timeout; -1: not given */
+	int64_t quit_after_eof; /* -q; -1: not given */
+	int nc_shutdown;        /* -N: shutdown(SHUT_WR) on stdin EOF, the default anyway */
+	int no_shutdown, recv_only, send_only, keep_sending;
+};
+
 struct relay_stats {
 	uint64_t to_sock, to_out;
 	int64_t start_ns, end_ns;
@@ -42,6 +54,15 @@ struct relay_stats {
 
 /* All "unset": -1 timeouts, 0 flags. */
 void relay_opts_init(struct relay_opts *o);
+
+/* All "not given": -1 timeouts, 0 flags. */
+void relay_eof_opts_init(struct relay_eof_opts *eo);
+/*
+ * relay_opts_init(@o), then what @eo asks for; without --idle-timeout the
+ * idle timeout is @timeout (-w), -1 for none.
+ */
+void relay_opts_from_eof(struct relay_opts *o, const struct relay_eof_opts *eo,
+			 int64_t timeout);
 
 /*
  * Move bytes in_fd -> sock and sock -> out_fd until both directions are
