@@ -56,7 +56,6 @@ static const char *const type_names[] = { "stream", "dgram", "seqpacket", NULL }
 
 struct ctx {
 	const struct connect_opts *o;
-	int64_t t0;
 };
 
 static void json_addr(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
@@ -370,7 +369,7 @@ static int open_socket(const struct connect_opts *o, const struct endpoint *ep,
 static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 		       const struct sockopts *so, struct err *e)
 {
-	struct ctx c = { o, clock_mono_ns() };
+	struct ctx c = { o };
 	struct relay_opts ro;
 	struct relay_stats st;
 	int fd, rc, type = SOCK_STREAM;

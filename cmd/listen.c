@@ -467,6 +467,13 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	ro.keep_sending = o->keep_sending;
 	memset(&rs, 0, sizeof(rs));
 	rc = relay_run(fd, o->recv_only ? -1 : 0, o->send_only ? -1 : 1, &ro, &rs, e);
+	if (rc && rs.out_errno == EPIPE) {
+		/* the reader of stdout left: end the way other tools do (and connect), by SIGPIPE */
+		close(fd);
+		unix_cleanup();
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
 	ev.peer = (struct sockaddr *)&ss;
 	ev.peerlen = len;
 	close(fd);

@@ -177,6 +177,8 @@ static int fail(struct race *r, size_t tried, int timed_out, struct err *e)
 	char where[ADDR_STRLEN], dur[32], extra[48] = "";
 	const struct addrinfo *ai = r->last_ai;
 
+	if (!ai)
+		return err_set(e, EXIT_FAIL, "no address to connect to");
 	if (tried > 1)
 		snprintf(extra, sizeof(extra), " (tried %zu addresses)", tried);
 	addr_format(ai->ai_addr, ai->ai_addrlen, where, sizeof(where));
