@@ -10,4 +10,15 @@ int cmd_udp_send(int argc, char **argv);
 int cmd_udp_recv(int argc, char **argv);
 int cmd_raw_icmp(int argc, char **argv);
 
+struct err;
+/*
+ * Flush stdout and check that everything written to it so far went out.
+ * 0 if so; a reader that left (EPIPE) ends the process by SIGPIPE, quietly,
+ * as it ends other tools; any other failure fills @e ("write error on
+ * stdout: CAUSE", status 1) and returns -1.  The stream's error flag is
+ * cleared, so one failure is reported once.  Commands that write as they go
+ * call it after each line or batch and stop on failure (in cmd/main.c).
+ */
+int cmd_stdout_flush(struct err *e);
+
 #endif

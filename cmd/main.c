@@ -68,10 +68,22 @@ static size_t distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
+/* At most 64 bytes of @s for a message, control bytes as '?': one line, no escapes. */
+static const char *shown(const char *s, char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && s[i]; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 static int unknown(const char *name)
 {
 	const struct command *best = NULL;
 	size_t i, bestd = 99;
+	char buf[65];
 
 	for (i = 0; i < NCOMMANDS; i++) {
 		size_t dd = distance(name, commands[i].name);
@@ -82,10 +94,11 @@ static int unknown(const char *name)
 		}
 	}
 	if (best && (bestd <= 2 || !strncmp(best->name, name, strlen(name) ? strlen(name) : 1)))
-		fprintf(stderr, "sockctl: '%.64s' is not a command; did you mean '%s'?\n", name,
-			best->name);
+		fprintf(stderr, "sockctl: '%s' is not a command; did you mean '%s'?\n",
+			shown(name, buf, sizeof(buf)), best->name);
 	else
-		fprintf(stderr, "sockctl: '%.64s' is not a command (see 'sockctl help')\n", name);
+		fprintf(stderr, "sockctl: '%s' is not a command (see 'sockctl help')\n",
+			shown(name, buf, sizeof(buf)));
 	return EXIT_USAGE;
 }
 
@@ -104,21 +117,36 @@ static void usage(FILE *f)
 	      f);
 }
 
-/*
- * A command's output is not done until it has reached the file: flush and
- * check, as git does.  A reader that went away (EPIPE) ends us the way it
- * ends other Unix tools, by SIGPIPE; any other write error is a failure.
- */
-static int finish(const char *name, int status)
+int cmd_stdout_flush(struct err *e)
 {
+	int errnum;
+
+	errno = 0;
 	if (fflush(stdout) == 0 && !ferror(stdout))
-		return status;
-	if (errno == EPIPE) {
+		return 0;
+	/* a failure seen by an earlier, unchecked flush has lost its errno */
+	errnum = errno;
+	clearerr(stdout);
+	if (errnum == EPIPE) {
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
 	}
-	fprintf(stderr, "sockctl%s%s: write error on stdout: %s\n", name ? " " : "",
-		name ? name : "", strerror(errno));
+	if (!errnum)
+		return err_set(e, EXIT_FAIL, "write error on stdout");
+	return err_sys(e, EXIT_FAIL, errnum, "write error on stdout");
+}
+
+/*
+ * A command's output is not done until it has reached the file: flush and
+ * check, as git does (see cmd_stdout_flush).
+ */
+static int finish(const char *name, int status)
+{
+	struct err e = { 0 };
+
+	if (!cmd_stdout_flush(&e))
+		return status;
+	fprintf(stderr, "sockctl%s%s: %s\n", name ? " " : "", name ? name : "", e.msg);
 	return EXIT_FAIL;
 }
 
@@ -192,7 +220,10 @@ int main(int argc, char **argv)
 		return finish(NULL, EXIT_OK);
 	}
 	if (argv[1][0] == '-') {
-		fprintf(stderr, "sockctl: unknown option '%.64s' (see 'sockctl help')\n", argv[1]);
+		char buf[65];
+
+		fprintf(stderr, "sockctl: unknown option '%s' (see 'sockctl help')\n",
+			shown(argv[1], buf, sizeof(buf)));
 		return EXIT_USAGE;
 	}
 	if (!(c = find(argv[1])))

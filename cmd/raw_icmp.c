@@ -363,11 +363,17 @@ static int text_out(const struct ctx *c)
 	return !c->o->json && !c->o->quiet && !c->o->flood;
 }
 
+/* Set when stdout failed mid-run: the run stops and this is reported. */
+static struct err out_err;
+static int out_failed;
+
 /* Each line as it happens, as ping does, unless flooding (then at exit). */
 static void line_done(const struct ctx *c)
 {
-	if (!c->o->flood)
-		fflush(stdout);
+	if (c->o->flood || out_failed || !cmd_stdout_flush(&out_err))
+		return;
+	out_failed = 1;
+	got_stop = 1;
 }
 
 static void show_reply(const struct ctx *c, const struct icmp_pkt *p, const char *from,
@@ -980,6 +986,10 @@ static int ping(struct ctx *c, struct priv *pv, struct err *e)
 	icmp_stats_init(&c->st);
 	c->start = clock_mono_ns();
 	run(c, &old);
+	if (out_failed) {
+		*e = out_err;
+		return -1;
+	}
 	summary(c);
 	return 0;
 }

@@ -47,6 +47,7 @@ struct recv_ctx {
 	uint64_t gro_reads, gro_datagrams; /* coalesced reads, datagrams in them */
 	uint64_t read_datagrams;           /* every datagram read, markers included */
 	int done;
+	int out_failed; /* stdout failed: nothing more goes there */
 };
 
 static volatile sig_atomic_t recv_signal;
@@ -360,8 +361,10 @@ static int drain(struct recv_ctx *c, int fd, struct err *e)
 		for (i = 0; i < (unsigned)r; i++)
 			handle_slot(c, fd, i, mono, real, e);
 		/* prompt output for pipes; one write per batch in a flood */
-		if (c->fmt != DGRAM_QUIET)
-			fflush(stdout);
+		if (c->fmt != DGRAM_QUIET && cmd_stdout_flush(e)) {
+			c->out_failed = 1;
+			return -1;
+		}
 		if (c->nech)
 			echo_back(c, fd, c->nech, e);
 		c->nech = 0;
@@ -541,7 +544,7 @@ int cmd_udp_recv(int argc, char **argv)
 	if (!rc)
 		rc = run(&c, fds, nfds, &e);
 	report_gro(&c);
-	if (o.stats || recv_signal)
+	if ((o.stats || recv_signal) && !(o.json && c.out_failed))
 		report_stats(&c);
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);

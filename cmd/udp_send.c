@@ -57,6 +57,7 @@ struct send_ctx {
 	uint64_t sent, bytes, replies, limit;
 	int64_t t0, interval, last_send;
 	struct dgram_rtt rtt;
+	int out_failed; /* stdout failed: nothing more goes there */
 };
 
 static volatile sig_atomic_t send_signal;
@@ -438,7 +439,10 @@ static int drain_replies(struct send_ctx *c, struct err *e)
 				continue;
 			show_reply(c, i, real, mono);
 		}
-		fflush(stdout);
+		if (cmd_stdout_flush(e)) {
+			c->out_failed = 1;
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -836,7 +840,7 @@ int cmd_udp_send(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	rc = run(&c, &ep, pos.argv + nargs, nmsg, &e);
-	if (!rc || c.sent)
+	if ((!rc || c.sent) && !(o.json && c.out_failed))
 		summary(&c);
 	if (c.fd >= 0)
 		close(c.fd);
