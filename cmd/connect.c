@@ -392,6 +392,10 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 	if (o->tcp_info)
 		show_tcp_info(o, fd);
 	show_end(o, &st, rc == 0);
+	/* not silent about data left behind; a terminal user sees it anyway */
+	if (!rc && relay_input_cut(&ro, &st) && !isatty(STDIN_FILENO))
+		err_msg("connect", "%s closed the connection before stdin ended: the rest of "
+			"stdin was not sent (--keep-sending sends it)", peer);
 	if (rc && st.out_errno == EPIPE) {
 		/* the reader of stdout left: end the way other tools do, by SIGPIPE */
 		close(fd);

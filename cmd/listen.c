@@ -473,6 +473,14 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
 	}
+	/* not silent about data left behind; a terminal user sees it anyway */
+	if (!rc && relay_input_cut(&ro, &rs) && !isatty(STDIN_FILENO)) {
+		char who[ADDR_STRLEN];
+
+		err_msg("listen", "%s closed the connection before stdin ended: the rest of "
+			"stdin was not sent (--keep-sending sends it)",
+			len ? addr_format((struct sockaddr *)&ss, len, who, sizeof(who)) : "the client");
+	}
 	ev.peer = (struct sockaddr *)&ss;
 	ev.peerlen = len;
 	close(fd);

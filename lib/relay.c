@@ -55,6 +55,12 @@ struct chan {
 	uint64_t *count;
 };
 
+int relay_input_cut(const struct relay_opts *o, const struct relay_stats *st)
+{
+	return st->peer_eof && !st->stdin_eof && !o->recv_only && !o->keep_sending &&
+	       !o->dgram;
+}
+
 void relay_opts_init(struct relay_opts *o)
 {
 	memset(o, 0, sizeof(*o));

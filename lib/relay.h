@@ -54,6 +54,12 @@ struct relay_stats {
 
 /* All "unset": -1 timeouts, 0 flags. */
 void relay_opts_init(struct relay_opts *o);
+/*
+ * 1 if the relay stopped sending because the peer closed while stdin had not
+ * reached EOF: whatever stdin still held was not sent.  (The default, as in
+ * nc: a closed peer ends the relay; --keep-sending sends the rest.)
+ */
+int relay_input_cut(const struct relay_opts *o, const struct relay_stats *st);
 
 /* All "not given": -1 timeouts, 0 flags. */
 void relay_eof_opts_init(struct relay_eof_opts *eo);

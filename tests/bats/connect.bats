@@ -130,8 +130,18 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 	bg sh -c "printf 'bye\n' | exec nc.openbsd -N -l 127.0.0.1 $PORT"
 	wait_for 10 tcp_listening "$PORT"
 	# stdin stays open for 60 s; connect must not wait for it
-	run -0 timeout 20 bash -c "exec '$SOCKCTL' connect 127.0.0.1 $PORT < <(sleep 60)"
+	run -0 --separate-stderr timeout 20 bash -c "exec '$SOCKCTL' connect 127.0.0.1 $PORT < <(sleep 60)"
 	[ "$output" = bye ]
+	# what stdin still held was never sent: say so (not silently), status still 0
+	[ "$stderr" = "sockctl connect: 127.0.0.1:$PORT closed the connection before stdin ended: the rest of stdin was not sent (--keep-sending sends it)" ]
+}
+
+@test "stdin fully sent before the peer closes: no notice" {
+	PORT=$(free_port)
+	bg sh -c "exec nc.openbsd -N -l 127.0.0.1 $PORT >/dev/null </dev/null"
+	wait_for 10 tcp_listening "$PORT"
+	run -0 --separate-stderr timeout 20 bash -c "printf 'all of it' | exec '$SOCKCTL' connect 127.0.0.1 $PORT"
+	[ -z "$stderr" ]
 }
 
 @test "the peer resets mid-stream: status 1 and a message" {

@@ -370,3 +370,17 @@ PY
 	[[ $stderr == *EAGAIN* ]]
 	[ -z "$output" ]
 }
+
+@test "listen: a client that closes before stdin ends: a notice that the rest was not sent" {
+	# stdin stays open for 60 s; the client sends a line and closes at once
+	# (fd 3 is bats' own output: use another)
+	exec 7< <(sleep 60)
+	echo $! >>"$BATS_TEST_TMPDIR/.pids"
+	start_listen "$BATS_TEST_TMPDIR/err" "$LO" 0 <&7 >"$BATS_TEST_TMPDIR/out"
+	exec 7<&-
+	printf 'hi\n' | nc.openbsd -N "$LO" "$PORT"
+	wait_pid 10 "$LPID" || false
+	[ "$WAIT_STATUS" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = hi ]
+	grep -q "^sockctl listen: 127\.[0-9.]*:[0-9]* closed the connection before stdin ended: the rest of stdin was not sent (--keep-sending sends it)$" "$BATS_TEST_TMPDIR/err"
+}
