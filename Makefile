@@ -33,12 +33,23 @@ CAPNG_LIBS   := $(shell $(PKG_CONFIG) --libs libcap-ng 2>/dev/null || echo MISSI
 ifeq ($(CAPNG_LIBS),MISSING)
 $(error libcap-ng not found by $(PKG_CONFIG): run 'sudo make deps')
 endif
+# Startup is part of every shell-loop use: link libcap-ng's archive when the
+# system has one (Debian's libcap-ng-dev does), so no command pays for
+# loading a second shared library.  STATIC_CAPNG=0 links it dynamically.
+STATIC_CAPNG ?= 1
+ifeq ($(STATIC_CAPNG)$(SANITIZE),1)
+ifneq ($(wildcard $(shell $(CC) -print-file-name=libcap-ng.a)),)
+CAPNG_LIBS := -Wl,-Bstatic $(CAPNG_LIBS) -Wl,-Bdynamic
+endif
+endif
 endif
 
 ALL_CPPFLAGS := -D_GNU_SOURCE -DSOCKCTL_VERSION='"$(VERSION)"' -Ilib -Icmd \
                 $(CAPNG_CFLAGS) $(HARDEN_CPPFLAGS) $(CPPFLAGS)
-ALL_CFLAGS   := -std=c11 $(WARNINGS) $(HARDEN_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
-ALL_LDFLAGS  := $(HARDEN_LDFLAGS) $(SAN_FLAGS) $(LDFLAGS)
+# -fno-math-errno: sqrt() becomes one instruction and libm is not needed;
+# --as-needed then leaves it out of the binary's dependencies.
+ALL_CFLAGS   := -std=c11 $(WARNINGS) -fno-math-errno $(HARDEN_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+ALL_LDFLAGS  := -Wl,--as-needed $(HARDEN_LDFLAGS) $(SAN_FLAGS) $(LDFLAGS)
 LIBS         := $(CAPNG_LIBS) -lm $(LDLIBS)
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
