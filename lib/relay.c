@@ -125,62 +125,49 @@ static int is_dev_null(const struct stat *st)
 	return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3;
 }
 
-static int splice_in_ok(int fd)
+/* What an fd is, learnt once per relay: one fstat(2) and one F_GETFL. */
+enum {
+	FD_PIPE = 1 << 0,
+	FD_SOCK = 1 << 1,
+	FD_REG = 1 << 2,
+	FD_NULL = 1 << 3,
+	FD_APPEND = 1 << 4,
+	/* reads and writes of these never block once O_NONBLOCK is set */
+	FD_NEVER_BLOCKS = FD_PIPE | FD_SOCK | FD_REG | FD_NULL,
+};
+
+static unsigned fd_kind(int fd)
 {
 	struct stat st;
+	unsigned k = 0;
+	int fl;
 
-	return !fstat(fd, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
-				   S_ISREG(st.st_mode));
-}
-
-static int splice_out_ok(int fd)
-{
-	struct stat st;
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fstat(fd, &st) || fl < 0)
+	if (fd < 0 || fstat(fd, &st))
 		return 0;
-	if (S_ISREG(st.st_mode))
-		return !(fl & O_APPEND); /* splice refuses O_APPEND files */
-	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || is_dev_null(&st);
+	if (S_ISFIFO(st.st_mode))
+		k = FD_PIPE;
+	else if (S_ISSOCK(st.st_mode))
+		k = FD_SOCK;
+	else if (S_ISREG(st.st_mode))
+		k = FD_REG;
+	else if (is_dev_null(&st))
+		k = FD_NULL;
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && (fl & O_APPEND))
+		k |= FD_APPEND;
+	return k;
 }
 
-/* Descriptors whose reads and writes never block once O_NONBLOCK is set. */
-static int never_blocks(int fd)
+static int splice_in_ok(unsigned k)
 {
-	struct stat st;
-
-	if (fstat(fd, &st))
-		return 0;
-	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISREG(st.st_mode) ||
-	       is_dev_null(&st);
+	return (k & (FD_PIPE | FD_SOCK | FD_REG)) != 0;
 }
 
-static int is_regular(int fd)
+static int splice_out_ok(unsigned k)
 {
-	struct stat st;
-
-	return fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode);
-}
-
-static int is_null(int fd)
-{
-	struct stat st;
-
-	return !fstat(fd, &st) && is_dev_null(&st);
-}
-
-static int is_tcp(int fd)
-{
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len = sizeof(ss);
-	int type = 0;
-	socklen_t tl = sizeof(type);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) ||
-	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl))
-		return 0;
-	return (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) && type == SOCK_STREAM;
+	if (k & FD_REG)
+		return !(k & FD_APPEND); /* splice refuses O_APPEND files */
+	return (k & (FD_PIPE | FD_SOCK | FD_NULL)) != 0;
 }
 
 static int chan_use_buf(struct chan *c, size_t cap)
@@ -439,6 +426,7 @@ struct relay {
 	struct relay_stats *st;
 	struct chan a, b; /* a: in -> sock, b: sock -> out */
 	int sock, sock_type;
+	int sock_inet; /* AF_INET or AF_INET6 (not unix) */
 	int shut_done;
 	int keep_sending;
 	int64_t last_ns, eof_ns;
@@ -446,11 +434,11 @@ struct relay {
 	int nsaved;
 };
 
-static void set_nonblock(struct relay *r, int fd)
+static void set_nonblock(struct relay *r, int fd, unsigned kind)
 {
 	int fl;
 
-	if (fd < 0 || !never_blocks(fd) || (fl = fcntl(fd, F_GETFL)) < 0)
+	if (fd < 0 || !(kind & FD_NEVER_BLOCKS) || (fl = fcntl(fd, F_GETFL)) < 0)
 		return;
 	r->saved[r->nsaved].fd = fd;
 	r->saved[r->nsaved++].fl = fl;
@@ -464,17 +452,8 @@ static void restore_flags(struct relay *r)
 		fcntl(r->saved[r->nsaved].fd, F_SETFL, r->saved[r->nsaved].fl);
 }
 
-static size_t udp_max(int sock)
-{
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(sock, (struct sockaddr *)&ss, &len))
-		return 0;
-	return ss.ss_family == AF_INET || ss.ss_family == AF_INET6 ? RELAY_UDP_MAX : 0;
-}
-
-static int chan_setup(struct relay *r, struct chan *c, int src, int dst, struct err *e)
+static int chan_setup(struct relay *r, struct chan *c, int src, unsigned ksrc, int dst,
+		      unsigned kdst, struct err *e)
 {
 	int stream = !r->o->dgram;
 
@@ -483,8 +462,8 @@ static int chan_setup(struct relay *r, struct chan *c, int src, int dst, struct 
 	c->pfd[0] = c->pfd[1] = -1;
 	c->src_sock = src == r->sock;
 	c->dst_sock = dst == r->sock;
-	c->src_nb = src < 0 || never_blocks(src);
-	c->dst_nb = dst < 0 || never_blocks(dst);
+	c->src_nb = src < 0 || (ksrc & FD_NEVER_BLOCKS);
+	c->dst_nb = dst < 0 || (kdst & FD_NEVER_BLOCKS);
 	c->src_ready = c->src_nb;
 	c->dst_ready = c->dst_nb;
 	c->dgram = r->o->dgram;
@@ -494,17 +473,18 @@ static int chan_setup(struct relay *r, struct chan *c, int src, int dst, struct 
 		return 0;
 	}
 	if (c->dgram && c->dst_sock && r->sock_type == SOCK_DGRAM)
-		c->max_msg = udp_max(r->sock);
-	if (stream && c->src_sock && is_tcp(src) && is_null(dst)) {
+		c->max_msg = r->sock_inet ? RELAY_UDP_MAX : 0;
+	if (stream && c->src_sock && r->sock_inet && r->sock_type == SOCK_STREAM &&
+	    (kdst & FD_NULL)) {
 		c->mode = CH_DISCARD;
 		return 0;
 	}
-	if (stream && c->dst_sock && is_regular(src)) {
+	if (stream && c->dst_sock && (ksrc & FD_REG)) {
 		c->mode = CH_SENDFILE; /* no buffer: the page cache is the buffer */
 		r->st->spliced = 1;
 		return 0;
 	}
-	if (stream && splice_in_ok(src) && splice_out_ok(dst) && !chan_use_pipe(c)) {
+	if (stream && splice_in_ok(ksrc) && splice_out_ok(kdst) && !chan_use_pipe(c)) {
 		r->st->spliced = 1;
 		return 0;
 	}
@@ -527,15 +507,6 @@ static void finish_sending(struct relay *r)
 		shutdown(r->sock, SHUT_WR);
 }
 
-static int64_t min_deadline(int64_t a, int64_t b)
-{
-	if (a < 0)
-		return b;
-	if (b < 0)
-		return a;
-	return a < b ? a : b;
-}
-
 static int64_t next_deadline(const struct relay *r)
 {
 	int64_t d = -1;
@@ -543,7 +514,7 @@ static int64_t next_deadline(const struct relay *r)
 	if (r->o->idle_timeout >= 0)
 		d = r->last_ns + r->o->idle_timeout;
 	if (r->o->quit_after_eof >= 0 && r->eof_ns && !r->b.stopped)
-		d = min_deadline(d, r->eof_ns + r->o->quit_after_eof);
+		d = clock_earliest(d, r->eof_ns + r->o->quit_after_eof);
 	return d;
 }
 
@@ -640,7 +611,9 @@ int relay_run(int sock, int in_fd, int out_fd, const struct relay_opts *o,
 {
 	struct relay r;
 	struct sigaction ign, old;
-	socklen_t len = sizeof(r.sock_type);
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len = sizeof(r.sock_type), sslen = sizeof(ss);
+	unsigned k_in = fd_kind(in_fd), k_out = fd_kind(out_fd);
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
@@ -650,22 +623,24 @@ int relay_run(int sock, int in_fd, int out_fd, const struct relay_opts *o,
 	r.sock = sock;
 	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &r.sock_type, &len))
 		r.sock_type = o->dgram ? SOCK_DGRAM : SOCK_STREAM;
-	r.keep_sending = o->keep_sending || is_regular(in_fd);
+	r.sock_inet = !getsockname(sock, (struct sockaddr *)&ss, &sslen) &&
+		      (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+	r.keep_sending = o->keep_sending || (in_fd >= 0 && (k_in & FD_REG));
 	r.a.src_name = "stdin";
 	r.b.dst_name = "stdout";
 	r.a.count = &st->to_sock;
 	r.b.count = &st->to_out;
-	if (chan_setup(&r, &r.a, o->recv_only ? -1 : in_fd, sock, e) ||
-	    chan_setup(&r, &r.b, o->send_only ? -1 : sock, out_fd, e))
+	if (chan_setup(&r, &r.a, o->recv_only ? -1 : in_fd, k_in, sock, FD_SOCK, e) ||
+	    chan_setup(&r, &r.b, o->send_only ? -1 : sock, FD_SOCK, out_fd, k_out, e))
 		goto out;
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &ign, &old);
-	set_nonblock(&r, sock);
+	set_nonblock(&r, sock, FD_SOCK);
 	if (in_fd != sock)
-		set_nonblock(&r, r.a.src);
+		set_nonblock(&r, r.a.src, k_in);
 	if (out_fd != sock && out_fd != in_fd)
-		set_nonblock(&r, r.b.dst);
+		set_nonblock(&r, r.b.dst, k_out);
 	st->start_ns = r.last_ns = clock_mono_ns();
 	rc = relay_loop(&r, e);
 	st->end_ns = clock_mono_ns();
