@@ -843,15 +843,6 @@ static void wait_io(struct ctx *c, int64_t until, const sigset_t *mask)
 	sigprocmask(SIG_SETMASK, mask, NULL);
 }
 
-static int64_t min_time(int64_t a, int64_t b)
-{
-	if (a < 0)
-		return b;
-	if (b < 0)
-		return a;
-	return a < b ? a : b;
-}
-
 static void schedule_next(struct ctx *c, int64_t now, long long *preload)
 {
 	int64_t iv = c->o->interval >= 0 ? c->o->interval : c->o->flood ? FLOOD_INTERVAL :
@@ -904,7 +895,7 @@ static void run(struct ctx *c, const sigset_t *mask)
 		}
 		if (recv_one(c, 0))
 			continue;
-		wait_io(c, min_time(sending ? c->next_send : linger_end, deadline), mask);
+		wait_io(c, clock_earliest(sending ? c->next_send : linger_end, deadline), mask);
 	}
 }
 

@@ -35,6 +35,15 @@ int clock_ms_until(int64_t deadline)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
+int64_t clock_earliest(int64_t a, int64_t b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
 int64_t clock_deadline(int64_t ns)
 {
 	return ns < 0 ? -1 : clock_mono_ns() + ns;

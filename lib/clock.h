@@ -19,5 +19,7 @@ int64_t clock_real_ns(void);
 int clock_ms_until(int64_t deadline);
 /* now + @ns, or -1 when @ns is negative (meaning "no timeout"). */
 int64_t clock_deadline(int64_t ns);
+/* The earlier of two deadlines, where a negative one means "none". */
+int64_t clock_earliest(int64_t a, int64_t b);
 
 #endif

@@ -80,13 +80,6 @@ static int bind_source(int fd, const struct addrinfo *target, const struct sock_
 	return rc ? -1 : 0;
 }
 
-static int64_t min64(int64_t a, int64_t b)
-{
-	if (a < 0)
-		return b;
-	return a < b ? a : b;
-}
-
 struct inflight {
 	int fd;
 	int64_t start;
@@ -224,7 +217,7 @@ static int race_run(struct race *r, const struct addrinfo **list, size_t n, int 
 			p[i].events = POLLOUT;
 			p[i].revents = 0;
 		}
-		wait = clock_ms_until(next < n ? min64(deadline, next_at) : deadline);
+		wait = clock_ms_until(next < n ? clock_earliest(deadline, next_at) : deadline);
 		rc = poll(p, (nfds_t)r->nfl, wait);
 		if (rc < 0 && errno != EINTR)
 			return err_sys(e, EXIT_FAIL, errno, "poll");

@@ -41,6 +41,8 @@ int main(void)
 	CHECK(clock_ms_until(d) > 1900 && clock_ms_until(d) <= 2000, "2 s deadline ~2000 ms");
 	CHECK(clock_ms_until(clock_mono_ns() + NS_PER_MS / 2) == 1, "partial ms rounds up, never busy-loops");
 	CHECK(clock_deadline(-1) == -1, "negative duration: no deadline");
+	CHECK(clock_earliest(-1, 5) == 5 && clock_earliest(5, -1) == 5, "none loses to any deadline");
+	CHECK(clock_earliest(3, 5) == 3 && clock_earliest(-1, -1) < 0, "earliest of two; none of none");
 	CHECK(clock_real_ns() > INT64_C(1600000000) * NS_PER_SEC, "realtime is epoch-based");
 	return UNIT_DONE();
 }
