@@ -487,6 +487,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_END,
 	};
 	struct opt_args pos;
+	int status;
 	struct endpoint ep;
 	struct sockopts so;
 	struct err e = { 0 };
@@ -495,14 +496,8 @@ int cmd_connect(int argc, char **argv)
 	relay_eof_opts_init(&o.eof);
 	o.ttl = o.tos = o.parallel = -1;
 	o.source_port = -1;
-	switch (opt_parse(&connect_cmd, opts, argc, argv, &pos, &e)) {
-	case OPT_DONE:
-		return EXIT_OK;
-	case OPT_ERROR:
-		return err_report("connect", &e);
-	case OPT_CONTINUE:
-		break;
-	}
+	if (opt_run(&connect_cmd, opts, argc, argv, &pos, &status))
+		return status;
 	if (check_options(&o, &e) || parse_target(&o, &pos, &ep, &e))
 		return err_report("connect", &e);
 	fill_sockopts(&o, &so);

@@ -611,20 +611,15 @@ int cmd_listen(int argc, char **argv)
 		OPT_END,
 	};
 	struct opt_args pos;
+	int status;
 	struct err e = { 0 };
 
 	memset(&o, 0, sizeof(o));
 	o.timeout = -1;
 	relay_eof_opts_init(&o.eof);
 	o.backlog = o.ttl = o.tos = -1;
-	switch (opt_parse(&listen_cmd, opts, argc, argv, &pos, &e)) {
-	case OPT_DONE:
-		return EXIT_OK;
-	case OPT_ERROR:
-		return err_report("listen", &e);
-	case OPT_CONTINUE:
-		break;
-	}
+	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))
+		return status;
 	if (run(&o, &pos, &e))
 		return err_report("listen", &e);
 	return EXIT_OK;

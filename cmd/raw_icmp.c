@@ -1021,6 +1021,7 @@ int cmd_raw_icmp(int argc, char **argv)
 		OPT_END,
 	};
 	struct opt_args pos;
+	int status;
 	struct err e = { 0 };
 	struct priv pv;
 	struct ctx c = { .o = &o, .fd = -1 };
@@ -1029,14 +1030,8 @@ int cmd_raw_icmp(int argc, char **argv)
 	/* first of all: keep CAP_NET_RAW permitted and nothing else */
 	if (priv_init(&pv, &e))
 		return err_report(NAME, &e);
-	switch (opt_parse(&icmp_cmd, opts, argc, argv, &pos, &e)) {
-	case OPT_DONE:
-		return EXIT_OK;
-	case OPT_ERROR:
-		return err_report(NAME, &e);
-	case OPT_CONTINUE:
-		break;
-	}
+	if (opt_run(&icmp_cmd, opts, argc, argv, &pos, &status))
+		return status;
 	c.host = pos.argv[0];
 	if (check_opts(&o, &e) || check_host_family(c.host, o.family, &e))
 		return err_report(NAME, &e);

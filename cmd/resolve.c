@@ -301,16 +301,11 @@ int cmd_resolve(int argc, char **argv)
 		OPT_END,
 	};
 	struct opt_args pos;
+	int status;
 	struct err e = { 0 };
 
-	switch (opt_parse(&resolve_cmd, opts, argc, argv, &pos, &e)) {
-	case OPT_DONE:
-		return EXIT_OK;
-	case OPT_ERROR:
-		return err_report("resolve", &e);
-	case OPT_CONTINUE:
-		break;
-	}
+	if (opt_run(&resolve_cmd, opts, argc, argv, &pos, &status))
+		return status;
 	if (check_mode(&o, &e) || (o.reverse ? reverse(&o, &pos, &e) : forward(&o, &pos, &e)))
 		return err_report("resolve", &e);
 	return EXIT_OK;

@@ -498,19 +498,14 @@ int cmd_udp_recv(int argc, char **argv)
 		OPT_END,
 	};
 	struct opt_args pos;
+	int status;
 	struct endpoint ep;
 	struct err e = { 0 };
 	struct recv_ctx c;
 	int fds[RECV_MAXFDS], nfds = 0, rc, i;
 
-	switch (opt_parse(&recv_cmd, opts, argc, argv, &pos, &e)) {
-	case OPT_DONE:
-		return EXIT_OK;
-	case OPT_ERROR:
-		return err_report("udp-recv", &e);
-	case OPT_CONTINUE:
-		break;
-	}
+	if (opt_run(&recv_cmd, opts, argc, argv, &pos, &status))
+		return status;
 	o.fd = (int)o.fd_ll;
 	memset(&ep, 0, sizeof(ep));
 	if (check_opts(&o, &e) || (o.fd < 0 && addr_parse_endpoint(pos.argc, pos.argv,

@@ -798,20 +798,15 @@ int cmd_udp_send(int argc, char **argv)
 		OPT_END,
 	};
 	struct opt_args pos;
+	int status;
 	struct endpoint ep;
 	struct err e = { 0 };
 	struct send_ctx c;
 	struct sigaction sa;
 	int nargs, nmsg, rc;
 
-	switch (opt_parse(&send_cmd, opts, argc, argv, &pos, &e)) {
-	case OPT_DONE:
-		return EXIT_OK;
-	case OPT_ERROR:
-		return err_report("udp-send", &e);
-	case OPT_CONTINUE:
-		break;
-	}
+	if (opt_run(&send_cmd, opts, argc, argv, &pos, &status))
+		return status;
 	nargs = endpoint_args(pos.argc, pos.argv);
 	nmsg = pos.argc - nargs;
 	if (check_opts(&o, nmsg, &e) ||

@@ -330,3 +330,21 @@ out:
 	free(seen);
 	return res;
 }
+
+int opt_run(const struct opt_cmd *cmd, const struct opt *opts, int argc, char **argv,
+	    struct opt_args *pos, int *status)
+{
+	struct err e = { 0 };
+
+	switch (opt_parse(cmd, opts, argc, argv, pos, &e)) {
+	case OPT_CONTINUE:
+		return 0;
+	case OPT_DONE:
+		*status = EXIT_OK;
+		return 1;
+	case OPT_ERROR:
+		break;
+	}
+	*status = err_report(cmd->name, &e);
+	return 1;
+}

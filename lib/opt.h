@@ -169,6 +169,14 @@ struct opt_args {
 enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int argc,
 			  char **argv, struct opt_args *pos, struct err *e);
 
+/*
+ * opt_parse() as a command's entry point wants it: 1 when the command must
+ * return *@status at once (--help answered: 0; bad usage reported on stderr
+ * as "sockctl NAME: ...": 2), 0 to go on with @pos.
+ */
+int opt_run(const struct opt_cmd *cmd, const struct opt *opts, int argc, char **argv,
+	    struct opt_args *pos, int *status);
+
 /* Print the help text of @cmd to @f. */
 void opt_print_help(const struct opt_cmd *cmd, const struct opt *opts, FILE *f);
 /*
