@@ -20,5 +20,7 @@ struct err;
  * call it after each line or batch and stop on failure (in cmd/main.c).
  */
 int cmd_stdout_flush(struct err *e);
+/* The reader of stdout went away: end the way other tools do, by SIGPIPE. */
+void cmd_end_by_sigpipe(void);
 
 #endif

@@ -397,10 +397,8 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 		err_msg("connect", "%s closed the connection before stdin ended: the rest of "
 			"stdin was not sent (--keep-sending sends it)", peer);
 	if (rc && st.out_errno == EPIPE) {
-		/* the reader of stdout left: end the way other tools do, by SIGPIPE */
 		close(fd);
-		signal(SIGPIPE, SIG_DFL);
-		raise(SIGPIPE);
+		cmd_end_by_sigpipe();
 	}
 	if (rc && st.sock_error) {
 		snprintf(msg, sizeof(msg), "%s", e->msg);

@@ -467,11 +467,9 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	memset(&rs, 0, sizeof(rs));
 	rc = relay_run(fd, ro.recv_only ? -1 : 0, ro.send_only ? -1 : 1, &ro, &rs, e);
 	if (rc && rs.out_errno == EPIPE) {
-		/* the reader of stdout left: end the way other tools do (and connect), by SIGPIPE */
 		close(fd);
 		unix_cleanup();
-		signal(SIGPIPE, SIG_DFL);
-		raise(SIGPIPE);
+		cmd_end_by_sigpipe();
 	}
 	/* not silent about data left behind; a terminal user sees it anyway */
 	if (!rc && relay_input_cut(&ro, &rs) && !isatty(STDIN_FILENO)) {

@@ -117,6 +117,12 @@ static void usage(FILE *f)
 	      f);
 }
 
+void cmd_end_by_sigpipe(void)
+{
+	signal(SIGPIPE, SIG_DFL);
+	raise(SIGPIPE);
+}
+
 int cmd_stdout_flush(struct err *e)
 {
 	int errnum;
@@ -127,10 +133,8 @@ int cmd_stdout_flush(struct err *e)
 	/* a failure seen by an earlier, unchecked flush has lost its errno */
 	errnum = errno;
 	clearerr(stdout);
-	if (errnum == EPIPE) {
-		signal(SIGPIPE, SIG_DFL);
-		raise(SIGPIPE);
-	}
+	if (errnum == EPIPE)
+		cmd_end_by_sigpipe();
 	if (!errnum)
 		return err_set(e, EXIT_FAIL, "write error on stdout");
 	return err_sys(e, EXIT_FAIL, errnum, "write error on stdout");
