@@ -25,10 +25,10 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "dgram.h"
 
 #define RELAY_BUF ((size_t)256 * 1024)
 #define RELAY_PIPE ((size_t)1024 * 1024)
-#define RELAY_UDP_MAX 65507 /* the largest IPv4 UDP payload */
 #define PUMP_ROUNDS 64      /* then let the other channel have a turn */
 
 enum { CH_PIPE, CH_BUF, CH_SENDFILE, CH_DISCARD };
@@ -473,7 +473,7 @@ static int chan_setup(struct relay *r, struct chan *c, int src, unsigned ksrc, i
 		return 0;
 	}
 	if (c->dgram && c->dst_sock && r->sock_type == SOCK_DGRAM)
-		c->max_msg = r->sock_inet ? RELAY_UDP_MAX : 0;
+		c->max_msg = r->sock_inet ? DGRAM_MAX_V4 : 0;
 	if (stream && c->src_sock && r->sock_inet && r->sock_type == SOCK_STREAM &&
 	    (kdst & FD_NULL)) {
 		c->mode = CH_DISCARD;

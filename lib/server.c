@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "dgram.h"
 
 /* A client may owe this much unsent broadcast data before stdin stops being read. */
 #define PEND_LIMIT ((size_t)256 * 1024)
@@ -790,7 +791,7 @@ static int dgram_read(struct dgram *d, int fd)
 static void dgram_input(struct dgram *d)
 {
 	struct srv *s = &d->s;
-	ssize_t n = read(s->in.fd, s->buf, 65507);
+	ssize_t n = read(s->in.fd, s->buf, DGRAM_MAX_V4);
 	ssize_t w;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
