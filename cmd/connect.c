@@ -397,8 +397,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 		err_msg("connect", "%s closed the connection before stdin ended: the rest of "
 			"stdin was not sent (--keep-sending sends it)", peer);
 	if (rc && st.out_errno == EPIPE) {
-		close(fd);
-		cmd_end_by_sigpipe();
+		cmd_end_by_sigpipe(); /* the kernel closes fd */
 	}
 	if (rc && st.sock_error) {
 		snprintf(msg, sizeof(msg), "%s", e->msg);

@@ -467,9 +467,8 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	memset(&rs, 0, sizeof(rs));
 	rc = relay_run(fd, ro.recv_only ? -1 : 0, ro.send_only ? -1 : 1, &ro, &rs, e);
 	if (rc && rs.out_errno == EPIPE) {
-		close(fd);
 		unix_cleanup();
-		cmd_end_by_sigpipe();
+		cmd_end_by_sigpipe(); /* the kernel closes fd */
 	}
 	/* not silent about data left behind; a terminal user sees it anyway */
 	if (!rc && relay_input_cut(&ro, &rs) && !isatty(STDIN_FILENO)) {
