@@ -175,20 +175,26 @@ fail:
 
 /* ---- Unix listening sockets ---- */
 
-static socklen_t unix_addr(const char *path, struct sockaddr_un *sun)
+int sock_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *len,
+		   struct err *e)
 {
-	size_t len = strlen(path);
+	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+	size_t n = strlen(path);
 
-	memset(sun, 0, sizeof(*sun));
+	if (!n || n >= sizeof(sun->sun_path))
+		return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
+			       sizeof(sun->sun_path) - 1);
+	memset(ss, 0, sizeof(*ss));
 	sun->sun_family = AF_UNIX;
-	memcpy(sun->sun_path, path, len);
+	memcpy(sun->sun_path, path, n);
 	if (path[0] == '@')
-		sun->sun_path[0] = '\0'; /* abstract: no file, no stale socket */
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+		sun->sun_path[0] = '\0'; /* abstract namespace */
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	return 0;
 }
 
 /* 1 if @path is a socket that a server still answers on. */
-static int unix_alive(const struct sockaddr_un *sun, socklen_t len, int type)
+static int unix_alive(const struct sockaddr_storage *sun, socklen_t len, int type)
 {
 	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	int alive;
@@ -200,7 +206,7 @@ static int unix_alive(const struct sockaddr_un *sun, socklen_t len, int type)
 	return alive;
 }
 
-static int unix_bind(int fd, const char *path, const struct sockaddr_un *sun, socklen_t len,
+static int unix_bind(int fd, const char *path, const struct sockaddr_storage *sun, socklen_t len,
 		     int type, struct err *e)
 {
 	struct stat st;
@@ -227,16 +233,14 @@ static int unix_bind(int fd, const char *path, const struct sockaddr_un *sun, so
 int sock_listen_unix(const char *path, int type, int backlog, int *fd,
 		     unsigned long long *ino, struct err *e)
 {
-	struct sockaddr_un sun;
+	struct sockaddr_storage sun;
 	struct stat st;
 	socklen_t len;
 	int s;
 
 	*ino = 0;
-	if (!*path || strlen(path) >= sizeof(sun.sun_path))
-		return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
-			       sizeof(sun.sun_path) - 1);
-	len = unix_addr(path, &sun);
+	if (sock_unix_addr(path, &sun, &len, e))
+		return -1;
 	s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return err_sys(e, EXIT_FAIL, errno, "socket(unix)");

@@ -58,4 +58,8 @@ void sock_unix_unlink(const char *path, unsigned long long ino);
 /* Raise the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
 long sock_raise_nofile(void);
 
+/* Fill @ss from a Unix @path ("@name": abstract); -1 (status 2) if too long. */
+int sock_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *len,
+		   struct err *e);
+
 #endif

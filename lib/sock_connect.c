@@ -250,24 +250,6 @@ int sock_connect(const char *host, const char *service, const struct sock_connec
 	return rc;
 }
 
-int sock_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *len,
-		   struct err *e)
-{
-	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
-	size_t n = strlen(path);
-
-	if (!n || n >= sizeof(sun->sun_path))
-		return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
-			       sizeof(sun->sun_path) - 1);
-	memset(ss, 0, sizeof(*ss));
-	sun->sun_family = AF_UNIX;
-	memcpy(sun->sun_path, path, n);
-	if (path[0] == '@')
-		sun->sun_path[0] = '\0'; /* abstract namespace */
-	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
-	return 0;
-}
-
 int sock_connect_unix(const char *path, const struct sock_connect_opts *o, int *fd,
 		      struct err *e)
 {

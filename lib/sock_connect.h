@@ -59,8 +59,5 @@ int sock_connect(const char *host, const char *service, const struct sock_connec
 int sock_connect_unix(const char *path, const struct sock_connect_opts *o, int *fd,
 		      struct err *e);
 
-/* Fill @sa from a Unix @path; -1 (status 2) if it is too long. */
-int sock_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *len,
-		   struct err *e);
 
 #endif
