@@ -2,6 +2,7 @@
 /* sockctl: dispatch a subcommand, then make sure its output really went out. */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -180,6 +181,8 @@ int main(int argc, char **argv)
 	const struct command *c;
 
 	std_fds_open();
+	/* only the charset: whether text output may show UTF-8 (out_locale_utf8) */
+	setlocale(LC_CTYPE, "");
 	/* multi-call: a link named "sockctl-resolve" runs resolve */
 	if (!strncmp(self, "sockctl-", 8) && (c = find(self + 8))) {
 		argv[0] = (char *)c->name;
