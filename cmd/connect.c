@@ -394,7 +394,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 	show_end(o, &st, rc == 0);
 	/* not silent about data left behind; a terminal user sees it anyway */
 	if (!rc && relay_input_cut(&ro, &st) && !isatty(STDIN_FILENO))
-		err_msg("connect", "%s closed the connection before stdin ended: the rest of "
+		err_warn("connect", "%s closed the connection before stdin ended: the rest of "
 			"stdin was not sent (--keep-sending sends it)", peer);
 	if (rc && st.out_errno == EPIPE) {
 		cmd_end_by_sigpipe(); /* the kernel closes fd */

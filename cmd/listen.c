@@ -474,7 +474,7 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	if (!rc && relay_input_cut(&ro, &rs) && !isatty(STDIN_FILENO)) {
 		char who[ADDR_STRLEN];
 
-		err_msg("listen", "%s closed the connection before stdin ended: the rest of "
+		err_warn("listen", "%s closed the connection before stdin ended: the rest of "
 			"stdin was not sent (--keep-sending sends it)",
 			len ? addr_format((struct sockaddr *)&ss, len, who, sizeof(who)) : "the client");
 	}

@@ -560,6 +560,12 @@ static void status_line(const struct ctx *c)
 
 	if (icmp_stats_ms(&c->st, &mn, &av, &mx, &md))
 		mn = av = mx = 0;
+	if (err_diag_is_json()) {
+		err_msg(NAME, "%llu/%llu packets, %g%% loss, min/avg/max = %.3f/%.3f/%.3f ms",
+			(unsigned long long)c->nrx, (unsigned long long)c->ntx, loss_pct(c), mn,
+			av, mx);
+		return;
+	}
 	fprintf(stderr, "%llu/%llu packets, %g%% loss, min/avg/max = %.3f/%.3f/%.3f ms\n",
 		(unsigned long long)c->nrx, (unsigned long long)c->ntx, loss_pct(c), mn, av, mx);
 }
