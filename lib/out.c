@@ -83,6 +83,7 @@ void out_json_string(FILE *f, const void *s, size_t n)
 {
 	const unsigned char *p = s;
 	size_t i = 0, len;
+	uint32_t cp;
 
 	putc('"', f);
 	while (i < n) {
@@ -101,8 +102,12 @@ void out_json_string(FILE *f, const void *s, size_t n)
 			fprintf(f, "\\u%04x", c);
 		} else if (c < 0x80) {
 			putc((int)c, f);
-		} else if ((len = utf8_seq(p + i, n - i))) {
-			fwrite(p + i, 1, len, f);
+		} else if ((len = utf8_decode(p + i, n - i, &cp))) {
+			/* valid JSON either way, but a terminal showing it acts on these */
+			if (cp_unsafe(cp))
+				fprintf(f, "\\u%04x", (unsigned)cp);
+			else
+				fwrite(p + i, 1, len, f);
 			i += len;
 			continue;
 		} else {

@@ -26,7 +26,12 @@ void json_hex(struct jsonw *w, const char *key, const void *val, size_t n);
 /* Close the object and end the line. */
 void json_end(struct jsonw *w);
 
-/* A JSON string literal (with quotes) for @n bytes of @s. */
+/*
+ * A JSON string literal (with quotes) for @n bytes of @s: C0 controls, DEL,
+ * C1 controls (U+0080-U+009F) and bidi controls (U+202A-U+202E,
+ * U+2066-U+2069) as \\u escapes, so JSON shown on a terminal cannot act on
+ * it; other UTF-8 as is; bytes that are not valid UTF-8 as U+FFFD.
+ */
 void out_json_string(FILE *f, const void *s, size_t n);
 /* 1 if @n bytes of @s are well-formed UTF-8 (no overlongs, no surrogates). */
 int out_utf8_valid(const void *s, size_t n);

@@ -93,3 +93,91 @@ c, _ = s.accept(); c.sendall(b"data\n"); c.close()' >"$BATS_TEST_TMPDIR/port"
 	assert_jsonl "$BATS_TEST_TMPDIR/err"
 	grep -q '"event":"connected"' "$BATS_TEST_TMPDIR/err"
 }
+
+# terminal_safe FILE: no byte in FILE acts on a terminal: no C0 control but
+# newline, no DEL, no C1 control (raw or UTF-8), no bidi control, no invalid UTF-8.
+terminal_safe() {
+	python3 - "$1" <<'PY'
+import re, sys
+data = open(sys.argv[1], "rb").read()
+bad = re.search(rb"[\x00-\x09\x0b-\x1f\x7f]", data)
+text = data.decode("utf-8", "surrogateescape")
+bad = bad or re.search("[\x80-\x9f\u202a-\u202e\u2066-\u2069\udc80-\udcff]", text)
+if bad:
+    sys.exit("unsafe bytes in %s: %r" % (sys.argv[1], data))
+PY
+}
+
+# A name with ESC ]0;...BEL (window title), CSI as a C1 byte (U+009B) and a
+# bidi override (U+202E).
+EVIL=$'e\e]0;pwn\a\e[31m\xc2\x9b2J\xe2\x80\xaex'
+
+# serve_unix NAME FLAGS...: listen -U NAME FLAGS in the background (stderr in
+# $BATS_TEST_TMPDIR/lerr), wait until it listens, run connect -v -U NAME.
+serve_unix() {
+	local name=$1
+	shift
+	bg "$SOCKCTL" listen -U "$name" -w 5 "$@" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/lerr"
+	wait_for 5 grep -q listening "$BATS_TEST_TMPDIR/lerr"
+	"$SOCKCTL" connect -v -U "$name" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/cerr"
+	wait_pid 10 "$BG_PID"
+}
+
+@test "unix socket names with terminal escapes are escaped in -v lines and notices" {
+	local lc
+	for lc in C C.UTF-8; do
+		export LC_ALL=$lc
+		serve_unix "$BATS_TEST_TMPDIR/$EVIL" -v
+		terminal_safe "$BATS_TEST_TMPDIR/lerr"
+		terminal_safe "$BATS_TEST_TMPDIR/cerr"
+		grep -qF 'listening on unix:' "$BATS_TEST_TMPDIR/lerr"
+		grep -qF 'e\x1b]0;pwn\x07\x1b[31m\xc2\x9b2J\xe2\x80\xaex' "$BATS_TEST_TMPDIR/lerr"
+		grep -qF 'connected to unix:' "$BATS_TEST_TMPDIR/cerr"
+		grep -qF 'e\x1b]0;pwn\x07\x1b[31m\xc2\x9b2J\xe2\x80\xaex' "$BATS_TEST_TMPDIR/cerr"
+		# abstract names: any local user chooses them
+		serve_unix "@sk$$$EVIL" -v
+		terminal_safe "$BATS_TEST_TMPDIR/lerr"
+		terminal_safe "$BATS_TEST_TMPDIR/cerr"
+		grep -qF "unix:@sk$$"'e\x1b]0;pwn\x07' "$BATS_TEST_TMPDIR/cerr"
+	done
+	# an error naming the path: escaped too
+	run -1 --separate-stderr "$SOCKCTL" connect -U "$BATS_TEST_TMPDIR/none$EVIL" </dev/null
+	printf '%s\n' "$stderr" >"$BATS_TEST_TMPDIR/err"
+	terminal_safe "$BATS_TEST_TMPDIR/err"
+	# valid UTF-8 stays readable in a UTF-8 locale, escaped in others
+	LC_ALL=C.UTF-8 run -1 --separate-stderr "$SOCKCTL" connect -U "$BATS_TEST_TMPDIR/сокет" </dev/null
+	[[ $stderr == *"/сокет:"* ]]
+	LC_ALL=C run -1 --separate-stderr "$SOCKCTL" connect -U "$BATS_TEST_TMPDIR/сокет" </dev/null
+	[[ $stderr == *'/\xd1\x81\xd0\xbe'* ]]
+}
+
+@test "JSON writes C1 controls and bidi controls as \\u escapes, and they round-trip" {
+	serve_unix "@sk$$$EVIL" --json
+	terminal_safe "$BATS_TEST_TMPDIR/lerr"
+	grep -qF '\u009b2J\u202ex' "$BATS_TEST_TMPDIR/lerr"
+	[ "$(jq -r 'select(.event == "listening") | .address' "$BATS_TEST_TMPDIR/lerr")" = "@sk$$$EVIL" ]
+}
+
+@test "resolve escapes NSS names (canonical and reverse) from a hostile /etc/hosts" {
+	printf '198.18.0.66\t%s evil.test\n' "$EVIL" >"$BATS_TEST_TMPDIR/hosts"
+	# a private mount namespace sees the file as /etc/hosts; no network
+	cat >"$BATS_TEST_TMPDIR/run.sh" <<-'SH'
+		mount --bind "$1" /etc/hosts || exit 99
+		"$SOCKCTL" resolve --canonname --type stream evil.test 80 >"$2/fwd" &&
+		"$SOCKCTL" resolve --reverse 198.18.0.66 >"$2/rev" &&
+		LC_ALL=C.UTF-8 "$SOCKCTL" resolve --reverse 198.18.0.66 >"$2/rev8" &&
+		"$SOCKCTL" resolve --json --canonname --type stream evil.test >"$2/fwd.json" &&
+		"$SOCKCTL" resolve --json --reverse 198.18.0.66 >"$2/rev.json"
+	SH
+	run -0 unshare -m -n sh "$BATS_TEST_TMPDIR/run.sh" "$BATS_TEST_TMPDIR/hosts" "$BATS_TEST_TMPDIR"
+	local f
+	for f in fwd rev rev8 fwd.json rev.json; do
+		terminal_safe "$BATS_TEST_TMPDIR/$f"
+	done
+	grep -qF 'e\x1b]0;pwn\x07\x1b[31m\xc2\x9b2J\xe2\x80\xaex' "$BATS_TEST_TMPDIR/fwd"
+	grep -qF 'e\x1b]0;pwn\x07\x1b[31m\xc2\x9b2J\xe2\x80\xaex' "$BATS_TEST_TMPDIR/rev"
+	grep -qF 'e\x1b]0;pwn\x07\x1b[31m\xc2\x9b2J\xe2\x80\xaex' "$BATS_TEST_TMPDIR/rev8"
+	grep -qF '\u009b2J\u202ex' "$BATS_TEST_TMPDIR/fwd.json"
+	[ "$(jq -r .canonname "$BATS_TEST_TMPDIR/fwd.json")" = "$EVIL" ]
+	[ "$(jq -r .host "$BATS_TEST_TMPDIR/rev.json")" = "$EVIL" ]
+}

@@ -73,7 +73,8 @@ dns_ready() { in_ns dns "$SOCKCTL" resolve v4only.test >/dev/null; }
 	jq -s -e 'any(.[]; .family == "inet" and .type == "stream" and .protocol == "tcp"
 		and .address == "127.0.0.1" and .port == 443 and (has("canonname") | not))' \
 		<<<"$output"
-	jq -s -e 'all(.[]; keys == (["address", "family", "port", "protocol", "type"]))' <<<"$output"
+	jq -s -e 'all(.[]; keys == (["address", "event", "family", "port", "protocol", "type"])
+		and .event == "address")' <<<"$output"
 	[ "$(jq -r .protocol <<<"$output" | tr '\n' ' ')" = "tcp udp " ]
 	run -0 "$SOCKCTL" resolve --json 127.0.0.1
 	[ "$(jq -r .protocol <<<"$output" | tr '\n' ' ')" = "tcp udp ip " ]
@@ -107,7 +108,7 @@ dns_ready() { in_ns dns "$SOCKCTL" resolve v4only.test >/dev/null; }
 	run -0 "$SOCKCTL" resolve -r --dgram 127.0.0.1 53
 	[ "${lines[1]}" = "localhost  domain" ]
 	run -0 "$SOCKCTL" resolve -r --json ::1 443 --numeric-host
-	[ "$output" = '{"address":"::1","port":443,"host":"::1","service":"https"}' ]
+	[ "$output" = '{"event":"name","address":"::1","port":443,"host":"::1","service":"https"}' ]
 }
 
 @test "--reverse answers from DNS, and --namereq fails without a name" {

@@ -49,6 +49,11 @@ int main(void)
 	CHECK_STR(json_of("\xc0\xaf", 2), "\"\\ufffd\\ufffd\"", "overlong rejected");
 	CHECK_STR(json_of("\xed\xa0\x80", 3), "\"\\ufffd\\ufffd\\ufffd\"", "surrogate rejected");
 	CHECK_STR(json_of("\xe2\x82", 2), "\"\\ufffd\\ufffd\"", "truncated sequence");
+	CHECK_STR(json_of("\xc2\x9b" "2J\xc2\x80\xc2\x9f\xc2\xa0", 10),
+		  "\"\\u009b2J\\u0080\\u009f\xc2\xa0\"", "C1 controls as \\u escapes");
+	CHECK_STR(json_of("\xe2\x80\xaa\xe2\x80\xae\xe2\x81\xa6\xe2\x81\xa9\xe2\x80\xa9", 15),
+		  "\"\\u202a\\u202e\\u2066\\u2069\xe2\x80\xa9\"",
+		  "bidi controls as \\u escapes, their neighbours as is");
 	CHECK(out_utf8_valid("abc\xc3\xa9", 5), "valid utf8");
 	CHECK(!out_utf8_valid("\xf5\x80\x80\x80", 4), "beyond U+10FFFF invalid");
 	CHECK(!out_utf8_valid("\x80", 1), "lone continuation invalid");
