@@ -71,7 +71,7 @@ static void json_addr(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
 static void on_attempt(void *p, const struct sock_attempt *a)
 {
 	const struct ctx *c = p;
-	char where[ADDR_STRLEN], dur[32];
+	char where[ADDR_STRLEN], dur[32], why[ERR_DESC_LEN];
 	struct jsonw w;
 
 	addr_format(a->addr, a->addrlen, where, sizeof(where));
@@ -104,7 +104,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 		err_msg("connect", "connected to %s in %s", where, dur);
 	else if (a->ev == SOCK_EV_RESULT || a->err != EINPROGRESS)
 		err_msg("connect", "%s: %s after %s", where,
-			a->timed_out ? "timed out" : err_errno_name(a->err), dur);
+			a->timed_out ? "timed out" : err_errno_desc(a->err, why, sizeof(why)), dur);
 }
 
 static int check_options(const struct connect_opts *o, struct err *e)

@@ -82,12 +82,13 @@ static void json_peer(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
 		json_uint(w, "port", addr_port(sa));
 }
 
+/* One format in every command: 127.0.0.1:80, [::1]:80, unix:PATH (addr_format). */
 static const char *peer_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t n)
 {
 	char host[ADDR_STRLEN];
 
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
-		snprintf(buf, n, "%s %u", addr_ntop(sa, len, host, sizeof(host)), addr_port(sa));
+		snprintf(buf, n, "%s", addr_format(sa, len, host, sizeof(host)));
 	else if (sa->sa_family == AF_UNIX && len > sizeof(sa_family_t))
 		snprintf(buf, n, "%s", addr_format(sa, len, host, sizeof(host)));
 	else
@@ -131,8 +132,8 @@ static void on_event(void *ctx, const struct server_event *ev)
 	}
 	if (ev->type == SERVER_EV_PAUSED && (c->verbose || !c->warned)) {
 		c->warned = 1;
-		err_msg("listen", "accept: %s (%s); not accepting until a descriptor is free",
-			err_strerror(ev->errnum, why, sizeof(why)), err_errno_name(ev->errnum));
+		err_msg("listen", "accept: %s; not accepting until a descriptor is free",
+			err_errno_desc(ev->errnum, why, sizeof(why)));
 		return;
 	}
 	if (!c->verbose)

@@ -223,7 +223,7 @@ static int forward(const struct resolve_opts *o, const struct opt_args *pos, str
 static int reverse(const struct resolve_opts *o, const struct opt_args *pos, struct err *e)
 {
 	struct addrinfo hints, *res;
-	char host[NI_MAXHOST], serv[NI_MAXSERV], flags[160], dur[32];
+	char host[NI_MAXHOST], serv[NI_MAXSERV], flags[160], dur[32], where[ADDR_STRLEN];
 	const char *port = pos->argc > 1 ? pos->argv[1] : "0";
 	unsigned long long p;
 	int64_t t0;
@@ -244,7 +244,8 @@ static int reverse(const struct resolve_opts *o, const struct opt_args *pos, str
 	     (o->namereq ? NI_NAMEREQD : 0) | (o->nofqdn ? NI_NOFQDN : 0) |
 	     (o->dgram ? NI_DGRAM : 0);
 	if (o->verbose)
-		err_msg("resolve", "getnameinfo(%s port %s, flags=%s)", pos->argv[0], port,
+		err_msg("resolve", "getnameinfo(%s, flags=%s)",
+			addr_format(res->ai_addr, res->ai_addrlen, where, sizeof(where)),
 			flag_names(ni_flags, sizeof(ni_flags) / sizeof(ni_flags[0]), fl, flags,
 				   sizeof(flags)));
 	t0 = clock_mono_ns();
@@ -257,7 +258,7 @@ static int reverse(const struct resolve_opts *o, const struct opt_args *pos, str
 		if (rc == EAI_SYSTEM)
 			return err_sys(e, EXIT_FAIL, errno, "%s: EAI_SYSTEM", pos->argv[0]);
 		return err_set(e, EXIT_FAIL, "%s: %s: %s", pos->argv[0], sock_eai_name(rc),
-			       gai_strerror(rc));
+			       err_gai_strerror(rc, flags, sizeof(flags)));
 	}
 	if (o->json) {
 		struct jsonw w;

@@ -2,6 +2,7 @@
 #include "err.h"
 
 #include <ctype.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,13 +136,34 @@ const char *err_errno_name(int errnum)
 	return s ? s : "E?";
 }
 
-const char *err_strerror(int errnum, char *buf, size_t len)
+/*
+ * "Connection refused" reads better mid-sentence as "connection refused", but
+ * keep acronyms ("No route", "TTL") intact: only lower a capital that is
+ * followed by a lower-case letter.
+ */
+static const char *mid_sentence(const char *text, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", strerror(errnum));
-	/* "Connection refused" reads better mid-sentence as "connection refused",
-	 * but keep acronyms ("No route", "TTL") intact: only lower a capital that
-	 * is followed by a lower-case letter. */
+	snprintf(buf, len, "%s", text);
 	if (len > 1 && isupper((unsigned char)buf[0]) && islower((unsigned char)buf[1]))
 		buf[0] = (char)tolower((unsigned char)buf[0]);
 	return buf;
+}
+
+const char *err_strerror(int errnum, char *buf, size_t len)
+{
+	return mid_sentence(strerror(errnum), buf, len);
+}
+
+const char *err_errno_desc(int errnum, char *buf, size_t len)
+{
+	char text[128];
+
+	snprintf(buf, len, "%s: %s", err_errno_name(errnum),
+		 err_strerror(errnum, text, sizeof(text)));
+	return buf;
+}
+
+const char *err_gai_strerror(int rc, char *buf, size_t len)
+{
+	return mid_sentence(gai_strerror(rc), buf, len);
 }

@@ -71,7 +71,16 @@ void err_warn(const char *cmd, const char *fmt, ...) ERR_PRINTF(2, 3);
 
 /* Symbolic errno name ("ECONNREFUSED"), or "E?" for unknown numbers. */
 const char *err_errno_name(int errnum);
-/* strerror(errnum) with its first letter lower-cased, into @buf. */
+/*
+ * The one text of an errno, the same in every command: strerror(errnum) with
+ * its first letter lower-cased, into @buf ("resource temporarily
+ * unavailable").  Never call strerror() directly.
+ */
 const char *err_strerror(int errnum, char *buf, size_t len);
+/* Name and text, where the name matters: "EAGAIN: resource temporarily unavailable". */
+#define ERR_DESC_LEN 160
+const char *err_errno_desc(int errnum, char *buf, size_t len);
+/* gai_strerror(rc), lower-cased as err_strerror does ("name or service not known"). */
+const char *err_gai_strerror(int rc, char *buf, size_t len);
 
 #endif

@@ -181,3 +181,46 @@ serve_unix() {
 	[ "$(jq -r .canonname "$BATS_TEST_TMPDIR/fwd.json")" = "$EVIL" ]
 	[ "$(jq -r .host "$BATS_TEST_TMPDIR/rev.json")" = "$EVIL" ]
 }
+
+@test "one text per errno: EAGAIN reads the same in listen and udp-recv; gai texts lower-cased" {
+	run -1 --separate-stderr "$SOCKCTL" listen --nonblock 127.0.0.1 0 </dev/null
+	[[ $stderr == *"accept: EAGAIN: resource temporarily unavailable"* ]]
+	run -1 --separate-stderr "$SOCKCTL" udp-recv --nonblock -v 127.0.0.1 0
+	[[ $stderr == *"recvmmsg: EAGAIN: resource temporarily unavailable"* ]]
+	run -1 --separate-stderr unshare -n "$SOCKCTL" resolve nosuch.invalid
+	[[ $stderr == *": EAI_"*": temporary failure in name resolution" ]] ||
+		[[ $stderr == *": EAI_NONAME: name or service not known" ]]
+	# no command prints strerror's capitalised form mid-sentence
+	local port
+	port=$(free_port)
+	run -1 --separate-stderr "$SOCKCTL" connect -v 127.0.0.1 "$port" </dev/null
+	[[ $stderr == *"127.0.0.1:$port: ECONNREFUSED: connection refused after "* ]]
+	[[ $stderr != *": Connection refused"* ]]
+}
+
+@test "one endpoint format in every -v line: ADDR:PORT and [V6ADDR]:PORT" {
+	bg "$SOCKCTL" listen -v -w 10 127.0.0.1 0 </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/l4"
+	local lpid=$BG_PID port
+	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/l4"
+	grep -Eqx 'sockctl listen: listening on 127\.0\.0\.1:[0-9]+' "$BATS_TEST_TMPDIR/l4"
+	port=$(sed -n 's/.*listening on 127.0.0.1://p' "$BATS_TEST_TMPDIR/l4")
+	"$SOCKCTL" connect 127.0.0.1 "$port" </dev/null
+	wait_pid 10 "$lpid"
+	grep -Eq 'connection from 127\.0\.0\.1:[0-9]+$' "$BATS_TEST_TMPDIR/l4"
+	run -1 --separate-stderr "$SOCKCTL" listen -v -w 0.1 ::1 0 </dev/null
+	[[ $stderr =~ "listening on [::1]:"[0-9]+ ]]
+	run -1 --separate-stderr "$SOCKCTL" udp-recv -v -w 0.1 ::1 0
+	[[ $stderr =~ "bound [::1]:"[0-9]+ ]]
+	run -0 --separate-stderr "$SOCKCTL" resolve -v --reverse -n ::1 443
+	[[ $stderr == *"getnameinfo([::1]:443, flags="* ]]
+}
+
+@test "-v is one level: no command promises more for -vv" {
+	local c
+	for c in $("$SOCKCTL" --list-commands); do
+		run -0 "$SOCKCTL" "$c" --help
+		[[ $output != *twice* ]]
+		[[ $output != *-vv* ]]
+	done
+	! grep -n -e '-vv' -e 'twice: more' "$BATS_TEST_DIRNAME"/../../docs/*.1
+}
