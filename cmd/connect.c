@@ -164,6 +164,7 @@ static void on_scan(void *p, const struct scan_result *r)
 		return;
 	if (c->o->json) {
 		json_begin(&w, stdout);
+		json_str(&w, "event", "scan");
 		json_str(&w, "address", c->host);
 		json_uint(&w, "port", r->port);
 		json_str(&w, "state", scan_state_name(r->state));
