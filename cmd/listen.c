@@ -82,18 +82,10 @@ static void json_peer(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
 		json_uint(w, "port", addr_port(sa));
 }
 
-/* One format in every command: 127.0.0.1:80, [::1]:80, unix:PATH (addr_format). */
+/* One format in every command: 127.0.0.1:80, [::1]:80, unix:PATH, unix:(unnamed). */
 static const char *peer_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t n)
 {
-	char host[ADDR_STRLEN];
-
-	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
-		snprintf(buf, n, "%s", addr_format(sa, len, host, sizeof(host)));
-	else if (sa->sa_family == AF_UNIX && len > sizeof(sa_family_t))
-		snprintf(buf, n, "%s", addr_format(sa, len, host, sizeof(host)));
-	else
-		snprintf(buf, n, "unix:(unnamed)");
-	return buf;
+	return addr_format(sa, len, buf, n);
 }
 
 static void event_json(const struct server_event *ev)
