@@ -71,7 +71,7 @@ static void json_addr(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
 static void on_attempt(void *p, const struct sock_attempt *a)
 {
 	const struct ctx *c = p;
-	char where[ADDR_STRLEN], dur[32];
+	char where[ADDR_STRLEN], dur[32], why[ERR_DESC_LEN];
 	struct jsonw w;
 
 	addr_format(a->addr, a->addrlen, where, sizeof(where));
@@ -104,7 +104,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 		err_msg("connect", "connected to %s in %s", where, dur);
 	else if (a->ev == SOCK_EV_RESULT || a->err != EINPROGRESS)
 		err_msg("connect", "%s: %s after %s", where,
-			a->timed_out ? "timed out" : err_errno_name(a->err), dur);
+			a->timed_out ? "timed out" : err_errno_desc(a->err, why, sizeof(why)), dur);
 }
 
 static int check_options(const struct connect_opts *o, struct err *e)
@@ -164,6 +164,7 @@ static void on_scan(void *p, const struct scan_result *r)
 		return;
 	if (c->o->json) {
 		json_begin(&w, stdout);
+		json_str(&w, "event", "scan");
 		json_str(&w, "address", c->host);
 		json_uint(&w, "port", r->port);
 		json_str(&w, "state", scan_state_name(r->state));
@@ -394,7 +395,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 	show_end(o, &st, rc == 0);
 	/* not silent about data left behind; a terminal user sees it anyway */
 	if (!rc && relay_input_cut(&ro, &st) && !isatty(STDIN_FILENO))
-		err_msg("connect", "%s closed the connection before stdin ended: the rest of "
+		err_warn("connect", "%s closed the connection before stdin ended: the rest of "
 			"stdin was not sent (--keep-sending sends it)", peer);
 	if (rc && st.out_errno == EPIPE) {
 		cmd_end_by_sigpipe(); /* the kernel closes fd */

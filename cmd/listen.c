@@ -82,17 +82,10 @@ static void json_peer(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
 		json_uint(w, "port", addr_port(sa));
 }
 
+/* One format in every command: 127.0.0.1:80, [::1]:80, unix:PATH, unix:(unnamed). */
 static const char *peer_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t n)
 {
-	char host[ADDR_STRLEN];
-
-	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
-		snprintf(buf, n, "%s %u", addr_ntop(sa, len, host, sizeof(host)), addr_port(sa));
-	else if (sa->sa_family == AF_UNIX && len > sizeof(sa_family_t))
-		snprintf(buf, n, "%s", addr_format(sa, len, host, sizeof(host)));
-	else
-		snprintf(buf, n, "unix:(unnamed)");
-	return buf;
+	return addr_format(sa, len, buf, n);
 }
 
 static void event_json(const struct server_event *ev)
@@ -131,8 +124,8 @@ static void on_event(void *ctx, const struct server_event *ev)
 	}
 	if (ev->type == SERVER_EV_PAUSED && (c->verbose || !c->warned)) {
 		c->warned = 1;
-		err_msg("listen", "accept: %s (%s); not accepting until a descriptor is free",
-			err_strerror(ev->errnum, why, sizeof(why)), err_errno_name(ev->errnum));
+		err_msg("listen", "accept: %s; not accepting until a descriptor is free",
+			err_errno_desc(ev->errnum, why, sizeof(why)));
 		return;
 	}
 	if (!c->verbose)
@@ -474,7 +467,7 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	if (!rc && relay_input_cut(&ro, &rs) && !isatty(STDIN_FILENO)) {
 		char who[ADDR_STRLEN];
 
-		err_msg("listen", "%s closed the connection before stdin ended: the rest of "
+		err_warn("listen", "%s closed the connection before stdin ended: the rest of "
 			"stdin was not sent (--keep-sending sends it)",
 			len ? addr_format((struct sockaddr *)&ss, len, who, sizeof(who)) : "the client");
 	}

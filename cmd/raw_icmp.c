@@ -214,7 +214,7 @@ static const char *sockname(int type)
 
 static int open_dgram(struct ctx *c, char *why, size_t n)
 {
-	char range[64], eb[96];
+	char range[64], eb[ERR_DESC_LEN];
 	int fd = socket(c->f->family, SOCK_DGRAM | SOCK_CLOEXEC, c->f->proto);
 
 	if (fd >= 0)
@@ -226,15 +226,14 @@ static int open_dgram(struct ctx *c, char *why, size_t n)
 	} else if (errno == EPROTONOSUPPORT || errno == EAFNOSUPPORT) {
 		snprintf(why, n, "datagram socket: this kernel has no ICMP datagram sockets");
 	} else {
-		snprintf(why, n, "datagram socket: %s: %s", err_errno_name(errno),
-			 err_strerror(errno, eb, sizeof(eb)));
+		snprintf(why, n, "datagram socket: %s", err_errno_desc(errno, eb, sizeof(eb)));
 	}
 	return -1;
 }
 
 static int open_raw(struct ctx *c, const struct priv *pv, char *why, size_t n, struct err *e)
 {
-	char eb[96];
+	char eb[ERR_DESC_LEN];
 	int fd, saved;
 
 	if (priv_raise(pv, e))
@@ -247,8 +246,7 @@ static int open_raw(struct ctx *c, const struct priv *pv, char *why, size_t n, s
 		snprintf(why, n, "raw socket: CAP_NET_RAW is missing (run as root, or "
 			 "'setcap cap_net_raw+p' on the binary)");
 	else
-		snprintf(why, n, "raw socket: %s: %s", err_errno_name(saved),
-			 err_strerror(saved, eb, sizeof(eb)));
+		snprintf(why, n, "raw socket: %s", err_errno_desc(saved, eb, sizeof(eb)));
 	return -1;
 }
 
@@ -560,6 +558,12 @@ static void status_line(const struct ctx *c)
 
 	if (icmp_stats_ms(&c->st, &mn, &av, &mx, &md))
 		mn = av = mx = 0;
+	if (err_diag_is_json()) {
+		err_msg(NAME, "%llu/%llu packets, %g%% loss, min/avg/max = %.3f/%.3f/%.3f ms",
+			(unsigned long long)c->nrx, (unsigned long long)c->ntx, loss_pct(c), mn,
+			av, mx);
+		return;
+	}
 	fprintf(stderr, "%llu/%llu packets, %g%% loss, min/avg/max = %.3f/%.3f/%.3f ms\n",
 		(unsigned long long)c->nrx, (unsigned long long)c->ntx, loss_pct(c), mn, av, mx);
 }
@@ -666,7 +670,7 @@ static void on_reply(struct ctx *c, const struct icmp_pkt *p, const struct rx *r
 	if (p->type != c->rtype || (c->raw && p->id != c->ident))
 		return; /* someone else's */
 	if (s->state == SLOT_FREE) {
-		if (c->o->verbose > 1)
+		if (c->o->verbose)
 			err_msg(NAME, "reply for icmp_seq=%u, which was never sent", p->seq);
 		return;
 	}

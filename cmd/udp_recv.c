@@ -200,14 +200,14 @@ static int echo_back(struct recv_ctx *c, int fd, unsigned n, struct err *e)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			char where[ADDR_STRLEN];
+			char where[ADDR_STRLEN], why[ERR_DESC_LEN];
 
 			/* one unreachable sender must not stop an echo server */
 			const struct msghdr *h = &c->echo[done].msg_hdr;
 
-			err_msg("udp-recv", "echo to %s: %s",
-				addr_format(h->msg_name, h->msg_namelen, where, sizeof(where)),
-				strerror(errno));
+			err_warn("udp-recv", "echo to %s: %s",
+				 addr_format(h->msg_name, h->msg_namelen, where, sizeof(where)),
+				 err_strerror(errno, why, sizeof(why)));
 			done++;
 			continue;
 		}
@@ -348,9 +348,12 @@ static int drain(struct recv_ctx *c, int fd, struct err *e)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if (c->o->nonblock && c->o->verbose)
-					err_msg("udp-recv", "recvmmsg: EAGAIN (%s): queue empty",
-						strerror(errno));
+				if (c->o->nonblock && c->o->verbose) {
+					char d[ERR_DESC_LEN];
+
+					err_msg("udp-recv", "recvmmsg: %s (queue empty)",
+						err_errno_desc(errno, d, sizeof(d)));
+				}
 				return any;
 			}
 			return err_sys(e, EXIT_FAIL, errno, "recvmmsg");

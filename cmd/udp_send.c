@@ -329,10 +329,13 @@ static long send_gso(struct send_ctx *c, unsigned n, struct err *e)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && c->gso_out.msgs[0].msg_hdr.msg_iovlen > 1 && gso_refused(errno)) {
-			if (c->o->verbose)
+			if (c->o->verbose) {
+				char why[ERR_DESC_LEN];
+
 				err_msg("udp-send", "UDP_SEGMENT send refused (%s): sendmmsg, one "
 						    "datagram per message, from now on",
-					strerror(errno));
+					err_errno_desc(errno, why, sizeof(why)));
+			}
 			c->gso = 0;
 			return done;
 		}

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 
 #include "clock.h"
+#include "out.h"
 
 #define MAX_DURATION_NS (INT64_C(30) * 24 * 3600 * NS_PER_SEC)
 
@@ -474,12 +475,15 @@ const char *addr_ntop(const struct sockaddr *sa, socklen_t len, char *buf, size_
 	case AF_UNIX:
 		plen = len > offsetof(struct sockaddr_un, sun_path) ?
 			       len - offsetof(struct sockaddr_un, sun_path) : 0;
+		/* any local user picks these names: escape what a terminal acts on */
 		if (!plen)
 			snprintf(buf, n, "(unnamed)");
-		else if (su->sun_path[0] == '\0')
-			snprintf(buf, n, "@%.*s", (int)(plen - 1), su->sun_path + 1);
-		else
-			snprintf(buf, n, "%.*s", (int)strnlen(su->sun_path, plen), su->sun_path);
+		else if (su->sun_path[0] == '\0' && n > 1) {
+			buf[0] = '@';
+			out_text_escape_buf(buf + 1, n - 1, su->sun_path + 1, plen - 1, OUT_UTF8);
+		} else
+			out_text_escape_buf(buf, n, su->sun_path, strnlen(su->sun_path, plen),
+					    OUT_UTF8);
 		break;
 	default:
 		snprintf(buf, n, "(family %d)", sa->sa_family);

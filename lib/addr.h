@@ -14,8 +14,11 @@
 
 #include "err.h"
 
-/* Big enough for "[ffff:...:255.255.255.255%ifname]:65535" and unix paths. */
-#define ADDR_STRLEN 160
+/*
+ * Big enough for "[ffff:...:255.255.255.255%ifname]:65535" and "unix:@" and
+ * a 107-byte unix name with every byte escaped ("\\xNN").
+ */
+#define ADDR_STRLEN 448
 
 /* Unsigned decimal in [min, max]; @what names the thing in the error. */
 int addr_parse_uint(const char *s, unsigned long long min, unsigned long long max,
@@ -90,7 +93,11 @@ int addr_parse_cidr(const char *s, struct cidr *c, struct err *e);
 /* 1 if @sa (IPv4, IPv6 or v4-mapped IPv6) lies in @c. */
 int addr_cidr_match(const struct cidr *c, const struct sockaddr *sa);
 
-/* Numeric host of @sa ("127.0.0.1", "::1", "fe80::1%eth0", unix path). */
+/*
+ * Numeric host of @sa ("127.0.0.1", "::1", "fe80::1%eth0", unix path,
+ * "@abstract").  A unix name is shown as out_text_escape (OUT_UTF8) shows it:
+ * controls, bidi controls and invalid UTF-8 as "\\xNN", "\\" doubled.
+ */
 const char *addr_ntop(const struct sockaddr *sa, socklen_t len, char *buf, size_t n);
 /* Port of an inet/inet6 @sa in host order, 0 otherwise. */
 unsigned addr_port(const struct sockaddr *sa);

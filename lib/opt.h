@@ -100,7 +100,7 @@ struct opt {
 /* The options every command spells the same way. */
 #define OPT_IPV4(v) OPT_SET('4', "ipv4", (v), AF_INET, "use IPv4 only")
 #define OPT_IPV6(v) OPT_SET('6', "ipv6", (v), AF_INET6, "use IPv6 only")
-#define OPT_VERBOSE(v) OPT_FLAG('v', "verbose", (v), "show each step on stderr (twice: more)")
+#define OPT_VERBOSE(v) OPT_FLAG('v', "verbose", (v), "show each step on stderr")
 #define OPT_JSON(v) OPT_FLAG(0, "json", (v), "write results and events as JSON Lines")
 #define OPT_NONBLOCK(v) \
 	OPT_FLAG(0, "nonblock", (v), "report EAGAIN/EINPROGRESS instead of waiting")

@@ -42,7 +42,7 @@ int sock_getaddrinfo(const char *host, const char *service, const struct addrinf
 		     struct addrinfo **res, struct err *e)
 {
 	int rc = getaddrinfo(host, service, hints, res);
-	char what[600];
+	char what[600], text[128];
 	int status;
 
 	if (!rc)
@@ -56,7 +56,8 @@ int sock_getaddrinfo(const char *host, const char *service, const struct addrinf
 									     : EXIT_FAIL;
 	if (rc == EAI_SYSTEM)
 		return err_sys(e, status, errno, "%s: EAI_SYSTEM", what);
-	return err_set(e, status, "%s: %s: %s", what, sock_eai_name(rc), gai_strerror(rc));
+	return err_set(e, status, "%s: %s: %s", what, sock_eai_name(rc),
+		       err_gai_strerror(rc, text, sizeof(text)));
 }
 
 void sock_opts_init(struct sockopts *o)
