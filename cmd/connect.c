@@ -26,7 +26,7 @@
 #define SCAN_TIMEOUT NS_PER_SEC
 
 struct connect_opts {
-	int family, udp, unix_sock, verbose, json, nonblock;
+	int family, udp, unix_sock, verbose, json, nonblock, numeric;
 	const char *type;
 	int64_t timeout, connect_timeout, attempt_delay;
 	struct relay_eof_opts eof;
@@ -444,7 +444,12 @@ static int parse_target(const struct connect_opts *o, const struct opt_args *pos
 			return err_set(e, EXIT_USAGE, "port list '%s' needs -z/--scan",
 				       ep->service);
 	}
-	return ep->kind == EP_INET && *ep->host ? addr_check_host(ep->host, e) : 0;
+	if (ep->kind == EP_INET && *ep->host && addr_check_host(ep->host, e))
+		return -1;
+	if (o->numeric && ep->kind == EP_INET &&
+	    (addr_check_numeric(ep->host, e) || (o->source && addr_check_numeric(o->source, e))))
+		return -1;
+	return 0;
 }
 
 int cmd_connect(int argc, char **argv)
@@ -468,6 +473,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_DURATION(0, "attempt-delay", &o.attempt_delay,
 			     "Happy Eyeballs: start the next address after DUR (default 250ms)"),
 		OPT_RELAY_EOF(&o.eof),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_SOURCE(&o.source),
 		OPT_SOURCE_PORT(&o.source_port),
 		OPT_NODELAY(&o.nodelay),

@@ -29,7 +29,7 @@ struct cidr_list {
 };
 
 struct listen_opts {
-	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock;
+	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
 	const char *unix_path, *source, *port;
 	long long max_conns, backlog;
 	int64_t timeout;
@@ -543,6 +543,8 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 
 	if (check_opts(o, pos->argc, e) || parse_endpoint(o, pos, &ep, e))
 		return -1;
+	if (o->numeric && ep.kind == EP_INET && addr_check_numeric(ep.host, e))
+		return -1;
 	if (ep.kind == EP_UNIX && (o->allow.n || o->deny.n))
 		return err_set(e, EXIT_USAGE, "--allow/--deny need an IP listener, not unix:");
 	if (ep.kind == EP_UNIX && o->family)
@@ -581,6 +583,9 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
 			"with -k: at most N clients at once; more are closed at once"),
+		OPT_FLAG('l', "listen", &o.nc_listen,
+			 "accepted and ignored, for nc's -l (listen always listens)"),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_SOURCE(&o.source),
 		OPT_STRING('p', "port", &o.port, "PORT", "port to listen on (as nc -p)"),
 		OPT_CALLBACK(0, "allow", &o.allow, "ADDR[/PREFIX]", add_cidr,

@@ -37,7 +37,7 @@ struct icmp_opts {
 	long long count, size, ttl, code, preload;
 	int tos;
 	int64_t interval, timeout, deadline;
-	int quiet, flood, mode, json, verbose, numeric, stamps;
+	int quiet, flood, mode, json, verbose, numeric, numeric_host, stamps;
 	const char *type, *iface;
 };
 
@@ -1016,6 +1016,7 @@ int cmd_raw_icmp(int argc, char **argv)
 		OPT_STRING('I', "interface", &o.iface, "IFACE", "send from this interface or address"),
 		OPT_FLAG('D', "timestamps", &o.stamps, "prefix each line with the Unix time"),
 		OPT_FLAG('n', "numeric", &o.numeric, "numeric addresses only (always so)"),
+		OPT_NUMERIC_HOST(0, &o.numeric_host),
 		OPT_JSON(&o.json),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
@@ -1033,7 +1034,8 @@ int cmd_raw_icmp(int argc, char **argv)
 	if (opt_run(&icmp_cmd, opts, argc, argv, &pos, &status))
 		return status;
 	c.host = pos.argv[0];
-	if (check_opts(&o, &e) || check_host_family(c.host, o.family, &e))
+	if (check_opts(&o, &e) || check_host_family(c.host, o.family, &e) ||
+	    (o.numeric_host && addr_check_numeric(c.host, &e)))
 		return err_report(NAME, &e);
 	rc = ping(&c, &pv, &e);
 	if (c.fd >= 0)

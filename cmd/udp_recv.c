@@ -26,7 +26,7 @@
 #define RECV_ECHO 256 /* echo replies per sendmmsg */
 
 struct recv_opts {
-	int family, verbose, json, nonblock;
+	int family, verbose, json, nonblock, numeric;
 	long long count, fd_ll;
 	int64_t timeout;
 	int fd, echo, raw, hex, quiet, stats, until_end, reuseport, reuseaddr, no_gro;
@@ -465,6 +465,7 @@ int cmd_udp_recv(int argc, char **argv)
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_INT('c', "count", &o.count, "N", 1, INT64_MAX,
 			"exit 0 after N datagrams (end markers not counted)"),
 		OPT_DURATION('w', "timeout", &o.timeout,
@@ -521,6 +522,8 @@ int cmd_udp_recv(int argc, char **argv)
 			ep.path);
 		return err_report("udp-recv", &e);
 	}
+	if (o.numeric && addr_check_numeric(ep.host, &e))
+		return err_report("udp-recv", &e);
 	memset(&c, 0, sizeof(c));
 	c.o = &o;
 	c.fmt = o.quiet ? DGRAM_QUIET : o.json ? DGRAM_JSON : o.raw ? DGRAM_RAW

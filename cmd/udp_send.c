@@ -32,7 +32,7 @@ static const int end_gaps_ms[] = { 0, 20, 100 };
 enum send_mode { MODE_ARGS, MODE_PROBES, MODE_LINES, MODE_RAW };
 
 struct send_opts {
-	int family, verbose, json, nonblock, quiet, raw, broadcast, no_gso;
+	int family, verbose, json, nonblock, quiet, raw, broadcast, no_gso, numeric;
 	long long count, rate, ttl, tos, mcast_ttl;
 	int mcast_loop;
 	int64_t interval, wait;
@@ -766,6 +766,7 @@ int cmd_udp_send(int argc, char **argv)
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_INT('c', "count", &o.count, "N", 0, INT64_MAX,
 			"send N datagrams (MESSAGEs: N rounds; 0: until interrupted)"),
 		OPT_INTERVAL(&o.interval),
@@ -817,7 +818,11 @@ int cmd_udp_send(int argc, char **argv)
 			ep.path);
 		return err_report("udp-send", &e);
 	}
-	if (strcmp(ep.host, "<broadcast>") != 0 && addr_check_host(ep.host, &e))
+	if (strcmp(ep.host, "<broadcast>") != 0 &&
+	    (addr_check_host(ep.host, &e) ||
+	     (o.numeric && addr_check_numeric(ep.host, &e))))
+		return err_report("udp-send", &e);
+	if (o.numeric && o.source && addr_check_numeric(o.source, &e))
 		return err_report("udp-send", &e);
 	memset(&c, 0, sizeof(c));
 	c.o = &o;

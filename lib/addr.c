@@ -292,6 +292,24 @@ int addr_check_host(const char *host, struct err *e)
 	return 0;
 }
 
+int addr_check_numeric(const char *host, struct err *e)
+{
+	struct addrinfo hints, *res;
+	char q[80];
+
+	if (!*host)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST; /* getaddrinfo then never looks a name up */
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res))
+		return err_set(e, EXIT_USAGE,
+			       "'%s' is not a numeric address (-n/--numeric-host: no name lookup)",
+			       quote(host, q, sizeof(q)));
+	freeaddrinfo(res);
+	return 0;
+}
+
 static int set_service(struct endpoint *ep, const char *s, unsigned flags, const char *proto,
 		       struct err *e)
 {

@@ -79,6 +79,12 @@ int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char
 
 /* A host that looks numeric ("1.2.3", "::zz") but is no valid address. */
 int addr_check_host(const char *host, struct err *e);
+/*
+ * -n/--numeric-host: @host must be a numeric address as getaddrinfo(3)
+ * reads one with AI_NUMERICHOST ("127.1", "::1", "fe80::1%lo"); a name is
+ * bad input, rejected without any lookup.  "" (the wildcard) passes.
+ */
+int addr_check_numeric(const char *host, struct err *e);
 
 /* ADDR[/PREFIX] for --allow/--deny. */
 struct cidr {

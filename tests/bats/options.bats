@@ -1,0 +1,103 @@
+#!/usr/bin/env bats
+# Habits and inputs users bring (issue 9 section 4): nc's letters, option
+# names spelled in full with a suggestion when mistyped, every host form that
+# getaddrinfo(3) takes, the empty host, TIME_WAIT in "address in use".
+bats_require_minimum_version 1.5.0
+load helper
+
+teardown() { common_teardown; }
+
+# A loopback address of our own (the machine is shared).
+setup() {
+	LO=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
+	export LO
+}
+
+# start_listen ERRFILE ARGS...: sockctl listen ARGS in the background (no -v
+# added: ARGS carry it), wait for its "listening on" line, set PORT.
+start_listen() {
+	local err=$1
+	shift
+	"$SOCKCTL" listen "$@" 2>"$err" 0<&0 &
+	LPID=$!
+	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
+	wait_for 10 grep -q "listening on" "$err" || { cat "$err"; return 1; }
+	PORT=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$err" | head -n1)
+}
+
+# ---- nc's letters ----
+
+@test "listen -l -p PORT and -lvnp PORT work as nc's do" {
+	echo hello >"$BATS_TEST_TMPDIR/in"
+	start_listen "$BATS_TEST_TMPDIR/err" -l -v -w 10 -s "$LO" -p 0 <"$BATS_TEST_TMPDIR/in" \
+		>"$BATS_TEST_TMPDIR/out"
+	run -0 --separate-stderr "$SOCKCTL" connect -w 10 "$LO" "$PORT" </dev/null
+	[ "$output" = hello ]
+	wait_pid 10 "$LPID"
+	[ "$WAIT_STATUS" = 0 ]
+
+	start_listen "$BATS_TEST_TMPDIR/err2" -lvnp 0 -w 10 </dev/null >"$BATS_TEST_TMPDIR/out2"
+	echo ping | nc.openbsd -N 127.0.0.1 "$PORT"
+	wait_pid 10 "$LPID"
+	[ "$WAIT_STATUS" = 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/out2")" = ping ]
+}
+
+@test "-n/--numeric-host: a name is bad input in every command, never looked up" {
+	# localhost is in /etc/hosts: only -n makes it fail, and with status 2
+	for c in "connect -n localhost 9" "connect -z -n localhost 9" "listen -n localhost 0" \
+		"listen -n -s localhost -p 0" "udp-send -n localhost 9 x" \
+		"udp-recv -n localhost 0" "raw-icmp --numeric-host -c 1 localhost" \
+		"connect -n -s localhost 127.0.0.1 9" "udp-send -n -s localhost 127.0.0.1 9 x"; do
+		# shellcheck disable=SC2086
+		assert_usage_error "'localhost' is not a numeric address" \
+			unshare -n "$SOCKCTL" $c
+		# nothing was looked up: no hosts file, no resolver, no connect
+		# shellcheck disable=SC2086
+		run strace -f -e trace=openat,connect -o "$BATS_TEST_TMPDIR/trace" \
+			unshare -n "$SOCKCTL" $c
+		[ "$status" -eq 2 ]
+		grep -q 'openat' "$BATS_TEST_TMPDIR/trace" # the trace works
+		if grep -E '/etc/hosts|resolv\.conf|nsswitch|connect\(' "$BATS_TEST_TMPDIR/trace"; then
+			echo "$c looked the name up"
+			return 1
+		fi
+	done
+	# numeric addresses still work with -n
+	run -1 --separate-stderr "$SOCKCTL" connect -n -w 5 127.0.0.1 1
+	[[ $stderr == *"connection refused"* ]]
+}
+
+# ---- option names ----
+
+@test "a mistyped long option gets the name it may stand for, in every command" {
+	for c in $("$SOCKCTL" --list-commands); do
+		assert_usage_error "unknown option '--jsn'; did you mean '--json'?" \
+			"$SOCKCTL" "$c" --jsn
+		assert_usage_error "unknown option '--verbos'; did you mean '--verbose'?" \
+			"$SOCKCTL" "$c" --verbos
+	done
+	assert_usage_error "unknown option '--timout'; did you mean '--timeout'?" \
+		"$SOCKCTL" connect --timout 1 127.0.0.1 9
+	assert_usage_error "unknown option '--reuseadr'; did you mean '--reuseaddr'?" \
+		"$SOCKCTL" listen --reuseadr 0
+	# nothing close: no guess
+	assert_usage_error "unknown option '--frobnicate' (see 'sockctl listen --help')" \
+		"$SOCKCTL" listen --frobnicate 0
+}
+
+@test "an abbreviated long option is rejected with its full name, never taken" {
+	assert_usage_error "unknown option '--time'; did you mean '--timeout'?" \
+		"$SOCKCTL" connect --time 1 127.0.0.1 9
+	assert_usage_error "unknown option '--time'; did you mean '--timeout'?" \
+		"$SOCKCTL" connect --time=1 127.0.0.1 9
+	assert_usage_error "unknown option '--verb'; did you mean '--verbose'?" \
+		"$SOCKCTL" resolve --verb localhost
+	assert_usage_error "unknown option '--numeric-h'; did you mean '--numeric-host'?" \
+		"$SOCKCTL" resolve --numeric-h 127.0.0.1
+	assert_usage_error "did you mean '--help'?" "$SOCKCTL" udp-send --he
+	# the full names, with = or a separate value, still work
+	run -0 "$SOCKCTL" resolve --numeric-host --verbose 127.0.0.1
+	run -1 "$SOCKCTL" connect --timeout=5 127.0.0.1 1
+	run -1 "$SOCKCTL" connect --timeout 5 127.0.0.1 1
+}
