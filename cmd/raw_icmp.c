@@ -156,13 +156,14 @@ static int check_opts(const struct icmp_opts *o, struct err *e)
 /* A numeric HOST of the other family than -4/-6 asks for is bad input. */
 static int check_host_family(const char *host, int family, struct err *e)
 {
-	unsigned char buf[16];
+	int numeric;
 
 	if (addr_check_host(host, e))
 		return -1;
-	if (family == AF_INET6 && inet_pton(AF_INET, host, buf) == 1)
+	numeric = addr_numeric_family(host);
+	if (family == AF_INET6 && numeric == AF_INET)
 		return err_set(e, EXIT_USAGE, "%s: an IPv4 address, but -6 was given", host);
-	if (family == AF_INET && inet_pton(AF_INET6, host, buf) == 1)
+	if (family == AF_INET && numeric == AF_INET6)
 		return err_set(e, EXIT_USAGE, "%s: an IPv6 address, but -4 was given", host);
 	return 0;
 }

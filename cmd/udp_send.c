@@ -125,12 +125,9 @@ static int resolve_dst(struct send_ctx *c, const struct endpoint *ep, struct err
 	const char *host = strcmp(ep->host, "<broadcast>") ? ep->host : "255.255.255.255";
 	struct addrinfo hints, *res;
 	int family = c->o->family;
-	unsigned char tmp[16];
 
 	if (!family && c->o->source)
-		family = inet_pton(AF_INET, c->o->source, tmp) == 1	   ? AF_INET
-			 : inet_pton(AF_INET6, c->o->source, tmp) == 1 ? AF_INET6
-								       : 0;
+		family = addr_numeric_family(c->o->source);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_DGRAM;

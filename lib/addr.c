@@ -264,38 +264,10 @@ void addr_port_list_free(struct port_list *pl)
 	pl->n = pl->count = 0;
 }
 
-int addr_check_host(const char *host, struct err *e)
-{
-	unsigned char buf[16];
-	char q[80], tmp[256];
-	const char *p;
-	int dotted = 1;
-
-	if (strlen(host) > 253)
-		return err_set(e, EXIT_USAGE, "host name '%s' is too long", quote(host, q, sizeof(q)));
-	for (p = host; *p; p++) {
-		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return err_set(e, EXIT_USAGE, "bad host '%s'", quote(host, q, sizeof(q)));
-		if (!isdigit((unsigned char)*p) && *p != '.')
-			dotted = 0;
-	}
-	if (dotted && *host && inet_pton(AF_INET, host, buf) != 1)
-		return err_set(e, EXIT_USAGE, "bad IPv4 address '%s'", quote(host, q, sizeof(q)));
-	if (strchr(host, ':')) {
-		/* strip a zone ("fe80::1%eth0") before checking the address */
-		snprintf(tmp, sizeof(tmp), "%s", host);
-		tmp[strcspn(tmp, "%")] = '\0';
-		if (inet_pton(AF_INET6, tmp, buf) != 1)
-			return err_set(e, EXIT_USAGE, "bad IPv6 address '%s'",
-				       quote(host, q, sizeof(q)));
-	}
-	return 0;
-}
-
-int addr_check_numeric(const char *host, struct err *e)
+int addr_numeric_family(const char *host)
 {
 	struct addrinfo hints, *res;
-	char q[80];
+	int family;
 
 	if (!*host)
 		return 0;
@@ -303,10 +275,50 @@ int addr_check_numeric(const char *host, struct err *e)
 	hints.ai_flags = AI_NUMERICHOST; /* getaddrinfo then never looks a name up */
 	hints.ai_socktype = SOCK_STREAM;
 	if (getaddrinfo(host, NULL, &hints, &res))
+		return 0;
+	family = res->ai_family;
+	freeaddrinfo(res);
+	return family;
+}
+
+/*
+ * Digits and dots only ("1.2.3.4.5", "999.1.1.1"): no host name looks like
+ * that (a top-level label is never all digits), so it is a numeric address
+ * or a mistake, and never a question for DNS.
+ */
+static int looks_ipv4(const char *host)
+{
+	return *host && host[strspn(host, "0123456789.")] == '\0';
+}
+
+int addr_check_host(const char *host, struct err *e)
+{
+	char q[80];
+	const char *p;
+
+	if (strlen(host) > 253)
+		return err_set(e, EXIT_USAGE, "host name '%s' is too long", quote(host, q, sizeof(q)));
+	for (p = host; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return err_set(e, EXIT_USAGE, "bad host '%s'", quote(host, q, sizeof(q)));
+	/* what getaddrinfo(3) reads as numeric is fine: "127.1", "2130706433" */
+	if (!*host || addr_numeric_family(host))
+		return 0;
+	if (looks_ipv4(host))
+		return err_set(e, EXIT_USAGE, "bad IPv4 address '%s'", quote(host, q, sizeof(q)));
+	if (strchr(host, ':'))
+		return err_set(e, EXIT_USAGE, "bad IPv6 address '%s'", quote(host, q, sizeof(q)));
+	return 0;
+}
+
+int addr_check_numeric(const char *host, struct err *e)
+{
+	char q[80];
+
+	if (*host && !addr_numeric_family(host))
 		return err_set(e, EXIT_USAGE,
 			       "'%s' is not a numeric address (-n/--numeric-host: no name lookup)",
 			       quote(host, q, sizeof(q)));
-	freeaddrinfo(res);
 	return 0;
 }
 

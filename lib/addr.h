@@ -77,8 +77,14 @@ enum {
 int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char *proto,
 			struct endpoint *ep, struct err *e);
 
-/* A host that looks numeric ("1.2.3", "::zz") but is no valid address. */
+/*
+ * A host that looks numeric ("1.2.3.4.5", "::zz") but is no address that
+ * getaddrinfo(3) reads as one; every form it reads is fine ("127.1",
+ * "2130706433", "0x7f000001", "fe80::1%lo"), names are left to the resolver.
+ */
 int addr_check_host(const char *host, struct err *e);
+/* AF_INET or AF_INET6 if getaddrinfo(3) reads @host as numeric, else 0. */
+int addr_numeric_family(const char *host);
 /*
  * -n/--numeric-host: @host must be a numeric address as getaddrinfo(3)
  * reads one with AI_NUMERICHOST ("127.1", "::1", "fe80::1%lo"); a name is

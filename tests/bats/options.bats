@@ -101,3 +101,52 @@ start_listen() {
 	run -1 "$SOCKCTL" connect --timeout=5 127.0.0.1 1
 	run -1 "$SOCKCTL" connect --timeout 5 127.0.0.1 1
 }
+
+# ---- host forms: what getaddrinfo(3) reads as numeric, in every command ----
+
+@test "127.1, 2130706433 and 0x7f000001 work in every command, as in resolve" {
+	for h in 127.1 2130706433 0x7f000001; do
+		run -0 "$SOCKCTL" resolve --numeric-host "$h" 80
+		[[ $output == *127.0.0.1* ]]
+
+		# listen on the form; connect to it with the form, HOST PORT and HOST:PORT
+		echo "from-$h" >"$BATS_TEST_TMPDIR/in"
+		start_listen "$BATS_TEST_TMPDIR/err" -v -w 10 "$h" 0 <"$BATS_TEST_TMPDIR/in" \
+			>"$BATS_TEST_TMPDIR/out"
+		grep -q "listening on 127.0.0.1 $PORT" "$BATS_TEST_TMPDIR/err"
+		run -0 --separate-stderr "$SOCKCTL" connect -n -w 10 "$h:$PORT" </dev/null
+		[ "$output" = "from-$h" ]
+		wait_pid 10 "$LPID"
+		[ "$WAIT_STATUS" = 0 ]
+
+		start_listen "$BATS_TEST_TMPDIR/err" -v -w 10 -k 127.0.0.1 0 </dev/null \
+			>/dev/null
+		run -0 --separate-stderr "$SOCKCTL" connect -z "$h" "$PORT"
+		[ "$output" = "127.0.0.1 $PORT open" ]
+		run -0 --separate-stderr "$SOCKCTL" connect -w 10 -s "$h" "$h" "$PORT" </dev/null
+		kill "$LPID"
+
+		# datagrams: udp-recv bound on the form, udp-send to the form
+		"$SOCKCTL" udp-recv -v -c 1 -w 10 "$h" 0 >"$BATS_TEST_TMPDIR/dg" \
+			2>"$BATS_TEST_TMPDIR/rerr" &
+		RPID=$!
+		echo "$RPID" >>"$BATS_TEST_TMPDIR/.pids"
+		wait_for 10 grep -q "bound 127.0.0.1:" "$BATS_TEST_TMPDIR/rerr"
+		RPORT=$(sed -n 's/.*bound 127.0.0.1:\([0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/rerr")
+		run -0 "$SOCKCTL" udp-send -q "$h" "$RPORT" "dg-$h"
+		wait_pid 10 "$RPID"
+		[ "$WAIT_STATUS" = 0 ]
+		grep -q "dg-$h" "$BATS_TEST_TMPDIR/dg"
+
+		run -0 "$SOCKCTL" raw-icmp -c 1 -W 5 "$h"
+		[[ $output == *"from 127.0.0.1"* ]]
+		run -0 "$SOCKCTL" raw-icmp -4 -c 1 -W 5 "$h"
+		assert_usage_error "an IPv4 address, but -6" "$SOCKCTL" raw-icmp -6 -c 1 "$h"
+	done
+	# what looks numeric but is no address stays bad input, with no lookup
+	for c in "connect 1.2.3.4.5 80" "listen 999.1.1.1 0" "udp-send 1.2.3.4.5 9 x" \
+		"udp-recv 999.1.1.1 0" "raw-icmp 1.2.3.4.5"; do
+		# shellcheck disable=SC2086
+		assert_usage_error "bad IPv4 address" unshare -n "$SOCKCTL" $c
+	done
+}

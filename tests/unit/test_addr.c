@@ -161,7 +161,22 @@ static void test_endpoints(void)
 	CHECK(ep("h", "99999", 0, &p, &e) == -1 && e.status == EXIT_USAGE, "port range");
 	CHECK(ep("999.1.1.1", "80", 0, &p, &e) == -1 && strstr(e.msg, "IPv4"), "bad v4: %s",
 	      e.msg);
-	CHECK(ep("1.2.3", "80", 0, &p, &e) == -1, "short dotted quad rejected");
+	CHECK(ep("1.2.3.4.5", "80", 0, &p, &e) == -1 && strstr(e.msg, "IPv4"), "five parts");
+	/* every form getaddrinfo(3) reads as numeric, as in resolve, nc and ping */
+	CHECK(!ep("127.1", "80", 0, &p, &e) && !strcmp(p.host, "127.1"), "127.1: %s", e.msg);
+	CHECK(!ep("2130706433", "80", 0, &p, &e), "one number: %s", e.msg);
+	CHECK(!ep("0x7f000001", "80", 0, &p, &e), "hex: %s", e.msg);
+	CHECK(!ep("1.2.3", "80", 0, &p, &e), "three parts: %s", e.msg);
+	CHECK(!ep("[fe80::1%lo]:80", NULL, 0, &p, &e), "zone in brackets: %s", e.msg);
+	CHECK(addr_numeric_family("127.1") == AF_INET &&
+		      addr_numeric_family("0x7f000001") == AF_INET &&
+		      addr_numeric_family("::1") == AF_INET6 && !addr_numeric_family("localhost") &&
+		      !addr_numeric_family(""),
+	      "numeric family");
+	CHECK(!addr_check_numeric("2130706433", &e) && !addr_check_numeric("", &e) &&
+		      addr_check_numeric("localhost", &e) == -1 && e.status == EXIT_USAGE &&
+		      strstr(e.msg, "numeric"),
+	      "addr_check_numeric");
 	CHECK(ep("::zz", "80", 0, &p, &e) == -1 && strstr(e.msg, "IPv6"), "bad v6");
 	CHECK(ep("a b", "80", 0, &p, &e) == -1, "space in host rejected");
 	CHECK(ep("unix:", NULL, 0, &p, &e) == -1, "unix: without path");
