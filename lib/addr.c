@@ -377,6 +377,9 @@ int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char
 	ep->kind = EP_INET;
 	if (argc == 2) {
 		a = strip_brackets(argv[0], host, sizeof(host)) ? host : argv[0];
+		/* '' PORT: the wildcard where a host may be left out, as Python's '' */
+		if (!*argv[0] && (flags & ADDR_EP_HOST_OPTIONAL))
+			return set_service(ep, argv[1], flags, proto, e);
 		if (!*a)
 			return err_set(e, EXIT_USAGE, "empty host");
 		if (set_host(ep, a, strlen(a), e))

@@ -62,7 +62,7 @@ struct endpoint {
 };
 
 enum {
-	ADDR_EP_HOST_OPTIONAL = 1 << 0, /* a lone argument is the PORT (listen) */
+	ADDR_EP_HOST_OPTIONAL = 1 << 0, /* a lone argument is the PORT, '' the wildcard */
 	ADDR_EP_PORT_LIST = 1 << 1,     /* PORT may be a list of ranges (-z) */
 	ADDR_EP_PORT_ZERO = 1 << 2,     /* port 0 is allowed (listen: kernel picks) */
 };

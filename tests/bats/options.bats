@@ -150,3 +150,29 @@ start_listen() {
 		assert_usage_error "bad IPv4 address" unshare -n "$SOCKCTL" $c
 	done
 }
+
+# ---- the empty host ----
+
+@test "listen '' PORT and udp-recv '' PORT bind both wildcards, as Python's ''" {
+	start_listen "$BATS_TEST_TMPDIR/err" -v -k -w 10 '' 0 </dev/null >/dev/null
+	grep -q "listening on 0.0.0.0 $PORT" "$BATS_TEST_TMPDIR/err"
+	grep -q "listening on :: $PORT" "$BATS_TEST_TMPDIR/err"
+	run -0 "$SOCKCTL" connect -z 127.0.0.1 "$PORT"
+	run -0 "$SOCKCTL" connect -z ::1 "$PORT"
+	kill "$LPID"
+
+	"$SOCKCTL" udp-recv -v -w 10 -c 2 '' 0 >"$BATS_TEST_TMPDIR/dg" 2>"$BATS_TEST_TMPDIR/rerr" &
+	RPID=$!
+	echo "$RPID" >>"$BATS_TEST_TMPDIR/.pids"
+	wait_for 10 grep -q "bound \[::\]:" "$BATS_TEST_TMPDIR/rerr"
+	grep -q "bound 0.0.0.0:" "$BATS_TEST_TMPDIR/rerr"
+	RPORT=$(sed -n 's/.*bound 0.0.0.0:\([0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/rerr")
+	run -0 "$SOCKCTL" udp-send -q 127.0.0.1 "$RPORT" four
+	run -0 "$SOCKCTL" udp-send -q ::1 "$RPORT" six
+	wait_pid 10 "$RPID"
+	[ "$WAIT_STATUS" = 0 ]
+	grep -q four "$BATS_TEST_TMPDIR/dg"
+	grep -q six "$BATS_TEST_TMPDIR/dg"
+	# a client still needs a host
+	assert_usage_error "empty host" "$SOCKCTL" connect '' 80
+}

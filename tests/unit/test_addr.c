@@ -181,6 +181,9 @@ static void test_endpoints(void)
 	CHECK(ep("a b", "80", 0, &p, &e) == -1, "space in host rejected");
 	CHECK(ep("unix:", NULL, 0, &p, &e) == -1, "unix: without path");
 	CHECK(ep("", "80", 0, &p, &e) == -1, "empty host arg");
+	CHECK(!ep("", "80", ADDR_EP_HOST_OPTIONAL, &p, &e) && !p.host[0] &&
+		      !strcmp(p.service, "80"),
+	      "'' PORT for listen: the wildcard");
 	{
 		char longp[200];
 
