@@ -2,6 +2,9 @@
 #include "sock.h"
 
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -103,6 +107,119 @@ int sock_apply_opts(int fd, int family, int type, const struct sockopts *o, stru
 	return 0;
 }
 
+/* ---- "address already in use": is it only TIME_WAIT? ---- */
+
+#define TCP_STATE_TIME_WAIT 6 /* TCP_TIME_WAIT of the kernel's tcp_states.h */
+
+/*
+ * Count the TCP sockets of @family with local port @port, by the kernel's
+ * socket diagnostics (what ss(8) reads): in TIME_WAIT into *@tw, in any
+ * other state into *@other.  -1 if the kernel would not say.
+ */
+static int diag_count(int family, unsigned port, int *tw, int *other)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = 1 };
+	union {
+		struct nlmsghdr h;
+		char b[32768];
+	} buf;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int rounds, rc = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.r.sdiag_family = (unsigned char)family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = ~0U;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0)
+		goto out;
+	for (rounds = 0; rounds < 100000; rounds++) { /* bounded: ends at NLMSG_DONE */
+		ssize_t n = recv(fd, buf.b, sizeof(buf.b), 0);
+		struct nlmsghdr *h;
+
+		if (n <= 0)
+			goto out;
+		for (h = &buf.h; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+			if (h->nlmsg_type == NLMSG_DONE) {
+				rc = 0;
+				goto out;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR)
+				goto out;
+			if (ntohs(m->id.idiag_sport) != port)
+				continue;
+			if (m->idiag_state == TCP_STATE_TIME_WAIT)
+				++*tw;
+			else
+				++*other;
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+/*
+ * What keeps @sa from being bound, when the kernel lists only TIME_WAIT
+ * sockets on its port (no listener, no live connection): 1 if a probe socket
+ * with SO_REUSEADDR binds there (the old connections had SO_REUSEADDR too,
+ * so --reuseaddr helps), 2 if not even that (Linux lets SO_REUSEADDR through
+ * only when both sides set it); 0 if something else holds the port.  The
+ * probe is closed at once: it never listens nor connects.
+ */
+static int time_wait_kind(const struct sockaddr *sa, socklen_t len)
+{
+	int tw = 0, other = 0, fd, ok;
+	unsigned port = addr_port(sa);
+
+	if (!port || diag_count(AF_INET, port, &tw, &other) ||
+	    diag_count(AF_INET6, port, &tw, &other) || !tw || other)
+		return 0;
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	ok = !setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int)) &&
+	     bind(fd, sa, len) == 0;
+	close(fd);
+	return ok ? 1 : 2;
+}
+
+int sock_bind_error(struct err *e, int errnum, const struct sockaddr *sa, socklen_t len,
+		    int type)
+{
+	char where[ADDR_STRLEN];
+	int kind = 0;
+
+	addr_format(sa, len, where, sizeof(where));
+	if (errnum == EADDRINUSE && type == SOCK_STREAM &&
+	    (sa->sa_family == AF_INET || sa->sa_family == AF_INET6))
+		kind = time_wait_kind(sa, len);
+	if (kind == 1)
+		return err_set(e, EXIT_FAIL,
+			       "bind %s: address already in use by connections in TIME_WAIT "
+			       "(--reuseaddr binds anyway)",
+			       where);
+	if (kind == 2)
+		return err_set(e, EXIT_FAIL,
+			       "bind %s: address already in use by connections in TIME_WAIT "
+			       "(they had no SO_REUSEADDR, so --reuseaddr cannot bind before "
+			       "they end, within a minute)",
+			       where);
+	return err_sys(e, EXIT_FAIL, errnum, "bind %s", where);
+}
+
 static void close_all(int *fds, int n)
 {
 	while (n-- > 0)
@@ -123,7 +240,6 @@ int sock_bind_passive(const char *host, const char *service, int family, int typ
 	struct addrinfo hints, *res, *ai;
 	unsigned chosen = 0;
 	int have4 = 0, n = 0;
-	char where[ADDR_STRLEN];
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
@@ -152,8 +268,7 @@ int sock_bind_passive(const char *host, const char *service, int family, int typ
 		if (chosen)
 			set_port(ai->ai_addr, chosen);
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen)) {
-			err_sys(e, EXIT_FAIL, errno, "bind %s",
-				addr_format(ai->ai_addr, ai->ai_addrlen, where, sizeof(where)));
+			sock_bind_error(e, errno, ai->ai_addr, ai->ai_addrlen, type);
 			goto fail;
 		}
 		if (!addr_port(ai->ai_addr) && !chosen) {

@@ -33,6 +33,16 @@ void sock_opts_init(struct sockopts *o);
 int sock_apply_opts(int fd, int family, int type, const struct sockopts *o, struct err *e);
 
 /*
+ * Fill @e for a bind(2) of @sa (a socket of @type) that failed with @errnum:
+ * "bind 127.0.0.1:9000: address already in use".  When only connections in
+ * TIME_WAIT hold a TCP port, the message says so and whether --reuseaddr
+ * (SO_REUSEADDR) gets through.
+ * Returns -1.
+ */
+int sock_bind_error(struct err *e, int errnum, const struct sockaddr *sa, socklen_t len,
+		    int type);
+
+/*
  * Open, configure and bind one socket per passive address of @host (NULL or
  * "" for the IPv4 and IPv6 wildcards) and @service.  IPv6 sockets are
  * IPV6_V6ONLY when an IPv4 socket is bound too, so both can share a port;

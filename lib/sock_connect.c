@@ -61,7 +61,6 @@ static int bind_source(int fd, const struct addrinfo *target, const struct sock_
 		       struct err *e)
 {
 	struct addrinfo hints, *res;
-	char where[ADDR_STRLEN];
 	int rc;
 
 	if (!o->src_host && !o->src_port)
@@ -74,8 +73,7 @@ static int bind_source(int fd, const struct addrinfo *target, const struct sock_
 		return -1;
 	rc = bind(fd, res->ai_addr, res->ai_addrlen);
 	if (rc)
-		err_sys(e, EXIT_FAIL, errno, "bind %s",
-			addr_format(res->ai_addr, res->ai_addrlen, where, sizeof(where)));
+		sock_bind_error(e, errno, res->ai_addr, res->ai_addrlen, res->ai_socktype);
 	freeaddrinfo(res);
 	return rc ? -1 : 0;
 }

@@ -176,3 +176,60 @@ start_listen() {
 	# a client still needs a host
 	assert_usage_error "empty host" "$SOCKCTL" connect '' 80
 }
+
+# ---- address in use ----
+
+# time_wait [reuse]: a connection on 127.0.0.1 whose server closes first, so
+# the server's port (TW_PORT) is left in TIME_WAIT with no socket listening;
+# with "reuse" the server had SO_REUSEADDR, as most servers (and listen) do.
+time_wait() {
+	TW_PORT=$(timeout 20 python3 - "${1:-}" <<'PY'
+import socket, sys
+s = socket.socket()
+if sys.argv[1] == "reuse":
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen()
+port = s.getsockname()[1]
+c = socket.create_connection(("127.0.0.1", port), timeout=10)
+a, _ = s.accept()
+s.close()
+a.close()              # the server closes first: its side goes to TIME_WAIT
+assert c.recv(1) == b""
+c.close()
+print(port)
+PY
+	)
+	ss -Htan state time-wait "sport = :$TW_PORT" | grep -q .
+}
+
+@test "address in use by TIME_WAIT only: the message says so and names --reuseaddr" {
+	time_wait reuse
+	run -1 --separate-stderr "$SOCKCTL" listen --no-reuseaddr -w 1 127.0.0.1 "$TW_PORT"
+	[[ $stderr == *"127.0.0.1:$TW_PORT: address already in use by connections in TIME_WAIT"* ]]
+	[[ $stderr == *"--reuseaddr"* ]]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	# connect binding that source port: the same, and --reuseaddr gets through
+	start_listen "$BATS_TEST_TMPDIR/err" -v -w 10 "$LO" 0 </dev/null >/dev/null
+	run -1 --separate-stderr "$SOCKCTL" connect -w 5 -s 127.0.0.1 -p "$TW_PORT" "$LO" "$PORT" \
+		</dev/null
+	[[ $stderr == *"in TIME_WAIT (--reuseaddr"* ]]
+	run -0 --separate-stderr "$SOCKCTL" connect --reuseaddr -w 5 -s 127.0.0.1 -p "$TW_PORT" \
+		"$LO" "$PORT" </dev/null
+	# listen's default (SO_REUSEADDR on) binds it
+	start_listen "$BATS_TEST_TMPDIR/err2" -v -w 10 -k 127.0.0.1 "$TW_PORT" </dev/null >/dev/null
+	# a listener really holds it now: no TIME_WAIT story
+	run -1 --separate-stderr "$SOCKCTL" listen --no-reuseaddr -w 1 127.0.0.1 "$TW_PORT"
+	[[ $stderr == *"127.0.0.1:$TW_PORT: address already in use" ]]
+	[[ $stderr != *TIME_WAIT* ]]
+}
+
+@test "TIME_WAIT of a server without SO_REUSEADDR: the message says --reuseaddr cannot help" {
+	time_wait
+	run -1 --separate-stderr "$SOCKCTL" listen -w 1 127.0.0.1 "$TW_PORT"
+	[[ $stderr == *"127.0.0.1:$TW_PORT: address already in use by connections in TIME_WAIT"* ]]
+	[[ $stderr == *"--reuseaddr cannot bind before they end"* ]]
+	# python agrees: SO_REUSEADDR does not get through
+	run ! python3 -c "import socket; s = socket.socket(); \
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $TW_PORT))"
+}
