@@ -176,16 +176,24 @@ static void on_scan(void *p, const struct scan_result *r)
 	printf("%s %u %s\n", c->host, r->port, scan_state_name(r->state));
 }
 
-static int resolve_one(const char *host, int family, int type, struct sockaddr_storage *ss,
-		       socklen_t *len, struct err *e)
+/* The address of @host for -z; a failure names the port list as given. */
+static int resolve_one(const char *host, const char *ports, int family, int type,
+		       struct sockaddr_storage *ss, socklen_t *len, struct err *e)
 {
 	struct addrinfo hints, *res;
+	char why[sizeof(e->msg)];
+	size_t hl = strlen(host);
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = type;
-	if (sock_getaddrinfo(host && *host ? host : NULL, "0", &hints, &res, e))
-		return -1;
+	if (sock_getaddrinfo(host, NULL, &hints, &res, e)) {
+		/* "HOST: EAI_...: text" -> "HOST port LIST: EAI_...: text" */
+		snprintf(why, sizeof(why), "%s",
+			 !strncmp(e->msg, host, hl) && !strncmp(e->msg + hl, ": ", 2)
+				 ? e->msg + hl + 2 : e->msg);
+		return err_set(e, e->status, "%.64s port %.64s: %s", host, ports, why);
+	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
@@ -225,7 +233,7 @@ static int run_scan(const struct connect_opts *o, const struct endpoint *ep,
 
 	if (addr_parse_port_list(ep->service, o->udp ? "udp" : "tcp", &pl, e))
 		return -1;
-	if (resolve_one(ep->host, o->family, type, &ss, &len, e) ||
+	if (resolve_one(ep->host, ep->service, o->family, type, &ss, &len, e) ||
 	    ((o->source || o->source_port >= 0) &&
 	     source_addr(o, ss.ss_family, type, &src, &srclen, e))) {
 		addr_port_list_free(&pl);

@@ -233,3 +233,13 @@ PY
 	run ! python3 -c "import socket; s = socket.socket(); \
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $TW_PORT))"
 }
+
+@test "connect -z: a failed lookup names the port list as given, not port 0" {
+	run -1 --separate-stderr "$SOCKCTL" connect -4 -z ::1 22
+	[[ $stderr == *"::1 port 22: EAI_ADDRFAMILY"* ]]
+	run -1 --separate-stderr "$SOCKCTL" connect -6 -z 127.0.0.1 20-25,80,ssh
+	[[ $stderr == *"127.0.0.1 port 20-25,80,ssh: EAI_ADDRFAMILY"* ]]
+	run -1 --separate-stderr unshare -n "$SOCKCTL" connect -z nosuch.invalid 7,9
+	[[ $stderr == *"nosuch.invalid port 7,9: EAI_"* ]]
+	[[ $stderr != *"port 0"* ]]
+}
