@@ -31,7 +31,7 @@ struct cidr_list {
 struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
 	const char *unix_path, *source, *port;
-	long long max_conns, backlog;
+	long long max_conns, backlog, mode;
 	int64_t timeout;
 	struct relay_eof_opts eof;
 	long long ttl, tos;
@@ -68,6 +68,24 @@ static int add_cidr(const struct opt *o, const char *arg, struct err *e)
 	if (addr_parse_cidr(arg, &l->c[l->n], e))
 		return -1;
 	l->n++;
+	return 0;
+}
+
+/* --mode: octal permissions, 0 to 0777 ("0660", "660"). */
+static int parse_mode(const struct opt *o, const char *arg, struct err *e)
+{
+	long long *mode = o->value;
+	long long v = 0;
+	const char *p;
+
+	for (p = arg; *p; p++) {
+		if (*p < '0' || *p > '7' || v > 0777)
+			break;
+		v = v * 8 + (*p - '0');
+	}
+	if (!*arg || *p || v > 0777)
+		return err_set(e, EXIT_USAGE, "bad mode '%.16s' (octal, 0 to 0777, e.g. 0660)", arg);
+	*mode = v;
 	return 0;
 }
 
@@ -292,29 +310,26 @@ static int parse_endpoint(const struct listen_opts *o, const struct opt_args *po
 
 /* ---- removing our unix socket file on the way out, even on ^C ---- */
 
-static char unix_path_cleanup[108];
-static unsigned long long unix_ino_cleanup;
+static struct sock_unix_name unix_cleanup_name = { .dirfd = -1 };
 
 static void unix_cleanup(void)
 {
-	/* also runs from on_signal(): it only calls lstat(2) and unlink(2),
+	/* also runs from on_signal(): it only calls fstatat(2) and unlinkat(2),
 	 * both async-signal-safe */
 	// NOLINTNEXTLINE(bugprone-signal-handler,cert-sig30-c)
-	sock_unix_unlink(unix_path_cleanup, unix_ino_cleanup);
+	sock_unix_unlink(&unix_cleanup_name);
 }
 
 static void on_signal(int sig)
 {
-	/* only lstat(2) and unlink(2) run here: both async-signal-safe */
+	/* only fstatat(2) and unlinkat(2) run here: both async-signal-safe */
 	unix_cleanup();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
-static void arm_unix_cleanup(const char *path, unsigned long long ino)
+static void arm_unix_cleanup(void)
 {
-	snprintf(unix_path_cleanup, sizeof(unix_path_cleanup), "%s", path);
-	unix_ino_cleanup = ino;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
@@ -328,14 +343,15 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 	int type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
 	int backlog = o->backlog >= 0 ? (int)o->backlog : SOMAXCONN;
 	struct sockopts so;
-	unsigned long long ino;
 	int i;
 
 	if (ep->kind == EP_UNIX) {
-		if (sock_listen_unix(ep->path, type, backlog, &fds[0], &ino, e))
+		if (sock_listen_unix(ep->path, type, backlog,
+				     o->mode >= 0 ? (unsigned)o->mode : SOCK_UNIX_MODE, &fds[0],
+				     &unix_cleanup_name, e))
 			return -1;
 		*n = 1;
-		arm_unix_cleanup(ep->path, ino);
+		arm_unix_cleanup();
 		return 0;
 	}
 	sock_opts_init(&so);
@@ -549,6 +565,10 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		return err_set(e, EXIT_USAGE, "--allow/--deny need an IP listener, not unix:");
 	if (ep.kind == EP_UNIX && o->family)
 		return err_set(e, EXIT_USAGE, "-4/-6 cannot be used with a unix socket");
+	if (o->mode >= 0 && (ep.kind != EP_UNIX || ep.path[0] == '@'))
+		return err_set(e, EXIT_USAGE,
+			       "--mode needs a Unix socket file (-U PATH; an abstract @name has "
+			       "no permissions)");
 	if (o->keep_open)
 		sock_raise_nofile(); /* every client is a descriptor */
 	if (open_sockets(o, &ep, fds, &n, e))
@@ -595,6 +615,8 @@ int cmd_listen(int argc, char **argv)
 		OPT_DURATION('w', "timeout", &o.timeout,
 			     "fail if no client arrives within DUR; also the idle timeout"),
 		OPT_RELAY_EOF(&o.eof),
+		OPT_CALLBACK(0, "mode", &o.mode, "OCTAL", parse_mode,
+			     "-U: permissions of the socket file (default 0600, not the umask)"),
 		OPT_INT(0, "backlog", &o.backlog, "N", 0, 1 << 20,
 			"listen(2) backlog (default SOMAXCONN)"),
 		OPT_REUSEPORT(&o.reuseport),
@@ -619,7 +641,7 @@ int cmd_listen(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.timeout = -1;
 	relay_eof_opts_init(&o.eof);
-	o.backlog = o.ttl = o.tos = -1;
+	o.backlog = o.ttl = o.tos = o.mode = -1;
 	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))
 		return status;
 	if (run(&o, &pos, &e))

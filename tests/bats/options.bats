@@ -243,3 +243,80 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $T
 	[[ $stderr == *"nosuch.invalid port 7,9: EAI_"* ]]
 	[[ $stderr != *"port 0"* ]]
 }
+
+# ---- Unix socket files: no race, explicit permissions ----
+
+@test "listen -U: a parent symlink swapped in a loop never gets a regular file removed" {
+	# real/s is a stale socket that listen may replace; decoy/s is a regular
+	# file that must survive; link flips between real and decoy (atomic
+	# rename) while listen -U link/s runs again and again, for 2 seconds
+	run -0 timeout 60 python3 - "$SOCKCTL" "$BATS_TEST_TMPDIR" 2 <<'PY'
+import os, socket, subprocess, sys, threading, time
+sockctl, d, secs = sys.argv[1], os.path.abspath(sys.argv[2]), float(sys.argv[3])
+real, decoy, link = (os.path.join(d, n) for n in ("real", "decoy", "link"))
+os.mkdir(real)
+os.mkdir(decoy)
+with open(os.path.join(decoy, "s"), "w") as f:
+    f.write("precious\n")
+os.symlink(real, link)
+stop = time.monotonic() + secs
+def swap():
+    i = 0
+    while time.monotonic() < stop:
+        tmp = os.path.join(d, "tmp")
+        os.symlink(decoy if i % 2 == 0 else real, tmp)
+        os.replace(tmp, link)
+        i += 1
+t = threading.Thread(target=swap)
+t.start()
+tries = replaced = 0
+while time.monotonic() < stop:
+    st = os.path.join(real, "s")
+    if not os.path.lexists(st):
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(st)              # closed without unlink: a stale socket
+        s.close()
+    r = subprocess.run([sockctl, "listen", "-w", "0.001", "-U", os.path.join(link, "s")],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=10)
+    tries += 1
+    replaced += b"no client within" in r.stderr
+    p = os.path.join(decoy, "s")
+    if os.path.islink(p) or not os.path.isfile(p) or open(p).read() != "precious\n":
+        print(f"decoy lost after {tries} tries")
+        t.join()
+        sys.exit(1)
+t.join()
+print(f"decoy intact after {tries} tries, stale socket replaced {replaced} times")
+sys.exit(0 if tries >= 20 and replaced else 1)
+PY
+	echo "$output"
+}
+
+@test "listen -U --mode: the socket file gets exactly that mode, 0600 by default, whatever the umask" {
+	local s=$BATS_TEST_TMPDIR/m.sock
+	(umask 000; exec "$SOCKCTL" listen -v -w 10 -U "$s" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err") &
+	echo $! >>"$BATS_TEST_TMPDIR/.pids"
+	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
+	[ "$(stat -c %a "$s")" = 600 ]
+	# the name peers see is the path given, not a /proc/self/fd/N alias
+	run -0 python3 -c "import socket, sys; c = socket.socket(socket.AF_UNIX); \
+c.connect(sys.argv[1]); print(c.getpeername())" "$s"
+	[ "$output" = "$s" ]
+	wait_for 10 test ! -e "$s"
+
+	(umask 077; exec "$SOCKCTL" listen -v -w 10 --mode 0666 -U "$s.2" </dev/null >/dev/null \
+		2>"$BATS_TEST_TMPDIR/err2") &
+	echo $! >>"$BATS_TEST_TMPDIR/.pids"
+	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err2"
+	[ "$(stat -c %a "$s.2")" = 666 ]
+	[ "$(stat -c %F "$s.2")" = socket ]
+
+	start_listen "$BATS_TEST_TMPDIR/err3" -v -u -w 10 --mode 640 -U "$s.3" </dev/null >/dev/null
+	[ "$(stat -c %a "$s.3")" = 640 ]
+
+	assert_usage_error "--mode" "$SOCKCTL" listen --mode 0800 -U "$s.4"
+	assert_usage_error "--mode needs a Unix socket file" "$SOCKCTL" listen --mode 0600 0
+	assert_usage_error "abstract" "$SOCKCTL" listen --mode 0600 -U @sockctl-test-$$
+	[ ! -e "$s.4" ]
+}
