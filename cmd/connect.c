@@ -17,6 +17,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "relay.h"
 #include "scan.h"
 #include "sock.h"
@@ -75,7 +76,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 	struct jsonw w;
 
 	addr_format(a->addr, a->addrlen, where, sizeof(where));
-	addr_format_duration(a->ns, dur, sizeof(dur));
+	parse_format_duration(a->ns, dur, sizeof(dur));
 	if (c->o->json) {
 		json_begin(&w, stderr);
 		json_str(&w, "event", a->ev == SOCK_EV_START ? "attempt" : "result");
@@ -341,7 +342,7 @@ static void show_end(const struct connect_opts *o, const struct relay_stats *st,
 	} else if (o->verbose) {
 		err_msg("connect", "%llu bytes sent, %llu received in %s%s",
 			(unsigned long long)st->to_sock, (unsigned long long)st->to_out,
-			addr_format_duration(took, dur, sizeof(dur)),
+			parse_format_duration(took, dur, sizeof(dur)),
 			st->peer_eof ? " (peer closed)" : "");
 	}
 }

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "relay.h"
 #include "server.h"
 #include "sock.h"
@@ -71,21 +72,14 @@ static int add_cidr(const struct opt *o, const char *arg, struct err *e)
 	return 0;
 }
 
-/* --mode: octal permissions, 0 to 0777 ("0660", "660"). */
-static int parse_mode(const struct opt *o, const char *arg, struct err *e)
+/* --mode: octal permissions of a Unix socket file. */
+static int set_mode(const struct opt *o, const char *arg, struct err *e)
 {
-	long long *mode = o->value;
-	long long v = 0;
-	const char *p;
+	unsigned mode;
 
-	for (p = arg; *p; p++) {
-		if (*p < '0' || *p > '7' || v > 0777)
-			break;
-		v = v * 8 + (*p - '0');
-	}
-	if (!*arg || *p || v > 0777)
-		return err_set(e, EXIT_USAGE, "bad mode '%.16s' (octal, 0 to 0777, e.g. 0660)", arg);
-	*mode = v;
+	if (parse_mode(arg, &mode, e))
+		return -1;
+	*(long long *)o->value = mode;
 	return 0;
 }
 
@@ -169,7 +163,7 @@ static void on_event(void *ctx, const struct server_event *ev)
 			snprintf(why, sizeof(why), "%s", ev->reason);
 		err_msg("listen", "closed %s: %llu bytes in, %llu bytes out, %s (%s)", peer,
 			(unsigned long long)ev->bytes_in, (unsigned long long)ev->bytes_out,
-			addr_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
+			parse_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
 		break;
 	case SERVER_EV_REFUSED:
 		err_msg("listen", "refused %s: %s", peer, ev->reason);
@@ -426,7 +420,7 @@ static int accept_one(const struct listen_opts *o, struct listen_ctx *ctx, const
 			return err_sys(e, EXIT_FAIL, errno, "poll");
 		if (rc == 0)
 			return err_set(e, EXIT_FAIL, "no client within %s",
-				       addr_format_duration(o->timeout, dur, sizeof(dur)));
+				       parse_format_duration(o->timeout, dur, sizeof(dur)));
 		for (i = 0; i < n; i++) {
 			struct server_event ev = { .type = SERVER_EV_CONNECTION };
 			socklen_t len = sizeof(*ss);
@@ -615,7 +609,7 @@ int cmd_listen(int argc, char **argv)
 		OPT_DURATION('w', "timeout", &o.timeout,
 			     "fail if no client arrives within DUR; also the idle timeout"),
 		OPT_RELAY_EOF(&o.eof),
-		OPT_CALLBACK(0, "mode", &o.mode, "OCTAL", parse_mode,
+		OPT_CALLBACK(0, "mode", &o.mode, "OCTAL", set_mode,
 			     "-U: permissions of the socket file (default 0600, not the umask)"),
 		OPT_INT(0, "backlog", &o.backlog, "N", 0, 1 << 20,
 			"listen(2) backlog (default SOMAXCONN)"),

@@ -25,6 +25,7 @@
 #include "icmp.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "priv.h"
 #include "sock.h"
 
@@ -134,7 +135,7 @@ static int query_type(const struct icmp_opts *o, const struct icmp_family *f, ui
 		*t = 13;
 		return 0;
 	}
-	if (addr_parse_uint(o->type, 0, 255, &v, "--type", e))
+	if (parse_uint(o->type, 0, 255, &v, "--type", e))
 		return err_set(e, EXIT_USAGE, "--type: '%.32s' is not echo, timestamp or 0-255",
 			       o->type);
 	*t = (uint8_t)v;

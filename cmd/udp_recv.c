@@ -19,6 +19,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "sock.h"
 
 #define RECV_BATCH 64
@@ -412,14 +413,14 @@ static int run(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
 		char d[32];
 
 		return err_set(e, EXIT_FAIL, "no datagram within %s",
-			       addr_format_duration(o->timeout, d, sizeof(d)));
+			       parse_format_duration(o->timeout, d, sizeof(d)));
 	}
 	if (o->count) {
 		char d[32];
 
 		return err_set(e, EXIT_FAIL, "only %llu of %lld datagrams, then none for %s",
 			       (unsigned long long)c->counted, o->count,
-			       addr_format_duration(o->timeout, d, sizeof(d)));
+			       parse_format_duration(o->timeout, d, sizeof(d)));
 	}
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "sock.h"
 
 #define SEND_BATCH 64
@@ -855,7 +856,7 @@ int cmd_udp_send(int argc, char **argv)
 		char d[32];
 
 		err_set(&e, EXIT_FAIL, "%s: no reply within %s", c.dstname,
-			addr_format_duration(o.wait, d, sizeof(d)));
+			parse_format_duration(o.wait, d, sizeof(d)));
 		return err_report("udp-send", &e);
 	}
 	return EXIT_OK;

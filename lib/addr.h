@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Pure parsers and formatters: endpoints, ports, port ranges, durations,
- * sizes, numbers, CIDR prefixes, and the names of address families, socket
- * types and protocols.  They return -1 with an error filled in (status
- * EXIT_USAGE) and never print or exit.
+ * Endpoints and addresses: HOST PORT and the other endpoint forms, ports,
+ * port ranges, CIDR prefixes, sockaddr formatting, and the names of address
+ * families, socket types and protocols.  The parsers return -1 with an error
+ * filled in (status EXIT_USAGE) and never print or exit.  Numbers,
+ * durations and sizes are in parse.h.
  */
 #ifndef SOCKCTL_ADDR_H
 #define SOCKCTL_ADDR_H
@@ -16,22 +17,6 @@
 
 /* Big enough for "[ffff:...:255.255.255.255%ifname]:65535" and unix paths. */
 #define ADDR_STRLEN 160
-
-/* Unsigned decimal in [min, max]; @what names the thing in the error. */
-int addr_parse_uint(const char *s, unsigned long long min, unsigned long long max,
-		    unsigned long long *out, const char *what, struct err *e);
-
-/*
- * Duration: "1.5" (seconds), "500ms", "250us", "2s", "1m", "1h"; at most
- * nine fractional digits; non-negative; at most 30 days.  Result in ns.
- */
-int addr_parse_duration(const char *s, int64_t *ns, struct err *e);
-/* "2.0s", "500ms", "1.250ms": the shortest clear spelling of @ns. */
-const char *addr_format_duration(int64_t ns, char *buf, size_t len);
-
-/* Size in bytes: "1500", "64k", "64KiB", "1M", "2G" (binary multiples). */
-int addr_parse_size(const char *s, unsigned long long max, unsigned long long *out,
-		    struct err *e);
 
 /*
  * Port: a number 0-65535, or a service name looked up for @proto ("tcp",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "parse.h"
 
 #define LONG_BASE 256 /* getopt_long values for long-only options */
 
@@ -119,7 +120,7 @@ static int apply(const struct opt *o, const char *arg, struct err *e)
 		return 0;
 	case OPT_T_INT:
 		if (o->min >= 0) {
-			if (addr_parse_uint(arg, (unsigned long long)o->min,
+			if (parse_uint(arg, (unsigned long long)o->min,
 					    (unsigned long long)o->max, &u,
 					    opt_name(o, name, sizeof(name)), e))
 				return -1;
@@ -130,11 +131,11 @@ static int apply(const struct opt *o, const char *arg, struct err *e)
 		return err_set(e, EXIT_USAGE, "%s: negative ranges unsupported",
 			       opt_name(o, name, sizeof(name)));
 	case OPT_T_DURATION:
-		if (addr_parse_duration(arg, (int64_t *)o->value, e))
+		if (parse_duration(arg, (int64_t *)o->value, e))
 			return value_error(o, e);
 		return 0;
 	case OPT_T_SIZE:
-		if (addr_parse_size(arg, o->max ? (unsigned long long)o->max : ~0ULL,
+		if (parse_size(arg, o->max ? (unsigned long long)o->max : ~0ULL,
 				    (unsigned long long *)o->value, e))
 			return value_error(o, e);
 		return 0;

@@ -27,7 +27,7 @@ enum opt_type {
 	OPT_T_SET,      /* int *: set to .min; two different SETs on one field conflict */
 	OPT_T_STRING,   /* const char **: the argument, last one wins */
 	OPT_T_INT,      /* long long *: decimal in [.min, .max] */
-	OPT_T_DURATION, /* int64_t *: nanoseconds, see addr_parse_duration */
+	OPT_T_DURATION, /* int64_t *: nanoseconds, see parse_duration */
 	OPT_T_SIZE,     /* unsigned long long *: bytes, "64k", at most .max */
 	OPT_T_PORT,     /* int *: 0-65535 or a service name */
 	OPT_T_CHOICE,   /* int *: index into .choices */
