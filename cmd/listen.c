@@ -217,18 +217,23 @@ struct rule {
 	const char *msg;
 };
 
-static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
+/* The options against each other and against the endpoint's kind: once. */
+static int check_opts(const struct listen_opts *o, const struct endpoint *ep, struct err *e)
 {
 	const struct relay_eof_opts *eof = &o->eof;
 	int relay_opt = eof->nc_shutdown || eof->no_shutdown || eof->quit_after_eof >= 0;
+	int unix_ep = ep->kind == EP_UNIX;
 	const struct rule rules[] = {
-		{ o->unix_sock && nargs != 1, "-U takes exactly one argument, the PATH" },
-		{ o->unix_sock && (o->source || o->port), "-U cannot be used with -s or -p" },
-		{ o->unix_sock && o->family, "-4/-6 cannot be used with -U" },
-		{ o->unix_sock && (o->allow.n || o->deny.n),
-		  "--allow/--deny need an IP listener, not -U" },
-		{ o->unix_sock && (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive),
-		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not -U" },
+		{ unix_ep && (o->source || o->port),
+		  "a Unix socket (-U PATH, unix:PATH) cannot be used with -s or -p" },
+		{ unix_ep && o->family, "-4/-6 cannot be used with a Unix socket (-U, unix:)" },
+		{ unix_ep && (o->allow.n || o->deny.n),
+		  "--allow/--deny need an IP listener, not a Unix socket (-U, unix:)" },
+		{ unix_ep && (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive),
+		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not a Unix socket" },
+		{ o->mode >= 0 && (!unix_ep || ep->path[0] == '@'),
+		  "--mode needs a Unix socket file (-U PATH; an abstract @name has no "
+		  "permissions)" },
 		{ eof->keep_sending && (o->keep_open || o->udp || o->echo || eof->recv_only),
 		  "--keep-sending applies to one stream client (not -k, -u, --echo or -d)" },
 		{ o->max_conns > 0 && !o->keep_open, "-m/--max-conns needs -k" },
@@ -252,6 +257,8 @@ static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
+	if (o->numeric && !unix_ep && addr_check_numeric(ep->host, e))
+		return -1;
 	return 0;
 }
 
@@ -260,21 +267,12 @@ static int parse_endpoint(const struct listen_opts *o, const struct opt_args *po
 			  struct endpoint *ep, struct err *e)
 {
 	const char *proto = o->udp ? "udp" : "tcp";
+	int unix_arg = pos->argc == 1 && !strncmp(pos->argv[0], "unix:", 5);
 	uint16_t port;
 
-	if (o->unix_sock) {
-		const char *path = pos->argv[0];
-
-		memset(ep, 0, sizeof(*ep));
-		ep->kind = EP_UNIX;
-		if (!strncmp(path, "unix:", 5))
-			path += 5;
-		if (!*path || strlen(path) >= sizeof(ep->path))
-			return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
-				       sizeof(ep->path) - 1);
-		snprintf(ep->path, sizeof(ep->path), "%s", path);
-		return 0;
-	}
+	if (o->unix_sock || unix_arg)
+		return addr_parse_endpoint(pos->argc, pos->argv, o->unix_sock ? ADDR_EP_UNIX : 0,
+					   proto, ep, e);
 	if (o->port) {
 		if (pos->argc > 1 || (pos->argc == 1 && o->source))
 			return err_set(e, EXIT_USAGE, "-p PORT given: expected at most an ADDR");
@@ -282,10 +280,11 @@ static int parse_endpoint(const struct listen_opts *o, const struct opt_args *po
 			return -1;
 		memset(ep, 0, sizeof(*ep));
 		ep->kind = EP_INET;
+		ep->nports = 1;
 		snprintf(ep->service, sizeof(ep->service), "%u", port);
 		snprintf(ep->host, sizeof(ep->host), "%s",
 			 o->source ? o->source : pos->argc ? pos->argv[0] : "");
-		return *ep->host ? addr_check_host(ep->host, e) : 0;
+		return addr_check_host(ep->host, e);
 	}
 	if (!pos->argc)
 		return err_set(e, EXIT_USAGE,
@@ -551,18 +550,8 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 	struct endpoint ep;
 	int fds[MAX_FDS], n = 0, rc;
 
-	if (check_opts(o, pos->argc, e) || parse_endpoint(o, pos, &ep, e))
+	if (parse_endpoint(o, pos, &ep, e) || check_opts(o, &ep, e))
 		return -1;
-	if (o->numeric && ep.kind == EP_INET && addr_check_numeric(ep.host, e))
-		return -1;
-	if (ep.kind == EP_UNIX && (o->allow.n || o->deny.n))
-		return err_set(e, EXIT_USAGE, "--allow/--deny need an IP listener, not unix:");
-	if (ep.kind == EP_UNIX && o->family)
-		return err_set(e, EXIT_USAGE, "-4/-6 cannot be used with a unix socket");
-	if (o->mode >= 0 && (ep.kind != EP_UNIX || ep.path[0] == '@'))
-		return err_set(e, EXIT_USAGE,
-			       "--mode needs a Unix socket file (-U PATH; an abstract @name has "
-			       "no permissions)");
 	if (o->keep_open)
 		sock_raise_nofile(); /* every client is a descriptor */
 	if (open_sockets(o, &ep, fds, &n, e))

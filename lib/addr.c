@@ -173,21 +173,44 @@ static int set_service(struct endpoint *ep, const char *s, unsigned flags, const
 		       struct err *e)
 {
 	struct port_list pl;
-	uint16_t port;
+	char q[80];
+	int single;
 
 	if (strlen(s) >= sizeof(ep->service))
 		return err_set(e, EXIT_USAGE, "port list is too long");
-	if (flags & ADDR_EP_PORT_LIST) {
-		if (addr_parse_port_list(s, proto, &pl, e))
-			return -1;
+	/* one port is a list of one: a list where one is expected gets its own message */
+	if (addr_parse_port_list(s, proto, &pl, e))
+		return -1;
+	single = pl.n == 1 && pl.r[0].lo == pl.r[0].hi;
+	ep->nports = pl.count;
+	if (single && !pl.r[0].lo && !(flags & ADDR_EP_PORT_ZERO)) {
 		addr_port_list_free(&pl);
-	} else {
-		if (addr_parse_port(s, proto, &port, e))
-			return -1;
-		if (!port && !(flags & ADDR_EP_PORT_ZERO))
-			return err_set(e, EXIT_USAGE, "port 0 is not a valid destination");
+		return err_set(e, EXIT_USAGE, "port 0 is not a valid destination");
 	}
+	addr_port_list_free(&pl);
+	if (!single && !(flags & ADDR_EP_PORT_LIST))
+		return err_set(e, EXIT_USAGE, "'%s' is a port list; one port is expected here",
+			       parse_quote(s, q, sizeof(q)));
 	snprintf(ep->service, sizeof(ep->service), "%s", s);
+	return 0;
+}
+
+int addr_check_unix_path(const char *path, struct err *e)
+{
+	size_t n = strlen(path);
+
+	if (!n || n >= sizeof(((struct endpoint *)0)->path))
+		return err_set(e, EXIT_USAGE, "unix socket path too long or empty (1 to %zu bytes)",
+			       sizeof(((struct endpoint *)0)->path) - 1);
+	return 0;
+}
+
+static int set_unix(struct endpoint *ep, const char *path, struct err *e)
+{
+	if (addr_check_unix_path(path, e))
+		return -1;
+	ep->kind = EP_UNIX;
+	snprintf(ep->path, sizeof(ep->path), "%s", path);
 	return 0;
 }
 
@@ -222,6 +245,13 @@ int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char
 
 	memset(ep, 0, sizeof(*ep));
 	ep->kind = EP_INET;
+	if (flags & ADDR_EP_UNIX) {
+		if (argc != 1)
+			return err_set(e, EXIT_USAGE,
+				       "-U/--unix takes exactly one argument, the PATH");
+		a = argv[0];
+		return set_unix(ep, strncmp(a, "unix:", 5) ? a : a + 5, e);
+	}
 	if (argc == 2) {
 		a = strip_brackets(argv[0], host, sizeof(host)) ? host : argv[0];
 		/* '' PORT: the wildcard where a host may be left out, as Python's '' */
@@ -236,16 +266,8 @@ int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char
 	if (argc != 1)
 		return err_set(e, EXIT_USAGE, "expected HOST PORT, HOST:PORT or unix:PATH");
 	a = argv[0];
-	if (!strncmp(a, "unix:", 5)) {
-		if (!a[5])
-			return err_set(e, EXIT_USAGE, "unix: needs a path");
-		if (strlen(a + 5) >= sizeof(ep->path))
-			return err_set(e, EXIT_USAGE, "unix socket path is too long (at most %zu bytes)",
-				       sizeof(ep->path) - 1);
-		ep->kind = EP_UNIX;
-		snprintf(ep->path, sizeof(ep->path), "%s", a + 5);
-		return 0;
-	}
+	if (!strncmp(a, "unix:", 5))
+		return set_unix(ep, a + 5, e);
 	if (a[0] == '[') {
 		close = strchr(a, ']');
 		if (!close || close[1] != ':' || !close[2])

@@ -43,6 +43,7 @@ struct endpoint {
 	enum endpoint_kind kind;
 	char host[256];    /* "" when none was given (wildcard / loopback) */
 	char service[256]; /* port, service name or port list; "" when none */
+	size_t nports;     /* ports that service names (1 for one port) */
 	char path[108];    /* EP_UNIX: the socket path ("@name": abstract) */
 };
 
@@ -50,17 +51,24 @@ enum {
 	ADDR_EP_HOST_OPTIONAL = 1 << 0, /* a lone argument is the PORT, '' the wildcard */
 	ADDR_EP_PORT_LIST = 1 << 1,     /* PORT may be a list of ranges (-z) */
 	ADDR_EP_PORT_ZERO = 1 << 2,     /* port 0 is allowed (listen: kernel picks) */
+	ADDR_EP_UNIX = 1 << 3,          /* -U: the one argument is a PATH ("unix:" optional) */
 };
 
 /*
- * Parse the positional arguments naming one endpoint:
+ * Parse the positional arguments naming one endpoint, every form in one place:
  *   HOST PORT | HOST:PORT | [V6ADDR]:PORT | [V6ADDR] PORT | unix:PATH
- * and with ADDR_EP_HOST_OPTIONAL also a lone PORT.  Numeric ports are
- * range-checked and service names looked up for @proto; host names are left
- * to the resolver, but a malformed numeric address is rejected here.
+ * with ADDR_EP_HOST_OPTIONAL also a lone PORT and '' PORT, and with
+ * ADDR_EP_UNIX a lone PATH.  Numeric ports are range-checked and service
+ * names looked up for @proto; a port list where one port is expected is
+ * rejected (without ADDR_EP_PORT_LIST), and @ep->nports counts the ports, so
+ * a command can say what a list needs.  Host names are left to the
+ * resolver, but a malformed numeric address is rejected here.
  */
 int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char *proto,
 			struct endpoint *ep, struct err *e);
+
+/* A Unix socket path (or "@name") that fits a sockaddr_un: the one check. */
+int addr_check_unix_path(const char *path, struct err *e);
 
 /*
  * A host that looks numeric ("1.2.3.4.5", "::zz") but is no address that

@@ -291,15 +291,18 @@ fail:
 
 /* ---- Unix listening sockets ---- */
 
+/* addr_check_unix_path's limit is the size of sun_path */
+_Static_assert(sizeof(((struct endpoint *)0)->path) == sizeof(((struct sockaddr_un *)0)->sun_path),
+	       "struct endpoint's path and sun_path differ in size");
+
 int sock_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *len,
 		   struct err *e)
 {
 	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
 	size_t n = strlen(path);
 
-	if (!n || n >= sizeof(sun->sun_path))
-		return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
-			       sizeof(sun->sun_path) - 1);
+	if (addr_check_unix_path(path, e))
+		return -1;
 	memset(ss, 0, sizeof(*ss));
 	sun->sun_family = AF_UNIX;
 	memcpy(sun->sun_path, path, n);

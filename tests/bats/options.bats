@@ -131,8 +131,8 @@ start_listen() {
 			2>"$BATS_TEST_TMPDIR/rerr" &
 		RPID=$!
 		echo "$RPID" >>"$BATS_TEST_TMPDIR/.pids"
-		wait_for 10 grep -q "bound 127.0.0.1:" "$BATS_TEST_TMPDIR/rerr"
-		RPORT=$(sed -n 's/.*bound 127.0.0.1:\([0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/rerr")
+		wait_for 10 grep -q "bound 127.0.0.1:[0-9][0-9]*$" "$BATS_TEST_TMPDIR/rerr"
+		RPORT=$(sed -n 's/.*bound 127.0.0.1:\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/rerr" | head -n1)
 		run -0 "$SOCKCTL" udp-send -q "$h" "$RPORT" "dg-$h"
 		wait_pid 10 "$RPID"
 		[ "$WAIT_STATUS" = 0 ]
@@ -166,7 +166,7 @@ start_listen() {
 	echo "$RPID" >>"$BATS_TEST_TMPDIR/.pids"
 	wait_for 10 grep -q "bound \[::\]:" "$BATS_TEST_TMPDIR/rerr"
 	grep -q "bound 0.0.0.0:" "$BATS_TEST_TMPDIR/rerr"
-	RPORT=$(sed -n 's/.*bound 0.0.0.0:\([0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/rerr")
+	RPORT=$(sed -n 's/.*bound 0.0.0.0:\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/rerr" | head -n1)
 	run -0 "$SOCKCTL" udp-send -q 127.0.0.1 "$RPORT" four
 	run -0 "$SOCKCTL" udp-send -q ::1 "$RPORT" six
 	wait_pid 10 "$RPID"
@@ -319,4 +319,28 @@ c.connect(sys.argv[1]); print(c.getpeername())" "$s"
 	assert_usage_error "--mode needs a Unix socket file" "$SOCKCTL" listen --mode 0600 0
 	assert_usage_error "abstract" "$SOCKCTL" listen --mode 0600 -U @sockctl-test-$$
 	[ ! -e "$s.4" ]
+}
+
+# ---- one endpoint parser ----
+
+@test "one endpoint: a port list without -z says it needs -z; -U and unix: are checked alike" {
+	assert_usage_error "a port list (20-25) needs -z/--scan" "$SOCKCTL" connect 127.0.0.1 20-25
+	assert_usage_error "a port list (20-25,80) needs -z/--scan" \
+		"$SOCKCTL" connect 127.0.0.1:20-25,80
+	assert_usage_error "port list; one port is expected" "$SOCKCTL" udp-send 127.0.0.1 20-25 x
+	assert_usage_error "port list; one port is expected" "$SOCKCTL" listen 9000-9001
+	# the same conflict, the same message, whichever way the path is written
+	for c in connect listen; do
+		a=$("$SOCKCTL" "$c" -4 -U "$BATS_TEST_TMPDIR/x" 2>&1 || true)
+		b=$("$SOCKCTL" "$c" -4 "unix:$BATS_TEST_TMPDIR/x" 2>&1 || true)
+		[ -n "$a" ] && [ "$a" = "$b" ]
+	done
+	# one length check, one message, for every command and form
+	long=$(printf 'x%.0s' {1..200})
+	m=$("$SOCKCTL" connect -U "$long" 2>&1 || true)
+	[[ $m == *"unix socket path too long or empty (1 to 107 bytes)" ]]
+	for c in "connect unix:$long" "listen -U $long" "listen unix:$long" "listen -U unix:$long"; do
+		# shellcheck disable=SC2086
+		[ "$("$SOCKCTL" $c 2>&1 | sed 's/^sockctl [a-z]*: //')" = "${m#sockctl connect: }" ]
+	done
 }

@@ -80,7 +80,35 @@ static void test_endpoints(void)
 	CHECK(!ep("127.0.0.1:0", NULL, ADDR_EP_PORT_ZERO, &p, &e), "ADDR:0 listen");
 	CHECK(!ep("h", "20-25,80", ADDR_EP_PORT_LIST, &p, &e) && !strcmp(p.service, "20-25,80"),
 	      "port list");
-	CHECK(ep("h", "20-25", 0, &p, &e) == -1, "range without PORT_LIST rejected");
+	CHECK(ep("h", "20-25", 0, &p, &e) == -1 && strstr(e.msg, "port list"),
+	      "range without PORT_LIST rejected as a list: %s", e.msg);
+	CHECK(!ep("h", "20-25,80,http", ADDR_EP_PORT_LIST, &p, &e) && p.nports == 8,
+	      "nports counts a list");
+	CHECK(!ep("h:443", NULL, ADDR_EP_PORT_LIST, &p, &e) && p.nports == 1, "nports 1");
+	CHECK(ep("h", "0", ADDR_EP_PORT_LIST, &p, &e) == -1, "a single port 0 even with lists");
+	CHECK(!ep("/tmp/x.sock", NULL, ADDR_EP_UNIX, &p, &e) && p.kind == EP_UNIX &&
+		      !strcmp(p.path, "/tmp/x.sock"),
+	      "-U PATH");
+	CHECK(!ep("unix:rel", NULL, ADDR_EP_UNIX, &p, &e) && !strcmp(p.path, "rel"),
+	      "-U unix:PATH");
+	CHECK(!ep("h:80", NULL, ADDR_EP_UNIX, &p, &e) && p.kind == EP_UNIX &&
+		      !strcmp(p.path, "h:80"),
+	      "-U takes any name as a PATH");
+	CHECK(ep("a", "b", ADDR_EP_UNIX, &p, &e) == -1 && strstr(e.msg, "-U"), "-U: one PATH");
+	{
+		char longp[200];
+		struct err e2;
+
+		memset(longp, 'a', sizeof(longp) - 1);
+		longp[sizeof(longp) - 1] = '\0';
+		ep(longp, NULL, ADDR_EP_UNIX, &p, &e);
+		memcpy(longp, "unix:", 5);
+		ep(longp, NULL, 0, &p, &e2);
+		CHECK(!strcmp(e.msg, e2.msg) && addr_check_unix_path(longp, &e2) == -1 &&
+			      !strcmp(e.msg, e2.msg) && addr_check_unix_path("", &e2) == -1 &&
+			      !strcmp(e.msg, e2.msg),
+		      "one unix path check, one message: %s", e.msg);
+	}
 	CHECK(ep("::1", NULL, 0, &p, &e) == -1 && strstr(e.msg, "[ADDR]:PORT"),
 	      "bare v6 without port: %s", e.msg);
 	CHECK(ep("host", NULL, 0, &p, &e) == -1 && strstr(e.msg, "missing port"), "missing port");
