@@ -568,6 +568,7 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		rc = relay_one(o, &ctx, fds, n, e);
 	}
 	unix_cleanup();
+	sock_unix_release(&unix_cleanup_name);
 	o->unix_path = NULL; /* it pointed into ep, which ends here */
 	return rc;
 }

@@ -159,6 +159,8 @@ static int diag_count(int family, unsigned port, int *tw, int *other)
 			}
 			if (h->nlmsg_type == NLMSG_ERROR)
 				goto out;
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+				continue;
 			if (ntohs(m->id.idiag_sport) != port)
 				continue;
 			if (m->idiag_state == TCP_STATE_TIME_WAIT)
@@ -498,6 +500,17 @@ fail_dir:
 	memset(un, 0, sizeof(*un));
 	un->dirfd = -1;
 	return -1;
+}
+
+void sock_unix_release(struct sock_unix_name *un)
+{
+	int fd = un->dirfd;
+
+	/* first forget it, so a signal handler from now on does nothing */
+	un->dirfd = -1;
+	un->ino = 0;
+	if (fd >= 0)
+		close(fd);
 }
 
 void sock_unix_unlink(const struct sock_unix_name *un)

@@ -84,6 +84,8 @@ int sock_listen_unix(const char *path, int type, int backlog, unsigned mode, int
  * (device and inode).  Async-signal-safe: a signal handler may call it.
  */
 void sock_unix_unlink(const struct sock_unix_name *un);
+/* Close the directory of @un, after sock_unix_unlink(): nothing is removed later. */
+void sock_unix_release(struct sock_unix_name *un);
 
 /* Raise the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
 long sock_raise_nofile(void);
