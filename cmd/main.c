@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "err.h"
+#include "opt.h"
 
 #ifndef SOCKCTL_VERSION
 #define SOCKCTL_VERSION "0.0.0"
@@ -41,34 +42,6 @@ static const struct command *find(const char *name)
 	return NULL;
 }
 
-/* Optimal string alignment distance, for "did you mean". */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t d[34][34];
-
-	if (la > 32 || lb > 32)
-		return 99;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++)
-		for (j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
-
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	return d[la][lb];
-}
-
 /* At most 64 bytes of @s for a message (err_set escapes its control bytes). */
 static const char *shown(const char *s, char *buf, size_t n)
 {
@@ -84,7 +57,7 @@ static int unknown(const char *name)
 	struct err e;
 
 	for (i = 0; i < NCOMMANDS; i++) {
-		size_t dd = distance(name, commands[i].name);
+		size_t dd = opt_distance(name, commands[i].name);
 
 		if (dd < bestd) {
 			bestd = dd;

@@ -25,6 +25,7 @@
 #include "icmp.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "priv.h"
 #include "sock.h"
 
@@ -37,7 +38,7 @@ struct icmp_opts {
 	long long count, size, ttl, code, preload;
 	int tos;
 	int64_t interval, timeout, deadline;
-	int quiet, flood, mode, json, verbose, numeric, stamps;
+	int quiet, flood, mode, json, verbose, numeric, numeric_host, stamps;
 	const char *type, *iface;
 };
 
@@ -134,7 +135,7 @@ static int query_type(const struct icmp_opts *o, const struct icmp_family *f, ui
 		*t = 13;
 		return 0;
 	}
-	if (addr_parse_uint(o->type, 0, 255, &v, "--type", e))
+	if (parse_uint(o->type, 0, 255, &v, "--type", e))
 		return err_set(e, EXIT_USAGE, "--type: '%.32s' is not echo, timestamp or 0-255",
 			       o->type);
 	*t = (uint8_t)v;
@@ -156,13 +157,14 @@ static int check_opts(const struct icmp_opts *o, struct err *e)
 /* A numeric HOST of the other family than -4/-6 asks for is bad input. */
 static int check_host_family(const char *host, int family, struct err *e)
 {
-	unsigned char buf[16];
+	int numeric;
 
 	if (addr_check_host(host, e))
 		return -1;
-	if (family == AF_INET6 && inet_pton(AF_INET, host, buf) == 1)
+	numeric = addr_numeric_family(host);
+	if (family == AF_INET6 && numeric == AF_INET)
 		return err_set(e, EXIT_USAGE, "%s: an IPv4 address, but -6 was given", host);
-	if (family == AF_INET && inet_pton(AF_INET6, host, buf) == 1)
+	if (family == AF_INET && numeric == AF_INET6)
 		return err_set(e, EXIT_USAGE, "%s: an IPv6 address, but -4 was given", host);
 	return 0;
 }
@@ -1020,6 +1022,7 @@ int cmd_raw_icmp(int argc, char **argv)
 		OPT_STRING('I', "interface", &o.iface, "IFACE", "send from this interface or address"),
 		OPT_FLAG('D', "timestamps", &o.stamps, "prefix each line with the Unix time"),
 		OPT_FLAG('n', "numeric", &o.numeric, "numeric addresses only (always so)"),
+		OPT_NUMERIC_HOST(0, &o.numeric_host),
 		OPT_JSON(&o.json),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
@@ -1037,7 +1040,8 @@ int cmd_raw_icmp(int argc, char **argv)
 	if (opt_run(&icmp_cmd, opts, argc, argv, &pos, &status))
 		return status;
 	c.host = pos.argv[0];
-	if (check_opts(&o, &e) || check_host_family(c.host, o.family, &e))
+	if (check_opts(&o, &e) || check_host_family(c.host, o.family, &e) ||
+	    (o.numeric_host && addr_check_numeric(c.host, &e)))
 		return err_report(NAME, &e);
 	rc = ping(&c, &pv, &e);
 	if (c.fd >= 0)

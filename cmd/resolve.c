@@ -11,6 +11,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "sock.h"
 
 struct resolve_opts {
@@ -210,7 +211,7 @@ static int forward(const struct resolve_opts *o, const struct opt_args *pos, str
 		for (ai = res; ai; ai = ai->ai_next)
 			n++;
 		err_msg("resolve", "getaddrinfo returned %zu result%s in %s", n, n == 1 ? "" : "s",
-			addr_format_duration(took, dur, sizeof(dur)));
+			parse_format_duration(took, dur, sizeof(dur)));
 	}
 	if (print_results(o, res)) {
 		freeaddrinfo(res);
@@ -231,7 +232,7 @@ static int reverse(const struct resolve_opts *o, const struct opt_args *pos, str
 
 	if (pos->argc < 1)
 		return err_set(e, EXIT_USAGE, "--reverse needs an ADDRESS");
-	if (addr_parse_uint(port, 0, 65535, &p, "port", e))
+	if (parse_uint(port, 0, 65535, &p, "port", e))
 		return -1;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
@@ -252,7 +253,7 @@ static int reverse(const struct resolve_opts *o, const struct opt_args *pos, str
 	rc = getnameinfo(res->ai_addr, res->ai_addrlen, host, sizeof(host), serv, sizeof(serv), fl);
 	if (o->verbose)
 		err_msg("resolve", "getnameinfo took %s",
-			addr_format_duration(clock_mono_ns() - t0, dur, sizeof(dur)));
+			parse_format_duration(clock_mono_ns() - t0, dur, sizeof(dur)));
 	if (rc) {
 		freeaddrinfo(res);
 		if (rc == EAI_SYSTEM)

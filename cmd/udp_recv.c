@@ -19,6 +19,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "sock.h"
 
 #define RECV_BATCH 64
@@ -26,7 +27,7 @@
 #define RECV_ECHO 256 /* echo replies per sendmmsg */
 
 struct recv_opts {
-	int family, verbose, json, nonblock;
+	int family, verbose, json, nonblock, numeric;
 	long long count, fd_ll;
 	int64_t timeout;
 	int fd, echo, raw, hex, quiet, stats, until_end, reuseport, reuseaddr, no_gro;
@@ -415,14 +416,14 @@ static int run(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
 		char d[32];
 
 		return err_set(e, EXIT_FAIL, "no datagram within %s",
-			       addr_format_duration(o->timeout, d, sizeof(d)));
+			       parse_format_duration(o->timeout, d, sizeof(d)));
 	}
 	if (o->count) {
 		char d[32];
 
 		return err_set(e, EXIT_FAIL, "only %llu of %lld datagrams, then none for %s",
 			       (unsigned long long)c->counted, o->count,
-			       addr_format_duration(o->timeout, d, sizeof(d)));
+			       parse_format_duration(o->timeout, d, sizeof(d)));
 	}
 	return 0;
 }
@@ -468,6 +469,7 @@ int cmd_udp_recv(int argc, char **argv)
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_INT('c', "count", &o.count, "N", 1, INT64_MAX,
 			"exit 0 after N datagrams (end markers not counted)"),
 		OPT_DURATION('w', "timeout", &o.timeout,
@@ -524,6 +526,8 @@ int cmd_udp_recv(int argc, char **argv)
 			ep.path);
 		return err_report("udp-recv", &e);
 	}
+	if (o.numeric && addr_check_numeric(ep.host, &e))
+		return err_report("udp-recv", &e);
 	memset(&c, 0, sizeof(c));
 	c.o = &o;
 	c.fmt = o.quiet ? DGRAM_QUIET : o.json ? DGRAM_JSON : o.raw ? DGRAM_RAW

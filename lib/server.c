@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "dgram.h"
+#include "parse.h"
 
 /* A client may owe this much unsent broadcast data before stdin stops being read. */
 #define PEND_LIMIT ((size_t)256 * 1024)
@@ -553,7 +554,7 @@ static int timeouts(struct srv *s)
 
 	if (s->accept_deadline >= 0 && now >= s->accept_deadline)
 		return err_set(s->e, EXIT_FAIL, "no client within %s",
-			       addr_format_duration(s->o->accept_timeout, dur, sizeof(dur)));
+			       parse_format_duration(s->o->accept_timeout, dur, sizeof(dur)));
 	while (s->o->idle_timeout >= 0 && s->head && now >= s->head->last + s->o->idle_timeout)
 		client_close(s, s->head, "idle", 0);
 	if (s->paused && now >= s->retry_at) {
@@ -878,7 +879,7 @@ int server_run_dgram(const int *fds, int n, const struct server_opts *o,
 			break;
 		if (s->accept_deadline >= 0 && clock_mono_ns() >= s->accept_deadline) {
 			rc = err_set(e, EXIT_FAIL, "no datagram within %s",
-				     addr_format_duration(o->accept_timeout, dur, sizeof(dur)));
+				     parse_format_duration(o->accept_timeout, dur, sizeof(dur)));
 			break;
 		}
 		if (o->idle_timeout >= 0 && d->peer_fd >= 0 && !o->keep_open &&

@@ -36,7 +36,7 @@ start_listen() {
 	assert_usage_error "--deny" "$SOCKCTL" listen --deny nosuch 0
 	assert_usage_error "--allow/--deny" "$SOCKCTL" listen -U --allow 127.0.0.1 /tmp/x.sock
 	assert_usage_error "--timeout" "$SOCKCTL" listen -w 1x 0
-	assert_usage_error "1.2.3" "$SOCKCTL" listen 1.2.3 0
+	assert_usage_error "1.2.3.4.5" "$SOCKCTL" listen 1.2.3.4.5 0
 	assert_usage_error "--backlog" "$SOCKCTL" listen -u --backlog 5 0
 	assert_usage_error "exclude" "$SOCKCTL" listen -d --send-only 0
 	[ ! -e /tmp/x.sock ]
