@@ -22,7 +22,7 @@ start_listen() {
 	LPID=$!
 	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
 	wait_for 10 grep -q "listening on" "$err" || { cat "$err"; return 1; }
-	PORT=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$err" | head -n1)
+	PORT=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$err" | head -n1)
 }
 
 # ---- nc's letters ----
@@ -113,7 +113,7 @@ start_listen() {
 		echo "from-$h" >"$BATS_TEST_TMPDIR/in"
 		start_listen "$BATS_TEST_TMPDIR/err" -v -w 10 "$h" 0 <"$BATS_TEST_TMPDIR/in" \
 			>"$BATS_TEST_TMPDIR/out"
-		grep -q "listening on 127.0.0.1 $PORT" "$BATS_TEST_TMPDIR/err"
+		grep -q "listening on 127.0.0.1:$PORT" "$BATS_TEST_TMPDIR/err"
 		run -0 --separate-stderr "$SOCKCTL" connect -n -w 10 "$h:$PORT" </dev/null
 		[ "$output" = "from-$h" ]
 		wait_pid 10 "$LPID"
@@ -155,8 +155,8 @@ start_listen() {
 
 @test "listen '' PORT and udp-recv '' PORT bind both wildcards, as Python's ''" {
 	start_listen "$BATS_TEST_TMPDIR/err" -v -k -w 10 '' 0 </dev/null >/dev/null
-	grep -q "listening on 0.0.0.0 $PORT" "$BATS_TEST_TMPDIR/err"
-	grep -q "listening on :: $PORT" "$BATS_TEST_TMPDIR/err"
+	grep -q "listening on 0.0.0.0:$PORT" "$BATS_TEST_TMPDIR/err"
+	grep -q "listening on \[::\]:$PORT" "$BATS_TEST_TMPDIR/err"
 	run -0 "$SOCKCTL" connect -z 127.0.0.1 "$PORT"
 	run -0 "$SOCKCTL" connect -z ::1 "$PORT"
 	kill "$LPID"
