@@ -13,12 +13,25 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/errqueue.h>
 #include <sys/socket.h>
 
 #include "err.h"
 
 #define ICMP_HDRLEN 8      /* type, code, checksum, identifier, sequence */
 #define ICMP_TSTAMP_LEN 20 /* timestamp request/reply: header + 3 x 32 bits */
+#define ICMP_DEFAULT_PAYLOAD 56 /* ping's default -s: 64 bytes of ICMP */
+#define ICMP4_TIMESTAMP 13        /* IPv4 timestamp request (RFC 792) */
+#define ICMP4_TIMESTAMP_REPLY 14
+
+/*
+ * A control buffer for recvmsg(2), aligned for struct cmsghdr: room for a
+ * timestamp, a TTL and an extended error with its offender address.
+ */
+union icmp_cbuf {
+	struct cmsghdr align;
+	char buf[512];
+};
 
 /* What a received message is, to the sender of echo (or other query) probes. */
 enum icmp_kind {
@@ -117,6 +130,23 @@ size_t icmp_payload_mismatch(const struct icmp_pkt *p);
 int icmp_tstamp_fields(const struct icmp_pkt *p, uint32_t ts[3]);
 /* Now in ms since midnight UT, for a timestamp request. */
 uint32_t icmp_tstamp_now(void);
+
+/* What the control messages of one received message say. */
+struct icmp_cmsgs {
+	int64_t when_ns;      /* SCM_TIMESTAMPNS in ns (CLOCK_REALTIME); -1 if absent */
+	int ttl;              /* IP_TTL / IPV6_HOPLIMIT; -1 if absent */
+	int has_ee;           /* an IP_RECVERR / IPV6_RECVERR message was complete */
+	struct sock_extended_err ee;
+	int has_offender;     /* SO_EE_OFFENDER: a whole AF_INET/AF_INET6 address */
+	struct sockaddr_storage offender;
+};
+
+/*
+ * Read @m's control messages (hostile lengths included: a message shorter
+ * than what it claims to carry is ignored, and the offender address counts
+ * only when all of it is there).  Copies out; never keeps a pointer into @m.
+ */
+void icmp_read_cmsgs(const struct msghdr *m, struct icmp_cmsgs *r);
 
 /* Round-trip statistics, as ping computes them. */
 struct icmp_stats {
