@@ -179,6 +179,8 @@ int main(int argc, char **argv)
 	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	const struct command *c;
 
+	if (cmd_priv_start(argc, argv))
+		return EXIT_FAIL;
 	std_fds_open();
 	/* multi-call: a link named "sockctl-resolve" runs resolve */
 	if (!strncmp(self, "sockctl-", 8) && (c = find(self + 8))) {

@@ -82,6 +82,7 @@ struct ctx {
 	uint64_t ntx, nrx, ndup, nlate, nerr, nbad, outstanding;
 	uint64_t last_seq; /* counter of the last probe sent */
 	int64_t start, next_send;
+	int64_t last_send; /* clock_mono_ns() of the last probe counted as sent */
 	struct icmp_stats st;
 };
 
@@ -131,18 +132,56 @@ static int query_type(const struct icmp_opts *o, const struct icmp_family *f, ui
 	if (!strcmp(o->type, "timestamp")) {
 		if (f->family != AF_INET)
 			return err_set(e, EXIT_USAGE, "--type timestamp: IPv4 only");
-		*t = 13;
+		*t = ICMP4_TIMESTAMP;
 		return 0;
 	}
 	if (addr_parse_uint(o->type, 0, 255, &v, "--type", e))
 		return err_set(e, EXIT_USAGE, "--type: '%.32s' is not echo, timestamp or 0-255",
 			       o->type);
+	/* ICMPv6 sends echo requests only: RAs, redirects... are not probes */
+	if (f->family != AF_INET)
+		return err_set(e, EXIT_USAGE, "--type %.32s: numeric types are IPv4 only",
+			       o->type);
 	*t = (uint8_t)v;
 	return 0;
 }
 
+/* Flooding needs root, as in iputils: a privileged install is no licence to flood. */
+#define USER_MIN_INTERVAL (2 * NS_PER_MS)
+#define USER_MAX_PRELOAD 3
+
+static int check_user_limits(const struct icmp_opts *o, struct err *e)
+{
+	if (getuid() == 0)
+		return 0;
+	if (o->flood)
+		return err_set(e, EXIT_USAGE, "--flood: only root may flood (others: --interval "
+			       "2ms or more)");
+	if (o->interval >= 0 && o->interval < USER_MIN_INTERVAL)
+		return err_set(e, EXIT_USAGE, "--interval: under 2ms only for root");
+	if (o->preload > USER_MAX_PRELOAD)
+		return err_set(e, EXIT_USAGE, "--preload %lld: more than %d only for root",
+			       o->preload, USER_MAX_PRELOAD);
+	if (o->code > 0)
+		return err_set(e, EXIT_USAGE, "--code %lld: only root may send a code other "
+			       "than 0", o->code);
+	return 0;
+}
+
+/* Users send echo, or IPv4 timestamp, requests; other types are for root. */
+static int check_user_type(const struct icmp_family *f, uint8_t type, struct err *e)
+{
+	if (getuid() == 0 || type == f->echo_request ||
+	    (f->family == AF_INET && type == ICMP4_TIMESTAMP))
+		return 0;
+	return err_set(e, EXIT_USAGE, "--type %u: only root may send other than echo or "
+		       "timestamp requests", type);
+}
+
 static int check_opts(const struct icmp_opts *o, struct err *e)
 {
+	if (check_user_limits(o, e))
+		return -1;
 	if (o->preload > 0 && o->flood)
 		return err_set(e, EXIT_USAGE, "--preload cannot be used with --flood");
 	if (o->type && strcmp(o->type, "echo") != 0 && o->mode == MODE_DGRAM)
@@ -212,10 +251,28 @@ static const char *sockname(int type)
 	return type == SOCK_RAW ? "SOCK_RAW" : "SOCK_DGRAM";
 }
 
-static int open_dgram(struct ctx *c, char *why, size_t n)
+/*
+ * The sockets raw-icmp may use, opened before argv is read: for both
+ * families (the family is not known yet), the datagram socket and, when
+ * CAP_NET_RAW is permitted, the raw one.  -1 with why_* saying why not.
+ */
+struct fam_socks {
+	int dgram, raw;
+	char why_d[256], why_r[256];
+};
+struct socks {
+	struct fam_socks fam[2]; /* IPv4, IPv6 */
+};
+
+static struct fam_socks *socks_of(struct socks *s, int family)
+{
+	return &s->fam[family == AF_INET6];
+}
+
+static int open_dgram(const struct icmp_family *f, char *why, size_t n)
 {
 	char range[64], eb[96];
-	int fd = socket(c->f->family, SOCK_DGRAM | SOCK_CLOEXEC, c->f->proto);
+	int fd = socket(f->family, SOCK_DGRAM | SOCK_CLOEXEC, f->proto);
 
 	if (fd >= 0)
 		return fd;
@@ -232,15 +289,12 @@ static int open_dgram(struct ctx *c, char *why, size_t n)
 	return -1;
 }
 
-static int open_raw(struct ctx *c, const struct priv *pv, char *why, size_t n, struct err *e)
+static int open_raw(const struct icmp_family *f, char *why, size_t n)
 {
 	char eb[96];
-	int fd, saved;
+	int fd = socket(f->family, SOCK_RAW | SOCK_CLOEXEC, f->proto);
+	int saved = errno;
 
-	if (priv_raise(pv, e))
-		return -2;
-	fd = socket(c->f->family, SOCK_RAW | SOCK_CLOEXEC, c->f->proto);
-	saved = errno;
 	if (fd >= 0)
 		return fd;
 	if (saved == EPERM || saved == EACCES)
@@ -252,6 +306,58 @@ static int open_raw(struct ctx *c, const struct priv *pv, char *why, size_t n, s
 	return -1;
 }
 
+/*
+ * Every socket first, CAP_NET_RAW effective only around the raw ones, then
+ * every capability dropped: whatever happens, none is held when this returns
+ * (or the error says so).  Nothing here reads argv, names or the network.
+ */
+static int socks_open(struct socks *s, struct priv *pv, struct err *e)
+{
+	static const int fams[2] = { AF_INET, AF_INET6 };
+	int i, rc = 0;
+
+	for (i = 0; i < 2; i++) {
+		struct fam_socks *fs = &s->fam[i];
+
+		fs->why_d[0] = fs->why_r[0] = '\0';
+		fs->raw = -1;
+		fs->dgram = open_dgram(icmp_family_of(fams[i]), fs->why_d, sizeof(fs->why_d));
+	}
+	if (priv_raise(pv, e))
+		rc = -1;
+	for (i = 0; i < 2 && !rc; i++)
+		s->fam[i].raw = open_raw(icmp_family_of(fams[i]), s->fam[i].why_r,
+					 sizeof(s->fam[i].why_r));
+	if (priv_drop(pv, e))
+		rc = -1;
+	return rc;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Close what is left; @keep_family's sockets stay (0: none stays). */
+static void socks_close(struct socks *s, int keep_family)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (keep_family && &s->fam[i] == socks_of(s, keep_family))
+			continue;
+		close_fd(&s->fam[i].dgram);
+		close_fd(&s->fam[i].raw);
+	}
+}
+
+/*
+ * -I: an address is bound; a name is SO_BINDTODEVICE, which Linux 5.7 and
+ * later allow without CAP_NET_RAW on a socket not yet bound to a device.
+ * Runs after every privilege is gone: numeric parsing only, no NSS.
+ */
 static int bind_iface(struct ctx *c, struct err *e)
 {
 	const char *i = c->o->iface;
@@ -269,43 +375,42 @@ static int bind_iface(struct ctx *c, struct err *e)
 			return err_sys(e, EXIT_FAIL, errno, "-I %s: bind", i);
 		return 0;
 	}
-	if (setsockopt(c->fd, SOL_SOCKET, SO_BINDTODEVICE, i, (socklen_t)strlen(i)))
-		return err_sys(e, EXIT_FAIL, errno, "-I %s: SO_BINDTODEVICE", i);
-	return 0;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_BINDTODEVICE, i, (socklen_t)strlen(i)) == 0)
+		return 0;
+	if (errno == EPERM)
+		return err_sys(e, EXIT_FAIL, errno, "-I %s: SO_BINDTODEVICE (before Linux 5.7 "
+			       "it needs CAP_NET_RAW, given up before options are read)", i);
+	return err_sys(e, EXIT_FAIL, errno, "-I %s: SO_BINDTODEVICE", i);
 }
 
 /*
- * auto: the datagram socket first (no privilege needed), then raw.  Every
- * capability is gone when this returns, whatever happened.
+ * The socket for this run, out of those socks_open() got: auto means the
+ * datagram socket when it opened and fits the --type, else the raw one.
  */
-static int open_socket(struct ctx *c, struct priv *pv, struct err *e)
+static int pick_socket(struct ctx *c, struct socks *s, const struct priv *pv, struct err *e)
 {
 	const struct icmp_opts *o = c->o;
-	char why_d[256] = "", why_r[256] = "";
+	struct fam_socks *fs = socks_of(s, c->f->family);
 	int want_dgram = o->mode != MODE_RAW && c->qtype == c->f->echo_request;
-	int rc = 0;
+	const char *why_d = want_dgram ? fs->why_d : "";
+	const char *why_r = o->mode != MODE_DGRAM ? fs->why_r : "";
 
 	c->fd = -1;
-	if (want_dgram)
-		c->fd = open_dgram(c, why_d, sizeof(why_d));
-	if (c->fd < 0 && o->mode != MODE_DGRAM) {
-		c->fd = open_raw(c, pv, why_r, sizeof(why_r), e);
-		if (c->fd == -2)
-			return -1;
-		c->raw = c->fd >= 0;
+	if (want_dgram && fs->dgram >= 0) {
+		c->fd = fs->dgram;
+		fs->dgram = -1;
+	} else if (o->mode != MODE_DGRAM && fs->raw >= 0) {
+		c->fd = fs->raw;
+		fs->raw = -1;
+		c->raw = 1;
 	}
-	if (c->fd >= 0 && bind_iface(c, e))
-		rc = -1;
-	if (priv_drop(pv, e))
-		rc = -1;
-	if (c->fd < 0 && !rc) {
+	socks_close(s, 0);
+	if (c->fd < 0) {
 		if (o->mode == MODE_AUTO && !want_dgram)
-			snprintf(why_d, sizeof(why_d), "--type %s needs a raw socket", o->type);
+			why_d = "--type needs a raw socket";
 		return err_set(e, EXIT_USAGE, "cannot open an %s socket: %s%s%s", c->f->name,
 			       why_d, *why_d && *why_r ? "; " : "", why_r);
 	}
-	if (rc)
-		return -1;
 	if (o->verbose) {
 		const char *because = c->raw ? (o->mode == MODE_RAW ? "--mode raw" :
 						!want_dgram ? "the --type needs it" : why_d)
@@ -315,11 +420,11 @@ static int open_socket(struct ctx *c, struct priv *pv, struct err *e)
 			"AF_INET" : "AF_INET6", sockname(c->raw ? SOCK_RAW : SOCK_DGRAM),
 			c->f->proto == IPPROTO_ICMP ? "IPPROTO_ICMP" : "IPPROTO_ICMPV6", c->fd,
 			because);
-		err_msg(NAME, "capabilities dropped: none effective, none permitted%s%s",
-			pv->bounding ? ", bounding set cleared" : "",
+		err_msg(NAME, "capabilities dropped before options were read: none effective, "
+			"none permitted%s%s", pv->bounding ? ", bounding set cleared" : "",
 			pv->setuid ? ", setuid-root uid given up" : "");
 	}
-	return 0;
+	return bind_iface(c, e);
 }
 
 static int setup_socket(struct ctx *c, struct err *e)
@@ -381,13 +486,13 @@ static void show_reply(const struct ctx *c, const struct icmp_pkt *p, const char
 {
 	char ms[32];
 	uint32_t ts[3];
-	int has_ts = p->type == 14 && c->f->family == AF_INET && !icmp_tstamp_fields(p, ts);
+	int has_ts = p->type == ICMP4_TIMESTAMP_REPLY && c->f->family == AF_INET && !icmp_tstamp_fields(p, ts);
 
 	if (c->o->json) {
 		struct jsonw w;
 
 		json_begin(&w, stdout);
-		json_str(&w, "type", "reply");
+		json_str(&w, "event", "reply");
 		json_uint(&w, "seq", p->seq);
 		json_str(&w, "from", from);
 		json_uint(&w, "bytes", p->icmp_len);
@@ -438,7 +543,7 @@ static void show_error(const struct ctx *c, const struct icmp_pkt *p, const char
 		struct jsonw w;
 
 		json_begin(&w, stdout);
-		json_str(&w, "type", "error");
+		json_str(&w, "event", "error");
 		json_uint(&w, "seq", seq);
 		json_str(&w, "from", from);
 		json_uint(&w, "icmp_type", p->type);
@@ -476,7 +581,7 @@ static void show_send_error(const struct ctx *c, uint16_t seq, int errnum)
 		struct jsonw w;
 
 		json_begin(&w, stdout);
-		json_str(&w, "type", "send_error");
+		json_str(&w, "event", "send_error");
 		json_uint(&w, "seq", seq);
 		json_str(&w, "errno", err_errno_name(errnum));
 		json_str(&w, "message", eb);
@@ -501,7 +606,7 @@ static void summary_json(const struct ctx *c, int64_t elapsed)
 	int have = !icmp_stats_ms(&c->st, &mn, &av, &mx, &md);
 
 	json_begin(&w, stdout);
-	json_str(&w, "type", "summary");
+	json_str(&w, "event", "summary");
 	json_str(&w, "host", c->host);
 	json_str(&w, "address", c->addr);
 	json_str(&w, "socket", c->raw ? "raw" : "dgram");
@@ -527,9 +632,10 @@ static void summary_json(const struct ctx *c, int64_t elapsed)
 	json_end(&w);
 }
 
+/* ping's "time": from the start to the last probe sent, not to the end of waiting. */
 static void summary(const struct ctx *c)
 {
-	int64_t elapsed = clock_mono_ns() - c->start;
+	int64_t elapsed = c->ntx ? c->last_send - c->start : 0;
 	double mn, av, mx, md;
 
 	if (c->o->json) {
@@ -577,13 +683,13 @@ static int send_probe(struct ctx *c)
 		.id = c->ident,
 		.seq = (uint16_t)counter,
 		.counter = counter,
-		.size = o->size >= 0 ? (size_t)o->size : 56,
+		.size = o->size >= 0 ? (size_t)o->size : ICMP_DEFAULT_PAYLOAD,
 	};
 	struct slot *s = &c->slots[pr.seq];
 	size_t len;
 	ssize_t n;
 
-	if (c->qtype == 13 && c->f->family == AF_INET)
+	if (c->qtype == ICMP4_TIMESTAMP && c->f->family == AF_INET)
 		pr.tstamp_ms = icmp_tstamp_now();
 	len = icmp_build(c->f, &pr, c->sbuf, ICMP_HDRLEN + c->f->max_payload);
 	if (s->state == SLOT_PENDING) /* wrapped before its reply came: lost */
@@ -596,6 +702,7 @@ static int send_probe(struct ctx *c)
 	}
 	s->counter = counter;
 	c->ntx++;
+	c->last_send = clock_mono_ns();
 	c->last_seq = counter;
 	if (n < 0) {
 		s->state = SLOT_ERROR;
@@ -613,36 +720,13 @@ static int send_probe(struct ctx *c)
 struct rx {
 	struct sockaddr_storage from;
 	int64_t when; /* on ctx->clk */
-	int ttl;
-	struct sock_extended_err *ee;
+	struct icmp_cmsgs cm;
 };
 
-static void read_cmsgs(struct ctx *c, struct msghdr *m, struct rx *r)
+static void read_cmsgs(const struct ctx *c, const struct msghdr *m, struct rx *r)
 {
-	struct cmsghdr *cm;
-
-	r->when = -1;
-	r->ttl = -1;
-	r->ee = NULL;
-	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS &&
-		    cm->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
-			struct timespec ts;
-
-			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-			r->when = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-		} else if (((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TTL) ||
-			    (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_HOPLIMIT)) &&
-			   cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
-			memcpy(&r->ttl, CMSG_DATA(cm), sizeof(int));
-		} else if (((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR) ||
-			    (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_RECVERR)) &&
-			   cm->cmsg_len >= CMSG_LEN(sizeof(struct sock_extended_err))) {
-			r->ee = (struct sock_extended_err *)(void *)CMSG_DATA(cm);
-		}
-	}
-	if (r->when < 0)
-		r->when = now_on(c->clk);
+	icmp_read_cmsgs(m, &r->cm);
+	r->when = r->cm.when_ns >= 0 ? r->cm.when_ns : now_on(c->clk);
 }
 
 static int ours(const struct ctx *c, const unsigned char *addr)
@@ -724,7 +808,7 @@ static void on_packet(struct ctx *c, const uint8_t *buf, size_t len, const struc
 		return;
 	}
 	if (p.ttl < 0)
-		p.ttl = r->ttl;
+		p.ttl = r->cm.ttl;
 	addr_ntop((const struct sockaddr *)&r->from, c->f->addrlen, from, sizeof(from));
 	if (p.bad_csum) {
 		c->nbad++;
@@ -743,12 +827,12 @@ static void on_packet(struct ctx *c, const uint8_t *buf, size_t len, const struc
 /* Datagram sockets: an ICMP error comes through the error queue, quoting our probe. */
 static void on_errqueue(struct ctx *c, const uint8_t *buf, size_t len, const struct rx *r)
 {
-	const struct sock_extended_err *ee = r->ee;
+	const struct sock_extended_err *ee = &r->cm.ee;
 	struct icmp_pkt p = { 0 };
 	char from[ADDR_STRLEN] = "?";
-	const struct sockaddr *off;
+	const struct sockaddr *off = (const struct sockaddr *)&r->cm.offender;
 
-	if (!ee || len < ICMP_HDRLEN)
+	if (!r->cm.has_ee || len < ICMP_HDRLEN)
 		return;
 	if (ee->ee_origin != SO_EE_ORIGIN_ICMP && ee->ee_origin != SO_EE_ORIGIN_ICMP6) {
 		char eb[96];
@@ -758,8 +842,7 @@ static void on_errqueue(struct ctx *c, const uint8_t *buf, size_t len, const str
 			err_strerror((int)ee->ee_errno, eb, sizeof(eb)));
 		return;
 	}
-	off = SO_EE_OFFENDER(ee);
-	if (off->sa_family == c->f->family)
+	if (r->cm.has_offender && off->sa_family == c->f->family)
 		addr_ntop(off, c->f->addrlen, from, sizeof(from));
 	p.type = ee->ee_type;
 	p.code = ee->ee_code;
@@ -771,13 +854,13 @@ static void on_errqueue(struct ctx *c, const uint8_t *buf, size_t len, const str
 /* One message, without waiting: 1 handled, 0 nothing there. */
 static int recv_one(struct ctx *c, int flags)
 {
-	char cbuf[512];
+	union icmp_cbuf cbuf;
 	struct iovec iov = { c->rbuf, c->rbuf_len };
 	struct rx r;
 	struct msghdr m = {
 		.msg_name = &r.from, .msg_namelen = sizeof(r.from),
 		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
 	};
 	ssize_t n = recvmsg(c->fd, &m, flags | MSG_DONTWAIT);
 
@@ -883,6 +966,8 @@ static void run(struct ctx *c, const sigset_t *mask)
 				c->next_send = now + NS_PER_MS;
 			else
 				schedule_next(c, now, &preload);
+			/* the wait for the last replies starts at the last probe */
+			sending = more_to_send(c);
 			if (recv_one(c, 0))
 				continue;
 			now = clock_mono_ns();
@@ -913,13 +998,13 @@ static int exit_status(const struct ctx *c)
 static int prepare(struct ctx *c, struct err *e)
 {
 	const struct icmp_opts *o = c->o;
-	size_t size = o->size >= 0 ? (size_t)o->size : 56;
+	size_t size = o->size >= 0 ? (size_t)o->size : ICMP_DEFAULT_PAYLOAD;
 	int rt;
 
 	if (size > c->f->max_payload)
 		return err_set(e, EXIT_USAGE, "--size %zu: at most %zu for %s", size,
 			       c->f->max_payload, c->f->family == AF_INET ? "IPv4" : "IPv6");
-	if (query_type(o, c->f, &c->qtype, e))
+	if (query_type(o, c->f, &c->qtype, e) || check_user_type(c->f, c->qtype, e))
 		return -1;
 	rt = c->f->reply_type(c->qtype);
 	if (rt < 0 && c->qtype != c->f->echo_request)
@@ -939,11 +1024,11 @@ static int prepare(struct ctx *c, struct err *e)
 
 static void header(const struct ctx *c)
 {
-	size_t size = c->o->size >= 0 ? (size_t)c->o->size : 56;
+	size_t size = c->o->size >= 0 ? (size_t)c->o->size : ICMP_DEFAULT_PAYLOAD;
 
 	if (c->o->json)
 		return;
-	if (c->qtype == 13 && c->f->family == AF_INET)
+	if (c->qtype == ICMP4_TIMESTAMP && c->f->family == AF_INET)
 		size = ICMP_TSTAMP_LEN - ICMP_HDRLEN;
 	printf("PING %s (%s) %zu(%zu) bytes of data.\n", c->host, c->addr, size,
 	       size + ICMP_HDRLEN + c->f->ip_hdrlen);
@@ -966,11 +1051,13 @@ static void catch_signals(sigset_t *old)
 	sigprocmask(SIG_BLOCK, NULL, old);
 }
 
-static int ping(struct ctx *c, struct priv *pv, struct err *e)
+static int ping(struct ctx *c, struct socks *s, const struct priv *pv, struct err *e)
 {
 	sigset_t old;
 
-	if (resolve(c, e) || prepare(c, e) || open_socket(c, pv, e) || setup_socket(c, e))
+	if (c->o->family)
+		socks_close(s, c->o->family);
+	if (resolve(c, e) || prepare(c, e) || pick_socket(c, s, pv, e) || setup_socket(c, e))
 		return -1;
 	catch_signals(&old);
 	header(c);
@@ -1024,18 +1111,28 @@ int cmd_raw_icmp(int argc, char **argv)
 	int status;
 	struct err e = { 0 };
 	struct priv pv;
+	struct socks s;
 	struct ctx c = { .o = &o, .fd = -1 };
 	int rc;
 
-	/* first of all: keep CAP_NET_RAW permitted and nothing else */
-	if (priv_init(&pv, &e))
-		return err_report(NAME, &e);
-	if (opt_run(&icmp_cmd, opts, argc, argv, &pos, &status))
-		return status;
+	/*
+	 * First of all, with CAP_NET_RAW still permitted (main() kept it and
+	 * nothing else): every socket we may need, then no privilege at all.
+	 * Only then are argv, names and -I read.
+	 */
+	priv_current(&pv);
+	rc = socks_open(&s, &pv, &e);
+	if (rc || opt_run(&icmp_cmd, opts, argc, argv, &pos, &status)) {
+		socks_close(&s, 0);
+		return rc ? err_report(NAME, &e) : status;
+	}
 	c.host = pos.argv[0];
-	if (check_opts(&o, &e) || check_host_family(c.host, o.family, &e))
+	if (check_opts(&o, &e) || check_host_family(c.host, o.family, &e)) {
+		socks_close(&s, 0);
 		return err_report(NAME, &e);
-	rc = ping(&c, &pv, &e);
+	}
+	rc = ping(&c, &s, &pv, &e);
+	socks_close(&s, 0);
 	if (c.fd >= 0)
 		close(c.fd);
 	free(c.slots);
