@@ -595,40 +595,6 @@ uint32_t icmp_tstamp_now(void)
 
 /* ---- statistics ---- */
 
-void icmp_stats_init(struct icmp_stats *s)
-{
-	memset(s, 0, sizeof(*s));
-}
-
-void icmp_stats_add(struct icmp_stats *s, int64_t rtt_ns)
-{
-	if (rtt_ns < 0)
-		rtt_ns = 0;
-	if (!s->n || rtt_ns < s->min)
-		s->min = rtt_ns;
-	if (!s->n || rtt_ns > s->max)
-		s->max = rtt_ns;
-	s->n++;
-	s->sum += (double)rtt_ns;
-	s->sum2 += (double)rtt_ns * (double)rtt_ns;
-}
-
-int icmp_stats_ms(const struct icmp_stats *s, double *min, double *avg, double *max,
-		  double *mdev)
-{
-	double mean, var;
-
-	if (!s->n)
-		return -1;
-	mean = s->sum / (double)s->n;
-	var = s->sum2 / (double)s->n - mean * mean;
-	*min = (double)s->min / 1e6;
-	*max = (double)s->max / 1e6;
-	*avg = mean / 1e6;
-	*mdev = var > 0 ? sqrt(var) / 1e6 : 0;
-	return 0;
-}
-
 const char *icmp_format_ms(int64_t ns, char *buf, size_t n)
 {
 	double ms = (double)ns / 1e6;

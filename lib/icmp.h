@@ -13,8 +13,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <linux/errqueue.h>
 #include <sys/socket.h>
+#include <time.h> /* before linux/errqueue.h, which needs struct timespec */
+#include <linux/errqueue.h>
 
 #include "err.h"
 
@@ -147,18 +148,6 @@ struct icmp_cmsgs {
  * only when all of it is there).  Copies out; never keeps a pointer into @m.
  */
 void icmp_read_cmsgs(const struct msghdr *m, struct icmp_cmsgs *r);
-
-/* Round-trip statistics, as ping computes them. */
-struct icmp_stats {
-	uint64_t n;
-	int64_t min, max; /* ns */
-	double sum, sum2; /* ns, ns^2 */
-};
-void icmp_stats_init(struct icmp_stats *s);
-void icmp_stats_add(struct icmp_stats *s, int64_t rtt_ns);
-/* In milliseconds; -1 when there is no sample. */
-int icmp_stats_ms(const struct icmp_stats *s, double *min, double *avg, double *max,
-		  double *mdev);
 
 /* "0.045", "1.23", "12.3", "123": ping's precision for an RTT in ms. */
 const char *icmp_format_ms(int64_t ns, char *buf, size_t n);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "icmp.h"
+#include "rtt.h"
 #include "unit.h"
 
 static const struct icmp_family *v4, *v6;
@@ -233,15 +234,15 @@ static void test_v6(void)
 
 static void test_stats(void)
 {
-	struct icmp_stats s;
+	struct rtt_stats s;
 	double mn, av, mx, md;
 	char buf[32];
 
-	icmp_stats_init(&s);
-	CHECK(icmp_stats_ms(&s, &mn, &av, &mx, &md) == -1, "no samples");
-	icmp_stats_add(&s, 1000000);
-	icmp_stats_add(&s, 3000000);
-	CHECK(!icmp_stats_ms(&s, &mn, &av, &mx, &md) && mn == 1 && mx == 3 && av == 2 &&
+	rtt_init(&s);
+	CHECK(rtt_ms(&s, &mn, &av, &mx, &md) == -1, "no samples");
+	rtt_add(&s, 1000000);
+	rtt_add(&s, 3000000);
+	CHECK(!rtt_ms(&s, &mn, &av, &mx, &md) && mn == 1 && mx == 3 && av == 2 &&
 	      md > 0.999 && md < 1.001, "min/avg/max/mdev = 1/2/3/1");
 	CHECK_STR(icmp_format_ms(45000, buf, sizeof(buf)), "0.045", "sub-ms: 3 decimals");
 	CHECK_STR(icmp_format_ms(1234000, buf, sizeof(buf)), "1.23", "1-10 ms: 2 decimals");
