@@ -205,79 +205,9 @@ static int resolve(struct ctx *c, struct err *e)
 
 /* ---- opening the socket ---- */
 
-static void group_range(char *buf, size_t n)
-{
-	FILE *fp = fopen("/proc/sys/net/ipv4/ping_group_range", "r");
-
-	snprintf(buf, n, "?");
-	if (!fp)
-		return;
-	if (fgets(buf, (int)n, fp))
-		buf[strcspn(buf, "\n")] = '\0';
-	for (char *p = buf; *p; p++)
-		if (*p == '\t')
-			*p = ' ';
-	fclose(fp);
-}
-
 static const char *sockname(int type)
 {
 	return type == SOCK_RAW ? "SOCK_RAW" : "SOCK_DGRAM";
-}
-
-/*
- * The sockets raw-icmp may use, opened before argv is read: for both
- * families (the family is not known yet), the datagram socket and, when
- * CAP_NET_RAW is permitted, the raw one.  -1 with why_* saying why not.
- */
-struct fam_socks {
-	int dgram, raw;
-	char why_d[256], why_r[256];
-};
-struct socks {
-	struct fam_socks fam[2]; /* IPv4, IPv6 */
-};
-
-static struct fam_socks *socks_of(struct socks *s, int family)
-{
-	return &s->fam[family == AF_INET6];
-}
-
-static int open_dgram(const struct icmp_family *f, char *why, size_t n)
-{
-	char range[64], eb[96];
-	int fd = socket(f->family, SOCK_DGRAM | SOCK_CLOEXEC, f->proto);
-
-	if (fd >= 0)
-		return fd;
-	if (errno == EACCES) {
-		group_range(range, sizeof(range));
-		snprintf(why, n, "datagram socket: gid %u is not in net.ipv4.ping_group_range "
-			 "(%s)", (unsigned)getgid(), range);
-	} else if (errno == EPROTONOSUPPORT || errno == EAFNOSUPPORT) {
-		snprintf(why, n, "datagram socket: this kernel has no ICMP datagram sockets");
-	} else {
-		snprintf(why, n, "datagram socket: %s: %s", err_errno_name(errno),
-			 err_strerror(errno, eb, sizeof(eb)));
-	}
-	return -1;
-}
-
-static int open_raw(const struct icmp_family *f, char *why, size_t n)
-{
-	char eb[96];
-	int fd = socket(f->family, SOCK_RAW | SOCK_CLOEXEC, f->proto);
-	int saved = errno;
-
-	if (fd >= 0)
-		return fd;
-	if (saved == EPERM || saved == EACCES)
-		snprintf(why, n, "raw socket: CAP_NET_RAW is missing (run as root, or "
-			 "'setcap cap_net_raw+p' on the binary)");
-	else
-		snprintf(why, n, "raw socket: %s: %s", err_errno_name(saved),
-			 err_strerror(saved, eb, sizeof(eb)));
-	return -1;
 }
 
 /*
@@ -285,46 +215,18 @@ static int open_raw(const struct icmp_family *f, char *why, size_t n)
  * every capability dropped: whatever happens, none is held when this returns
  * (or the error says so).  Nothing here reads argv, names or the network.
  */
-static int socks_open(struct socks *s, struct priv *pv, struct err *e)
+static int socks_open(struct ping_socks *s, struct priv *pv, struct err *e)
 {
-	static const int fams[2] = { AF_INET, AF_INET6 };
-	int i, rc = 0;
+	int rc = 0;
 
-	for (i = 0; i < 2; i++) {
-		struct fam_socks *fs = &s->fam[i];
-
-		fs->why_d[0] = fs->why_r[0] = '\0';
-		fs->raw = -1;
-		fs->dgram = open_dgram(icmp_family_of(fams[i]), fs->why_d, sizeof(fs->why_d));
-	}
+	ping_socks_open(s, SOCK_DGRAM);
 	if (priv_raise(pv, e))
 		rc = -1;
-	for (i = 0; i < 2 && !rc; i++)
-		s->fam[i].raw = open_raw(icmp_family_of(fams[i]), s->fam[i].why_r,
-					 sizeof(s->fam[i].why_r));
+	else
+		ping_socks_open(s, SOCK_RAW);
 	if (priv_drop(pv, e))
 		rc = -1;
 	return rc;
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-/* Close what is left; @keep_family's sockets stay (0: none stays). */
-static void socks_close(struct socks *s, int keep_family)
-{
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (keep_family && &s->fam[i] == socks_of(s, keep_family))
-			continue;
-		close_fd(&s->fam[i].dgram);
-		close_fd(&s->fam[i].raw);
-	}
 }
 
 /*
@@ -361,13 +263,13 @@ static int bind_iface(struct ctx *c, struct err *e)
  * The socket for this run, out of those socks_open() got: auto means the
  * datagram socket when it opened and fits the --type, else the raw one.
  */
-static int pick_socket(struct ctx *c, struct socks *s, const struct priv *pv, struct err *e)
+static int pick_socket(struct ctx *c, struct ping_socks *s, const struct priv *pv, struct err *e)
 {
 	const struct icmp_opts *o = c->o;
-	struct fam_socks *fs = socks_of(s, c->f->family);
+	struct ping_fam_socks *fs = ping_socks_of(s, c->f->family);
 	int want_dgram = o->mode != MODE_RAW && c->qtype == c->f->echo_request;
-	const char *why_d = want_dgram ? fs->why_d : "";
-	const char *why_r = o->mode != MODE_DGRAM ? fs->why_r : "";
+	const char *why_d = want_dgram ? fs->why_dgram : "";
+	const char *why_r = o->mode != MODE_DGRAM ? fs->why_raw : "";
 
 	c->fd = -1;
 	if (want_dgram && fs->dgram >= 0) {
@@ -378,7 +280,7 @@ static int pick_socket(struct ctx *c, struct socks *s, const struct priv *pv, st
 		fs->raw = -1;
 		c->raw = 1;
 	}
-	socks_close(s, 0);
+	ping_socks_close(s, 0);
 	if (c->fd < 0) {
 		if (o->mode == MODE_AUTO && !want_dgram)
 			why_d = "--type needs a raw socket";
@@ -746,12 +648,12 @@ static int engine(struct ctx *c, struct err *e)
 	return 0;
 }
 
-static int ping(struct ctx *c, struct socks *s, const struct priv *pv, struct err *e)
+static int ping(struct ctx *c, struct ping_socks *s, const struct priv *pv, struct err *e)
 {
 	sigset_t old;
 
 	if (c->o->family)
-		socks_close(s, c->o->family);
+		ping_socks_close(s, c->o->family);
 	if (resolve(c, e) || prepare(c, e) || pick_socket(c, s, pv, e) || engine(c, e))
 		return -1;
 	catch_signals(&old);
@@ -804,7 +706,7 @@ int cmd_raw_icmp(int argc, char **argv)
 	int status;
 	struct err e = { 0 };
 	struct priv pv;
-	struct socks s;
+	struct ping_socks s;
 	struct ctx c = { .o = &o, .fd = -1 };
 	int rc;
 
@@ -816,16 +718,16 @@ int cmd_raw_icmp(int argc, char **argv)
 	priv_current(&pv);
 	rc = socks_open(&s, &pv, &e);
 	if (rc || opt_run(&icmp_cmd, opts, argc, argv, &pos, &status)) {
-		socks_close(&s, 0);
+		ping_socks_close(&s, 0);
 		return rc ? err_report(NAME, &e) : status;
 	}
 	c.host = pos.argv[0];
 	if (check_opts(&o, &e) || check_host_family(c.host, o.family, &e)) {
-		socks_close(&s, 0);
+		ping_socks_close(&s, 0);
 		return err_report(NAME, &e);
 	}
 	rc = ping(&c, &s, &pv, &e);
-	socks_close(&s, 0);
+	ping_socks_close(&s, 0);
 	if (c.fd >= 0)
 		close(c.fd);
 	status = rc ? err_report(NAME, &e) : exit_status(&c);

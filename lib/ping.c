@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -142,6 +143,104 @@ struct ping_target *ping_add_target(struct ping *p, const struct sockaddr *sa, s
 	t->slot_mask = n - 1;
 	rtt_init(&t->rtt);
 	return t;
+}
+
+/* ---- opening sockets ---- */
+
+static void group_range(char *buf, size_t n)
+{
+	FILE *fp = fopen("/proc/sys/net/ipv4/ping_group_range", "re");
+
+	snprintf(buf, n, "?");
+	if (!fp)
+		return;
+	if (fgets(buf, (int)n, fp))
+		buf[strcspn(buf, "\n")] = '\0';
+	for (char *q = buf; *q; q++)
+		if (*q == '\t')
+			*q = ' ';
+	fclose(fp);
+}
+
+static int open_dgram(const struct icmp_family *f, char *why, size_t n)
+{
+	char range[64], eb[96];
+	int fd = socket(f->family, SOCK_DGRAM | SOCK_CLOEXEC, f->proto);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == EACCES) {
+		group_range(range, sizeof(range));
+		snprintf(why, n, "datagram socket: gid %u is not in net.ipv4.ping_group_range "
+			 "(%s)", (unsigned)getgid(), range);
+	} else if (errno == EPROTONOSUPPORT || errno == EAFNOSUPPORT) {
+		snprintf(why, n, "datagram socket: this kernel has no ICMP datagram sockets");
+	} else {
+		snprintf(why, n, "datagram socket: %s: %s", err_errno_name(errno),
+			 err_strerror(errno, eb, sizeof(eb)));
+	}
+	return -1;
+}
+
+static int open_raw(const struct icmp_family *f, char *why, size_t n)
+{
+	char eb[96];
+	int fd = socket(f->family, SOCK_RAW | SOCK_CLOEXEC, f->proto);
+	int saved = errno;
+
+	if (fd >= 0)
+		return fd;
+	if (saved == EPERM || saved == EACCES)
+		snprintf(why, n, "raw socket: CAP_NET_RAW is missing (run as root, or "
+			 "'setcap cap_net_raw+p' on the binary)");
+	else
+		snprintf(why, n, "raw socket: %s: %s", err_errno_name(saved),
+			 err_strerror(saved, eb, sizeof(eb)));
+	return -1;
+}
+
+void ping_socks_open(struct ping_socks *s, int type)
+{
+	static const int fams[2] = { AF_INET, AF_INET6 };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct ping_fam_socks *fs = &s->fam[i];
+		const struct icmp_family *f = icmp_family_of(fams[i]);
+
+		if (type == SOCK_RAW) {
+			fs->why_raw[0] = '\0';
+			fs->raw = open_raw(f, fs->why_raw, sizeof(fs->why_raw));
+		} else {
+			fs->why_dgram[0] = '\0';
+			fs->raw = -1; /* the datagram sockets come first */
+			fs->dgram = open_dgram(f, fs->why_dgram, sizeof(fs->why_dgram));
+		}
+	}
+}
+
+struct ping_fam_socks *ping_socks_of(struct ping_socks *s, int family)
+{
+	return &s->fam[family == AF_INET6];
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void ping_socks_close(struct ping_socks *s, int keep_family)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (keep_family && &s->fam[i] == ping_socks_of(s, keep_family))
+			continue;
+		close_fd(&s->fam[i].dgram);
+		close_fd(&s->fam[i].raw);
+	}
 }
 
 /* ---- sending ---- */

@@ -119,6 +119,25 @@ struct ping {
 	size_t sbuf_len, rbuf_len;
 };
 
+/*
+ * The ICMP sockets a run may use, opened before anything else (raw-icmp
+ * opens them before its options are read, with CAP_NET_RAW effective
+ * around the raw ones only): for IPv4 and IPv6, a datagram and a raw
+ * socket, -1 with why_* saying why not.
+ */
+struct ping_fam_socks {
+	int dgram, raw;
+	char why_dgram[256], why_raw[256];
+};
+struct ping_socks {
+	struct ping_fam_socks fam[2]; /* IPv4, IPv6 */
+};
+/* Open @type for both families: SOCK_DGRAM first (it fills the table), then SOCK_RAW. */
+void ping_socks_open(struct ping_socks *s, int type);
+struct ping_fam_socks *ping_socks_of(struct ping_socks *s, int family);
+/* Close every socket, but @keep_family's (0: all). */
+void ping_socks_close(struct ping_socks *s, int keep_family);
+
 /* A fresh engine; @fn gets every event.  Nothing is sent until ping_run(). */
 int ping_init(struct ping *p, const struct ping_config *cfg, ping_event_fn fn, void *ctx,
 	      struct err *e);
