@@ -149,7 +149,7 @@ time.sleep(60)
 	done
 }
 
-@test "through a setuid-root install, nobody cannot reach a root-only Unix socket or bind port 80" {
+@test "through privileged installs, nobody reaches no root-only Unix socket, no port 80, no forced buffer" {
 	d=$BATS_TEST_TMPDIR
 	priv=$(mktemp -d /tmp/sk-root.XXXXXX)
 	echo "$priv" >>"$d/.rootdirs"
@@ -174,6 +174,15 @@ except socket.timeout:
 		[ ! -e "$priv/new.sock" ]
 		run -1 --separate-stderr timeout 10 "${AS_NOBODY[@]}" "$PRIV_DIR/$inst" listen 127.0.0.1 80 </dev/null
 		[[ $stderr == *"permission denied"* ]]
+		# SO_RCVBUFFORCE is refused: the buffer stays within net.core.rmem_max
+		bg "${AS_NOBODY[@]}" "$PRIV_DIR/$inst" udp-recv -v --rcvbuf 1000M 127.0.0.1 0 \
+			>/dev/null 2>"$d/rb.err"
+		wait_for 10 grep -q granted "$d/rb.err"
+		port=$(sed -n 's/.*bound 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$d/rb.err")
+		rb=$(ss -Huamn "sport = :$port" | grep -o 'rb[0-9]*' | tr -d rb)
+		[ -n "$rb" ] && [ "$rb" -le $((2 * $(cat /proc/sys/net/core/rmem_max))) ]
+		kill "$BG_PID"
+		wait_pid 10 "$BG_PID"
 	done
 	rm -rf "$priv"
 }
