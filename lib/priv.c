@@ -3,6 +3,7 @@
 #include <cap-ng.h>
 #include <errno.h>
 #include <grp.h>
+#include <stdint.h>
 #include <linux/capability.h>
 #include <string.h>
 #include <sys/prctl.h>
