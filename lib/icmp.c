@@ -664,7 +664,10 @@ void icmp_read_cmsgs(const struct msghdr *m, struct icmp_cmsgs *r)
 			struct timespec ts;
 
 			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-			r->when_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+			/* a stamp that does not fit in ns is no stamp */
+			if (ts.tv_sec >= 0 && ts.tv_sec < INT64_MAX / 1000000000 - 1 &&
+			    ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000)
+				r->when_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 		} else if (((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TTL) ||
 			    (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_HOPLIMIT)) &&
 			   n >= sizeof(int)) {

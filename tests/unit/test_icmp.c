@@ -340,6 +340,12 @@ static void test_cmsgs(void)
 	put_cmsg(&m, &used, SOL_SOCKET, SCM_TIMESTAMPNS, &ts, sizeof(ts) - 1);
 	icmp_read_cmsgs(&m, &r);
 	CHECK(!r.has_ee && r.ttl == -1 && r.when_ns == -1, "short cmsgs ignored");
+	/* a timestamp whose ns do not fit in 64 bits */
+	used = 0;
+	ts.tv_sec = (time_t)1 << 60;
+	put_cmsg(&m, &used, SOL_SOCKET, SCM_TIMESTAMPNS, &ts, sizeof(ts));
+	icmp_read_cmsgs(&m, &r);
+	CHECK(r.when_ns == -1, "an overflowing timestamp is ignored");
 	/* a cmsg_len below the header's own size, or past the buffer: the walk stops */
 	used = 0;
 	cm = put_cmsg(&m, &used, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
