@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* sockctl raw-icmp: ICMP/ICMPv6 echo (ping), every privilege dropped once the socket is open. */
+/* sockctl raw-icmp: ICMP/ICMPv6 echo (ping); sockets first, then no privilege; lib/ping probes. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -46,7 +46,7 @@ static const struct opt_cmd icmp_cmd = {
 	.summary = "Send ICMP/ICMPv6 echo requests to HOST and show the replies, like ping.",
 	.details = "The socket is an unprivileged ICMP datagram socket when\n"
 		   "net.ipv4.ping_group_range allows it, else a raw socket (CAP_NET_RAW);\n"
-		   "every capability is dropped before the first packet is sent.\n"
+		   "opened before the options are read; then every capability is dropped.\n"
 		   "Without -i a probe goes out every second (with -f: every 10ms).\n"
 		   "Exit status: 0 a reply came, 1 none came, 2 bad usage or no socket.",
 	.min_args = 1,
