@@ -164,6 +164,8 @@ int main(int argc, char **argv)
 	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	const struct command *c;
 
+	if (cmd_priv_start(argc, argv))
+		return EXIT_FAIL;
 	std_fds_open();
 	/* only the charset: whether text output may show UTF-8 (out_locale_utf8) */
 	setlocale(LC_CTYPE, "");

@@ -206,7 +206,7 @@ lines_whole() {
 			lines_whole "$out"
 			if [ -n "$j" ]; then
 				jq -e . "$out" >/dev/null
-				[ "$(tail -n1 "$out" | jq -r .type)" = summary ]
+				[ "$(tail -n1 "$out" | jq -r .event)" = summary ]
 			else
 				grep -qE '^[0-9]+ packets transmitted, [0-9]+ received' "$out"
 			fi
