@@ -52,8 +52,6 @@ static const struct opt_cmd connect_cmd = {
 	.max_args = 2,
 };
 
-static const char *const type_names[] = { "stream", "dgram", "seqpacket", NULL };
-
 struct ctx {
 	const struct connect_opts *o;
 };
@@ -455,8 +453,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_IPV6(&o.family),
 		OPT_FLAG('u', "udp", &o.udp, "UDP (connected); with -U: a Unix datagram socket"),
 		OPT_FLAG('U', "unix", &o.unix_sock, "the argument is the PATH of a Unix socket"),
-		OPT_STRINGV(0, "type", &o.type, "TYPE", type_names,
-			    "Unix socket type: stream, dgram or seqpacket"),
+		OPT_UNIX_TYPE(&o.type),
 		OPT_FLAG('z', "scan", &o.scan,
 			 "check ports (a list of ranges) without sending data"),
 		OPT_INT(0, "parallel", &o.parallel, "N", 1, 65536,

@@ -30,7 +30,8 @@ struct cidr_list {
 
 struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock;
-	const char *unix_path, *source, *port;
+	const char *unix_path, *source, *port, *type;
+	int sock_type; /* from --type */
 	long long max_conns, backlog;
 	int64_t timeout;
 	struct relay_eof_opts eof;
@@ -322,10 +323,26 @@ static void arm_unix_cleanup(const char *path, unsigned long long ino)
 
 /* ---- opening ---- */
 
+/* --type: stream, dgram (which is -u) or seqpacket, for a Unix socket. */
+static int parse_type(struct listen_opts *o, struct err *e)
+{
+	if (!o->type)
+		return 0;
+	if (o->udp)
+		return err_set(e, EXIT_USAGE, "--type conflicts with -u/--udp");
+	if (addr_socktype_parse(o->type, &o->sock_type, e) ||
+	    (o->sock_type != SOCK_STREAM && o->sock_type != SOCK_DGRAM &&
+	     o->sock_type != SOCK_SEQPACKET))
+		return err_set(e, EXIT_USAGE, "--type: '%.32s' is not stream, dgram or seqpacket",
+			       o->type);
+	o->udp = o->sock_type == SOCK_DGRAM;
+	return 0;
+}
+
 static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, int *fds,
 			int *n, struct err *e)
 {
-	int type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
+	int type = o->udp ? SOCK_DGRAM : o->sock_type ? o->sock_type : SOCK_STREAM;
 	int backlog = o->backlog >= 0 ? (int)o->backlog : SOMAXCONN;
 	struct sockopts so;
 	unsigned long long ino;
@@ -464,6 +481,7 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	if (fd < 0)
 		return -1;
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
+	ro.dgram = o->sock_type == SOCK_SEQPACKET; /* one stdin read = one message */
 	memset(&rs, 0, sizeof(rs));
 	rc = relay_run(fd, ro.recv_only ? -1 : 0, ro.send_only ? -1 : 1, &ro, &rs, e);
 	if (rc && rs.out_errno == EPIPE) {
@@ -541,8 +559,10 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 	struct endpoint ep;
 	int fds[MAX_FDS], n = 0, rc;
 
-	if (check_opts(o, pos->argc, e) || parse_endpoint(o, pos, &ep, e))
+	if (parse_type(o, e) || check_opts(o, pos->argc, e) || parse_endpoint(o, pos, &ep, e))
 		return -1;
+	if (ep.kind == EP_INET && o->type)
+		return err_set(e, EXIT_USAGE, "--type needs a Unix socket (-U PATH or unix:PATH)");
 	if (ep.kind == EP_UNIX && (o->allow.n || o->deny.n))
 		return err_set(e, EXIT_USAGE, "--allow/--deny need an IP listener, not unix:");
 	if (ep.kind == EP_UNIX && o->family)
@@ -578,6 +598,7 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG('u', "udp", &o.udp, "UDP: datagrams to stdout, stdin to the last sender"),
 		OPT_FLAG('U', "unix", &o.unix_sock,
 			"the argument is the PATH of a Unix socket; with -u: datagrams"),
+		OPT_UNIX_TYPE(&o.type),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
 			"with -k: at most N clients at once; more are closed at once"),

@@ -141,6 +141,12 @@ struct opt {
 #define OPT_REUSEPORT(v) \
 	OPT_FLAG(0, "reuseport", (v), "SO_REUSEPORT: share the port with other sockets")
 
+/* A Unix socket type (connect, listen); addr_socktype_parse() reads the value. */
+extern const char *const opt_unix_types[];
+#define OPT_UNIX_TYPE(v) \
+	OPT_STRINGV(0, "type", (v), "TYPE", opt_unix_types, \
+		    "Unix socket type: stream, dgram or seqpacket")
+
 /* A command's name, its positional arguments and its help text. */
 struct opt_cmd {
 	const char *name;    /* "resolve" */
