@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "err.h"
+#include "inherit.h"
 #include "opt.h"
 #include "out.h"
 #include "relay.h"
@@ -31,8 +32,8 @@ struct cidr_list {
 struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock;
 	const char *unix_path, *source, *port, *type;
-	int sock_type; /* from --type */
-	long long max_conns, backlog;
+	int sock_type;      /* from --type, or the inherited socket's */
+	long long max_conns, backlog, fd;
 	int64_t timeout;
 	struct relay_eof_opts eof;
 	long long ttl, tos;
@@ -48,14 +49,16 @@ struct listen_ctx {
 
 static const struct opt_cmd listen_cmd = {
 	.name = "listen",
-	.args = "[ADDR] PORT  |  -U PATH  |  unix:PATH",
+	.args = "[ADDR] PORT  |  -U PATH  |  unix:PATH  |  --fd N",
 	.summary = "Accept TCP (or UDP, or Unix) clients and relay stdin/stdout; -k keeps\n"
 		   "accepting, serving every client at once; --echo echoes.",
 	.details = "Without ADDR both the IPv4 and IPv6 wildcards are bound; PORT 0 lets the\n"
 		   "kernel choose (see -v).  Without -k the first client is relayed under the\n"
 		   "same end-of-file rules as connect, then listen exits.  With -k client data\n"
 		   "goes to stdout (each read of a client whole, never split), and stdin is sent\n"
-		   "to every connected client.  SO_REUSEADDR is on for TCP, as with nc.",
+		   "to every connected client.  SO_REUSEADDR is on for TCP, as with nc.\n"
+		   "Started by systemd socket activation (LISTEN_FDS, LISTEN_PID), it serves\n"
+		   "the sockets passed from fd 3 on and takes no address.",
 	.min_args = 0,
 	.max_args = 2,
 };
@@ -183,13 +186,13 @@ static void report_listening(const struct listen_opts *o, const int *fds, int n)
 			json_str(&w, "protocol", ss.ss_family == AF_UNIX ? "unix"
 						 : o->udp	       ? "udp"
 									: "tcp");
-			if (ss.ss_family == AF_UNIX)
+			if (ss.ss_family == AF_UNIX && o->unix_path)
 				json_str(&w, "address", o->unix_path);
 			else
 				json_peer(&w, (struct sockaddr *)&ss, len);
 			json_end(&w);
 		} else if (o->verbose) {
-			if (ss.ss_family == AF_UNIX)
+			if (ss.ss_family == AF_UNIX && o->unix_path)
 				snprintf(buf, sizeof(buf), "unix:%s", o->unix_path);
 			else
 				peer_text((struct sockaddr *)&ss, len, buf, sizeof(buf));
@@ -323,6 +326,21 @@ static void arm_unix_cleanup(const char *path, unsigned long long ino)
 
 /* ---- opening ---- */
 
+static void fill_sockopts(const struct listen_opts *o, struct sockopts *so)
+{
+	sock_opts_init(so);
+	so->reuseaddr = o->reuseaddr;
+	so->reuseport = o->reuseport;
+	so->nodelay = o->nodelay;
+	so->keepalive = o->keepalive;
+	so->ttl = (int)o->ttl;
+	so->tos = (int)o->tos;
+	if (o->sndbuf)
+		so->sndbuf = (int)o->sndbuf;
+	if (o->rcvbuf)
+		so->rcvbuf = (int)o->rcvbuf;
+}
+
 /* --type: stream, dgram (which is -u) or seqpacket, for a Unix socket. */
 static int parse_type(struct listen_opts *o, struct err *e)
 {
@@ -336,6 +354,69 @@ static int parse_type(struct listen_opts *o, struct err *e)
 		return err_set(e, EXIT_USAGE, "--type: '%.32s' is not stream, dgram or seqpacket",
 			       o->type);
 	o->udp = o->sock_type == SOCK_DGRAM;
+	return 0;
+}
+
+/* An option that an inherited socket (Unix or IP) cannot have, or NULL. */
+static const char *unfit_option(const struct listen_opts *o, int unix_sock)
+{
+	if (!unix_sock)
+		return o->type ? "--type needs a Unix socket" : NULL;
+	if (o->allow.n || o->deny.n)
+		return "--allow/--deny need IP";
+	if (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive)
+		return "--ttl, --tos, --nodelay and --keepalive need IP";
+	return NULL;
+}
+
+/*
+ * --fd N, or the @nact sockets of socket activation from fd 3 on: what they
+ * are decides TCP or UDP, IP or Unix; the options may only agree.
+ */
+static int adopt_sockets(struct listen_opts *o, const struct opt_args *pos, int nact,
+			 struct inherit_sock *s, int *n, struct err *e)
+{
+	struct inherit_want w = { .role = INHERIT_PASSIVE, .family = o->family,
+				  .type = o->udp ? SOCK_DGRAM : o->sock_type, .no_stdio = 1 };
+	const char *src = nact ? "LISTEN_FDS" : "--fd";
+	int i;
+
+	if (nact && o->fd >= 0)
+		return err_set(e, EXIT_USAGE,
+			       "--fd cannot be used with the sockets passed in LISTEN_FDS");
+	if (pos->argc || o->unix_sock || o->source || o->port)
+		return err_set(e, EXIT_USAGE, "%s gives the socket: no ADDR, PORT, -U, -s or -p",
+			       src);
+	*n = nact ? nact : 1;
+	if (inherit_check_all(nact ? INHERIT_FDS_START : (int)o->fd, *n, nact > 0, &w, s, e))
+		return -1;
+	for (i = 0; i < *n; i++) {
+		const char *bad = unfit_option(o, s[i].family == AF_UNIX);
+
+		if (bad)
+			return err_set(e, EXIT_USAGE, "%s; %s%s%d is %s", bad, src,
+				       nact ? ": fd " : " ", s[i].fd,
+				       s[i].family == AF_UNIX ? "Unix" : "IP");
+	}
+	o->sock_type = s[0].type;
+	o->udp = o->sock_type == SOCK_DGRAM;
+	return 0;
+}
+
+/* Inherited sockets: the socket options asked for; a bound stream socket starts listening. */
+static int prepare_adopted(const struct listen_opts *o, const struct inherit_sock *s, int *fds,
+			   int n, struct err *e)
+{
+	struct sockopts so;
+	int i;
+
+	fill_sockopts(o, &so);
+	for (i = 0; i < n; i++) {
+		if (sock_apply_opts(s[i].fd, s[i].family, s[i].type, &so, e) ||
+		    inherit_listen(&s[i], (int)o->backlog, e))
+			return -1;
+		fds[i] = s[i].fd;
+	}
 	return 0;
 }
 
@@ -355,17 +436,8 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 		arm_unix_cleanup(ep->path, ino);
 		return 0;
 	}
-	sock_opts_init(&so);
+	fill_sockopts(o, &so);
 	so.reuseaddr = o->no_reuseaddr ? 0 : (o->reuseaddr || !o->udp);
-	so.reuseport = o->reuseport;
-	so.nodelay = o->nodelay;
-	so.keepalive = o->keepalive;
-	so.ttl = (int)o->ttl;
-	so.tos = (int)o->tos;
-	if (o->sndbuf)
-		so.sndbuf = (int)o->sndbuf;
-	if (o->rcvbuf)
-		so.rcvbuf = (int)o->rcvbuf;
 	if (sock_bind_passive(ep->host, ep->service, o->family, type, &so, fds, MAX_FDS, n, e))
 		return -1;
 	for (i = 0; i < *n && !o->udp; i++)
@@ -553,13 +625,35 @@ static int set_nonblock(const int *fds, int n, struct err *e)
 	return 0;
 }
 
+static int serve_sockets(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, int n,
+			 struct err *e)
+{
+	report_listening(o, fds, n);
+	if (o->nonblock && set_nonblock(fds, n, e)) {
+		close_fds(fds, n);
+		return -1;
+	}
+	if (o->keep_open || o->echo || o->udp)
+		return serve(o, ctx, fds, n, e);
+	return relay_one(o, ctx, fds, n, e);
+}
+
 static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 {
 	struct listen_ctx ctx = { .verbose = o->verbose, .json = o->json };
-	struct endpoint ep;
-	int fds[MAX_FDS], n = 0, rc;
+	struct endpoint ep = { 0 };
+	struct inherit_sock s[MAX_FDS];
+	int fds[MAX_FDS], n = 0, rc, nact = inherit_listen_fds(MAX_FDS, e);
 
-	if (parse_type(o, e) || check_opts(o, pos->argc, e) || parse_endpoint(o, pos, &ep, e))
+	if (nact < 0 || parse_type(o, e))
+		return -1;
+	if (nact || o->fd >= 0) {
+		if (adopt_sockets(o, pos, nact, s, &n, e) || check_opts(o, pos->argc, e) ||
+		    prepare_adopted(o, s, fds, n, e))
+			return -1;
+		return serve_sockets(o, &ctx, fds, n, e);
+	}
+	if (check_opts(o, pos->argc, e) || parse_endpoint(o, pos, &ep, e))
 		return -1;
 	if (ep.kind == EP_INET && o->type)
 		return err_set(e, EXIT_USAGE, "--type needs a Unix socket (-U PATH or unix:PATH)");
@@ -573,15 +667,7 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		return -1;
 	if (ep.kind == EP_UNIX)
 		o->unix_path = ep.path;
-	report_listening(o, fds, n);
-	if (o->nonblock && set_nonblock(fds, n, e)) {
-		close_fds(fds, n);
-		rc = -1;
-	} else if (o->keep_open || o->echo || o->udp) {
-		rc = serve(o, &ctx, fds, n, e);
-	} else {
-		rc = relay_one(o, &ctx, fds, n, e);
-	}
+	rc = serve_sockets(o, &ctx, fds, n, e);
 	unix_cleanup();
 	o->unix_path = NULL; /* it pointed into ep, which ends here */
 	return rc;
@@ -599,6 +685,7 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG('U', "unix", &o.unix_sock,
 			"the argument is the PATH of a Unix socket; with -u: datagrams"),
 		OPT_UNIX_TYPE(&o.type),
+		OPT_FD(&o.fd, "serve the listening (or bound) socket inherited as fd N"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
 			"with -k: at most N clients at once; more are closed at once"),
@@ -635,7 +722,7 @@ int cmd_listen(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.timeout = -1;
 	relay_eof_opts_init(&o.eof);
-	o.backlog = o.ttl = o.tos = -1;
+	o.backlog = o.ttl = o.tos = o.fd = -1;
 	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))
 		return status;
 	if (run(&o, &pos, &e))

@@ -146,6 +146,8 @@ extern const char *const opt_unix_types[];
 #define OPT_UNIX_TYPE(v) \
 	OPT_STRINGV(0, "type", (v), "TYPE", opt_unix_types, \
 		    "Unix socket type: stream, dgram or seqpacket")
+/* A socket inherited from the parent (lib/inherit.h); @h says which kind. */
+#define OPT_FD(v, h) OPT_INT(0, "fd", (v), "N", 0, INT32_MAX, (h))
 
 /* A command's name, its positional arguments and its help text. */
 struct opt_cmd {
