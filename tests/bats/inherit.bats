@@ -84,6 +84,43 @@ wait_port() {
 	run -0 timeout 60 python3 "$SEQ" echo "$SOCKCTL" "$BATS_TEST_TMPDIR/s.sock" -k
 }
 
+@test "listen --type seqpacket: a message over 256 KiB is whole with -k, a failure (not cut) without" {
+	sock=$BATS_TEST_TMPDIR/big.sock
+	send_big() { # one message as big as the client's SO_SNDBUF allows (up to 3 MB)
+		python3 -c '
+import socket, sys, time
+c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
+n = min(3000000, c.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) - 4096)
+assert n > 300000, n
+c.settimeout(20)
+for _ in range(200):
+    try:
+        c.connect(sys.argv[1]); break
+    except OSError:
+        time.sleep(0.05)
+c.send(b"b" * n)
+c.shutdown(socket.SHUT_WR)
+c.recv(1)
+print(n)' "$sock" >"$BATS_TEST_TMPDIR/size"
+	}
+	"$SOCKCTL" listen -k -U --type seqpacket "$sock" </dev/null >"$BATS_TEST_TMPDIR/out" &
+	echo $! >>"$BATS_TEST_TMPDIR/.pids"
+	send_big
+	size=$(cat "$BATS_TEST_TMPDIR/size")
+	wait_for 20 test "$(stat -c %s "$BATS_TEST_TMPDIR/out")" = "$size"
+	[ "$(tr -d b <"$BATS_TEST_TMPDIR/out" | wc -c)" = 0 ]
+	kill "$!"
+	wait_for 10 test ! -e "$sock"
+	"$SOCKCTL" listen -U --type seqpacket "$sock" </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	lp=$!
+	echo "$lp" >>"$BATS_TEST_TMPDIR/.pids"
+	send_big
+	wait_pid 20 "$lp"
+	[ "$WAIT_STATUS" = 1 ]
+	grep -q "a message of $size bytes is larger than the 262144-byte buffer" "$BATS_TEST_TMPDIR/err"
+}
+
 @test "listen --type: bad input is one line, status 2" {
 	assert_usage_error "--type" "$SOCKCTL" listen --type seqpacket 127.0.0.1 0
 	assert_usage_error "--type" "$SOCKCTL" listen --type raw -U "$BATS_TEST_TMPDIR/x.sock"
@@ -272,7 +309,7 @@ os.execv(sys.argv[1], [sys.argv[1], "connect", "--fd", "3"] + sys.argv[2:])' "$S
 
 @test "udp-recv --fd: the shared check (not bound, wrong family)" {
 	assert_usage_error "--fd 3: a socket of family inet, but the options ask for inet6" \
-		launch - - udp udp-recv -6 --fd 3
+		launch - - udp udp-recv -6 -w 5 --fd 3
 	run -2 --separate-stderr python3 -c '
 import os, socket, sys
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
