@@ -628,6 +628,8 @@ static int set_nonblock(const int *fds, int n, struct err *e)
 static int serve_sockets(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, int n,
 			 struct err *e)
 {
+	if (o->keep_open)
+		sock_raise_nofile(); /* every client is a descriptor */
 	report_listening(o, fds, n);
 	if (o->nonblock && set_nonblock(fds, n, e)) {
 		close_fds(fds, n);
@@ -661,8 +663,6 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		return err_set(e, EXIT_USAGE, "--allow/--deny need an IP listener, not unix:");
 	if (ep.kind == EP_UNIX && o->family)
 		return err_set(e, EXIT_USAGE, "-4/-6 cannot be used with a unix socket");
-	if (o->keep_open)
-		sock_raise_nofile(); /* every client is a descriptor */
 	if (open_sockets(o, &ep, fds, &n, e))
 		return -1;
 	if (ep.kind == EP_UNIX)
