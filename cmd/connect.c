@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "err.h"
+#include "inherit.h"
 #include "opt.h"
 #include "out.h"
 #include "parse.h"
@@ -35,25 +36,24 @@ struct connect_opts {
 	int source_port;
 	int nodelay, keepalive, reuseaddr, tcp_info;
 	unsigned long long sndbuf, rcvbuf;
-	long long ttl, tos, parallel;
+	long long ttl, tos, parallel, fd;
 	int scan;
 };
 
 static const struct opt_cmd connect_cmd = {
 	.name = "connect",
-	.args = "HOST PORT  |  HOST:PORT  |  [V6ADDR]:PORT  |  -U PATH  |  unix:PATH",
+	.args = "HOST PORT  |  HOST:PORT  |  [V6ADDR]:PORT  |  -U PATH  |  unix:PATH  |  --fd N",
 	.summary = "Connect to HOST PORT (TCP; -u UDP; -U Unix) and relay stdin to the socket and\n"
 		   "the socket to stdout; with -z check which ports of a list accept connections.",
 	.details = "On stdin EOF the socket is shut down for writing and the replies are read\n"
 		   "until the peer closes.  The relay also ends when the peer closes, even if\n"
 		   "stdin is still open.  -w sets both the connect and the idle timeout.\n"
 		   "With -z, PORT may be a list of ranges (20-25,80,443); open ports are printed\n"
-		   "one per line (with -v also closed and filtered ones); status 0 if any is open.",
-	.min_args = 1,
+		   "one per line (with -v also closed and filtered ones); status 0 if any is open.\n"
+		   "--fd N relays a socket that is already connected, inherited as fd N.",
+	.min_args = 0,
 	.max_args = 2,
 };
-
-static const char *const type_names[] = { "stream", "dgram", "seqpacket", NULL };
 
 struct ctx {
 	const struct connect_opts *o;
@@ -112,7 +112,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 static int check(const struct connect_opts *o, const struct endpoint *ep, struct err *e)
 {
 	const struct relay_eof_opts *eof = &o->eof;
-	int unix_ep = ep->kind == EP_UNIX;
+	int unix_ep = ep->kind == EP_UNIX, inherited = o->fd >= 0;
 	const struct {
 		int bad;
 		const char *msg;
@@ -135,6 +135,8 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
+	if (inherited)
+		return 0; /* no endpoint: the socket is what it is */
 	if (!unix_ep && !o->scan && ep->nports != 1)
 		return err_set(e, EXIT_USAGE, "a port list (%.64s) needs -z/--scan", ep->service);
 	if (o->numeric && !unix_ep &&
@@ -360,12 +362,39 @@ static void show_end(const struct connect_opts *o, const struct relay_stats *st,
 	}
 }
 
+/* --fd N: a connected socket of the kind the options say (if they say). */
+static int adopt_socket(const struct connect_opts *o, const struct sockopts *so, int *fd,
+			struct err *e)
+{
+	struct inherit_want w = { .role = INHERIT_CONNECTED, .family = o->family,
+				  .type = o->udp ? SOCK_DGRAM : 0, .no_stdio = 1 };
+	struct inherit_sock s;
+	char what[32];
+
+	snprintf(what, sizeof(what), "--fd %d", (int)o->fd);
+	if (o->type && addr_socktype_parse(o->type, &w.type, e))
+		return -1;
+	if (inherit_check((int)o->fd, what, &w, &s, e))
+		return -1;
+	if (o->type && s.family != AF_UNIX)
+		return err_set(e, EXIT_USAGE, "%s: --type needs a Unix socket", what);
+	if ((o->tcp_info || o->nodelay) && (s.family == AF_UNIX || s.type != SOCK_STREAM))
+		return err_set(e, EXIT_USAGE, "%s: --tcp-info/--nodelay need a TCP connection",
+			       what);
+	if (sock_apply_opts(s.fd, s.family, s.type, so, e))
+		return -1;
+	*fd = s.fd;
+	return 0;
+}
+
 static int open_socket(const struct connect_opts *o, const struct endpoint *ep,
 		       const struct sockopts *so, struct ctx *c, int *fd, struct err *e)
 {
 	struct sock_connect_opts co;
 	char port[16];
 
+	if (o->fd >= 0)
+		return adopt_socket(o, so, fd, e);
 	sock_connect_opts_init(&co);
 	co.family = o->family;
 	co.timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
@@ -400,7 +429,9 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 
 	if (open_socket(o, ep, so, &c, &fd, e))
 		return -1;
-	if (ep->kind == EP_UNIX)
+	if (o->fd >= 0)
+		snprintf(peer, sizeof(peer), "the peer of --fd %d", (int)o->fd);
+	else if (ep->kind == EP_UNIX)
 		snprintf(peer, sizeof(peer), "unix:%s", ep->path);
 	else
 		snprintf(peer, sizeof(peer), "%.64s port %.64s", ep->host, ep->service);
@@ -432,6 +463,18 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 static int parse_target(const struct connect_opts *o, const struct opt_args *pos,
 			struct endpoint *ep, struct err *e)
 {
+	memset(ep, 0, sizeof(*ep));
+	if (o->fd >= 0) {
+		if (pos->argc || o->unix_sock || o->scan || o->source || o->source_port >= 0 ||
+		    o->connect_timeout >= 0 || o->attempt_delay >= 0 || o->nonblock)
+			return err_set(e, EXIT_USAGE, "--fd gives a connected socket: no HOST PORT, "
+				       "-U, -z, -s, -p, --connect-timeout, --attempt-delay or "
+				       "--nonblock");
+		return 0;
+	}
+	if (!pos->argc)
+		return err_set(e, EXIT_USAGE, "missing arguments (usage: sockctl connect [OPTIONS] "
+			       "%s)", connect_cmd.args);
 	/* lists always parse, so that one without -z gets check()'s message */
 	return addr_parse_endpoint(pos->argc, pos->argv,
 				   ADDR_EP_PORT_LIST | (o->unix_sock ? ADDR_EP_UNIX : 0),
@@ -446,8 +489,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_IPV6(&o.family),
 		OPT_FLAG('u', "udp", &o.udp, "UDP (connected); with -U: a Unix datagram socket"),
 		OPT_FLAG('U', "unix", &o.unix_sock, "the argument is the PATH of a Unix socket"),
-		OPT_STRINGV(0, "type", &o.type, "TYPE", type_names,
-			    "Unix socket type: stream, dgram or seqpacket"),
+		OPT_UNIX_TYPE(&o.type),
 		OPT_FLAG('z', "scan", &o.scan,
 			 "check ports (a list of ranges) without sending data"),
 		OPT_INT(0, "parallel", &o.parallel, "N", 1, 65536,
@@ -470,6 +512,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_KEEPALIVE(&o.keepalive),
 		OPT_REUSEADDR(&o.reuseaddr),
 		OPT_FLAG(0, "tcp-info", &o.tcp_info, "at the end show the kernel's TCP_INFO"),
+		OPT_FD(&o.fd, "relay the connected socket inherited as fd N"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
 		OPT_VERBOSE(&o.verbose),
@@ -483,7 +526,7 @@ int cmd_connect(int argc, char **argv)
 
 	o.timeout = o.connect_timeout = o.attempt_delay = -1;
 	relay_eof_opts_init(&o.eof);
-	o.ttl = o.tos = o.parallel = -1;
+	o.ttl = o.tos = o.parallel = o.fd = -1;
 	o.source_port = -1;
 	if (opt_run(&connect_cmd, opts, argc, argv, &pos, &status))
 		return status;

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "err.h"
+#include "inherit.h"
 #include "opt.h"
 #include "out.h"
 #include "parse.h"
@@ -31,8 +32,9 @@ struct cidr_list {
 
 struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
-	const char *unix_path, *source, *port;
-	long long max_conns, backlog, mode;
+	const char *unix_path, *source, *port, *type;
+	int sock_type;      /* from --type, or the inherited socket's */
+	long long max_conns, backlog, mode, fd;
 	int64_t timeout;
 	struct relay_eof_opts eof;
 	long long ttl, tos;
@@ -48,14 +50,16 @@ struct listen_ctx {
 
 static const struct opt_cmd listen_cmd = {
 	.name = "listen",
-	.args = "[ADDR] PORT  |  -U PATH  |  unix:PATH",
+	.args = "[ADDR] PORT  |  -U PATH  |  unix:PATH  |  --fd N",
 	.summary = "Accept TCP (or UDP, or Unix) clients and relay stdin/stdout; -k keeps\n"
 		   "accepting, serving every client at once; --echo echoes.",
 	.details = "Without ADDR both the IPv4 and IPv6 wildcards are bound; PORT 0 lets the\n"
 		   "kernel choose (see -v).  Without -k the first client is relayed under the\n"
 		   "same end-of-file rules as connect, then listen exits.  With -k client data\n"
 		   "goes to stdout (each read of a client whole, never split), and stdin is sent\n"
-		   "to every connected client.  SO_REUSEADDR is on for TCP, as with nc.",
+		   "to every connected client.  SO_REUSEADDR is on for TCP, as with nc.\n"
+		   "Started by systemd socket activation (LISTEN_FDS, LISTEN_PID), it serves\n"
+		   "the sockets passed from fd 3 on and takes no address.",
 	.min_args = 0,
 	.max_args = 2,
 };
@@ -187,13 +191,13 @@ static void report_listening(const struct listen_opts *o, const int *fds, int n)
 			json_str(&w, "protocol", ss.ss_family == AF_UNIX ? "unix"
 						 : o->udp	       ? "udp"
 									: "tcp");
-			if (ss.ss_family == AF_UNIX)
+			if (ss.ss_family == AF_UNIX && o->unix_path)
 				json_str(&w, "address", o->unix_path);
 			else
 				json_peer(&w, (struct sockaddr *)&ss, len);
 			json_end(&w);
 		} else if (o->verbose) {
-			if (ss.ss_family == AF_UNIX)
+			if (ss.ss_family == AF_UNIX && o->unix_path)
 				snprintf(buf, sizeof(buf), "unix:%s", o->unix_path);
 			else
 				peer_text((struct sockaddr *)&ss, len, buf, sizeof(buf));
@@ -215,8 +219,10 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 {
 	const struct relay_eof_opts *eof = &o->eof;
 	int relay_opt = eof->nc_shutdown || eof->no_shutdown || eof->quit_after_eof >= 0;
-	int unix_ep = ep->kind == EP_UNIX;
+	/* @ep NULL: an inherited or activated socket, whatever it is */
+	int unix_ep = ep && ep->kind == EP_UNIX, inet_ep = ep && ep->kind == EP_INET;
 	const struct rule rules[] = {
+		{ inet_ep && o->type, "--type needs a Unix socket (-U PATH or unix:PATH)" },
 		{ unix_ep && (o->source || o->port),
 		  "a Unix socket (-U PATH, unix:PATH) cannot be used with -s or -p" },
 		{ unix_ep && o->family, "-4/-6 cannot be used with a Unix socket (-U, unix:)" },
@@ -250,7 +256,7 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
-	if (o->numeric && !unix_ep && addr_check_numeric(ep->host, e))
+	if (o->numeric && inet_ep && addr_check_numeric(ep->host, e))
 		return -1;
 	return 0;
 }
@@ -323,10 +329,104 @@ static void arm_unix_cleanup(void)
 
 /* ---- opening ---- */
 
+static void fill_sockopts(const struct listen_opts *o, struct sockopts *so)
+{
+	sock_opts_init(so);
+	so->reuseaddr = o->reuseaddr;
+	so->reuseport = o->reuseport;
+	so->nodelay = o->nodelay;
+	so->keepalive = o->keepalive;
+	so->ttl = (int)o->ttl;
+	so->tos = (int)o->tos;
+	if (o->sndbuf)
+		so->sndbuf = (int)o->sndbuf;
+	if (o->rcvbuf)
+		so->rcvbuf = (int)o->rcvbuf;
+}
+
+/* --type: stream, dgram (which is -u) or seqpacket, for a Unix socket. */
+static int parse_type(struct listen_opts *o, struct err *e)
+{
+	if (!o->type)
+		return 0;
+	if (o->udp)
+		return err_set(e, EXIT_USAGE, "--type conflicts with -u/--udp");
+	if (addr_socktype_parse(o->type, &o->sock_type, e) ||
+	    (o->sock_type != SOCK_STREAM && o->sock_type != SOCK_DGRAM &&
+	     o->sock_type != SOCK_SEQPACKET))
+		return err_set(e, EXIT_USAGE, "--type: '%.32s' is not stream, dgram or seqpacket",
+			       o->type);
+	o->udp = o->sock_type == SOCK_DGRAM;
+	return 0;
+}
+
+/* An option that an inherited socket (Unix or IP) cannot have, or NULL. */
+static const char *unfit_option(const struct listen_opts *o, int unix_sock)
+{
+	if (!unix_sock)
+		return o->type ? "--type needs a Unix socket" : NULL;
+	if (o->allow.n || o->deny.n)
+		return "--allow/--deny need IP";
+	if (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive)
+		return "--ttl, --tos, --nodelay and --keepalive need IP";
+	return NULL;
+}
+
+/*
+ * --fd N, or the @nact sockets of socket activation from fd 3 on: what they
+ * are decides TCP or UDP, IP or Unix; the options may only agree.
+ */
+static int adopt_sockets(struct listen_opts *o, const struct opt_args *pos, int nact,
+			 struct inherit_sock *s, int *n, struct err *e)
+{
+	struct inherit_want w = { .role = INHERIT_PASSIVE, .family = o->family,
+				  .type = o->udp ? SOCK_DGRAM : o->sock_type, .no_stdio = 1 };
+	const char *src = nact ? "LISTEN_FDS" : "--fd";
+	int i;
+
+	if (nact && o->fd >= 0)
+		return err_set(e, EXIT_USAGE,
+			       "--fd cannot be used with the sockets passed in LISTEN_FDS");
+	if (pos->argc || o->unix_sock || o->source || o->port)
+		return err_set(e, EXIT_USAGE, "%s gives the socket: no ADDR, PORT, -U, -s or -p",
+			       src);
+	*n = nact ? nact : 1;
+	if (inherit_check_all(nact ? INHERIT_FDS_START : (int)o->fd, *n, nact > 0, &w, s, e))
+		return -1;
+	for (i = 0; i < *n; i++) {
+		const char *bad = unfit_option(o, s[i].family == AF_UNIX);
+
+		if (bad)
+			return err_set(e, EXIT_USAGE, "%s; %s%s%d is %s", bad, src,
+				       nact ? ": fd " : " ", s[i].fd,
+				       s[i].family == AF_UNIX ? "Unix" : "IP");
+	}
+	o->sock_type = s[0].type;
+	o->udp = o->sock_type == SOCK_DGRAM;
+	return 0;
+}
+
+/* Inherited sockets: the socket options asked for; a bound stream socket starts listening. */
+static int prepare_adopted(const struct listen_opts *o, const struct inherit_sock *s, int *fds,
+			   int n, struct err *e)
+{
+	struct sockopts so;
+	int i;
+
+	fill_sockopts(o, &so);
+	for (i = 0; i < n; i++) {
+		if (sock_apply_opts(s[i].fd, s[i].family, s[i].type, &so, e) ||
+		    inherit_listen(&s[i], (int)o->backlog, e))
+			return -1;
+		fds[i] = s[i].fd;
+	}
+	return 0;
+}
+
 static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, int *fds,
 			int *n, struct err *e)
 {
-	int type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
+	int type = o->udp ? SOCK_DGRAM : o->sock_type ? o->sock_type : SOCK_STREAM;
 	int backlog = o->backlog >= 0 ? (int)o->backlog : SOMAXCONN;
 	struct sockopts so;
 	int i;
@@ -340,17 +440,8 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 		arm_unix_cleanup();
 		return 0;
 	}
-	sock_opts_init(&so);
+	fill_sockopts(o, &so);
 	so.reuseaddr = o->no_reuseaddr ? 0 : (o->reuseaddr || !o->udp);
-	so.reuseport = o->reuseport;
-	so.nodelay = o->nodelay;
-	so.keepalive = o->keepalive;
-	so.ttl = (int)o->ttl;
-	so.tos = (int)o->tos;
-	if (o->sndbuf)
-		so.sndbuf = (int)o->sndbuf;
-	if (o->rcvbuf)
-		so.rcvbuf = (int)o->rcvbuf;
 	if (sock_bind_passive(ep->host, ep->service, o->family, type, &so, fds, MAX_FDS, n, e))
 		return -1;
 	for (i = 0; i < *n && !o->udp; i++)
@@ -466,6 +557,7 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	if (fd < 0)
 		return -1;
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
+	ro.dgram = o->sock_type == SOCK_SEQPACKET; /* one stdin read = one message */
 	memset(&rs, 0, sizeof(rs));
 	rc = relay_run(fd, ro.recv_only ? -1 : 0, ro.send_only ? -1 : 1, &ro, &rs, e);
 	if (rc && rs.out_errno == EPIPE) {
@@ -537,29 +629,43 @@ static int set_nonblock(const int *fds, int n, struct err *e)
 	return 0;
 }
 
+static int serve_sockets(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, int n,
+			 struct err *e)
+{
+	if (o->keep_open)
+		sock_raise_nofile(); /* every client is a descriptor */
+	report_listening(o, fds, n);
+	if (o->nonblock && set_nonblock(fds, n, e)) {
+		close_fds(fds, n);
+		return -1;
+	}
+	if (o->keep_open || o->echo || o->udp)
+		return serve(o, ctx, fds, n, e);
+	return relay_one(o, ctx, fds, n, e);
+}
+
 static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 {
 	struct listen_ctx ctx = { .verbose = o->verbose, .json = o->json };
-	struct endpoint ep;
-	int fds[MAX_FDS], n = 0, rc;
+	struct endpoint ep = { 0 };
+	struct inherit_sock s[MAX_FDS];
+	int fds[MAX_FDS], n = 0, rc, nact = inherit_listen_fds(MAX_FDS, e);
 
+	if (nact < 0 || parse_type(o, e))
+		return -1;
+	if (nact || o->fd >= 0) {
+		if (adopt_sockets(o, pos, nact, s, &n, e) || check_opts(o, NULL, e) ||
+		    prepare_adopted(o, s, fds, n, e))
+			return -1;
+		return serve_sockets(o, &ctx, fds, n, e);
+	}
 	if (parse_endpoint(o, pos, &ep, e) || check_opts(o, &ep, e))
 		return -1;
-	if (o->keep_open)
-		sock_raise_nofile(); /* every client is a descriptor */
 	if (open_sockets(o, &ep, fds, &n, e))
 		return -1;
 	if (ep.kind == EP_UNIX)
 		o->unix_path = ep.path;
-	report_listening(o, fds, n);
-	if (o->nonblock && set_nonblock(fds, n, e)) {
-		close_fds(fds, n);
-		rc = -1;
-	} else if (o->keep_open || o->echo || o->udp) {
-		rc = serve(o, &ctx, fds, n, e);
-	} else {
-		rc = relay_one(o, &ctx, fds, n, e);
-	}
+	rc = serve_sockets(o, &ctx, fds, n, e);
 	unix_cleanup();
 	sock_unix_release(&unix_cleanup_name);
 	o->unix_path = NULL; /* it pointed into ep, which ends here */
@@ -577,6 +683,8 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG('u', "udp", &o.udp, "UDP: datagrams to stdout, stdin to the last sender"),
 		OPT_FLAG('U', "unix", &o.unix_sock,
 			"the argument is the PATH of a Unix socket; with -u: datagrams"),
+		OPT_UNIX_TYPE(&o.type),
+		OPT_FD(&o.fd, "serve the listening (or bound) socket inherited as fd N"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
 			"with -k: at most N clients at once; more are closed at once"),
@@ -618,7 +726,7 @@ int cmd_listen(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.timeout = -1;
 	relay_eof_opts_init(&o.eof);
-	o.backlog = o.ttl = o.tos = o.mode = -1;
+	o.backlog = o.ttl = o.tos = o.mode = o.fd = -1;
 	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))
 		return status;
 	if (run(&o, &pos, &e))

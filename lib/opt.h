@@ -145,6 +145,14 @@ struct opt {
 #define OPT_REUSEPORT(v) \
 	OPT_FLAG(0, "reuseport", (v), "SO_REUSEPORT: share the port with other sockets")
 
+/* A Unix socket type (connect, listen); addr_socktype_parse() reads the value. */
+extern const char *const opt_unix_types[];
+#define OPT_UNIX_TYPE(v) \
+	OPT_STRINGV(0, "type", (v), "TYPE", opt_unix_types, \
+		    "Unix socket type: stream, dgram or seqpacket")
+/* A socket inherited from the parent (lib/inherit.h); @h says which kind. */
+#define OPT_FD(v, h) OPT_INT(0, "fd", (v), "N", 0, INT32_MAX, (h))
+
 /* A command's name, its positional arguments and its help text. */
 struct opt_cmd {
 	const char *name;    /* "resolve" */

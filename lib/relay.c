@@ -254,7 +254,7 @@ static int chan_error(const struct chan *c, int side_is_src, int errnum, struct 
 static ssize_t chan_fill(struct chan *c, struct relay_stats *st, struct err *e)
 {
 	ssize_t n;
-	size_t room;
+	size_t room = 0;
 
 	for (;;) {
 		if (c->mode == CH_DISCARD) {
@@ -275,12 +275,16 @@ static ssize_t chan_fill(struct chan *c, struct relay_stats *st, struct err *e)
 			room = c->cap - c->len;
 			if (c->dgram && c->max_msg && room > c->max_msg)
 				room = c->max_msg;
-			n = c->src_sock ? recv(c->src, c->buf + c->len, room, 0)
+			/* MSG_TRUNC: a message longer than room says so, not cut silently */
+			n = c->src_sock ? recv(c->src, c->buf + c->len, room, c->dgram ? MSG_TRUNC : 0)
 					: read(c->src, c->buf + c->len, room);
 		}
 		if (n >= 0 || errno != EINTR)
 			break;
 	}
+	if (n > 0 && c->mode == CH_BUF && (size_t)n > room)
+		return err_set(e, EXIT_FAIL, "a message of %zd bytes is larger than the %zu-byte "
+			       "buffer: %zu bytes of it were lost", n, room, (size_t)n - room);
 	if (n > 0) {
 		if (c->mode == CH_PIPE)
 			c->pending += (size_t)n;

@@ -21,6 +21,8 @@
 #define MAX_LISTENERS 16
 #define MAX_EVENTS 256
 #define ACCEPT_BATCH 64
+/* seqpacket: the largest message read whole; a longer one closes its client */
+#define MSG_MAX ((size_t)64 * 1024 * 1024)
 
 enum src_kind { SRC_LISTENER, SRC_INPUT, SRC_CLIENT, SRC_DGRAM };
 
@@ -66,7 +68,9 @@ struct srv {
 	size_t nclients;
 	uint64_t next_id;
 	int done;
+	int msg;            /* seqpacket listeners: every read and send is one message */
 	char *buf;
+	size_t bufsize;
 };
 
 void server_opts_init(struct server_opts *o)
@@ -209,7 +213,8 @@ static uint32_t client_events(const struct srv *s, const struct client *c)
 static void update_client(struct srv *s, struct client *c)
 {
 	uint32_t ev = client_events(s, c);
-	int blocked = c->plen > PEND_LIMIT;
+	/* a message is owed whole: with one owed, nothing more is queued behind it */
+	int blocked = c->plen > (s->msg ? 0 : PEND_LIMIT);
 
 	if (ev != c->events) {
 		ep_set(s, EPOLL_CTL_MOD, &c->src, ev);
@@ -343,10 +348,39 @@ static void client_flush(struct srv *s, struct client *c)
 	update_client(s, c);
 }
 
+/*
+ * seqpacket: make room for the next message whole (recv would cut it short
+ * and drop the rest).  -1 with @c closed if it is beyond MSG_MAX.
+ */
+static int msg_room(struct srv *s, struct client *c)
+{
+	char none, *p;
+	/* MSG_TRUNC: the whole length, though nothing is copied */
+	ssize_t n = recv(c->src.fd, &none, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+
+	if (n <= 0 || (size_t)n <= s->bufsize)
+		return 0; /* errors and EOF show again in the read */
+	if ((size_t)n > MSG_MAX || !(p = realloc(s->buf, (size_t)n))) {
+		client_close(s, c, "message too long", EMSGSIZE);
+		if (!s->o->keep_open) {
+			err_set(s->e, EXIT_FAIL, "a message of %zd bytes could not be read", n);
+			s->done = 2;
+		}
+		return -1;
+	}
+	s->buf = p;
+	s->bufsize = (size_t)n;
+	return 0;
+}
+
 /* Returns -1 only when the whole server must stop (output write error). */
 static int client_read(struct srv *s, struct client *c)
 {
-	ssize_t n = read(c->src.fd, s->buf, SERVER_CHUNK);
+	ssize_t n;
+
+	if (s->msg && msg_room(s, c))
+		return s->done == 2 ? -1 : 0;
+	n = s->msg ? recv(c->src.fd, s->buf, s->bufsize, 0) : read(c->src.fd, s->buf, SERVER_CHUNK);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
@@ -569,7 +603,8 @@ static int srv_init(struct srv *s, const int *lfds, int nl, const struct server_
 		    struct server_stats *st, struct err *e)
 {
 	struct stat sb;
-	int i;
+	int i, type = 0;
+	socklen_t tl = sizeof(type);
 
 	memset(s, 0, sizeof(*s));
 	memset(st, 0, sizeof(*st));
@@ -594,7 +629,10 @@ static int srv_init(struct srv *s, const int *lfds, int nl, const struct server_
 	s->in_pollable = s->in_open && !(fstat(o->in_fd, &sb) == 0 &&
 					 (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)));
 	s->accept_deadline = clock_deadline(o->accept_timeout);
-	if (!(s->buf = malloc(SERVER_CHUNK)))
+	s->msg = nl > 0 && !getsockopt(lfds[0], SOL_SOCKET, SO_TYPE, &type, &tl) &&
+		 type == SOCK_SEQPACKET;
+	s->bufsize = SERVER_CHUNK;
+	if (!(s->buf = malloc(s->bufsize)))
 		return err_set(e, EXIT_FAIL, "out of memory");
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s->ep < 0) {

@@ -13,6 +13,11 @@
  * SERVER_CHUNK bytes, or one datagram) is written to the output fd whole,
  * before any other client's chunk, and one client's chunks keep their order.
  * Chunks of different clients interleave only at chunk boundaries.
+ *
+ * Seqpacket listeners (Unix SOCK_SEQPACKET) keep message boundaries: a chunk
+ * is one message, read whole whatever its size; each read of the input fd
+ * and each echo is sent as one message.  A client owes at most one message:
+ * echo stops reading a client, and the input fd is not read, until it is out.
  */
 #ifndef SOCKCTL_SERVER_H
 #define SOCKCTL_SERVER_H
