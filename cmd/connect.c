@@ -121,7 +121,7 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		{ unix_ep && (o->family || o->source || o->source_port >= 0),
 		  "a Unix socket (-U PATH, unix:PATH) cannot be used with -4/-6/-s/-p" },
 		{ o->type && o->udp, "--type conflicts with -u/--udp" },
-		{ o->type && !unix_ep, "--type needs a Unix socket (-U PATH or unix:PATH)" },
+		{ o->type && !unix_ep && !inherited, "--type needs a Unix socket (-U PATH or unix:PATH)" },
 		{ o->scan && unix_ep, "-z/--scan checks TCP or UDP ports, not a Unix socket" },
 		{ o->scan && (eof->recv_only || eof->send_only || eof->quit_after_eof >= 0 ||
 			      o->tcp_info || o->nonblock || eof->no_shutdown || eof->keep_sending),

@@ -146,11 +146,11 @@ print(n)' "$sock" >"$BATS_TEST_TMPDIR/size"
 	lp=$!
 	echo "$lp" >>"$BATS_TEST_TMPDIR/.pids"
 	wait_port
-	wait_for 10 grep -q "listening on 127.0.0.1 $PORT" "$BATS_TEST_TMPDIR/err"
+	wait_for 10 grep -q "listening on 127.0.0.1:$PORT" "$BATS_TEST_TMPDIR/err"
 	timeout 20 nc.openbsd -N 127.0.0.1 "$PORT" <"$BATS_TEST_TMPDIR/in"
 	wait_pid 20 "$lp"
 	[ "$WAIT_STATUS" = 0 ]
-	grep -q "closed 127.0.0.1 .*: 300000 bytes in" "$BATS_TEST_TMPDIR/err"
+	grep -q "closed 127.0.0.1:[0-9]*: 300000 bytes in" "$BATS_TEST_TMPDIR/err"
 	[ "$(sha256sum <"$BATS_TEST_TMPDIR/in")" = "$(sha256sum <"$BATS_TEST_TMPDIR/out")" ]
 }
 
@@ -389,8 +389,8 @@ os.execv(sys.argv[1], [sys.argv[1], "udp-recv", "--fd", "3"])' "$SOCKCTL"
 	launch self 2 tcp,tcp6 listen -v </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
 	echo $! >>"$BATS_TEST_TMPDIR/.pids"
 	wait_port
-	wait_for 10 grep -q "listening on ::1 " "$BATS_TEST_TMPDIR/err"
-	grep -q "listening on 127.0.0.1 $PORT" "$BATS_TEST_TMPDIR/err"
+	wait_for 10 grep -q "listening on \[::1\]:" "$BATS_TEST_TMPDIR/err"
+	grep -q "listening on 127.0.0.1:$PORT" "$BATS_TEST_TMPDIR/err"
 	printf 'via launcher' | timeout 10 nc.openbsd -N 127.0.0.1 "$PORT"
 	wait_for 10 grep -q 'via launcher' "$BATS_TEST_TMPDIR/out"
 	# meant for another process: ignored (so an address is needed)
