@@ -44,8 +44,9 @@ static const struct opt_cmd connect_cmd = {
 	.summary = "Connect to HOST PORT (TCP; -u UDP; -U Unix) and relay stdin to the socket and\n"
 		   "the socket to stdout; with -z check which ports of a list accept connections.",
 	.details = "On stdin EOF the socket is shut down for writing and the replies are read\n"
-		   "until the peer closes.  The relay also ends when the peer closes, even if\n"
-		   "stdin is still open.  -w sets both the connect and the idle timeout.\n"
+		   "until the peer closes.  The peer's EOF ends only its direction: stdin is\n"
+		   "still sent to its EOF (a terminal excepted; --exit-on-peer-eof stops).\n"
+		   "-w sets both the connect and the idle timeout.\n"
 		   "With -z, PORT may be a list of ranges (20-25,80,443); open ports are printed\n"
 		   "one per line (with -v also closed and filtered ones); status 0 if any is open.",
 	.min_args = 1,
@@ -111,6 +112,8 @@ static int check_options(const struct connect_opts *o, struct err *e)
 {
 	if (o->eof.recv_only && o->eof.send_only)
 		return err_set(e, EXIT_USAGE, "-d/--recv-only conflicts with --send-only");
+	if (relay_eof_opts_check(&o->eof, e))
+		return -1;
 	if (o->unix_sock && (o->family || o->source || o->source_port >= 0))
 		return err_set(e, EXIT_USAGE, "-U/--unix cannot be used with -4/-6/-s/-p");
 	if (o->type && o->udp)
@@ -118,7 +121,8 @@ static int check_options(const struct connect_opts *o, struct err *e)
 	if (o->scan && o->unix_sock)
 		return err_set(e, EXIT_USAGE, "-z/--scan checks TCP or UDP ports, not -U/--unix");
 	if (o->scan && (o->eof.recv_only || o->eof.send_only || o->eof.quit_after_eof >= 0 ||
-			o->tcp_info || o->nonblock || o->eof.no_shutdown || o->eof.keep_sending))
+			o->tcp_info || o->nonblock || o->eof.no_shutdown || o->eof.keep_sending ||
+			o->eof.exit_on_peer_eof))
 		return err_set(e, EXIT_USAGE,
 			       "-z/--scan sends no data: relay options do not apply");
 	if (!o->scan && o->parallel >= 0)
@@ -315,11 +319,12 @@ static void show_ends(const struct connect_opts *o, int fd, char *pb)
 	}
 }
 
-static void show_end(const struct connect_opts *o, const struct relay_stats *st, int ok)
+static void show_end(const struct connect_opts *o, const struct relay_stats *st, int rc)
 {
 	char dur[32];
 	struct jsonw w;
 	int64_t took = st->end_ns - st->start_ns;
+	int errnum = relay_end_errno(rc, st);
 
 	if (o->json) {
 		json_begin(&w, stderr);
@@ -328,7 +333,12 @@ static void show_end(const struct connect_opts *o, const struct relay_stats *st,
 		json_uint(&w, "received", st->to_out);
 		json_num(&w, "ms", (double)took / 1e6, 3);
 		json_bool(&w, "peer_closed", st->peer_eof);
-		json_bool(&w, "ok", ok);
+		json_bool(&w, "ok", rc == 0);
+		json_str(&w, "reason", relay_end_reason(rc, st));
+		if (errnum)
+			json_str(&w, "errno", err_errno_name(errnum));
+		if (st->undelivered)
+			json_uint(&w, "undelivered", st->undelivered);
 		json_end(&w);
 	} else if (o->verbose) {
 		err_msg("connect", "%llu bytes sent, %llu received in %s%s",
@@ -391,11 +401,10 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 	rc = relay_run(fd, STDIN_FILENO, STDOUT_FILENO, &ro, &st, e);
 	if (o->tcp_info)
 		show_tcp_info(o, fd);
-	show_end(o, &st, rc == 0);
-	/* not silent about data left behind; a terminal user sees it anyway */
-	if (!rc && relay_input_cut(&ro, &st) && !isatty(STDIN_FILENO))
-		err_msg("connect", "%s closed the connection before stdin ended: the rest of "
-			"stdin was not sent (--keep-sending sends it)", peer);
+	show_end(o, &st, rc);
+	/* not silent about data left behind (--exit-on-peer-eof) */
+	if (!rc && relay_cut_notice(&st, msg, sizeof(msg)))
+		err_msg("connect", "%s %s", peer, msg);
 	if (rc && st.out_errno == EPIPE) {
 		cmd_end_by_sigpipe(); /* the kernel closes fd */
 	}

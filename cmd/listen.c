@@ -116,6 +116,8 @@ static void event_json(const struct server_event *ev)
 		json_str(&w, "reason", ev->reason);
 	if (ev->errnum)
 		json_str(&w, "errno", err_errno_name(ev->errnum));
+	if (ev->undelivered)
+		json_uint(&w, "undelivered", ev->undelivered);
 	json_end(&w);
 	fflush(stderr);
 }
@@ -149,6 +151,10 @@ static void on_event(void *ctx, const struct server_event *ev)
 				 err_errno_name(ev->errnum));
 		else
 			snprintf(why, sizeof(why), "%s", ev->reason);
+		if (ev->undelivered)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "; %llu bytes of stdin not delivered",
+				 (unsigned long long)ev->undelivered);
 		err_msg("listen", "closed %s: %llu bytes in, %llu bytes out, %s (%s)", peer,
 			(unsigned long long)ev->bytes_in, (unsigned long long)ev->bytes_out,
 			addr_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
@@ -217,8 +223,8 @@ static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
 		  "--allow/--deny need an IP listener, not -U" },
 		{ o->unix_sock && (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive),
 		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not -U" },
-		{ eof->keep_sending && (o->keep_open || o->udp || o->echo || eof->recv_only),
-		  "--keep-sending applies to one stream client (not -k, -u, --echo or -d)" },
+		{ eof->exit_on_peer_eof && (o->udp || o->echo),
+		  "--exit-on-peer-eof applies to streams with stdin (not -u or --echo)" },
 		{ o->max_conns > 0 && !o->keep_open, "-m/--max-conns needs -k" },
 		{ o->echo && (relay_opt || eof->recv_only || eof->send_only),
 		  "--echo cannot be used with -N, --no-shutdown, -q, -d or --send-only" },
@@ -240,7 +246,7 @@ static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
-	return 0;
+	return relay_eof_opts_check(eof, e);
 }
 
 /* [ADDR] PORT, or -s ADDR / -p PORT as traditional nc spells them. */
@@ -458,6 +464,7 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len = 0;
 	int fd = accept_one(o, ctx, fds, n, &ss, &len, e);
+	char who[ADDR_STRLEN], msg[sizeof(e->msg)];
 	int rc;
 
 	close_fds(fds, n); /* like nc: one client, then nobody else gets in */
@@ -470,13 +477,16 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 		unix_cleanup();
 		cmd_end_by_sigpipe(); /* the kernel closes fd */
 	}
-	/* not silent about data left behind; a terminal user sees it anyway */
-	if (!rc && relay_input_cut(&ro, &rs) && !isatty(STDIN_FILENO)) {
-		char who[ADDR_STRLEN];
-
-		err_msg("listen", "%s closed the connection before stdin ended: the rest of "
-			"stdin was not sent (--keep-sending sends it)",
-			len ? addr_format((struct sockaddr *)&ss, len, who, sizeof(who)) : "the client");
+	if (len)
+		addr_format((struct sockaddr *)&ss, len, who, sizeof(who));
+	else
+		snprintf(who, sizeof(who), "the client");
+	/* not silent about data left behind (--exit-on-peer-eof) */
+	if (!rc && relay_cut_notice(&rs, msg, sizeof(msg)))
+		err_msg("listen", "%s %s", who, msg);
+	if (rc && rs.sock_error) {
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		err_set(e, EXIT_FAIL, "%s: %s", who, msg);
 	}
 	ev.peer = (struct sockaddr *)&ss;
 	ev.peerlen = len;
@@ -484,7 +494,9 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	ev.bytes_in = rs.to_out;
 	ev.bytes_out = rs.to_sock;
 	ev.duration_ns = rs.end_ns - rs.start_ns;
-	ev.reason = rc ? "error" : "eof";
+	ev.reason = relay_end_reason(rc, &rs);
+	ev.errnum = relay_end_errno(rc, &rs);
+	ev.undelivered = rs.undelivered;
 	on_event(ctx, &ev);
 	return rc;
 }
@@ -500,6 +512,7 @@ static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, 
 
 	server_opts_init(&so);
 	so.echo = o->echo;
+	so.exit_on_peer_eof = o->eof.exit_on_peer_eof;
 	so.keep_open = o->keep_open;
 	so.max_conns = (int)o->max_conns;
 	so.accept_timeout = o->timeout;

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "dgram.h"
+#include "relay.h"
 
 /* A client may owe this much unsent broadcast data before stdin stops being read. */
 #define PEND_LIMIT ((size_t)256 * 1024)
@@ -32,10 +33,12 @@ struct src {
 struct client {
 	struct src src;
 	uint32_t events; /* registered epoll events */
-	int eof;         /* the client sent EOF: close once pend is drained */
+	int eof;         /* the client sent EOF: close once pend is drained (and, unless
+			  * exit_on_peer_eof, once stdin has ended: it still gets stdin) */
 	int dead;        /* closed; freed after the current batch of events */
 	int blocked;     /* counted in srv.nblocked */
 	uint64_t id, in, out;
+	uint64_t lost;   /* stdin bytes it was owed when it failed */
 	int64_t start, last;
 	struct client *prev, *next; /* oldest activity first when idle timeouts apply */
 	char *pend;                 /* bytes owed to the client */
@@ -59,6 +62,7 @@ struct srv {
 	int in_open;        /* in_fd not at EOF */
 	int in_pollable;    /* epoll accepts in_fd (not a regular file) */
 	int in_registered;
+	int keep_sending;   /* a client's EOF ends only its direction (relay.h's rule) */
 	size_t nblocked;    /* clients over PEND_LIMIT */
 	struct client *head, *tail;
 	struct client *dead; /* closed during this batch, linked by next */
@@ -87,6 +91,7 @@ static void emit(struct srv *s, enum server_ev_type type, const struct client *c
 	ev.reason = reason;
 	ev.errnum = errnum;
 	if (c) {
+		ev.undelivered = c->lost;
 		ev.id = c->id;
 		ev.peer = (const struct sockaddr *)&c->peer;
 		ev.peerlen = c->peerlen;
@@ -226,6 +231,15 @@ static void update_client(struct srv *s, struct client *c)
 
 /* ---- clients ---- */
 
+/* A client that sent EOF stays for the broadcast until stdin ends. */
+static int eof_client_waits(const struct srv *s)
+{
+	return s->in_open && s->keep_sending;
+}
+
+/* @c failed with @errnum while @extra more bytes were on their way to it. */
+static void client_fail(struct srv *s, struct client *c, int errnum, size_t extra);
+
 static void client_close(struct srv *s, struct client *c, const char *reason, int errnum)
 {
 	emit(s, SERVER_EV_CLOSED, c, reason, errnum);
@@ -292,7 +306,7 @@ static int client_send(struct srv *s, struct client *c, const char *buf, size_t 
 	if (!owed(c)) {
 		w = send(c->src.fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
-			client_close(s, c, "reset", errno);
+			client_fail(s, c, errno, n);
 			return -1;
 		}
 		if (w < 0)
@@ -319,7 +333,7 @@ static void client_flush(struct srv *s, struct client *c)
 		if (w < 0 && errno == EAGAIN)
 			break;
 		if (w < 0) {
-			client_close(s, c, "reset", errno);
+			client_fail(s, c, errno, 0);
 			return;
 		}
 		c->poff += (size_t)w;
@@ -327,7 +341,7 @@ static void client_flush(struct srv *s, struct client *c)
 	}
 	if (!owed(c)) {
 		c->plen = c->poff = 0;
-		if (c->eof) {
+		if (c->eof && !eof_client_waits(s)) {
 			client_close(s, c, "eof", 0);
 			return;
 		}
@@ -350,12 +364,12 @@ static int client_read(struct srv *s, struct client *c)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n < 0) {
-		client_close(s, c, "reset", errno);
+		client_fail(s, c, errno, 0);
 		return 0;
 	}
 	if (n == 0) {
 		c->eof = 1;
-		if (!owed(c))
+		if (!owed(c) && !eof_client_waits(s))
 			client_close(s, c, "eof", 0);
 		else
 			update_client(s, c);
@@ -373,10 +387,28 @@ static int client_read(struct srv *s, struct client *c)
 	return 0;
 }
 
+static void client_fail(struct srv *s, struct client *c, int errnum, size_t extra)
+{
+	uint64_t took = relay_sock_delivered(c->src.fd, c->out);
+
+	c->lost = owed(c) + extra + (c->out - took);
+	client_close(s, c, errnum == ECONNRESET || errnum == EPIPE ? "reset" : "error", errnum);
+}
+
 static void client_event(struct srv *s, struct client *c, uint32_t ev)
 {
 	if (c->dead)
 		return;
+	if (c->eof && (ev & (EPOLLHUP | EPOLLERR))) {
+		/* it sent EOF, then went away for good: nothing more can reach it */
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (getsockopt(c->src.fd, SOL_SOCKET, SO_ERROR, &err, &len) || !err)
+			err = EPIPE;
+		client_fail(s, c, err, 0);
+		return;
+	}
 	if ((ev & EPOLLOUT) && owed(c))
 		client_flush(s, c);
 	if (c->dead)
@@ -518,6 +550,12 @@ static void input_read(struct srv *s)
 		/* EOF or an unreadable stdin: stop reading it, keep serving */
 		s->in_open = 0;
 		update_input(s);
+		/* clients that sent EOF were waiting for the rest of stdin */
+		for (c = s->head; c; c = next) {
+			next = c->next;
+			if (c->eof && !owed(c))
+				client_close(s, c, "eof", 0);
+		}
 		return;
 	}
 	for (c = s->head; c; c = next) {
@@ -592,6 +630,8 @@ static int srv_init(struct srv *s, const int *lfds, int nl, const struct server_
 	s->in_open = o->in_fd >= 0;
 	s->in_pollable = s->in_open && !(fstat(o->in_fd, &sb) == 0 &&
 					 (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)));
+	/* a terminal's user typed what there is: a client's EOF ends it */
+	s->keep_sending = s->in_open && !o->exit_on_peer_eof && !isatty(o->in_fd);
 	s->accept_deadline = clock_deadline(o->accept_timeout);
 	if (!(s->buf = malloc(SERVER_CHUNK)))
 		return err_set(e, EXIT_FAIL, "out of memory");

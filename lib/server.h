@@ -43,12 +43,15 @@ struct server_event {
 	int64_t duration_ns;
 	const char *reason; /* "eof", "idle", "reset", "denied", "max-conns", ... */
 	int errnum;         /* errno behind the reason, 0 if none */
+	uint64_t undelivered; /* closed: stdin bytes owed to the client that it never took */
 };
 
 typedef void (*server_event_fn)(void *ctx, const struct server_event *ev);
 
 struct server_opts {
 	int echo;              /* each client's bytes go back to that client */
+	int exit_on_peer_eof;  /* a client's EOF closes it (once its queue is sent), even
+				* while stdin is open; default: it gets stdin to its EOF */
 	int keep_open;         /* keep accepting; else stop after the first client */
 	int max_conns;         /* clients at once; 0 = no limit */
 	int64_t accept_timeout; /* ns until the first client, -1 = none */
