@@ -85,6 +85,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 			 a->err ? err_errno_name(a->err) : "0");
 		json_int(&w, "errno", a->err);
 		json_num(&w, "ms", (double)a->ns / 1e6, 3);
+		json_num(&w, "start_ms", (double)a->at_ns / 1e6, 3);
 		json_end(&w);
 		return;
 	}
@@ -100,7 +101,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 	if (!c->o->verbose)
 		return;
 	if (a->ev == SOCK_EV_START && (!a->err || a->err == EINPROGRESS))
-		err_msg("connect", "trying %s", where);
+		err_msg("connect", "trying %s at +%.3fs", where, (double)a->at_ns / 1e9);
 	else if (a->ev == SOCK_EV_RESULT && !a->err)
 		err_msg("connect", "connected to %s in %s", where, dur);
 	else if (a->ev == SOCK_EV_RESULT || a->err != EINPROGRESS)
@@ -125,6 +126,9 @@ static int check_options(const struct connect_opts *o, struct err *e)
 			o->eof.exit_on_peer_eof))
 		return err_set(e, EXIT_USAGE,
 			       "-z/--scan sends no data: relay options do not apply");
+	if (o->timeout == 0 || o->connect_timeout == 0)
+		return err_set(e, EXIT_USAGE, "%s 0: give a duration greater than 0",
+			       o->timeout == 0 ? "-w/--timeout" : "--connect-timeout");
 	if (!o->scan && o->parallel >= 0)
 		return err_set(e, EXIT_USAGE, "--parallel needs -z/--scan");
 	if (o->tcp_info && (o->udp || o->unix_sock))

@@ -362,9 +362,10 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 			char where[ADDR_STRLEN];
 			struct sockaddr_storage ss = { 0 };
 			socklen_t len = sizeof(ss);
+			int err = errno; /* getsockname may change it */
 
 			getsockname(fds[i], (struct sockaddr *)&ss, &len);
-			err_sys(e, EXIT_FAIL, errno, "listen %s",
+			err_sys(e, EXIT_FAIL, err, "listen %s",
 				addr_format((struct sockaddr *)&ss, len, where, sizeof(where)));
 			while (*n > 0)
 				close(fds[--*n]);
@@ -446,7 +447,7 @@ static int accept_one(const struct listen_opts *o, struct listen_ctx *ctx, const
 				ev.reason = "denied";
 				ev.id = 0;
 				on_event(ctx, &ev);
-				close(fd);
+				server_reset_close(fd);
 				continue;
 			}
 			on_event(ctx, &ev);

@@ -94,22 +94,31 @@ int relay_end_errno(int rc, const struct relay_stats *st)
 	return st->sock_error ? st->sock_errno : st->out_errno;
 }
 
-uint64_t relay_sock_delivered(int sock, uint64_t written)
+int64_t relay_sock_acked(int sock)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
-	uint64_t acked;
 	int proto = 0;
 	socklen_t plen = sizeof(proto);
 
 	if (getsockopt(sock, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) || proto != IPPROTO_TCP)
-		return written;
+		return -1;
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(sock, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
 	    len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+		return -1;
+	return (int64_t)ti.tcpi_bytes_acked;
+}
+
+uint64_t relay_sock_delivered(int sock, int64_t base, uint64_t written)
+{
+	int64_t now = base >= 0 ? relay_sock_acked(sock) : -1;
+	uint64_t acked;
+
+	if (now < base)
 		return written;
-	/* bytes_acked counts the SYN (and our FIN) too: one sequence number each */
-	acked = ti.tcpi_bytes_acked ? ti.tcpi_bytes_acked - 1 : 0;
+	/* our FIN takes a sequence number too: never more than was written */
+	acked = (uint64_t)(now - base);
 	return acked < written ? acked : written;
 }
 
@@ -492,6 +501,7 @@ struct relay {
 	int shut_done;
 	int keep_sending; /* after the peer's EOF, stdin goes on to its own EOF */
 	unsigned k_in;    /* what stdin is (fd_kind) */
+	int64_t acked_base; /* relay_sock_acked before anything was sent */
 	int64_t last_ns, eof_ns;
 	struct saved_fl saved[3];
 	int nsaved;
@@ -646,7 +656,7 @@ static void sock_failed(struct relay *r, struct err *e)
 	struct relay_stats *st = r->st;
 	char cause[128];
 
-	st->delivered = relay_sock_delivered(r->sock, st->to_sock);
+	st->delivered = relay_sock_delivered(r->sock, r->acked_base, st->to_sock);
 	st->undelivered = chan_pending(&r->a) + (st->to_sock - st->delivered);
 	if (is_reset(st->sock_errno))
 		err_strerror(ECONNRESET, cause, sizeof(cause));
@@ -741,6 +751,7 @@ int relay_run(int sock, int in_fd, int out_fd, const struct relay_opts *o,
 	r.sock_inet = !getsockname(sock, (struct sockaddr *)&ss, &sslen) &&
 		      (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
 	r.k_in = k_in;
+	r.acked_base = o->dgram ? -1 : relay_sock_acked(sock);
 	st->stdin_tty = in_fd >= 0 && !o->recv_only && isatty(in_fd);
 	/* a terminal's user typed what there is: the peer's EOF ends it all */
 	r.keep_sending = !o->exit_on_peer_eof && !st->stdin_tty && !o->dgram;

@@ -87,11 +87,18 @@ const char *relay_end_reason(int rc, const struct relay_stats *st);
 int relay_end_errno(int rc, const struct relay_stats *st);
 
 /*
- * Of @written bytes written to stream socket @sock, how many the peer took:
- * for TCP what it acknowledged (TCP_INFO), else @written.  Also valid after
+ * What the peer of stream socket @sock has acknowledged so far (TCP_INFO
+ * bytes_acked), -1 if it cannot tell (not TCP).  Taken once before anything
+ * is sent, it is the base for relay_sock_delivered: whether the handshake
+ * counts in it differs between active and passive opens.
+ */
+int64_t relay_sock_acked(int sock);
+/*
+ * Of @written bytes written to @sock since @base was taken, how many the
+ * peer took: for TCP what it acknowledged, else @written.  Also valid after
  * a reset.  Every relay (and the -k server) counts lost bytes with it.
  */
-uint64_t relay_sock_delivered(int sock, uint64_t written);
+uint64_t relay_sock_delivered(int sock, int64_t base, uint64_t written);
 
 /* All "not given": -1 timeouts, 0 flags. */
 void relay_eof_opts_init(struct relay_eof_opts *eo);

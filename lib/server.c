@@ -39,6 +39,7 @@ struct client {
 	int blocked;     /* counted in srv.nblocked */
 	uint64_t id, in, out;
 	uint64_t lost;   /* stdin bytes it was owed when it failed */
+	int64_t acked_base; /* relay_sock_acked at accept */
 	int64_t start, last;
 	struct client *prev, *next; /* oldest activity first when idle timeouts apply */
 	char *pend;                 /* bytes owed to the client */
@@ -69,6 +70,10 @@ struct srv {
 	size_t nclients;
 	uint64_t next_id;
 	int done;
+	int failed;         /* without keep_open: the client reset (errno) */
+	uint64_t fail_in, fail_out, fail_lost;
+	struct sockaddr_storage fail_peer;
+	socklen_t fail_peerlen;
 	char *buf;
 };
 
@@ -254,8 +259,18 @@ static void client_close(struct srv *s, struct client *c, const char *reason, in
 	c->dead = 1;
 	c->next = s->dead;
 	s->dead = c;
-	if (!s->o->keep_open)
+	if (!s->o->keep_open) {
 		s->done = 1;
+		/* one client was the whole job: its reset is the command's failure */
+		if (!strcmp(reason, "reset") || !strcmp(reason, "error")) {
+			s->failed = errnum ? errnum : ECONNRESET;
+			s->fail_in = c->in;
+			s->fail_out = c->out;
+			s->fail_lost = c->lost;
+			s->fail_peer = c->peer;
+			s->fail_peerlen = c->peerlen;
+		}
+	}
 	if (s->paused) {
 		/* a descriptor is free again */
 		s->paused = 0;
@@ -389,7 +404,7 @@ static int client_read(struct srv *s, struct client *c)
 
 static void client_fail(struct srv *s, struct client *c, int errnum, size_t extra)
 {
-	uint64_t took = relay_sock_delivered(c->src.fd, c->out);
+	uint64_t took = relay_sock_delivered(c->src.fd, c->acked_base, c->out);
 
 	c->lost = owed(c) + extra + (c->out - took);
 	client_close(s, c, errnum == ECONNRESET || errnum == EPIPE ? "reset" : "error", errnum);
@@ -451,11 +466,20 @@ static int allowed(const struct srv *s, const struct sockaddr *sa, const char **
 	return 0;
 }
 
+void server_reset_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	/* an RST, not a FIN: the client must not take "refused" for "done" */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
 static void refuse(struct srv *s, int fd, struct client *tmp, const char *why)
 {
 	s->st->refused++;
 	emit(s, SERVER_EV_REFUSED, tmp, why, 0);
-	close(fd);
+	server_reset_close(fd);
 }
 
 static void pause_accepting(struct srv *s, int errnum)
@@ -480,6 +504,7 @@ static int add_client(struct srv *s, int fd, const struct sockaddr_storage *peer
 	c->peer = *peer;
 	c->peerlen = len;
 	c->start = c->last = clock_mono_ns();
+	c->acked_base = relay_sock_acked(fd);
 	c->events = EPOLLIN;
 	if (ep_set(s, EPOLL_CTL_ADD, &c->src, EPOLLIN)) {
 		close(fd);
@@ -593,7 +618,7 @@ static int timeouts(struct srv *s)
 		return err_set(s->e, EXIT_FAIL, "no client within %s",
 			       addr_format_duration(s->o->accept_timeout, dur, sizeof(dur)));
 	while (s->o->idle_timeout >= 0 && s->head && now >= s->head->last + s->o->idle_timeout)
-		client_close(s, s->head, "idle", 0);
+		client_close(s, s->head, "idle-timeout", 0);
 	if (s->paused && now >= s->retry_at) {
 		s->paused = 0;
 		set_accepting(s, 1);
@@ -660,6 +685,22 @@ static void srv_free(struct srv *s)
 	free(s->buf);
 }
 
+/* Without keep_open, the one client failed: say so as a relay would. */
+static int client_failure(const struct srv *s, struct err *e)
+{
+	char who[ADDR_STRLEN], cause[128];
+	int errnum = s->failed;
+
+	addr_format((const struct sockaddr *)&s->fail_peer, s->fail_peerlen, who, sizeof(who));
+	err_strerror(errnum == EPIPE ? ECONNRESET : errnum, cause, sizeof(cause));
+	if (s->fail_lost)
+		return err_set(e, EXIT_FAIL, "%s: %s after %llu bytes sent; %llu bytes not "
+			       "delivered", who, cause, (unsigned long long)s->fail_out,
+			       (unsigned long long)s->fail_lost);
+	return err_set(e, EXIT_FAIL, "%s: %s after %llu bytes sent, %llu received", who, cause,
+		       (unsigned long long)s->fail_out, (unsigned long long)s->fail_in);
+}
+
 int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 		      struct server_stats *st, struct err *e)
 {
@@ -700,6 +741,8 @@ int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 	}
 	if (s.done == 2)
 		rc = -1;
+	if (!rc && s.failed)
+		rc = client_failure(&s, e);
 	srv_free(&s);
 	return rc;
 }
@@ -923,7 +966,7 @@ int server_run_dgram(const int *fds, int n, const struct server_opts *o,
 		}
 		if (o->idle_timeout >= 0 && d->peer_fd >= 0 && !o->keep_open &&
 		    clock_mono_ns() >= d->last + o->idle_timeout) {
-			emit(s, SERVER_EV_CLOSED, &d->peer, "idle", 0);
+			emit(s, SERVER_EV_CLOSED, &d->peer, "idle-timeout", 0);
 			break;
 		}
 	}

@@ -72,11 +72,16 @@ struct server_stats {
 
 void server_opts_init(struct server_opts *o);
 
+/* Close @fd with an RST (SO_LINGER 0): how a refused client is turned away. */
+void server_reset_close(int fd);
+
 /*
  * Serve stream clients accepted from the @nl listening sockets @lfds (already
  * listening).  Returns 0 when done (without keep_open: the first client has
  * gone), -1 with @e on failure (output write error, no client before
- * accept_timeout, epoll failure).  With keep_open it returns only on failure.
+ * accept_timeout, epoll failure; without keep_open, the client's reset, as
+ * a relay reports it).  With keep_open it returns only on failure.
+ * Refused clients (allow/deny, max_conns) are closed with an RST.
  */
 int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 		      struct server_stats *st, struct err *e);

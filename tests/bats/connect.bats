@@ -372,3 +372,48 @@ drop_host() {
 	run -1 --separate-stderr timeout 20 "$SOCKCTL" connect -z --json 127.0.0.1 "$port"
 	[ -z "$output" ]
 }
+
+@test "connect's closed event has a reason: eof, reset (with errno), idle-timeout" {
+	peer sha
+	run -0 --separate-stderr timeout 20 "$SOCKCTL" connect --json 127.0.0.1 "$PORT" <<<"x"
+	[[ $stderr == *'"event":"closed"'*'"ok":true,"reason":"eof"}'* ]]
+	peer reset
+	run -1 --separate-stderr timeout 20 "$SOCKCTL" connect --json 127.0.0.1 "$PORT" </dev/zero
+	[[ $stderr =~ \"event\":\"closed\".*\"reason\":\"reset\",\"errno\":\"(ECONNRESET|EPIPE)\" ]]
+	peer silent
+	run -1 --separate-stderr timeout 20 "$SOCKCTL" connect --json --idle-timeout 300ms 127.0.0.1 "$PORT" < <(exec sleep 10)
+	[[ $stderr == *'"event":"closed"'*'"reason":"idle-timeout"'* ]]
+}
+
+@test "connect -v with stderr on /dev/full: printing the trace does not turn a good connect into ENOSPC" {
+	peer sha
+	run -0 timeout 20 bash -c "printf data | exec '$SOCKCTL' connect -v 127.0.0.1 $PORT 2>/dev/full"
+	[ "$output" = "$(printf data | sha256sum | cut -d' ' -f1) 4" ]
+	peer sha
+	run -0 timeout 20 bash -c "printf data | exec '$SOCKCTL' connect --json 127.0.0.1 $PORT 2>/dev/full"
+	[ "$output" = "$(printf data | sha256sum | cut -d' ' -f1) 4" ]
+}
+
+@test "connect -w 0 and --connect-timeout 0 are bad input (status 2, one line)" {
+	assert_usage_error "-w/--timeout 0" "$SOCKCTL" connect -w 0 127.0.0.1 9
+	assert_usage_error "--connect-timeout 0" "$SOCKCTL" connect --connect-timeout 0 127.0.0.1 9
+	assert_usage_error "-w/--timeout 0" "$SOCKCTL" connect -z -w 0 127.0.0.1 9
+}
+
+@test "Happy Eyeballs -v: each attempt shows when it started; the next one 250 ms after a silent first" {
+	# a link to a namespace where nobody has .2: its ARP/ND never answers,
+	# so connects to .2 get no answer at all
+	ns_add quiet
+	ns_add he
+	ns_link he quiet 198.18.0.1/24 198.18.0.3/24 2001:db8::1/64 2001:db8::3/64
+	NS=$(ns he)
+	mkdir -p "/etc/netns/$NS"
+	printf '2001:db8::2 he.test\n198.18.0.2 he.test\n' >"/etc/netns/$NS/hosts"
+	run -1 --separate-stderr timeout 20 ip netns exec "$NS" "$SOCKCTL" connect -v -w 1 he.test 80 </dev/null
+	echo "$stderr"
+	[[ $stderr == *"trying [2001:db8::2]:80 at +0.000s"* ]]
+	at=$(printf '%s\n' "$stderr" | sed -n 's/.*trying 198\.18\.0\.2:80 at +\([0-9.]*\)s$/\1/p')
+	[ -n "$at" ]
+	# never before the 250 ms stagger (a loaded machine only makes it later)
+	awk -v t="$at" 'BEGIN { exit !(t >= 0.250) }'
+}

@@ -18,6 +18,8 @@ setup() {
 start_listen() {
 	local err=$1
 	shift
+	# empty it first: a loop's previous run left its port there
+	: >"$err"
 	# not bg: a background job's stdin would be /dev/null, not the caller's
 	"$SOCKCTL" listen -v "$@" 2>"$err" 0<&0 &
 	LPID=$!
@@ -351,7 +353,7 @@ for i in range(15):                 # 1.5 s of traffic, 100 ms apart
 print("quiet", repr(quiet.recv(1)), "busy", busy.send(b"y") == 1 and busy.recv(1) == b"y")
 PY
 	[ "$output" = "quiet b'' busy True" ]
-	grep -q "(idle)" "$BATS_TEST_TMPDIR/err"
+	grep -q "(idle-timeout)" "$BATS_TEST_TMPDIR/err"
 }
 
 @test "listen -p PORT and -s ADDR, as traditional nc spells them" {
@@ -389,4 +391,59 @@ print(n)' "$LO" "$PORT"
 	[ "$WAIT_STATUS" -eq 0 ]
 	[ "$(cat "$BATS_TEST_TMPDIR/out")" = hi ]
 	grep -q "^sockctl listen: 127\.[0-9.]*:[0-9]* closed the connection before stdin ended: $((20971520 - got)) bytes ready on stdin were not sent (--exit-on-peer-eof)$" "$BATS_TEST_TMPDIR/err"
+}
+
+# rst_client PORT: connect to $LO, send a line, then reset (SO_LINGER 0).
+rst_client() {
+	timeout 20 python3 -c 'import socket, struct, sys, time
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+c.sendall(b"hello\n"); time.sleep(0.3)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.close()' "$LO" "$1"
+}
+
+@test "listen without -k: a client reset is reason reset + ECONNRESET, status 1, with and without --echo" {
+	for mode in relay echo; do
+		args=(--json "$LO" 0)
+		[ $mode = echo ] && args=(--echo "${args[@]}")
+		"$SOCKCTL" listen "${args[@]}" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err.$mode" &
+		LPID=$!
+		echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
+		wait_for 10 grep -q listening "$BATS_TEST_TMPDIR/err.$mode"
+		PORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/err.$mode" | head -n1)
+		rst_client "$PORT"
+		wait_pid 10 "$LPID"
+		cat "$BATS_TEST_TMPDIR/err.$mode"
+		[ "$WAIT_STATUS" = 1 ]
+		grep -q '"event":"closed".*"bytes_in":6,.*"reason":"reset","errno":"ECONNRESET"' "$BATS_TEST_TMPDIR/err.$mode"
+		grep -q "connection reset by peer after [0-9]* bytes sent" "$BATS_TEST_TMPDIR/err.$mode"
+	done
+}
+
+# refused_sees_reset PORT: a client that expects data sees ECONNRESET, not a clean EOF.
+refused_sees_reset() {
+	timeout 20 python3 -c 'import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+try:
+    b = c.recv(100)
+    print("eof" if not b else "data")
+except ConnectionResetError:
+    print("ECONNRESET")' "$1" "$2"
+}
+
+@test "listen: clients refused by -m, --deny and --allow get a reset (ECONNRESET), not an EOF" {
+	# -m 1: the second client is turned away
+	start_listen "$BATS_TEST_TMPDIR/err" -k -m 1 "$LO" 0 </dev/null >/dev/null
+	exec 8<>/dev/tcp/"$LO"/"$PORT"
+	wait_for 10 grep -q "connection from" "$BATS_TEST_TMPDIR/err"
+	run -0 refused_sees_reset "$LO" "$PORT"
+	[ "$output" = ECONNRESET ]
+	exec 8<&-
+	# --deny without -k (a client in the prefix), --allow with -k (one outside)
+	start_listen "$BATS_TEST_TMPDIR/err2" --deny 127.0.0.0/8 "$LO" 0 </dev/null >/dev/null
+	run -0 refused_sees_reset "$LO" "$PORT"
+	[ "$output" = ECONNRESET ]
+	start_listen "$BATS_TEST_TMPDIR/err3" -k --allow 198.18.0.0/15 "$LO" 0 </dev/null >/dev/null
+	run -0 refused_sees_reset "$LO" "$PORT"
+	[ "$output" = ECONNRESET ]
+	grep -q "refused .*not allowed" "$BATS_TEST_TMPDIR/err3"
 }
