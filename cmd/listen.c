@@ -22,6 +22,11 @@
 
 #define MAX_FDS 16
 #define MAX_CIDRS 64
+/* -k: a client that takes no broadcast for this long is dropped (--stall-timeout) */
+#define STALL_TIMEOUT_DEFAULT (10 * NS_PER_SEC)
+/* -k without -m: clients at most the open-file limit less this many (listeners,
+ * stdio, epoll), so that accept never runs out of descriptors */
+#define FD_RESERVE 32
 
 struct cidr_list {
 	struct cidr c[MAX_CIDRS];
@@ -32,7 +37,7 @@ struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock;
 	const char *unix_path, *source, *port;
 	long long max_conns, backlog;
-	int64_t timeout;
+	int64_t timeout, stall_timeout;
 	struct relay_eof_opts eof;
 	long long ttl, tos;
 	int reuseport, reuseaddr, no_reuseaddr, nodelay, keepalive;
@@ -226,6 +231,8 @@ static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
 		{ eof->exit_on_peer_eof && (o->udp || o->echo),
 		  "--exit-on-peer-eof applies to streams with stdin (not -u or --echo)" },
 		{ o->max_conns > 0 && !o->keep_open, "-m/--max-conns needs -k" },
+		{ o->stall_timeout >= 0 && (!o->keep_open || o->udp || o->echo),
+		  "--stall-timeout needs -k with a stream (not -u or --echo)" },
 		{ o->echo && (relay_opt || eof->recv_only || eof->send_only),
 		  "--echo cannot be used with -N, --no-shutdown, -q, -d or --send-only" },
 		{ eof->recv_only && eof->send_only,
@@ -516,6 +523,8 @@ static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, 
 	so.exit_on_peer_eof = o->eof.exit_on_peer_eof;
 	so.keep_open = o->keep_open;
 	so.max_conns = (int)o->max_conns;
+	if (o->stall_timeout != 0 && o->keep_open && !o->udp)
+		so.stall_timeout = o->stall_timeout > 0 ? o->stall_timeout : STALL_TIMEOUT_DEFAULT;
 	so.accept_timeout = o->timeout;
 	so.idle_timeout = o->eof.idle_timeout;
 	if (!o->keep_open && o->eof.idle_timeout < 0)
@@ -561,8 +570,12 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		return err_set(e, EXIT_USAGE, "--allow/--deny need an IP listener, not unix:");
 	if (ep.kind == EP_UNIX && o->family)
 		return err_set(e, EXIT_USAGE, "-4/-6 cannot be used with a unix socket");
-	if (o->keep_open)
-		sock_raise_nofile(); /* every client is a descriptor */
+	if (o->keep_open) {
+		long nofile = sock_raise_nofile(); /* every client is a descriptor */
+
+		if (!o->max_conns && !o->udp && nofile > 0)
+			o->max_conns = nofile > FD_RESERVE + 1 ? nofile - FD_RESERVE : 1;
+	}
 	if (open_sockets(o, &ep, fds, &n, e))
 		return -1;
 	if (ep.kind == EP_UNIX)
@@ -594,7 +607,11 @@ int cmd_listen(int argc, char **argv)
 			"the argument is the PATH of a Unix socket; with -u: datagrams"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
-			"with -k: at most N clients at once; more are closed at once"),
+			"with -k: at most N clients at once (default: the open-file limit less "
+			"32); more are reset at once"),
+		OPT_DURATION(0, "stall-timeout", &o.stall_timeout,
+			     "with -k: drop a client that takes no broadcast for DUR (default 10s; "
+			     "0: never)"),
 		OPT_SOURCE(&o.source),
 		OPT_STRING('p', "port", &o.port, "PORT", "port to listen on (as nc -p)"),
 		OPT_CALLBACK(0, "allow", &o.allow, "ADDR[/PREFIX]", add_cidr,
@@ -626,7 +643,7 @@ int cmd_listen(int argc, char **argv)
 	struct err e = { 0 };
 
 	memset(&o, 0, sizeof(o));
-	o.timeout = -1;
+	o.timeout = o.stall_timeout = -1;
 	relay_eof_opts_init(&o.eof);
 	o.backlog = o.ttl = o.tos = -1;
 	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))

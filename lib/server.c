@@ -14,8 +14,7 @@
 #include "dgram.h"
 #include "relay.h"
 
-/* A client may owe this much unsent broadcast data before stdin stops being read. */
-#define PEND_LIMIT ((size_t)256 * 1024)
+#define PEND_LIMIT SERVER_PEND_LIMIT
 /* After EMFILE with nothing of ours to close, try accepting again this often. */
 #define EMFILE_RETRY_NS (250 * NS_PER_MS)
 #define MAX_LISTENERS 16
@@ -37,9 +36,11 @@ struct client {
 			  * exit_on_peer_eof, once stdin has ended: it still gets stdin) */
 	int dead;        /* closed; freed after the current batch of events */
 	int blocked;     /* counted in srv.nblocked */
+	int64_t blocked_since; /* when it went over PEND_LIMIT */
 	uint64_t id, in, out;
 	uint64_t lost;   /* stdin bytes it was owed when it failed */
 	int64_t acked_base; /* relay_sock_acked at accept */
+	int reset_on_close; /* close with an RST (dropped) */
 	int64_t start, last;
 	struct client *prev, *next; /* oldest activity first when idle timeouts apply */
 	char *pend;                 /* bytes owed to the client */
@@ -80,7 +81,7 @@ struct srv {
 void server_opts_init(struct server_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->accept_timeout = o->idle_timeout = -1;
+	o->accept_timeout = o->idle_timeout = o->stall_timeout = -1;
 	o->in_fd = o->out_fd = -1;
 }
 
@@ -226,10 +227,12 @@ static void update_client(struct srv *s, struct client *c)
 	}
 	if (blocked != c->blocked) {
 		c->blocked = blocked;
-		if (blocked)
+		if (blocked) {
 			s->nblocked++;
-		else
+			c->blocked_since = clock_mono_ns();
+		} else {
 			s->nblocked--;
+		}
 		update_input(s);
 	}
 }
@@ -248,7 +251,10 @@ static void client_fail(struct srv *s, struct client *c, int errnum, size_t extr
 static void client_close(struct srv *s, struct client *c, const char *reason, int errnum)
 {
 	emit(s, SERVER_EV_CLOSED, c, reason, errnum);
-	close(c->src.fd);
+	if (c->reset_on_close)
+		server_reset_close(c->src.fd);
+	else
+		close(c->src.fd);
 	if (c->blocked)
 		s->nblocked--;
 	list_unlink(s, c);
@@ -592,9 +598,44 @@ static void input_read(struct srv *s)
 
 /* ---- the loop ---- */
 
+/* The earliest moment a blocked client runs out of stall_timeout; -1: none. */
+static int64_t stall_deadline(const struct srv *s)
+{
+	const struct client *c;
+	int64_t d = -1;
+
+	if (s->o->stall_timeout < 0 || !s->nblocked)
+		return -1;
+	for (c = s->head; c; c = c->next)
+		if (c->blocked)
+			d = clock_earliest(d, c->blocked_since + s->o->stall_timeout);
+	return d;
+}
+
+/*
+ * A client that has not taken the broadcast for stall_timeout holds up
+ * stdin for everyone: reset it (an RST also frees its kernel queue).
+ */
+static void drop_stalled(struct srv *s, int64_t now)
+{
+	struct client *c, *next;
+
+	if (s->o->stall_timeout < 0 || !s->nblocked)
+		return;
+	for (c = s->head; c; c = next) {
+		next = c->next;
+		if (!c->blocked || now < c->blocked_since + s->o->stall_timeout)
+			continue;
+		c->lost = owed(c) + (c->out - relay_sock_delivered(c->src.fd, c->acked_base,
+								     c->out));
+		c->reset_on_close = 1;
+		client_close(s, c, "stall-timeout", 0);
+	}
+}
+
 static int next_timeout(const struct srv *s)
 {
-	int64_t d = s->accept_deadline;
+	int64_t d = clock_earliest(s->accept_deadline, stall_deadline(s));
 
 	if (s->o->idle_timeout >= 0 && s->head) {
 		int64_t t = s->head->last + s->o->idle_timeout;
@@ -619,6 +660,7 @@ static int timeouts(struct srv *s)
 			       addr_format_duration(s->o->accept_timeout, dur, sizeof(dur)));
 	while (s->o->idle_timeout >= 0 && s->head && now >= s->head->last + s->o->idle_timeout)
 		client_close(s, s->head, "idle-timeout", 0);
+	drop_stalled(s, now);
 	if (s->paused && now >= s->retry_at) {
 		s->paused = 0;
 		set_accepting(s, 1);

@@ -25,6 +25,8 @@
 #include "err.h"
 
 #define SERVER_CHUNK ((size_t)64 * 1024)
+/* A client may owe this much unsent broadcast data before stdin stops being read. */
+#define SERVER_PEND_LIMIT ((size_t)256 * 1024)
 
 enum server_ev_type {
 	SERVER_EV_CONNECTION, /* a client was accepted (datagram: a new sender) */
@@ -56,6 +58,9 @@ struct server_opts {
 	int max_conns;         /* clients at once; 0 = no limit */
 	int64_t accept_timeout; /* ns until the first client, -1 = none */
 	int64_t idle_timeout;  /* ns without traffic before a client is closed, -1 = none */
+	int64_t stall_timeout; /* ns a client may stay over SERVER_PEND_LIMIT (not taking
+				* the broadcast, so stdin is not read for anyone) before it
+				* is reset with reason "stall-timeout"; -1 = never */
 	int in_fd;             /* broadcast source (stdin), -1 = none */
 	int out_fd;            /* client data sink (stdout), -1 = discard */
 	const struct cidr *allow; /* if nallow > 0, a client must match one */

@@ -274,8 +274,9 @@ PY
 }
 
 @test "listen -k under a low ulimit -n: EMFILE pauses accepting without spinning, then recovers" {
-	# 12 descriptors: 0-2, the listeners and epoll leave room for a few clients only
-	bash -c 'ulimit -n 12; exec "$0" listen -v -k --echo $LO 0' "$SOCKCTL" \
+	# 12 descriptors: 0-2, the listeners and epoll leave room for a few clients
+	# only; an -m above the limit (the default stays under it) lets EMFILE happen
+	bash -c 'ulimit -n 12; exec "$0" listen -v -k -m 1000 --echo $LO 0' "$SOCKCTL" \
 		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
 	LPID=$!
 	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
@@ -446,4 +447,70 @@ except ConnectionResetError:
 	run -0 refused_sees_reset "$LO" "$PORT"
 	[ "$output" = ECONNRESET ]
 	grep -q "refused .*not allowed" "$BATS_TEST_TMPDIR/err3"
+}
+
+@test "listen -k --stall-timeout: a client that never reads is dropped; the others still get stdin" {
+	head -c 20M /dev/urandom >"$BATS_TEST_TMPDIR/in"
+	want=$(sha256sum <"$BATS_TEST_TMPDIR/in" | cut -d' ' -f1)
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	"$SOCKCTL" listen -k --json --stall-timeout 1s "$LO" 0 <"$BATS_TEST_TMPDIR/fifo" \
+		2>"$BATS_TEST_TMPDIR/err" >/dev/null &
+	LPID=$!
+	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
+	exec 7>"$BATS_TEST_TMPDIR/fifo"
+	wait_for 10 grep -q listening "$BATS_TEST_TMPDIR/err"
+	PORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
+	# two clients that never read, one that reads everything
+	bg python3 -c 'import socket, sys, time
+a = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+b = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+time.sleep(60)' "$LO" "$PORT" 7>&-
+	python3 - "$LO" "$PORT" >"$BATS_TEST_TMPDIR/sha" 7>&- <<'PY' &
+import hashlib, socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+c.shutdown(socket.SHUT_WR)
+h = hashlib.sha256()
+while True:
+    b = c.recv(65536)
+    if not b: break
+    h.update(b)
+print(h.hexdigest())
+PY
+	CPID=$!
+	echo "$CPID" >>"$BATS_TEST_TMPDIR/.pids"
+	three() { [ "$(grep -c '"event":"connection"' "$BATS_TEST_TMPDIR/err")" -eq 3 ]; }
+	wait_for 10 three
+	cat "$BATS_TEST_TMPDIR/in" >&7
+	exec 7>&-
+	wait_pid 60 "$CPID"
+	[ "$WAIT_STATUS" = 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/sha")" = "$want" ]
+	[ "$(grep -c '"event":"closed".*"reason":"stall-timeout","undelivered":[1-9]' "$BATS_TEST_TMPDIR/err")" -eq 2 ]
+	assert_usage_error "--stall-timeout" "$SOCKCTL" listen --stall-timeout 1s 0
+	assert_usage_error "--stall-timeout" "$SOCKCTL" listen -k -u --stall-timeout 1s 0
+}
+
+@test "listen -k without -m: at most the open-file limit less 32 clients; the next is reset" {
+	run -0 timeout 60 bash -c '
+ulimit -n 64
+"$1" listen -k -v "$2" 0 </dev/null >/dev/null 2>"$3" &
+pid=$!
+for i in $(seq 100); do grep -q listening "$3" 2>/dev/null && break; sleep 0.05; done
+port=$(sed -n "s/.*listening on .* \([0-9][0-9]*\)$/\1/p" "$3")
+python3 -c "
+import socket, sys
+held = [socket.create_connection((sys.argv[1], int(sys.argv[2]))) for _ in range(32)]
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+c.settimeout(5)
+try:
+    print(\"eof\" if not c.recv(10) else \"data\")
+except ConnectionResetError:
+    print(\"ECONNRESET\")
+except socket.timeout:
+    print(\"accepted\")
+" "$2" "$port"
+kill $pid' _ "$SOCKCTL" "$LO" "$BATS_TEST_TMPDIR/err"
+	[ "$output" = ECONNRESET ]
+	grep -q "refused .*: max-conns" "$BATS_TEST_TMPDIR/err"
+	[ "$(grep -c "connection from" "$BATS_TEST_TMPDIR/err")" -eq 32 ]
 }
