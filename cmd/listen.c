@@ -24,8 +24,8 @@
 #define MAX_CIDRS 64
 /* -k: a client that takes no broadcast for this long is dropped (--stall-timeout) */
 #define STALL_TIMEOUT_DEFAULT (10 * NS_PER_SEC)
-/* -k without -m: clients at most the open-file limit less this many (listeners,
- * stdio, epoll), so that accept never runs out of descriptors */
+/* -k without -m: serve at most the open-file limit less this many (listeners,
+ * stdio, epoll) at once, the others wait in the backlog: accept never hits EMFILE */
 #define FD_RESERVE 32
 
 struct cidr_list {
@@ -37,6 +37,7 @@ struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock;
 	const char *unix_path, *source, *port;
 	long long max_conns, backlog;
+	int max_serving; /* without -m: from the open-file limit; more wait */
 	int64_t timeout, stall_timeout;
 	struct relay_eof_opts eof;
 	long long ttl, tos;
@@ -523,6 +524,7 @@ static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, 
 	so.exit_on_peer_eof = o->eof.exit_on_peer_eof;
 	so.keep_open = o->keep_open;
 	so.max_conns = (int)o->max_conns;
+	so.max_serving = o->max_serving;
 	if (o->stall_timeout != 0 && o->keep_open && !o->udp)
 		so.stall_timeout = o->stall_timeout > 0 ? o->stall_timeout : STALL_TIMEOUT_DEFAULT;
 	so.accept_timeout = o->timeout;
@@ -574,7 +576,7 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		long nofile = sock_raise_nofile(); /* every client is a descriptor */
 
 		if (!o->max_conns && !o->udp && nofile > 0)
-			o->max_conns = nofile > FD_RESERVE + 1 ? nofile - FD_RESERVE : 1;
+			o->max_serving = nofile > FD_RESERVE + 1 ? (int)(nofile - FD_RESERVE) : 1;
 	}
 	if (open_sockets(o, &ep, fds, &n, e))
 		return -1;
@@ -607,8 +609,8 @@ int cmd_listen(int argc, char **argv)
 			"the argument is the PATH of a Unix socket; with -u: datagrams"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
-			"with -k: at most N clients at once (default: the open-file limit less "
-			"32); more are reset at once"),
+			"with -k: at most N clients at once; more are reset at once (default: "
+			"the open-file limit less 32, more wait)"),
 		OPT_DURATION(0, "stall-timeout", &o.stall_timeout,
 			     "with -k: drop a client that takes no broadcast for DUR (default 10s; "
 			     "0: never)"),

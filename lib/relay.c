@@ -412,6 +412,7 @@ static ssize_t chan_drain(struct chan *c, struct relay_stats *st, struct err *e)
 static ssize_t chan_sendfile(struct chan *c, struct relay_stats *st, struct err *e)
 {
 	ssize_t n;
+	int err;
 
 	do
 		n = sendfile(c->dst, c->src, NULL, SENDFILE_CHUNK);
@@ -422,11 +423,12 @@ static ssize_t chan_sendfile(struct chan *c, struct relay_stats *st, struct err 
 	}
 	if (n == 0)
 		return 0;
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
+	err = errno; /* chan_use_pipe may change it */
+	if (err == EAGAIN || err == EWOULDBLOCK)
 		return WOULD_BLOCK;
-	if ((errno == EINVAL || errno == ENOSYS) && *c->count == 0 && !chan_use_pipe(c))
+	if ((err == EINVAL || err == ENOSYS) && *c->count == 0 && !chan_use_pipe(c))
 		return MOVED_EMPTY; /* no sendfile here after all: splice instead */
-	return chan_error(c, 0, errno, st, e);
+	return chan_error(c, 0, err, st, e);
 }
 
 /* Move bytes on @c until it has to wait; sets *moved when anything went. */
@@ -754,7 +756,7 @@ int relay_run(int sock, int in_fd, int out_fd, const struct relay_opts *o,
 	r.acked_base = o->dgram ? -1 : relay_sock_acked(sock);
 	st->stdin_tty = in_fd >= 0 && !o->recv_only && isatty(in_fd);
 	/* a terminal's user typed what there is: the peer's EOF ends it all */
-	r.keep_sending = !o->exit_on_peer_eof && !st->stdin_tty && !o->dgram;
+	r.keep_sending = !o->exit_on_peer_eof && !st->stdin_tty; /* seqpacket too */
 	r.a.src_name = "stdin";
 	r.b.dst_name = "stdout";
 	r.a.count = &st->to_sock;

@@ -58,6 +58,7 @@ struct srv {
 	int nl;
 	int accepting;      /* listeners are in the epoll set */
 	int paused;         /* accept failed with EMFILE and friends */
+	int full;           /* max_serving clients: accepting pauses until one leaves */
 	int64_t retry_at;   /* when paused: try again then */
 	int64_t accept_deadline;
 	struct src in;
@@ -265,23 +266,19 @@ static void client_close(struct srv *s, struct client *c, const char *reason, in
 	c->dead = 1;
 	c->next = s->dead;
 	s->dead = c;
-	if (!s->o->keep_open) {
+	if (!s->o->keep_open)
 		s->done = 1;
-		/* one client was the whole job: its reset is the command's failure */
-		if (!strcmp(reason, "reset") || !strcmp(reason, "error")) {
-			s->failed = errnum ? errnum : ECONNRESET;
-			s->fail_in = c->in;
-			s->fail_out = c->out;
-			s->fail_lost = c->lost;
-			s->fail_peer = c->peer;
-			s->fail_peerlen = c->peerlen;
-		}
-	}
 	if (s->paused) {
 		/* a descriptor is free again */
 		s->paused = 0;
-		set_accepting(s, 1);
+		if (!s->full)
+			set_accepting(s, 1);
 		emit(s, SERVER_EV_RESUMED, NULL, NULL, 0);
+	}
+	if (s->full && s->o->keep_open) {
+		s->full = 0;
+		if (!s->paused)
+			set_accepting(s, 1);
 	}
 	update_input(s);
 }
@@ -413,6 +410,15 @@ static void client_fail(struct srv *s, struct client *c, int errnum, size_t extr
 	uint64_t took = relay_sock_delivered(c->src.fd, c->acked_base, c->out);
 
 	c->lost = owed(c) + extra + (c->out - took);
+	if (!s->o->keep_open) {
+		/* one client was the whole job: its failure is the command's */
+		s->failed = errnum ? errnum : ECONNRESET;
+		s->fail_in = c->in;
+		s->fail_out = c->out;
+		s->fail_lost = c->lost;
+		s->fail_peer = c->peer;
+		s->fail_peerlen = c->peerlen;
+	}
 	client_close(s, c, errnum == ECONNRESET || errnum == EPIPE ? "reset" : "error", errnum);
 }
 
@@ -525,6 +531,10 @@ static int add_client(struct srv *s, int fd, const struct sockaddr_storage *peer
 	update_input(s);
 	if (!s->o->keep_open)
 		set_accepting(s, 0);
+	if (s->o->max_serving > 0 && s->nclients >= (size_t)s->o->max_serving) {
+		s->full = 1; /* the next ones wait in the backlog */
+		set_accepting(s, 0);
+	}
 	return 1;
 }
 
@@ -663,7 +673,8 @@ static int timeouts(struct srv *s)
 	drop_stalled(s, now);
 	if (s->paused && now >= s->retry_at) {
 		s->paused = 0;
-		set_accepting(s, 1);
+		if (!s->full)
+			set_accepting(s, 1);
 		emit(s, SERVER_EV_RESUMED, NULL, NULL, 0);
 	}
 	return 0;

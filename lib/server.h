@@ -55,7 +55,9 @@ struct server_opts {
 	int exit_on_peer_eof;  /* a client's EOF closes it (once its queue is sent), even
 				* while stdin is open; default: it gets stdin to its EOF */
 	int keep_open;         /* keep accepting; else stop after the first client */
-	int max_conns;         /* clients at once; 0 = no limit */
+	int max_conns;         /* clients at once, more are reset; 0 = no limit */
+	int max_serving;       /* clients at once, more wait in the backlog (accepting
+				* pauses); 0 = no limit.  Keeps accept(2) off EMFILE. */
 	int64_t accept_timeout; /* ns until the first client, -1 = none */
 	int64_t idle_timeout;  /* ns without traffic before a client is closed, -1 = none */
 	int64_t stall_timeout; /* ns a client may stay over SERVER_PEND_LIMIT (not taking
