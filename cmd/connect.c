@@ -46,8 +46,9 @@ static const struct opt_cmd connect_cmd = {
 	.summary = "Connect to HOST PORT (TCP; -u UDP; -U Unix) and relay stdin to the socket and\n"
 		   "the socket to stdout; with -z check which ports of a list accept connections.",
 	.details = "On stdin EOF the socket is shut down for writing and the replies are read\n"
-		   "until the peer closes.  The relay also ends when the peer closes, even if\n"
-		   "stdin is still open.  -w sets both the connect and the idle timeout.\n"
+		   "until the peer closes.  The peer's EOF ends only its direction: stdin is\n"
+		   "still sent to its EOF (a terminal excepted; --exit-on-peer-eof stops).\n"
+		   "-w sets both the connect and the idle timeout.\n"
 		   "With -z, PORT may be a list of ranges (20-25,80,443); open ports are printed\n"
 		   "one per line (with -v also closed and filtered ones); status 0 if any is open.\n"
 		   "--fd N relays a socket that is already connected, inherited as fd N.",
@@ -85,6 +86,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 			 a->err ? err_errno_name(a->err) : "0");
 		json_int(&w, "errno", a->err);
 		json_num(&w, "ms", (double)a->ns / 1e6, 3);
+		json_num(&w, "start_ms", (double)a->at_ns / 1e6, 3);
 		json_end(&w);
 		return;
 	}
@@ -100,7 +102,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 	if (!c->o->verbose)
 		return;
 	if (a->ev == SOCK_EV_START && (!a->err || a->err == EINPROGRESS))
-		err_msg("connect", "trying %s", where);
+		err_msg("connect", "trying %s at +%.3fs", where, (double)a->at_ns / 1e9);
 	else if (a->ev == SOCK_EV_RESULT && !a->err)
 		err_msg("connect", "connected to %s in %s", where, dur);
 	else if (a->ev == SOCK_EV_RESULT || a->err != EINPROGRESS)
@@ -124,14 +126,19 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		{ o->type && !unix_ep && !inherited, "--type needs a Unix socket (-U PATH or unix:PATH)" },
 		{ o->scan && unix_ep, "-z/--scan checks TCP or UDP ports, not a Unix socket" },
 		{ o->scan && (eof->recv_only || eof->send_only || eof->quit_after_eof >= 0 ||
-			      o->tcp_info || o->nonblock || eof->no_shutdown || eof->keep_sending),
+			      o->tcp_info || o->nonblock || eof->no_shutdown || eof->keep_sending ||
+			      eof->exit_on_peer_eof),
 		  "-z/--scan sends no data: relay options do not apply" },
+		{ o->timeout == 0, "-w/--timeout 0: give a duration greater than 0" },
+		{ o->connect_timeout == 0, "--connect-timeout 0: give a duration greater than 0" },
 		{ !o->scan && o->parallel >= 0, "--parallel needs -z/--scan" },
 		{ o->tcp_info && (o->udp || unix_ep), "--tcp-info needs a TCP connection" },
 		{ o->nodelay && (o->udp || unix_ep), "--nodelay needs a TCP connection" },
 	};
 	size_t i;
 
+	if (relay_eof_opts_check(eof, e))
+		return -1;
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
@@ -339,11 +346,12 @@ static void show_ends(const struct connect_opts *o, int fd, char *pb)
 	}
 }
 
-static void show_end(const struct connect_opts *o, const struct relay_stats *st, int ok)
+static void show_end(const struct connect_opts *o, const struct relay_stats *st, int rc)
 {
 	char dur[32];
 	struct jsonw w;
 	int64_t took = st->end_ns - st->start_ns;
+	int errnum = relay_end_errno(rc, st);
 
 	if (o->json) {
 		json_begin(&w, stderr);
@@ -352,7 +360,12 @@ static void show_end(const struct connect_opts *o, const struct relay_stats *st,
 		json_uint(&w, "received", st->to_out);
 		json_num(&w, "ms", (double)took / 1e6, 3);
 		json_bool(&w, "peer_closed", st->peer_eof);
-		json_bool(&w, "ok", ok);
+		json_bool(&w, "ok", rc == 0);
+		json_str(&w, "reason", relay_end_reason(rc, st));
+		if (errnum)
+			json_str(&w, "errno", err_errno_name(errnum));
+		if (st->undelivered)
+			json_uint(&w, "undelivered", st->undelivered);
 		json_end(&w);
 	} else if (o->verbose) {
 		err_msg("connect", "%llu bytes sent, %llu received in %s%s",
@@ -444,11 +457,10 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 	rc = relay_run(fd, STDIN_FILENO, STDOUT_FILENO, &ro, &st, e);
 	if (o->tcp_info)
 		show_tcp_info(o, fd);
-	show_end(o, &st, rc == 0);
-	/* not silent about data left behind; a terminal user sees it anyway */
-	if (!rc && relay_input_cut(&ro, &st) && !isatty(STDIN_FILENO))
-		err_warn("connect", "%s closed the connection before stdin ended: the rest of "
-			"stdin was not sent (--keep-sending sends it)", peer);
+	show_end(o, &st, rc);
+	/* not silent about data left behind (--exit-on-peer-eof) */
+	if (!rc && relay_cut_notice(&st, msg, sizeof(msg)))
+		err_warn("connect", "%s %s", peer, msg);
 	if (rc && st.out_errno == EPIPE) {
 		cmd_end_by_sigpipe(); /* the kernel closes fd */
 	}

@@ -24,6 +24,11 @@
 
 #define MAX_FDS 16
 #define MAX_CIDRS 64
+/* -k: a client that takes no broadcast for this long is dropped (--stall-timeout) */
+#define STALL_TIMEOUT_DEFAULT (10 * NS_PER_SEC)
+/* -k without -m: serve at most the open-file limit less this many (listeners,
+ * stdio, epoll) at once, the others wait in the backlog: accept never hits EMFILE */
+#define FD_RESERVE 32
 
 struct cidr_list {
 	struct cidr c[MAX_CIDRS];
@@ -35,7 +40,8 @@ struct listen_opts {
 	const char *unix_path, *source, *port, *type;
 	int sock_type;      /* from --type, or the inherited socket's */
 	long long max_conns, backlog, mode, fd;
-	int64_t timeout;
+	int max_serving; /* without -m: from the open-file limit; more wait */
+	int64_t timeout, stall_timeout;
 	struct relay_eof_opts eof;
 	long long ttl, tos;
 	int reuseport, reuseaddr, no_reuseaddr, nodelay, keepalive;
@@ -125,6 +131,8 @@ static void event_json(const struct server_event *ev)
 		json_str(&w, "reason", ev->reason);
 	if (ev->errnum)
 		json_str(&w, "errno", err_errno_name(ev->errnum));
+	if (ev->undelivered)
+		json_uint(&w, "undelivered", ev->undelivered);
 	json_end(&w);
 	fflush(stderr);
 }
@@ -158,6 +166,10 @@ static void on_event(void *ctx, const struct server_event *ev)
 				 err_errno_name(ev->errnum));
 		else
 			snprintf(why, sizeof(why), "%s", ev->reason);
+		if (ev->undelivered)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "; %llu bytes of stdin not delivered",
+				 (unsigned long long)ev->undelivered);
 		err_msg("listen", "closed %s: %llu bytes in, %llu bytes out, %s (%s)", peer,
 			(unsigned long long)ev->bytes_in, (unsigned long long)ev->bytes_out,
 			parse_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
@@ -233,9 +245,11 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		{ o->mode >= 0 && (!unix_ep || ep->path[0] == '@'),
 		  "--mode needs a Unix socket file (-U PATH; an abstract @name has no "
 		  "permissions)" },
-		{ eof->keep_sending && (o->keep_open || o->udp || o->echo || eof->recv_only),
-		  "--keep-sending applies to one stream client (not -k, -u, --echo or -d)" },
+		{ eof->exit_on_peer_eof && (o->udp || o->echo),
+		  "--exit-on-peer-eof applies to streams with stdin (not -u or --echo)" },
 		{ o->max_conns > 0 && !o->keep_open, "-m/--max-conns needs -k" },
+		{ o->stall_timeout >= 0 && (!o->keep_open || o->udp || o->echo),
+		  "--stall-timeout needs -k with a stream (not -u or --echo)" },
 		{ o->echo && (relay_opt || eof->recv_only || eof->send_only),
 		  "--echo cannot be used with -N, --no-shutdown, -q, -d or --send-only" },
 		{ eof->recv_only && eof->send_only,
@@ -258,7 +272,7 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
 	if (o->numeric && inet_ep && addr_check_numeric(ep->host, e))
 		return -1;
-	return 0;
+	return relay_eof_opts_check(eof, e);
 }
 
 /* [ADDR] PORT, or -s ADDR / -p PORT as traditional nc spells them. */
@@ -449,9 +463,10 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 			char where[ADDR_STRLEN];
 			struct sockaddr_storage ss = { 0 };
 			socklen_t len = sizeof(ss);
+			int err = errno; /* getsockname may change it */
 
 			getsockname(fds[i], (struct sockaddr *)&ss, &len);
-			err_sys(e, EXIT_FAIL, errno, "listen %s",
+			err_sys(e, EXIT_FAIL, err, "listen %s",
 				addr_format((struct sockaddr *)&ss, len, where, sizeof(where)));
 			while (*n > 0)
 				close(fds[--*n]);
@@ -533,7 +548,7 @@ static int accept_one(const struct listen_opts *o, struct listen_ctx *ctx, const
 				ev.reason = "denied";
 				ev.id = 0;
 				on_event(ctx, &ev);
-				close(fd);
+				server_reset_close(fd);
 				continue;
 			}
 			on_event(ctx, &ev);
@@ -551,6 +566,7 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len = 0;
 	int fd = accept_one(o, ctx, fds, n, &ss, &len, e);
+	char who[ADDR_STRLEN], msg[sizeof(e->msg)];
 	int rc;
 
 	close_fds(fds, n); /* like nc: one client, then nobody else gets in */
@@ -564,13 +580,16 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 		unix_cleanup();
 		cmd_end_by_sigpipe(); /* the kernel closes fd */
 	}
-	/* not silent about data left behind; a terminal user sees it anyway */
-	if (!rc && relay_input_cut(&ro, &rs) && !isatty(STDIN_FILENO)) {
-		char who[ADDR_STRLEN];
-
-		err_warn("listen", "%s closed the connection before stdin ended: the rest of "
-			"stdin was not sent (--keep-sending sends it)",
-			len ? addr_format((struct sockaddr *)&ss, len, who, sizeof(who)) : "the client");
+	if (len)
+		addr_format((struct sockaddr *)&ss, len, who, sizeof(who));
+	else
+		snprintf(who, sizeof(who), "the client");
+	/* not silent about data left behind (--exit-on-peer-eof) */
+	if (!rc && relay_cut_notice(&rs, msg, sizeof(msg)))
+		err_warn("listen", "%s %s", who, msg);
+	if (rc && rs.sock_error) {
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		err_set(e, EXIT_FAIL, "%s: %s", who, msg);
 	}
 	ev.peer = (struct sockaddr *)&ss;
 	ev.peerlen = len;
@@ -578,12 +597,26 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	ev.bytes_in = rs.to_out;
 	ev.bytes_out = rs.to_sock;
 	ev.duration_ns = rs.end_ns - rs.start_ns;
-	ev.reason = rc ? "error" : "eof";
+	ev.reason = relay_end_reason(rc, &rs);
+	ev.errnum = relay_end_errno(rc, &rs);
+	ev.undelivered = rs.undelivered;
 	on_event(ctx, &ev);
 	return rc;
 }
 
 /* ---- many clients, or datagrams ---- */
+/* -k: every client is a descriptor; without -m, serve as many as the limit allows. */
+static void plan_clients(struct listen_opts *o)
+{
+	long nofile;
+
+	if (!o->keep_open)
+		return;
+	nofile = sock_raise_nofile();
+	if (!o->max_conns && !o->udp && nofile > 0)
+		o->max_serving = nofile > FD_RESERVE + 1 ? (int)(nofile - FD_RESERVE) : 1;
+}
+
 
 static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, int n,
 		 struct err *e)
@@ -594,8 +627,12 @@ static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, 
 
 	server_opts_init(&so);
 	so.echo = o->echo;
+	so.exit_on_peer_eof = o->eof.exit_on_peer_eof;
 	so.keep_open = o->keep_open;
 	so.max_conns = (int)o->max_conns;
+	so.max_serving = o->max_serving;
+	if (o->stall_timeout != 0 && o->keep_open && !o->udp)
+		so.stall_timeout = o->stall_timeout > 0 ? o->stall_timeout : STALL_TIMEOUT_DEFAULT;
 	so.accept_timeout = o->timeout;
 	so.idle_timeout = o->eof.idle_timeout;
 	if (!o->keep_open && o->eof.idle_timeout < 0)
@@ -632,8 +669,6 @@ static int set_nonblock(const int *fds, int n, struct err *e)
 static int serve_sockets(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, int n,
 			 struct err *e)
 {
-	if (o->keep_open)
-		sock_raise_nofile(); /* every client is a descriptor */
 	report_listening(o, fds, n);
 	if (o->nonblock && set_nonblock(fds, n, e)) {
 		close_fds(fds, n);
@@ -657,10 +692,12 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		if (adopt_sockets(o, pos, nact, s, &n, e) || check_opts(o, NULL, e) ||
 		    prepare_adopted(o, s, fds, n, e))
 			return -1;
+		plan_clients(o);
 		return serve_sockets(o, &ctx, fds, n, e);
 	}
 	if (parse_endpoint(o, pos, &ep, e) || check_opts(o, &ep, e))
 		return -1;
+	plan_clients(o);
 	if (open_sockets(o, &ep, fds, &n, e))
 		return -1;
 	if (ep.kind == EP_UNIX)
@@ -687,7 +724,11 @@ int cmd_listen(int argc, char **argv)
 		OPT_FD(&o.fd, "serve the listening (or bound) socket inherited as fd N"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
-			"with -k: at most N clients at once; more are closed at once"),
+			"with -k: at most N clients at once; more are reset at once (default: "
+			"the open-file limit less 32, more wait)"),
+		OPT_DURATION(0, "stall-timeout", &o.stall_timeout,
+			     "with -k: drop a client that takes no broadcast for DUR (default 10s; "
+			     "0: never)"),
 		OPT_FLAG('l', "listen", &o.nc_listen,
 			 "accepted and ignored, for nc's -l (listen always listens)"),
 		OPT_NUMERIC_HOST('n', &o.numeric),
@@ -724,7 +765,7 @@ int cmd_listen(int argc, char **argv)
 	struct err e = { 0 };
 
 	memset(&o, 0, sizeof(o));
-	o.timeout = -1;
+	o.timeout = o.stall_timeout = -1;
 	relay_eof_opts_init(&o.eof);
 	o.backlog = o.ttl = o.tos = o.mode = o.fd = -1;
 	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))

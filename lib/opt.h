@@ -123,8 +123,10 @@ struct opt {
 	OPT_FLAG('d', "recv-only", &(r)->recv_only, "never read stdin"),                    \
 	OPT_FLAG(0, "send-only", &(r)->send_only,                                           \
 		 "never read the socket: only send stdin"),                                 \
+	OPT_FLAG(0, "exit-on-peer-eof", &(r)->exit_on_peer_eof,                             \
+		 "on the peer's EOF stop reading stdin and end"),                            \
 	OPT_FLAG(0, "keep-sending", &(r)->keep_sending,                                     \
-		 "after the peer's EOF keep sending stdin until its EOF")
+		 "send stdin to its EOF after the peer's EOF (the default; compat)")
 
 /* udp-send and raw-icmp; -c and -q differ between them (0 allowed; what -q hides). */
 #define OPT_INTERVAL(v) OPT_DURATION('i', "interval", (v), "wait DUR between packets sent")
