@@ -206,7 +206,13 @@ static void update_input(struct srv *s)
 
 	if (want == s->in_registered)
 		return;
-	ep_set(s, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, &s->in, EPOLLIN);
+	if (ep_set(s, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, &s->in, EPOLLIN) && want &&
+	    errno == EPERM) {
+		/* epoll refuses it (/dev/null, other devices that are always
+		 * ready): read it directly, as a regular file */
+		s->in_pollable = 0;
+		return;
+	}
 	s->in_registered = want;
 }
 

@@ -163,7 +163,7 @@ cell() {
 	start_side "$lrole" "$lkind" "$(tool_cmd "$ltool" "$lrole" "$port" "")" "$lim"
 	if [ "$ltool" = sl ]; then
 		wait_until 10 grep -q "listening on" "$T/err.$lrole"
-		port=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$T/err.$lrole" | head -n1)
+		port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$T/err.$lrole" | head -n1)
 	else
 		wait_until 10 listening "$port"
 	fi

@@ -496,7 +496,7 @@ ulimit -n 64
 "$1" listen -k -v --echo "$2" 0 </dev/null >/dev/null 2>"$3" &
 pid=$!
 for i in $(seq 100); do grep -q listening "$3" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n "s/.*listening on .* \([0-9][0-9]*\)$/\1/p" "$3")
+port=$(sed -n "s/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p" "$3")
 python3 -c "
 import socket, sys
 held = [socket.create_connection((sys.argv[1], int(sys.argv[2]))) for _ in range(32)]
@@ -515,4 +515,24 @@ kill $pid' _ "$SOCKCTL" "$LO" "$BATS_TEST_TMPDIR/err"
 	[ "$output" = "waited y" ]
 	[ "$(grep -c "connection from" "$BATS_TEST_TMPDIR/err")" -eq 33 ]
 	! grep -q "EMFILE\|refused" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "listen -k with stdin at EOF (/dev/null, a file): a client that sends EOF is closed at once" {
+	for src in /dev/null /etc/hostname; do
+		start_listen "$BATS_TEST_TMPDIR/err" -v -k "$LO" 0 <"$src" >/dev/null
+		run -0 timeout 20 python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+c.settimeout(10)
+c.sendall(b"x")
+c.shutdown(socket.SHUT_WR)
+d = b""
+while True:
+    b = c.recv(65536)   # the rest of stdin, then our EOF: no timeout
+    if not b:
+        break
+    d += b
+print(len(d))' "$LO" "$PORT"
+		kill "$LPID"
+	done
 }

@@ -182,7 +182,7 @@ while c.recv(1 << 16): pass' >"$BATS_TEST_TMPDIR/port"
 	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
 	exec 7>"$BATS_TEST_TMPDIR/fifo"
 	wait_for 10 grep -q listening "$BATS_TEST_TMPDIR/err"
-	PORT=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err")
+	PORT=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err")
 	python3 - "$PORT" >"$BATS_TEST_TMPDIR/sha" 7>&- <<'PY' &
 import hashlib, socket, sys
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
