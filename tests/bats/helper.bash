@@ -72,7 +72,49 @@ ns_add() {
 	NS=$(ns "$1")
 	ip netns add "$NS" || return 1
 	echo "$NS" >>"$BATS_TEST_TMPDIR/.netns"
-	ip -n "$NS" link set lo up
+	link_up "$NS" lo
+}
+
+# link_up FULL-NS DEV: bring DEV up inside namespace FULL-NS (a full name,
+# as $NS or $(ns a)) and wait until it can really carry packets (link_wait).
+# DAD is switched off on DEV first, so its link-local address is usable at
+# once too (the test addresses are added with nodad already).
+link_up() {
+	[ "$2" = lo ] || ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.accept_dad=0" 2>/dev/null || true
+	ip -n "$1" link set "$2" up || return 1
+	link_wait "$1" "$2"
+}
+
+# link_wait FULL-NS DEV [SECONDS]: wait (5 s by default) until DEV in FULL-NS
+# is operstate UP with carrier (LOWER_UP), its qdisc is attached (not the
+# "noop" qdisc that drops everything until the kernel's link watcher
+# activates the device, up to about 1 s after carrier on newer kernels), and
+# none of its IPv6 addresses is tentative (DAD still running) or failed DAD.
+# On timeout, fails loudly naming the link and what it still lacks.
+link_wait() {
+	local n=$1 dev=$2 tries=$((${3:-5} * 20)) link qdisc addr6 why
+	while :; do
+		link=$(ip -n "$n" -o link show dev "$dev" 2>&1)
+		qdisc=$(tc -n "$n" qdisc show dev "$dev" 2>&1)
+		addr6=$(ip -n "$n" -6 -o addr show dev "$dev" 2>&1)
+		why=
+		if [ "$dev" = lo ]; then
+			[[ $link == *"<"*UP*">"* ]] || why="not up: $link"
+		else
+			[[ $link == *" state UP "* ]] || why="operstate not UP: $link"
+			[[ $link == *"<"*LOWER_UP*">"* ]] || why="${why:+$why; }no carrier: $link"
+		fi
+		[[ -n $qdisc && $qdisc != *"qdisc noop"* ]] || why="${why:+$why; }qdisc not active: ${qdisc:-none}"
+		[[ $addr6 != *tentative* && $addr6 != *dadfailed* ]] ||
+			why="${why:+$why; }IPv6 address tentative or DAD failed: $addr6"
+		[ -n "$why" ] || return 0
+		tries=$((tries - 1))
+		if [ "$tries" -le 0 ]; then
+			echo "link_wait: link $dev in namespace $n not ready after ${3:-5} s: $why" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
 }
 
 # ns_link A B ADDR_A/PLEN ADDR_B/PLEN [ADDR6_A/PLEN ADDR6_B/PLEN]: a veth
@@ -90,8 +132,7 @@ ns_link() {
 		ip -n "$a" addr add "$5" dev "$va" nodad
 		ip -n "$b" addr add "$6" dev "$vb" nodad
 	fi
-	ip -n "$a" link set "$va" up
-	ip -n "$b" link set "$vb" up
+	link_up "$a" "$va" && link_up "$b" "$vb"
 }
 
 # in_ns NAME CMD...: run CMD inside namespace NAME.
