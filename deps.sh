@@ -10,6 +10,7 @@
 # touches nothing (no apt-get update) when everything is there.
 #   sh deps.sh          install what is missing
 #   sh deps.sh --list   print the package list and exit
+# shellcheck disable=SC2086 # the package lists are word lists, split on purpose
 set -eu
 
 # build: compiler, make, pkg-config, libcap-ng; lint and fuzz: cppcheck,
@@ -29,7 +30,7 @@ BENCH="hyperfine iperf3 nmap"
 # hunting (stress-ng), fresh roots for the set-up test (debootstrap).
 LATER="libssl-dev libseccomp-dev openssl curl fping traceroute tshark expect
 stress-ng debootstrap"
-PACKAGES=$(echo $BUILD $TEST $BENCH $LATER)
+PACKAGES="$BUILD $TEST $BENCH $LATER"
 
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' $PACKAGES
@@ -42,7 +43,8 @@ for p in $PACKAGES; do
 		missing="$missing $p"
 done
 if [ -z "$missing" ]; then
-	echo "deps.sh: all $(echo $PACKAGES | wc -w) dependencies present"
+	set -- $PACKAGES
+	echo "deps.sh: all $# dependencies present"
 	exit 0
 fi
 
@@ -64,6 +66,5 @@ wireshark-common wireshark-common/install-setuid boolean false
 iperf3 iperf3/start_daemon boolean false
 EOF
 $SUDO apt-get update -q
-# shellcheck disable=SC2086 # $missing is a word list
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 echo "deps.sh: done"
