@@ -35,7 +35,7 @@ veth() {
 	ip -n "$(ns "$4")" addr add "$6" dev "$2"
 	ip -n "$(ns "$3")" addr add "$7" dev "$1" nodad
 	ip -n "$(ns "$4")" addr add "$8" dev "$2" nodad
-	link_up "$(ns "$3")" "$1" && link_up "$(ns "$4")" "$2"
+	link_up "$(ns "$3")" "$1" "$(ns "$4")" "$2"
 }
 
 # h1 -- r -- h2: two hops, isolated from the host's namespace
