@@ -183,6 +183,19 @@ udp_bound() {
 	ss ${2:+-N "$(ns "$2")"} -Huln "sport = :$1" | grep -q .
 }
 
+# no_dns CMD...: run CMD where no name lookup can leave the machine: in a
+# network namespace of its own (only lo, up) and a mount namespace whose
+# /etc/nsswitch.conf says "hosts: files".  A name missing from /etc/hosts
+# then fails with EAI_NONAME at once, as an NXDOMAIN would, and no DNS
+# query is even attempted.  Use it for every lookup that must fail.
+no_dns() {
+	local nss="$BATS_TEST_TMPDIR/.nsswitch.conf"
+	sed -E 's/^hosts:.*/hosts: files/' /etc/nsswitch.conf >"$nss"
+	grep -q '^hosts:' "$nss" || echo 'hosts: files' >>"$nss"
+	unshare -n -m sh -c 'mount --bind "$1" /etc/nsswitch.conf && ip link set lo up && shift && exec "$@"' \
+		no_dns "$nss" "$@"
+}
+
 # ---- network namespaces: isolated test hosts, never linked to the host ----
 # ns_add NAME: create namespace "sk<pid>-NAME" with lo up; prints nothing,
 # sets NS to the full name.  ns NAME: the full name of NAME.
