@@ -55,11 +55,14 @@ cat >"$DIR/.fresh-inner.sh" <<'INNER'
 set -eu
 DIR=$1
 umount_all() {
-	for m in run/netns run dev/pts dev sys proc; do
+	for m in run/netns run dev/pts dev sys proc ""; do
 		mountpoint -q "$DIR/$m" 2>/dev/null && umount -l "$DIR/$m" || true
 	done
 }
 trap umount_all EXIT INT TERM
+# the root must be a mount point: `ip netns add` and `ip netns exec` change
+# the propagation of / (mount --make-rslave /), which fails on a plain dir
+mount --bind "$DIR" "$DIR"
 mount -t proc proc "$DIR/proc"
 mount -t sysfs sysfs "$DIR/sys"
 mount --bind /dev "$DIR/dev"

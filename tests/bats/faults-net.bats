@@ -183,7 +183,7 @@ drop_all() {
 		}
 	NFT
 	bg in_ns srv "$SOCKCTL" udp-recv -w 20 198.18.0.2 7000
-	sleep 0.3
+	wait_for 10 udp_bound 7000 srv
 	run -1 --separate-stderr in_ns cli timeout 20 "$SOCKCTL" udp-send -W 2 198.18.0.2 7000 x
 	[[ $stderr == *"198.18.0.2:7000: connection refused"* ]]
 }

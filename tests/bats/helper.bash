@@ -126,12 +126,15 @@ bound_port() {
 
 # listen_port FILE: wait (10 s) until FILE (sockctl's -v stderr) has its
 # "listening on ..." or "bound ..." line; print the port.  Takes
-# "HOST PORT", "HOST:PORT", "[HOST]:PORT" and JSON's "port":N.
+# "HOST PORT", "HOST:PORT", "[HOST]:PORT" and JSON's "port":N; prints nothing
+# for "unix:PATH".
 listen_port() {
 	local f=$1 tries=200 line rest w1 w2
 	while :; do
 		line=$(grep -m1 -E 'listening on |bound |"port":' "$f" 2>/dev/null) || true
-		if [[ $line =~ \"port\":([0-9]+) ]]; then
+		if [[ $line =~ (listening\ on|bound)\ unix: ]]; then
+			return 0 # a unix socket: no port, nothing to print
+		elif [[ $line =~ \"port\":([0-9]+) ]]; then
 			echo "${BASH_REMATCH[1]}"
 			return 0
 		elif [[ $line =~ (listening\ on|bound)\ (.*) ]]; then

@@ -38,6 +38,11 @@ veth() {
 	link_up "$(ns "$3")" "$1" "$(ns "$4")" "$2"
 }
 
+# raw_icmp_open NS: a raw ICMP socket is open in namespace NS (short name)
+raw_icmp_open() {
+	ss -N "$(ns "$1")" -Hwa | grep -q .
+}
+
 # h1 -- r -- h2: two hops, isolated from the host's namespace
 two_hops() {
 	ns_add h1 && ns_add r && ns_add h2
@@ -207,7 +212,8 @@ while True:
     s.sendto(good, (src, 0)); s.sendto(good, (src, 0))
     s.sendto(good[:2] + struct.pack("!H", csum(r) ^ 0x5a5a) + good[4:], (src, 0))
 '
-	sleep 0.5
+	# the peer's raw ICMP socket exists before the first echo is sent
+	wait_for 10 raw_icmp_open b
 	run -0 --separate-stderr in_ns a "$SOCKCTL" raw-icmp -c 2 -i 0.3 198.18.0.2
 	[[ $output == *"icmp_seq=1 ttl=64 time="*" ms (DUP!)"* ]]
 	# a deadline keeps it listening after the last reply
