@@ -236,7 +236,8 @@ while True:
 @test "SIGINT stops a flood that never has to wait" {
 	out=$BATS_TEST_TMPDIR/out
 	bg "$SOCKCTL" raw-icmp -f 127.0.0.1 >"$out"
-	sleep 0.5
+	# the header is printed once its signal handlers are set
+	wait_for 10 grep -q '^PING ' "$out"
 	kill -INT "$BG_PID"
 	wait_pid 10 "$BG_PID"
 	[ "$WAIT_STATUS" -eq 0 ]
