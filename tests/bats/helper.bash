@@ -160,6 +160,7 @@ listen_port() {
 # anyone else gets ICMP port unreachable) and nobody else can bind it.
 closed_port() {
 	local f="$BATS_TEST_TMPDIR/.closed.$RANDOM"
+	# shellcheck disable=SC2217 # bg is the helper above, not the job builtin
 	bg python3 -c '
 import socket, sys, time
 udp = sys.argv[1] == "udp"
