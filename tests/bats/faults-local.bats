@@ -19,16 +19,28 @@ no_ctl() {
 	! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$1"
 }
 
-# a UDP echo peer on $LO:$UDP_PORT (python3), for -W and udp-recv tests
+# a UDP echo peer on $LO:$UDP_PORT (python3), for -W and udp-recv tests;
+# it writes the source port of each datagram to $T/echoed (see echoed_from)
 udp_echo() {
 	bg timeout 60 python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], int(sys.argv[2])))
+log = open(sys.argv[3], "a", buffering=1)
 while True:
     d, a = s.recvfrom(70000)
-    s.sendto(d, a)' "$LO" 0
+    s.sendto(d, a)
+    log.write("%d\n" % a[1])' "$LO" 0 "$BATS_TEST_TMPDIR/echoed"
 	UDP_PORT=$(bound_port "$BG_PID" udp)
+}
+
+# echoed_from PID: how many datagrams udp_echo got from PID's UDP socket
+echoed_from() {
+	local l
+	l=$(ss -Hunap | grep -m1 "pid=$1,") || { echo 0; return; }
+	# the first ADDR:PORT is the local end (the State column may be missing)
+	l=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /:[0-9]+$/) { print $i; exit } }' <<<"$l")
+	grep -cx "${l##*:}" "$BATS_TEST_TMPDIR/echoed" || true
 }
 
 # a TCP peer that sends 1 MiB then waits for EOF: $TCP_PORT
@@ -42,11 +54,6 @@ at_least() {
 	local n=$1
 	shift
 	[ "$("$@")" -ge "$n" ]
-}
-
-# has_socket PID: process PID has a socket open
-has_socket() {
-	ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'socket:'
 }
 
 # sig_bg CMD...: like bg, with SIGINT and SIGTERM at their defaults, as an
@@ -122,7 +129,7 @@ full_ok() { # STATUS-FILE ERR-FILE
 	cmds=(
 		"resolve --passive '' 1 --json"
 		"connect -d $LO $TCP_PORT"
-		"connect -z -v $LO 1-2000,$PORT"
+		"connect -z -v $LO 1-4000,$PORT" # > 64 KiB: more than the pipe holds
 		"raw-icmp -i 0.02 -c 200 127.0.0.1"
 		"udp-send -c 200 -i 0.01 -W 1 $LO $UDP_PORT hi"
 	)
@@ -253,8 +260,9 @@ lines_whole() {
 		# text: the summary goes to stderr
 		sig_bg "$SOCKCTL" udp-send -c 0 -i 0.01 "$LO" "$UDP_PORT" ping >/dev/null 2>"$BATS_TEST_TMPDIR/err"
 		pid=$BG_PID
-		# its handlers are set before its socket is opened: wait for that
-		wait_for 10 has_socket "$pid"
+		# its handlers are set before its socket is opened, and the summary
+		# below is of several datagrams: wait until the peer has 2 of them
+		wait_for 10 at_least 2 echoed_from "$pid"
 		kill -$sig "$pid"
 		wait_pid 10 "$pid" || false
 		[ "$WAIT_STATUS" = 0 ]

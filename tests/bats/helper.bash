@@ -107,7 +107,8 @@ bound_port() {
 		pids=$(pid_tree "$pid" | paste -sd'|')
 		line=$("${ss_cmd[@]}" 2>/dev/null | grep -m1 -E "pid=($pids),") || true
 		if [ -n "$line" ]; then
-			line=$(awk '{ print $4 }' <<<"$line")
+			# the first ADDR:PORT is the local end (ss may leave out State)
+			line=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /:[0-9]+$/) { print $i; exit } }' <<<"$line")
 			echo "${line##*:}"
 			return 0
 		fi
