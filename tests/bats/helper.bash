@@ -188,6 +188,13 @@ udp_bound() {
 	ss ${2:+-N "$(ns "$2")"} -Huln "sport = :$1" | grep -q .
 }
 
+# own_net CMD...: run CMD in a network namespace of its own with only lo, up.
+# For tests that count every packet on loopback (raw ICMP sockets see all
+# the ICMP of their namespace, so another suite's flood fills their queue).
+own_net() {
+	unshare -n sh -c 'ip link set lo up && exec "$@"' own_net "$@"
+}
+
 # no_dns CMD...: run CMD where no name lookup can leave the machine: in a
 # network namespace of its own (only lo, up) and a mount namespace whose
 # /etc/nsswitch.conf says "hosts: files".  A name missing from /etc/hosts
