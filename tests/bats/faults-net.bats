@@ -53,6 +53,7 @@ else:
 start_listen_in() {
 	local n=$1 err=$2
 	shift 2
+	: >"$err" # now: the job's own redirection may come after we read it
 	# not bg: a background job's stdin would be /dev/null, not the caller's
 	in_ns "$n" "$SOCKCTL" listen -v "$@" 2>"$err" 0<&0 &
 	LPID=$!

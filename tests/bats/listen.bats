@@ -18,6 +18,9 @@ setup() {
 start_listen() {
 	local err=$1
 	shift
+	# emptied here, not by the background job's own redirection, which may
+	# come after we read it: a reused file still shows the last listener's port
+	: >"$err"
 	# not bg: a background job's stdin would be /dev/null, not the caller's
 	"$SOCKCTL" listen -v "$@" 2>"$err" 0<&0 &
 	LPID=$!
