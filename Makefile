@@ -31,7 +31,7 @@ ifneq ($(filter-out $(NO_PKG_GOALS),$(or $(MAKECMDGOALS),all)),)
 CAPNG_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcap-ng 2>/dev/null)
 CAPNG_LIBS   := $(shell $(PKG_CONFIG) --libs libcap-ng 2>/dev/null || echo MISSING)
 ifeq ($(CAPNG_LIBS),MISSING)
-$(error libcap-ng not found by $(PKG_CONFIG): run 'sudo make deps')
+$(error libcap-ng not found by $(PKG_CONFIG): run 'sh deps.sh' (as root, or a user with sudo))
 endif
 # Startup is part of every shell-loop use: link libcap-ng's archive when the
 # system has one (Debian's libcap-ng-dev does), so no command pays for
@@ -136,20 +136,11 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sockctl $(DESTDIR)$(COMPDIR)/sockctl
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(notdir $(MANPAGES)))
 
-# Build and test dependencies, from Debian/Ubuntu packages; installs only
-# what is missing, so running it twice is harmless.
-DEPS := gcc make pkg-config libcap-ng-dev libc6-dev bats netcat-openbsd socat \
-        dnsmasq-base iputils-ping iproute2 nftables iperf3 nmap jq groff-base \
-        hyperfine python3 time bash-completion libcap2-bin clang libclang-rt-14-dev \
-        valgrind cppcheck clang-tidy procps util-linux
+# Build and test dependencies, from Debian/Ubuntu packages: deps.sh holds
+# the list and installs only what is missing (run it directly where make is
+# not installed yet: sh deps.sh).
 deps:
-	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
-		| grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "installing:" $$missing; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends $$missing; \
-	else echo "all dependencies present"; fi
+	@sh ./deps.sh
 
 # ---- make lint: cppcheck and clang-tidy (config in .clang-tidy) over cmd/ and lib/ ----
 LINT_SRC := $(LIB_SRC) $(CMD_SRC)

@@ -17,12 +17,12 @@ peer() {
 	PORT=$(cat "$ready")
 }
 
-# nc_listen ARGS...: nc.openbsd -l on 127.0.0.1:$PORT (a free port), in the background.
+# nc_listen ARGS...: nc.openbsd -l on 127.0.0.1, a port the kernel chooses
+# ($PORT), in the background.
 nc_listen() {
-	PORT=$(free_port)
-	bg nc.openbsd -l 127.0.0.1 "$PORT" "$@"
+	bg nc.openbsd -l 127.0.0.1 0 "$@"
 	NC_PID=$BG_PID
-	wait_for 10 tcp_listening "$PORT"
+	PORT=$(bound_port "$NC_PID")
 }
 
 mkdata() { head -c "$2" /dev/urandom >"$1"; }
@@ -47,14 +47,14 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 }
 
 @test "connect: refused is status 1 naming the address" {
-	port=$(free_port)
+	port=$(closed_port)
 	run -1 --separate-stderr "$SOCKCTL" connect 127.0.0.1 "$port" </dev/null
 	[ -z "$output" ]
 	[ "$stderr" = "sockctl connect: 127.0.0.1:$port: connection refused" ]
 }
 
 @test "connect: unknown host is status 1" {
-	run -1 --separate-stderr "$SOCKCTL" connect nosuch.invalid 80 </dev/null
+	run -1 --separate-stderr no_dns "$SOCKCTL" connect nosuch.invalid 80 </dev/null
 	[[ $stderr == *"nosuch.invalid"*EAI_NONAME* ]]
 }
 
@@ -63,9 +63,8 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 @test "connect -> nc.openbsd -l: 1 byte, 64 KiB and 256 MiB arrive intact" {
 	for size in 1 65536 268435456; do
 		mkdata "$BATS_TEST_TMPDIR/in" "$size"
-		PORT=$(free_port)
-		bg sh -c "exec nc.openbsd -l 127.0.0.1 $PORT >'$BATS_TEST_TMPDIR/out'"
-		wait_for 10 tcp_listening "$PORT"
+		bg sh -c "exec nc.openbsd -l 127.0.0.1 0 >'$BATS_TEST_TMPDIR/out'"
+		PORT=$(bound_port "$BG_PID")
 		run -0 timeout 60 "$SOCKCTL" connect 127.0.0.1 "$PORT" <"$BATS_TEST_TMPDIR/in"
 		wait_pid 30 "$BG_PID"
 		cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
@@ -75,9 +74,8 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 @test "nc.openbsd -l -> connect: 1 byte, 64 KiB and 256 MiB arrive intact on stdout" {
 	for size in 1 65536 268435456; do
 		mkdata "$BATS_TEST_TMPDIR/in" "$size"
-		PORT=$(free_port)
-		bg sh -c "exec nc.openbsd -N -l 127.0.0.1 $PORT <'$BATS_TEST_TMPDIR/in'"
-		wait_for 10 tcp_listening "$PORT"
+		bg sh -c "exec nc.openbsd -N -l 127.0.0.1 0 <'$BATS_TEST_TMPDIR/in'"
+		PORT=$(bound_port "$BG_PID")
 		# -d: no EOF to nc, which would stop sending when it sees one
 		timeout 60 "$SOCKCTL" connect -d 127.0.0.1 "$PORT" </dev/null >"$BATS_TEST_TMPDIR/out"
 		cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
@@ -86,11 +84,10 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 
 @test "full duplex through a socat echo server: 256 MiB both ways at once, through pipes" {
 	mkdata "$BATS_TEST_TMPDIR/in" 268435456
-	PORT=$(free_port)
 	# EXEC:cat, not PIPE: socat's PIPE is one process writing into and
 	# reading from its own pipe, which can block itself with data both ways
-	bg socat TCP-LISTEN:"$PORT",bind=127.0.0.1,reuseaddr EXEC:cat
-	wait_for 10 tcp_listening "$PORT"
+	bg socat TCP-LISTEN:0,bind=127.0.0.1,reuseaddr EXEC:cat
+	PORT=$(bound_port "$BG_PID")
 	cat "$BATS_TEST_TMPDIR/in" | timeout 120 "$SOCKCTL" connect 127.0.0.1 "$PORT" | cat >"$BATS_TEST_TMPDIR/out"
 	[ "${PIPESTATUS[*]}" = "0 0 0" ]
 	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
@@ -99,9 +96,8 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 @test "full duplex with 1 byte and 64 KiB over IPv6 through socat" {
 	for size in 1 65536; do
 		mkdata "$BATS_TEST_TMPDIR/in" "$size"
-		PORT=$(free_port)
-		bg socat TCP6-LISTEN:"$PORT",bind=[::1],reuseaddr EXEC:cat
-		wait_for 10 tcp_listening "$PORT"
+		bg socat TCP6-LISTEN:0,bind=[::1],reuseaddr EXEC:cat
+		PORT=$(bound_port "$BG_PID")
 		timeout 30 "$SOCKCTL" connect "[::1]:$PORT" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
 		cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
 	done
@@ -139,18 +135,16 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 }
 
 @test "--exit-on-peer-eof: connect ends at the peer's EOF though stdin is open, status 0, no notice for an empty stdin" {
-	PORT=$(free_port)
-	bg sh -c "printf 'bye\n' | exec nc.openbsd -N -l 127.0.0.1 $PORT"
-	wait_for 10 tcp_listening "$PORT"
+	bg sh -c "printf 'bye\n' | exec nc.openbsd -N -l 127.0.0.1 0"
+	PORT=$(bound_port "$BG_PID")
 	run -0 --separate-stderr timeout 20 bash -c "exec '$SOCKCTL' connect --exit-on-peer-eof 127.0.0.1 $PORT < <(sleep 60)"
 	[ "$output" = bye ]
 	[ -z "$stderr" ]
 }
 
 @test "stdin fully sent before the peer closes: no notice" {
-	PORT=$(free_port)
-	bg sh -c "exec nc.openbsd -N -l 127.0.0.1 $PORT >/dev/null </dev/null"
-	wait_for 10 tcp_listening "$PORT"
+	bg sh -c "exec nc.openbsd -N -l 127.0.0.1 0 >/dev/null </dev/null"
+	PORT=$(bound_port "$BG_PID")
 	run -0 --separate-stderr timeout 20 bash -c "printf 'all of it' | exec '$SOCKCTL' connect 127.0.0.1 $PORT"
 	[ -z "$stderr" ]
 }
@@ -162,9 +156,8 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 }
 
 @test "stdout write error (/dev/full): status 1 and a message" {
-	PORT=$(free_port)
-	bg sh -c "head -c 100000 /dev/zero | exec nc.openbsd -N -l 127.0.0.1 $PORT"
-	wait_for 10 tcp_listening "$PORT"
+	bg sh -c "head -c 100000 /dev/zero | exec nc.openbsd -N -l 127.0.0.1 0"
+	PORT=$(bound_port "$BG_PID")
 	run -1 --separate-stderr timeout 20 bash -c "exec '$SOCKCTL' connect -d 127.0.0.1 $PORT </dev/null >/dev/full"
 	[[ $stderr == *"write error on stdout: no space left on device"* ]]
 }
@@ -176,9 +169,8 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 }
 
 @test "-d/--recv-only never reads stdin; --send-only never reads the socket" {
-	PORT=$(free_port)
-	bg sh -c "printf 'from server\n' | exec nc.openbsd -N -l 127.0.0.1 $PORT"
-	wait_for 10 tcp_listening "$PORT"
+	bg sh -c "printf 'from server\n' | exec nc.openbsd -N -l 127.0.0.1 0"
+	PORT=$(bound_port "$BG_PID")
 	run -0 timeout 20 "$SOCKCTL" connect -d 127.0.0.1 "$PORT" <<<"unread"
 	[ "$output" = "from server" ]
 	peer sha
@@ -227,7 +219,7 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 }
 
 @test "udp to a closed port: ICMP port unreachable is reported, status 1" {
-	port=$(free_port udp)
+	port=$(closed_port udp)
 	run -1 --separate-stderr timeout 20 "$SOCKCTL" connect -u -w 2 127.0.0.1 "$port" <<<"x"
 	[[ $stderr == *"127.0.0.1:$port"*"connection refused"* ]]
 }
@@ -278,7 +270,7 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 }
 
 @test "--nonblock shows EINPROGRESS and the final SO_ERROR" {
-	port=$(free_port)
+	port=$(closed_port)
 	run -1 --separate-stderr "$SOCKCTL" connect --nonblock 127.0.0.1 "$port" </dev/null
 	[[ $stderr == *"connect(127.0.0.1:$port) = -1 (EINPROGRESS 115)"* ]]
 	[[ $stderr == *"SO_ERROR = ECONNREFUSED (111)"* ]]
@@ -287,11 +279,11 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 # ---- -z port checks ----
 
 @test "-z: open ports listed in order, status 0; none open is status 1" {
-	a=$(free_port) b=$(free_port) c=$(free_port)
-	bg nc.openbsd -k -l 127.0.0.1 "$a"
-	bg nc.openbsd -k -l 127.0.0.1 "$c"
-	wait_for 10 tcp_listening "$a"
-	wait_for 10 tcp_listening "$c"
+	b=$(closed_port)
+	bg nc.openbsd -k -l 127.0.0.1 0
+	a=$(bound_port "$BG_PID")
+	bg nc.openbsd -k -l 127.0.0.1 0
+	c=$(bound_port "$BG_PID")
 	list=$(printf '%s\n' "$a" "$b" "$c" | sort -n | paste -sd,)
 	run -0 --separate-stderr timeout 20 "$SOCKCTL" connect -z 127.0.0.1 "$list"
 	[ "$output" = "$(printf '127.0.0.1 %s open\n' $(printf '%s\n' "$a" "$c" | sort -n))" ]
@@ -305,15 +297,14 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 }
 
 @test "-z 1-65535 on loopback finds a listener and finishes" {
-	a=$(free_port)
-	bg nc.openbsd -k -l 127.0.0.1 "$a"
-	wait_for 10 tcp_listening "$a"
+	bg nc.openbsd -k -l 127.0.0.1 0
+	a=$(bound_port "$BG_PID")
 	run -0 --separate-stderr timeout 120 "$SOCKCTL" connect -z 127.0.0.1 1-65535
 	[[ $output == *"127.0.0.1 $a open"* ]]
 }
 
 @test "-z -u: closed only when ICMP says so, else open|filtered; an answer is open" {
-	port=$(free_port udp)
+	port=$(closed_port udp)
 	run -1 --separate-stderr timeout 20 "$SOCKCTL" connect -z -u -v -w 1 127.0.0.1 "$port"
 	[ "$output" = "127.0.0.1 $port closed" ]
 	peer udp-echo
@@ -348,9 +339,8 @@ drop_host() {
 }
 
 @test "stdout to a reader that leaves: ends quietly by SIGPIPE, like other tools" {
-	PORT=$(free_port)
-	bg sh -c "exec nc.openbsd -l 127.0.0.1 $PORT </dev/zero"
-	wait_for 10 tcp_listening "$PORT"
+	bg sh -c "exec nc.openbsd -l 127.0.0.1 0 </dev/zero"
+	PORT=$(bound_port "$BG_PID")
 	run --separate-stderr timeout 20 bash -c "set -o pipefail; '$SOCKCTL' connect -d 127.0.0.1 $PORT </dev/null | head -c 100000 | wc -c"
 	[ "$status" -eq 141 ]
 	[ "$output" = 100000 ]
@@ -358,15 +348,14 @@ drop_host() {
 }
 
 @test "a closed stdin is not mistaken for the socket" {
-	PORT=$(free_port)
-	bg sh -c "printf 'hi\n' | exec nc.openbsd -N -l 127.0.0.1 $PORT"
-	wait_for 10 tcp_listening "$PORT"
+	bg sh -c "printf 'hi\n' | exec nc.openbsd -N -l 127.0.0.1 0"
+	PORT=$(bound_port "$BG_PID")
 	run -0 --separate-stderr timeout 20 bash -c "exec '$SOCKCTL' connect 127.0.0.1 $PORT <&-"
 	[ "$output" = hi ]
 }
 
 @test "-z --json -v: one row per port with state, ms and the errno behind it" {
-	port=$(free_port)
+	port=$(closed_port)
 	run -1 --separate-stderr timeout 20 "$SOCKCTL" connect -z --json -v 127.0.0.1 "$port"
 	[ "$(jq -r '"\(.address) \(.port) \(.state) \(.error)"' <<<"$output")" = "127.0.0.1 $port closed ECONNREFUSED" ]
 	run -1 --separate-stderr timeout 20 "$SOCKCTL" connect -z --json 127.0.0.1 "$port"

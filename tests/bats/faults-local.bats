@@ -19,24 +19,34 @@ no_ctl() {
 	! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$1"
 }
 
-# a UDP echo peer on $LO:$UDP_PORT (python3), for -W and udp-recv tests
+# a UDP echo peer on $LO:$UDP_PORT (python3), for -W and udp-recv tests;
+# it writes the source port of each datagram to $T/echoed (see echoed_from)
 udp_echo() {
-	UDP_PORT=$(free_port udp)
 	bg timeout 60 python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], int(sys.argv[2])))
+log = open(sys.argv[3], "a", buffering=1)
 while True:
     d, a = s.recvfrom(70000)
-    s.sendto(d, a)' "$LO" "$UDP_PORT"
-	wait_for 10 udp_bound "$UDP_PORT"
+    s.sendto(d, a)
+    log.write("%d\n" % a[1])' "$LO" 0 "$BATS_TEST_TMPDIR/echoed"
+	UDP_PORT=$(bound_port "$BG_PID" udp)
+}
+
+# echoed_from PID: how many datagrams udp_echo got from PID's UDP socket
+echoed_from() {
+	local l
+	l=$(ss -Hunap | grep -m1 "pid=$1,") || { echo 0; return; }
+	# the first ADDR:PORT is the local end (the State column may be missing)
+	l=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /:[0-9]+$/) { print $i; exit } }' <<<"$l")
+	grep -cx "${l##*:}" "$BATS_TEST_TMPDIR/echoed" || true
 }
 
 # a TCP peer that sends 1 MiB then waits for EOF: $TCP_PORT
 tcp_talker() {
-	TCP_PORT=$(free_port)
-	bg sh -c "head -c 1048576 /dev/zero | exec nc.openbsd -l $LO $TCP_PORT"
-	wait_for 10 tcp_listening "$TCP_PORT"
+	bg sh -c "head -c 1048576 /dev/zero | exec nc.openbsd -l $LO 0"
+	TCP_PORT=$(bound_port "$BG_PID")
 }
 
 # at_least N CMD...: CMD prints a number >= N (for wait_for, which re-runs it)
@@ -67,9 +77,8 @@ full_ok() { # STATUS-FILE ERR-FILE
 	tcp_talker
 	run -1 --separate-stderr timeout 20 bash -c "exec '$SOCKCTL' connect -d $LO $TCP_PORT </dev/null >/dev/full"
 	[[ $stderr == *"write error on stdout: no space left on device"* ]]
-	PORT=$(free_port)
-	bg nc.openbsd -k -l "$LO" "$PORT"
-	wait_for 10 tcp_listening "$PORT"
+	bg nc.openbsd -k -l "$LO" 0
+	PORT=$(bound_port "$BG_PID")
 	run -1 --separate-stderr timeout 20 bash -c "exec '$SOCKCTL' connect -z $LO $PORT >/dev/full"
 	[ "$stderr" = "sockctl connect: write error on stdout: no space left on device" ]
 	# raw-icmp without -c must stop at the first failed line, not ping on forever
@@ -82,17 +91,16 @@ full_ok() { # STATUS-FILE ERR-FILE
 
 @test "stdout to /dev/full: udp-recv (no -c) and udp-send -c 0 -W stop at once with status 1" {
 	udp_echo
-	port=$(free_port udp)
 	bg bash -c '"$0" udp-recv --stats "$1" "$2" >/dev/full 2>"$3"; echo $? >"$3.st"' \
-		"$SOCKCTL" "$LO" "$port" "$BATS_TEST_TMPDIR/rerr"
-	wait_for 10 udp_bound "$port"
+		"$SOCKCTL" "$LO" 0 "$BATS_TEST_TMPDIR/rerr"
+	port=$(bound_port "$BG_PID" udp)
 	"$SOCKCTL" udp-send -q -c 3 "$LO" "$port" hello
 	wait_for 10 test -s "$BATS_TEST_TMPDIR/rerr.st"
 	full_ok "$BATS_TEST_TMPDIR/rerr.st" "$BATS_TEST_TMPDIR/rerr"
 	# the same with --json: the stats (which would go to stdout) are not retried
 	bg bash -c '"$0" udp-recv --json --stats "$1" "$2" >/dev/full 2>"$3"; echo $? >"$3.st"' \
-		"$SOCKCTL" "$LO" "$port" "$BATS_TEST_TMPDIR/jerr"
-	wait_for 10 udp_bound "$port"
+		"$SOCKCTL" "$LO" 0 "$BATS_TEST_TMPDIR/jerr"
+	port=$(bound_port "$BG_PID" udp)
 	"$SOCKCTL" udp-send -q "$LO" "$port" hello
 	wait_for 10 test -s "$BATS_TEST_TMPDIR/jerr.st"
 	full_ok "$BATS_TEST_TMPDIR/jerr.st" "$BATS_TEST_TMPDIR/jerr"
@@ -106,8 +114,7 @@ full_ok() { # STATUS-FILE ERR-FILE
 @test "stdout to /dev/full: listen -u datagrams, status 1 and a message" {
 	bg bash -c '"$0" listen -u -v "$1" 0 </dev/null >/dev/full 2>"$2"; echo $? >"$2.st"' \
 		"$SOCKCTL" "$LO" "$BATS_TEST_TMPDIR/err"
-	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
-	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
+	port=$(listen_port "$BATS_TEST_TMPDIR/err")
 	"$SOCKCTL" udp-send -q "$LO" "$port" hello
 	wait_for 10 test -s "$BATS_TEST_TMPDIR/err.st"
 	full_ok "$BATS_TEST_TMPDIR/err.st" "$BATS_TEST_TMPDIR/err"
@@ -118,14 +125,12 @@ full_ok() { # STATUS-FILE ERR-FILE
 @test "stdout to a reader that left: every command ends quietly (SIGPIPE, no message)" {
 	udp_echo
 	tcp_talker
-	PORT=$(free_port)
-	bg nc.openbsd -k -l "$LO" "$PORT"
-	wait_for 10 tcp_listening "$PORT"
-	port=$(free_port udp)
+	bg nc.openbsd -k -l "$LO" 0
+	PORT=$(bound_port "$BG_PID")
 	cmds=(
 		"resolve --passive '' 1 --json"
 		"connect -d $LO $TCP_PORT"
-		"connect -z -v $LO 1-2000,$PORT"
+		"connect -z -v $LO 1-4000,$PORT" # > 64 KiB: more than the pipe holds
 		"raw-icmp -i 0.02 -c 200 127.0.0.1"
 		"udp-send -c 200 -i 0.01 -W 1 $LO $UDP_PORT hi"
 	)
@@ -137,10 +142,13 @@ full_ok() { # STATUS-FILE ERR-FILE
 		[ -z "$stderr" ] || { echo "$c: $stderr"; false; }
 	done
 	# udp-recv: the reader leaves; the next datagram ends it, quietly
-	bg bash -c "set -o pipefail; '$SOCKCTL' udp-recv -w 10 $LO $port 2>'$BATS_TEST_TMPDIR/err' | head -c 1 >/dev/null; echo \$? >'$BATS_TEST_TMPDIR/st'"
-	wait_for 10 udp_bound "$port"
-	for i in 1 2 3 4 5; do
+	bg bash -c "set -o pipefail; '$SOCKCTL' udp-recv -w 10 $LO 0 2>'$BATS_TEST_TMPDIR/err' | head -c 1 >/dev/null; echo \$? >'$BATS_TEST_TMPDIR/st'"
+	port=$(bound_port "$BG_PID" udp)
+	# one datagram makes head leave; one after that meets the closed pipe:
+	# send until udp-recv has ended (bounded: 100 x 0.1 s), not a fixed 5
+	for i in $(seq 1 100); do
 		"$SOCKCTL" udp-send -q "$LO" "$port" "datagram $i"
+		[ -s "$BATS_TEST_TMPDIR/st" ] && break
 		sleep 0.1
 	done
 	wait_for 10 test -s "$BATS_TEST_TMPDIR/st"
@@ -150,8 +158,7 @@ full_ok() { # STATUS-FILE ERR-FILE
 
 @test "stdout to a reader that left: listen ends quietly" {
 	bg bash -c "set -o pipefail; '$SOCKCTL' listen -v $LO 0 </dev/null 2>'$BATS_TEST_TMPDIR/err' | head -c 1 >/dev/null; echo \$? >'$BATS_TEST_TMPDIR/st'"
-	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
-	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
+	port=$(listen_port "$BATS_TEST_TMPDIR/err")
 	head -c 10000000 /dev/zero | timeout 20 nc.openbsd -N "$LO" "$port" >/dev/null || true
 	wait_for 10 test -s "$BATS_TEST_TMPDIR/st"
 	[ "$(cat "$BATS_TEST_TMPDIR/st")" = 141 ]
@@ -161,16 +168,14 @@ full_ok() { # STATUS-FILE ERR-FILE
 # ---- stdin closed ----
 
 @test "stdin closed (<&-): connect, listen and udp-send do not mistake a socket for it" {
-	PORT=$(free_port)
-	bg sh -c "printf 'hi\n' | exec nc.openbsd -N -l $LO $PORT"
-	wait_for 10 tcp_listening "$PORT"
+	bg sh -c "printf 'hi\n' | exec nc.openbsd -N -l $LO 0"
+	PORT=$(bound_port "$BG_PID")
 	run -0 --separate-stderr timeout 20 bash -c "exec '$SOCKCTL' connect $LO $PORT <&-"
 	[ "$output" = hi ]
 	# listen: the client gets EOF at once (stdin is empty), its bytes arrive
 	bg bash -c 'exec "$0" listen -v "$1" 0 <&- >"$2.out" 2>"$2"' "$SOCKCTL" "$LO" "$BATS_TEST_TMPDIR/l"
 	lpid=$BG_PID
-	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/l"
-	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/l" | head -n1)
+	port=$(listen_port "$BATS_TEST_TMPDIR/l")
 	run -0 bash -c 'printf from-client | timeout 10 nc.openbsd -N "$1" "$2"' _ "$LO" "$port"
 	[ -z "$output" ]
 	wait_pid 10 "$lpid" || false
@@ -216,10 +221,9 @@ lines_whole() {
 
 @test "SIGINT/SIGTERM: udp-recv --stats prints its summary; status 0 after datagrams, 1 before any" {
 	for sig in INT TERM; do
-		port=$(free_port udp)
-		sig_bg "$SOCKCTL" udp-recv --json --stats "$LO" "$port" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+		sig_bg "$SOCKCTL" udp-recv --json --stats "$LO" 0 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
 		pid=$BG_PID
-		wait_for 10 udp_bound "$port"
+		port=$(bound_port "$pid" udp)
 		"$SOCKCTL" udp-send -q -c 50 --size 64 "$LO" "$port"
 		wait_for 10 at_least 50 grep -c datagram "$BATS_TEST_TMPDIR/out"
 		kill -$sig "$pid"
@@ -229,9 +233,9 @@ lines_whole() {
 		jq -e . "$BATS_TEST_TMPDIR/out" >/dev/null
 		tail -n1 "$BATS_TEST_TMPDIR/out" | jq -e '.type == "stats" and .datagrams == 50'
 		# nothing arrived: the documented status 1, the text summary still said
-		sig_bg "$SOCKCTL" udp-recv --stats "$LO" "$port" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+		sig_bg "$SOCKCTL" udp-recv --stats "$LO" 0 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
 		pid=$BG_PID
-		wait_for 10 udp_bound "$port"
+		port=$(bound_port "$pid" udp)
 		kill -$sig "$pid"
 		wait_pid 10 "$pid" || false
 		[ "$WAIT_STATUS" = 1 ]
@@ -257,7 +261,9 @@ lines_whole() {
 		# text: the summary goes to stderr
 		sig_bg "$SOCKCTL" udp-send -c 0 -i 0.01 "$LO" "$UDP_PORT" ping >/dev/null 2>"$BATS_TEST_TMPDIR/err"
 		pid=$BG_PID
-		sleep 0.3
+		# its handlers are set before its socket is opened, and the summary
+		# below is of several datagrams: wait until the peer has 2 of them
+		wait_for 10 at_least 2 echoed_from "$pid"
 		kill -$sig "$pid"
 		wait_pid 10 "$pid" || false
 		[ "$WAIT_STATUS" = 0 ]
@@ -267,9 +273,8 @@ lines_whole() {
 
 @test "SIGINT/SIGTERM: connect mid-transfer and listen -k end at once, by the signal" {
 	for sig in INT TERM; do
-		PORT=$(free_port)
-		bg sh -c "exec nc.openbsd -l $LO $PORT </dev/zero >/dev/null"
-		wait_for 10 tcp_listening "$PORT"
+		bg sh -c "exec nc.openbsd -l $LO 0 </dev/zero >/dev/null"
+		PORT=$(bound_port "$BG_PID")
 		sig_bg bash -c "exec '$SOCKCTL' connect $LO $PORT </dev/zero >/dev/null"
 		pid=$BG_PID
 		wait_for 10 established "$PORT"
@@ -302,8 +307,7 @@ established() { ss -Htn state established "dport = :$1" | grep -q .; }
 		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
 	LPID=$!
 	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
-	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
-	PORT=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
+	PORT=$(listen_port "$BATS_TEST_TMPDIR/err")
 	run -0 timeout 60 python3 - "$PORT" "$LPID" <<'PY'
 import os, socket, sys, time
 port, pid = int(sys.argv[1]), sys.argv[2]
@@ -338,11 +342,10 @@ PY
 }
 
 @test "ulimit -n 32: connect -z over 3000 ports still finds every open one" {
-	a=$(free_port) b=$(free_port)
-	bg nc.openbsd -k -l "$LO" "$a"
-	bg nc.openbsd -k -l "$LO" "$b"
-	wait_for 10 tcp_listening "$a"
-	wait_for 10 tcp_listening "$b"
+	bg nc.openbsd -k -l "$LO" 0
+	a=$(bound_port "$BG_PID")
+	bg nc.openbsd -k -l "$LO" 0
+	b=$(bound_port "$BG_PID")
 	lo=$(( (a < b ? a : b) - 1500 )); [ "$lo" -ge 1 ] || lo=1
 	hi=$(( lo + 3000 )); [ "$hi" -le 65535 ] || hi=65535
 	run -0 --separate-stderr timeout 60 bash -c "ulimit -n 32; exec '$SOCKCTL' connect -z $LO $lo-$hi,$a,$b"
@@ -358,8 +361,7 @@ PY
 	# zeros are cheap to make: the count proves nothing was lost or added
 	bg bash -c '"$0" listen -d -v "$1" 0 2>"$2" | wc -c >"$2.count"' \
 		"$SOCKCTL" "$LO" "$BATS_TEST_TMPDIR/err"
-	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
-	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
+	port=$(listen_port "$BATS_TEST_TMPDIR/err")
 	run -0 --separate-stderr timeout 120 bash -c "head -c 8G /dev/zero | '$SOCKCTL' connect $LO $port"
 	wait_for 30 test -s "$BATS_TEST_TMPDIR/err.count"
 	[ "$(cat "$BATS_TEST_TMPDIR/err.count")" = 8589934592 ]
@@ -372,8 +374,7 @@ for i in range(1 << 30 >> 20):
     out.write(hashlib.sha256(i.to_bytes(4, "big")).digest()[:1] + blk[1:])'
 	want=$(python3 -c "$gen" | sha256sum | cut -d' ' -f1)
 	bg bash -c 'python3 -c "$1" | exec "$0" listen -v "$2" 0 2>"$3"' "$SOCKCTL" "$gen" "$LO" "$BATS_TEST_TMPDIR/err2"
-	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err2"
-	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err2" | head -n1)
+	port=$(listen_port "$BATS_TEST_TMPDIR/err2")
 	got=$(timeout 120 "$SOCKCTL" connect -d "$LO" "$port" </dev/null | sha256sum | cut -d' ' -f1)
 	[ "$got" = "$want" ]
 }
@@ -382,23 +383,20 @@ for i in range(1 << 30 >> 20):
 	head -c 65507 /dev/urandom >"$BATS_TEST_TMPDIR/big"
 	# listen -u --echo answers the whole datagram to connect -u
 	bg bash -c 'exec "$0" listen -u -k --echo -v "$1" 0 </dev/null >/dev/null 2>"$2"' "$SOCKCTL" "$LO" "$BATS_TEST_TMPDIR/err"
-	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
-	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
+	port=$(listen_port "$BATS_TEST_TMPDIR/err")
 	timeout 20 "$SOCKCTL" connect -u -w 1 "$LO" "$port" <"$BATS_TEST_TMPDIR/big" >"$BATS_TEST_TMPDIR/back" || true
 	cmp "$BATS_TEST_TMPDIR/big" "$BATS_TEST_TMPDIR/back"
 	# udp-send --raw -W to udp-recv --echo: the reply shown with its true size
-	port=$(free_port udp)
-	bg "$SOCKCTL" udp-recv --echo --raw -c 1 -w 10 "$LO" "$port" >"$BATS_TEST_TMPDIR/got"
+	bg "$SOCKCTL" udp-recv --echo --raw -c 1 -w 10 "$LO" 0 >"$BATS_TEST_TMPDIR/got"
 	rpid=$BG_PID
-	wait_for 10 udp_bound "$port"
+	port=$(bound_port "$rpid" udp)
 	run -0 --separate-stderr timeout 20 bash -c "'$SOCKCTL' udp-send --raw --size 65507 -W 2 --json $LO $port <'$BATS_TEST_TMPDIR/big'"
 	[ "$(jq -r 'select(.type == "datagram") | .len' <<<"$output")" = 65507 ]
 	wait_pid 10 "$rpid" || false
 	cmp "$BATS_TEST_TMPDIR/big" "$BATS_TEST_TMPDIR/got"
 	# listen -u (no echo) writes the whole datagram to stdout
 	bg bash -c 'exec "$0" listen -u -v "$1" 0 </dev/null >"$2.out" 2>"$2"' "$SOCKCTL" "$LO" "$BATS_TEST_TMPDIR/l2"
-	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/l2"
-	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/l2" | head -n1)
+	port=$(listen_port "$BATS_TEST_TMPDIR/l2")
 	"$SOCKCTL" udp-send -q --raw --size 65507 "$LO" "$port" <"$BATS_TEST_TMPDIR/big"
 	wait_for 10 at_least 65507 stat -c %s "$BATS_TEST_TMPDIR/l2.out"
 	cmp "$BATS_TEST_TMPDIR/big" "$BATS_TEST_TMPDIR/l2.out"

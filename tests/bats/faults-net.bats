@@ -53,6 +53,7 @@ else:
 start_listen_in() {
 	local n=$1 err=$2
 	shift 2
+	: >"$err" # now: the job's own redirection may come after we read it
 	# not bg: a background job's stdin would be /dev/null, not the caller's
 	in_ns "$n" "$SOCKCTL" listen -v "$@" 2>"$err" 0<&0 &
 	LPID=$!
@@ -183,7 +184,7 @@ drop_all() {
 		}
 	NFT
 	bg in_ns srv "$SOCKCTL" udp-recv -w 20 198.18.0.2 7000
-	sleep 0.3
+	wait_for 10 udp_bound 7000 srv
 	run -1 --separate-stderr in_ns cli timeout 20 "$SOCKCTL" udp-send -W 2 198.18.0.2 7000 x
 	[[ $stderr == *"198.18.0.2:7000: connection refused"* ]]
 }

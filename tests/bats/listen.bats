@@ -18,14 +18,14 @@ setup() {
 start_listen() {
 	local err=$1
 	shift
-	# empty it first: a loop's previous run left its port there
+	# emptied here, not by the background job's own redirection, which may
+	# come after we read it: a reused file still shows the last listener's port
 	: >"$err"
 	# not bg: a background job's stdin would be /dev/null, not the caller's
 	"$SOCKCTL" listen -v "$@" 2>"$err" 0<&0 &
 	LPID=$!
 	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
-	wait_for 10 grep -q "listening on" "$err" || { cat "$err"; return 1; }
-	PORT=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$err" | head -n1)
+	PORT=$(listen_port "$err")
 }
 
 @test "listen: bad input is one line on stderr, status 2, nothing opened" {
@@ -280,8 +280,7 @@ PY
 		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
 	LPID=$!
 	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
-	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
-	PORT=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err")
+	PORT=$(listen_port "$BATS_TEST_TMPDIR/err")
 	run -0 timeout 60 python3 - "$PORT" "$LPID" <<'PY'
 import socket, sys, time, os
 port, pid = int(sys.argv[1]), sys.argv[2]
@@ -311,8 +310,7 @@ PY
 @test "listen: stdout to /dev/full is status 1 with a message (single and -k)" {
 	bg bash -c 'exec "$0" listen -v $LO 0 </dev/null >/dev/full 2>"$1"' "$SOCKCTL" "$BATS_TEST_TMPDIR/err"
 	LPID=$BG_PID
-	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
-	PORT=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err")
+	PORT=$(listen_port "$BATS_TEST_TMPDIR/err")
 	printf data | timeout 10 nc.openbsd -N $LO "$PORT" || true
 	wait_pid 10 "$LPID" || { cat "$BATS_TEST_TMPDIR/err"; ls -l /proc/$LPID/fd; return 1; }
 	[ "$WAIT_STATUS" = 1 ]
@@ -320,8 +318,7 @@ PY
 
 	bg bash -c 'exec "$0" listen -k -v $LO 0 </dev/null >/dev/full 2>"$1"' "$SOCKCTL" "$BATS_TEST_TMPDIR/err2"
 	LPID=$BG_PID
-	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err2"
-	PORT=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err2")
+	PORT=$(listen_port "$BATS_TEST_TMPDIR/err2")
 	printf data | timeout 10 nc.openbsd -N $LO "$PORT" || true
 	wait_pid 10 "$LPID" || { cat "$BATS_TEST_TMPDIR/err2"; return 1; }
 	[ "$WAIT_STATUS" = 1 ]

@@ -35,8 +35,12 @@ veth() {
 	ip -n "$(ns "$4")" addr add "$6" dev "$2"
 	ip -n "$(ns "$3")" addr add "$7" dev "$1" nodad
 	ip -n "$(ns "$4")" addr add "$8" dev "$2" nodad
-	ip -n "$(ns "$3")" link set "$1" up
-	ip -n "$(ns "$4")" link set "$2" up
+	link_up "$(ns "$3")" "$1" "$(ns "$4")" "$2"
+}
+
+# raw_icmp_open NS: a raw ICMP socket is open in namespace NS (short name)
+raw_icmp_open() {
+	ss -N "$(ns "$1")" -Hwa | grep -q .
 }
 
 # h1 -- r -- h2: two hops, isolated from the host's namespace
@@ -51,12 +55,15 @@ two_hops() {
 	in_ns r sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 }
 
+# The loopback tests below count every reply: each runs in a network
+# namespace of its own (own_net), where no other process's ICMP can fill the
+# raw socket's queue (the machine runs several test suites at once).
 @test "127.0.0.1: the same lines and counts as iputils ping" {
-	run -0 --separate-stderr "$SOCKCTL" raw-icmp -c 3 -i 0.2 127.0.0.1
+	run -0 --separate-stderr own_net "$SOCKCTL" raw-icmp -c 3 -i 0.2 127.0.0.1
 	ours=$(strip_times <<<"$output")
 	[[ $output =~ time=[0-9]+\.[0-9]+\ ms ]]
 	[[ $output == *"rtt min/avg/max/mdev = "*" ms"* ]]
-	run -0 ping -c 3 -i 0.2 127.0.0.1
+	run -0 own_net ping -c 3 -i 0.2 127.0.0.1
 	theirs=$(strip_times <<<"$output")
 	diff <(echo "$ours") <(echo "$theirs")
 	[[ $ours == *"3 packets transmitted, 3 received, 0% packet loss"* ]]
@@ -64,32 +71,32 @@ two_hops() {
 }
 
 @test "::1: the same reply lines and counts as iputils ping -6" {
-	run -0 --separate-stderr "$SOCKCTL" raw-icmp -6 -c 3 -i 0.2 -s 100 ::1
+	run -0 --separate-stderr own_net "$SOCKCTL" raw-icmp -6 -c 3 -i 0.2 -s 100 ::1
 	ours=$(strip_times <<<"$output" | grep -v '^PING')
-	run -0 ping -6 -c 3 -i 0.2 -s 100 ::1
+	run -0 own_net ping -6 -c 3 -i 0.2 -s 100 ::1
 	theirs=$(strip_times <<<"$output" | grep -v '^PING')
 	diff <(echo "$ours") <(echo "$theirs")
 	[[ $ours == *"108 bytes from ::1: icmp_seq=3 ttl=64"* ]]
 }
 
 @test "--json: one object per reply, then a summary" {
-	run -0 --separate-stderr "$SOCKCTL" raw-icmp --json -c 3 -i 0.1 127.0.0.1
+	run -0 --separate-stderr own_net "$SOCKCTL" raw-icmp --json -c 3 -i 0.1 127.0.0.1
 	[ "${#lines[@]}" -eq 4 ]
 	run -0 jq -se '[.[] | select(.event == "reply")] | length == 3 and
 		all(.time_ms >= 0 and .ttl == 64 and .bytes == 64 and .from == "127.0.0.1" and .dup == false)' <<<"$output"
 	run -0 jq -r 'select(.event == "summary") | "\(.transmitted) \(.received) \(.duplicates) \(.loss_pct) \(.rtt_min_ms <= .rtt_max_ms)"' <<<"$(
-		"$SOCKCTL" raw-icmp --json -c 2 -i 0.1 127.0.0.1)"
+		own_net "$SOCKCTL" raw-icmp --json -c 2 -i 0.1 127.0.0.1)"
 	[ "$output" = "2 2 0 0 true" ]
 }
 
 @test "quiet and flood print the summary only; flood wraps the 16-bit sequence" {
-	run -0 --separate-stderr "$SOCKCTL" raw-icmp -q -c 2 -i 0.1 127.0.0.1
+	run -0 --separate-stderr own_net "$SOCKCTL" raw-icmp -q -c 2 -i 0.1 127.0.0.1
 	! grep -q 'bytes from' <<<"$output"
 	[[ $output == *"2 packets transmitted, 2 received, 0% packet loss"* ]]
-	run -0 --separate-stderr "$SOCKCTL" raw-icmp -f -c 70000 127.0.0.1
+	run -0 --separate-stderr own_net "$SOCKCTL" raw-icmp -f -c 70000 127.0.0.1
 	! grep -q 'bytes from' <<<"$output"
 	[[ $output == *"70000 packets transmitted, 70000 received, 0% packet loss"* ]]
-	run -0 --separate-stderr "$SOCKCTL" raw-icmp -6 -f -c 1000 ::1
+	run -0 --separate-stderr own_net "$SOCKCTL" raw-icmp -6 -f -c 1000 ::1
 	[[ $output == *"1000 packets transmitted, 1000 received, 0% packet loss"* ]]
 }
 
@@ -226,7 +233,8 @@ while True:
     s.sendto(good, (src, 0)); s.sendto(good, (src, 0))
     s.sendto(good[:2] + struct.pack("!H", csum(r) ^ 0x5a5a) + good[4:], (src, 0))
 '
-	sleep 0.5
+	# the peer's raw ICMP socket exists before the first echo is sent
+	wait_for 10 raw_icmp_open b
 	run -0 --separate-stderr in_ns a "$SOCKCTL" raw-icmp -c 2 -i 0.3 198.18.0.2
 	[[ $output == *"icmp_seq=1 ttl=64 time="*" ms (DUP!)"* ]]
 	# a deadline keeps it listening after the last reply
@@ -249,7 +257,8 @@ while True:
 @test "SIGINT stops a flood that never has to wait" {
 	out=$BATS_TEST_TMPDIR/out
 	bg "$SOCKCTL" raw-icmp -f 127.0.0.1 >"$out"
-	sleep 0.5
+	# the header is printed once its signal handlers are set
+	wait_for 10 grep -q '^PING ' "$out"
 	kill -INT "$BG_PID"
 	wait_pid 10 "$BG_PID"
 	[ "$WAIT_STATUS" -eq 0 ]
@@ -278,7 +287,7 @@ while True:
 }
 
 @test "an unknown host is a run-time failure, status 1, named" {
-	run -1 --separate-stderr "$SOCKCTL" raw-icmp -c 1 nosuch.invalid
+	run -1 --separate-stderr no_dns "$SOCKCTL" raw-icmp -c 1 nosuch.invalid
 	[[ $stderr == *"nosuch.invalid"* ]]
 	[ -z "$output" ]
 }

@@ -13,13 +13,22 @@ usage_error() {
 }
 
 # start_recv PORT ARGS...: udp-recv in the background, output in $T/out, $T/err.
+# PORT 0 (use it: see helper.bash): the kernel chooses, $port is set to it.
 start_recv() {
-	local port=$1
+	local p=$1
 	shift
-	bg "$SOCKCTL" udp-recv "$@" "$port" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+	bg "$SOCKCTL" udp-recv "$@" "$p" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
 	RECV_PID=$BG_PID
-	wait_for 10 udp_bound "$port"
+	if [ "$p" != 0 ]; then
+		wait_for 10 udp_bound "$p"
+		return
+	fi
+	port=$(bound_port "$RECV_PID" udp) || return 1
+	# neither -4 nor -6: one socket per family; wait for the second one too
+	[[ " $* " == *" -4 "* || " $* " == *" -6 "* ]] || wait_for 2 two_sockets "$port" || true
 }
+
+two_sockets() { [ "$(ss -Huln "sport = :$1" | wc -l)" -ge 2 ]; }
 
 # py_send HOST PORT PAYLOAD-EXPR [FAMILY]: one datagram from python3.
 py_send() {
@@ -31,7 +40,8 @@ s.sendto(eval(sys.argv[3]), (sys.argv[1], int(sys.argv[2])))' "$@"
 }
 
 # py_server HOST PORT MODE: python3 UDP server for one datagram; writes it to
-# $T/py.bin; MODE echo answers it upper-cased, quiet does not.
+# $T/py.bin; MODE echo answers it upper-cased, quiet does not.  PORT 0: the
+# kernel chooses; $port is set to its choice.
 py_server() {
 	bg python3 -c '
 import socket, sys
@@ -42,12 +52,15 @@ d, a = s.recvfrom(70000)
 open(sys.argv[4], "wb").write(d)
 if sys.argv[3] == "echo":
     s.sendto(d.upper(), a)' "$1" "$2" "$3" "$BATS_TEST_TMPDIR/py.bin"
-	wait_for 10 udp_bound "$2"
+	if [ "$2" = 0 ]; then
+		port=$(bound_port "$BG_PID" udp)
+	else
+		wait_for 10 udp_bound "$2"
+	fi
 }
 
 @test "udp-recv shows python3 datagrams over IPv4 and IPv6 with source, size, escapes" {
-	port=$(free_port udp)
-	start_recv "$port" -c 2 -w 10
+	start_recv 0 -c 2 -w 10
 	py_send 127.0.0.1 "$port" 'b"hi\x00\tthere"'
 	py_send ::1 "$port" 'b"six"'
 	wait_pid 10 "$RECV_PID"
@@ -59,12 +72,11 @@ if sys.argv[3] == "echo":
 }
 
 @test "udp-send to python3 servers, IPv4 and IPv6, HOST PORT and HOST:PORT" {
-	port=$(free_port udp)
-	py_server 127.0.0.1 "$port" quiet
+	py_server 127.0.0.1 0 quiet
 	run -0 "$SOCKCTL" udp-send -q 127.0.0.1:"$port" 'hello world'
 	wait_pid 10 "$BG_PID"
 	[ "$(cat "$BATS_TEST_TMPDIR/py.bin")" = "hello world" ]
-	py_server ::1 "$port" quiet
+	py_server ::1 0 quiet
 	run -0 --separate-stderr "$SOCKCTL" udp-send "[::1]:$port" six
 	[[ $stderr == *"1 datagram, 3 bytes sent to [::1]:$port"* ]]
 	wait_pid 10 "$BG_PID"
@@ -72,20 +84,18 @@ if sys.argv[3] == "echo":
 }
 
 @test "udp-send stdin: one datagram per line; --raw: chunks of --size" {
-	port=$(free_port udp)
-	start_recv "$port" -c 3 -w 10 -4
+	start_recv 0 -c 3 -w 10 -4
 	printf 'one\ntwo\nthree' | "$SOCKCTL" udp-send -q 127.0.0.1 "$port"
 	wait_pid 10 "$RECV_PID"
 	[ "$(cut -d' ' -f3- "$BATS_TEST_TMPDIR/out")" = $'3: one\n3: two\n5: three' ]
-	start_recv "$port" -c 3 -w 10 -4
+	start_recv 0 -c 3 -w 10 -4
 	printf 'abcdefghij' | "$SOCKCTL" udp-send -q --raw --size 4 127.0.0.1 "$port"
 	wait_pid 10 "$RECV_PID"
 	[ "$(cut -d' ' -f3- "$BATS_TEST_TMPDIR/out")" = $'4: abcd\n4: efgh\n2: ij' ]
 }
 
 @test "interop: nc.openbsd -u and socat send to udp-recv; udp-send reaches socat" {
-	port=$(free_port udp)
-	start_recv "$port" -c 2 -w 10 -4
+	start_recv 0 -c 2 -w 10 -4
 	printf 'from nc' | timeout 5 nc.openbsd -u -w1 127.0.0.1 "$port" || true
 	printf 'from socat' | socat -u - UDP4-SENDTO:127.0.0.1:"$port"
 	wait_pid 15 "$RECV_PID"
@@ -93,41 +103,39 @@ if sys.argv[3] == "echo":
 	grep -q ' 7: from nc$' "$BATS_TEST_TMPDIR/out"
 	grep -q ' 10: from socat$' "$BATS_TEST_TMPDIR/out"
 	# socat as a UDP echo server on IPv6, udp-send waits for its answer
-	bg socat UDP6-RECVFROM:"$port",bind=[::1],reuseaddr EXEC:'tr a-z A-Z'
-	wait_for 10 udp_bound "$port"
+	bg socat UDP6-RECVFROM:0,bind=[::1],reuseaddr EXEC:'tr a-z A-Z'
+	port=$(bound_port "$BG_PID" udp)
 	run -0 --separate-stderr "$SOCKCTL" udp-send -W 5 ::1 "$port" 'ping me'
 	[[ $output =~ ^::1\ $port\ 7:\ PING\ ME$ ]]
 	[[ $stderr == *"1 reply, rtt min/avg/max"* ]]
 }
 
 @test "--wait: a reply is shown with its source (status 0); none gives status 1" {
-	port=$(free_port udp)
-	py_server 127.0.0.1 "$port" echo
+	py_server 127.0.0.1 0 echo
 	run -0 --separate-stderr "$SOCKCTL" udp-send -W 5 127.0.0.1 "$port" hello
 	[ "$output" = "127.0.0.1 $port 5: HELLO" ]
 	[[ $stderr == *"1 reply"* ]]
-	py_server 127.0.0.1 "$port" quiet
+	py_server 127.0.0.1 0 quiet
 	run -1 --separate-stderr "$SOCKCTL" udp-send -W 0.5 127.0.0.1 "$port" hello
 	[ -z "$output" ]
 	[[ $stderr == *"no reply within 500ms"* ]]
 }
 
 @test "nothing listening: ICMP port unreachable is reported, status 1" {
-	port=$(free_port udp)
+	port=$(closed_port udp)
 	run -1 --separate-stderr "$SOCKCTL" udp-send -W 2 127.0.0.1 "$port" x
 	[[ $stderr == *"127.0.0.1:$port: connection refused"* ]]
 }
 
 @test "udp-recv -c N exits 0; -w exits 1 when nothing comes or -c is not reached" {
-	port=$(free_port udp)
-	run -1 --separate-stderr "$SOCKCTL" udp-recv -w 0.3 "$port"
+	run -1 --separate-stderr "$SOCKCTL" udp-recv -w 0.3 0
 	[[ $stderr == *"no datagram within 300ms"* ]]
-	start_recv "$port" -c 3 -w 1 -4
+	start_recv 0 -c 3 -w 1 -4
 	"$SOCKCTL" udp-send -q 127.0.0.1 "$port" a b
 	wait_pid 10 "$RECV_PID" || { ps -o pid,stat,wchan,cmd -p "$RECV_PID"; cat "$BATS_TEST_TMPDIR/err"; false; }
 	[ "$WAIT_STATUS" = 1 ]
 	grep -q "only 2 of 3 datagrams" "$BATS_TEST_TMPDIR/err"
-	start_recv "$port" -c 2 -4
+	start_recv 0 -c 2 -4
 	"$SOCKCTL" udp-send -q -c 3 127.0.0.1 "$port" a
 	wait_pid 10 "$RECV_PID"
 	[ "$WAIT_STATUS" = 0 ]
@@ -135,8 +143,7 @@ if sys.argv[3] == "echo":
 }
 
 @test "udp-recv --echo answers a python3 client and udp-send" {
-	port=$(free_port udp)
-	start_recv "$port" --echo -c 2 -w 10
+	start_recv 0 --echo -c 2 -w 10
 	run -0 python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
@@ -152,8 +159,7 @@ print(d.hex(), a[0])' "$port"
 }
 
 @test "binary payloads: --json data or data_hex, --hex dump, --raw bytes" {
-	port=$(free_port udp)
-	start_recv "$port" --json -c 2 -w 10 -4
+	start_recv 0 --json -c 2 -w 10 -4
 	py_send 127.0.0.1 "$port" 'b"\x00\xff\x10bin"'
 	py_send 127.0.0.1 "$port" '"caf\u00e9 \"q\"".encode()'
 	wait_pid 10 "$RECV_PID"
@@ -161,13 +167,13 @@ print(d.hex(), a[0])' "$port"
 	[ "${lines[0]}" = '["datagram","127.0.0.1",6,null,"00ff1062696e"]' ]
 	[ "${lines[1]}" = '["datagram","127.0.0.1",9,"café \"q\"",null]' ]
 	jq -e '.port > 0 and .ts > 1600000000' "$BATS_TEST_TMPDIR/out" >/dev/null
-	start_recv "$port" --hex -c 1 -w 10 -4
+	start_recv 0 --hex -c 1 -w 10 -4
 	py_send 127.0.0.1 "$port" 'b"\x00\xffAB"'
 	wait_pid 10 "$RECV_PID"
 	run cat "$BATS_TEST_TMPDIR/out"
 	[[ ${lines[0]} =~ ^127\.0\.0\.1\ [0-9]+\ 4:$ ]]
 	[[ ${lines[1]} == "00000000  00 ff 41 42"*"|..AB|" ]]
-	start_recv "$port" --raw -c 1 -w 10 -4
+	start_recv 0 --raw -c 1 -w 10 -4
 	py_send 127.0.0.1 "$port" 'bytes(range(256))'
 	wait_pid 10 "$RECV_PID"
 	python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)))' >"$BATS_TEST_TMPDIR/want"
@@ -175,8 +181,7 @@ print(d.hex(), a[0])' "$port"
 }
 
 @test "a datagram longer than --size is reported truncated with its real size" {
-	port=$(free_port udp)
-	start_recv "$port" --size 10 --json -c 1 -w 10 -4
+	start_recv 0 --size 10 --json -c 1 -w 10 -4
 	py_send 127.0.0.1 "$port" 'b"x" * 100'
 	wait_pid 10 "$RECV_PID"
 	[ "$WAIT_STATUS" = 0 ]
@@ -186,14 +191,13 @@ print(d.hex(), a[0])' "$port"
 }
 
 @test "65507-byte datagrams (the IPv4 maximum) go through whole, both ways" {
-	port=$(free_port udp)
 	head -c 65507 /dev/urandom >"$BATS_TEST_TMPDIR/big"
-	start_recv "$port" --raw -c 1 -w 10 -4
+	start_recv 0 --raw -c 1 -w 10 -4
 	"$SOCKCTL" udp-send -q --raw --size 65507 127.0.0.1 "$port" <"$BATS_TEST_TMPDIR/big"
 	wait_pid 10 "$RECV_PID"
 	cmp "$BATS_TEST_TMPDIR/big" "$BATS_TEST_TMPDIR/out"
 	# from python3, shown as its true size
-	start_recv "$port" -q --stats -c 1 -w 10 -4
+	start_recv 0 -q --stats -c 1 -w 10 -4
 	py_send 127.0.0.1 "$port" 'b"z" * 65507'
 	wait_pid 10 "$RECV_PID"
 	grep -q "1 datagrams, 65507 bytes" "$BATS_TEST_TMPDIR/err"
@@ -203,8 +207,7 @@ print(d.hex(), a[0])' "$port"
 }
 
 @test "--nonblock: an empty queue ends with EAGAIN (status 1); a full queue is drained" {
-	port=$(free_port udp)
-	run -1 --separate-stderr "$SOCKCTL" udp-recv --nonblock -v -4 "$port"
+	run -1 --separate-stderr "$SOCKCTL" udp-recv --nonblock -v -4 0
 	[[ $stderr == *"EAGAIN"* ]]
 	# a socket whose queue python3 filled (tiny SO_RCVBUF), handed over as fd 3
 	run -0 --separate-stderr python3 -c '
@@ -226,8 +229,7 @@ os.execv(sys.argv[1], [sys.argv[1], "udp-recv", "--fd", "3", "--nonblock", "-v",
 }
 
 @test "probes: exact loss, duplicates-free count and latency through udp-recv --stats" {
-	port=$(free_port udp)
-	start_recv "$port" --json -q --stats --until-end -w 20 --rcvbuf 4M -4
+	start_recv 0 --json -q --stats --until-end -w 20 --rcvbuf 4M -4
 	run -0 --separate-stderr "$SOCKCTL" udp-send -c 5000 --size 64 --json 127.0.0.1 "$port"
 	jq -e '.type == "summary" and .sent == 5000 and .bytes == 320000' <<<"$output"
 	wait_pid 20 "$RECV_PID"
@@ -261,8 +263,7 @@ gro_on() {
 }
 
 @test "GSO/GRO: 100000 probes, every one counted, 0 lost, both fast paths used" {
-	port=$(free_port udp)
-	start_recv "$port" -v --json -q --stats --until-end -w 30 --rcvbuf 32M -4
+	start_recv 0 -v --json -q --stats --until-end -w 30 --rcvbuf 32M -4
 	wait_for 10 gro_on
 	run -0 --separate-stderr "$SOCKCTL" udp-send -v -c 100000 --size 64 --json 127.0.0.1 "$port"
 	jq -e '.sent == 100000 and .bytes == 6400000' <<<"$output"
@@ -278,7 +279,6 @@ gro_on() {
 }
 
 @test "GSO: a plain python3 receiver gets each datagram on its own, right size and bytes" {
-	port=$(free_port udp)
 	bg python3 -c '
 import socket, sys
 r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -291,9 +291,9 @@ with open(sys.argv[2], "w") as f:
             f.write(r.recv(70000).hex() + "\n")
             f.flush()
     except socket.timeout:
-        pass' "$port" "$BATS_TEST_TMPDIR/py.txt"
+        pass' 0 "$BATS_TEST_TMPDIR/py.txt"
 	pypid=$BG_PID
-	wait_for 10 udp_bound "$port"
+	port=$(bound_port "$pypid" udp)
 	run -0 --separate-stderr "$SOCKCTL" udp-send -v -c 1000 --size 100 127.0.0.1 "$port"
 	[[ $stderr == *"UDP_SEGMENT: 1000 datagrams in 16 GSO messages, 0 one by one"* ]]
 	run -0 --separate-stderr "$SOCKCTL" udp-send -v -c 100 127.0.0.1 "$port" aaaa bbbb cccc
@@ -319,12 +319,11 @@ print(len(got))' "$BATS_TEST_TMPDIR/py.txt"
 }
 
 @test "GRO: a python3 UDP_SEGMENT train is shown exactly as the same datagrams sent one by one" {
-	port=$(free_port udp)
 	sport=$(free_port udp)
 	payload='[b"dgram-%04d" % i for i in range(7)] + [b"\x00\xff!!"]'
 	for mode in "" --raw --hex --json; do
 		# shellcheck disable=SC2086
-		start_recv "$port" -v -c 8 -w 10 -4 $mode
+		start_recv 0 -v -c 8 -w 10 -4 $mode
 		wait_for 10 gro_on
 		py_train 127.0.0.1 "$port" 10 "$sport" "$payload"
 		wait_pid 10 "$RECV_PID"
@@ -333,7 +332,7 @@ print(len(got))' "$BATS_TEST_TMPDIR/py.txt"
 			"$BATS_TEST_TMPDIR/err"
 		sed 's/,"ts":[0-9.]*//' "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/gro$mode"
 		# shellcheck disable=SC2086
-		start_recv "$port" --no-gro -c 8 -w 10 -4 $mode
+		start_recv 0 --no-gro -c 8 -w 10 -4 $mode
 		py_train 127.0.0.1 "$port" 0 "$sport" "$payload"
 		wait_pid 10 "$RECV_PID"
 		[ "$WAIT_STATUS" = 0 ]
@@ -349,11 +348,10 @@ print(len(got))' "$BATS_TEST_TMPDIR/py.txt"
 }
 
 @test "GSO to GRO: udp-send's datagrams come out of udp-recv as without either" {
-	port=$(free_port udp)
 	sport=$(free_port udp)
 	for mode in "" --json --hex; do
 		# shellcheck disable=SC2086
-		start_recv "$port" -v -c 7 -w 10 -4 $mode
+		start_recv 0 -v -c 7 -w 10 -4 $mode
 		wait_for 10 gro_on
 		"$SOCKCTL" udp-send -q -p "$sport" 127.0.0.1 "$port" one two six ten 'a b' 'c\d' $'\x01'
 		wait_pid 10 "$RECV_PID"
@@ -361,7 +359,7 @@ print(len(got))' "$BATS_TEST_TMPDIR/py.txt"
 			"$BATS_TEST_TMPDIR/err"
 		sed 's/,"ts":[0-9.]*//' "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/fast"
 		# shellcheck disable=SC2086
-		start_recv "$port" --no-gro -c 7 -w 10 -4 $mode
+		start_recv 0 --no-gro -c 7 -w 10 -4 $mode
 		"$SOCKCTL" udp-send -q --no-gso -p "$sport" 127.0.0.1 "$port" one two six ten 'a b' 'c\d' $'\x01'
 		wait_pid 10 "$RECV_PID"
 		sed 's/,"ts":[0-9.]*//' "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/slow"
@@ -408,8 +406,7 @@ print(err, end="")
 }
 
 @test "GRO: --echo answers each datagram of a train; --size truncation per datagram" {
-	port=$(free_port udp)
-	start_recv "$port" -v --echo -c 3 -w 10 -4
+	start_recv 0 -v --echo -c 3 -w 10 -4
 	wait_for 10 gro_on
 	run -0 --separate-stderr "$SOCKCTL" udp-send -v -W 3 127.0.0.1 "$port" aa bb cc
 	[[ $stderr == *"UDP_SEGMENT: 3 datagrams in 1 GSO messages"* ]]
@@ -419,7 +416,7 @@ print(err, end="")
 	[ "${lines[2]}" = "127.0.0.1 $port 2: cc" ]
 	wait_pid 10 "$RECV_PID"
 	grep -q "UDP_GRO: 3 datagrams arrived in 1 coalesced reads" "$BATS_TEST_TMPDIR/err"
-	start_recv "$port" -v --size 10 --json -c 3 -w 10 -4
+	start_recv 0 -v --size 10 --json -c 3 -w 10 -4
 	wait_for 10 gro_on
 	py_train 127.0.0.1 "$port" 20 0 '[bytes([65 + i]) * 20 for i in range(3)]'
 	wait_pid 10 "$RECV_PID"
@@ -438,6 +435,11 @@ two_hosts() {
 	VB=$(ip -n "$(ns b)" -o link show type veth | awk -F': ' '{print $2}' | cut -d@ -f1)
 }
 
+# in_group NS DEV GROUP: DEV in namespace NS (short name) is a member of GROUP
+in_group() {
+	ip -n "$(ns "$1")" maddr show dev "$2" | grep -qw -- "$3"
+}
+
 @test "namespaces: exact loss when nftables drops every 10th datagram" {
 	two_hosts
 	in_ns b nft add table inet t
@@ -446,7 +448,7 @@ two_hosts() {
 	bg in_ns b "$SOCKCTL" udp-recv --json -q --stats --until-end -w 20 7000 \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
 	pid=$BG_PID
-	sleep 0.5
+	wait_for 10 udp_bound 7000 b
 	run -0 --separate-stderr in_ns a "$SOCKCTL" udp-send -c 1000 --size 100 --rate 20000 198.18.0.2 7000
 	[[ $stderr == *"1000 datagrams, 100000 bytes"* ]]
 	wait_pid 20 "$pid"
@@ -461,7 +463,7 @@ two_hosts() {
 	bg in_ns b "$SOCKCTL" udp-recv --echo -c 2 -w 20 7001 \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
 	pid=$BG_PID
-	sleep 0.5
+	wait_for 10 udp_bound 7001 b
 	run -1 --separate-stderr in_ns a "$SOCKCTL" udp-send 198.18.0.255 7001 nobcast
 	[[ $stderr == *"--broadcast"* ]]
 	run -0 --separate-stderr in_ns a "$SOCKCTL" udp-send --broadcast -W 5 198.18.0.255 7001 subnet
@@ -481,7 +483,11 @@ two_hosts() {
 	bg in_ns b "$SOCKCTL" udp-recv --join ff15::1234 --mcast-if "$VB" -c 1 -w 20 7003 \
 		>"$BATS_TEST_TMPDIR/out6" 2>"$BATS_TEST_TMPDIR/err6"
 	pid6=$BG_PID
-	sleep 0.5
+	# both bound and both groups joined before anything is sent
+	wait_for 10 udp_bound 7002 b
+	wait_for 10 udp_bound 7003 b
+	wait_for 10 in_group b "$VB" 239.1.2.3
+	wait_for 10 in_group b "$VB" ff15::1234
 	run -0 in_ns a "$SOCKCTL" udp-send -q --mcast-if "$VA" --mcast-ttl 1 --mcast-loop off \
 		239.1.2.3 7002 group4
 	run -0 in_ns a "$SOCKCTL" udp-send -q --mcast-if "$VA" ff15::1234 7003 group6

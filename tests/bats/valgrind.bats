@@ -62,10 +62,10 @@ setup() {
 	readelf -sW "$SOCKCTL" | grep -q __asan_init &&
 		skip "ASan build (SANITIZE=1): valgrind cannot run it; ASan's leak check covers it"
 	command -v valgrind >/dev/null || skip "valgrind not installed (make deps)"
+	# a port where nothing listens, yet listen and udp-recv rows bind it:
+	# it cannot be held (closed_port), so it comes from free_port
 	PORT=$(free_port)
-	PEER_TCP=$(free_port)
-	PEER_UDP=$(free_port udp)
-	export PORT PEER_TCP PEER_UDP
+	export PORT
 }
 
 # peers: a TCP and a UDP echo on loopback, for commands that need someone to talk to
@@ -73,8 +73,8 @@ start_peers() {
 	bg timeout 120 python3 -c '
 import socket, sys, threading
 t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-t.bind(("127.0.0.1", int(sys.argv[1]))); t.listen(16)
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", int(sys.argv[2])))
+t.bind(("127.0.0.1", 0)); t.listen(16)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
 def udp():
     while True:
         d, a = u.recvfrom(65535); u.sendto(d, a)
@@ -85,8 +85,10 @@ while True:
         while (d := c.recv(65536)): c.sendall(d)
         c.close()
     threading.Thread(target=echo, daemon=True).start()
-' "$PEER_TCP" "$PEER_UDP"
-	wait_for 10 tcp_listening "$PEER_TCP"
+'
+	PEER_TCP=$(bound_port "$BG_PID")
+	PEER_UDP=$(bound_port "$BG_PID" udp)
+	export PEER_TCP PEER_UDP
 }
 
 # vg STATUS ARGS...: run sockctl ARGS under memcheck (stdin empty), bounded in

@@ -1,0 +1,70 @@
+#!/bin/sh
+# deps.sh: install every build and test dependency of sockctl from Debian
+# packages (Debian 12 "bookworm"; Ubuntu with the same names).  The one list
+# of packages: `make deps` and .ci/run call this script.
+#
+# Works from nothing: a fresh `debootstrap --variant=minbase` root has no
+# make, no compiler and no sudo, so this is POSIX sh using only what every
+# Debian has (dpkg-query, apt-get, debconf).  Runs as root without sudo, or
+# as a user through sudo.  Idempotent: installs only what is missing and
+# touches nothing (no apt-get update) when everything is there.
+#   sh deps.sh          install what is missing
+#   sh deps.sh --list   print the package list and exit
+# shellcheck disable=SC2086 # the package lists are word lists, split on purpose
+set -eu
+
+# build: compiler, make, pkg-config, libcap-ng; lint and fuzz: cppcheck,
+# clang-tidy, clang + its sanitizer runtime; docs: groff.
+BUILD="gcc make pkg-config libc6-dev libcap-ng-dev groff-base cppcheck clang-tidy
+clang libclang-rt-14-dev"
+# make check: bats, the peers tests compare against, namespaces and firewall
+# (iproute2, nftables), valgrind, and netbase for /etc/services (tests use
+# service names such as www).
+TEST="bats python3 netcat-openbsd socat ncat iputils-ping iproute2 nftables
+dnsmasq-base jq valgrind procps util-linux bash-completion libcap2-bin time
+netbase"
+# benchmarks (make bench)
+BENCH="hyperfine iperf3 nmap"
+# for later work, cheap to have now: TLS and seccomp headers, more peers and
+# tools (fping, traceroute, curl, openssl, tshark, expect), load for flake
+# hunting (stress-ng), fresh roots for the set-up test (debootstrap).
+LATER="libssl-dev libseccomp-dev openssl curl fping traceroute tshark expect
+stress-ng debootstrap"
+PACKAGES="$BUILD $TEST $BENCH $LATER"
+
+if [ "${1:-}" = --list ]; then
+	printf '%s\n' $PACKAGES
+	exit 0
+fi
+
+missing=
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	set -- $PACKAGES
+	echo "deps.sh: all $# dependencies present"
+	exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO=sudo
+else
+	echo "deps.sh: not root and no sudo: run it as root (su -c 'sh deps.sh')" >&2
+	exit 1
+fi
+
+echo "deps.sh: installing:$missing"
+# Questions some packages ask, answered here so the install never waits:
+# tshark (wireshark-common) asks whether non-root users may capture: no;
+# iperf3 asks whether to start a daemon: no.
+$SUDO debconf-set-selections <<'EOF'
+wireshark-common wireshark-common/install-setuid boolean false
+iperf3 iperf3/start_daemon boolean false
+EOF
+$SUDO apt-get update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+echo "deps.sh: done"
