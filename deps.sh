@@ -18,11 +18,12 @@ set -eu
 BUILD="gcc make pkg-config libc6-dev libcap-ng-dev groff-base cppcheck clang-tidy
 clang libclang-rt-14-dev"
 # make check: bats, the peers tests compare against, namespaces and firewall
-# (iproute2, nftables), valgrind, and netbase for /etc/services (tests use
-# service names such as www).
+# (iproute2, nftables), valgrind, netbase for /etc/services (tests use
+# service names such as www), systemd for systemd-socket-activate (nothing
+# is started: it is only the launcher the socket-activation tests use).
 TEST="bats python3 netcat-openbsd socat ncat iputils-ping iproute2 nftables
 dnsmasq-base jq valgrind procps util-linux bash-completion libcap2-bin time
-netbase"
+netbase systemd"
 # benchmarks (make bench)
 BENCH="hyperfine iperf3 nmap"
 # for later work, cheap to have now: TLS and seccomp headers, more peers and

@@ -104,7 +104,7 @@ every_object_has_event() {
 	[ "$(cat "$d/l.out")" = data ]
 	every_object_has_event listen "$d/l.err"
 	every_object_has_event connect "$d/c.err"
-	"$SOCKCTL" connect -z --json -v 127.0.0.1 "$(free_port)" >"$d/z.out" 2>"$d/z.err" || true
+	"$SOCKCTL" connect -z --json -v 127.0.0.1 "$(closed_port)" >"$d/z.out" 2>"$d/z.err" || true
 	every_object_has_event connect "$d/z.out"
 	every_object_has_event connect "$d/z.err"
 

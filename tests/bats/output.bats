@@ -61,13 +61,13 @@ json_run() {
 
 @test "--json: run-time failures and -v notices are JSON on stderr in every command" {
 	local port
-	port=$(free_port)
+	port=$(closed_port)
 	json_run 1 unshare -n "$SOCKCTL" resolve --json -v nosuch.invalid
 	json_run 1 "$SOCKCTL" connect --json -v 127.0.0.1 "$port"
 	json_run 1 "$SOCKCTL" listen --json -v -w 0.2 127.0.0.1 0
 	grep -q '"event":"listening"' "$BATS_TEST_TMPDIR/err"
 	json_run 1 "$SOCKCTL" listen --json -v 198.18.0.1 0
-	json_run 1 "$SOCKCTL" udp-send --json -v --wait 0.5 127.0.0.1 "$(free_port udp)" hi
+	json_run 1 "$SOCKCTL" udp-send --json -v --wait 0.5 127.0.0.1 "$(closed_port udp)" hi
 	grep -q '"event":"notice"' "$BATS_TEST_TMPDIR/err"
 	json_run 1 "$SOCKCTL" udp-recv --json -v -w 0.2 127.0.0.1 0
 	grep -q '"event":"notice","command":"udp-recv","message":"bound ' "$BATS_TEST_TMPDIR/err"
@@ -192,7 +192,7 @@ serve_unix() {
 		[[ $stderr == *": EAI_NONAME: name or service not known" ]]
 	# no command prints strerror's capitalised form mid-sentence
 	local port
-	port=$(free_port)
+	port=$(closed_port)
 	run -1 --separate-stderr "$SOCKCTL" connect -v 127.0.0.1 "$port" </dev/null
 	[[ $stderr == *"127.0.0.1:$port: ECONNREFUSED: connection refused after "* ]]
 	[[ $stderr != *": Connection refused"* ]]

@@ -51,9 +51,8 @@ m, s = pty.openpty()
 sys.exit(subprocess.call(sys.argv[1:], stdin=s))'
 
 @test "stdin a terminal: the peer's EOF ends connect at once, status 0" {
-	PORT=$(free_port)
-	bg sh -c "printf 'bye\n' | exec nc.openbsd -N -l 127.0.0.1 $PORT"
-	wait_for 10 tcp_listening "$PORT"
+	bg sh -c "printf 'bye\n' | exec nc.openbsd -N -l 127.0.0.1 0"
+	PORT=$(bound_port "$BG_PID")
 	# the terminal stays open; connect must not wait for it
 	run -0 --separate-stderr timeout 20 python3 -c "$PTYRUN" "$SOCKCTL" connect 127.0.0.1 "$PORT"
 	[ "$output" = bye ]
@@ -154,9 +153,8 @@ while c.recv(1 << 16): pass' >"$BATS_TEST_TMPDIR/port"
 	[ -n "$sent" ]
 	[[ $stderr == *"sockctl connect: 127.0.0.1:$PORT closed the connection before stdin ended: $((20971520 - sent)) bytes ready on stdin were not sent (--exit-on-peer-eof)"* ]]
 	# stdin open but empty: nothing was left behind, so nothing is said
-	PORT=$(free_port)
-	bg sh -c "printf 'bye\n' | exec nc.openbsd -N -l 127.0.0.1 $PORT"
-	wait_for 10 tcp_listening "$PORT"
+	bg sh -c "printf 'bye\n' | exec nc.openbsd -N -l 127.0.0.1 0"
+	PORT=$(bound_port "$BG_PID")
 	run -0 --separate-stderr timeout 20 bash -c "exec '$SOCKCTL' connect --exit-on-peer-eof 127.0.0.1 $PORT < <(exec sleep 60)"
 	[ "$output" = bye ]
 	[ -z "$stderr" ]
