@@ -58,6 +58,9 @@ struct send_ctx {
 	int64_t t0, interval, last_send;
 	struct dgram_rtt rtt;
 	int out_failed; /* stdout failed: nothing more goes there */
+	int err_errno;  /* the errno behind the last send/receive error, 0 if none */
+	unsigned markers; /* end markers sent */
+	int peer_left;  /* an ICMP error after the test: no more markers */
 };
 
 static volatile sig_atomic_t send_signal;
@@ -265,8 +268,9 @@ static int open_sock(struct send_ctx *c, const struct endpoint *ep, struct err *
 	return 0;
 }
 
-static int send_error(const struct send_ctx *c, int errnum, struct err *e)
+static int send_error(struct send_ctx *c, int errnum, struct err *e)
 {
+	c->err_errno = errnum;
 	if (errnum == ECONNREFUSED)
 		return err_set(e, EXIT_FAIL, "%s: connection refused (ICMP port unreachable: "
 					     "nothing listens there)", c->dstname);
@@ -278,6 +282,35 @@ static int send_error(const struct send_ctx *c, int errnum, struct err *e)
 					     "(--nonblock) after %llu datagrams",
 			       c->dstname, (unsigned long long)c->sent);
 	return err_sys(e, EXIT_FAIL, errnum, "%s: send", c->dstname);
+}
+
+/* An error the kernel queued from an ICMP message (on a connected socket). */
+static int icmp_errno(int errnum)
+{
+	return errnum == ECONNREFUSED || errnum == EHOSTUNREACH || errnum == ENETUNREACH ||
+	       errnum == EHOSTDOWN || errnum == EPROTO;
+}
+
+/*
+ * An ICMP error that cannot be about the test: it came once every datagram
+ * had its reply (--wait), or after an end marker went out.  The receiver has
+ * left (udp-recv -c N, --until-end); that is reported, not a failure.
+ */
+static int icmp_after_test(const struct send_ctx *c, int errnum)
+{
+	if (!icmp_errno(errnum))
+		return 0;
+	return c->markers > 0 || (c->o->wait >= 0 && c->sent && c->replies >= c->sent);
+}
+
+static void note_after_test(struct send_ctx *c, int errnum)
+{
+	struct err n = { 0 };
+
+	c->peer_left = 1;
+	send_error(c, errnum, &n);
+	err_msg("udp-send", "%s after %s (not an error: the receiver has left)", n.msg,
+		c->markers ? "the end marker" : "the last reply");
 }
 
 /* A GSO send the kernel refused: the errors that mean "not here", not "failed". */
@@ -426,6 +459,10 @@ static int drain_replies(struct send_ctx *c, struct err *e)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
+		if (r < 0 && icmp_after_test(c, errno)) {
+			note_after_test(c, errno);
+			break;
+		}
 		if (r < 0)
 			return send_error(c, errno, e);
 		real = clock_real_ns();
@@ -540,7 +577,11 @@ static int send_generated(struct send_ctx *c, char **msgs, int nmsg, struct err 
 	return 0;
 }
 
-/* The end marker with the exact count, three times (see end_gaps_ms). */
+/*
+ * The end marker with the exact count, three times (see end_gaps_ms).  An
+ * ICMP error once a marker went out (or every reply came back) means the
+ * receiver has left: reported, not a failure, and no more markers go.
+ */
 static int send_end(struct send_ctx *c, struct err *e)
 {
 	struct dgram_probe p = { .seq = c->sent, .total = c->sent, .flags = DGRAM_PROBE_END };
@@ -548,22 +589,27 @@ static int send_end(struct send_ctx *c, struct err *e)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < sizeof(end_gaps_ms) / sizeof(end_gaps_ms[0]); i++) {
+	for (i = 0; i < sizeof(end_gaps_ms) / sizeof(end_gaps_ms[0]) && !c->peer_left; i++) {
 		if (pause_until(c, clock_mono_ns() + end_gaps_ms[i] * NS_PER_MS, 0, e))
 			return -1;
+		if (c->peer_left)
+			break;
 		p.ts_ns = (uint64_t)clock_real_ns();
 		c->out.iov[0].iov_base = dgram_slot(&c->out, 0);
 		c->out.iov[0].iov_len = DGRAM_PROBE_HDR;
 		dgram_probe_encode(c->out.iov[0].iov_base, DGRAM_PROBE_HDR, &p);
+		c->err_errno = 0;
 		rc = send_slots(c, 1, e);
 		/* markers are not datagrams of the test */
 		c->sent = sent;
 		c->bytes = bytes;
-		/* a receiver that left after the first marker (--until-end) is no failure */
-		if (rc && (i == 0 || !strstr(e->msg, "connection refused")))
-			return -1;
-		if (rc)
+		if (rc && icmp_after_test(c, c->err_errno)) {
+			note_after_test(c, c->err_errno);
 			return 0;
+		}
+		if (rc)
+			return -1;
+		c->markers++;
 	}
 	return 0;
 }

@@ -21,6 +21,21 @@ start_recv() {
 	wait_for 10 udp_bound "$port"
 }
 
+# start_recv0 ADDR ARGS...: udp-recv -v on ADDR port 0 in the background,
+# output in $T/out, $T/err; PORT is the port the kernel chose (from -v).
+start_recv0() {
+	local addr=$1
+	shift
+	bg "$SOCKCTL" udp-recv -v "$@" "$addr" 0 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+	RECV_PID=$BG_PID
+	wait_for 10 grep -q "bound\|listening" "$BATS_TEST_TMPDIR/err" || {
+		cat "$BATS_TEST_TMPDIR/err"
+		return 1
+	}
+	PORT=$(grep -m1 "bound\|listening" "$BATS_TEST_TMPDIR/err" | sed -n 's/.*[: ]\([0-9][0-9]*\)$/\1/p')
+	[ -n "$PORT" ] && [ "$PORT" != 0 ]
+}
+
 # py_send HOST PORT PAYLOAD-EXPR [FAMILY]: one datagram from python3.
 py_send() {
 	python3 -c '
@@ -510,4 +525,21 @@ two_hosts() {
 	usage_error "PORT" "$SOCKCTL" udp-recv
 	usage_error "port" "$SOCKCTL" udp-recv 65536
 	usage_error "--fd 0" "$SOCKCTL" udp-recv --fd 0 </dev/null
+}
+
+@test "udp-send -W against udp-recv --echo -c: five replies of five is status 0, the late ICMP a notice" {
+	for i in 1 2 3; do
+		start_recv0 127.0.0.1 -q --echo -c 5 -w 10
+		run -0 --separate-stderr "$SOCKCTL" udp-send --size 64 -c 5 -W 1 127.0.0.1 "$PORT"
+		[ "${#lines[@]}" = 5 ]
+		[[ $stderr == *"5 replies"* ]]
+		[[ $stderr != *"connection refused"* ]] ||
+			[[ $stderr == *"connection refused"*"not an error"* ]]
+		wait_pid 10 "$RECV_PID"
+		[ "$WAIT_STATUS" = 0 ]
+	done
+	# a refusal before any reply is still a failure
+	run -1 --separate-stderr "$SOCKCTL" udp-send --size 64 -c 5 -W 1 127.0.0.1 "$PORT"
+	[[ $stderr == *"127.0.0.1:$PORT: connection refused"* ]]
+	[[ $stderr != *"not an error"* ]]
 }
