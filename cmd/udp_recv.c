@@ -132,6 +132,9 @@ static int open_socks(const struct recv_opts *o, const struct endpoint *ep, int 
 			return err_sys(e, EXIT_FAIL, errno, "getsockname");
 		if (o->rcvbuf && dgram_set_rcvbuf(fds[i], (int)o->rcvbuf, &got, e))
 			return -1;
+		/* the statistics measure from the first arrival to the last, as the kernel saw them */
+		if (dgram_timestamps_on(fds[i], e))
+			return -1;
 		if (o->join && ss.ss_family == (dgram_is_multicast(o->join, AF_INET) ? AF_INET
 										      : AF_INET6) &&
 		    dgram_join(fds[i], ss.ss_family, o->join, o->mcast_if, e))
@@ -242,8 +245,8 @@ static void queue_echo(struct recv_ctx *c, int fd, const struct recv_dgram *d, s
 	}
 }
 
-/* Account for, show and echo one datagram. */
-static void handle_one(struct recv_ctx *c, int fd, const struct recv_dgram *d, int64_t mono,
+/* Account for, show and echo one datagram that arrived at @ts (kernel time). */
+static void handle_one(struct recv_ctx *c, int fd, const struct recv_dgram *d, int64_t ts,
 		       int64_t real, struct err *e)
 {
 	struct dgram_probe p;
@@ -261,7 +264,7 @@ static void handle_one(struct recv_ctx *c, int fd, const struct recv_dgram *d, i
 		}
 		dgram_stats_probe(&c->st, &p, real);
 	}
-	dgram_stats_datagram(&c->st, d->len, mono);
+	dgram_stats_datagram(&c->st, d->len, ts);
 	c->counted++;
 	if (c->o->count && c->counted >= (uint64_t)c->o->count)
 		c->done = 1;
@@ -292,9 +295,9 @@ static void handle_one(struct recv_ctx *c, int fd, const struct recv_dgram *d, i
  * rest of a train is counted as discarded (not shown, not echoed, not in the
  * statistics): it was read from the socket and cannot go back.
  */
-static void handle_slot(struct recv_ctx *c, int fd, unsigned i, int64_t mono, int64_t real,
-			struct err *e)
+static void handle_slot(struct recv_ctx *c, int fd, unsigned i, int64_t real, struct err *e)
 {
+	int64_t ts = dgram_rx_time(&c->b.msgs[i].msg_hdr);
 	/* even without c->gro: a train queued before --no-gro turned UDP_GRO off */
 	size_t len = c->b.msgs[i].msg_len, seg = dgram_gro_size(&c->b.msgs[i].msg_hdr);
 	size_t got = len < c->b.size ? len : c->b.size; /* bytes in the buffer */
@@ -321,7 +324,7 @@ static void handle_slot(struct recv_ctx *c, int fd, unsigned i, int64_t mono, in
 		d.cap = d.len < avail ? d.len : avail;
 		if (d.cap > c->o->size)
 			d.cap = (size_t)c->o->size;
-		handle_one(c, fd, &d, mono, real, e);
+		handle_one(c, fd, &d, ts >= 0 ? ts : real, real, e);
 	}
 }
 
@@ -335,7 +338,7 @@ static int drain(struct recv_ctx *c, int fd, struct err *e)
 
 	while (!c->done) {
 		unsigned vlen = RECV_BATCH, i;
-		int64_t mono, real;
+		int64_t real;
 		int r;
 
 		/* leave what -c does not ask for in the queue (GRO trains: see handle_slot) */
@@ -356,10 +359,9 @@ static int drain(struct recv_ctx *c, int fd, struct err *e)
 			return err_sys(e, EXIT_FAIL, errno, "recvmmsg");
 		}
 		any = 1;
-		mono = clock_mono_ns();
 		real = clock_real_ns();
 		for (i = 0; i < (unsigned)r; i++)
-			handle_slot(c, fd, i, mono, real, e);
+			handle_slot(c, fd, i, real, e);
 		/* prompt output for pipes; one write per batch in a flood */
 		if (c->fmt != DGRAM_QUIET && cmd_stdout_flush(e)) {
 			c->out_failed = 1;
@@ -526,6 +528,7 @@ int cmd_udp_recv(int argc, char **argv)
 	c.fmt = o.quiet ? DGRAM_QUIET : o.json ? DGRAM_JSON : o.raw ? DGRAM_RAW
 				: o.hex ? DGRAM_HEX : DGRAM_TEXT;
 	dgram_stats_init(&c.st);
+	c.st.res_ns = clock_res_ns();
 	install_signals();
 	rc = open_socks(&o, &ep, fds, &nfds, &e);
 	if (!rc)

@@ -309,6 +309,9 @@ static void note_after_test(struct send_ctx *c, int errnum)
 
 	c->peer_left = 1;
 	send_error(c, errnum, &n);
+	/* without -W, a receiver leaving at the end marker (--until-end) is the protocol */
+	if (c->o->quiet || (c->o->wait < 0 && !c->o->verbose))
+		return;
 	err_msg("udp-send", "%s after %s (not an error: the receiver has left)", n.msg,
 		c->markers ? "the end marker" : "the last reply");
 }

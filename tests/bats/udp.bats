@@ -543,3 +543,25 @@ two_hosts() {
 	[[ $stderr == *"127.0.0.1:$PORT: connection refused"* ]]
 	[[ $stderr != *"not an error"* ]]
 }
+
+@test "--stats: the span runs from the first kernel arrival time to the last; a burst has no rate" {
+	start_recv0 127.0.0.1 -q --json --stats --until-end -w 10
+	"$SOCKCTL" udp-send -q --size 64 -c 3 127.0.0.1 "$PORT"
+	wait_pid 10 "$RECV_PID"
+	[ "$WAIT_STATUS" = 0 ]
+	run jq -r '"\(.received) \(.rate_pps) \(.rate_mbps)"' "$BATS_TEST_TMPDIR/out"
+	[ "$output" = "3 null null" ]
+	# ten probes 20 ms apart: about 180 ms from the first to the last
+	start_recv0 127.0.0.1 -q --json --stats --until-end -w 10
+	"$SOCKCTL" udp-send -q --size 64 -c 10 -i 20ms 127.0.0.1 "$PORT"
+	wait_pid 10 "$RECV_PID"
+	run jq -r '"\(.received) \(.seconds >= 0.17) \(.rate_pps > 0 and .rate_pps <= 55)"' \
+		"$BATS_TEST_TMPDIR/out"
+	[ "$output" = "10 true true" ]
+	start_recv0 127.0.0.1 -q --stats --until-end -w 10
+	"$SOCKCTL" udp-send -q --size 64 -c 3 127.0.0.1 "$PORT"
+	wait_pid 10 "$RECV_PID"
+	run cat "$BATS_TEST_TMPDIR/err"
+	[[ $output == *"3 datagrams, 192 bytes at once (no rate"* ]]
+	[[ $output != *"datagrams/s"* ]]
+}
