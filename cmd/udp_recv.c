@@ -37,6 +37,7 @@ struct recv_opts {
 struct recv_ctx {
 	const struct recv_opts *o;
 	enum dgram_fmt fmt;
+	int utf8; /* the locale's charset is UTF-8: text shows it as is */
 	struct dgram_batch b;
 	struct mmsghdr echo[RECV_ECHO];
 	struct iovec echo_iov[RECV_ECHO];
@@ -63,7 +64,8 @@ static const struct opt_cmd recv_cmd = {
 	.summary = "Receive datagrams and show each with its source and size.",
 	.details = "Without ADDR, binds the IPv4 and IPv6 wildcards on one port (0: the\n"
 		   "kernel picks; -v shows it).  Each datagram is a line\n"
-		   "'ADDR PORT LEN: payload' with non-printable bytes escaped.  Probes from\n"
+		   "'ADDR PORT LEN: payload' with control and invalid bytes escaped (UTF-8\n"
+		   "text as is in a UTF-8 locale).  Probes from\n"
 		   "'udp-send --size' are counted: --stats (and SIGINT/SIGTERM) adds loss,\n"
 		   "duplicates, reordering and one-way latency.  With UDP GRO (the default\n"
 		   "where the kernel has it) coalesced datagrams are split back, one by one.",
@@ -284,6 +286,7 @@ static void handle_one(struct recv_ctx *c, int fd, const struct recv_dgram *d, i
 	sh.len = d->len;
 	sh.real_ns = real;
 	sh.rtt_ns = -1;
+	sh.utf8 = c->utf8;
 	dgram_show(stdout, c->fmt, &sh);
 	if (c->o->echo)
 		queue_echo(c, fd, d, e);
@@ -527,6 +530,7 @@ int cmd_udp_recv(int argc, char **argv)
 	c.o = &o;
 	c.fmt = o.quiet ? DGRAM_QUIET : o.json ? DGRAM_JSON : o.raw ? DGRAM_RAW
 				: o.hex ? DGRAM_HEX : DGRAM_TEXT;
+	c.utf8 = c.fmt == DGRAM_TEXT && out_charset_utf8();
 	dgram_stats_init(&c.st);
 	c.st.res_ns = clock_res_ns();
 	install_signals();

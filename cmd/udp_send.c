@@ -58,6 +58,7 @@ struct send_ctx {
 	int64_t t0, interval, last_send;
 	struct dgram_rtt rtt;
 	int out_failed; /* stdout failed: nothing more goes there */
+	int utf8;       /* the locale's charset is UTF-8: replies show it as is */
 	int err_errno;  /* the errno behind the last send/receive error, 0 if none */
 	unsigned markers; /* end markers sent */
 	int peer_left;  /* an ICMP error after the test: no more markers */
@@ -437,6 +438,7 @@ static void show_reply(struct send_ctx *c, unsigned i, int64_t real, int64_t mon
 	d.len = len;
 	d.caplen = len < c->in.size ? len : c->in.size;
 	d.real_ns = real;
+	d.utf8 = c->utf8;
 	/* a probe carries its send time; other replies answer the latest datagram */
 	if (dgram_probe_decode(d.data, d.caplen, &p))
 		d.rtt_ns = real - (int64_t)p.ts_ns;
@@ -872,6 +874,7 @@ int cmd_udp_send(int argc, char **argv)
 	c.o = &o;
 	c.fd = -1;
 	c.mode = pick_mode(&o, nmsg);
+	c.utf8 = !o.json && out_charset_utf8();
 	if (c.mode == MODE_RAW && !o.size)
 		o.size = RAW_DEFAULT;
 	c.limit = o.count >= 0 ? (uint64_t)o.count

@@ -165,6 +165,7 @@ struct dgram_shown {
 	size_t caplen, len; /* bytes kept, bytes the datagram had */
 	int64_t real_ns;    /* arrival, CLOCK_REALTIME */
 	int64_t rtt_ns;     /* -1: none */
+	int utf8;           /* text: valid UTF-8 shown as is (out_text) */
 };
 void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d);
 

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "out.h"
 
+#include <langinfo.h>
+#include <locale.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Length of the well-formed UTF-8 sequence at @s (at most @n bytes), or 0. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
@@ -267,30 +270,82 @@ void out_hexdump(FILE *f, const void *buf, size_t n, size_t offset)
 	}
 }
 
-void out_escaped(FILE *f, const void *buf, size_t n)
+/* Code point of the @len-byte well-formed sequence at @s. */
+static uint32_t utf8_cp(const unsigned char *s, size_t len)
 {
-	const unsigned char *p = buf;
+	uint32_t cp = len == 1 ? s[0] : s[0] & (0x7f >> len);
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		switch (p[i]) {
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (p[i] >= 0x20 && p[i] < 0x7f)
-				putc(p[i], f);
-			else
-				fprintf(f, "\\x%02x", p[i]);
-		}
+	for (i = 1; i < len; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return cp;
+}
+
+/* Characters that move the cursor or reorder text: C1 controls, bidi controls. */
+static int utf8_hostile(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static void escape_byte(FILE *f, unsigned c)
+{
+	switch (c) {
+	case '\\':
+		fputs("\\\\", f);
+		break;
+	case '\n':
+		fputs("\\n", f);
+		break;
+	case '\r':
+		fputs("\\r", f);
+		break;
+	case '\t':
+		fputs("\\t", f);
+		break;
+	default:
+		if (c >= 0x20 && c < 0x7f)
+			putc((int)c, f);
+		else
+			fprintf(f, "\\x%02x", c);
 	}
+}
+
+void out_text(FILE *f, const void *buf, size_t n, int utf8)
+{
+	const unsigned char *p = buf;
+	size_t i = 0, len, k;
+
+	while (i < n) {
+		if (utf8 && p[i] >= 0x80 && (len = utf8_seq(p + i, n - i)) &&
+		    !utf8_hostile(utf8_cp(p + i, len))) {
+			fwrite(p + i, 1, len, f);
+			i += len;
+			continue;
+		}
+		/* a hostile character's bytes are escaped as a whole */
+		len = utf8 && p[i] >= 0x80 ? utf8_seq(p + i, n - i) : 0;
+		for (k = 0; k < (len ? len : 1); k++)
+			escape_byte(f, p[i + k]);
+		i += len ? len : 1;
+	}
+}
+
+void out_escaped(FILE *f, const void *buf, size_t n)
+{
+	out_text(f, buf, n, 0);
+}
+
+int out_charset_utf8(void)
+{
+	const char *set;
+	int utf8;
+
+	/* only LC_CTYPE, and only for this question: the rest of the program stays in "C" */
+	if (!setlocale(LC_CTYPE, ""))
+		return 0;
+	set = nl_langinfo(CODESET);
+	utf8 = set && (!strcasecmp(set, "UTF-8") || !strcasecmp(set, "utf8"));
+	setlocale(LC_CTYPE, "C");
+	return utf8;
 }

@@ -49,5 +49,13 @@ void table_free(struct table *t);
 void out_hexdump(FILE *f, const void *buf, size_t n, size_t offset);
 /* Printable ASCII as is, "\\" "\n" "\r" "\t" escaped, other bytes "\xNN". */
 void out_escaped(FILE *f, const void *buf, size_t n);
+/*
+ * As out_escaped, but with @utf8 set, well-formed UTF-8 is written as text,
+ * except C1 controls (U+0080..U+009F) and the bidi controls (U+202A..U+202E,
+ * U+2066..U+2069), whose bytes are escaped like invalid ones.
+ */
+void out_text(FILE *f, const void *buf, size_t n, int utf8);
+/* 1 if the user's locale (LC_ALL, LC_CTYPE, LANG) has the UTF-8 charset. */
+int out_charset_utf8(void);
 
 #endif

@@ -565,3 +565,33 @@ two_hosts() {
 	[[ $output == *"3 datagrams, 192 bytes at once (no rate"* ]]
 	[[ $output != *"datagrams/s"* ]]
 }
+
+@test "UTF-8 payloads are text in a UTF-8 locale (udp-recv and udp-send replies); escaped in C" {
+	msg='Сокет 套接字'
+	hostile=$'\xc2\x9b\xe2\x80\xae\xff'
+	for loc in C.UTF-8 C; do
+		start_recv0 127.0.0.1 --echo -c 1 -w 10
+		LC_ALL=$loc run -0 --separate-stderr "$SOCKCTL" udp-send -W 5 127.0.0.1 "$PORT" \
+			"$msg$hostile"
+		wait_pid 10 "$RECV_PID"
+		[ "$WAIT_STATUS" = 0 ]
+		esc='\xc2\x9b\xe2\x80\xae\xff'
+		if [ "$loc" = C.UTF-8 ]; then
+			[ "$output" = "127.0.0.1 $PORT 26: $msg$esc" ]
+		else
+			[ "$output" = "127.0.0.1 $PORT 26: \xd0\xa1\xd0\xbe\xd0\xba\xd0\xb5\xd1\x82 \xe5\xa5\x97\xe6\x8e\xa5\xe5\xad\x97$esc" ]
+		fi
+	done
+	# udp-recv under each locale (the sender's locale does not matter)
+	for loc in C.UTF-8 C; do
+		LC_ALL=$loc start_recv0 127.0.0.1 -c 1 -w 10
+		py_send 127.0.0.1 "$PORT" '"Сокет 套接字".encode() + b"\x1b[31m"'
+		wait_pid 10 "$RECV_PID"
+		run cat "$BATS_TEST_TMPDIR/out"
+		if [ "$loc" = C.UTF-8 ]; then
+			[[ $output =~ ^127\.0\.0\.1\ [0-9]+\ 25:\ Сокет\ 套接字\\x1b\[31m$ ]]
+		else
+			[[ $output =~ ^127\.0\.0\.1\ [0-9]+\ 25:\ \\xd0\\xa1.*\\x97\\x1b\[31m$ ]]
+		fi
+	done
+}

@@ -83,6 +83,21 @@ int main(void)
 	out_escaped(f, "a\\b\n\x01\xff", 6);
 	fclose(f);
 	CHECK_STR(buf, "a\\\\b\\n\\x01\\xff", "escaped text");
+
+	/* UTF-8 text as is; controls (C0, C1, bidi) and invalid bytes escaped */
+	f = mem();
+	out_text(f, "\xd0\xa1\xe5\xa5\x97 \xf0\x9f\x98\x80\n", 11, 1);
+	fclose(f);
+	CHECK_STR(buf, "\xd0\xa1\xe5\xa5\x97 \xf0\x9f\x98\x80\\n", "utf-8 shown as text");
+	f = mem();
+	out_text(f, "\xc2\x9b\xe2\x80\xae\xe2\x81\xa6\xff\xe5\xa5x\xc0\xaf", 14, 1);
+	fclose(f);
+	CHECK_STR(buf, "\\xc2\\x9b\\xe2\\x80\\xae\\xe2\\x81\\xa6\\xff\\xe5\\xa5x\\xc0\\xaf",
+		  "C1, bidi overrides, invalid, truncated and overlong sequences escaped");
+	f = mem();
+	out_text(f, "\xd0\xa1", 2, 0);
+	fclose(f);
+	CHECK_STR(buf, "\\xd0\\xa1", "not a UTF-8 locale: escaped");
 	free(buf);
 	return UNIT_DONE();
 }
