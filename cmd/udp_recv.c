@@ -287,6 +287,7 @@ static void handle_one(struct recv_ctx *c, int fd, const struct recv_dgram *d, i
 	sh.real_ns = real;
 	sh.rtt_ns = -1;
 	sh.utf8 = c->utf8;
+	sh.event = NULL;
 	dgram_show(stdout, c->fmt, &sh);
 	if (c->o->echo)
 		queue_echo(c, fd, d, e);

@@ -439,6 +439,7 @@ static void show_reply(struct send_ctx *c, unsigned i, int64_t real, int64_t mon
 	d.caplen = len < c->in.size ? len : c->in.size;
 	d.real_ns = real;
 	d.utf8 = c->utf8;
+	d.event = "reply";
 	/* a probe carries its send time; other replies answer the latest datagram */
 	if (dgram_probe_decode(d.data, d.caplen, &p))
 		d.rtt_ns = real - (int64_t)p.ts_ns;
@@ -730,7 +731,7 @@ static void summary(const struct send_ctx *c)
 		struct jsonw w;
 
 		json_begin(&w, stdout);
-		json_str(&w, "type", "summary");
+		json_str(&w, "event", "summary");
 		json_str(&w, "to", addr_ntop((struct sockaddr *)&c->dst, c->dstlen, host,
 					     sizeof(host)));
 		json_uint(&w, "port", addr_port((struct sockaddr *)&c->dst));

@@ -194,7 +194,7 @@ static void stats_json(const struct dgram_stats *s, FILE *f)
 	double secs = (double)ns / 1e9;
 
 	json_begin(&w, f);
-	json_str(&w, "type", "stats");
+	json_str(&w, "event", "stats");
 	json_uint(&w, "datagrams", s->datagrams);
 	json_uint(&w, "bytes", s->bytes);
 	json_uint(&w, "truncated", s->truncated);
@@ -546,7 +546,7 @@ static void show_json(FILE *f, const struct dgram_shown *d, const char *host)
 	struct jsonw w;
 
 	json_begin(&w, f);
-	json_str(&w, "type", "datagram");
+	json_str(&w, "event", d->event ? d->event : "datagram");
 	json_str(&w, "from", host);
 	json_uint(&w, "port", addr_port(d->from));
 	json_uint(&w, "len", d->len);

@@ -166,6 +166,7 @@ struct dgram_shown {
 	int64_t real_ns;    /* arrival, CLOCK_REALTIME */
 	int64_t rtt_ns;     /* -1: none */
 	int utf8;           /* text: valid UTF-8 shown as is (out_text) */
+	const char *event;  /* JSON "event": NULL for "datagram" */
 };
 void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d);
 

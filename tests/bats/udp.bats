@@ -172,7 +172,7 @@ print(d.hex(), a[0])' "$port"
 	py_send 127.0.0.1 "$port" 'b"\x00\xff\x10bin"'
 	py_send 127.0.0.1 "$port" '"caf\u00e9 \"q\"".encode()'
 	wait_pid 10 "$RECV_PID"
-	run jq -c '[.type, .from, .len, .data, .data_hex]' "$BATS_TEST_TMPDIR/out"
+	run jq -c '[.event, .from, .len, .data, .data_hex]' "$BATS_TEST_TMPDIR/out"
 	[ "${lines[0]}" = '["datagram","127.0.0.1",6,null,"00ff1062696e"]' ]
 	[ "${lines[1]}" = '["datagram","127.0.0.1",9,"café \"q\"",null]' ]
 	jq -e '.port > 0 and .ts > 1600000000' "$BATS_TEST_TMPDIR/out" >/dev/null
@@ -244,11 +244,11 @@ os.execv(sys.argv[1], [sys.argv[1], "udp-recv", "--fd", "3", "--nonblock", "-v",
 	port=$(free_port udp)
 	start_recv "$port" --json -q --stats --until-end -w 20 --rcvbuf 4M -4
 	run -0 --separate-stderr "$SOCKCTL" udp-send -c 5000 --size 64 --json 127.0.0.1 "$port"
-	jq -e '.type == "summary" and .sent == 5000 and .bytes == 320000' <<<"$output"
+	jq -e '.event == "summary" and .sent == 5000 and .bytes == 320000' <<<"$output"
 	wait_pid 20 "$RECV_PID"
 	[ "$WAIT_STATUS" = 0 ]
 	st=$(cat "$BATS_TEST_TMPDIR/out")
-	jq -e '.type == "stats" and .expected == 5000 and .end_seen and
+	jq -e '.event == "stats" and .expected == 5000 and .end_seen and
 		.received + .lost == 5000 and .duplicates == 0 and .latency_min_ms >= 0' <<<"$st"
 }
 
@@ -284,7 +284,7 @@ gro_on() {
 	[[ $stderr == *"UDP_SEGMENT: 100000 datagrams in 1563 GSO messages, 0 one by one"* ]]
 	wait_pid 30 "$RECV_PID"
 	[ "$WAIT_STATUS" = 0 ]
-	jq -e '.type == "stats" and .datagrams == 100000 and .bytes == 6400000 and
+	jq -e '.event == "stats" and .datagrams == 100000 and .bytes == 6400000 and
 		.probes == 100000 and .expected == 100000 and .end_seen and
 		.received == 100000 and .lost == 0 and .duplicates == 0 and .discarded == 0 and
 		.truncated == 0' "$BATS_TEST_TMPDIR/out"
@@ -594,4 +594,17 @@ two_hosts() {
 			[[ $output =~ ^127\.0\.0\.1\ [0-9]+\ 25:\ \\xd0\\xa1.*\\x97\\x1b\[31m$ ]]
 		fi
 	done
+}
+
+@test "JSON: udp-send and udp-recv name every object's kind with \"event\"" {
+	start_recv0 127.0.0.1 --json --stats --echo -c 1 -w 10
+	run -0 "$SOCKCTL" udp-send --json -W 5 127.0.0.1 "$PORT" hi
+	[ "${#lines[@]}" = 2 ]
+	jq -e 'select(.event == "reply") | .data == "hi" and (has("type") | not)' <<<"${lines[0]}"
+	jq -e '.event == "summary" and .sent == 1 and .replies == 1 and (has("type") | not)' \
+		<<<"${lines[1]}"
+	wait_pid 10 "$RECV_PID"
+	run jq -r '"\(.event) \(has("type"))"' "$BATS_TEST_TMPDIR/out"
+	[ "${lines[0]}" = "datagram false" ]
+	[ "${lines[1]}" = "stats false" ]
 }
