@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "dgram_guard.h"
 #include "err.h"
 #include "opt.h"
 #include "out.h"
@@ -31,7 +32,7 @@ struct cidr_list {
 struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock;
 	const char *unix_path, *source, *port;
-	long long max_conns, backlog;
+	long long max_conns, backlog, echo_rate;
 	int64_t timeout;
 	struct relay_eof_opts eof;
 	long long ttl, tos;
@@ -116,6 +117,8 @@ static void event_json(const struct server_event *ev)
 		json_str(&w, "reason", ev->reason);
 	if (ev->errnum)
 		json_str(&w, "errno", err_errno_name(ev->errnum));
+	if (ev->suppressed)
+		json_uint(&w, "suppressed", ev->suppressed);
 	json_end(&w);
 	fflush(stderr);
 }
@@ -154,7 +157,11 @@ static void on_event(void *ctx, const struct server_event *ev)
 			addr_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
 		break;
 	case SERVER_EV_REFUSED:
-		err_msg("listen", "refused %s: %s", peer, ev->reason);
+		if (ev->suppressed)
+			err_msg("listen", "refused %s: %s (%llu more refusals not shown before this one)",
+				peer, ev->reason, (unsigned long long)ev->suppressed);
+		else
+			err_msg("listen", "refused %s: %s", peer, ev->reason);
 		break;
 	case SERVER_EV_RESUMED:
 		err_msg("listen", "accepting again");
@@ -512,6 +519,7 @@ static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, 
 	so.nallow = o->allow.n;
 	so.deny = o->deny.c;
 	so.ndeny = o->deny.n;
+	so.echo_rate = (unsigned)o->echo_rate;
 	so.on_event = on_event;
 	so.ctx = ctx;
 	if (o->udp)
@@ -579,6 +587,9 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG('U', "unix", &o.unix_sock,
 			"the argument is the PATH of a Unix socket; with -u: datagrams"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
+		OPT_INT(0, "echo-rate", &o.echo_rate, "N", 0, 1000000,
+			"with -u --echo: at most N replies a second to one source address "
+			"(0: no limit; default 1000)"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
 			"with -k: at most N clients at once; more are closed at once"),
 		OPT_SOURCE(&o.source),
@@ -615,6 +626,7 @@ int cmd_listen(int argc, char **argv)
 	o.timeout = -1;
 	relay_eof_opts_init(&o.eof);
 	o.backlog = o.ttl = o.tos = -1;
+	o.echo_rate = DGRAM_ECHO_RATE_DEFAULT;
 	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))
 		return status;
 	if (run(&o, &pos, &e))

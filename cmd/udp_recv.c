@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "dgram.h"
+#include "dgram_guard.h"
 #include "err.h"
 #include "opt.h"
 #include "out.h"
@@ -27,7 +29,7 @@
 
 struct recv_opts {
 	int family, verbose, json, nonblock;
-	long long count, fd_ll;
+	long long count, fd_ll, echo_rate;
 	int64_t timeout;
 	int fd, echo, raw, hex, quiet, stats, until_end, reuseport, reuseaddr, no_gro;
 	unsigned long long rcvbuf, size;
@@ -43,6 +45,12 @@ struct recv_ctx {
 	struct iovec echo_iov[RECV_ECHO];
 	unsigned nech;
 	struct dgram_stats st;
+	int fds[RECV_MAXFDS];                         /* the sockets, and ... */
+	struct sockaddr_storage local[RECV_MAXFDS];   /* ... their names, for the loop check */
+	int nfds;
+	struct dgram_echo_rate rate;   /* --echo-rate, per source address */
+	struct dgram_warn_limit warn;  /* per-datagram warnings */
+	uint64_t not_echoed;           /* loop check or --echo-rate */
 	uint64_t counted; /* datagrams toward -c (end markers excluded) */
 	int gro;          /* UDP_GRO on every socket */
 	uint64_t gro_reads, gro_datagrams; /* coalesced reads, datagrams in them */
@@ -56,6 +64,25 @@ static volatile sig_atomic_t recv_signal;
 static void on_signal(int sig)
 {
 	recv_signal = sig;
+}
+
+/* A warning about one datagram: rate-limited, saying how many were left out. */
+static void ERR_PRINTF(2, 3) warn(struct recv_ctx *c, const char *fmt, ...)
+{
+	char msg[256];
+	uint64_t skipped = 0;
+	va_list ap;
+
+	if (!dgram_warn_ok(&c->warn, clock_mono_ns(), &skipped))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (skipped)
+		err_msg("udp-recv", "%s (%llu similar warnings left out before this one)", msg,
+			(unsigned long long)skipped);
+	else
+		err_msg("udp-recv", "%s", msg);
 }
 
 static const struct opt_cmd recv_cmd = {
@@ -210,9 +237,9 @@ static int echo_back(struct recv_ctx *c, int fd, unsigned n, struct err *e)
 			/* one unreachable sender must not stop an echo server */
 			const struct msghdr *h = &c->echo[done].msg_hdr;
 
-			err_msg("udp-recv", "echo to %s: %s",
-				addr_format(h->msg_name, h->msg_namelen, where, sizeof(where)),
-				strerror(errno));
+			warn(c, "echo to %s: %s",
+			     addr_format(h->msg_name, h->msg_namelen, where, sizeof(where)),
+			     strerror(errno));
 			done++;
 			continue;
 		}
@@ -247,6 +274,28 @@ static void queue_echo(struct recv_ctx *c, int fd, const struct recv_dgram *d, s
 	}
 }
 
+/* The loop check and --echo-rate: may @d be echoed?  Says why not (rate-limited). */
+static int echo_allowed(struct recv_ctx *c, int fd, const struct recv_dgram *d)
+{
+	const struct sockaddr *local = NULL;
+	const char *why;
+	char where[ADDR_STRLEN];
+	int i;
+
+	for (i = 0; i < c->nfds; i++)
+		if (c->fds[i] == fd)
+			local = (const struct sockaddr *)&c->local[i];
+	why = dgram_loop_reason(d->h, local);
+	if (!why && !dgram_echo_rate_ok(&c->rate, d->h->msg_name, clock_mono_ns()))
+		why = "over --echo-rate";
+	if (!why)
+		return 1;
+	c->not_echoed++;
+	warn(c, "not echoed to %s: %s",
+	     addr_format(d->h->msg_name, d->h->msg_namelen, where, sizeof(where)), why);
+	return 0;
+}
+
 /* Account for, show and echo one datagram that arrived at @ts (kernel time). */
 static void handle_one(struct recv_ctx *c, int fd, const struct recv_dgram *d, int64_t ts,
 		       int64_t real, struct err *e)
@@ -274,10 +323,9 @@ static void handle_one(struct recv_ctx *c, int fd, const struct recv_dgram *d, i
 		char where[ADDR_STRLEN];
 
 		c->st.truncated++;
-		err_msg("udp-recv",
-			"datagram from %s truncated: %zu bytes, buffer %zu (see --size)",
-			addr_format(d->h->msg_name, d->h->msg_namelen, where, sizeof(where)),
-			d->len, d->cap);
+		warn(c, "datagram from %s truncated: %zu bytes, buffer %zu (see --size)",
+		     addr_format(d->h->msg_name, d->h->msg_namelen, where, sizeof(where)), d->len,
+		     d->cap);
 	}
 	sh.from = d->h->msg_name;
 	sh.fromlen = d->h->msg_namelen;
@@ -289,7 +337,7 @@ static void handle_one(struct recv_ctx *c, int fd, const struct recv_dgram *d, i
 	sh.utf8 = c->utf8;
 	sh.event = NULL;
 	dgram_show(stdout, c->fmt, &sh);
-	if (c->o->echo)
+	if (c->o->echo && echo_allowed(c, fd, d))
 		queue_echo(c, fd, d, e);
 }
 
@@ -430,6 +478,26 @@ static int run(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
 	return 0;
 }
 
+/* --echo: each socket's name and the datagrams' local address, for the loop check. */
+static int echo_setup(struct recv_ctx *c, const int *fds, int n, struct err *e)
+{
+	int i;
+
+	c->nfds = n;
+	for (i = 0; i < n; i++) {
+		socklen_t len = sizeof(c->local[i]);
+
+		c->fds[i] = fds[i];
+		if (!c->o->echo)
+			continue;
+		if (getsockname(fds[i], (struct sockaddr *)&c->local[i], &len))
+			return err_sys(e, EXIT_FAIL, errno, "getsockname");
+		if (dgram_pktinfo_on(fds[i], c->local[i].ss_family, e))
+			return -1;
+	}
+	return 0;
+}
+
 static void report_stats(const struct recv_ctx *c)
 {
 	if (c->o->json) {
@@ -467,7 +535,8 @@ static void install_signals(void)
 
 int cmd_udp_recv(int argc, char **argv)
 {
-	struct recv_opts o = { .fd_ll = -1, .timeout = -1, .size = DGRAM_BUFSIZE };
+	struct recv_opts o = { .fd_ll = -1, .timeout = -1, .size = DGRAM_BUFSIZE,
+			       .echo_rate = DGRAM_ECHO_RATE_DEFAULT };
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
@@ -477,6 +546,9 @@ int cmd_udp_recv(int argc, char **argv)
 			     "idle timeout: stop when nothing arrives for DUR (status 1 if "
 			     "nothing came, or fewer than -c N)"),
 		OPT_FLAG(0, "echo", &o.echo, "send each datagram back to its sender"),
+		OPT_INT(0, "echo-rate", &o.echo_rate, "N", 0, 1000000,
+			"with --echo: at most N replies a second to one source address "
+			"(0: no limit; default 1000)"),
 		OPT_FLAG(0, "raw", &o.raw, "write the payload bytes only"),
 		OPT_FLAG('x', "hex", &o.hex, "show each payload as a hex dump"),
 		OPT_FLAG('q', "quiet", &o.quiet, "show no datagrams (with --stats: counting only)"),
@@ -535,7 +607,10 @@ int cmd_udp_recv(int argc, char **argv)
 	dgram_stats_init(&c.st);
 	c.st.res_ns = clock_res_ns();
 	install_signals();
+	dgram_echo_rate_init(&c.rate, (unsigned)o.echo_rate);
 	rc = open_socks(&o, &ep, fds, &nfds, &e);
+	if (!rc)
+		rc = echo_setup(&c, fds, nfds, &e);
 	if (!rc)
 		enable_gro(&c, fds, nfds);
 	/* a coalesced read must fit whole: GRO reads take 64k, --size still caps each datagram */
@@ -547,6 +622,12 @@ int cmd_udp_recv(int argc, char **argv)
 	if (!rc)
 		rc = run(&c, fds, nfds, &e);
 	report_gro(&c);
+	if (c.warn.suppressed)
+		err_msg("udp-recv", "%llu more warnings like the above were left out",
+			(unsigned long long)c.warn.suppressed);
+	if (o.echo && c.not_echoed && o.verbose)
+		err_msg("udp-recv", "%llu datagrams not echoed (loop check, --echo-rate)",
+			(unsigned long long)c.not_echoed);
 	if ((o.stats || recv_signal) && !(o.json && c.out_failed))
 		report_stats(&c);
 	for (i = 0; i < nfds; i++)

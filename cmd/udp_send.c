@@ -442,7 +442,7 @@ static void show_reply(struct send_ctx *c, unsigned i, int64_t real, int64_t mon
 	d.event = "reply";
 	/* a probe carries its send time; other replies answer the latest datagram */
 	if (dgram_probe_decode(d.data, d.caplen, &p))
-		d.rtt_ns = real - (int64_t)p.ts_ns;
+		d.rtt_ns = dgram_probe_age(p.ts_ns, real);
 	else
 		d.rtt_ns = mono - c->last_send;
 	dgram_rtt_add(&c->rtt, d.rtt_ns);

@@ -66,6 +66,19 @@ int dgram_probe_decode(const void *buf, size_t len, struct dgram_probe *p)
 	return 1;
 }
 
+int64_t dgram_probe_age(uint64_t sent_ns, int64_t now_ns)
+{
+	uint64_t now = now_ns > 0 ? (uint64_t)now_ns : 0, d;
+
+	/* unsigned: a hostile timestamp (2^63, 2^64 - 1) must not overflow */
+	if (now >= sent_ns) {
+		d = now - sent_ns;
+		return d > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)d;
+	}
+	d = sent_ns - now;
+	return d > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)d;
+}
+
 void dgram_stats_init(struct dgram_stats *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -115,7 +128,8 @@ static int seen_grow(struct dgram_stats *s, uint64_t seq)
 
 void dgram_stats_probe(struct dgram_stats *s, const struct dgram_probe *p, int64_t real_ns)
 {
-	int64_t lat = real_ns - (int64_t)p->ts_ns;
+	int64_t lat = dgram_probe_age(p->ts_ns, real_ns);
+	uint64_t next = p->seq == UINT64_MAX ? UINT64_MAX : p->seq + 1;
 
 	s->probes++;
 	if (p->total)
@@ -132,10 +146,10 @@ void dgram_stats_probe(struct dgram_stats *s, const struct dgram_probe *p, int64
 		s->seen[p->seq / 8] |= bit;
 	}
 	s->unique++;
-	if (p->seq + 1 < s->next_seq)
+	if (next < s->next_seq)
 		s->reordered++;
 	else
-		s->next_seq = p->seq + 1;
+		s->next_seq = next;
 	if (!s->lat_n || lat < s->lat_min)
 		s->lat_min = lat;
 	if (!s->lat_n || lat > s->lat_max)
@@ -236,8 +250,8 @@ void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json)
 		stats_json(s, f);
 		return;
 	}
-	fprintf(f, "%llu datagram%s, %llu bytes", (unsigned long long)s->datagrams,
-		s->datagrams == 1 ? "" : "s", (unsigned long long)s->bytes);
+	fprintf(f, "%llu datagrams, %llu bytes", (unsigned long long)s->datagrams,
+		(unsigned long long)s->bytes);
 	if (rate)
 		fprintf(f, secs < 1 ? " in %.6fs (%.0f datagrams/s, %.3f Mbit/s)"
 				    : " in %.3fs (%.0f datagrams/s, %.3f Mbit/s)",

@@ -41,6 +41,12 @@ int dgram_probe_encode(void *buf, size_t len, const struct dgram_probe *p);
 /* 1 and @p filled if @buf holds a probe or end marker, 0 otherwise. */
 int dgram_probe_decode(const void *buf, size_t len, struct dgram_probe *p);
 
+/*
+ * @now_ns - @sent_ns (a probe's timestamp, any 64-bit value a sender chose)
+ * without overflow: clamped to [-INT64_MAX, INT64_MAX].
+ */
+int64_t dgram_probe_age(uint64_t sent_ns, int64_t now_ns);
+
 /* Receive statistics: every datagram, and the probes among them. */
 struct dgram_stats {
 	uint64_t datagrams, bytes, truncated;

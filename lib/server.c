@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "dgram.h"
+#include "dgram_guard.h"
 
 /* A client may owe this much unsent broadcast data before stdin stops being read. */
 #define PEND_LIMIT ((size_t)256 * 1024)
@@ -73,6 +74,7 @@ void server_opts_init(struct server_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->accept_timeout = o->idle_timeout = -1;
 	o->in_fd = o->out_fd = -1;
+	o->echo_rate = DGRAM_ECHO_RATE_DEFAULT;
 }
 
 static void emit(struct srv *s, enum server_ev_type type, const struct client *c,
@@ -679,7 +681,53 @@ struct dgram {
 	struct mmsghdr msgs[DGRAM_BATCH];
 	struct iovec iov[DGRAM_BATCH];
 	struct sockaddr_storage names[DGRAM_BATCH];
+	union {
+		size_t align; /* as struct cmsghdr's cmsg_len */
+		unsigned char b[DGRAM_CTRL_SIZE];
+	} ctrl[DGRAM_BATCH];                           /* IP_PKTINFO, for the loop check */
+	struct sockaddr_storage local[MAX_LISTENERS];  /* each socket's name */
+	struct dgram_echo_rate rate;                   /* --echo-rate */
+	struct dgram_warn_limit refusals;              /* refused events */
 };
+
+/* A datagram refused (--allow/--deny, the echo guards): a rate-limited event. */
+static void dgram_refused(struct dgram *d, const struct sockaddr_storage *name, socklen_t len,
+			  const char *why)
+{
+	struct client tmp;
+	struct server_event ev;
+	uint64_t skipped = 0;
+
+	d->s.st->refused++;
+	if (!d->s.o->on_event || !dgram_warn_ok(&d->refusals, clock_mono_ns(), &skipped))
+		return;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.peer = *name;
+	tmp.peerlen = len;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = SERVER_EV_REFUSED;
+	ev.peer = (const struct sockaddr *)&tmp.peer;
+	ev.peerlen = tmp.peerlen;
+	ev.reason = why;
+	ev.suppressed = skipped;
+	d->s.o->on_event(d->s.o->ctx, &ev);
+}
+
+/* --echo: may the datagram in @h, which came in on @fd, be echoed? */
+static const char *dgram_echo_refusal(struct dgram *d, int fd, const struct msghdr *h)
+{
+	const struct sockaddr *local = NULL;
+	int i;
+
+	for (i = 0; i < d->s.nl; i++)
+		if (d->s.lsrc[i].fd == fd)
+			local = (const struct sockaddr *)&d->local[i];
+	if (dgram_loop_reason(h, local))
+		return "echo-loop";
+	if (!dgram_echo_rate_ok(&d->rate, h->msg_name, clock_mono_ns()))
+		return "echo-rate";
+	return NULL;
+}
 
 static int same_addr(const struct sockaddr_storage *a, socklen_t alen,
 		     const struct sockaddr_storage *b, socklen_t blen)
@@ -754,6 +802,10 @@ static int dgram_read(struct dgram *d, int fd)
 		d->msgs[i].msg_hdr.msg_iovlen = 1;
 		d->msgs[i].msg_hdr.msg_name = &d->names[i];
 		d->msgs[i].msg_hdr.msg_namelen = sizeof(d->names[i]);
+		if (s->o->echo) {
+			d->msgs[i].msg_hdr.msg_control = d->ctrl[i].b;
+			d->msgs[i].msg_hdr.msg_controllen = sizeof(d->ctrl[i].b);
+		}
 	}
 	n = recvmmsg(fd, d->msgs, DGRAM_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0)
@@ -761,7 +813,17 @@ static int dgram_read(struct dgram *d, int fd)
 	for (i = 0; i < n; i++) {
 		struct msghdr *h = &d->msgs[i].msg_hdr;
 		size_t len = d->msgs[i].msg_len;
+		const char *why = NULL;
 
+		/* a refused sender never becomes a peer, so stdin never goes to it */
+		if (!allowed(s, (const struct sockaddr *)&d->names[i], &why)) {
+			dgram_refused(d, &d->names[i], h->msg_namelen, why);
+			continue;
+		}
+		if (s->o->echo && (why = dgram_echo_refusal(d, fd, h))) {
+			dgram_refused(d, &d->names[i], h->msg_namelen, why);
+			continue;
+		}
 		if (!dgram_sender(d, fd, &d->names[i], h->msg_namelen))
 			continue;
 		d->peer.in += len;
@@ -850,11 +912,20 @@ int server_run_dgram(const int *fds, int n, const struct server_opts *o,
 		free(d);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
+	dgram_echo_rate_init(&d->rate, o->echo_rate);
+	for (i = 0; i < n && !rc; i++) {
+		socklen_t len = sizeof(d->local[i]);
+
 		s->lsrc[i].kind = SRC_DGRAM;
 		ep_set(s, EPOLL_CTL_ADD, &s->lsrc[i], EPOLLIN);
+		if (!o->echo)
+			continue;
+		if (getsockname(fds[i], (struct sockaddr *)&d->local[i], &len))
+			rc = err_sys(e, EXIT_FAIL, errno, "getsockname");
+		else
+			rc = dgram_pktinfo_on(fds[i], d->local[i].ss_family, e);
 	}
-	for (;;) {
+	while (!rc) {
 		int k;
 
 		if (input_wanted(s) && !s->in_pollable)

@@ -43,6 +43,12 @@ struct server_event {
 	int64_t duration_ns;
 	const char *reason; /* "eof", "idle", "reset", "denied", "max-conns", ... */
 	int errnum;         /* errno behind the reason, 0 if none */
+	/*
+	 * SERVER_EV_REFUSED for single datagrams ("denied", "not allowed",
+	 * "echo-loop", "echo-rate") is rate-limited: how many refusals were
+	 * not reported since the last one that was.
+	 */
+	uint64_t suppressed;
 };
 
 typedef void (*server_event_fn)(void *ctx, const struct server_event *ev);
@@ -59,6 +65,7 @@ struct server_opts {
 	size_t nallow;
 	const struct cidr *deny; /* a client matching one is refused (wins over allow) */
 	size_t ndeny;
+	unsigned echo_rate;    /* datagram echo: replies/s per source address, 0 = no limit */
 	server_event_fn on_event; /* may be NULL */
 	void *ctx;
 };

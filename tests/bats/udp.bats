@@ -36,6 +36,30 @@ start_recv0() {
 	[ -n "$PORT" ] && [ "$PORT" != 0 ]
 }
 
+# spoof SRC SPORT DST DPORT PAYLOAD: one UDP datagram with any source, sent
+# from a raw socket (root) on loopback: how a spoofer starts an echo loop.
+spoof() {
+	python3 -c '
+import socket, struct, sys
+src, sport, dst, dport = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+data = sys.argv[5].encode()
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+s.bind((src, 0))
+s.sendto(struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data, (dst, 0))' "$@"
+}
+
+# start_ulisten ERRFILE ARGS...: listen -u -v ARGS in the background (stdin
+# and stdout as redirected by the caller); PORT from its "listening on" line.
+start_ulisten() {
+	local err=$1
+	shift
+	"$SOCKCTL" listen -u -v "$@" 2>"$err" 0<&0 &
+	LPID=$!
+	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
+	wait_for 10 grep -q "listening on" "$err" || { cat "$err"; return 1; }
+	PORT=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$err" | head -n1)
+}
+
 # py_send HOST PORT PAYLOAD-EXPR [FAMILY]: one datagram from python3.
 py_send() {
 	python3 -c '
@@ -600,11 +624,121 @@ two_hosts() {
 	start_recv0 127.0.0.1 --json --stats --echo -c 1 -w 10
 	run -0 "$SOCKCTL" udp-send --json -W 5 127.0.0.1 "$PORT" hi
 	[ "${#lines[@]}" = 2 ]
-	jq -e 'select(.event == "reply") | .data == "hi" and (has("type") | not)' <<<"${lines[0]}"
+	jq -e '.event == "reply" and .data == "hi" and (has("type") | not)' <<<"${lines[0]}"
 	jq -e '.event == "summary" and .sent == 1 and .replies == 1 and (has("type") | not)' \
 		<<<"${lines[1]}"
 	wait_pid 10 "$RECV_PID"
 	run jq -r '"\(.event) \(has("type"))"' "$BATS_TEST_TMPDIR/out"
 	[ "${lines[0]}" = "datagram false" ]
 	[ "${lines[1]}" = "stats false" ]
+}
+
+@test "listen -u --allow/--deny: a denied sender is refused (event, -v line), never printed, never sent stdin" {
+	T=$BATS_TEST_TMPDIR
+	mkfifo "$T/in"
+	exec 8<>"$T/in"
+	start_ulisten "$T/lerr" -k --deny 127.0.0.2 127.0.0.1 0 <"$T/in" >"$T/lout"
+	run -0 timeout 30 python3 -c '
+import os, socket, sys, time
+port, out, err, fifo = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+def until(path, text):
+    for _ in range(200):
+        if text in open(path).read():
+            return
+        time.sleep(0.05)
+    sys.exit("timed out waiting for %r in %s" % (text, path))
+good = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); good.bind(("127.0.0.3", 0))
+bad = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); bad.bind(("127.0.0.2", 0))
+good.sendto(b"good\n", ("127.0.0.1", port))
+until(out, "good")
+bad.sendto(b"bad\n", ("127.0.0.1", port))
+until(err, "refused 127.0.0.2 %d: denied" % bad.getsockname()[1])
+with open(fifo, "w") as f:
+    f.write("to the last allowed sender\n")
+good.settimeout(5)
+print(good.recv(100))
+bad.settimeout(1)
+try:
+    print(bad.recv(100))
+except socket.timeout:
+    print("denied sender: nothing")
+' "$PORT" "$T/lout" "$T/lerr" "$T/in"
+	[ "${lines[0]}" = "b'to the last allowed sender\\n'" ]
+	[ "${lines[1]}" = "denied sender: nothing" ]
+	[ "$(cat "$T/lout")" = good ]
+	kill "$LPID"
+	exec 8>&-
+	# without -k: a denied first sender does not become the peer; --json says why
+	"$SOCKCTL" listen -u --json --allow 127.0.0.3 -w 10 127.0.0.1 0 </dev/null >"$T/out2" 2>"$T/err2" &
+	LPID=$!
+	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
+	wait_for 10 grep -q listening "$T/err2"
+	PORT=$(jq -r 'select(.event == "listening") | .port' "$T/err2")
+	python3 -c '
+import socket, sys
+for src, msg in (("127.0.0.2", b"no\n"), ("127.0.0.3", b"yes\n")):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((src, 0))
+    s.sendto(msg, ("127.0.0.1", int(sys.argv[1])))' "$PORT"
+	wait_for 10 grep -q yes "$T/out2"
+	kill "$LPID"
+	[ "$(cat "$T/out2")" = yes ]
+	[ "$(jq -c 'select(.event == "refused") | [.address, .reason]' "$T/err2")" = \
+		'["127.0.0.2","not allowed"]' ]
+	[ "$(jq -r 'select(.event == "connection") | .address' "$T/err2")" = 127.0.0.3 ]
+}
+
+@test "echo loop check: no echo to our own address and port, port 0 or a reflecting service" {
+	start_recv0 127.0.0.1 --echo -w 1
+	spoof 127.0.0.1 "$PORT" 127.0.0.1 "$PORT" self
+	spoof 127.0.0.1 0 127.0.0.1 "$PORT" zero
+	spoof 127.0.0.1 19 127.0.0.1 "$PORT" chargen
+	# one spoofed datagram used to loop forever: now the idle timeout ends the run
+	wait_pid 15 "$RECV_PID"
+	[ "$WAIT_STATUS" = 0 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" = 3 ]
+	grep -q "not echoed to 127.0.0.1:$PORT: from our own address and port" "$BATS_TEST_TMPDIR/err"
+	grep -q "not echoed to 127.0.0.1:0: source port 0" "$BATS_TEST_TMPDIR/err"
+	grep -q "not echoed to 127.0.0.1:19: source port of a reflecting service" "$BATS_TEST_TMPDIR/err"
+	# a real client is still echoed
+	start_recv0 127.0.0.1 --echo -c 1 -w 10
+	run -0 --separate-stderr "$SOCKCTL" udp-send -W 5 127.0.0.1 "$PORT" hello
+	[[ $output == *": hello" ]]
+	# listen -u -k --echo: the same checks, as refused events
+	start_ulisten "$BATS_TEST_TMPDIR/lerr" -k --echo 127.0.0.1 0 </dev/null >/dev/null
+	spoof 127.0.0.1 "$PORT" 127.0.0.1 "$PORT" self
+	spoof 127.0.0.1 7 127.0.0.1 "$PORT" echo
+	wait_for 10 grep -q "refused 127.0.0.1 7: echo-loop" "$BATS_TEST_TMPDIR/lerr"
+	grep -q "refused 127.0.0.1 $PORT: echo-loop" "$BATS_TEST_TMPDIR/lerr"
+	run -0 --separate-stderr "$SOCKCTL" udp-send -W 5 127.0.0.1 "$PORT" hello
+	[[ $output == *": hello" ]]
+}
+
+@test "echo ping-pong between udp-recv --echo and listen -u -k --echo ends (--echo-rate)" {
+	start_recv0 127.0.0.1 --echo -q --stats -w 1
+	A=$PORT
+	start_ulisten "$BATS_TEST_TMPDIR/lerr" -k --echo 127.0.0.1 0 </dev/null >/dev/null
+	B=$PORT
+	# one datagram "from" the other echo server starts the bouncing
+	spoof 127.0.0.1 "$B" 127.0.0.1 "$A" ping
+	wait_pid 20 "$RECV_PID"
+	[ "$WAIT_STATUS" = 0 ]
+	# whichever side went over its rate first dropped it
+	grep -q "not echoed to 127.0.0.1:$B: over --echo-rate" "$BATS_TEST_TMPDIR/err" ||
+		grep -q "refused 127.0.0.1 $A: echo-rate" "$BATS_TEST_TMPDIR/lerr"
+	n=$(sed -n 's/.*udp-recv: \([0-9]*\) datagrams.*/\1/p' "$BATS_TEST_TMPDIR/err")
+	[ "$n" -ge 2 ] && [ "$n" -le 2100 ]
+	# --echo-rate 0: no limit; a small rate stops a flood from one source
+	start_recv0 127.0.0.1 --echo --echo-rate 10 -q -c 100 -w 10
+	run -0 --separate-stderr "$SOCKCTL" udp-send -c 100 -W 1 127.0.0.1 "$PORT" x
+	[[ $stderr == *"100 datagrams"*"; 10 replies"* ]]
+}
+
+@test "per-datagram warnings are rate-limited, with a count of those left out" {
+	start_recv0 127.0.0.1 -q --size 4 -c 100 -w 10
+	"$SOCKCTL" udp-send -q -c 100 127.0.0.1 "$PORT" "longer than four"
+	wait_pid 10 "$RECV_PID"
+	[ "$WAIT_STATUS" = 0 ]
+	run grep -c "truncated" "$BATS_TEST_TMPDIR/err"
+	[ "$output" -le 12 ] && [ "$output" -ge 1 ]
+	grep -Eq "[0-9]+ more warnings like the above were left out" "$BATS_TEST_TMPDIR/err"
 }
