@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "dgram_server.h"
 #include "dgram_guard.h"
 #include "err.h"
 #include "opt.h"

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "dgram.h"
 #include "dgram_guard.h"
 
 /* A client may owe this much unsent broadcast data before stdin stops being read. */
@@ -22,7 +21,7 @@
 #define MAX_EVENTS 256
 #define ACCEPT_BATCH 64
 
-enum src_kind { SRC_LISTENER, SRC_INPUT, SRC_CLIENT, SRC_DGRAM };
+enum src_kind { SRC_LISTENER, SRC_INPUT, SRC_CLIENT };
 
 /* What an epoll event points at: every source begins with one of these. */
 struct src {
@@ -100,9 +99,10 @@ static void emit(struct srv *s, enum server_ev_type type, const struct client *c
 	s->o->on_event(s->o->ctx, &ev);
 }
 
-/* Write all of @buf to @fd, waiting if it is non-blocking: one chunk, never split. */
-static int write_all(int fd, const char *buf, size_t n, struct err *e)
+int server_write_all(int fd, const void *data, size_t n, struct err *e)
 {
+	const char *buf = data;
+
 	while (n) {
 		ssize_t w = write(fd, buf, n);
 
@@ -370,7 +370,7 @@ static int client_read(struct srv *s, struct client *c)
 			update_client(s, c);
 		return 0;
 	}
-	if (s->o->out_fd >= 0 && write_all(s->o->out_fd, s->buf, (size_t)n, s->e))
+	if (s->o->out_fd >= 0 && server_write_all(s->o->out_fd, s->buf, (size_t)n, s->e))
 		return -1;
 	return 0;
 }
@@ -401,21 +401,21 @@ static void bury(struct srv *s)
 
 /* ---- accepting ---- */
 
-static int allowed(const struct srv *s, const struct sockaddr *sa, const char **why)
+int server_allowed(const struct server_opts *o, const struct sockaddr *sa, const char **why)
 {
 	size_t i;
 
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return 1;
-	for (i = 0; i < s->o->ndeny; i++)
-		if (addr_cidr_match(&s->o->deny[i], sa)) {
+	for (i = 0; i < o->ndeny; i++)
+		if (addr_cidr_match(&o->deny[i], sa)) {
 			*why = "denied";
 			return 0;
 		}
-	if (!s->o->nallow)
+	if (!o->nallow)
 		return 1;
-	for (i = 0; i < s->o->nallow; i++)
-		if (addr_cidr_match(&s->o->allow[i], sa))
+	for (i = 0; i < o->nallow; i++)
+		if (addr_cidr_match(&o->allow[i], sa))
 			return 1;
 	*why = "not allowed";
 	return 0;
@@ -494,7 +494,7 @@ static int accept_some(struct srv *s, int lfd)
 		}
 		if (tmp.peerlen > sizeof(tmp.peer))
 			tmp.peerlen = sizeof(tmp.peer);
-		if (!allowed(s, (struct sockaddr *)&tmp.peer, &why)) {
+		if (!server_allowed(s->o, (struct sockaddr *)&tmp.peer, &why)) {
 			refuse(s, fd, &tmp, why);
 			continue;
 		}
@@ -663,304 +663,5 @@ int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 	if (s.done == 2)
 		rc = -1;
 	srv_free(&s);
-	return rc;
-}
-
-/* ---- datagrams ---- */
-
-#define DGRAM_BATCH 16
-#define DGRAM_MAX 65536
-
-struct dgram {
-	struct srv s;
-	struct client peer; /* the last sender: its address and counters */
-	int peer_fd;        /* the socket it came in on, -1 before the first */
-	int locked;         /* without keep_open: the socket is connected to the first sender */
-	int64_t last;
-	char *bufs;
-	struct mmsghdr msgs[DGRAM_BATCH];
-	struct iovec iov[DGRAM_BATCH];
-	struct sockaddr_storage names[DGRAM_BATCH];
-	union {
-		size_t align; /* as struct cmsghdr's cmsg_len */
-		unsigned char b[DGRAM_CTRL_SIZE];
-	} ctrl[DGRAM_BATCH];                           /* IP_PKTINFO, for the loop check */
-	struct sockaddr_storage local[MAX_LISTENERS];  /* each socket's name */
-	struct dgram_echo_rate rate;                   /* --echo-rate */
-	struct dgram_warn_limit refusals;              /* refused events */
-};
-
-/* A datagram refused (--allow/--deny, the echo guards): a rate-limited event. */
-static void dgram_refused(struct dgram *d, const struct sockaddr_storage *name, socklen_t len,
-			  const char *why)
-{
-	struct client tmp;
-	struct server_event ev;
-	uint64_t skipped = 0;
-
-	d->s.st->refused++;
-	if (!d->s.o->on_event || !dgram_warn_ok(&d->refusals, clock_mono_ns(), &skipped))
-		return;
-	memset(&tmp, 0, sizeof(tmp));
-	tmp.peer = *name;
-	tmp.peerlen = len;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = SERVER_EV_REFUSED;
-	ev.peer = (const struct sockaddr *)&tmp.peer;
-	ev.peerlen = tmp.peerlen;
-	ev.reason = why;
-	ev.suppressed = skipped;
-	d->s.o->on_event(d->s.o->ctx, &ev);
-}
-
-/* --echo: may the datagram in @h, which came in on @fd, be echoed? */
-static const char *dgram_echo_refusal(struct dgram *d, int fd, const struct msghdr *h)
-{
-	const struct sockaddr *local = NULL;
-	int i;
-
-	for (i = 0; i < d->s.nl; i++)
-		if (d->s.lsrc[i].fd == fd)
-			local = (const struct sockaddr *)&d->local[i];
-	if (dgram_loop_reason(h, local))
-		return "echo-loop";
-	if (!dgram_echo_rate_ok(&d->rate, h->msg_name, clock_mono_ns()))
-		return "echo-rate";
-	return NULL;
-}
-
-static int same_addr(const struct sockaddr_storage *a, socklen_t alen,
-		     const struct sockaddr_storage *b, socklen_t blen)
-{
-	return alen == blen && !memcmp(a, b, alen);
-}
-
-/* A datagram from @name on @fd: is it from a peer we serve?  Tell about new ones. */
-static int dgram_sender(struct dgram *d, int fd, const struct sockaddr_storage *name,
-			socklen_t len)
-{
-	struct srv *s = &d->s;
-	int i;
-
-	if (d->peer_fd >= 0 && fd == d->peer_fd &&
-	    same_addr(&d->peer.peer, d->peer.peerlen, name, len))
-		return 1;
-	if (d->locked)
-		return 0;
-	d->peer.peer = *name;
-	d->peer.peerlen = len;
-	d->peer.id = ++s->next_id;
-	d->peer.start = clock_mono_ns();
-	d->peer_fd = fd;
-	s->nclients = 1;
-	s->accept_deadline = -1;
-	s->st->clients++;
-	emit(s, SERVER_EV_CONNECTION, &d->peer, NULL, 0);
-	if (!s->o->keep_open) {
-		/* the first sender becomes the only one, as with nc -lu */
-		if (len && connect(fd, (const struct sockaddr *)name, len) == 0)
-			d->locked = 1;
-		for (i = 0; i < s->nl; i++)
-			if (s->lsrc[i].fd != fd)
-				ep_set(s, EPOLL_CTL_DEL, &s->lsrc[i], EPOLLIN);
-	}
-	update_input(s);
-	return 1;
-}
-
-static void dgram_echo(struct dgram *d, int fd, struct mmsghdr *out, unsigned n)
-{
-	unsigned done = 0;
-
-	while (done < n) {
-		int k = sendmmsg(fd, out + done, n - done, 0);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			done++; /* this one could not go (e.g. ECONNREFUSED): the next may */
-			continue;
-		}
-		for (unsigned i = done; i < done + (unsigned)k; i++)
-			d->s.st->bytes_out += out[i].msg_len;
-		done += (unsigned)k;
-	}
-}
-
-static int dgram_read(struct dgram *d, int fd)
-{
-	struct srv *s = &d->s;
-	struct mmsghdr out[DGRAM_BATCH];
-	unsigned nout = 0;
-	int n, i;
-
-	for (i = 0; i < DGRAM_BATCH; i++) {
-		d->iov[i].iov_base = d->bufs + (size_t)i * DGRAM_MAX;
-		d->iov[i].iov_len = DGRAM_MAX;
-		memset(&d->msgs[i].msg_hdr, 0, sizeof(d->msgs[i].msg_hdr));
-		d->msgs[i].msg_hdr.msg_iov = &d->iov[i];
-		d->msgs[i].msg_hdr.msg_iovlen = 1;
-		d->msgs[i].msg_hdr.msg_name = &d->names[i];
-		d->msgs[i].msg_hdr.msg_namelen = sizeof(d->names[i]);
-		if (s->o->echo) {
-			d->msgs[i].msg_hdr.msg_control = d->ctrl[i].b;
-			d->msgs[i].msg_hdr.msg_controllen = sizeof(d->ctrl[i].b);
-		}
-	}
-	n = recvmmsg(fd, d->msgs, DGRAM_BATCH, MSG_DONTWAIT, NULL);
-	if (n < 0)
-		return 0; /* EAGAIN, or an ICMP error reported on a connected socket */
-	for (i = 0; i < n; i++) {
-		struct msghdr *h = &d->msgs[i].msg_hdr;
-		size_t len = d->msgs[i].msg_len;
-		const char *why = NULL;
-
-		/* a refused sender never becomes a peer, so stdin never goes to it */
-		if (!allowed(s, (const struct sockaddr *)&d->names[i], &why)) {
-			dgram_refused(d, &d->names[i], h->msg_namelen, why);
-			continue;
-		}
-		if (s->o->echo && (why = dgram_echo_refusal(d, fd, h))) {
-			dgram_refused(d, &d->names[i], h->msg_namelen, why);
-			continue;
-		}
-		if (!dgram_sender(d, fd, &d->names[i], h->msg_namelen))
-			continue;
-		d->peer.in += len;
-		s->st->bytes_in += len;
-		d->last = clock_mono_ns();
-		if (s->o->echo) {
-			memset(&out[nout], 0, sizeof(out[nout]));
-			out[nout].msg_hdr.msg_iov = &d->iov[i];
-			d->iov[i].iov_len = len;
-			out[nout].msg_hdr.msg_iovlen = 1;
-			if (!d->locked) {
-				out[nout].msg_hdr.msg_name = &d->names[i];
-				out[nout].msg_hdr.msg_namelen = h->msg_namelen;
-			}
-			nout++;
-		} else if (s->o->out_fd >= 0 &&
-			   write_all(s->o->out_fd, d->iov[i].iov_base, len, s->e)) {
-			return -1;
-		}
-	}
-	if (nout)
-		dgram_echo(d, fd, out, nout);
-	return 0;
-}
-
-/* One read of stdin is one datagram to the last sender. */
-static void dgram_input(struct dgram *d)
-{
-	struct srv *s = &d->s;
-	ssize_t n = read(s->in.fd, s->buf, DGRAM_MAX_V4);
-	ssize_t w;
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		s->in_open = 0;
-		update_input(s);
-		return;
-	}
-	if (d->locked)
-		w = send(d->peer_fd, s->buf, (size_t)n, MSG_NOSIGNAL);
-	else
-		w = sendto(d->peer_fd, s->buf, (size_t)n, MSG_NOSIGNAL,
-			   (const struct sockaddr *)&d->peer.peer, d->peer.peerlen);
-	if (w > 0) {
-		d->peer.out += (size_t)w;
-		s->st->bytes_out += (size_t)w;
-		d->last = clock_mono_ns();
-	}
-}
-
-static int dgram_timeout(const struct dgram *d)
-{
-	int64_t dl = d->s.accept_deadline;
-
-	if (d->s.o->idle_timeout >= 0 && d->peer_fd >= 0 && !d->s.o->keep_open) {
-		int64_t t = d->last + d->s.o->idle_timeout;
-
-		if (dl < 0 || t < dl)
-			dl = t;
-	}
-	if (input_wanted(&d->s) && !d->s.in_pollable)
-		return 0;
-	return clock_ms_until(dl);
-}
-
-int server_run_dgram(const int *fds, int n, const struct server_opts *o,
-		     struct server_stats *st, struct err *e)
-{
-	struct epoll_event evs[MAX_EVENTS];
-	struct dgram *d = calloc(1, sizeof(*d));
-	struct srv *s;
-	int rc = 0, i;
-	char dur[32];
-
-	if (!d)
-		return err_set(e, EXIT_FAIL, "out of memory");
-	s = &d->s;
-	d->peer_fd = -1;
-	if (srv_init(s, fds, n, o, st, e) || !(d->bufs = malloc((size_t)DGRAM_BATCH * DGRAM_MAX))) {
-		if (d->s.buf) {
-			close(s->ep);
-			free(s->buf);
-			err_set(e, EXIT_FAIL, "out of memory");
-		}
-		free(d);
-		return -1;
-	}
-	dgram_echo_rate_init(&d->rate, o->echo_rate);
-	for (i = 0; i < n && !rc; i++) {
-		socklen_t len = sizeof(d->local[i]);
-
-		s->lsrc[i].kind = SRC_DGRAM;
-		ep_set(s, EPOLL_CTL_ADD, &s->lsrc[i], EPOLLIN);
-		if (!o->echo)
-			continue;
-		if (getsockname(fds[i], (struct sockaddr *)&d->local[i], &len))
-			rc = err_sys(e, EXIT_FAIL, errno, "getsockname");
-		else
-			rc = dgram_pktinfo_on(fds[i], d->local[i].ss_family, e);
-	}
-	while (!rc) {
-		int k;
-
-		if (input_wanted(s) && !s->in_pollable)
-			dgram_input(d);
-		k = epoll_wait(s->ep, evs, MAX_EVENTS, dgram_timeout(d));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			rc = err_sys(e, EXIT_FAIL, errno, "epoll_wait");
-			break;
-		}
-		for (i = 0; i < k && !rc; i++) {
-			struct src *src = evs[i].data.ptr;
-
-			if (src->kind == SRC_DGRAM)
-				rc = dgram_read(d, src->fd);
-			else if (src->kind == SRC_INPUT && s->in_registered)
-				dgram_input(d);
-		}
-		if (rc)
-			break;
-		if (s->accept_deadline >= 0 && clock_mono_ns() >= s->accept_deadline) {
-			rc = err_set(e, EXIT_FAIL, "no datagram within %s",
-				     addr_format_duration(o->accept_timeout, dur, sizeof(dur)));
-			break;
-		}
-		if (o->idle_timeout >= 0 && d->peer_fd >= 0 && !o->keep_open &&
-		    clock_mono_ns() >= d->last + o->idle_timeout) {
-			emit(s, SERVER_EV_CLOSED, &d->peer, "idle", 0);
-			break;
-		}
-	}
-	close(s->ep);
-	free(s->buf);
-	free(d->bufs);
-	free(d);
 	return rc;
 }

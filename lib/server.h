@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A single-threaded epoll server for many clients at once: stream sockets
- * (TCP, Unix) accepted from one or more listening sockets, or datagram
- * sockets served per sender.  Each client's bytes go to an output fd (or
- * straight back to the client with echo); an input fd is broadcast to every
- * client (stream) or sent to the last sender (datagram).
+ * (TCP, Unix) accepted from one or more listening sockets.  Each client's
+ * bytes go to an output fd (or straight back to the client with echo); an
+ * input fd is broadcast to every client.  The datagram server
+ * (lib/dgram_server) shares these options, events and statistics: there the
+ * input fd goes to the last sender.
  *
  * The engine never prints: everything worth telling the user is passed to
  * the caller's event hook, which decides how (text, JSON, nothing).
@@ -85,14 +86,11 @@ void server_opts_init(struct server_opts *o);
 int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 		      struct server_stats *st, struct err *e);
 
-/*
- * Serve datagrams arriving on the @n bound sockets @fds: each datagram to
- * out_fd (or back to its sender with echo); each read of in_fd is sent as one
- * datagram to the last sender.  Without keep_open the first sender is the
- * only peer (the socket is connected to it).  Returns -1 with @e on failure;
- * 0 when in_fd reaches EOF or the peer is idle for idle_timeout.
- */
-int server_run_dgram(const int *fds, int n, const struct server_opts *o,
-		     struct server_stats *st, struct err *e);
+/* 1 if @sa may be served under o->allow and o->deny; else 0 and *@why. */
+int server_allowed(const struct server_opts *o, const struct sockaddr *sa, const char **why);
+/* Write all @n bytes to @fd (waiting if it is non-blocking): one chunk, never split. */
+int server_write_all(int fd, const void *buf, size_t n, struct err *e);
+
+/* The datagram server, server_run_dgram, is in lib/dgram_server.h. */
 
 #endif
