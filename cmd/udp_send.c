@@ -278,57 +278,6 @@ static size_t fill(void *ctx, struct dgram_tx *tx, unsigned i, uint64_t k, int64
 	return strlen(c->msgs[k % (uint64_t)c->nmsg]);
 }
 
-/* Queue @len bytes at @data as the next stdin datagram; flush the batch when full. */
-static int queue_datagram(struct send_ctx *c, unsigned *n, const char *data, size_t len,
-			  struct err *e)
-{
-	if (len > c->maxlen)
-		return err_set(e, EXIT_FAIL, "stdin datagram %llu is %zu bytes: more than UDP "
-					     "carries over %s (%zu); nothing of it was sent",
-			       (unsigned long long)(c->tx.sent + *n + 1), len,
-			       c->dst.ss_family == AF_INET6 ? "IPv6" : "IPv4", c->maxlen);
-	return dgram_tx_queue(&c->tx, n, data, len, e);
-}
-
-/* Split what stdin gave into datagrams; keeps an unfinished line in @buf. */
-static int split_stdin(struct send_ctx *c, char *buf, size_t *have, int eof, struct err *e)
-{
-	size_t start = 0, i;
-	unsigned n = 0;
-
-	if (c->mode == MODE_RAW) {
-		while (start < *have && (!c->limit || c->tx.sent + n < c->limit)) {
-			size_t len = *have - start < c->o->size ? *have - start : c->o->size;
-
-			if (len < c->o->size && !eof)
-				break;
-			if (queue_datagram(c, &n, buf + start, len, e))
-				return -1;
-			start += len;
-		}
-	} else {
-		for (i = 0; i < *have && (!c->limit || c->tx.sent + n < c->limit); i++) {
-			if (buf[i] != '\n')
-				continue;
-			if (queue_datagram(c, &n, buf + start, i - start, e))
-				return -1;
-			start = i + 1;
-		}
-		if (eof && start < *have && (!c->limit || c->tx.sent + n < c->limit)) {
-			if (queue_datagram(c, &n, buf + start, *have - start, e))
-				return -1;
-			start = *have;
-		}
-		if (!eof && start == 0 && *have > c->maxlen)
-			return queue_datagram(c, &n, buf, *have, e);
-	}
-	if (n && dgram_tx_send(&c->tx, n, e))
-		return -1;
-	memmove(buf, buf + start, *have - start);
-	*have -= start;
-	return 0;
-}
-
 static int send_stdin(struct send_ctx *c, struct err *e)
 {
 	size_t cap = (size_t)DGRAM_MAX_V6 * 2 + 2, have = 0;
@@ -361,7 +310,8 @@ static int send_stdin(struct send_ctx *c, struct err *e)
 		}
 		eof = r == 0;
 		have += (size_t)r;
-		if ((rc = split_stdin(c, buf, &have, eof, e)))
+		if ((rc = dgram_tx_split(&c->tx, buf, &have, eof,
+					 c->mode == MODE_RAW ? (size_t)c->o->size : 0, c->maxlen, e)))
 			break;
 	}
 	free(buf);

@@ -378,9 +378,18 @@ int dgram_tx_generate(struct dgram_tx *tx, dgram_tx_fill_fn fill, void *ctx, str
 	return 0;
 }
 
-int dgram_tx_queue(struct dgram_tx *tx, unsigned *n, const void *data, size_t len,
-		   struct err *e)
+/*
+ * Queue @len bytes as the next datagram in slot *@n; the batch goes when it
+ * is full, or at once when paced.
+ */
+static int queue(struct dgram_tx *tx, unsigned *n, const char *data, size_t len, size_t maxlen,
+		 struct err *e)
 {
+	if (len > maxlen)
+		return err_set(e, EXIT_FAIL, "stdin datagram %llu is %zu bytes: more than UDP "
+					     "carries over %s (%zu); nothing of it was sent",
+			       (unsigned long long)(tx->sent + *n + 1), len,
+			       tx->dst->sa_family == AF_INET6 ? "IPv6" : "IPv4", maxlen);
 	if (!tx->t0)
 		tx->t0 = clock_mono_ns();
 	memcpy(dgram_slot(&tx->out, *n), data, len);
@@ -427,5 +436,51 @@ int dgram_tx_end(struct dgram_tx *tx, struct err *e)
 			return -1;
 		tx->markers++;
 	}
+	return 0;
+}
+
+/* Room for @n more datagrams under opts.limit? */
+static int below_limit(const struct dgram_tx *tx, unsigned n)
+{
+	return !tx->o.limit || tx->sent + n < tx->o.limit;
+}
+
+int dgram_tx_split(struct dgram_tx *tx, char *buf, size_t *have, int eof, size_t chunk,
+		   size_t maxlen, struct err *e)
+{
+	size_t start = 0, i;
+	unsigned n = 0;
+
+	if (chunk) {
+		while (start < *have && below_limit(tx, n)) {
+			size_t len = *have - start < chunk ? *have - start : chunk;
+
+			if (len < chunk && !eof)
+				break;
+			if (queue(tx, &n, buf + start, len, maxlen, e))
+				return -1;
+			start += len;
+		}
+	} else {
+		for (i = 0; i < *have && below_limit(tx, n); i++) {
+			if (buf[i] != '\n')
+				continue;
+			if (queue(tx, &n, buf + start, i - start, maxlen, e))
+				return -1;
+			start = i + 1;
+		}
+		if (eof && start < *have && below_limit(tx, n)) {
+			if (queue(tx, &n, buf + start, *have - start, maxlen, e))
+				return -1;
+			start = *have;
+		}
+		/* a line longer than any datagram: the error, before more is read */
+		if (!eof && start == 0 && *have > maxlen)
+			return queue(tx, &n, buf, *have, maxlen, e);
+	}
+	if (n && dgram_tx_send(tx, n, e))
+		return -1;
+	memmove(buf, buf + start, *have - start);
+	*have -= start;
 	return 0;
 }

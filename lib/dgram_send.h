@@ -107,11 +107,14 @@ size_t dgram_tx_probe(struct dgram_tx *tx, unsigned slot, uint64_t k, int64_t re
 /* Send opts.limit datagrams (0: until stopped) made by @fill, paced by opts.interval. */
 int dgram_tx_generate(struct dgram_tx *tx, dgram_tx_fill_fn fill, void *ctx, struct err *e);
 /*
- * Queue @len bytes as the next datagram in slot *@n; the batch goes when it
- * is full, or at once when paced.
+ * Split the *@have bytes read from stdin at @buf into datagrams and send
+ * them (paced, up to opts.limit): lines without their newline when @chunk is
+ * 0, else chunks of @chunk bytes (a shorter one only at @eof).  What is not
+ * a whole datagram yet stays at the start of @buf, *@have updated.  A
+ * datagram over @maxlen is an error, and nothing of it is sent.
  */
-int dgram_tx_queue(struct dgram_tx *tx, unsigned *n, const void *data, size_t len,
-		   struct err *e);
+int dgram_tx_split(struct dgram_tx *tx, char *buf, size_t *have, int eof, size_t chunk,
+		   size_t maxlen, struct err *e);
 /*
  * The end marker with the exact count, three times (at once, after 20 ms,
  * after 100 ms more).  An ICMP error once a marker went out, or once every
