@@ -124,7 +124,9 @@ install: sockctl
 	$(INSTALL) -m 755 sockctl $(DESTDIR)$(BINDIR)/sockctl
 	$(INSTALL) -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/
 	$(INSTALL) -m 644 completions/sockctl.bash $(DESTDIR)$(COMPDIR)/sockctl
-	@echo "raw-icmp without root: sudo setcap cap_net_raw+p $(DESTDIR)$(BINDIR)/sockctl"
+	@echo "raw-icmp for users: widen net.ipv4.ping_group_range, or"
+	@echo "  sudo setcap cap_net_raw+p $(DESTDIR)$(BINDIR)/sockctl"
+	@echo "  (every other command then drops it at start; undo: sudo setcap -r ...; see sockctl(1))"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sockctl $(DESTDIR)$(COMPDIR)/sockctl

@@ -10,6 +10,13 @@ int cmd_udp_send(int argc, char **argv);
 int cmd_udp_recv(int argc, char **argv);
 int cmd_raw_icmp(int argc, char **argv);
 
+/*
+ * The first call in main(): give up every privilege a setuid or file-capability
+ * install grants, except CAP_NET_RAW on the ICMP paths (see lib/priv.h).
+ * 0, or EXIT_FAIL after saying why on stderr: the process must not go on.
+ */
+int cmd_priv_start(int argc, char **argv);
+
 struct err;
 /*
  * Flush stdout and check that everything written to it so far went out.

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "relay.h"
 #include "scan.h"
 #include "sock.h"
@@ -26,7 +27,7 @@
 #define SCAN_TIMEOUT NS_PER_SEC
 
 struct connect_opts {
-	int family, udp, unix_sock, verbose, json, nonblock;
+	int family, udp, unix_sock, verbose, json, nonblock, numeric;
 	const char *type;
 	int64_t timeout, connect_timeout, attempt_delay;
 	struct relay_eof_opts eof;
@@ -71,11 +72,11 @@ static void json_addr(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
 static void on_attempt(void *p, const struct sock_attempt *a)
 {
 	const struct ctx *c = p;
-	char where[ADDR_STRLEN], dur[32];
+	char where[ADDR_STRLEN], dur[32], why[ERR_DESC_LEN];
 	struct jsonw w;
 
 	addr_format(a->addr, a->addrlen, where, sizeof(where));
-	addr_format_duration(a->ns, dur, sizeof(dur));
+	parse_format_duration(a->ns, dur, sizeof(dur));
 	if (c->o->json) {
 		json_begin(&w, stderr);
 		json_str(&w, "event", a->ev == SOCK_EV_START ? "attempt" : "result");
@@ -104,29 +105,41 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 		err_msg("connect", "connected to %s in %s", where, dur);
 	else if (a->ev == SOCK_EV_RESULT || a->err != EINPROGRESS)
 		err_msg("connect", "%s: %s after %s", where,
-			a->timed_out ? "timed out" : err_errno_name(a->err), dur);
+			a->timed_out ? "timed out" : err_errno_desc(a->err, why, sizeof(why)), dur);
 }
 
-static int check_options(const struct connect_opts *o, struct err *e)
+/* The options against each other and against the endpoint's kind: once. */
+static int check(const struct connect_opts *o, const struct endpoint *ep, struct err *e)
 {
-	if (o->eof.recv_only && o->eof.send_only)
-		return err_set(e, EXIT_USAGE, "-d/--recv-only conflicts with --send-only");
-	if (o->unix_sock && (o->family || o->source || o->source_port >= 0))
-		return err_set(e, EXIT_USAGE, "-U/--unix cannot be used with -4/-6/-s/-p");
-	if (o->type && o->udp)
-		return err_set(e, EXIT_USAGE, "--type conflicts with -u/--udp");
-	if (o->scan && o->unix_sock)
-		return err_set(e, EXIT_USAGE, "-z/--scan checks TCP or UDP ports, not -U/--unix");
-	if (o->scan && (o->eof.recv_only || o->eof.send_only || o->eof.quit_after_eof >= 0 ||
-			o->tcp_info || o->nonblock || o->eof.no_shutdown || o->eof.keep_sending))
-		return err_set(e, EXIT_USAGE,
-			       "-z/--scan sends no data: relay options do not apply");
-	if (!o->scan && o->parallel >= 0)
-		return err_set(e, EXIT_USAGE, "--parallel needs -z/--scan");
-	if (o->tcp_info && (o->udp || o->unix_sock))
-		return err_set(e, EXIT_USAGE, "--tcp-info needs a TCP connection");
-	if (o->nodelay && (o->udp || o->unix_sock))
-		return err_set(e, EXIT_USAGE, "--nodelay needs a TCP connection");
+	const struct relay_eof_opts *eof = &o->eof;
+	int unix_ep = ep->kind == EP_UNIX;
+	const struct {
+		int bad;
+		const char *msg;
+	} rules[] = {
+		{ eof->recv_only && eof->send_only, "-d/--recv-only conflicts with --send-only" },
+		{ unix_ep && (o->family || o->source || o->source_port >= 0),
+		  "a Unix socket (-U PATH, unix:PATH) cannot be used with -4/-6/-s/-p" },
+		{ o->type && o->udp, "--type conflicts with -u/--udp" },
+		{ o->type && !unix_ep, "--type needs a Unix socket (-U PATH or unix:PATH)" },
+		{ o->scan && unix_ep, "-z/--scan checks TCP or UDP ports, not a Unix socket" },
+		{ o->scan && (eof->recv_only || eof->send_only || eof->quit_after_eof >= 0 ||
+			      o->tcp_info || o->nonblock || eof->no_shutdown || eof->keep_sending),
+		  "-z/--scan sends no data: relay options do not apply" },
+		{ !o->scan && o->parallel >= 0, "--parallel needs -z/--scan" },
+		{ o->tcp_info && (o->udp || unix_ep), "--tcp-info needs a TCP connection" },
+		{ o->nodelay && (o->udp || unix_ep), "--nodelay needs a TCP connection" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].bad)
+			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
+	if (!unix_ep && !o->scan && ep->nports != 1)
+		return err_set(e, EXIT_USAGE, "a port list (%.64s) needs -z/--scan", ep->service);
+	if (o->numeric && !unix_ep &&
+	    (addr_check_numeric(ep->host, e) || (o->source && addr_check_numeric(o->source, e))))
+		return -1;
 	return 0;
 }
 
@@ -164,6 +177,7 @@ static void on_scan(void *p, const struct scan_result *r)
 		return;
 	if (c->o->json) {
 		json_begin(&w, stdout);
+		json_str(&w, "event", "scan");
 		json_str(&w, "address", c->host);
 		json_uint(&w, "port", r->port);
 		json_str(&w, "state", scan_state_name(r->state));
@@ -176,16 +190,24 @@ static void on_scan(void *p, const struct scan_result *r)
 	printf("%s %u %s\n", c->host, r->port, scan_state_name(r->state));
 }
 
-static int resolve_one(const char *host, int family, int type, struct sockaddr_storage *ss,
-		       socklen_t *len, struct err *e)
+/* The address of @host for -z; a failure names the port list as given. */
+static int resolve_one(const char *host, const char *ports, int family, int type,
+		       struct sockaddr_storage *ss, socklen_t *len, struct err *e)
 {
 	struct addrinfo hints, *res;
+	char why[sizeof(e->msg)];
+	size_t hl = strlen(host);
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = type;
-	if (sock_getaddrinfo(host && *host ? host : NULL, "0", &hints, &res, e))
-		return -1;
+	if (sock_getaddrinfo(host, NULL, &hints, &res, e)) {
+		/* "HOST: EAI_...: text" -> "HOST port LIST: EAI_...: text" */
+		snprintf(why, sizeof(why), "%s",
+			 !strncmp(e->msg, host, hl) && !strncmp(e->msg + hl, ": ", 2)
+				 ? e->msg + hl + 2 : e->msg);
+		return err_set(e, e->status, "%.64s port %.64s: %s", host, ports, why);
+	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
@@ -225,7 +247,7 @@ static int run_scan(const struct connect_opts *o, const struct endpoint *ep,
 
 	if (addr_parse_port_list(ep->service, o->udp ? "udp" : "tcp", &pl, e))
 		return -1;
-	if (resolve_one(ep->host, o->family, type, &ss, &len, e) ||
+	if (resolve_one(ep->host, ep->service, o->family, type, &ss, &len, e) ||
 	    ((o->source || o->source_port >= 0) &&
 	     source_addr(o, ss.ss_family, type, &src, &srclen, e))) {
 		addr_port_list_free(&pl);
@@ -333,7 +355,7 @@ static void show_end(const struct connect_opts *o, const struct relay_stats *st,
 	} else if (o->verbose) {
 		err_msg("connect", "%llu bytes sent, %llu received in %s%s",
 			(unsigned long long)st->to_sock, (unsigned long long)st->to_out,
-			addr_format_duration(took, dur, sizeof(dur)),
+			parse_format_duration(took, dur, sizeof(dur)),
 			st->peer_eof ? " (peer closed)" : "");
 	}
 }
@@ -394,7 +416,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 	show_end(o, &st, rc == 0);
 	/* not silent about data left behind; a terminal user sees it anyway */
 	if (!rc && relay_input_cut(&ro, &st) && !isatty(STDIN_FILENO))
-		err_msg("connect", "%s closed the connection before stdin ended: the rest of "
+		err_warn("connect", "%s closed the connection before stdin ended: the rest of "
 			"stdin was not sent (--keep-sending sends it)", peer);
 	if (rc && st.out_errno == EPIPE) {
 		cmd_end_by_sigpipe(); /* the kernel closes fd */
@@ -410,41 +432,10 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 static int parse_target(const struct connect_opts *o, const struct opt_args *pos,
 			struct endpoint *ep, struct err *e)
 {
-	if (o->unix_sock) {
-		if (pos->argc != 1)
-			return err_set(e, EXIT_USAGE, "-U/--unix takes one PATH");
-		memset(ep, 0, sizeof(*ep));
-		ep->kind = EP_UNIX;
-		if (!*pos->argv[0] || strlen(pos->argv[0]) >= sizeof(ep->path))
-			return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
-				       sizeof(ep->path) - 1);
-		snprintf(ep->path, sizeof(ep->path), "%s", pos->argv[0]);
-		return 0;
-	}
-	if (addr_parse_endpoint(pos->argc, pos->argv, o->scan ? ADDR_EP_PORT_LIST : 0,
-				o->udp ? "udp" : "tcp", ep, e))
-		return -1;
-	if (ep->kind == EP_UNIX && (o->family || o->source || o->source_port >= 0 || o->scan))
-		return err_set(e, EXIT_USAGE, "unix:PATH cannot be used with -4/-6/-s/-p/-z");
-	if (ep->kind == EP_UNIX && (o->tcp_info || o->nodelay))
-		return err_set(e, EXIT_USAGE, "--tcp-info/--nodelay need a TCP connection");
-	if (ep->kind == EP_INET && o->type)
-		return err_set(e, EXIT_USAGE, "--type needs a Unix socket (-U PATH or unix:PATH)");
-	if (ep->kind == EP_INET && !o->scan) {
-		struct port_list pl;
-
-		/* a list is only for -z; a single port must be one */
-		size_t n;
-
-		if (addr_parse_port_list(ep->service, o->udp ? "udp" : "tcp", &pl, e))
-			return -1;
-		n = pl.count;
-		addr_port_list_free(&pl);
-		if (n != 1)
-			return err_set(e, EXIT_USAGE, "port list '%s' needs -z/--scan",
-				       ep->service);
-	}
-	return ep->kind == EP_INET && *ep->host ? addr_check_host(ep->host, e) : 0;
+	/* lists always parse, so that one without -z gets check()'s message */
+	return addr_parse_endpoint(pos->argc, pos->argv,
+				   ADDR_EP_PORT_LIST | (o->unix_sock ? ADDR_EP_UNIX : 0),
+				   o->udp ? "udp" : "tcp", ep, e);
 }
 
 int cmd_connect(int argc, char **argv)
@@ -468,6 +459,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_DURATION(0, "attempt-delay", &o.attempt_delay,
 			     "Happy Eyeballs: start the next address after DUR (default 250ms)"),
 		OPT_RELAY_EOF(&o.eof),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_SOURCE(&o.source),
 		OPT_SOURCE_PORT(&o.source_port),
 		OPT_NODELAY(&o.nodelay),
@@ -495,7 +487,7 @@ int cmd_connect(int argc, char **argv)
 	o.source_port = -1;
 	if (opt_run(&connect_cmd, opts, argc, argv, &pos, &status))
 		return status;
-	if (check_options(&o, &e) || parse_target(&o, &pos, &ep, &e))
+	if (parse_target(&o, &pos, &ep, &e) || check(&o, &ep, &e))
 		return err_report("connect", &e);
 	fill_sockopts(&o, &so);
 	if (o.scan ? run_scan(&o, &ep, &so, &e) : run_connect(&o, &ep, &so, &e))

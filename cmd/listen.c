@@ -18,6 +18,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "relay.h"
 #include "server.h"
 #include "sock.h"
@@ -31,9 +32,9 @@ struct cidr_list {
 };
 
 struct listen_opts {
-	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock;
+	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
 	const char *unix_path, *source, *port;
-	long long max_conns, backlog, echo_rate;
+	long long max_conns, backlog, mode, echo_rate;
 	int64_t timeout;
 	struct relay_eof_opts eof;
 	long long ttl, tos;
@@ -73,6 +74,17 @@ static int add_cidr(const struct opt *o, const char *arg, struct err *e)
 	return 0;
 }
 
+/* --mode: octal permissions of a Unix socket file. */
+static int set_mode(const struct opt *o, const char *arg, struct err *e)
+{
+	unsigned mode;
+
+	if (parse_mode(arg, &mode, e))
+		return -1;
+	*(long long *)o->value = mode;
+	return 0;
+}
+
 /* ---- reporting ---- */
 
 static void json_peer(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
@@ -84,17 +96,10 @@ static void json_peer(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
 		json_uint(w, "port", addr_port(sa));
 }
 
+/* One format in every command: 127.0.0.1:80, [::1]:80, unix:PATH, unix:(unnamed). */
 static const char *peer_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t n)
 {
-	char host[ADDR_STRLEN];
-
-	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
-		snprintf(buf, n, "%s %u", addr_ntop(sa, len, host, sizeof(host)), addr_port(sa));
-	else if (sa->sa_family == AF_UNIX && len > sizeof(sa_family_t))
-		snprintf(buf, n, "%s", addr_format(sa, len, host, sizeof(host)));
-	else
-		snprintf(buf, n, "unix:(unnamed)");
-	return buf;
+	return addr_format(sa, len, buf, n);
 }
 
 static void event_json(const struct server_event *ev)
@@ -135,8 +140,8 @@ static void on_event(void *ctx, const struct server_event *ev)
 	}
 	if (ev->type == SERVER_EV_PAUSED && (c->verbose || !c->warned)) {
 		c->warned = 1;
-		err_msg("listen", "accept: %s (%s); not accepting until a descriptor is free",
-			err_strerror(ev->errnum, why, sizeof(why)), err_errno_name(ev->errnum));
+		err_msg("listen", "accept: %s; not accepting until a descriptor is free",
+			err_errno_desc(ev->errnum, why, sizeof(why)));
 		return;
 	}
 	if (!c->verbose)
@@ -155,7 +160,7 @@ static void on_event(void *ctx, const struct server_event *ev)
 			snprintf(why, sizeof(why), "%s", ev->reason);
 		err_msg("listen", "closed %s: %llu bytes in, %llu bytes out, %s (%s)", peer,
 			(unsigned long long)ev->bytes_in, (unsigned long long)ev->bytes_out,
-			addr_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
+			parse_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
 		break;
 	case SERVER_EV_REFUSED:
 		if (ev->suppressed)
@@ -213,18 +218,23 @@ struct rule {
 	const char *msg;
 };
 
-static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
+/* The options against each other and against the endpoint's kind: once. */
+static int check_opts(const struct listen_opts *o, const struct endpoint *ep, struct err *e)
 {
 	const struct relay_eof_opts *eof = &o->eof;
 	int relay_opt = eof->nc_shutdown || eof->no_shutdown || eof->quit_after_eof >= 0;
+	int unix_ep = ep->kind == EP_UNIX;
 	const struct rule rules[] = {
-		{ o->unix_sock && nargs != 1, "-U takes exactly one argument, the PATH" },
-		{ o->unix_sock && (o->source || o->port), "-U cannot be used with -s or -p" },
-		{ o->unix_sock && o->family, "-4/-6 cannot be used with -U" },
-		{ o->unix_sock && (o->allow.n || o->deny.n),
-		  "--allow/--deny need an IP listener, not -U" },
-		{ o->unix_sock && (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive),
-		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not -U" },
+		{ unix_ep && (o->source || o->port),
+		  "a Unix socket (-U PATH, unix:PATH) cannot be used with -s or -p" },
+		{ unix_ep && o->family, "-4/-6 cannot be used with a Unix socket (-U, unix:)" },
+		{ unix_ep && (o->allow.n || o->deny.n),
+		  "--allow/--deny need an IP listener, not a Unix socket (-U, unix:)" },
+		{ unix_ep && (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive),
+		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not a Unix socket" },
+		{ o->mode >= 0 && (!unix_ep || ep->path[0] == '@'),
+		  "--mode needs a Unix socket file (-U PATH; an abstract @name has no "
+		  "permissions)" },
 		{ eof->keep_sending && (o->keep_open || o->udp || o->echo || eof->recv_only),
 		  "--keep-sending applies to one stream client (not -k, -u, --echo or -d)" },
 		{ o->max_conns > 0 && !o->keep_open, "-m/--max-conns needs -k" },
@@ -248,6 +258,8 @@ static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
+	if (o->numeric && !unix_ep && addr_check_numeric(ep->host, e))
+		return -1;
 	return 0;
 }
 
@@ -256,21 +268,12 @@ static int parse_endpoint(const struct listen_opts *o, const struct opt_args *po
 			  struct endpoint *ep, struct err *e)
 {
 	const char *proto = o->udp ? "udp" : "tcp";
+	int unix_arg = pos->argc == 1 && !strncmp(pos->argv[0], "unix:", 5);
 	uint16_t port;
 
-	if (o->unix_sock) {
-		const char *path = pos->argv[0];
-
-		memset(ep, 0, sizeof(*ep));
-		ep->kind = EP_UNIX;
-		if (!strncmp(path, "unix:", 5))
-			path += 5;
-		if (!*path || strlen(path) >= sizeof(ep->path))
-			return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
-				       sizeof(ep->path) - 1);
-		snprintf(ep->path, sizeof(ep->path), "%s", path);
-		return 0;
-	}
+	if (o->unix_sock || unix_arg)
+		return addr_parse_endpoint(pos->argc, pos->argv, o->unix_sock ? ADDR_EP_UNIX : 0,
+					   proto, ep, e);
 	if (o->port) {
 		if (pos->argc > 1 || (pos->argc == 1 && o->source))
 			return err_set(e, EXIT_USAGE, "-p PORT given: expected at most an ADDR");
@@ -278,10 +281,11 @@ static int parse_endpoint(const struct listen_opts *o, const struct opt_args *po
 			return -1;
 		memset(ep, 0, sizeof(*ep));
 		ep->kind = EP_INET;
+		ep->nports = 1;
 		snprintf(ep->service, sizeof(ep->service), "%u", port);
 		snprintf(ep->host, sizeof(ep->host), "%s",
 			 o->source ? o->source : pos->argc ? pos->argv[0] : "");
-		return *ep->host ? addr_check_host(ep->host, e) : 0;
+		return addr_check_host(ep->host, e);
 	}
 	if (!pos->argc)
 		return err_set(e, EXIT_USAGE,
@@ -300,29 +304,26 @@ static int parse_endpoint(const struct listen_opts *o, const struct opt_args *po
 
 /* ---- removing our unix socket file on the way out, even on ^C ---- */
 
-static char unix_path_cleanup[108];
-static unsigned long long unix_ino_cleanup;
+static struct sock_unix_name unix_cleanup_name = { .dirfd = -1 };
 
 static void unix_cleanup(void)
 {
-	/* also runs from on_signal(): it only calls lstat(2) and unlink(2),
+	/* also runs from on_signal(): it only calls fstatat(2) and unlinkat(2),
 	 * both async-signal-safe */
 	// NOLINTNEXTLINE(bugprone-signal-handler,cert-sig30-c)
-	sock_unix_unlink(unix_path_cleanup, unix_ino_cleanup);
+	sock_unix_unlink(&unix_cleanup_name);
 }
 
 static void on_signal(int sig)
 {
-	/* only lstat(2) and unlink(2) run here: both async-signal-safe */
+	/* only fstatat(2) and unlinkat(2) run here: both async-signal-safe */
 	unix_cleanup();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
-static void arm_unix_cleanup(const char *path, unsigned long long ino)
+static void arm_unix_cleanup(void)
 {
-	snprintf(unix_path_cleanup, sizeof(unix_path_cleanup), "%s", path);
-	unix_ino_cleanup = ino;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
@@ -336,14 +337,15 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 	int type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
 	int backlog = o->backlog >= 0 ? (int)o->backlog : SOMAXCONN;
 	struct sockopts so;
-	unsigned long long ino;
 	int i;
 
 	if (ep->kind == EP_UNIX) {
-		if (sock_listen_unix(ep->path, type, backlog, &fds[0], &ino, e))
+		if (sock_listen_unix(ep->path, type, backlog,
+				     o->mode >= 0 ? (unsigned)o->mode : SOCK_UNIX_MODE, &fds[0],
+				     &unix_cleanup_name, e))
 			return -1;
 		*n = 1;
-		arm_unix_cleanup(ep->path, ino);
+		arm_unix_cleanup();
 		return 0;
 	}
 	sock_opts_init(&so);
@@ -418,7 +420,7 @@ static int accept_one(const struct listen_opts *o, struct listen_ctx *ctx, const
 			return err_sys(e, EXIT_FAIL, errno, "poll");
 		if (rc == 0)
 			return err_set(e, EXIT_FAIL, "no client within %s",
-				       addr_format_duration(o->timeout, dur, sizeof(dur)));
+				       parse_format_duration(o->timeout, dur, sizeof(dur)));
 		for (i = 0; i < n; i++) {
 			struct server_event ev = { .type = SERVER_EV_CONNECTION };
 			socklen_t len = sizeof(*ss);
@@ -482,7 +484,7 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	if (!rc && relay_input_cut(&ro, &rs) && !isatty(STDIN_FILENO)) {
 		char who[ADDR_STRLEN];
 
-		err_msg("listen", "%s closed the connection before stdin ended: the rest of "
+		err_warn("listen", "%s closed the connection before stdin ended: the rest of "
 			"stdin was not sent (--keep-sending sends it)",
 			len ? addr_format((struct sockaddr *)&ss, len, who, sizeof(who)) : "the client");
 	}
@@ -550,12 +552,8 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 	struct endpoint ep;
 	int fds[MAX_FDS], n = 0, rc;
 
-	if (check_opts(o, pos->argc, e) || parse_endpoint(o, pos, &ep, e))
+	if (parse_endpoint(o, pos, &ep, e) || check_opts(o, &ep, e))
 		return -1;
-	if (ep.kind == EP_UNIX && (o->allow.n || o->deny.n))
-		return err_set(e, EXIT_USAGE, "--allow/--deny need an IP listener, not unix:");
-	if (ep.kind == EP_UNIX && o->family)
-		return err_set(e, EXIT_USAGE, "-4/-6 cannot be used with a unix socket");
 	if (o->keep_open)
 		sock_raise_nofile(); /* every client is a descriptor */
 	if (open_sockets(o, &ep, fds, &n, e))
@@ -572,6 +570,7 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		rc = relay_one(o, &ctx, fds, n, e);
 	}
 	unix_cleanup();
+	sock_unix_release(&unix_cleanup_name);
 	o->unix_path = NULL; /* it pointed into ep, which ends here */
 	return rc;
 }
@@ -593,6 +592,9 @@ int cmd_listen(int argc, char **argv)
 			"(0: no limit; default 1000)"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
 			"with -k: at most N clients at once; more are closed at once"),
+		OPT_FLAG('l', "listen", &o.nc_listen,
+			 "accepted and ignored, for nc's -l (listen always listens)"),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_SOURCE(&o.source),
 		OPT_STRING('p', "port", &o.port, "PORT", "port to listen on (as nc -p)"),
 		OPT_CALLBACK(0, "allow", &o.allow, "ADDR[/PREFIX]", add_cidr,
@@ -602,6 +604,8 @@ int cmd_listen(int argc, char **argv)
 		OPT_DURATION('w', "timeout", &o.timeout,
 			     "fail if no client arrives within DUR; also the idle timeout"),
 		OPT_RELAY_EOF(&o.eof),
+		OPT_CALLBACK(0, "mode", &o.mode, "OCTAL", set_mode,
+			     "-U: permissions of the socket file (default 0600, not the umask)"),
 		OPT_INT(0, "backlog", &o.backlog, "N", 0, 1 << 20,
 			"listen(2) backlog (default SOMAXCONN)"),
 		OPT_REUSEPORT(&o.reuseport),
@@ -626,7 +630,7 @@ int cmd_listen(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.timeout = -1;
 	relay_eof_opts_init(&o.eof);
-	o.backlog = o.ttl = o.tos = -1;
+	o.backlog = o.ttl = o.tos = o.mode = -1;
 	o.echo_rate = DGRAM_ECHO_RATE_DEFAULT;
 	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))
 		return status;

@@ -22,12 +22,13 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "sock.h"
 
 #define RECV_MAXFDS 2
 
 struct recv_opts {
-	int family, verbose, json, nonblock;
+	int family, verbose, json, nonblock, numeric;
 	long long count, fd_ll, echo_rate;
 	int64_t timeout;
 	int fd, echo, raw, hex, quiet, stats, until_end, reuseport, reuseaddr, no_gro;
@@ -196,15 +197,15 @@ static void on_warning(const struct dgram_rx_event *ev)
 			 (unsigned long long)ev->suppressed);
 	switch (ev->type) {
 	case DGRAM_RX_TRUNCATED:
-		err_msg("udp-recv", "datagram from %s truncated: %zu bytes, buffer %zu "
+		err_warn("udp-recv", "datagram from %s truncated: %zu bytes, buffer %zu "
 				    "(see --size)%s", where, ev->len, ev->cap, more);
 		break;
 	case DGRAM_RX_NOT_ECHOED:
-		err_msg("udp-recv", "not echoed to %s: %s%s", where, ev->echo_refusal, more);
+		err_warn("udp-recv", "not echoed to %s: %s%s", where, ev->echo_refusal, more);
 		break;
 	case DGRAM_RX_ECHO_FAILED:
-		err_msg("udp-recv", "echo to %s: %s%s", where,
-			err_strerror(ev->errnum, why, sizeof(why)), more);
+		err_warn("udp-recv", "echo to %s: %s%s", where,
+			 err_strerror(ev->errnum, why, sizeof(why)), more);
 		break;
 	default:
 		break;
@@ -239,8 +240,12 @@ static int drain(struct recv_ctx *c, int fd, struct err *e)
 		return -1;
 	}
 	/* it read until the queue was empty, unless the run is done */
-	if (r >= 0 && !dgram_rx_done(&c->rx) && c->o->nonblock && c->o->verbose)
-		err_msg("udp-recv", "recvmmsg: EAGAIN (%s): queue empty", strerror(EAGAIN));
+	if (r >= 0 && !dgram_rx_done(&c->rx) && c->o->nonblock && c->o->verbose) {
+		char d[ERR_DESC_LEN];
+
+		err_msg("udp-recv", "recvmmsg: %s (queue empty)",
+			err_errno_desc(EAGAIN, d, sizeof(d)));
+	}
 	return r;
 }
 
@@ -284,14 +289,14 @@ static int run(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
 		char d[32];
 
 		return err_set(e, EXIT_FAIL, "no datagram within %s",
-			       addr_format_duration(o->timeout, d, sizeof(d)));
+			       parse_format_duration(o->timeout, d, sizeof(d)));
 	}
 	if (o->count) {
 		char d[32];
 
 		return err_set(e, EXIT_FAIL, "only %llu of %lld datagrams, then none for %s",
 			       (unsigned long long)c->rx.counted, o->count,
-			       addr_format_duration(o->timeout, d, sizeof(d)));
+			       parse_format_duration(o->timeout, d, sizeof(d)));
 	}
 	return 0;
 }
@@ -379,6 +384,7 @@ int cmd_udp_recv(int argc, char **argv)
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_INT('c', "count", &o.count, "N", 1, INT64_MAX,
 			"exit 0 after N datagrams (end markers not counted)"),
 		OPT_DURATION('w', "timeout", &o.timeout,
@@ -438,11 +444,13 @@ int cmd_udp_recv(int argc, char **argv)
 			ep.path);
 		return err_report("udp-recv", &e);
 	}
+	if (o.numeric && addr_check_numeric(ep.host, &e))
+		return err_report("udp-recv", &e);
 	memset(&c, 0, sizeof(c));
 	c.o = &o;
 	c.fmt = o.quiet ? DGRAM_QUIET : o.json ? DGRAM_JSON : o.raw ? DGRAM_RAW
 				: o.hex ? DGRAM_HEX : DGRAM_TEXT;
-	c.utf8 = c.fmt == DGRAM_TEXT && out_charset_utf8();
+	c.utf8 = c.fmt == DGRAM_TEXT && out_locale_utf8();
 	dgram_stats_init(&c.st);
 	c.st.res_ns = clock_res_ns();
 	install_signals();

@@ -23,6 +23,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "sock.h"
 
 #define RAW_DEFAULT 1472 /* an Ethernet frame's UDP payload over IPv4: no fragments */
@@ -30,7 +31,7 @@
 enum send_mode { MODE_ARGS, MODE_PROBES, MODE_LINES, MODE_RAW };
 
 struct send_opts {
-	int family, verbose, json, nonblock, quiet, raw, broadcast, no_gso;
+	int family, verbose, json, nonblock, quiet, raw, broadcast, no_gso, numeric;
 	long long count, rate, ttl, tos, mcast_ttl;
 	int mcast_loop;
 	int64_t interval, wait;
@@ -122,12 +123,9 @@ static int resolve_dst(struct send_ctx *c, const struct endpoint *ep, struct err
 	const char *host = strcmp(ep->host, "<broadcast>") ? ep->host : "255.255.255.255";
 	struct addrinfo hints, *res;
 	int family = c->o->family;
-	unsigned char tmp[16];
 
 	if (!family && c->o->source)
-		family = inet_pton(AF_INET, c->o->source, tmp) == 1	   ? AF_INET
-			 : inet_pton(AF_INET6, c->o->source, tmp) == 1 ? AF_INET6
-								       : 0;
+		family = addr_numeric_family(c->o->source);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_DGRAM;
@@ -438,6 +436,7 @@ int cmd_udp_send(int argc, char **argv)
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_INT('c', "count", &o.count, "N", 0, INT64_MAX,
 			"send N datagrams (MESSAGEs: N rounds; 0: until interrupted)"),
 		OPT_INTERVAL(&o.interval),
@@ -489,13 +488,17 @@ int cmd_udp_send(int argc, char **argv)
 			ep.path);
 		return err_report("udp-send", &e);
 	}
-	if (strcmp(ep.host, "<broadcast>") != 0 && addr_check_host(ep.host, &e))
+	if (strcmp(ep.host, "<broadcast>") != 0 &&
+	    (addr_check_host(ep.host, &e) ||
+	     (o.numeric && addr_check_numeric(ep.host, &e))))
+		return err_report("udp-send", &e);
+	if (o.numeric && o.source && addr_check_numeric(o.source, &e))
 		return err_report("udp-send", &e);
 	memset(&c, 0, sizeof(c));
 	c.o = &o;
 	c.fd = -1;
 	c.mode = pick_mode(&o, nmsg);
-	c.utf8 = !o.json && out_charset_utf8();
+	c.utf8 = !o.json && out_locale_utf8();
 	if (c.mode == MODE_RAW && !o.size)
 		o.size = RAW_DEFAULT;
 	c.limit = o.count >= 0 ? (uint64_t)o.count
@@ -526,7 +529,7 @@ int cmd_udp_send(int argc, char **argv)
 		char d[32];
 
 		err_set(&e, EXIT_FAIL, "%s: no reply within %s", c.dstname,
-			addr_format_duration(o.wait, d, sizeof(d)));
+			parse_format_duration(o.wait, d, sizeof(d)));
 		return err_report("udp-send", &e);
 	}
 	return EXIT_OK;

@@ -599,7 +599,7 @@ void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d)
 	case DGRAM_TEXT:
 		fprintf(f, "%s %u %zu: ", addr_ntop(d->from, d->fromlen, host, sizeof(host)),
 			addr_port(d->from), d->len);
-		out_text(f, d->data, d->caplen, d->utf8);
+		out_text_escape(f, d->data, d->caplen, d->utf8 ? OUT_UTF8 : 0);
 		putc('\n', f);
 		return;
 	}

@@ -168,7 +168,7 @@ int dgram_echo_rate_ok(struct dgram_echo_rate *t, const struct sockaddr *src, in
 		return 1;
 	full = (uint64_t)t->rate * (uint64_t)NS_PER_SEC;
 	i = slot_of(a, n);
-	if (t->slot[i].family != src->sa_family || memcmp(t->slot[i].addr, a, n)) {
+	if (t->slot[i].family != src->sa_family || memcmp(t->slot[i].addr, a, n) != 0) {
 		t->slot[i].family = src->sa_family;
 		memset(t->slot[i].addr, 0, sizeof(t->slot[i].addr));
 		memcpy(t->slot[i].addr, a, n);

@@ -178,11 +178,11 @@ static long send_gso(struct dgram_tx *tx, unsigned n, struct err *e)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && tx->gso_out.msgs[0].msg_hdr.msg_iovlen > 1 && gso_refused(errno)) {
-			char text[160];
+			char text[ERR_DESC_LEN + 80], why[ERR_DESC_LEN];
 
 			snprintf(text, sizeof(text), "UDP_SEGMENT send refused (%s): sendmmsg, one "
 						     "datagram per message, from now on",
-				 strerror(errno));
+				 err_errno_desc(errno, why, sizeof(why)));
 			note(tx, DGRAM_TX_NOTE, text, errno);
 			tx->gso = 0;
 			return done;

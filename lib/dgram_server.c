@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "dgram_recv.h"
+#include "parse.h"
 
 struct dsrv {
 	const struct server_opts *o;
@@ -272,7 +273,7 @@ int server_run_dgram(const int *fds, int n, const struct server_opts *o,
 		}
 		if (d->accept_deadline >= 0 && clock_mono_ns() >= d->accept_deadline) {
 			rc = err_set(e, EXIT_FAIL, "no datagram within %s",
-				     addr_format_duration(o->accept_timeout, dur, sizeof(dur)));
+				     parse_format_duration(o->accept_timeout, dur, sizeof(dur)));
 			break;
 		}
 		if (idle_deadline(d) >= 0 && clock_mono_ns() >= idle_deadline(d)) {

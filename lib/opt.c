@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "parse.h"
 
 #define LONG_BASE 256 /* getopt_long values for long-only options */
 
@@ -41,6 +42,33 @@ const struct opt *opt_find(const struct opt *opts, const char *longopt)
 		if (!strcmp(opts->longopt, longopt))
 			return opts;
 	return NULL;
+}
+
+size_t opt_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t d[34][34];
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
 }
 
 static int has_arg(const struct opt *o)
@@ -92,7 +120,7 @@ static int apply(const struct opt *o, const char *arg, struct err *e)
 		return 0;
 	case OPT_T_INT:
 		if (o->min >= 0) {
-			if (addr_parse_uint(arg, (unsigned long long)o->min,
+			if (parse_uint(arg, (unsigned long long)o->min,
 					    (unsigned long long)o->max, &u,
 					    opt_name(o, name, sizeof(name)), e))
 				return -1;
@@ -103,11 +131,11 @@ static int apply(const struct opt *o, const char *arg, struct err *e)
 		return err_set(e, EXIT_USAGE, "%s: negative ranges unsupported",
 			       opt_name(o, name, sizeof(name)));
 	case OPT_T_DURATION:
-		if (addr_parse_duration(arg, (int64_t *)o->value, e))
+		if (parse_duration(arg, (int64_t *)o->value, e))
 			return value_error(o, e);
 		return 0;
 	case OPT_T_SIZE:
-		if (addr_parse_size(arg, o->max ? (unsigned long long)o->max : ~0ULL,
+		if (parse_size(arg, o->max ? (unsigned long long)o->max : ~0ULL,
 				    (unsigned long long *)o->value, e))
 			return value_error(o, e);
 		return 0;
@@ -209,19 +237,74 @@ void opt_print_list(const struct opt *opts, FILE *f)
 	}
 }
 
-/* The option getopt rejected, for messages: "-x" or "--foo". */
-static const char *bad_word(char **argv, int idx, int optopt_c, char *buf, size_t n)
+/* At most 64 bytes of @s, control bytes as '?': one line, no escapes. */
+static const char *shown(const char *s, size_t len, char *buf, size_t n)
 {
-	const char *w = idx > 0 ? argv[idx] : NULL;
+	size_t i;
 
-	if (optopt_c > 0 && optopt_c < LONG_BASE) {
-		snprintf(buf, n, "-%c", optopt_c);
-		return buf;
-	}
-	if (!w)
-		return "?";
-	snprintf(buf, n, "%.*s", (int)(strcspn(w, "=") > 64 ? 64 : strcspn(w, "=")), w);
+	for (i = 0; i < len && i < 64 && i + 1 < n && s[i]; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
 	return buf;
+}
+
+/*
+ * The long option a user most likely meant by @typed (no "--", @len bytes):
+ * one it abbreviates, else one at most two edits away; NULL if none.
+ */
+static const struct opt *closest(const struct opt *opts, size_t n, const char *typed,
+				 size_t len)
+{
+	const struct opt *best = NULL;
+	size_t bestd = 99, i;
+	char name[40];
+
+	if (!len || len >= sizeof(name))
+		return NULL;
+	memcpy(name, typed, len);
+	name[len] = '\0';
+	for (i = 0; i < n + NBUILTIN; i++) {
+		const struct opt *o = i < n ? &opts[i] : &builtin[i - n];
+		size_t d;
+
+		if (o->flags & OPT_HIDDEN)
+			continue;
+		/* an abbreviation: its full name, the closest of several */
+		d = !strncmp(o->longopt, name, len) ? 0 : opt_distance(name, o->longopt);
+		if (d < bestd || (d == bestd && best && !d &&
+				  strlen(o->longopt) < strlen(best->longopt))) {
+			bestd = d;
+			best = o;
+		}
+	}
+	return bestd <= 2 && 3 * bestd <= len ? best : NULL;
+}
+
+/* "unknown option '--timout'; did you mean '--timeout'?" for @word ("--x[=v]"). */
+static int unknown_long(const struct opt_cmd *cmd, const struct opt *opts, size_t n,
+			const char *word, struct err *e)
+{
+	size_t len = strcspn(word + 2, "=");
+	const struct opt *o = closest(opts, n, word + 2, len);
+	char buf[80];
+
+	shown(word + 2, len, buf, sizeof(buf));
+	if (o)
+		return err_set(e, EXIT_USAGE, "unknown option '--%s'; did you mean '--%s'?", buf,
+			       o->longopt);
+	return err_set(e, EXIT_USAGE, "unknown option '--%s' (see 'sockctl %s --help')", buf,
+		       cmd->name);
+}
+
+/*
+ * The word of the long option getopt_long just returned: argv[optind - 1],
+ * or the one before when its value was the separate next word.
+ */
+static const char *long_word(char **argv, const struct opt *o)
+{
+	if (has_arg(o) && optind >= 2 && optarg == argv[optind - 1])
+		return argv[optind - 2];
+	return optind >= 1 ? argv[optind - 1] : NULL;
 }
 
 enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int argc,
@@ -259,8 +342,19 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 		const struct opt *o = NULL;
 
 		if (c == '?') {
+			const char *w = optind >= 1 ? argv[optind - 1] : NULL;
+
+			/* an unknown or ambiguous long option (getopt sets no optopt) */
+			if (!optopt && w && !strncmp(w, "--", 2)) {
+				unknown_long(cmd, opts, n, w, e);
+				goto out;
+			}
+			if (optopt > 0 && optopt < LONG_BASE)
+				snprintf(word, sizeof(word), "-%c", optopt);
+			else
+				shown(w ? w : "?", 64, word, sizeof(word));
 			err_set(e, EXIT_USAGE, "unknown option '%s' (see 'sockctl %s --help')",
-				bad_word(argv, optind - 1, optopt, word, sizeof(word)), cmd->name);
+				word, cmd->name);
 			goto out;
 		}
 		if (c == ':') {
@@ -279,7 +373,20 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 			goto out;
 		}
 		if (c >= LONG_BASE) {
+			const char *w;
+
 			i = (size_t)(c - LONG_BASE);
+			o = i < n ? &opts[i] : &builtin[i - n];
+			w = long_word(argv, o);
+			/* no abbreviations: a script must not break when a
+			 * later option makes its prefix ambiguous */
+			if (w && !strncmp(w, "--", 2) &&
+			    (strncmp(w + 2, o->longopt, strlen(o->longopt)) != 0 ||
+			     (w[2 + strlen(o->longopt)] != '\0' &&
+			      w[2 + strlen(o->longopt)] != '='))) {
+				unknown_long(cmd, opts, n, w, e);
+				goto out;
+			}
 		} else {
 			for (i = 0; i < n + NBUILTIN; i++) {
 				const struct opt *cand = i < n ? &opts[i] : &builtin[i - n];

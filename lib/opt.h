@@ -27,7 +27,7 @@ enum opt_type {
 	OPT_T_SET,      /* int *: set to .min; two different SETs on one field conflict */
 	OPT_T_STRING,   /* const char **: the argument, last one wins */
 	OPT_T_INT,      /* long long *: decimal in [.min, .max] */
-	OPT_T_DURATION, /* int64_t *: nanoseconds, see addr_parse_duration */
+	OPT_T_DURATION, /* int64_t *: nanoseconds, see parse_duration */
 	OPT_T_SIZE,     /* unsigned long long *: bytes, "64k", at most .max */
 	OPT_T_PORT,     /* int *: 0-65535 or a service name */
 	OPT_T_CHOICE,   /* int *: index into .choices */
@@ -100,8 +100,12 @@ struct opt {
 /* The options every command spells the same way. */
 #define OPT_IPV4(v) OPT_SET('4', "ipv4", (v), AF_INET, "use IPv4 only")
 #define OPT_IPV6(v) OPT_SET('6', "ipv6", (v), AF_INET6, "use IPv6 only")
-#define OPT_VERBOSE(v) OPT_FLAG('v', "verbose", (v), "show each step on stderr (twice: more)")
+#define OPT_VERBOSE(v) OPT_FLAG('v', "verbose", (v), "show each step on stderr")
 #define OPT_JSON(v) OPT_FLAG(0, "json", (v), "write results and events as JSON Lines")
+/* nc's -n; raw-icmp has no @s, its -n is ping's (numeric output). */
+#define OPT_NUMERIC_HOST(s, v)                                       \
+	OPT_FLAG((s), "numeric-host", (v),                           \
+		 "AI_NUMERICHOST: addresses only, no name lookup")
 #define OPT_NONBLOCK(v) \
 	OPT_FLAG(0, "nonblock", (v), "report EAGAIN/EINPROGRESS instead of waiting")
 /*
@@ -187,6 +191,8 @@ void opt_print_list(const struct opt *opts, FILE *f);
 
 /* "-w/--timeout" or "--json": how an option is named in messages. */
 const char *opt_name(const struct opt *o, char *buf, size_t n);
+/* Optimal string alignment distance of @a and @b (99 if either is over 32 bytes). */
+size_t opt_distance(const char *a, const char *b);
 /* Look up the entry for @longopt (for conflict messages); NULL if none. */
 const struct opt *opt_find(const struct opt *opts, const char *longopt);
 

@@ -2,20 +2,23 @@
 #include "out.h"
 
 #include <langinfo.h>
-#include <locale.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* Length of the well-formed UTF-8 sequence at @s (at most @n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+/*
+ * Length of the well-formed UTF-8 sequence at @s (at most @n bytes), or 0;
+ * its code point in *@out.
+ */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *out)
 {
 	unsigned c = s[0];
 	size_t len, i;
 	uint32_t cp;
 
+	*out = c;
 	if (c < 0x80)
 		return 1;
 	if (c >= 0xc2 && c <= 0xdf) {
@@ -40,7 +43,26 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	*out = cp;
 	return len;
+}
+
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+
+	return utf8_decode(s, n, &cp);
+}
+
+/*
+ * Code points above ASCII that a terminal acts on instead of showing: the C1
+ * controls (U+009B is CSI) and the bidi embeddings, overrides and isolates,
+ * which reorder what follows them on the line.
+ */
+static int cp_unsafe(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
 }
 
 int out_utf8_valid(const void *s, size_t n)
@@ -61,6 +83,7 @@ void out_json_string(FILE *f, const void *s, size_t n)
 {
 	const unsigned char *p = s;
 	size_t i = 0, len;
+	uint32_t cp;
 
 	putc('"', f);
 	while (i < n) {
@@ -79,8 +102,12 @@ void out_json_string(FILE *f, const void *s, size_t n)
 			fprintf(f, "\\u%04x", c);
 		} else if (c < 0x80) {
 			putc((int)c, f);
-		} else if ((len = utf8_seq(p + i, n - i))) {
-			fwrite(p + i, 1, len, f);
+		} else if ((len = utf8_decode(p + i, n - i, &cp))) {
+			/* valid JSON either way, but a terminal showing it acts on these */
+			if (cp_unsafe(cp))
+				fprintf(f, "\\u%04x", (unsigned)cp);
+			else
+				fwrite(p + i, 1, len, f);
 			i += len;
 			continue;
 		} else {
@@ -270,82 +297,100 @@ void out_hexdump(FILE *f, const void *buf, size_t n, size_t offset)
 	}
 }
 
-/* Code point of the @len-byte well-formed sequence at @s. */
-static uint32_t utf8_cp(const unsigned char *s, size_t len)
+int out_locale_utf8(void)
 {
-	uint32_t cp = len == 1 ? s[0] : s[0] & (0x7f >> len);
+	const char *cs = nl_langinfo(CODESET);
+
+	return cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "UTF8"));
+}
+
+/* Where escaped text goes: a stream, or a buffer that never takes half a piece. */
+struct sink {
+	FILE *f;
+	char *buf;
+	size_t cap, len;
+	int full;
+};
+
+static void put(struct sink *k, const void *s, size_t n)
+{
+	if (k->f) {
+		fwrite(s, 1, n, k->f);
+		return;
+	}
+	if (k->full || k->len + n >= k->cap) {
+		k->full = 1;
+		return;
+	}
+	memcpy(k->buf + k->len, s, n);
+	k->len += n;
+	k->buf[k->len] = '\0';
+}
+
+static void put_hex(struct sink *k, const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[4] = { '\\', 'x', 0, 0 };
 	size_t i;
 
-	for (i = 1; i < len; i++)
-		cp = cp << 6 | (s[i] & 0x3f);
-	return cp;
-}
-
-/* Characters that move the cursor or reorder text: C1 controls, bidi controls. */
-static int utf8_hostile(uint32_t cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
-}
-
-static void escape_byte(FILE *f, unsigned c)
-{
-	switch (c) {
-	case '\\':
-		fputs("\\\\", f);
-		break;
-	case '\n':
-		fputs("\\n", f);
-		break;
-	case '\r':
-		fputs("\\r", f);
-		break;
-	case '\t':
-		fputs("\\t", f);
-		break;
-	default:
-		if (c >= 0x20 && c < 0x7f)
-			putc((int)c, f);
-		else
-			fprintf(f, "\\x%02x", c);
+	for (i = 0; i < n; i++) {
+		e[2] = hex[p[i] >> 4];
+		e[3] = hex[p[i] & 15];
+		put(k, e, 4);
 	}
 }
 
-void out_text(FILE *f, const void *buf, size_t n, int utf8)
+static void text_escape(struct sink *k, const unsigned char *p, size_t n, unsigned flags)
 {
-	const unsigned char *p = buf;
-	size_t i = 0, len, k;
+	size_t i = 0, len;
+	uint32_t cp;
 
 	while (i < n) {
-		if (utf8 && p[i] >= 0x80 && (len = utf8_seq(p + i, n - i)) &&
-		    !utf8_hostile(utf8_cp(p + i, len))) {
-			fwrite(p + i, 1, len, f);
+		unsigned c = p[i];
+
+		if (c == '\\' && !(flags & OUT_KEEP_BACKSLASH))
+			put(k, "\\\\", 2);
+		else if (c == '\n')
+			put(k, "\\n", 2);
+		else if (c == '\r')
+			put(k, "\\r", 2);
+		else if (c == '\t')
+			put(k, "\\t", 2);
+		else if (c >= 0x20 && c < 0x7f)
+			put(k, p + i, 1);
+		else if (c < 0x80 || !(flags & OUT_UTF8) || !(len = utf8_decode(p + i, n - i, &cp)))
+			put_hex(k, p + i, 1);
+		else {
+			if (cp_unsafe(cp))
+				put_hex(k, p + i, len);
+			else
+				put(k, p + i, len);
 			i += len;
 			continue;
 		}
-		/* a hostile character's bytes are escaped as a whole */
-		len = utf8 && p[i] >= 0x80 ? utf8_seq(p + i, n - i) : 0;
-		for (k = 0; k < (len ? len : 1); k++)
-			escape_byte(f, p[i + k]);
-		i += len ? len : 1;
+		i++;
 	}
+}
+
+void out_text_escape(FILE *f, const void *buf, size_t n, unsigned flags)
+{
+	struct sink k = { .f = f };
+
+	text_escape(&k, buf, n, flags);
+}
+
+size_t out_text_escape_buf(char *dst, size_t cap, const void *src, size_t n, unsigned flags)
+{
+	struct sink k = { .buf = dst, .cap = cap };
+
+	if (!cap)
+		return 0;
+	dst[0] = '\0';
+	text_escape(&k, src, n, flags);
+	return k.len;
 }
 
 void out_escaped(FILE *f, const void *buf, size_t n)
 {
-	out_text(f, buf, n, 0);
-}
-
-int out_charset_utf8(void)
-{
-	const char *set;
-	int utf8;
-
-	/* only LC_CTYPE, and only for this question: the rest of the program stays in "C" */
-	if (!setlocale(LC_CTYPE, ""))
-		return 0;
-	set = nl_langinfo(CODESET);
-	utf8 = set && (!strcasecmp(set, "UTF-8") || !strcasecmp(set, "utf8"));
-	setlocale(LC_CTYPE, "C");
-	return utf8;
+	out_text_escape(f, buf, n, 0);
 }

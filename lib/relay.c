@@ -23,9 +23,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "clock.h"
 #include "dgram.h"
+#include "parse.h"
 
 #define RELAY_BUF ((size_t)256 * 1024)
 #define RELAY_PIPE ((size_t)1024 * 1024)
@@ -533,7 +533,7 @@ static int check_timers(struct relay *r, int64_t now, struct err *e)
 		if (r->o->idle_ok)
 			return 1;
 		return err_set(e, EXIT_FAIL, "idle timeout after %s",
-			       addr_format_duration(r->o->idle_timeout, dur, sizeof(dur)));
+			       parse_format_duration(r->o->idle_timeout, dur, sizeof(dur)));
 	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "dgram_guard.h"
+#include "parse.h"
 
 /* A client may owe this much unsent broadcast data before stdin stops being read. */
 #define PEND_LIMIT ((size_t)256 * 1024)
@@ -555,7 +556,7 @@ static int timeouts(struct srv *s)
 
 	if (s->accept_deadline >= 0 && now >= s->accept_deadline)
 		return err_set(s->e, EXIT_FAIL, "no client within %s",
-			       addr_format_duration(s->o->accept_timeout, dur, sizeof(dur)));
+			       parse_format_duration(s->o->accept_timeout, dur, sizeof(dur)));
 	while (s->o->idle_timeout >= 0 && s->head && now >= s->head->last + s->o->idle_timeout)
 		client_close(s, s->head, "idle", 0);
 	if (s->paused && now >= s->retry_at) {

@@ -89,7 +89,7 @@ int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 /* 1 if @sa may be served under o->allow and o->deny; else 0 and *@why. */
 int server_allowed(const struct server_opts *o, const struct sockaddr *sa, const char **why);
 /* Write all @n bytes to @fd (waiting if it is non-blocking): one chunk, never split. */
-int server_write_all(int fd, const void *buf, size_t n, struct err *e);
+int server_write_all(int fd, const void *data, size_t n, struct err *e);
 
 /* The datagram server, server_run_dgram, is in lib/dgram_server.h. */
 

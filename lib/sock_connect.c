@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "parse.h"
 
 #define HE_DELAY (250 * NS_PER_MS) /* RFC 8305's recommended attempt delay */
 #define HE_MAX 64                  /* addresses tried at most */
@@ -61,7 +62,6 @@ static int bind_source(int fd, const struct addrinfo *target, const struct sock_
 		       struct err *e)
 {
 	struct addrinfo hints, *res;
-	char where[ADDR_STRLEN];
 	int rc;
 
 	if (!o->src_host && !o->src_port)
@@ -74,8 +74,7 @@ static int bind_source(int fd, const struct addrinfo *target, const struct sock_
 		return -1;
 	rc = bind(fd, res->ai_addr, res->ai_addrlen);
 	if (rc)
-		err_sys(e, EXIT_FAIL, errno, "bind %s",
-			addr_format(res->ai_addr, res->ai_addrlen, where, sizeof(where)));
+		sock_bind_error(e, errno, res->ai_addr, res->ai_addrlen, res->ai_socktype);
 	freeaddrinfo(res);
 	return rc ? -1 : 0;
 }
@@ -177,7 +176,7 @@ static int fail(struct race *r, size_t tried, int timed_out, struct err *e)
 	addr_format(ai->ai_addr, ai->ai_addrlen, where, sizeof(where));
 	if (timed_out)
 		return err_set(e, EXIT_FAIL, "%s: connection timed out after %s%s", where,
-			       addr_format_duration(r->o->timeout, dur, sizeof(dur)), extra);
+			       parse_format_duration(r->o->timeout, dur, sizeof(dur)), extra);
 	err_sys(e, EXIT_FAIL, r->last_err, "%s", where);
 	strncat(e->msg, extra, sizeof(e->msg) - strlen(e->msg) - 1);
 	return -1;

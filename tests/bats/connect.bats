@@ -40,7 +40,7 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 	assert_usage_error "-U" "$SOCKCTL" connect -U -4 /tmp/x
 	assert_usage_error "--type" "$SOCKCTL" connect --type seqpacket 127.0.0.1 80
 	assert_usage_error "--tcp-info" "$SOCKCTL" connect -u --tcp-info 127.0.0.1 80
-	assert_usage_error "1.2.3" "$SOCKCTL" connect 1.2.3 80
+	assert_usage_error "1.2.3.4.5" "$SOCKCTL" connect 1.2.3.4.5 80
 	assert_usage_error "--ttl" "$SOCKCTL" connect --ttl 0 127.0.0.1 80
 	assert_usage_error "-z" "$SOCKCTL" connect -z -q 1 127.0.0.1 80
 	assert_usage_error "path" "$SOCKCTL" connect -U "$(printf 'x%.0s' {1..200})"

@@ -28,24 +28,27 @@ start_recv0() {
 	shift
 	bg "$SOCKCTL" udp-recv -v "$@" "$addr" 0 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
 	RECV_PID=$BG_PID
-	wait_for 10 grep -q "bound\|listening" "$BATS_TEST_TMPDIR/err" || {
+	wait_for 10 grep -q "bound " "$BATS_TEST_TMPDIR/err" || {
 		cat "$BATS_TEST_TMPDIR/err"
 		return 1
 	}
-	PORT=$(grep -m1 "bound\|listening" "$BATS_TEST_TMPDIR/err" | sed -n 's/.*[: ]\([0-9][0-9]*\)$/\1/p')
+	# "bound ADDR:PORT", as text or inside a JSON notice (--json)
+	PORT=$(grep -m1 -o 'bound [^" ]*' "$BATS_TEST_TMPDIR/err" | sed 's/.*://')
 	[ -n "$PORT" ] && [ "$PORT" != 0 ]
 }
 
-# spoof SRC SPORT DST DPORT PAYLOAD: one UDP datagram with any source, sent
-# from a raw socket (root) on loopback: how a spoofer starts an echo loop.
+# spoof SRC SPORT DST DPORT PAYLOAD [SRC SPORT DST DPORT PAYLOAD...]: UDP
+# datagrams with any source, sent from a raw socket (root) on loopback: how a
+# spoofer starts an echo loop.
 spoof() {
 	python3 -c '
 import socket, struct, sys
-src, sport, dst, dport = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-data = sys.argv[5].encode()
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
-s.bind((src, 0))
-s.sendto(struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data, (dst, 0))' "$@"
+a = sys.argv[1:]
+for i in range(0, len(a), 5):
+    src, sport, dst, dport, data = a[i], int(a[i + 1]), a[i + 2], int(a[i + 3]), a[i + 4].encode()
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    s.bind((src, 0))
+    s.sendto(struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data, (dst, 0))' "$@"
 }
 
 # start_ulisten ERRFILE ARGS...: listen -u -v ARGS in the background (stdin
@@ -541,7 +544,7 @@ two_hosts() {
 	usage_error "--interval" "$SOCKCTL" udp-send -i 1x 127.0.0.1 9 x
 	usage_error "--mcast-loop" "$SOCKCTL" udp-send --mcast-loop maybe 127.0.0.1 9 x
 	usage_error "--ttl" "$SOCKCTL" udp-send --ttl 256 127.0.0.1 9 x
-	usage_error "1.2.3" "$SOCKCTL" udp-send 1.2.3 9 x
+	usage_error "1.2.3.4.5" "$SOCKCTL" udp-send 1.2.3.4.5 9 x
 	usage_error "--join" "$SOCKCTL" udp-recv --join 198.18.0.1 9
 	usage_error "--mcast-if" "$SOCKCTL" udp-recv --mcast-if lo 9
 	usage_error "--raw" "$SOCKCTL" udp-recv --raw --hex 9
@@ -652,7 +655,7 @@ bad = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); bad.bind(("127.0.0.2", 0
 good.sendto(b"good\n", ("127.0.0.1", port))
 until(out, "good")
 bad.sendto(b"bad\n", ("127.0.0.1", port))
-until(err, "refused 127.0.0.2 %d: denied" % bad.getsockname()[1])
+until(err, "refused 127.0.0.2:%d: denied" % bad.getsockname()[1])
 with open(fifo, "w") as f:
     f.write("to the last allowed sender\n")
 good.settimeout(5)
@@ -688,14 +691,13 @@ for src, msg in (("127.0.0.2", b"no\n"), ("127.0.0.3", b"yes\n")):
 }
 
 @test "echo loop check: no echo to our own address and port, port 0 or a reflecting service" {
-	start_recv0 127.0.0.1 --echo -w 1
-	spoof 127.0.0.1 "$PORT" 127.0.0.1 "$PORT" self
-	spoof 127.0.0.1 0 127.0.0.1 "$PORT" zero
-	spoof 127.0.0.1 19 127.0.0.1 "$PORT" chargen
+	start_recv0 127.0.0.1 --echo -w 3
+	spoof 127.0.0.1 "$PORT" 127.0.0.1 "$PORT" self 127.0.0.1 0 127.0.0.1 "$PORT" zero \
+		127.0.0.1 19 127.0.0.1 "$PORT" chargen
 	# one spoofed datagram used to loop forever: now the idle timeout ends the run
 	wait_pid 15 "$RECV_PID"
 	[ "$WAIT_STATUS" = 0 ]
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" = 3 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" = 3 ] || { cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"; false; }
 	grep -q "not echoed to 127.0.0.1:$PORT: from our own address and port" "$BATS_TEST_TMPDIR/err"
 	grep -q "not echoed to 127.0.0.1:0: source port 0" "$BATS_TEST_TMPDIR/err"
 	grep -q "not echoed to 127.0.0.1:19: source port of a reflecting service" "$BATS_TEST_TMPDIR/err"
@@ -705,16 +707,15 @@ for src, msg in (("127.0.0.2", b"no\n"), ("127.0.0.3", b"yes\n")):
 	[[ $output == *": hello" ]]
 	# listen -u -k --echo: the same checks, as refused events
 	start_ulisten "$BATS_TEST_TMPDIR/lerr" -k --echo 127.0.0.1 0 </dev/null >/dev/null
-	spoof 127.0.0.1 "$PORT" 127.0.0.1 "$PORT" self
-	spoof 127.0.0.1 7 127.0.0.1 "$PORT" echo
-	wait_for 10 grep -q "refused 127.0.0.1 7: echo-loop" "$BATS_TEST_TMPDIR/lerr"
-	grep -q "refused 127.0.0.1 $PORT: echo-loop" "$BATS_TEST_TMPDIR/lerr"
+	spoof 127.0.0.1 "$PORT" 127.0.0.1 "$PORT" self 127.0.0.1 7 127.0.0.1 "$PORT" echo
+	wait_for 10 grep -q "refused 127.0.0.1:7: echo-loop" "$BATS_TEST_TMPDIR/lerr"
+	grep -q "refused 127.0.0.1:$PORT: echo-loop" "$BATS_TEST_TMPDIR/lerr"
 	run -0 --separate-stderr "$SOCKCTL" udp-send -W 5 127.0.0.1 "$PORT" hello
 	[[ $output == *": hello" ]]
 }
 
 @test "echo ping-pong between udp-recv --echo and listen -u -k --echo ends (--echo-rate)" {
-	start_recv0 127.0.0.1 --echo -q --stats -w 1
+	start_recv0 127.0.0.1 --echo -q --stats -w 3
 	A=$PORT
 	start_ulisten "$BATS_TEST_TMPDIR/lerr" -k --echo 127.0.0.1 0 </dev/null >/dev/null
 	B=$PORT
@@ -724,7 +725,7 @@ for src, msg in (("127.0.0.2", b"no\n"), ("127.0.0.3", b"yes\n")):
 	[ "$WAIT_STATUS" = 0 ]
 	# whichever side went over its rate first dropped it
 	grep -q "not echoed to 127.0.0.1:$B: over --echo-rate" "$BATS_TEST_TMPDIR/err" ||
-		grep -q "refused 127.0.0.1 $A: echo-rate" "$BATS_TEST_TMPDIR/lerr"
+		grep -q "refused 127.0.0.1:$A: echo-rate" "$BATS_TEST_TMPDIR/lerr"
 	n=$(sed -n 's/.*udp-recv: \([0-9]*\) datagrams.*/\1/p' "$BATS_TEST_TMPDIR/err")
 	[ "$n" -ge 2 ] && [ "$n" -le 2100 ]
 	# --echo-rate 0: no limit; a small rate stops a flood from one source
