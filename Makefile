@@ -63,7 +63,7 @@ BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 LIBA     := $(BUILD)/libsockctl.a
 MANPAGES := $(sort $(wildcard docs/*.1))
 
-.PHONY: all check unit objs bench install uninstall deps clean lint fuzz fuzz-build
+.PHONY: all check unit objs bench install uninstall deps clean lint fuzz fuzz-build transfer-matrix
 .DEFAULT_GOAL := all
 
 all: sockctl
@@ -115,6 +115,10 @@ ifeq ($(SANITIZE),1)
 else
 	@UNIT_DIR=$(BUILD)/tests/unit tests/run
 endif
+
+# issue 9's file-transfer matrix as a markdown table (about 2 minutes)
+transfer-matrix: sockctl
+	@tests/transfer-matrix.sh --header
 
 bench: sockctl $(BENCH_BIN)
 	@BENCH_DIR=$(BUILD)/tests/bench tests/bench/run

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "err.h"
+#include "inherit.h"
 #include "opt.h"
 #include "out.h"
 #include "parse.h"
@@ -35,25 +36,25 @@ struct connect_opts {
 	int source_port;
 	int nodelay, keepalive, reuseaddr, tcp_info;
 	unsigned long long sndbuf, rcvbuf;
-	long long ttl, tos, parallel;
+	long long ttl, tos, parallel, fd;
 	int scan;
 };
 
 static const struct opt_cmd connect_cmd = {
 	.name = "connect",
-	.args = "HOST PORT  |  HOST:PORT  |  [V6ADDR]:PORT  |  -U PATH  |  unix:PATH",
+	.args = "HOST PORT  |  HOST:PORT  |  [V6ADDR]:PORT  |  -U PATH  |  unix:PATH  |  --fd N",
 	.summary = "Connect to HOST PORT (TCP; -u UDP; -U Unix) and relay stdin to the socket and\n"
 		   "the socket to stdout; with -z check which ports of a list accept connections.",
 	.details = "On stdin EOF the socket is shut down for writing and the replies are read\n"
-		   "until the peer closes.  The relay also ends when the peer closes, even if\n"
-		   "stdin is still open.  -w sets both the connect and the idle timeout.\n"
+		   "until the peer closes.  The peer's EOF ends only its direction: stdin is\n"
+		   "still sent to its EOF (a terminal excepted; --exit-on-peer-eof stops).\n"
+		   "-w sets both the connect and the idle timeout.\n"
 		   "With -z, PORT may be a list of ranges (20-25,80,443); open ports are printed\n"
-		   "one per line (with -v also closed and filtered ones); status 0 if any is open.",
-	.min_args = 1,
+		   "one per line (with -v also closed and filtered ones); status 0 if any is open.\n"
+		   "--fd N relays a socket that is already connected, inherited as fd N.",
+	.min_args = 0,
 	.max_args = 2,
 };
-
-static const char *const type_names[] = { "stream", "dgram", "seqpacket", NULL };
 
 struct ctx {
 	const struct connect_opts *o;
@@ -85,6 +86,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 			 a->err ? err_errno_name(a->err) : "0");
 		json_int(&w, "errno", a->err);
 		json_num(&w, "ms", (double)a->ns / 1e6, 3);
+		json_num(&w, "start_ms", (double)a->at_ns / 1e6, 3);
 		json_end(&w);
 		return;
 	}
@@ -100,7 +102,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 	if (!c->o->verbose)
 		return;
 	if (a->ev == SOCK_EV_START && (!a->err || a->err == EINPROGRESS))
-		err_msg("connect", "trying %s", where);
+		err_msg("connect", "trying %s at +%.3fs", where, (double)a->at_ns / 1e9);
 	else if (a->ev == SOCK_EV_RESULT && !a->err)
 		err_msg("connect", "connected to %s in %s", where, dur);
 	else if (a->ev == SOCK_EV_RESULT || a->err != EINPROGRESS)
@@ -112,7 +114,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 static int check(const struct connect_opts *o, const struct endpoint *ep, struct err *e)
 {
 	const struct relay_eof_opts *eof = &o->eof;
-	int unix_ep = ep->kind == EP_UNIX;
+	int unix_ep = ep->kind == EP_UNIX, inherited = o->fd >= 0;
 	const struct {
 		int bad;
 		const char *msg;
@@ -121,20 +123,27 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		{ unix_ep && (o->family || o->source || o->source_port >= 0),
 		  "a Unix socket (-U PATH, unix:PATH) cannot be used with -4/-6/-s/-p" },
 		{ o->type && o->udp, "--type conflicts with -u/--udp" },
-		{ o->type && !unix_ep, "--type needs a Unix socket (-U PATH or unix:PATH)" },
+		{ o->type && !unix_ep && !inherited, "--type needs a Unix socket (-U PATH or unix:PATH)" },
 		{ o->scan && unix_ep, "-z/--scan checks TCP or UDP ports, not a Unix socket" },
 		{ o->scan && (eof->recv_only || eof->send_only || eof->quit_after_eof >= 0 ||
-			      o->tcp_info || o->nonblock || eof->no_shutdown || eof->keep_sending),
+			      o->tcp_info || o->nonblock || eof->no_shutdown || eof->keep_sending ||
+			      eof->exit_on_peer_eof),
 		  "-z/--scan sends no data: relay options do not apply" },
+		{ o->timeout == 0, "-w/--timeout 0: give a duration greater than 0" },
+		{ o->connect_timeout == 0, "--connect-timeout 0: give a duration greater than 0" },
 		{ !o->scan && o->parallel >= 0, "--parallel needs -z/--scan" },
 		{ o->tcp_info && (o->udp || unix_ep), "--tcp-info needs a TCP connection" },
 		{ o->nodelay && (o->udp || unix_ep), "--nodelay needs a TCP connection" },
 	};
 	size_t i;
 
+	if (relay_eof_opts_check(eof, e))
+		return -1;
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
+	if (inherited)
+		return 0; /* no endpoint: the socket is what it is */
 	if (!unix_ep && !o->scan && ep->nports != 1)
 		return err_set(e, EXIT_USAGE, "a port list (%.64s) needs -z/--scan", ep->service);
 	if (o->numeric && !unix_ep &&
@@ -337,11 +346,12 @@ static void show_ends(const struct connect_opts *o, int fd, char *pb)
 	}
 }
 
-static void show_end(const struct connect_opts *o, const struct relay_stats *st, int ok)
+static void show_end(const struct connect_opts *o, const struct relay_stats *st, int rc)
 {
 	char dur[32];
 	struct jsonw w;
 	int64_t took = st->end_ns - st->start_ns;
+	int errnum = relay_end_errno(rc, st);
 
 	if (o->json) {
 		json_begin(&w, stderr);
@@ -350,7 +360,12 @@ static void show_end(const struct connect_opts *o, const struct relay_stats *st,
 		json_uint(&w, "received", st->to_out);
 		json_num(&w, "ms", (double)took / 1e6, 3);
 		json_bool(&w, "peer_closed", st->peer_eof);
-		json_bool(&w, "ok", ok);
+		json_bool(&w, "ok", rc == 0);
+		json_str(&w, "reason", relay_end_reason(rc, st));
+		if (errnum)
+			json_str(&w, "errno", err_errno_name(errnum));
+		if (st->undelivered)
+			json_uint(&w, "undelivered", st->undelivered);
 		json_end(&w);
 	} else if (o->verbose) {
 		err_msg("connect", "%llu bytes sent, %llu received in %s%s",
@@ -360,12 +375,39 @@ static void show_end(const struct connect_opts *o, const struct relay_stats *st,
 	}
 }
 
+/* --fd N: a connected socket of the kind the options say (if they say). */
+static int adopt_socket(const struct connect_opts *o, const struct sockopts *so, int *fd,
+			struct err *e)
+{
+	struct inherit_want w = { .role = INHERIT_CONNECTED, .family = o->family,
+				  .type = o->udp ? SOCK_DGRAM : 0, .no_stdio = 1 };
+	struct inherit_sock s;
+	char what[32];
+
+	snprintf(what, sizeof(what), "--fd %d", (int)o->fd);
+	if (o->type && addr_socktype_parse(o->type, &w.type, e))
+		return -1;
+	if (inherit_check((int)o->fd, what, &w, &s, e))
+		return -1;
+	if (o->type && s.family != AF_UNIX)
+		return err_set(e, EXIT_USAGE, "%s: --type needs a Unix socket", what);
+	if ((o->tcp_info || o->nodelay) && (s.family == AF_UNIX || s.type != SOCK_STREAM))
+		return err_set(e, EXIT_USAGE, "%s: --tcp-info/--nodelay need a TCP connection",
+			       what);
+	if (sock_apply_opts(s.fd, s.family, s.type, so, e))
+		return -1;
+	*fd = s.fd;
+	return 0;
+}
+
 static int open_socket(const struct connect_opts *o, const struct endpoint *ep,
 		       const struct sockopts *so, struct ctx *c, int *fd, struct err *e)
 {
 	struct sock_connect_opts co;
 	char port[16];
 
+	if (o->fd >= 0)
+		return adopt_socket(o, so, fd, e);
 	sock_connect_opts_init(&co);
 	co.family = o->family;
 	co.timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
@@ -400,7 +442,9 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 
 	if (open_socket(o, ep, so, &c, &fd, e))
 		return -1;
-	if (ep->kind == EP_UNIX)
+	if (o->fd >= 0)
+		snprintf(peer, sizeof(peer), "the peer of --fd %d", (int)o->fd);
+	else if (ep->kind == EP_UNIX)
 		snprintf(peer, sizeof(peer), "unix:%s", ep->path);
 	else
 		snprintf(peer, sizeof(peer), "%.64s port %.64s", ep->host, ep->service);
@@ -413,11 +457,10 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 	rc = relay_run(fd, STDIN_FILENO, STDOUT_FILENO, &ro, &st, e);
 	if (o->tcp_info)
 		show_tcp_info(o, fd);
-	show_end(o, &st, rc == 0);
-	/* not silent about data left behind; a terminal user sees it anyway */
-	if (!rc && relay_input_cut(&ro, &st) && !isatty(STDIN_FILENO))
-		err_warn("connect", "%s closed the connection before stdin ended: the rest of "
-			"stdin was not sent (--keep-sending sends it)", peer);
+	show_end(o, &st, rc);
+	/* not silent about data left behind (--exit-on-peer-eof) */
+	if (!rc && relay_cut_notice(&st, msg, sizeof(msg)))
+		err_warn("connect", "%s %s", peer, msg);
 	if (rc && st.out_errno == EPIPE) {
 		cmd_end_by_sigpipe(); /* the kernel closes fd */
 	}
@@ -432,6 +475,18 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 static int parse_target(const struct connect_opts *o, const struct opt_args *pos,
 			struct endpoint *ep, struct err *e)
 {
+	memset(ep, 0, sizeof(*ep));
+	if (o->fd >= 0) {
+		if (pos->argc || o->unix_sock || o->scan || o->source || o->source_port >= 0 ||
+		    o->connect_timeout >= 0 || o->attempt_delay >= 0 || o->nonblock)
+			return err_set(e, EXIT_USAGE, "--fd gives a connected socket: no HOST PORT, "
+				       "-U, -z, -s, -p, --connect-timeout, --attempt-delay or "
+				       "--nonblock");
+		return 0;
+	}
+	if (!pos->argc)
+		return err_set(e, EXIT_USAGE, "missing arguments (usage: sockctl connect [OPTIONS] "
+			       "%s)", connect_cmd.args);
 	/* lists always parse, so that one without -z gets check()'s message */
 	return addr_parse_endpoint(pos->argc, pos->argv,
 				   ADDR_EP_PORT_LIST | (o->unix_sock ? ADDR_EP_UNIX : 0),
@@ -446,8 +501,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_IPV6(&o.family),
 		OPT_FLAG('u', "udp", &o.udp, "UDP (connected); with -U: a Unix datagram socket"),
 		OPT_FLAG('U', "unix", &o.unix_sock, "the argument is the PATH of a Unix socket"),
-		OPT_STRINGV(0, "type", &o.type, "TYPE", type_names,
-			    "Unix socket type: stream, dgram or seqpacket"),
+		OPT_UNIX_TYPE(&o.type),
 		OPT_FLAG('z', "scan", &o.scan,
 			 "check ports (a list of ranges) without sending data"),
 		OPT_INT(0, "parallel", &o.parallel, "N", 1, 65536,
@@ -470,6 +524,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_KEEPALIVE(&o.keepalive),
 		OPT_REUSEADDR(&o.reuseaddr),
 		OPT_FLAG(0, "tcp-info", &o.tcp_info, "at the end show the kernel's TCP_INFO"),
+		OPT_FD(&o.fd, "relay the connected socket inherited as fd N"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
 		OPT_VERBOSE(&o.verbose),
@@ -483,7 +538,7 @@ int cmd_connect(int argc, char **argv)
 
 	o.timeout = o.connect_timeout = o.attempt_delay = -1;
 	relay_eof_opts_init(&o.eof);
-	o.ttl = o.tos = o.parallel = -1;
+	o.ttl = o.tos = o.parallel = o.fd = -1;
 	o.source_port = -1;
 	if (opt_run(&connect_cmd, opts, argc, argv, &pos, &status))
 		return status;

@@ -16,6 +16,7 @@
 #include "dgram_server.h"
 #include "dgram_guard.h"
 #include "err.h"
+#include "inherit.h"
 #include "opt.h"
 #include "out.h"
 #include "parse.h"
@@ -25,6 +26,11 @@
 
 #define MAX_FDS 16
 #define MAX_CIDRS 64
+/* -k: a client that takes no broadcast for this long is dropped (--stall-timeout) */
+#define STALL_TIMEOUT_DEFAULT (10 * NS_PER_SEC)
+/* -k without -m: serve at most the open-file limit less this many (listeners,
+ * stdio, epoll) at once, the others wait in the backlog: accept never hits EMFILE */
+#define FD_RESERVE 32
 
 struct cidr_list {
 	struct cidr c[MAX_CIDRS];
@@ -33,9 +39,11 @@ struct cidr_list {
 
 struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
-	const char *unix_path, *source, *port;
-	long long max_conns, backlog, mode, echo_rate;
-	int64_t timeout;
+	const char *unix_path, *source, *port, *type;
+	int sock_type;      /* from --type, or the inherited socket's */
+	long long max_conns, backlog, mode, fd, echo_rate;
+	int max_serving; /* without -m: from the open-file limit; more wait */
+	int64_t timeout, stall_timeout;
 	struct relay_eof_opts eof;
 	long long ttl, tos;
 	int reuseport, reuseaddr, no_reuseaddr, nodelay, keepalive;
@@ -50,14 +58,16 @@ struct listen_ctx {
 
 static const struct opt_cmd listen_cmd = {
 	.name = "listen",
-	.args = "[ADDR] PORT  |  -U PATH  |  unix:PATH",
+	.args = "[ADDR] PORT  |  -U PATH  |  unix:PATH  |  --fd N",
 	.summary = "Accept TCP (or UDP, or Unix) clients and relay stdin/stdout; -k keeps\n"
 		   "accepting, serving every client at once; --echo echoes.",
 	.details = "Without ADDR both the IPv4 and IPv6 wildcards are bound; PORT 0 lets the\n"
 		   "kernel choose (see -v).  Without -k the first client is relayed under the\n"
 		   "same end-of-file rules as connect, then listen exits.  With -k client data\n"
 		   "goes to stdout (each read of a client whole, never split), and stdin is sent\n"
-		   "to every connected client.  SO_REUSEADDR is on for TCP, as with nc.",
+		   "to every connected client.  SO_REUSEADDR is on for TCP, as with nc.\n"
+		   "Started by systemd socket activation (LISTEN_FDS, LISTEN_PID), it serves\n"
+		   "the sockets passed from fd 3 on and takes no address.",
 	.min_args = 0,
 	.max_args = 2,
 };
@@ -123,6 +133,8 @@ static void event_json(const struct server_event *ev)
 		json_str(&w, "reason", ev->reason);
 	if (ev->errnum)
 		json_str(&w, "errno", err_errno_name(ev->errnum));
+	if (ev->undelivered)
+		json_uint(&w, "undelivered", ev->undelivered);
 	if (ev->suppressed)
 		json_uint(&w, "suppressed", ev->suppressed);
 	json_end(&w);
@@ -158,6 +170,10 @@ static void on_event(void *ctx, const struct server_event *ev)
 				 err_errno_name(ev->errnum));
 		else
 			snprintf(why, sizeof(why), "%s", ev->reason);
+		if (ev->undelivered)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "; %llu bytes of stdin not delivered",
+				 (unsigned long long)ev->undelivered);
 		err_msg("listen", "closed %s: %llu bytes in, %llu bytes out, %s (%s)", peer,
 			(unsigned long long)ev->bytes_in, (unsigned long long)ev->bytes_out,
 			parse_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
@@ -195,13 +211,13 @@ static void report_listening(const struct listen_opts *o, const int *fds, int n)
 			json_str(&w, "protocol", ss.ss_family == AF_UNIX ? "unix"
 						 : o->udp	       ? "udp"
 									: "tcp");
-			if (ss.ss_family == AF_UNIX)
+			if (ss.ss_family == AF_UNIX && o->unix_path)
 				json_str(&w, "address", o->unix_path);
 			else
 				json_peer(&w, (struct sockaddr *)&ss, len);
 			json_end(&w);
 		} else if (o->verbose) {
-			if (ss.ss_family == AF_UNIX)
+			if (ss.ss_family == AF_UNIX && o->unix_path)
 				snprintf(buf, sizeof(buf), "unix:%s", o->unix_path);
 			else
 				peer_text((struct sockaddr *)&ss, len, buf, sizeof(buf));
@@ -223,8 +239,10 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 {
 	const struct relay_eof_opts *eof = &o->eof;
 	int relay_opt = eof->nc_shutdown || eof->no_shutdown || eof->quit_after_eof >= 0;
-	int unix_ep = ep->kind == EP_UNIX;
+	/* @ep NULL: an inherited or activated socket, whatever it is */
+	int unix_ep = ep && ep->kind == EP_UNIX, inet_ep = ep && ep->kind == EP_INET;
 	const struct rule rules[] = {
+		{ inet_ep && o->type, "--type needs a Unix socket (-U PATH or unix:PATH)" },
 		{ unix_ep && (o->source || o->port),
 		  "a Unix socket (-U PATH, unix:PATH) cannot be used with -s or -p" },
 		{ unix_ep && o->family, "-4/-6 cannot be used with a Unix socket (-U, unix:)" },
@@ -235,9 +253,11 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		{ o->mode >= 0 && (!unix_ep || ep->path[0] == '@'),
 		  "--mode needs a Unix socket file (-U PATH; an abstract @name has no "
 		  "permissions)" },
-		{ eof->keep_sending && (o->keep_open || o->udp || o->echo || eof->recv_only),
-		  "--keep-sending applies to one stream client (not -k, -u, --echo or -d)" },
+		{ eof->exit_on_peer_eof && (o->udp || o->echo),
+		  "--exit-on-peer-eof applies to streams with stdin (not -u or --echo)" },
 		{ o->max_conns > 0 && !o->keep_open, "-m/--max-conns needs -k" },
+		{ o->stall_timeout >= 0 && (!o->keep_open || o->udp || o->echo),
+		  "--stall-timeout needs -k with a stream (not -u or --echo)" },
 		{ o->echo && (relay_opt || eof->recv_only || eof->send_only),
 		  "--echo cannot be used with -N, --no-shutdown, -q, -d or --send-only" },
 		{ eof->recv_only && eof->send_only,
@@ -258,9 +278,9 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
-	if (o->numeric && !unix_ep && addr_check_numeric(ep->host, e))
+	if (o->numeric && inet_ep && addr_check_numeric(ep->host, e))
 		return -1;
-	return 0;
+	return relay_eof_opts_check(eof, e);
 }
 
 /* [ADDR] PORT, or -s ADDR / -p PORT as traditional nc spells them. */
@@ -331,10 +351,104 @@ static void arm_unix_cleanup(void)
 
 /* ---- opening ---- */
 
+static void fill_sockopts(const struct listen_opts *o, struct sockopts *so)
+{
+	sock_opts_init(so);
+	so->reuseaddr = o->reuseaddr;
+	so->reuseport = o->reuseport;
+	so->nodelay = o->nodelay;
+	so->keepalive = o->keepalive;
+	so->ttl = (int)o->ttl;
+	so->tos = (int)o->tos;
+	if (o->sndbuf)
+		so->sndbuf = (int)o->sndbuf;
+	if (o->rcvbuf)
+		so->rcvbuf = (int)o->rcvbuf;
+}
+
+/* --type: stream, dgram (which is -u) or seqpacket, for a Unix socket. */
+static int parse_type(struct listen_opts *o, struct err *e)
+{
+	if (!o->type)
+		return 0;
+	if (o->udp)
+		return err_set(e, EXIT_USAGE, "--type conflicts with -u/--udp");
+	if (addr_socktype_parse(o->type, &o->sock_type, e) ||
+	    (o->sock_type != SOCK_STREAM && o->sock_type != SOCK_DGRAM &&
+	     o->sock_type != SOCK_SEQPACKET))
+		return err_set(e, EXIT_USAGE, "--type: '%.32s' is not stream, dgram or seqpacket",
+			       o->type);
+	o->udp = o->sock_type == SOCK_DGRAM;
+	return 0;
+}
+
+/* An option that an inherited socket (Unix or IP) cannot have, or NULL. */
+static const char *unfit_option(const struct listen_opts *o, int unix_sock)
+{
+	if (!unix_sock)
+		return o->type ? "--type needs a Unix socket" : NULL;
+	if (o->allow.n || o->deny.n)
+		return "--allow/--deny need IP";
+	if (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive)
+		return "--ttl, --tos, --nodelay and --keepalive need IP";
+	return NULL;
+}
+
+/*
+ * --fd N, or the @nact sockets of socket activation from fd 3 on: what they
+ * are decides TCP or UDP, IP or Unix; the options may only agree.
+ */
+static int adopt_sockets(struct listen_opts *o, const struct opt_args *pos, int nact,
+			 struct inherit_sock *s, int *n, struct err *e)
+{
+	struct inherit_want w = { .role = INHERIT_PASSIVE, .family = o->family,
+				  .type = o->udp ? SOCK_DGRAM : o->sock_type, .no_stdio = 1 };
+	const char *src = nact ? "LISTEN_FDS" : "--fd";
+	int i;
+
+	if (nact && o->fd >= 0)
+		return err_set(e, EXIT_USAGE,
+			       "--fd cannot be used with the sockets passed in LISTEN_FDS");
+	if (pos->argc || o->unix_sock || o->source || o->port)
+		return err_set(e, EXIT_USAGE, "%s gives the socket: no ADDR, PORT, -U, -s or -p",
+			       src);
+	*n = nact ? nact : 1;
+	if (inherit_check_all(nact ? INHERIT_FDS_START : (int)o->fd, *n, nact > 0, &w, s, e))
+		return -1;
+	for (i = 0; i < *n; i++) {
+		const char *bad = unfit_option(o, s[i].family == AF_UNIX);
+
+		if (bad)
+			return err_set(e, EXIT_USAGE, "%s; %s%s%d is %s", bad, src,
+				       nact ? ": fd " : " ", s[i].fd,
+				       s[i].family == AF_UNIX ? "Unix" : "IP");
+	}
+	o->sock_type = s[0].type;
+	o->udp = o->sock_type == SOCK_DGRAM;
+	return 0;
+}
+
+/* Inherited sockets: the socket options asked for; a bound stream socket starts listening. */
+static int prepare_adopted(const struct listen_opts *o, const struct inherit_sock *s, int *fds,
+			   int n, struct err *e)
+{
+	struct sockopts so;
+	int i;
+
+	fill_sockopts(o, &so);
+	for (i = 0; i < n; i++) {
+		if (sock_apply_opts(s[i].fd, s[i].family, s[i].type, &so, e) ||
+		    inherit_listen(&s[i], (int)o->backlog, e))
+			return -1;
+		fds[i] = s[i].fd;
+	}
+	return 0;
+}
+
 static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, int *fds,
 			int *n, struct err *e)
 {
-	int type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
+	int type = o->udp ? SOCK_DGRAM : o->sock_type ? o->sock_type : SOCK_STREAM;
 	int backlog = o->backlog >= 0 ? (int)o->backlog : SOMAXCONN;
 	struct sockopts so;
 	int i;
@@ -348,17 +462,8 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 		arm_unix_cleanup();
 		return 0;
 	}
-	sock_opts_init(&so);
+	fill_sockopts(o, &so);
 	so.reuseaddr = o->no_reuseaddr ? 0 : (o->reuseaddr || !o->udp);
-	so.reuseport = o->reuseport;
-	so.nodelay = o->nodelay;
-	so.keepalive = o->keepalive;
-	so.ttl = (int)o->ttl;
-	so.tos = (int)o->tos;
-	if (o->sndbuf)
-		so.sndbuf = (int)o->sndbuf;
-	if (o->rcvbuf)
-		so.rcvbuf = (int)o->rcvbuf;
 	if (sock_bind_passive(ep->host, ep->service, o->family, type, &so, fds, MAX_FDS, n, e))
 		return -1;
 	for (i = 0; i < *n && !o->udp; i++)
@@ -366,9 +471,10 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 			char where[ADDR_STRLEN];
 			struct sockaddr_storage ss = { 0 };
 			socklen_t len = sizeof(ss);
+			int err = errno; /* getsockname may change it */
 
 			getsockname(fds[i], (struct sockaddr *)&ss, &len);
-			err_sys(e, EXIT_FAIL, errno, "listen %s",
+			err_sys(e, EXIT_FAIL, err, "listen %s",
 				addr_format((struct sockaddr *)&ss, len, where, sizeof(where)));
 			while (*n > 0)
 				close(fds[--*n]);
@@ -450,7 +556,7 @@ static int accept_one(const struct listen_opts *o, struct listen_ctx *ctx, const
 				ev.reason = "denied";
 				ev.id = 0;
 				on_event(ctx, &ev);
-				close(fd);
+				server_reset_close(fd);
 				continue;
 			}
 			on_event(ctx, &ev);
@@ -468,25 +574,30 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len = 0;
 	int fd = accept_one(o, ctx, fds, n, &ss, &len, e);
+	char who[ADDR_STRLEN], msg[sizeof(e->msg)];
 	int rc;
 
 	close_fds(fds, n); /* like nc: one client, then nobody else gets in */
 	if (fd < 0)
 		return -1;
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
+	ro.dgram = o->sock_type == SOCK_SEQPACKET; /* one stdin read = one message */
 	memset(&rs, 0, sizeof(rs));
 	rc = relay_run(fd, ro.recv_only ? -1 : 0, ro.send_only ? -1 : 1, &ro, &rs, e);
 	if (rc && rs.out_errno == EPIPE) {
 		unix_cleanup();
 		cmd_end_by_sigpipe(); /* the kernel closes fd */
 	}
-	/* not silent about data left behind; a terminal user sees it anyway */
-	if (!rc && relay_input_cut(&ro, &rs) && !isatty(STDIN_FILENO)) {
-		char who[ADDR_STRLEN];
-
-		err_warn("listen", "%s closed the connection before stdin ended: the rest of "
-			"stdin was not sent (--keep-sending sends it)",
-			len ? addr_format((struct sockaddr *)&ss, len, who, sizeof(who)) : "the client");
+	if (len)
+		addr_format((struct sockaddr *)&ss, len, who, sizeof(who));
+	else
+		snprintf(who, sizeof(who), "the client");
+	/* not silent about data left behind (--exit-on-peer-eof) */
+	if (!rc && relay_cut_notice(&rs, msg, sizeof(msg)))
+		err_warn("listen", "%s %s", who, msg);
+	if (rc && rs.sock_error) {
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		err_set(e, EXIT_FAIL, "%s: %s", who, msg);
 	}
 	ev.peer = (struct sockaddr *)&ss;
 	ev.peerlen = len;
@@ -494,12 +605,26 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	ev.bytes_in = rs.to_out;
 	ev.bytes_out = rs.to_sock;
 	ev.duration_ns = rs.end_ns - rs.start_ns;
-	ev.reason = rc ? "error" : "eof";
+	ev.reason = relay_end_reason(rc, &rs);
+	ev.errnum = relay_end_errno(rc, &rs);
+	ev.undelivered = rs.undelivered;
 	on_event(ctx, &ev);
 	return rc;
 }
 
 /* ---- many clients, or datagrams ---- */
+/* -k: every client is a descriptor; without -m, serve as many as the limit allows. */
+static void plan_clients(struct listen_opts *o)
+{
+	long nofile;
+
+	if (!o->keep_open)
+		return;
+	nofile = sock_raise_nofile();
+	if (!o->max_conns && !o->udp && nofile > 0)
+		o->max_serving = nofile > FD_RESERVE + 1 ? (int)(nofile - FD_RESERVE) : 1;
+}
+
 
 static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, int n,
 		 struct err *e)
@@ -510,8 +635,12 @@ static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, 
 
 	server_opts_init(&so);
 	so.echo = o->echo;
+	so.exit_on_peer_eof = o->eof.exit_on_peer_eof;
 	so.keep_open = o->keep_open;
 	so.max_conns = (int)o->max_conns;
+	so.max_serving = o->max_serving;
+	if (o->stall_timeout != 0 && o->keep_open && !o->udp)
+		so.stall_timeout = o->stall_timeout > 0 ? o->stall_timeout : STALL_TIMEOUT_DEFAULT;
 	so.accept_timeout = o->timeout;
 	so.idle_timeout = o->eof.idle_timeout;
 	if (!o->keep_open && o->eof.idle_timeout < 0)
@@ -546,29 +675,43 @@ static int set_nonblock(const int *fds, int n, struct err *e)
 	return 0;
 }
 
+static int serve_sockets(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, int n,
+			 struct err *e)
+{
+	report_listening(o, fds, n);
+	if (o->nonblock && set_nonblock(fds, n, e)) {
+		close_fds(fds, n);
+		return -1;
+	}
+	if (o->keep_open || o->echo || o->udp)
+		return serve(o, ctx, fds, n, e);
+	return relay_one(o, ctx, fds, n, e);
+}
+
 static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 {
 	struct listen_ctx ctx = { .verbose = o->verbose, .json = o->json };
-	struct endpoint ep;
-	int fds[MAX_FDS], n = 0, rc;
+	struct endpoint ep = { 0 };
+	struct inherit_sock s[MAX_FDS];
+	int fds[MAX_FDS], n = 0, rc, nact = inherit_listen_fds(MAX_FDS, e);
 
+	if (nact < 0 || parse_type(o, e))
+		return -1;
+	if (nact || o->fd >= 0) {
+		if (adopt_sockets(o, pos, nact, s, &n, e) || check_opts(o, NULL, e) ||
+		    prepare_adopted(o, s, fds, n, e))
+			return -1;
+		plan_clients(o);
+		return serve_sockets(o, &ctx, fds, n, e);
+	}
 	if (parse_endpoint(o, pos, &ep, e) || check_opts(o, &ep, e))
 		return -1;
-	if (o->keep_open)
-		sock_raise_nofile(); /* every client is a descriptor */
+	plan_clients(o);
 	if (open_sockets(o, &ep, fds, &n, e))
 		return -1;
 	if (ep.kind == EP_UNIX)
 		o->unix_path = ep.path;
-	report_listening(o, fds, n);
-	if (o->nonblock && set_nonblock(fds, n, e)) {
-		close_fds(fds, n);
-		rc = -1;
-	} else if (o->keep_open || o->echo || o->udp) {
-		rc = serve(o, &ctx, fds, n, e);
-	} else {
-		rc = relay_one(o, &ctx, fds, n, e);
-	}
+	rc = serve_sockets(o, &ctx, fds, n, e);
 	unix_cleanup();
 	sock_unix_release(&unix_cleanup_name);
 	o->unix_path = NULL; /* it pointed into ep, which ends here */
@@ -586,12 +729,18 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG('u', "udp", &o.udp, "UDP: datagrams to stdout, stdin to the last sender"),
 		OPT_FLAG('U', "unix", &o.unix_sock,
 			"the argument is the PATH of a Unix socket; with -u: datagrams"),
+		OPT_UNIX_TYPE(&o.type),
+		OPT_FD(&o.fd, "serve the listening (or bound) socket inherited as fd N"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
 		OPT_INT(0, "echo-rate", &o.echo_rate, "N", 0, 1000000,
 			"with -u --echo: at most N replies a second to one source address "
 			"(0: no limit; default 1000)"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
-			"with -k: at most N clients at once; more are closed at once"),
+			"with -k: at most N clients at once; more are reset at once (default: "
+			"the open-file limit less 32, more wait)"),
+		OPT_DURATION(0, "stall-timeout", &o.stall_timeout,
+			     "with -k: drop a client that takes no broadcast for DUR (default 10s; "
+			     "0: never)"),
 		OPT_FLAG('l', "listen", &o.nc_listen,
 			 "accepted and ignored, for nc's -l (listen always listens)"),
 		OPT_NUMERIC_HOST('n', &o.numeric),
@@ -628,9 +777,9 @@ int cmd_listen(int argc, char **argv)
 	struct err e = { 0 };
 
 	memset(&o, 0, sizeof(o));
-	o.timeout = -1;
+	o.timeout = o.stall_timeout = -1;
 	relay_eof_opts_init(&o.eof);
-	o.backlog = o.ttl = o.tos = o.mode = -1;
+	o.backlog = o.ttl = o.tos = o.mode = o.fd = -1;
 	o.echo_rate = DGRAM_ECHO_RATE_DEFAULT;
 	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))
 		return status;

@@ -20,6 +20,7 @@
 #include "dgram.h"
 #include "dgram_recv.h"
 #include "err.h"
+#include "inherit.h"
 #include "opt.h"
 #include "out.h"
 #include "parse.h"
@@ -94,13 +95,14 @@ static int check_opts(const struct recv_opts *o, struct err *e)
 /* --fd N: a bound datagram socket inherited from the parent (socket activation). */
 static int adopt_fd(const struct recv_opts *o, int *fds, int *n, struct err *e)
 {
-	int type = 0;
-	socklen_t len = sizeof(type);
+	struct inherit_want w = { .role = INHERIT_PASSIVE, .family = o->family,
+				  .type = SOCK_DGRAM };
+	struct inherit_sock s;
+	char what[32];
 
-	if (getsockopt(o->fd, SOL_SOCKET, SO_TYPE, &type, &len))
-		return err_sys(e, EXIT_USAGE, errno, "--fd %d", o->fd);
-	if (type != SOCK_DGRAM)
-		return err_set(e, EXIT_USAGE, "--fd %d: not a datagram socket", o->fd);
+	snprintf(what, sizeof(what), "--fd %d", o->fd);
+	if (inherit_check(o->fd, what, &w, &s, e))
+		return -1;
 	fds[0] = o->fd;
 	*n = 1;
 	return 0;
@@ -413,8 +415,7 @@ int cmd_udp_recv(int argc, char **argv)
 			 "reported truncated"),
 		OPT_FLAG(0, "no-gro", &o.no_gro,
 			 "no UDP GRO: one datagram per read (with -c, what is left stays queued)"),
-		OPT_INT(0, "fd", &o.fd_ll, "N", 0, INT32_MAX,
-			"use the bound datagram socket inherited as fd N (no ADDR PORT)"),
+		OPT_FD(&o.fd_ll, "use the bound datagram socket inherited as fd N (no ADDR PORT)"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
 		OPT_VERBOSE(&o.verbose),

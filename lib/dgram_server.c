@@ -277,7 +277,7 @@ int server_run_dgram(const int *fds, int n, const struct server_opts *o,
 			break;
 		}
 		if (idle_deadline(d) >= 0 && clock_mono_ns() >= idle_deadline(d)) {
-			emit(d, SERVER_EV_CLOSED, &d->peer, d->peerlen, "idle", 0);
+			emit(d, SERVER_EV_CLOSED, &d->peer, d->peerlen, "idle-timeout", 0);
 			break;
 		}
 	}

@@ -18,6 +18,8 @@ static const struct opt builtin[] = {
 };
 #define NBUILTIN 2
 
+const char *const opt_unix_types[] = { "stream", "dgram", "seqpacket", NULL };
+
 static size_t count_opts(const struct opt *opts)
 {
 	size_t n = 0;

@@ -123,8 +123,10 @@ struct opt {
 	OPT_FLAG('d', "recv-only", &(r)->recv_only, "never read stdin"),                    \
 	OPT_FLAG(0, "send-only", &(r)->send_only,                                           \
 		 "never read the socket: only send stdin"),                                 \
+	OPT_FLAG(0, "exit-on-peer-eof", &(r)->exit_on_peer_eof,                             \
+		 "on the peer's EOF stop reading stdin and end"),                            \
 	OPT_FLAG(0, "keep-sending", &(r)->keep_sending,                                     \
-		 "after the peer's EOF keep sending stdin until its EOF")
+		 "send stdin to its EOF after the peer's EOF (the default; compat)")
 
 /* udp-send and raw-icmp; -c and -q differ between them (0 allowed; what -q hides). */
 #define OPT_INTERVAL(v) OPT_DURATION('i', "interval", (v), "wait DUR between packets sent")
@@ -144,6 +146,14 @@ struct opt {
 #define OPT_REUSEADDR(v) OPT_FLAG(0, "reuseaddr", (v), "SO_REUSEADDR")
 #define OPT_REUSEPORT(v) \
 	OPT_FLAG(0, "reuseport", (v), "SO_REUSEPORT: share the port with other sockets")
+
+/* A Unix socket type (connect, listen); addr_socktype_parse() reads the value. */
+extern const char *const opt_unix_types[];
+#define OPT_UNIX_TYPE(v) \
+	OPT_STRINGV(0, "type", (v), "TYPE", opt_unix_types, \
+		    "Unix socket type: stream, dgram or seqpacket")
+/* A socket inherited from the parent (lib/inherit.h); @h says which kind. */
+#define OPT_FD(v, h) OPT_INT(0, "fd", (v), "N", 0, INT32_MAX, (h))
 
 /* A command's name, its positional arguments and its help text. */
 struct opt_cmd {

@@ -27,10 +27,16 @@ void sock_connect_opts_init(struct sock_connect_opts *o)
 	o->attempt_delay = -1;
 }
 
-static void trace(const struct sock_connect_opts *o, enum sock_event ev, const struct addrinfo *ai,
-		  int err, int64_t ns, int timed_out)
+/*
+ * Tell the caller about an attempt that started at @t0 (CLOCK_MONOTONIC)
+ * and has run @ns.  The callback may print, and printing may change errno:
+ * every caller passes an errno saved right after its syscall, never errno.
+ */
+static void trace(const struct sock_connect_opts *o, int64_t begin, enum sock_event ev,
+		  const struct addrinfo *ai, int err, int64_t t0, int64_t ns, int timed_out)
 {
-	struct sock_attempt a = { ev, ai->ai_addr, ai->ai_addrlen, err, ns, timed_out };
+	struct sock_attempt a = { ev, ai->ai_addr, ai->ai_addrlen, err, ns, t0 - begin,
+				  timed_out };
 
 	if (o->trace)
 		o->trace(o->ctx, &a);
@@ -72,9 +78,9 @@ static int bind_source(int fd, const struct addrinfo *target, const struct sock_
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if (sock_getaddrinfo(o->src_host, o->src_port ? o->src_port : "0", &hints, &res, e))
 		return -1;
-	rc = bind(fd, res->ai_addr, res->ai_addrlen);
+	rc = bind(fd, res->ai_addr, res->ai_addrlen) ? errno : 0;
 	if (rc)
-		sock_bind_error(e, errno, res->ai_addr, res->ai_addrlen, res->ai_socktype);
+		sock_bind_error(e, rc, res->ai_addr, res->ai_addrlen, res->ai_socktype);
 	freeaddrinfo(res);
 	return rc ? -1 : 0;
 }
@@ -87,6 +93,7 @@ struct inflight {
 
 struct race {
 	const struct sock_connect_opts *o;
+	int64_t begin;          /* when sock_connect began */
 	struct inflight fl[HE_MAX];
 	int nfl;
 	int last_err;           /* errno of the latest failure */
@@ -106,6 +113,7 @@ static int start(struct race *r, const struct addrinfo *ai, int *fd, struct err 
 	int s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		       ai->ai_protocol);
 	int64_t t0 = clock_mono_ns();
+	int err;
 
 	if (s < 0) {
 		r->last_err = errno;
@@ -118,22 +126,23 @@ static int start(struct race *r, const struct addrinfo *ai, int *fd, struct err 
 		r->setup_failed = 1;
 		return -1;
 	}
-	if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0) {
-		trace(r->o, SOCK_EV_START, ai, 0, clock_mono_ns() - t0, 0);
-		trace(r->o, SOCK_EV_RESULT, ai, 0, clock_mono_ns() - t0, 0);
+	err = connect(s, ai->ai_addr, ai->ai_addrlen) ? errno : 0;
+	if (!err) {
+		trace(r->o, r->begin, SOCK_EV_START, ai, 0, t0, clock_mono_ns() - t0, 0);
+		trace(r->o, r->begin, SOCK_EV_RESULT, ai, 0, t0, clock_mono_ns() - t0, 0);
 		*fd = s;
 		return 1;
 	}
-	trace(r->o, SOCK_EV_START, ai, errno, clock_mono_ns() - t0, 0);
-	if (errno == EINPROGRESS && r->nfl < HE_MAX) {
+	trace(r->o, r->begin, SOCK_EV_START, ai, err, t0, clock_mono_ns() - t0, 0);
+	if (err == EINPROGRESS && r->nfl < HE_MAX) {
 		r->fl[r->nfl].fd = s;
 		r->fl[r->nfl].start = t0;
 		r->fl[r->nfl++].ai = ai;
 		return 0;
 	}
-	r->last_err = errno;
+	r->last_err = err;
 	r->last_ai = ai;
-	trace(r->o, SOCK_EV_RESULT, ai, errno, clock_mono_ns() - t0, 0);
+	trace(r->o, r->begin, SOCK_EV_RESULT, ai, err, t0, clock_mono_ns() - t0, 0);
 	close(s);
 	return 0;
 }
@@ -151,7 +160,8 @@ static int reap(struct race *r, struct pollfd *p, int n, int *fd)
 		len = sizeof(err);
 		if (getsockopt(r->fl[i].fd, SOL_SOCKET, SO_ERROR, &err, &len))
 			err = errno;
-		trace(r->o, SOCK_EV_RESULT, r->fl[i].ai, err, clock_mono_ns() - r->fl[i].start, 0);
+		trace(r->o, r->begin, SOCK_EV_RESULT, r->fl[i].ai, err, r->fl[i].start,
+		      clock_mono_ns() - r->fl[i].start, 0);
 		if (!err) {
 			*fd = r->fl[i].fd;
 			r->fl[i] = r->fl[--r->nfl];
@@ -195,8 +205,8 @@ static int race_run(struct race *r, const struct addrinfo **list, size_t n, int 
 		now = clock_mono_ns();
 		if (deadline >= 0 && now >= deadline) {
 			for (i = r->nfl - 1; i >= 0; i--) {
-				trace(r->o, SOCK_EV_RESULT, r->fl[i].ai, ETIMEDOUT,
-				      now - r->fl[i].start, 1);
+				trace(r->o, r->begin, SOCK_EV_RESULT, r->fl[i].ai, ETIMEDOUT,
+				      r->fl[i].start, now - r->fl[i].start, 1);
 				r->last_ai = r->fl[i].ai;
 				drop(r, i);
 			}
@@ -241,6 +251,7 @@ int sock_connect(const char *host, const char *service, const struct sock_connec
 		return -1;
 	memset(&r, 0, sizeof(r));
 	r.o = o;
+	r.begin = clock_mono_ns();
 	n = interleave(res, list, HE_MAX);
 	rc = race_run(&r, list, n, fd, e);
 	for (i = r.nfl - 1; i >= 0; i--)
@@ -285,8 +296,8 @@ int sock_connect_unix(const char *path, const struct sock_connect_opts *o, int *
 	}
 	t0 = clock_mono_ns();
 	err = connect(s, (struct sockaddr *)&ss, len) ? errno : 0;
-	trace(o, SOCK_EV_START, &ai, err, clock_mono_ns() - t0, 0);
-	trace(o, SOCK_EV_RESULT, &ai, err, clock_mono_ns() - t0, 0);
+	trace(o, t0, SOCK_EV_START, &ai, err, t0, clock_mono_ns() - t0, 0);
+	trace(o, t0, SOCK_EV_RESULT, &ai, err, t0, clock_mono_ns() - t0, 0);
 	if (err) {
 		close(s);
 		return err_sys(e, EXIT_FAIL, err, "unix:%s", path);

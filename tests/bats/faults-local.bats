@@ -297,7 +297,8 @@ established() { ss -Htn state established "dport = :$1" | grep -q .; }
 # ---- fd exhaustion ----
 
 @test "ulimit -n 32: listen -k serves 100 clients at once, waits without spinning, recovers" {
-	bash -c 'ulimit -n 32; exec "$0" listen -v -k --echo "$1" 0' "$SOCKCTL" "$LO" \
+	# -m above the limit: without it listen would stay under the limit, no EMFILE
+	bash -c 'ulimit -n 32; exec "$0" listen -v -k -m 1000 --echo "$1" 0' "$SOCKCTL" "$LO" \
 		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
 	LPID=$!
 	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
