@@ -13,6 +13,8 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "dgram_server.h"
+#include "dgram_guard.h"
 #include "err.h"
 #include "inherit.h"
 #include "opt.h"
@@ -39,7 +41,7 @@ struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
 	const char *unix_path, *source, *port, *type;
 	int sock_type;      /* from --type, or the inherited socket's */
-	long long max_conns, backlog, mode, fd;
+	long long max_conns, backlog, mode, fd, echo_rate;
 	int max_serving; /* without -m: from the open-file limit; more wait */
 	int64_t timeout, stall_timeout;
 	struct relay_eof_opts eof;
@@ -133,6 +135,8 @@ static void event_json(const struct server_event *ev)
 		json_str(&w, "errno", err_errno_name(ev->errnum));
 	if (ev->undelivered)
 		json_uint(&w, "undelivered", ev->undelivered);
+	if (ev->suppressed)
+		json_uint(&w, "suppressed", ev->suppressed);
 	json_end(&w);
 	fflush(stderr);
 }
@@ -175,7 +179,11 @@ static void on_event(void *ctx, const struct server_event *ev)
 			parse_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
 		break;
 	case SERVER_EV_REFUSED:
-		err_msg("listen", "refused %s: %s", peer, ev->reason);
+		if (ev->suppressed)
+			err_msg("listen", "refused %s: %s (%llu more refusals not shown before this one)",
+				peer, ev->reason, (unsigned long long)ev->suppressed);
+		else
+			err_msg("listen", "refused %s: %s", peer, ev->reason);
 		break;
 	case SERVER_EV_RESUMED:
 		err_msg("listen", "accepting again");
@@ -643,6 +651,7 @@ static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, 
 	so.nallow = o->allow.n;
 	so.deny = o->deny.c;
 	so.ndeny = o->deny.n;
+	so.echo_rate = (unsigned)o->echo_rate;
 	so.on_event = on_event;
 	so.ctx = ctx;
 	if (o->udp)
@@ -723,6 +732,9 @@ int cmd_listen(int argc, char **argv)
 		OPT_UNIX_TYPE(&o.type),
 		OPT_FD(&o.fd, "serve the listening (or bound) socket inherited as fd N"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
+		OPT_INT(0, "echo-rate", &o.echo_rate, "N", 0, 1000000,
+			"with -u --echo: at most N replies a second to one source address "
+			"(0: no limit; default 1000)"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
 			"with -k: at most N clients at once; more are reset at once (default: "
 			"the open-file limit less 32, more wait)"),
@@ -768,6 +780,7 @@ int cmd_listen(int argc, char **argv)
 	o.timeout = o.stall_timeout = -1;
 	relay_eof_opts_init(&o.eof);
 	o.backlog = o.ttl = o.tos = o.mode = o.fd = -1;
+	o.echo_rate = DGRAM_ECHO_RATE_DEFAULT;
 	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))
 		return status;
 	if (run(&o, &pos, &e))

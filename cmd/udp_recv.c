@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sockctl udp-recv: show every datagram with its source and size; recvmmsg
- * batches, and UDP GRO where the kernel has it: a coalesced read is split back
- * into its datagrams, each counted, decoded, shown and echoed on its own.
+ * sockctl udp-recv: show every datagram with its source and size.  The
+ * receive engine (lib/dgram_recv: recvmmsg, GRO, truncation, echo and its
+ * guards) hands each datagram to on_datagram, which decodes probes, keeps
+ * the statistics and shows it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "dgram.h"
+#include "dgram_recv.h"
 #include "err.h"
 #include "inherit.h"
 #include "opt.h"
@@ -23,13 +26,11 @@
 #include "parse.h"
 #include "sock.h"
 
-#define RECV_BATCH 64
 #define RECV_MAXFDS 2
-#define RECV_ECHO 256 /* echo replies per sendmmsg */
 
 struct recv_opts {
 	int family, verbose, json, nonblock, numeric;
-	long long count, fd_ll;
+	long long count, fd_ll, echo_rate;
 	int64_t timeout;
 	int fd, echo, raw, hex, quiet, stats, until_end, reuseport, reuseaddr, no_gro;
 	unsigned long long rcvbuf, size;
@@ -39,17 +40,11 @@ struct recv_opts {
 struct recv_ctx {
 	const struct recv_opts *o;
 	enum dgram_fmt fmt;
-	struct dgram_batch b;
-	struct mmsghdr echo[RECV_ECHO];
-	struct iovec echo_iov[RECV_ECHO];
-	unsigned nech;
+	int utf8; /* the locale's charset is UTF-8: text shows it as is */
+	struct dgram_rx rx;
 	struct dgram_stats st;
-	uint64_t counted; /* datagrams toward -c (end markers excluded) */
-	int gro;          /* UDP_GRO on every socket */
-	uint64_t gro_reads, gro_datagrams; /* coalesced reads, datagrams in them */
-	uint64_t read_datagrams;           /* every datagram read, markers included */
-	int done;
-	int out_failed; /* stdout failed: nothing more goes there */
+	struct err out_err; /* stdout failed: why */
+	int out_failed;     /* stdout failed: nothing more goes there */
 };
 
 static volatile sig_atomic_t recv_signal;
@@ -65,7 +60,8 @@ static const struct opt_cmd recv_cmd = {
 	.summary = "Receive datagrams and show each with its source and size.",
 	.details = "Without ADDR, binds the IPv4 and IPv6 wildcards on one port (0: the\n"
 		   "kernel picks; -v shows it).  Each datagram is a line\n"
-		   "'ADDR PORT LEN: payload' with non-printable bytes escaped.  Probes from\n"
+		   "'ADDR PORT LEN: payload' with control and invalid bytes escaped (UTF-8\n"
+		   "text as is in a UTF-8 locale).  Probes from\n"
 		   "'udp-send --size' are counted: --stats (and SIGINT/SIGTERM) adds loss,\n"
 		   "duplicates, reordering and one-way latency.  With UDP GRO (the default\n"
 		   "where the kernel has it) coalesced datagrams are split back, one by one.",
@@ -155,227 +151,104 @@ static int open_socks(const struct recv_opts *o, const struct endpoint *ep, int 
 	return 0;
 }
 
-/*
- * UDP_GRO on every socket, or on none (a refusal, e.g. an old kernel, means
- * plain recvmmsg; -v says which).  Datagrams queued before it are single anyway.
- */
-static void enable_gro(struct recv_ctx *c, const int *fds, int n)
+/* The end marker of udp-send's probes: counted apart, never shown or echoed. */
+static int end_marker(struct recv_ctx *c, const struct dgram_probe *p)
 {
-	struct err ge = { 0 };
-	int i;
-
-	c->gro = 0;
-	if (c->o->no_gro) {
-		struct err ignored = { 0 };
-
-		/* an inherited --fd socket may have it on */
-		for (i = 0; i < n; i++)
-			(void)dgram_gro_set(fds[i], 0, &ignored);
-		if (c->o->verbose)
-			err_msg("udp-recv", "--no-gro: recvmmsg, one datagram per message");
-		return;
-	}
-	for (i = 0; i < n; i++)
-		if (dgram_gro_set(fds[i], 1, &ge))
-			break;
-	if (i < n) {
-		struct err ignored = { 0 };
-
-		for (i = 0; i < n; i++)
-			(void)dgram_gro_set(fds[i], 0, &ignored);
-		if (c->o->verbose)
-			err_msg("udp-recv", "%s: recvmmsg, one datagram per message", ge.msg);
-		return;
-	}
-	c->gro = 1;
+	dgram_stats_end(&c->st, p);
 	if (c->o->verbose)
-		err_msg("udp-recv", "UDP_GRO on: recvmmsg, coalesced datagrams split back "
-				    "one by one");
+		err_msg("udp-recv", "end marker: the sender sent %llu probes",
+			(unsigned long long)p->total);
+	return c->o->until_end ? DGRAM_RX_STOP : DGRAM_RX_IGNORE;
 }
 
-static int echo_back(struct recv_ctx *c, int fd, unsigned n, struct err *e)
-{
-	unsigned done = 0;
-
-	while (done < n) {
-		int r = sendmmsg(fd, c->echo + done, n - done, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			char where[ADDR_STRLEN], why[ERR_DESC_LEN];
-
-			/* one unreachable sender must not stop an echo server */
-			const struct msghdr *h = &c->echo[done].msg_hdr;
-
-			err_warn("udp-recv", "echo to %s: %s",
-				 addr_format(h->msg_name, h->msg_namelen, where, sizeof(where)),
-				 err_strerror(errno, why, sizeof(why)));
-			done++;
-			continue;
-		}
-		done += (unsigned)r;
-	}
-	(void)e;
-	return 0;
-}
-
-/* One datagram in the read buffer, and how much of it was kept. */
-struct recv_dgram {
-	const struct msghdr *h;
-	unsigned char *data;
-	size_t len, cap; /* its real size, bytes kept (at most --size) */
-};
-
-/* Queue an echo of @d; sends the queue when it is full. */
-static void queue_echo(struct recv_ctx *c, int fd, const struct recv_dgram *d, struct err *e)
-{
-	struct mmsghdr *m = &c->echo[c->nech];
-
-	c->echo_iov[c->nech].iov_base = d->data;
-	c->echo_iov[c->nech].iov_len = d->cap;
-	memset(m, 0, sizeof(*m));
-	m->msg_hdr.msg_name = d->h->msg_name;
-	m->msg_hdr.msg_namelen = d->h->msg_namelen;
-	m->msg_hdr.msg_iov = &c->echo_iov[c->nech];
-	m->msg_hdr.msg_iovlen = 1;
-	if (++c->nech == RECV_ECHO) {
-		echo_back(c, fd, c->nech, e);
-		c->nech = 0;
-	}
-}
-
-/* Account for, show and echo one datagram. */
-static void handle_one(struct recv_ctx *c, int fd, const struct recv_dgram *d, int64_t mono,
-		       int64_t real, struct err *e)
+/* One datagram: decode a probe, count it, show it. */
+static int on_datagram(struct recv_ctx *c, const struct dgram_rx_event *ev)
 {
 	struct dgram_probe p;
 	struct dgram_shown sh;
 
-	if (dgram_probe_decode(d->data, d->cap, &p)) {
-		if (p.flags & DGRAM_PROBE_END) {
-			dgram_stats_end(&c->st, &p);
-			if (c->o->verbose)
-				err_msg("udp-recv", "end marker: the sender sent %llu probes",
-					(unsigned long long)p.total);
-			if (c->o->until_end)
-				c->done = 1;
-			return;
-		}
-		dgram_stats_probe(&c->st, &p, real);
+	if (dgram_probe_decode(ev->data, ev->cap, &p)) {
+		if (p.flags & DGRAM_PROBE_END)
+			return end_marker(c, &p);
+		dgram_stats_probe(&c->st, &p, ev->real_ns);
 	}
-	dgram_stats_datagram(&c->st, d->len, mono);
-	c->counted++;
-	if (c->o->count && c->counted >= (uint64_t)c->o->count)
-		c->done = 1;
-	if (d->cap < d->len) {
-		char where[ADDR_STRLEN];
-
+	dgram_stats_datagram(&c->st, ev->len, ev->ts_ns);
+	if (ev->cap < ev->len)
 		c->st.truncated++;
-		err_msg("udp-recv",
-			"datagram from %s truncated: %zu bytes, buffer %zu (see --size)",
-			addr_format(d->h->msg_name, d->h->msg_namelen, where, sizeof(where)),
-			d->len, d->cap);
-	}
-	sh.from = d->h->msg_name;
-	sh.fromlen = d->h->msg_namelen;
-	sh.data = d->data;
-	sh.caplen = d->cap;
-	sh.len = d->len;
-	sh.real_ns = real;
+	memset(&sh, 0, sizeof(sh));
+	sh.from = ev->from;
+	sh.fromlen = ev->fromlen;
+	sh.data = ev->data;
+	sh.caplen = ev->cap;
+	sh.len = ev->len;
+	sh.real_ns = ev->real_ns;
 	sh.rtt_ns = -1;
+	sh.utf8 = c->utf8;
 	dgram_show(stdout, c->fmt, &sh);
-	if (c->o->echo)
-		queue_echo(c, fd, d, e);
+	return DGRAM_RX_COUNT;
 }
 
-/*
- * Slot @i: one datagram, or with GRO a train of segments that all came from
- * the same source, each a datagram of its own.  Once -c N is reached, the
- * rest of a train is counted as discarded (not shown, not echoed, not in the
- * statistics): it was read from the socket and cannot go back.
- */
-static void handle_slot(struct recv_ctx *c, int fd, unsigned i, int64_t mono, int64_t real,
-			struct err *e)
+/* The engine's warnings about single datagrams (already rate-limited). */
+static void on_warning(const struct dgram_rx_event *ev)
 {
-	/* even without c->gro: a train queued before --no-gro turned UDP_GRO off */
-	size_t len = c->b.msgs[i].msg_len, seg = dgram_gro_size(&c->b.msgs[i].msg_hdr);
-	size_t got = len < c->b.size ? len : c->b.size; /* bytes in the buffer */
-	size_t nseg = dgram_gro_count(len, seg), k;
-	struct recv_dgram d;
+	char where[ADDR_STRLEN], more[80] = "", why[128];
 
-	c->read_datagrams += nseg;
-	if (nseg == 1)
-		seg = len;
-	else {
-		c->gro_reads++;
-		c->gro_datagrams += nseg;
-	}
-	d.h = &c->b.msgs[i].msg_hdr;
-	for (k = 0; k < nseg; k++) {
-		size_t off = k * seg, avail = off < got ? got - off : 0;
-
-		if (c->o->count && c->counted >= (uint64_t)c->o->count) {
-			c->st.discarded += nseg - k;
-			return;
-		}
-		d.data = dgram_slot(&c->b, i) + off;
-		d.len = len - off < seg ? len - off : seg;
-		d.cap = d.len < avail ? d.len : avail;
-		if (d.cap > c->o->size)
-			d.cap = (size_t)c->o->size;
-		handle_one(c, fd, &d, mono, real, e);
+	addr_format(ev->from, ev->fromlen, where, sizeof(where));
+	if (ev->suppressed)
+		snprintf(more, sizeof(more), " (%llu similar warnings left out before this one)",
+			 (unsigned long long)ev->suppressed);
+	switch (ev->type) {
+	case DGRAM_RX_TRUNCATED:
+		err_warn("udp-recv", "datagram from %s truncated: %zu bytes, buffer %zu "
+				    "(see --size)%s", where, ev->len, ev->cap, more);
+		break;
+	case DGRAM_RX_NOT_ECHOED:
+		err_warn("udp-recv", "not echoed to %s: %s%s", where, ev->echo_refusal, more);
+		break;
+	case DGRAM_RX_ECHO_FAILED:
+		err_warn("udp-recv", "echo to %s: %s%s", where,
+			 err_strerror(ev->errnum, why, sizeof(why)), more);
+		break;
+	default:
+		break;
 	}
 }
 
-/*
- * Drain @fd with recvmmsg until it would block.  1 if something was read,
- * 0 if the queue was empty, -1 on error.
- */
+static int on_rx(void *ctx, const struct dgram_rx_event *ev)
+{
+	struct recv_ctx *c = ctx;
+
+	if (ev->type == DGRAM_RX_DATAGRAM)
+		return on_datagram(c, ev);
+	if (ev->type != DGRAM_RX_BATCH_END) {
+		on_warning(ev);
+		return 0;
+	}
+	/* prompt output for pipes; one write per batch in a flood */
+	if (c->fmt != DGRAM_QUIET && cmd_stdout_flush(&c->out_err)) {
+		c->out_failed = 1;
+		return DGRAM_RX_STOP;
+	}
+	return DGRAM_RX_COUNT;
+}
+
+/* Drain @fd; -1 on error (a read error, or stdout failed). */
 static int drain(struct recv_ctx *c, int fd, struct err *e)
 {
-	int any = 0;
+	int r = dgram_rx_drain(&c->rx, fd, e);
 
-	while (!c->done) {
-		unsigned vlen = RECV_BATCH, i;
-		int64_t mono, real;
-		int r;
-
-		/* leave what -c does not ask for in the queue (GRO trains: see handle_slot) */
-		if (c->o->count && (uint64_t)c->o->count - c->counted < vlen)
-			vlen = (unsigned)((uint64_t)c->o->count - c->counted);
-		for (i = 0; i < vlen; i++)
-			dgram_batch_reset(&c->b, i);
-		r = recvmmsg(fd, c->b.msgs, vlen, MSG_DONTWAIT | MSG_TRUNC, NULL);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if (c->o->nonblock && c->o->verbose) {
-					char d[ERR_DESC_LEN];
-
-					err_msg("udp-recv", "recvmmsg: %s (queue empty)",
-						err_errno_desc(errno, d, sizeof(d)));
-				}
-				return any;
-			}
-			return err_sys(e, EXIT_FAIL, errno, "recvmmsg");
-		}
-		any = 1;
-		mono = clock_mono_ns();
-		real = clock_real_ns();
-		for (i = 0; i < (unsigned)r; i++)
-			handle_slot(c, fd, i, mono, real, e);
-		/* prompt output for pipes; one write per batch in a flood */
-		if (c->fmt != DGRAM_QUIET && cmd_stdout_flush(e)) {
-			c->out_failed = 1;
-			return -1;
-		}
-		if (c->nech)
-			echo_back(c, fd, c->nech, e);
-		c->nech = 0;
+	if (c->out_failed) {
+		*e = c->out_err;
+		return -1;
 	}
-	return any;
+	/* it read until the queue was empty, unless the run is done */
+	if (r >= 0 && !dgram_rx_done(&c->rx) && c->o->nonblock && c->o->verbose) {
+		char d[ERR_DESC_LEN];
+
+		err_msg("udp-recv", "recvmmsg: %s (queue empty)",
+			err_errno_desc(EAGAIN, d, sizeof(d)));
+	}
+	return r;
 }
 
 static int run(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
@@ -390,14 +263,14 @@ static int run(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
 		pfd[i].events = POLLIN;
 	}
 	if (o->nonblock) {
-		for (i = 0; i < nfds && !c->done; i++)
+		for (i = 0; i < nfds && !dgram_rx_done(&c->rx); i++)
 			if (drain(c, fds[i], e) < 0)
 				return -1;
-		if (!c->counted)
+		if (!c->rx.counted)
 			return err_set(e, EXIT_FAIL, "no datagram queued (--nonblock: EAGAIN)");
 		return 0;
 	}
-	while (!c->done && !recv_signal) {
+	while (!dgram_rx_done(&c->rx) && !recv_signal) {
 		int r = poll(pfd, (nfds_t)nfds, clock_ms_until(deadline));
 
 		if (r < 0 && errno == EINTR)
@@ -406,15 +279,15 @@ static int run(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
 			return err_sys(e, EXIT_FAIL, errno, "poll");
 		if (r == 0)
 			break;
-		for (i = 0; i < nfds && !c->done; i++)
+		for (i = 0; i < nfds && !dgram_rx_done(&c->rx); i++)
 			if ((pfd[i].revents & (POLLIN | POLLERR)) && drain(c, fds[i], e) < 0)
 				return -1;
 		deadline = clock_deadline(o->timeout);
 	}
-	if (c->done || recv_signal)
-		return c->counted || c->st.end_seen ? 0 : err_set(e, EXIT_FAIL, "no datagram");
+	if (dgram_rx_done(&c->rx) || recv_signal)
+		return c->rx.counted || c->st.end_seen ? 0 : err_set(e, EXIT_FAIL, "no datagram");
 	/* the idle timeout */
-	if (!c->counted) {
+	if (!c->rx.counted) {
 		char d[32];
 
 		return err_set(e, EXIT_FAIL, "no datagram within %s",
@@ -424,10 +297,24 @@ static int run(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
 		char d[32];
 
 		return err_set(e, EXIT_FAIL, "only %llu of %lld datagrams, then none for %s",
-			       (unsigned long long)c->counted, o->count,
+			       (unsigned long long)c->rx.counted, o->count,
 			       parse_format_duration(o->timeout, d, sizeof(d)));
 	}
 	return 0;
+}
+
+/* -v: which read path the engine took. */
+static void report_rx_mode(const struct recv_ctx *c)
+{
+	if (!c->o->verbose)
+		return;
+	if (c->o->no_gro)
+		err_msg("udp-recv", "--no-gro: recvmmsg, one datagram per message");
+	else if (!c->rx.gro)
+		err_msg("udp-recv", "%s: recvmmsg, one datagram per message", c->rx.gro_off);
+	else
+		err_msg("udp-recv", "UDP_GRO on: recvmmsg, coalesced datagrams split back "
+				    "one by one");
 }
 
 static void report_stats(const struct recv_ctx *c)
@@ -442,17 +329,44 @@ static void report_stats(const struct recv_ctx *c)
 	fputc('\n', stderr);
 }
 
-static void report_gro(const struct recv_ctx *c)
+static void report_end(const struct recv_ctx *c)
 {
-	if (c->st.discarded)
+	const struct dgram_rx *rx = &c->rx;
+
+	if (rx->discarded)
 		err_msg("udp-recv", "-c %lld reached inside a coalesced (GRO) read: %llu more "
 				    "datagrams were read and discarded (--no-gro leaves them queued)",
-			c->o->count, (unsigned long long)c->st.discarded);
-	if (c->o->verbose && c->gro)
+			c->o->count, (unsigned long long)rx->discarded);
+	if (c->o->verbose && rx->gro)
 		err_msg("udp-recv", "UDP_GRO: %llu datagrams arrived in %llu coalesced reads, "
 				    "%llu one by one",
-			(unsigned long long)c->gro_datagrams, (unsigned long long)c->gro_reads,
-			(unsigned long long)(c->read_datagrams - c->gro_datagrams));
+			(unsigned long long)rx->gro_datagrams, (unsigned long long)rx->gro_reads,
+			(unsigned long long)(rx->read_datagrams - rx->gro_datagrams));
+	if (dgram_rx_suppressed(rx))
+		err_msg("udp-recv", "%llu more warnings like the above were left out",
+			(unsigned long long)dgram_rx_suppressed(rx));
+	if (c->o->echo && rx->not_echoed && c->o->verbose)
+		err_msg("udp-recv", "%llu datagrams not echoed (loop check, --echo-rate)",
+			(unsigned long long)rx->not_echoed);
+}
+
+/* The engine, as the options ask; -v says which read path it took. */
+static int start_rx(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
+{
+	struct dgram_rx_opts ro;
+
+	dgram_rx_opts_init(&ro);
+	ro.size = (size_t)c->o->size;
+	ro.gro = !c->o->no_gro;
+	ro.echo = c->o->echo;
+	ro.echo_rate = (unsigned)c->o->echo_rate;
+	ro.count = (uint64_t)c->o->count;
+	ro.on_event = on_rx;
+	ro.ctx = c;
+	if (dgram_rx_init(&c->rx, fds, nfds, &ro, e))
+		return -1;
+	report_rx_mode(c);
+	return 0;
 }
 
 static void install_signals(void)
@@ -467,7 +381,8 @@ static void install_signals(void)
 
 int cmd_udp_recv(int argc, char **argv)
 {
-	struct recv_opts o = { .fd_ll = -1, .timeout = -1, .size = DGRAM_BUFSIZE };
+	struct recv_opts o = { .fd_ll = -1, .timeout = -1, .size = DGRAM_BUFSIZE,
+			       .echo_rate = DGRAM_ECHO_RATE_DEFAULT };
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
@@ -478,6 +393,9 @@ int cmd_udp_recv(int argc, char **argv)
 			     "idle timeout: stop when nothing arrives for DUR (status 1 if "
 			     "nothing came, or fewer than -c N)"),
 		OPT_FLAG(0, "echo", &o.echo, "send each datagram back to its sender"),
+		OPT_INT(0, "echo-rate", &o.echo_rate, "N", 0, 1000000,
+			"with --echo: at most N replies a second to one source address "
+			"(0: no limit; default 1000)"),
 		OPT_FLAG(0, "raw", &o.raw, "write the payload bytes only"),
 		OPT_FLAG('x', "hex", &o.hex, "show each payload as a hex dump"),
 		OPT_FLAG('q', "quiet", &o.quiet, "show no datagrams (with --stats: counting only)"),
@@ -533,25 +451,22 @@ int cmd_udp_recv(int argc, char **argv)
 	c.o = &o;
 	c.fmt = o.quiet ? DGRAM_QUIET : o.json ? DGRAM_JSON : o.raw ? DGRAM_RAW
 				: o.hex ? DGRAM_HEX : DGRAM_TEXT;
+	c.utf8 = c.fmt == DGRAM_TEXT && out_locale_utf8();
 	dgram_stats_init(&c.st);
+	c.st.res_ns = clock_res_ns();
 	install_signals();
 	rc = open_socks(&o, &ep, fds, &nfds, &e);
 	if (!rc)
-		enable_gro(&c, fds, nfds);
-	/* a coalesced read must fit whole: GRO reads take 64k, --size still caps each datagram */
-	if (!rc && (dgram_batch_init(&c.b, RECV_BATCH,
-				     c.gro && o.size < DGRAM_BUFSIZE ? DGRAM_BUFSIZE : (size_t)o.size,
-				     &e) ||
-		    dgram_batch_ctrl(&c.b, &e)))
-		rc = -1;
+		rc = start_rx(&c, fds, nfds, &e);
 	if (!rc)
 		rc = run(&c, fds, nfds, &e);
-	report_gro(&c);
+	c.st.discarded = c.rx.discarded;
+	report_end(&c);
 	if ((o.stats || recv_signal) && !(o.json && c.out_failed))
 		report_stats(&c);
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);
-	dgram_batch_free(&c.b);
+	dgram_rx_free(&c.rx);
 	dgram_stats_free(&c.st);
 	return rc ? err_report("udp-recv", &e) : EXIT_OK;
 }

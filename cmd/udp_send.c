@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sockctl udp-send: datagrams from arguments, stdin or generated probes;
- * sendmmsg batches, and UDP GSO where the kernel has it: a run of equal-size
- * datagrams goes to the kernel as one message with UDP_SEGMENT and leaves as
- * separate datagrams, exactly as if sent one by one.
+ * sockctl udp-send: datagrams from arguments, stdin or generated probes.
+ * The send engine (lib/dgram_send: sendmmsg, UDP GSO, pacing, replies, the
+ * end marker) sends them; this file picks the source, opens the socket and
+ * shows the replies and the summary.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,16 +19,14 @@
 #include "clock.h"
 #include "cmd.h"
 #include "dgram.h"
+#include "dgram_send.h"
 #include "err.h"
 #include "opt.h"
 #include "out.h"
 #include "parse.h"
 #include "sock.h"
 
-#define SEND_BATCH 64
 #define RAW_DEFAULT 1472 /* an Ethernet frame's UDP payload over IPv4: no fragments */
-/* End markers go out three times, these many ms apart, so one loss does not hide the count. */
-static const int end_gaps_ms[] = { 0, 20, 100 };
 
 enum send_mode { MODE_ARGS, MODE_PROBES, MODE_LINES, MODE_RAW };
 
@@ -49,16 +47,15 @@ struct send_ctx {
 	struct sockaddr_storage dst;
 	socklen_t dstlen;
 	char dstname[ADDR_STRLEN];
-	size_t maxlen;          /* the largest datagram the family carries */
-	struct dgram_batch out; /* datagrams to send */
-	struct dgram_batch in;  /* replies */
-	int gso;                /* UDP_SEGMENT: equal-size runs as one message */
-	struct dgram_batch gso_out; /* the messages of one GSO batch (iov: unused) */
-	uint64_t gso_sends, gso_datagrams;
-	uint64_t sent, bytes, replies, limit;
-	int64_t t0, interval, last_send;
-	struct dgram_rtt rtt;
-	int out_failed; /* stdout failed: nothing more goes there */
+	size_t maxlen;  /* the largest datagram the family carries */
+	uint64_t limit; /* datagrams to send, 0: until interrupted */
+	int64_t interval;
+	char **msgs;    /* MODE_ARGS */
+	int nmsg;
+	struct dgram_tx tx;
+	struct err out_err; /* stdout failed: why */
+	int out_failed;     /* stdout failed: nothing more goes there */
+	int utf8;           /* the locale's charset is UTF-8: replies show it as is */
 };
 
 static volatile sig_atomic_t send_signal;
@@ -178,41 +175,6 @@ static int bind_source(struct send_ctx *c, struct err *e)
 	return 0;
 }
 
-/*
- * UDP GSO for unpaced unicast only.  Paced sends (-i, --rate N) keep one
- * datagram per message: the timing and what a packet filter or qdisc on the
- * way (veth, lo) sees stay exactly per datagram; a GSO train crosses those as
- * one packet.  Broadcast and multicast (unconnected) keep to sendmmsg.  A
- * kernel without UDP_SEGMENT means plain sendmmsg, silently unless -v.
- */
-static int setup_gso(struct send_ctx *c, struct err *e)
-{
-	struct err ge = { 0 };
-	const char *why = NULL;
-
-	if (c->o->no_gso)
-		why = "--no-gso";
-	else if (c->interval > 0)
-		why = "paced (-i/--rate)";
-	else if (!c->connected)
-		why = "broadcast/multicast destination";
-	else if (dgram_gso_enable(c->fd, &ge))
-		why = ge.msg;
-	if (why) {
-		if (c->o->verbose)
-			err_msg("udp-send", "%s: sendmmsg, one datagram per message", why);
-		return 0;
-	}
-	if (dgram_batch_init(&c->gso_out, SEND_BATCH, 1, e) || dgram_batch_ctrl(&c->gso_out, e))
-		return -1;
-	c->gso = 1;
-	if (c->o->verbose)
-		err_msg("udp-send", "UDP_SEGMENT (GSO): runs of up to %d equal-size datagrams "
-				    "per message, sendmmsg",
-			DGRAM_GSO_MAX_SEGS);
-	return 0;
-}
-
 static int open_sock(struct send_ctx *c, const struct endpoint *ep, struct err *e)
 {
 	const struct send_opts *o = c->o;
@@ -249,8 +211,6 @@ static int open_sock(struct send_ctx *c, const struct endpoint *ep, struct err *
 						       : "");
 		c->connected = 1;
 	}
-	if (setup_gso(c, e))
-		return -1;
 	if (o->verbose) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
@@ -263,373 +223,57 @@ static int open_sock(struct send_ctx *c, const struct endpoint *ep, struct err *
 	return 0;
 }
 
-static int send_error(const struct send_ctx *c, int errnum, struct err *e)
+/* What the engine reports: replies to stdout, notes to stderr. */
+static int on_tx(void *ctx, const struct dgram_tx_event *ev)
 {
-	if (errnum == ECONNREFUSED)
-		return err_set(e, EXIT_FAIL, "%s: connection refused (ICMP port unreachable: "
-					     "nothing listens there)", c->dstname);
-	if (errnum == EACCES && !c->o->broadcast)
-		return err_sys(e, EXIT_FAIL, errnum, "%s: send (a broadcast needs --broadcast)",
-			       c->dstname);
-	if (errnum == EAGAIN || errnum == EWOULDBLOCK)
-		return err_set(e, EXIT_FAIL, "%s: send: EAGAIN: the send buffer is full "
-					     "(--nonblock) after %llu datagrams",
-			       c->dstname, (unsigned long long)c->sent);
-	return err_sys(e, EXIT_FAIL, errnum, "%s: send", c->dstname);
-}
-
-/* A GSO send the kernel refused: the errors that mean "not here", not "failed". */
-static int gso_refused(int errnum)
-{
-	return errnum == EINVAL || errnum == EIO || errnum == EOPNOTSUPP ||
-	       errnum == ENOPROTOOPT || errnum == EMSGSIZE;
-}
-
-/*
- * Slots [@from, @n) as messages: equal-size runs as one message with
- * UDP_SEGMENT, others alone.  The number of messages built.
- */
-static unsigned gso_build(struct send_ctx *c, unsigned from, unsigned n)
-{
-	unsigned m = 0, i = from;
-
-	while (i < n) {
-		unsigned segs = dgram_gso_run(c->out.iov + i, n - i);
-		struct msghdr *h = &c->gso_out.msgs[m].msg_hdr;
-
-		memset(h, 0, sizeof(*h));
-		h->msg_name = c->connected ? NULL : &c->dst;
-		h->msg_namelen = c->connected ? 0 : c->dstlen;
-		h->msg_iov = c->out.iov + i;
-		h->msg_iovlen = segs;
-		if (segs > 1)
-			dgram_gso_cmsg(h, c->gso_out.ctrl + (size_t)m * DGRAM_CTRL_SIZE,
-				       c->out.iov[i].iov_len);
-		m++;
-		i += segs;
-	}
-	return m;
-}
-
-/*
- * Send slots [0, @n) with UDP_SEGMENT.  The slots that went out are counted;
- * if the kernel refuses GSO (-v says why), GSO is off from then on and the
- * caller sends the rest.  Returns the first slot not sent, or -1 on error.
- */
-static long send_gso(struct send_ctx *c, unsigned n, struct err *e)
-{
-	unsigned done = 0;
-
-	while (done < n) {
-		unsigned m = gso_build(c, done, n), k;
-		int r = sendmmsg(c->fd, c->gso_out.msgs, m, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && c->gso_out.msgs[0].msg_hdr.msg_iovlen > 1 && gso_refused(errno)) {
-			if (c->o->verbose) {
-				char why[ERR_DESC_LEN];
-
-				err_msg("udp-send", "UDP_SEGMENT send refused (%s): sendmmsg, one "
-						    "datagram per message, from now on",
-					err_errno_desc(errno, why, sizeof(why)));
-			}
-			c->gso = 0;
-			return done;
-		}
-		if (r < 0)
-			return send_error(c, errno, e);
-		for (k = 0; k < (unsigned)r; k++) {
-			const struct msghdr *h = &c->gso_out.msgs[k].msg_hdr;
-			size_t j;
-
-			if (h->msg_iovlen > 1) {
-				c->gso_sends++;
-				c->gso_datagrams += h->msg_iovlen;
-			}
-			for (j = 0; j < h->msg_iovlen; j++)
-				c->bytes += h->msg_iov[j].iov_len;
-			c->sent += h->msg_iovlen;
-			done += (unsigned)h->msg_iovlen;
-		}
-	}
-	return done;
-}
-
-/* Send the first @n slots of the out batch (lengths already in iov_len). */
-static int send_slots(struct send_ctx *c, unsigned n, struct err *e)
-{
-	unsigned done = 0, i;
-
-	for (i = 0; i < n; i++) {
-		c->out.msgs[i].msg_hdr.msg_name = c->connected ? NULL : &c->dst;
-		c->out.msgs[i].msg_hdr.msg_namelen = c->connected ? 0 : c->dstlen;
-	}
-	/* before the call: a fast echo can answer before sendmmsg returns */
-	c->last_send = clock_mono_ns();
-	if (c->gso && n > 1) {
-		long r = send_gso(c, n, e);
-
-		if (r < 0)
-			return -1;
-		done = (unsigned)r;
-	}
-	while (done < n) {
-		int r = sendmmsg(c->fd, c->out.msgs + done, n - done, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return send_error(c, errno, e);
-		for (i = done; i < done + (unsigned)r; i++)
-			c->bytes += c->out.iov[i].iov_len;
-		done += (unsigned)r;
-		c->sent += (unsigned)r;
-	}
-	return 0;
-}
-
-static void show_reply(struct send_ctx *c, unsigned i, int64_t real, int64_t mono)
-{
-	const struct msghdr *h = &c->in.msgs[i].msg_hdr;
-	size_t len = c->in.msgs[i].msg_len;
+	struct send_ctx *c = ctx;
 	struct dgram_shown d;
-	struct dgram_probe p;
 
-	d.from = h->msg_name;
-	d.fromlen = h->msg_namelen;
-	d.data = dgram_slot(&c->in, i);
-	d.len = len;
-	d.caplen = len < c->in.size ? len : c->in.size;
-	d.real_ns = real;
-	/* a probe carries its send time; other replies answer the latest datagram */
-	if (dgram_probe_decode(d.data, d.caplen, &p))
-		d.rtt_ns = real - (int64_t)p.ts_ns;
-	else
-		d.rtt_ns = mono - c->last_send;
-	dgram_rtt_add(&c->rtt, d.rtt_ns);
-	c->replies++;
-	dgram_show(stdout, c->o->json ? DGRAM_JSON : DGRAM_TEXT, &d);
-}
-
-/* Read every queued reply; -1 on error (ICMP errors included). */
-static int drain_replies(struct send_ctx *c, struct err *e)
-{
-	for (;;) {
-		unsigned i;
-		int64_t real, mono;
-		int r;
-
-		for (i = 0; i < c->in.n; i++)
-			dgram_batch_reset(&c->in, i);
-		r = recvmmsg(c->fd, c->in.msgs, c->in.n, MSG_DONTWAIT | MSG_TRUNC, NULL);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (r < 0)
-			return send_error(c, errno, e);
-		real = clock_real_ns();
-		mono = clock_mono_ns();
-		for (i = 0; i < (unsigned)r; i++) {
-			struct dgram_probe p;
-			size_t len = c->in.msgs[i].msg_len;
-
-			if (dgram_probe_decode(dgram_slot(&c->in, i), len, &p) &&
-			    (p.flags & DGRAM_PROBE_END))
-				continue;
-			show_reply(c, i, real, mono);
-		}
-		if (cmd_stdout_flush(e)) {
+	switch (ev->type) {
+	case DGRAM_TX_REPLY:
+		memset(&d, 0, sizeof(d));
+		d.from = ev->from;
+		d.fromlen = ev->fromlen;
+		d.data = ev->data;
+		d.len = ev->len;
+		d.caplen = ev->cap;
+		d.real_ns = ev->real_ns;
+		d.rtt_ns = ev->rtt_ns;
+		d.utf8 = c->utf8;
+		d.event = "reply";
+		dgram_show(stdout, c->o->json ? DGRAM_JSON : DGRAM_TEXT, &d);
+		return 0;
+	case DGRAM_TX_BATCH_END:
+		if (cmd_stdout_flush(&c->out_err)) {
 			c->out_failed = 1;
 			return -1;
 		}
+		return 0;
+	case DGRAM_TX_NOTE:
+		if (c->o->verbose)
+			err_msg("udp-send", "%s", ev->text);
+		return 0;
+	case DGRAM_TX_PEER_LEFT:
+		/* without -W, a receiver leaving at the end marker (--until-end) is the protocol */
+		if (!c->o->quiet && (c->o->wait >= 0 || c->o->verbose))
+			err_msg("udp-send", "%s after %s (not an error: the receiver has left)",
+				ev->text, ev->after_marker ? "the end marker" : "the last reply");
+		return 0;
 	}
 	return 0;
 }
 
-/*
- * Until @deadline (monotonic), read replies when waiting for them, else just
- * sleep.  With @all_back, stop early once every datagram has its reply.
- */
-static int pause_until(struct send_ctx *c, int64_t deadline, int all_back, struct err *e)
+/* Fill slot @i with datagram number @k: a MESSAGE argument, or a probe. */
+static size_t fill(void *ctx, struct dgram_tx *tx, unsigned i, uint64_t k, int64_t real)
 {
-	struct pollfd p = { .fd = c->fd, .events = POLLIN };
-	int waiting = c->o->wait >= 0;
+	struct send_ctx *c = ctx;
 
-	while (!send_signal) {
-		int ms = clock_ms_until(deadline), r;
-
-		if (all_back && c->replies >= c->sent)
-			return 0;
-		if (ms == 0 && clock_mono_ns() >= deadline)
-			return waiting ? drain_replies(c, e) : 0;
-		r = poll(&p, waiting ? 1 : 0, ms);
-		if (r < 0 && errno != EINTR)
-			return err_sys(e, EXIT_FAIL, errno, "poll");
-		if (r > 0 && drain_replies(c, e))
-			return -1;
-	}
-	return 0;
-}
-
-/* How many datagrams may go now; 0 means wait until *next. */
-static uint64_t due_now(const struct send_ctx *c, int64_t *next)
-{
-	int64_t now = clock_mono_ns();
-	uint64_t due;
-
-	if (c->interval <= 0)
-		return SEND_BATCH;
-	due = (uint64_t)((now - c->t0) / c->interval) + 1;
-	*next = c->t0 + (int64_t)(c->sent + 1) * c->interval;
-	if (c->sent == 0) /* the first one goes at once */
-		return 1;
-	return due > c->sent ? due - c->sent : 0;
-}
-
-/* Fill slot @i with datagram number @k (args or probes); its length. */
-static size_t fill(struct send_ctx *c, unsigned i, uint64_t k, char **msgs, int nmsg,
-		   int64_t real)
-{
-	struct dgram_probe p;
-	size_t len;
-
-	if (c->mode == MODE_ARGS) {
-		if (nmsg <= 0) /* MODE_ARGS always has messages; keep the modulo safe */
-			return 0;
-		len = strlen(msgs[k % (uint64_t)nmsg]);
-		c->out.iov[i].iov_base = msgs[k % (uint64_t)nmsg];
-		return len;
-	}
-	p.seq = k;
-	p.ts_ns = (uint64_t)real;
-	p.total = c->limit;
-	p.flags = 0;
-	c->out.iov[i].iov_base = dgram_slot(&c->out, i);
-	dgram_probe_encode(c->out.iov[i].iov_base, (size_t)c->o->size, &p);
-	return (size_t)c->o->size;
-}
-
-/* Messages and probes: paced or as fast as sendmmsg goes. */
-static int send_generated(struct send_ctx *c, char **msgs, int nmsg, struct err *e)
-{
-	int waiting = c->o->wait >= 0;
-
-	c->t0 = clock_mono_ns();
-	while (!send_signal && (!c->limit || c->sent < c->limit)) {
-		int64_t next = 0, real = clock_real_ns();
-		uint64_t n = due_now(c, &next), k;
-		unsigned i;
-
-		if (!n) {
-			if (pause_until(c, next, 0, e))
-				return -1;
-			continue;
-		}
-		if (n > SEND_BATCH)
-			n = SEND_BATCH;
-		if (c->limit && n > c->limit - c->sent)
-			n = c->limit - c->sent;
-		for (i = 0, k = c->sent; i < n; i++, k++)
-			c->out.iov[i].iov_len = fill(c, i, k, msgs, nmsg, real);
-		if (send_slots(c, (unsigned)n, e))
-			return -1;
-		if (waiting && drain_replies(c, e))
-			return -1;
-	}
-	return 0;
-}
-
-/* The end marker with the exact count, three times (see end_gaps_ms). */
-static int send_end(struct send_ctx *c, struct err *e)
-{
-	struct dgram_probe p = { .seq = c->sent, .total = c->sent, .flags = DGRAM_PROBE_END };
-	uint64_t sent = c->sent, bytes = c->bytes;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < sizeof(end_gaps_ms) / sizeof(end_gaps_ms[0]); i++) {
-		if (pause_until(c, clock_mono_ns() + end_gaps_ms[i] * NS_PER_MS, 0, e))
-			return -1;
-		p.ts_ns = (uint64_t)clock_real_ns();
-		c->out.iov[0].iov_base = dgram_slot(&c->out, 0);
-		c->out.iov[0].iov_len = DGRAM_PROBE_HDR;
-		dgram_probe_encode(c->out.iov[0].iov_base, DGRAM_PROBE_HDR, &p);
-		rc = send_slots(c, 1, e);
-		/* markers are not datagrams of the test */
-		c->sent = sent;
-		c->bytes = bytes;
-		/* a receiver that left after the first marker (--until-end) is no failure */
-		if (rc && (i == 0 || !strstr(e->msg, "connection refused")))
-			return -1;
-		if (rc)
-			return 0;
-	}
-	return 0;
-}
-
-/* Queue @len bytes at @data as the next stdin datagram; flush the batch when full. */
-static int queue_datagram(struct send_ctx *c, unsigned *n, const char *data, size_t len,
-			  struct err *e)
-{
-	if (len > c->maxlen)
-		return err_set(e, EXIT_FAIL, "stdin datagram %llu is %zu bytes: more than UDP "
-					     "carries over %s (%zu); nothing of it was sent",
-			       (unsigned long long)(c->sent + *n + 1), len,
-			       c->dst.ss_family == AF_INET6 ? "IPv6" : "IPv4", c->maxlen);
-	memcpy(dgram_slot(&c->out, *n), data, len);
-	c->out.iov[*n].iov_base = dgram_slot(&c->out, *n);
-	c->out.iov[*n].iov_len = len;
-	++*n;
-	if (*n == c->out.n || c->interval > 0) {
-		if (c->interval > 0 && c->sent &&
-		    pause_until(c, c->t0 + (int64_t)c->sent * c->interval, 0, e))
-			return -1;
-		if (send_slots(c, *n, e))
-			return -1;
-		*n = 0;
-	}
-	return 0;
-}
-
-/* Split what stdin gave into datagrams; keeps an unfinished line in @buf. */
-static int split_stdin(struct send_ctx *c, char *buf, size_t *have, int eof, struct err *e)
-{
-	size_t start = 0, i;
-	unsigned n = 0;
-
-	if (c->mode == MODE_RAW) {
-		while (start < *have && (!c->limit || c->sent + n < c->limit)) {
-			size_t len = *have - start < c->o->size ? *have - start : c->o->size;
-
-			if (len < c->o->size && !eof)
-				break;
-			if (queue_datagram(c, &n, buf + start, len, e))
-				return -1;
-			start += len;
-		}
-	} else {
-		for (i = 0; i < *have && (!c->limit || c->sent + n < c->limit); i++) {
-			if (buf[i] != '\n')
-				continue;
-			if (queue_datagram(c, &n, buf + start, i - start, e))
-				return -1;
-			start = i + 1;
-		}
-		if (eof && start < *have && (!c->limit || c->sent + n < c->limit)) {
-			if (queue_datagram(c, &n, buf + start, *have - start, e))
-				return -1;
-			start = *have;
-		}
-		if (!eof && start == 0 && *have > c->maxlen)
-			return queue_datagram(c, &n, buf, *have, e);
-	}
-	if (n && send_slots(c, n, e))
-		return -1;
-	memmove(buf, buf + start, *have - start);
-	*have -= start;
-	return 0;
+	if (c->mode != MODE_ARGS)
+		return dgram_tx_probe(tx, i, k, real, (size_t)c->o->size);
+	if (c->nmsg <= 0) /* MODE_ARGS always has messages; keep the modulo safe */
+		return 0;
+	tx->out.iov[i].iov_base = c->msgs[k % (uint64_t)c->nmsg];
+	return strlen(c->msgs[k % (uint64_t)c->nmsg]);
 }
 
 static int send_stdin(struct send_ctx *c, struct err *e)
@@ -641,8 +285,8 @@ static int send_stdin(struct send_ctx *c, struct err *e)
 
 	if (!buf)
 		return err_set(e, EXIT_FAIL, "out of memory");
-	c->t0 = clock_mono_ns();
-	while (!eof && !send_signal && (!c->limit || c->sent < c->limit)) {
+	c->tx.t0 = clock_mono_ns();
+	while (!eof && !send_signal && (!c->limit || c->tx.sent < c->limit)) {
 		ssize_t r;
 
 		if (poll(p, c->o->wait >= 0 ? 2 : 1, -1) < 0) {
@@ -651,7 +295,7 @@ static int send_stdin(struct send_ctx *c, struct err *e)
 			rc = err_sys(e, EXIT_FAIL, errno, "poll");
 			break;
 		}
-		if ((p[1].revents & (POLLIN | POLLERR)) && (rc = drain_replies(c, e)))
+		if ((p[1].revents & (POLLIN | POLLERR)) && (rc = dgram_tx_drain(&c->tx, e)))
 			break;
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
@@ -664,7 +308,8 @@ static int send_stdin(struct send_ctx *c, struct err *e)
 		}
 		eof = r == 0;
 		have += (size_t)r;
-		if ((rc = split_stdin(c, buf, &have, eof, e)))
+		if ((rc = dgram_tx_split(&c->tx, buf, &have, eof,
+					 c->mode == MODE_RAW ? (size_t)c->o->size : 0, c->maxlen, e)))
 			break;
 	}
 	free(buf);
@@ -674,24 +319,25 @@ static int send_stdin(struct send_ctx *c, struct err *e)
 static void summary(const struct send_ctx *c)
 {
 	const struct send_opts *o = c->o;
+	const struct dgram_tx *tx = &c->tx;
 	char host[ADDR_STRLEN];
 
 	if (o->json) {
 		struct jsonw w;
 
 		json_begin(&w, stdout);
-		json_str(&w, "type", "summary");
+		json_str(&w, "event", "summary");
 		json_str(&w, "to", addr_ntop((struct sockaddr *)&c->dst, c->dstlen, host,
 					     sizeof(host)));
 		json_uint(&w, "port", addr_port((struct sockaddr *)&c->dst));
-		json_uint(&w, "sent", c->sent);
-		json_uint(&w, "bytes", c->bytes);
+		json_uint(&w, "sent", tx->sent);
+		json_uint(&w, "bytes", tx->bytes);
 		if (o->wait >= 0)
-			json_uint(&w, "replies", c->replies);
-		if (c->rtt.n) {
-			json_num(&w, "rtt_min_ms", (double)c->rtt.min / 1e6, 3);
-			json_num(&w, "rtt_avg_ms", c->rtt.sum / (double)c->rtt.n / 1e6, 3);
-			json_num(&w, "rtt_max_ms", (double)c->rtt.max / 1e6, 3);
+			json_uint(&w, "replies", tx->replies);
+		if (tx->rtt.n) {
+			json_num(&w, "rtt_min_ms", (double)tx->rtt.min / 1e6, 3);
+			json_num(&w, "rtt_avg_ms", tx->rtt.sum / (double)tx->rtt.n / 1e6, 3);
+			json_num(&w, "rtt_max_ms", (double)tx->rtt.max / 1e6, 3);
 		}
 		json_end(&w);
 		return;
@@ -700,14 +346,14 @@ static void summary(const struct send_ctx *c)
 		return;
 	fflush(stdout);
 	fprintf(stderr, "sockctl udp-send: %llu datagram%s, %llu bytes sent to %s",
-		(unsigned long long)c->sent, c->sent == 1 ? "" : "s", (unsigned long long)c->bytes,
+		(unsigned long long)tx->sent, tx->sent == 1 ? "" : "s", (unsigned long long)tx->bytes,
 		c->dstname);
 	if (o->wait >= 0)
-		fprintf(stderr, "; %llu repl%s", (unsigned long long)c->replies,
-			c->replies == 1 ? "y" : "ies");
-	if (c->rtt.n)
-		fprintf(stderr, ", rtt min/avg/max %.3f/%.3f/%.3f ms", (double)c->rtt.min / 1e6,
-			c->rtt.sum / (double)c->rtt.n / 1e6, (double)c->rtt.max / 1e6);
+		fprintf(stderr, "; %llu repl%s", (unsigned long long)tx->replies,
+			tx->replies == 1 ? "y" : "ies");
+	if (tx->rtt.n)
+		fprintf(stderr, ", rtt min/avg/max %.3f/%.3f/%.3f ms", (double)tx->rtt.min / 1e6,
+			tx->rtt.sum / (double)tx->rtt.n / 1e6, (double)tx->rtt.max / 1e6);
 	fputc('\n', stderr);
 }
 
@@ -729,35 +375,58 @@ static int check_sizes(struct send_ctx *c, char **msgs, int nmsg, struct err *e)
 	return 0;
 }
 
-static int run(struct send_ctx *c, const struct endpoint *ep, char **msgs, int nmsg,
-	       struct err *e)
+/* The engine, as the mode and options ask; -v says which send path it took. */
+static int start_tx(struct send_ctx *c, struct err *e)
 {
 	const struct send_opts *o = c->o;
-	size_t slot;
+	struct dgram_tx_opts to;
 
-	if (resolve_dst(c, ep, e) || check_sizes(c, msgs, nmsg, e))
+	memset(&to, 0, sizeof(to));
+	to.interval = c->interval;
+	to.replies = o->wait >= 0;
+	to.no_gso = o->no_gso;
+	to.broadcast = o->broadcast;
+	to.limit = c->limit;
+	to.slot = c->mode == MODE_PROBES || c->mode == MODE_RAW ? (size_t)o->size
+		  : c->mode == MODE_LINES			 ? c->maxlen
+								 : 1;
+	to.stop = &send_signal;
+	to.on_event = on_tx;
+	to.ctx = c;
+	if (dgram_tx_init(&c->tx, c->fd, (struct sockaddr *)&c->dst, c->dstlen, c->connected,
+			  c->dstname, &to, e))
 		return -1;
-	slot = c->mode == MODE_PROBES || c->mode == MODE_RAW ? (size_t)o->size
-	       : c->mode == MODE_LINES			      ? c->maxlen
-							      : 1;
-	if (dgram_batch_init(&c->out, SEND_BATCH, slot, e))
-		return -1;
-	if (o->wait >= 0 && dgram_batch_init(&c->in, 16, DGRAM_BUFSIZE, e))
-		return -1;
-	if (open_sock(c, ep, e))
-		return -1;
-	if (c->mode == MODE_ARGS || c->mode == MODE_PROBES) {
-		if (send_generated(c, msgs, nmsg, e))
-			return -1;
-	} else if (send_stdin(c, e)) {
-		return -1;
-	}
-	if (c->mode == MODE_PROBES && !send_signal && send_end(c, e))
-		return -1;
-	if (o->wait >= 0 && !send_signal &&
-	    pause_until(c, clock_mono_ns() + o->wait, 1, e))
-		return -1;
+	if (!o->verbose)
+		return 0;
+	if (c->tx.gso)
+		err_msg("udp-send", "UDP_SEGMENT (GSO): runs of up to %d equal-size datagrams "
+				    "per message, sendmmsg",
+			DGRAM_GSO_MAX_SEGS);
+	else
+		err_msg("udp-send", "%s: sendmmsg, one datagram per message", c->tx.gso_off);
 	return 0;
+}
+
+static int run(struct send_ctx *c, const struct endpoint *ep, struct err *e)
+{
+	const struct send_opts *o = c->o;
+	int rc;
+
+	if (resolve_dst(c, ep, e) || check_sizes(c, c->msgs, c->nmsg, e))
+		return -1;
+	if (open_sock(c, ep, e) || start_tx(c, e))
+		return -1;
+	if (c->mode == MODE_ARGS || c->mode == MODE_PROBES)
+		rc = dgram_tx_generate(&c->tx, fill, c, e);
+	else
+		rc = send_stdin(c, e);
+	if (!rc && c->mode == MODE_PROBES && !send_signal)
+		rc = dgram_tx_end(&c->tx, e);
+	if (!rc && o->wait >= 0 && !send_signal)
+		rc = dgram_tx_pause_until(&c->tx, clock_mono_ns() + o->wait, 1, e);
+	if (rc && c->out_failed)
+		*e = c->out_err;
+	return rc;
 }
 
 int cmd_udp_send(int argc, char **argv)
@@ -829,6 +498,7 @@ int cmd_udp_send(int argc, char **argv)
 	c.o = &o;
 	c.fd = -1;
 	c.mode = pick_mode(&o, nmsg);
+	c.utf8 = !o.json && out_locale_utf8();
 	if (c.mode == MODE_RAW && !o.size)
 		o.size = RAW_DEFAULT;
 	c.limit = o.count >= 0 ? (uint64_t)o.count
@@ -840,22 +510,22 @@ int cmd_udp_send(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	rc = run(&c, &ep, pos.argv + nargs, nmsg, &e);
-	if ((!rc || c.sent) && !(o.json && c.out_failed))
+	c.msgs = pos.argv + nargs;
+	c.nmsg = nmsg;
+	rc = run(&c, &ep, &e);
+	if ((!rc || c.tx.sent) && !(o.json && c.out_failed))
 		summary(&c);
 	if (c.fd >= 0)
 		close(c.fd);
-	if (o.verbose && c.gso_sends)
+	if (o.verbose && c.tx.gso_sends)
 		err_msg("udp-send", "UDP_SEGMENT: %llu datagrams in %llu GSO messages, %llu one "
 				    "by one",
-			(unsigned long long)c.gso_datagrams, (unsigned long long)c.gso_sends,
-			(unsigned long long)(c.sent - c.gso_datagrams));
-	dgram_batch_free(&c.out);
-	dgram_batch_free(&c.in);
-	dgram_batch_free(&c.gso_out);
+			(unsigned long long)c.tx.gso_datagrams, (unsigned long long)c.tx.gso_sends,
+			(unsigned long long)(c.tx.sent - c.tx.gso_datagrams));
+	dgram_tx_free(&c.tx);
 	if (rc)
 		return err_report("udp-send", &e);
-	if (o.wait >= 0 && !c.replies) {
+	if (o.wait >= 0 && !c.tx.replies) {
 		char d[32];
 
 		err_set(&e, EXIT_FAIL, "%s: no reply within %s", c.dstname,

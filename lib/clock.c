@@ -48,3 +48,12 @@ int64_t clock_deadline(int64_t ns)
 {
 	return ns < 0 ? -1 : clock_mono_ns() + ns;
 }
+
+int64_t clock_res_ns(void)
+{
+	struct timespec r;
+
+	if (clock_getres(CLOCK_REALTIME, &r) || (r.tv_sec == 0 && r.tv_nsec <= 0))
+		return 1;
+	return (int64_t)r.tv_sec * NS_PER_SEC + r.tv_nsec;
+}

@@ -12,6 +12,8 @@
 int64_t clock_mono_ns(void);
 /* CLOCK_REALTIME now, in ns. */
 int64_t clock_real_ns(void);
+/* The resolution of CLOCK_REALTIME in ns (at least 1). */
+int64_t clock_res_ns(void);
 /*
  * Milliseconds left until @deadline (a clock_mono_ns value), rounded up, for
  * poll/epoll_wait: -1 when @deadline is negative (no deadline), 0 when passed.

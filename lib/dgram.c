@@ -8,6 +8,7 @@
 #include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
 #include "out.h"
@@ -65,10 +66,24 @@ int dgram_probe_decode(const void *buf, size_t len, struct dgram_probe *p)
 	return 1;
 }
 
+int64_t dgram_probe_age(uint64_t sent_ns, int64_t now_ns)
+{
+	uint64_t now = now_ns > 0 ? (uint64_t)now_ns : 0, d;
+
+	/* unsigned: a hostile timestamp (2^63, 2^64 - 1) must not overflow */
+	if (now >= sent_ns) {
+		d = now - sent_ns;
+		return d > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)d;
+	}
+	d = sent_ns - now;
+	return d > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)d;
+}
+
 void dgram_stats_init(struct dgram_stats *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->first_ns = s->last_ns = -1;
+	s->res_ns = 1;
 }
 
 void dgram_stats_free(struct dgram_stats *s)
@@ -78,13 +93,14 @@ void dgram_stats_free(struct dgram_stats *s)
 	s->seen_bytes = 0;
 }
 
-void dgram_stats_datagram(struct dgram_stats *s, size_t len, int64_t mono_ns)
+void dgram_stats_datagram(struct dgram_stats *s, size_t len, int64_t ts_ns)
 {
 	s->datagrams++;
 	s->bytes += len;
-	if (s->first_ns < 0)
-		s->first_ns = mono_ns;
-	s->last_ns = mono_ns;
+	if (s->first_ns < 0 || ts_ns < s->first_ns)
+		s->first_ns = ts_ns;
+	if (ts_ns > s->last_ns)
+		s->last_ns = ts_ns;
 }
 
 /* Make room for bit @seq; 0 if it is past the limit or memory ran out. */
@@ -112,7 +128,8 @@ static int seen_grow(struct dgram_stats *s, uint64_t seq)
 
 void dgram_stats_probe(struct dgram_stats *s, const struct dgram_probe *p, int64_t real_ns)
 {
-	int64_t lat = real_ns - (int64_t)p->ts_ns;
+	int64_t lat = dgram_probe_age(p->ts_ns, real_ns);
+	uint64_t next = p->seq == UINT64_MAX ? UINT64_MAX : p->seq + 1;
 
 	s->probes++;
 	if (p->total)
@@ -129,10 +146,10 @@ void dgram_stats_probe(struct dgram_stats *s, const struct dgram_probe *p, int64
 		s->seen[p->seq / 8] |= bit;
 	}
 	s->unique++;
-	if (p->seq + 1 < s->next_seq)
+	if (next < s->next_seq)
 		s->reordered++;
 	else
-		s->next_seq = p->seq + 1;
+		s->next_seq = next;
 	if (!s->lat_n || lat < s->lat_min)
 		s->lat_min = lat;
 	if (!s->lat_n || lat > s->lat_max)
@@ -163,11 +180,19 @@ uint64_t dgram_stats_lost(const struct dgram_stats *s)
 	return exp > s->unique ? exp - s->unique : 0;
 }
 
+int dgram_stats_span(const struct dgram_stats *s, int64_t *ns)
+{
+	*ns = s->datagrams > 1 && s->last_ns > s->first_ns ? s->last_ns - s->first_ns : 0;
+	return s->datagrams > 1 && *ns > 0 && *ns >= s->res_ns;
+}
+
 double dgram_stats_rate(const struct dgram_stats *s)
 {
-	if (s->datagrams < 2 || s->last_ns <= s->first_ns)
+	int64_t ns;
+
+	if (!dgram_stats_span(s, &ns))
 		return 0;
-	return (double)(s->datagrams - 1) * 1e9 / (double)(s->last_ns - s->first_ns);
+	return (double)(s->datagrams - 1) * 1e9 / (double)ns;
 }
 
 static double ms(double ns)
@@ -178,17 +203,25 @@ static double ms(double ns)
 static void stats_json(const struct dgram_stats *s, FILE *f)
 {
 	struct jsonw w;
-	double secs = s->datagrams > 1 ? (double)(s->last_ns - s->first_ns) / 1e9 : 0;
+	int64_t ns;
+	int rate = dgram_stats_span(s, &ns);
+	double secs = (double)ns / 1e9;
 
 	json_begin(&w, f);
-	json_str(&w, "type", "stats");
+	json_str(&w, "event", "stats");
 	json_uint(&w, "datagrams", s->datagrams);
 	json_uint(&w, "bytes", s->bytes);
 	json_uint(&w, "truncated", s->truncated);
 	json_uint(&w, "discarded", s->discarded);
-	json_num(&w, "seconds", secs, 6);
-	json_num(&w, "rate_pps", dgram_stats_rate(s), 1);
-	json_num(&w, "rate_mbps", secs > 0 ? (double)s->bytes * 8 / secs / 1e6 : 0, 3);
+	json_num(&w, "seconds", secs, 9);
+	/* no rate when every datagram arrived within the clock's resolution */
+	if (rate) {
+		json_num(&w, "rate_pps", dgram_stats_rate(s), 1);
+		json_num(&w, "rate_mbps", (double)s->bytes * 8 / secs / 1e6, 3);
+	} else {
+		json_null(&w, "rate_pps");
+		json_null(&w, "rate_mbps");
+	}
 	if (s->probes || s->end_seen) {
 		json_uint(&w, "probes", s->probes);
 		json_uint(&w, "expected", dgram_stats_expected(s));
@@ -208,16 +241,23 @@ static void stats_json(const struct dgram_stats *s, FILE *f)
 
 void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json)
 {
-	double secs = s->datagrams > 1 ? (double)(s->last_ns - s->first_ns) / 1e9 : 0;
 	uint64_t exp = dgram_stats_expected(s);
+	int64_t ns;
+	int rate = dgram_stats_span(s, &ns);
+	double secs = (double)ns / 1e9;
 
 	if (json) {
 		stats_json(s, f);
 		return;
 	}
-	fprintf(f, "%llu datagrams, %llu bytes in %.3fs (%.0f datagrams/s, %.3f Mbit/s)",
-		(unsigned long long)s->datagrams, (unsigned long long)s->bytes, secs,
-		dgram_stats_rate(s), secs > 0 ? (double)s->bytes * 8 / secs / 1e6 : 0);
+	fprintf(f, "%llu datagrams, %llu bytes", (unsigned long long)s->datagrams,
+		(unsigned long long)s->bytes);
+	if (rate)
+		fprintf(f, secs < 1 ? " in %.6fs (%.0f datagrams/s, %.3f Mbit/s)"
+				    : " in %.3fs (%.0f datagrams/s, %.3f Mbit/s)",
+			secs, dgram_stats_rate(s), (double)s->bytes * 8 / secs / 1e6);
+	else if (s->datagrams > 1)
+		fputs(" at once (no rate: all within the clock's resolution)", f);
 	if (s->truncated)
 		fprintf(f, ", %llu truncated", (unsigned long long)s->truncated);
 	if (s->discarded)
@@ -375,6 +415,29 @@ size_t dgram_gro_size(const struct msghdr *h)
 	return 0;
 }
 
+int dgram_timestamps_on(int fd, struct err *e)
+{
+	return setint(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS", e);
+}
+
+int64_t dgram_rx_time(const struct msghdr *h)
+{
+	struct cmsghdr *cm;
+
+	if (!h->msg_control)
+		return -1;
+	for (cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR((struct msghdr *)h, cm)) {
+		struct timespec ts;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(ts)))
+			continue;
+		memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+		return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	}
+	return -1;
+}
+
 size_t dgram_gro_count(size_t len, size_t seg)
 {
 	if (seg == 0 || len <= seg)
@@ -497,7 +560,7 @@ static void show_json(FILE *f, const struct dgram_shown *d, const char *host)
 	struct jsonw w;
 
 	json_begin(&w, f);
-	json_str(&w, "type", "datagram");
+	json_str(&w, "event", d->event ? d->event : "datagram");
 	json_str(&w, "from", host);
 	json_uint(&w, "port", addr_port(d->from));
 	json_uint(&w, "len", d->len);
@@ -536,7 +599,7 @@ void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d)
 	case DGRAM_TEXT:
 		fprintf(f, "%s %u %zu: ", addr_ntop(d->from, d->fromlen, host, sizeof(host)),
 			addr_port(d->from), d->len);
-		out_escaped(f, d->data, d->caplen);
+		out_text_escape(f, d->data, d->caplen, d->utf8 ? OUT_UTF8 : 0);
 		putc('\n', f);
 		return;
 	}

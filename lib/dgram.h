@@ -41,10 +41,17 @@ int dgram_probe_encode(void *buf, size_t len, const struct dgram_probe *p);
 /* 1 and @p filled if @buf holds a probe or end marker, 0 otherwise. */
 int dgram_probe_decode(const void *buf, size_t len, struct dgram_probe *p);
 
+/*
+ * @now_ns - @sent_ns (a probe's timestamp, any 64-bit value a sender chose)
+ * without overflow: clamped to [-INT64_MAX, INT64_MAX].
+ */
+int64_t dgram_probe_age(uint64_t sent_ns, int64_t now_ns);
+
 /* Receive statistics: every datagram, and the probes among them. */
 struct dgram_stats {
 	uint64_t datagrams, bytes, truncated;
-	int64_t first_ns, last_ns; /* monotonic, first and last datagram */
+	int64_t first_ns, last_ns; /* arrival (kernel timestamp), first and last datagram */
+	int64_t res_ns;            /* the resolution of those timestamps (default 1) */
 	uint64_t probes, unique, dups, reordered;
 	uint64_t next_seq;   /* highest seq seen + 1 */
 	uint64_t total;      /* planned count from the probes, 0 if unknown */
@@ -60,8 +67,11 @@ struct dgram_stats {
 };
 void dgram_stats_init(struct dgram_stats *s);
 void dgram_stats_free(struct dgram_stats *s);
-/* A datagram of @len bytes arrived at @mono_ns. */
-void dgram_stats_datagram(struct dgram_stats *s, size_t len, int64_t mono_ns);
+/*
+ * A datagram of @len bytes arrived at @ts_ns: its kernel receive timestamp
+ * (dgram_rx_time), so that datagrams read together keep their own times.
+ */
+void dgram_stats_datagram(struct dgram_stats *s, size_t len, int64_t ts_ns);
 /* A probe (not an end marker) arrived at CLOCK_REALTIME @real_ns. */
 void dgram_stats_probe(struct dgram_stats *s, const struct dgram_probe *p, int64_t real_ns);
 /* The end marker arrived. */
@@ -70,7 +80,12 @@ void dgram_stats_end(struct dgram_stats *s, const struct dgram_probe *p);
 uint64_t dgram_stats_expected(const struct dgram_stats *s);
 /* expected - unique, never negative. */
 uint64_t dgram_stats_lost(const struct dgram_stats *s);
-/* Datagrams per second between the first and the last datagram (0 if < 2). */
+/*
+ * 1 and the span from the first datagram to the last in *@ns if a rate can be
+ * measured: two datagrams or more, at least the clock's resolution apart.
+ */
+int dgram_stats_span(const struct dgram_stats *s, int64_t *ns);
+/* Datagrams per second between the first and the last datagram (0: no rate). */
 double dgram_stats_rate(const struct dgram_stats *s);
 /* The summary as text (one line, no newline) or as one JSON object. */
 void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json);
@@ -114,7 +129,8 @@ static inline unsigned char *dgram_slot(const struct dgram_batch *b, unsigned i)
  */
 #define DGRAM_GSO_MAX_SEGS 64     /* every kernel with UDP_SEGMENT takes 64 */
 #define DGRAM_GSO_MAX_BYTES 61440 /* well inside one IP packet's 64k */
-#define DGRAM_CTRL_SIZE 32        /* >= CMSG_SPACE(sizeof(int)) */
+/* room for UDP_GRO, SCM_TIMESTAMPNS and IP(V6)_PKTINFO at once */
+#define DGRAM_CTRL_SIZE 128
 /* Probe for UDP_SEGMENT (sets the socket default to 0: per-send only); -1 if refused. */
 int dgram_gso_enable(int fd, struct err *e);
 /* Turn UDP_GRO on (@on 1) or off; -1 if refused (old kernel, not UDP). */
@@ -129,6 +145,10 @@ unsigned dgram_gso_run(const struct iovec *iov, unsigned n);
 void dgram_gso_cmsg(struct msghdr *h, unsigned char *ctrl, size_t seg);
 /* The segment size of a coalesced read (its UDP_GRO control message), 0 if none. */
 size_t dgram_gro_size(const struct msghdr *h);
+/* SO_TIMESTAMPNS: each read carries its kernel receive time (CLOCK_REALTIME). */
+int dgram_timestamps_on(int fd, struct err *e);
+/* The SCM_TIMESTAMPNS time of a read in ns, or -1 if it has none. */
+int64_t dgram_rx_time(const struct msghdr *h);
 /* Segments in a coalesced read of @len bytes with segment size @seg (0: one datagram). */
 size_t dgram_gro_count(size_t len, size_t seg);
 
@@ -151,6 +171,8 @@ struct dgram_shown {
 	size_t caplen, len; /* bytes kept, bytes the datagram had */
 	int64_t real_ns;    /* arrival, CLOCK_REALTIME */
 	int64_t rtt_ns;     /* -1: none */
+	int utf8;           /* text: valid UTF-8 shown as is (out_text) */
+	const char *event;  /* JSON "event": NULL for "datagram" */
 };
 void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d);
 

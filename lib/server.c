@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "dgram.h"
+#include "dgram_guard.h"
 #include "parse.h"
 #include "relay.h"
 
@@ -24,7 +24,7 @@
 /* seqpacket: the largest message read whole; a longer one closes its client */
 #define MSG_MAX ((size_t)64 * 1024 * 1024)
 
-enum src_kind { SRC_LISTENER, SRC_INPUT, SRC_CLIENT, SRC_DGRAM };
+enum src_kind { SRC_LISTENER, SRC_INPUT, SRC_CLIENT };
 
 /* What an epoll event points at: every source begins with one of these. */
 struct src {
@@ -89,6 +89,7 @@ void server_opts_init(struct server_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->accept_timeout = o->idle_timeout = o->stall_timeout = -1;
 	o->in_fd = o->out_fd = -1;
+	o->echo_rate = DGRAM_ECHO_RATE_DEFAULT;
 }
 
 static void emit(struct srv *s, enum server_ev_type type, const struct client *c,
@@ -115,9 +116,10 @@ static void emit(struct srv *s, enum server_ev_type type, const struct client *c
 	s->o->on_event(s->o->ctx, &ev);
 }
 
-/* Write all of @buf to @fd, waiting if it is non-blocking: one chunk, never split. */
-static int write_all(int fd, const char *buf, size_t n, struct err *e)
+int server_write_all(int fd, const void *data, size_t n, struct err *e)
 {
+	const char *buf = data;
+
 	while (n) {
 		ssize_t w = write(fd, buf, n);
 
@@ -441,7 +443,7 @@ static int client_read(struct srv *s, struct client *c)
 			update_client(s, c);
 		return 0;
 	}
-	if (s->o->out_fd >= 0 && write_all(s->o->out_fd, s->buf, (size_t)n, s->e))
+	if (s->o->out_fd >= 0 && server_write_all(s->o->out_fd, s->buf, (size_t)n, s->e))
 		return -1;
 	return 0;
 }
@@ -499,21 +501,21 @@ static void bury(struct srv *s)
 
 /* ---- accepting ---- */
 
-static int allowed(const struct srv *s, const struct sockaddr *sa, const char **why)
+int server_allowed(const struct server_opts *o, const struct sockaddr *sa, const char **why)
 {
 	size_t i;
 
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return 1;
-	for (i = 0; i < s->o->ndeny; i++)
-		if (addr_cidr_match(&s->o->deny[i], sa)) {
+	for (i = 0; i < o->ndeny; i++)
+		if (addr_cidr_match(&o->deny[i], sa)) {
 			*why = "denied";
 			return 0;
 		}
-	if (!s->o->nallow)
+	if (!o->nallow)
 		return 1;
-	for (i = 0; i < s->o->nallow; i++)
-		if (addr_cidr_match(&s->o->allow[i], sa))
+	for (i = 0; i < o->nallow; i++)
+		if (addr_cidr_match(&o->allow[i], sa))
 			return 1;
 	*why = "not allowed";
 	return 0;
@@ -606,7 +608,7 @@ static int accept_some(struct srv *s, int lfd)
 		}
 		if (tmp.peerlen > sizeof(tmp.peer))
 			tmp.peerlen = sizeof(tmp.peer);
-		if (!allowed(s, (struct sockaddr *)&tmp.peer, &why)) {
+		if (!server_allowed(s->o, (struct sockaddr *)&tmp.peer, &why)) {
 			refuse(s, fd, &tmp, why);
 			continue;
 		}
@@ -842,235 +844,5 @@ int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 	if (!rc && s.failed)
 		rc = client_failure(&s, e);
 	srv_free(&s);
-	return rc;
-}
-
-/* ---- datagrams ---- */
-
-#define DGRAM_BATCH 16
-#define DGRAM_MAX 65536
-
-struct dgram {
-	struct srv s;
-	struct client peer; /* the last sender: its address and counters */
-	int peer_fd;        /* the socket it came in on, -1 before the first */
-	int locked;         /* without keep_open: the socket is connected to the first sender */
-	int64_t last;
-	char *bufs;
-	struct mmsghdr msgs[DGRAM_BATCH];
-	struct iovec iov[DGRAM_BATCH];
-	struct sockaddr_storage names[DGRAM_BATCH];
-};
-
-static int same_addr(const struct sockaddr_storage *a, socklen_t alen,
-		     const struct sockaddr_storage *b, socklen_t blen)
-{
-	return alen == blen && !memcmp(a, b, alen);
-}
-
-/* A datagram from @name on @fd: is it from a peer we serve?  Tell about new ones. */
-static int dgram_sender(struct dgram *d, int fd, const struct sockaddr_storage *name,
-			socklen_t len)
-{
-	struct srv *s = &d->s;
-	int i;
-
-	if (d->peer_fd >= 0 && fd == d->peer_fd &&
-	    same_addr(&d->peer.peer, d->peer.peerlen, name, len))
-		return 1;
-	if (d->locked)
-		return 0;
-	d->peer.peer = *name;
-	d->peer.peerlen = len;
-	d->peer.id = ++s->next_id;
-	d->peer.start = clock_mono_ns();
-	d->peer_fd = fd;
-	s->nclients = 1;
-	s->accept_deadline = -1;
-	s->st->clients++;
-	emit(s, SERVER_EV_CONNECTION, &d->peer, NULL, 0);
-	if (!s->o->keep_open) {
-		/* the first sender becomes the only one, as with nc -lu */
-		if (len && connect(fd, (const struct sockaddr *)name, len) == 0)
-			d->locked = 1;
-		for (i = 0; i < s->nl; i++)
-			if (s->lsrc[i].fd != fd)
-				ep_set(s, EPOLL_CTL_DEL, &s->lsrc[i], EPOLLIN);
-	}
-	update_input(s);
-	return 1;
-}
-
-static void dgram_echo(struct dgram *d, int fd, struct mmsghdr *out, unsigned n)
-{
-	unsigned done = 0;
-
-	while (done < n) {
-		int k = sendmmsg(fd, out + done, n - done, 0);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			done++; /* this one could not go (e.g. ECONNREFUSED): the next may */
-			continue;
-		}
-		for (unsigned i = done; i < done + (unsigned)k; i++)
-			d->s.st->bytes_out += out[i].msg_len;
-		done += (unsigned)k;
-	}
-}
-
-static int dgram_read(struct dgram *d, int fd)
-{
-	struct srv *s = &d->s;
-	struct mmsghdr out[DGRAM_BATCH];
-	unsigned nout = 0;
-	int n, i;
-
-	for (i = 0; i < DGRAM_BATCH; i++) {
-		d->iov[i].iov_base = d->bufs + (size_t)i * DGRAM_MAX;
-		d->iov[i].iov_len = DGRAM_MAX;
-		memset(&d->msgs[i].msg_hdr, 0, sizeof(d->msgs[i].msg_hdr));
-		d->msgs[i].msg_hdr.msg_iov = &d->iov[i];
-		d->msgs[i].msg_hdr.msg_iovlen = 1;
-		d->msgs[i].msg_hdr.msg_name = &d->names[i];
-		d->msgs[i].msg_hdr.msg_namelen = sizeof(d->names[i]);
-	}
-	n = recvmmsg(fd, d->msgs, DGRAM_BATCH, MSG_DONTWAIT, NULL);
-	if (n < 0)
-		return 0; /* EAGAIN, or an ICMP error reported on a connected socket */
-	for (i = 0; i < n; i++) {
-		struct msghdr *h = &d->msgs[i].msg_hdr;
-		size_t len = d->msgs[i].msg_len;
-
-		if (!dgram_sender(d, fd, &d->names[i], h->msg_namelen))
-			continue;
-		d->peer.in += len;
-		s->st->bytes_in += len;
-		d->last = clock_mono_ns();
-		if (s->o->echo) {
-			memset(&out[nout], 0, sizeof(out[nout]));
-			out[nout].msg_hdr.msg_iov = &d->iov[i];
-			d->iov[i].iov_len = len;
-			out[nout].msg_hdr.msg_iovlen = 1;
-			if (!d->locked) {
-				out[nout].msg_hdr.msg_name = &d->names[i];
-				out[nout].msg_hdr.msg_namelen = h->msg_namelen;
-			}
-			nout++;
-		} else if (s->o->out_fd >= 0 &&
-			   write_all(s->o->out_fd, d->iov[i].iov_base, len, s->e)) {
-			return -1;
-		}
-	}
-	if (nout)
-		dgram_echo(d, fd, out, nout);
-	return 0;
-}
-
-/* One read of stdin is one datagram to the last sender. */
-static void dgram_input(struct dgram *d)
-{
-	struct srv *s = &d->s;
-	ssize_t n = read(s->in.fd, s->buf, DGRAM_MAX_V4);
-	ssize_t w;
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		s->in_open = 0;
-		update_input(s);
-		return;
-	}
-	if (d->locked)
-		w = send(d->peer_fd, s->buf, (size_t)n, MSG_NOSIGNAL);
-	else
-		w = sendto(d->peer_fd, s->buf, (size_t)n, MSG_NOSIGNAL,
-			   (const struct sockaddr *)&d->peer.peer, d->peer.peerlen);
-	if (w > 0) {
-		d->peer.out += (size_t)w;
-		s->st->bytes_out += (size_t)w;
-		d->last = clock_mono_ns();
-	}
-}
-
-static int dgram_timeout(const struct dgram *d)
-{
-	int64_t dl = d->s.accept_deadline;
-
-	if (d->s.o->idle_timeout >= 0 && d->peer_fd >= 0 && !d->s.o->keep_open) {
-		int64_t t = d->last + d->s.o->idle_timeout;
-
-		if (dl < 0 || t < dl)
-			dl = t;
-	}
-	if (input_wanted(&d->s) && !d->s.in_pollable)
-		return 0;
-	return clock_ms_until(dl);
-}
-
-int server_run_dgram(const int *fds, int n, const struct server_opts *o,
-		     struct server_stats *st, struct err *e)
-{
-	struct epoll_event evs[MAX_EVENTS];
-	struct dgram *d = calloc(1, sizeof(*d));
-	struct srv *s;
-	int rc = 0, i;
-	char dur[32];
-
-	if (!d)
-		return err_set(e, EXIT_FAIL, "out of memory");
-	s = &d->s;
-	d->peer_fd = -1;
-	if (srv_init(s, fds, n, o, st, e) || !(d->bufs = malloc((size_t)DGRAM_BATCH * DGRAM_MAX))) {
-		if (d->s.buf) {
-			close(s->ep);
-			free(s->buf);
-			err_set(e, EXIT_FAIL, "out of memory");
-		}
-		free(d);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		s->lsrc[i].kind = SRC_DGRAM;
-		ep_set(s, EPOLL_CTL_ADD, &s->lsrc[i], EPOLLIN);
-	}
-	for (;;) {
-		int k;
-
-		if (input_wanted(s) && !s->in_pollable)
-			dgram_input(d);
-		k = epoll_wait(s->ep, evs, MAX_EVENTS, dgram_timeout(d));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			rc = err_sys(e, EXIT_FAIL, errno, "epoll_wait");
-			break;
-		}
-		for (i = 0; i < k && !rc; i++) {
-			struct src *src = evs[i].data.ptr;
-
-			if (src->kind == SRC_DGRAM)
-				rc = dgram_read(d, src->fd);
-			else if (src->kind == SRC_INPUT && s->in_registered)
-				dgram_input(d);
-		}
-		if (rc)
-			break;
-		if (s->accept_deadline >= 0 && clock_mono_ns() >= s->accept_deadline) {
-			rc = err_set(e, EXIT_FAIL, "no datagram within %s",
-				     parse_format_duration(o->accept_timeout, dur, sizeof(dur)));
-			break;
-		}
-		if (o->idle_timeout >= 0 && d->peer_fd >= 0 && !o->keep_open &&
-		    clock_mono_ns() >= d->last + o->idle_timeout) {
-			emit(s, SERVER_EV_CLOSED, &d->peer, "idle-timeout", 0);
-			break;
-		}
-	}
-	close(s->ep);
-	free(s->buf);
-	free(d->bufs);
-	free(d);
 	return rc;
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A single-threaded epoll server for many clients at once: stream sockets
- * (TCP, Unix) accepted from one or more listening sockets, or datagram
- * sockets served per sender.  Each client's bytes go to an output fd (or
- * straight back to the client with echo); an input fd is broadcast to every
- * client (stream) or sent to the last sender (datagram).
+ * (TCP, Unix) accepted from one or more listening sockets.  Each client's
+ * bytes go to an output fd (or straight back to the client with echo); an
+ * input fd is broadcast to every client.  The datagram server
+ * (lib/dgram_server) shares these options, events and statistics: there the
+ * input fd goes to the last sender.
  *
  * The engine never prints: everything worth telling the user is passed to
  * the caller's event hook, which decides how (text, JSON, nothing).
@@ -51,6 +52,12 @@ struct server_event {
 	const char *reason; /* "eof", "idle", "reset", "denied", "max-conns", ... */
 	int errnum;         /* errno behind the reason, 0 if none */
 	uint64_t undelivered; /* closed: stdin bytes owed to the client that it never took */
+	/*
+	 * SERVER_EV_REFUSED for single datagrams ("denied", "not allowed",
+	 * "echo-loop", "echo-rate") is rate-limited: how many refusals were
+	 * not reported since the last one that was.
+	 */
+	uint64_t suppressed;
 };
 
 typedef void (*server_event_fn)(void *ctx, const struct server_event *ev);
@@ -74,6 +81,7 @@ struct server_opts {
 	size_t nallow;
 	const struct cidr *deny; /* a client matching one is refused (wins over allow) */
 	size_t ndeny;
+	unsigned echo_rate;    /* datagram echo: replies/s per source address, 0 = no limit */
 	server_event_fn on_event; /* may be NULL */
 	void *ctx;
 };
@@ -98,14 +106,11 @@ void server_reset_close(int fd);
 int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 		      struct server_stats *st, struct err *e);
 
-/*
- * Serve datagrams arriving on the @n bound sockets @fds: each datagram to
- * out_fd (or back to its sender with echo); each read of in_fd is sent as one
- * datagram to the last sender.  Without keep_open the first sender is the
- * only peer (the socket is connected to it).  Returns -1 with @e on failure;
- * 0 when in_fd reaches EOF or the peer is idle for idle_timeout.
- */
-int server_run_dgram(const int *fds, int n, const struct server_opts *o,
-		     struct server_stats *st, struct err *e);
+/* 1 if @sa may be served under o->allow and o->deny; else 0 and *@why. */
+int server_allowed(const struct server_opts *o, const struct sockaddr *sa, const char **why);
+/* Write all @n bytes to @fd (waiting if it is non-blocking): one chunk, never split. */
+int server_write_all(int fd, const void *data, size_t n, struct err *e);
+
+/* The datagram server, server_run_dgram, is in lib/dgram_server.h. */
 
 #endif

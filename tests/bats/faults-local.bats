@@ -231,7 +231,7 @@ lines_whole() {
 		[ "$WAIT_STATUS" = 0 ]
 		lines_whole "$BATS_TEST_TMPDIR/out"
 		jq -e . "$BATS_TEST_TMPDIR/out" >/dev/null
-		tail -n1 "$BATS_TEST_TMPDIR/out" | jq -e '.type == "stats" and .datagrams == 50'
+		tail -n1 "$BATS_TEST_TMPDIR/out" | jq -e '.event == "stats" and .datagrams == 50'
 		# nothing arrived: the documented status 1, the text summary still said
 		sig_bg "$SOCKCTL" udp-recv --stats "$LO" 0 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
 		pid=$BG_PID
@@ -256,7 +256,7 @@ lines_whole() {
 			[ "$WAIT_STATUS" = 0 ] || { cat "$BATS_TEST_TMPDIR/err"; false; }
 			lines_whole "$BATS_TEST_TMPDIR/out"
 			jq -e . "$BATS_TEST_TMPDIR/out" >/dev/null
-			tail -n1 "$BATS_TEST_TMPDIR/out" | jq -e '.type == "summary" and .sent >= 3 and .replies >= 3'
+			tail -n1 "$BATS_TEST_TMPDIR/out" | jq -e '.event == "summary" and .sent >= 3 and .replies >= 3'
 		done
 		# text: the summary goes to stderr
 		sig_bg "$SOCKCTL" udp-send -c 0 -i 0.01 "$LO" "$UDP_PORT" ping >/dev/null 2>"$BATS_TEST_TMPDIR/err"
@@ -391,7 +391,7 @@ for i in range(1 << 30 >> 20):
 	rpid=$BG_PID
 	port=$(bound_port "$rpid" udp)
 	run -0 --separate-stderr timeout 20 bash -c "'$SOCKCTL' udp-send --raw --size 65507 -W 2 --json $LO $port <'$BATS_TEST_TMPDIR/big'"
-	[ "$(jq -r 'select(.type == "datagram") | .len' <<<"$output")" = 65507 ]
+	[ "$(jq -r 'select(.event == "reply") | .len' <<<"$output")" = 65507 ]
 	wait_pid 10 "$rpid" || false
 	cmp "$BATS_TEST_TMPDIR/big" "$BATS_TEST_TMPDIR/got"
 	# listen -u (no echo) writes the whole datagram to stdout

@@ -29,6 +29,47 @@ start_recv() {
 }
 
 two_sockets() { [ "$(ss -Huln "sport = :$1" | wc -l)" -ge 2 ]; }
+# start_recv0 ADDR ARGS...: udp-recv -v on ADDR port 0 in the background,
+# output in $T/out, $T/err; PORT is the port the kernel chose (from -v).
+start_recv0() {
+	local addr=$1
+	shift
+	bg "$SOCKCTL" udp-recv -v "$@" "$addr" 0 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+	RECV_PID=$BG_PID
+	wait_for 10 grep -q "bound " "$BATS_TEST_TMPDIR/err" || {
+		cat "$BATS_TEST_TMPDIR/err"
+		return 1
+	}
+	# "bound ADDR:PORT", as text or inside a JSON notice (--json)
+	PORT=$(grep -m1 -o 'bound [^" ]*' "$BATS_TEST_TMPDIR/err" | sed 's/.*://')
+	[ -n "$PORT" ] && [ "$PORT" != 0 ]
+}
+
+# spoof SRC SPORT DST DPORT PAYLOAD [SRC SPORT DST DPORT PAYLOAD...]: UDP
+# datagrams with any source, sent from a raw socket (root) on loopback: how a
+# spoofer starts an echo loop.
+spoof() {
+	python3 -c '
+import socket, struct, sys
+a = sys.argv[1:]
+for i in range(0, len(a), 5):
+    src, sport, dst, dport, data = a[i], int(a[i + 1]), a[i + 2], int(a[i + 3]), a[i + 4].encode()
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    s.bind((src, 0))
+    s.sendto(struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data, (dst, 0))' "$@"
+}
+
+# start_ulisten ERRFILE ARGS...: listen -u -v ARGS in the background (stdin
+# and stdout as redirected by the caller); PORT from its "listening on" line.
+start_ulisten() {
+	local err=$1
+	shift
+	"$SOCKCTL" listen -u -v "$@" 2>"$err" 0<&0 &
+	LPID=$!
+	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
+	wait_for 10 grep -q "listening on" "$err" || { cat "$err"; return 1; }
+	PORT=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$err" | head -n1)
+}
 
 # py_send HOST PORT PAYLOAD-EXPR [FAMILY]: one datagram from python3.
 py_send() {
@@ -163,7 +204,7 @@ print(d.hex(), a[0])' "$port"
 	py_send 127.0.0.1 "$port" 'b"\x00\xff\x10bin"'
 	py_send 127.0.0.1 "$port" '"caf\u00e9 \"q\"".encode()'
 	wait_pid 10 "$RECV_PID"
-	run jq -c '[.type, .from, .len, .data, .data_hex]' "$BATS_TEST_TMPDIR/out"
+	run jq -c '[.event, .from, .len, .data, .data_hex]' "$BATS_TEST_TMPDIR/out"
 	[ "${lines[0]}" = '["datagram","127.0.0.1",6,null,"00ff1062696e"]' ]
 	[ "${lines[1]}" = '["datagram","127.0.0.1",9,"café \"q\"",null]' ]
 	jq -e '.port > 0 and .ts > 1600000000' "$BATS_TEST_TMPDIR/out" >/dev/null
@@ -231,11 +272,11 @@ os.execv(sys.argv[1], [sys.argv[1], "udp-recv", "--fd", "3", "--nonblock", "-v",
 @test "probes: exact loss, duplicates-free count and latency through udp-recv --stats" {
 	start_recv 0 --json -q --stats --until-end -w 20 --rcvbuf 4M -4
 	run -0 --separate-stderr "$SOCKCTL" udp-send -c 5000 --size 64 --json 127.0.0.1 "$port"
-	jq -e '.type == "summary" and .sent == 5000 and .bytes == 320000' <<<"$output"
+	jq -e '.event == "summary" and .sent == 5000 and .bytes == 320000' <<<"$output"
 	wait_pid 20 "$RECV_PID"
 	[ "$WAIT_STATUS" = 0 ]
 	st=$(cat "$BATS_TEST_TMPDIR/out")
-	jq -e '.type == "stats" and .expected == 5000 and .end_seen and
+	jq -e '.event == "stats" and .expected == 5000 and .end_seen and
 		.received + .lost == 5000 and .duplicates == 0 and .latency_min_ms >= 0' <<<"$st"
 }
 
@@ -270,7 +311,7 @@ gro_on() {
 	[[ $stderr == *"UDP_SEGMENT: 100000 datagrams in 1563 GSO messages, 0 one by one"* ]]
 	wait_pid 30 "$RECV_PID"
 	[ "$WAIT_STATUS" = 0 ]
-	jq -e '.type == "stats" and .datagrams == 100000 and .bytes == 6400000 and
+	jq -e '.event == "stats" and .datagrams == 100000 and .bytes == 6400000 and
 		.probes == 100000 and .expected == 100000 and .end_seen and
 		.received == 100000 and .lost == 0 and .duplicates == 0 and .discarded == 0 and
 		.truncated == 0' "$BATS_TEST_TMPDIR/out"
@@ -516,4 +557,194 @@ in_group() {
 	usage_error "PORT" "$SOCKCTL" udp-recv
 	usage_error "port" "$SOCKCTL" udp-recv 65536
 	usage_error "--fd 0" "$SOCKCTL" udp-recv --fd 0 </dev/null
+}
+
+@test "udp-send -W against udp-recv --echo -c: five replies of five is status 0, the late ICMP a notice" {
+	for i in 1 2 3; do
+		start_recv0 127.0.0.1 -q --echo -c 5 -w 10
+		run -0 --separate-stderr "$SOCKCTL" udp-send --size 64 -c 5 -W 1 127.0.0.1 "$PORT"
+		[ "${#lines[@]}" = 5 ]
+		[[ $stderr == *"5 replies"* ]]
+		[[ $stderr != *"connection refused"* ]] ||
+			[[ $stderr == *"connection refused"*"not an error"* ]]
+		wait_pid 10 "$RECV_PID"
+		[ "$WAIT_STATUS" = 0 ]
+	done
+	# a refusal before any reply is still a failure
+	run -1 --separate-stderr "$SOCKCTL" udp-send --size 64 -c 5 -W 1 127.0.0.1 "$PORT"
+	[[ $stderr == *"127.0.0.1:$PORT: connection refused"* ]]
+	[[ $stderr != *"not an error"* ]]
+}
+
+@test "--stats: the span runs from the first kernel arrival time to the last; a burst has no rate" {
+	start_recv0 127.0.0.1 -q --json --stats --until-end -w 10
+	"$SOCKCTL" udp-send -q --size 64 -c 3 127.0.0.1 "$PORT"
+	wait_pid 10 "$RECV_PID"
+	[ "$WAIT_STATUS" = 0 ]
+	run jq -r '"\(.received) \(.rate_pps) \(.rate_mbps)"' "$BATS_TEST_TMPDIR/out"
+	[ "$output" = "3 null null" ]
+	# ten probes 20 ms apart: about 180 ms from the first to the last
+	start_recv0 127.0.0.1 -q --json --stats --until-end -w 10
+	"$SOCKCTL" udp-send -q --size 64 -c 10 -i 20ms 127.0.0.1 "$PORT"
+	wait_pid 10 "$RECV_PID"
+	run jq -r '"\(.received) \(.seconds >= 0.17) \(.rate_pps > 0 and .rate_pps <= 55)"' \
+		"$BATS_TEST_TMPDIR/out"
+	[ "$output" = "10 true true" ]
+	start_recv0 127.0.0.1 -q --stats --until-end -w 10
+	"$SOCKCTL" udp-send -q --size 64 -c 3 127.0.0.1 "$PORT"
+	wait_pid 10 "$RECV_PID"
+	run cat "$BATS_TEST_TMPDIR/err"
+	[[ $output == *"3 datagrams, 192 bytes at once (no rate"* ]]
+	[[ $output != *"datagrams/s"* ]]
+}
+
+@test "UTF-8 payloads are text in a UTF-8 locale (udp-recv and udp-send replies); escaped in C" {
+	msg='Сокет 套接字'
+	hostile=$'\xc2\x9b\xe2\x80\xae\xff'
+	for loc in C.UTF-8 C; do
+		start_recv0 127.0.0.1 --echo -c 1 -w 10
+		LC_ALL=$loc run -0 --separate-stderr "$SOCKCTL" udp-send -W 5 127.0.0.1 "$PORT" \
+			"$msg$hostile"
+		wait_pid 10 "$RECV_PID"
+		[ "$WAIT_STATUS" = 0 ]
+		esc='\xc2\x9b\xe2\x80\xae\xff'
+		if [ "$loc" = C.UTF-8 ]; then
+			[ "$output" = "127.0.0.1 $PORT 26: $msg$esc" ]
+		else
+			[ "$output" = "127.0.0.1 $PORT 26: \xd0\xa1\xd0\xbe\xd0\xba\xd0\xb5\xd1\x82 \xe5\xa5\x97\xe6\x8e\xa5\xe5\xad\x97$esc" ]
+		fi
+	done
+	# udp-recv under each locale (the sender's locale does not matter)
+	for loc in C.UTF-8 C; do
+		LC_ALL=$loc start_recv0 127.0.0.1 -c 1 -w 10
+		py_send 127.0.0.1 "$PORT" '"Сокет 套接字".encode() + b"\x1b[31m"'
+		wait_pid 10 "$RECV_PID"
+		run cat "$BATS_TEST_TMPDIR/out"
+		if [ "$loc" = C.UTF-8 ]; then
+			[[ $output =~ ^127\.0\.0\.1\ [0-9]+\ 25:\ Сокет\ 套接字\\x1b\[31m$ ]]
+		else
+			[[ $output =~ ^127\.0\.0\.1\ [0-9]+\ 25:\ \\xd0\\xa1.*\\x97\\x1b\[31m$ ]]
+		fi
+	done
+}
+
+@test "JSON: udp-send and udp-recv name every object's kind with \"event\"" {
+	start_recv0 127.0.0.1 --json --stats --echo -c 1 -w 10
+	run -0 "$SOCKCTL" udp-send --json -W 5 127.0.0.1 "$PORT" hi
+	[ "${#lines[@]}" = 2 ]
+	jq -e '.event == "reply" and .data == "hi" and (has("type") | not)' <<<"${lines[0]}"
+	jq -e '.event == "summary" and .sent == 1 and .replies == 1 and (has("type") | not)' \
+		<<<"${lines[1]}"
+	wait_pid 10 "$RECV_PID"
+	run jq -r '"\(.event) \(has("type"))"' "$BATS_TEST_TMPDIR/out"
+	[ "${lines[0]}" = "datagram false" ]
+	[ "${lines[1]}" = "stats false" ]
+}
+
+@test "listen -u --allow/--deny: a denied sender is refused (event, -v line), never printed, never sent stdin" {
+	T=$BATS_TEST_TMPDIR
+	mkfifo "$T/in"
+	exec 8<>"$T/in"
+	start_ulisten "$T/lerr" -k --deny 127.0.0.2 127.0.0.1 0 <"$T/in" >"$T/lout"
+	run -0 timeout 30 python3 -c '
+import os, socket, sys, time
+port, out, err, fifo = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+def until(path, text):
+    for _ in range(200):
+        if text in open(path).read():
+            return
+        time.sleep(0.05)
+    sys.exit("timed out waiting for %r in %s" % (text, path))
+good = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); good.bind(("127.0.0.3", 0))
+bad = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); bad.bind(("127.0.0.2", 0))
+good.sendto(b"good\n", ("127.0.0.1", port))
+until(out, "good")
+bad.sendto(b"bad\n", ("127.0.0.1", port))
+until(err, "refused 127.0.0.2:%d: denied" % bad.getsockname()[1])
+with open(fifo, "w") as f:
+    f.write("to the last allowed sender\n")
+good.settimeout(5)
+print(good.recv(100))
+bad.settimeout(1)
+try:
+    print(bad.recv(100))
+except socket.timeout:
+    print("denied sender: nothing")
+' "$PORT" "$T/lout" "$T/lerr" "$T/in"
+	[ "${lines[0]}" = "b'to the last allowed sender\\n'" ]
+	[ "${lines[1]}" = "denied sender: nothing" ]
+	[ "$(cat "$T/lout")" = good ]
+	kill "$LPID"
+	exec 8>&-
+	# without -k: a denied first sender does not become the peer; --json says why
+	"$SOCKCTL" listen -u --json --allow 127.0.0.3 -w 10 127.0.0.1 0 </dev/null >"$T/out2" 2>"$T/err2" &
+	LPID=$!
+	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
+	wait_for 10 grep -q listening "$T/err2"
+	PORT=$(jq -r 'select(.event == "listening") | .port' "$T/err2")
+	python3 -c '
+import socket, sys
+for src, msg in (("127.0.0.2", b"no\n"), ("127.0.0.3", b"yes\n")):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((src, 0))
+    s.sendto(msg, ("127.0.0.1", int(sys.argv[1])))' "$PORT"
+	wait_for 10 grep -q yes "$T/out2"
+	kill "$LPID"
+	[ "$(cat "$T/out2")" = yes ]
+	[ "$(jq -c 'select(.event == "refused") | [.address, .reason]' "$T/err2")" = \
+		'["127.0.0.2","not allowed"]' ]
+	[ "$(jq -r 'select(.event == "connection") | .address' "$T/err2")" = 127.0.0.3 ]
+}
+
+@test "echo loop check: no echo to our own address and port, port 0 or a reflecting service" {
+	start_recv0 127.0.0.1 --echo -w 3
+	spoof 127.0.0.1 "$PORT" 127.0.0.1 "$PORT" self 127.0.0.1 0 127.0.0.1 "$PORT" zero \
+		127.0.0.1 19 127.0.0.1 "$PORT" chargen
+	# one spoofed datagram used to loop forever: now the idle timeout ends the run
+	wait_pid 15 "$RECV_PID"
+	[ "$WAIT_STATUS" = 0 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" = 3 ] || { cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"; false; }
+	grep -q "not echoed to 127.0.0.1:$PORT: from our own address and port" "$BATS_TEST_TMPDIR/err"
+	grep -q "not echoed to 127.0.0.1:0: source port 0" "$BATS_TEST_TMPDIR/err"
+	grep -q "not echoed to 127.0.0.1:19: source port of a reflecting service" "$BATS_TEST_TMPDIR/err"
+	# a real client is still echoed
+	start_recv0 127.0.0.1 --echo -c 1 -w 10
+	run -0 --separate-stderr "$SOCKCTL" udp-send -W 5 127.0.0.1 "$PORT" hello
+	[[ $output == *": hello" ]]
+	# listen -u -k --echo: the same checks, as refused events
+	start_ulisten "$BATS_TEST_TMPDIR/lerr" -k --echo 127.0.0.1 0 </dev/null >/dev/null
+	spoof 127.0.0.1 "$PORT" 127.0.0.1 "$PORT" self 127.0.0.1 7 127.0.0.1 "$PORT" echo
+	wait_for 10 grep -q "refused 127.0.0.1:7: echo-loop" "$BATS_TEST_TMPDIR/lerr"
+	grep -q "refused 127.0.0.1:$PORT: echo-loop" "$BATS_TEST_TMPDIR/lerr"
+	run -0 --separate-stderr "$SOCKCTL" udp-send -W 5 127.0.0.1 "$PORT" hello
+	[[ $output == *": hello" ]]
+}
+
+@test "echo ping-pong between udp-recv --echo and listen -u -k --echo ends (--echo-rate)" {
+	start_recv0 127.0.0.1 --echo -q --stats -w 3
+	A=$PORT
+	start_ulisten "$BATS_TEST_TMPDIR/lerr" -k --echo 127.0.0.1 0 </dev/null >/dev/null
+	B=$PORT
+	# one datagram "from" the other echo server starts the bouncing
+	spoof 127.0.0.1 "$B" 127.0.0.1 "$A" ping
+	wait_pid 20 "$RECV_PID"
+	[ "$WAIT_STATUS" = 0 ]
+	# whichever side went over its rate first dropped it
+	grep -q "not echoed to 127.0.0.1:$B: over --echo-rate" "$BATS_TEST_TMPDIR/err" ||
+		grep -q "refused 127.0.0.1:$A: echo-rate" "$BATS_TEST_TMPDIR/lerr"
+	n=$(sed -n 's/.*udp-recv: \([0-9]*\) datagrams.*/\1/p' "$BATS_TEST_TMPDIR/err")
+	[ "$n" -ge 2 ] && [ "$n" -le 2100 ]
+	# --echo-rate 0: no limit; a small rate stops a flood from one source
+	start_recv0 127.0.0.1 --echo --echo-rate 10 -q -c 100 -w 10
+	run -0 --separate-stderr "$SOCKCTL" udp-send -c 100 -W 1 127.0.0.1 "$PORT" x
+	[[ $stderr == *"100 datagrams"*"; 10 replies"* ]]
+}
+
+@test "per-datagram warnings are rate-limited, with a count of those left out" {
+	start_recv0 127.0.0.1 -q --size 4 -c 100 -w 10
+	"$SOCKCTL" udp-send -q -c 100 127.0.0.1 "$PORT" "longer than four"
+	wait_pid 10 "$RECV_PID"
+	[ "$WAIT_STATUS" = 0 ]
+	run grep -c "truncated" "$BATS_TEST_TMPDIR/err"
+	[ "$output" -le 12 ] && [ "$output" -ge 1 ]
+	grep -Eq "[0-9]+ more warnings like the above were left out" "$BATS_TEST_TMPDIR/err"
 }

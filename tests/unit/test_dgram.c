@@ -76,6 +76,58 @@ static void gso_gro(void)
 	      "no segment size: one datagram (even an empty one)");
 }
 
+/* Timestamps and sequence numbers a hostile sender picks: no overflow, clamped. */
+static void hostile(void)
+{
+	struct dgram_stats s;
+	struct dgram_probe p = { .seq = UINT64_MAX, .ts_ns = UINT64_C(1) << 63 };
+
+	CHECK(dgram_probe_age(1000, 1500) == 500 && dgram_probe_age(1500, 1000) == -500,
+	      "age both ways");
+	CHECK(dgram_probe_age(UINT64_C(1) << 63, 1000) == -(INT64_MAX - 999),
+	      "2^63 in the future: exact, no overflow");
+	CHECK(dgram_probe_age(UINT64_MAX, 0) == -INT64_MAX &&
+		      dgram_probe_age(UINT64_MAX, INT64_MAX) == -INT64_MAX,
+	      "2^64-1 clamps");
+	CHECK(dgram_probe_age(0, INT64_MAX) == INT64_MAX, "the epoch from the far future");
+	CHECK(dgram_probe_age(5, -1) == -5, "a clock before the epoch counts as 0");
+	dgram_stats_init(&s);
+	dgram_stats_datagram(&s, 64, 1000);
+	dgram_stats_probe(&s, &p, 1000);
+	CHECK(s.lat_n == 1 && s.lat_min == -(INT64_MAX - 999) && s.lat_max == s.lat_min,
+	      "a 2^63 timestamp: a latency without overflow");
+	CHECK(s.next_seq == UINT64_MAX && s.reordered == 0 && s.untracked == 1,
+	      "seq 2^64-1 does not wrap next_seq");
+	p.ts_ns = 0;
+	p.seq = 1;
+	dgram_stats_probe(&s, &p, INT64_MAX);
+	CHECK(s.lat_max == INT64_MAX && s.reordered == 1, "latency from the epoch, reordered");
+	dgram_stats_free(&s);
+}
+
+/* A span below the clock's resolution gives no rate. */
+static void burst_rate(void)
+{
+	struct dgram_stats s;
+	int64_t ns;
+
+	dgram_stats_init(&s);
+	dgram_stats_datagram(&s, 64, 5000);
+	CHECK(!dgram_stats_span(&s, &ns) && dgram_stats_rate(&s) == 0, "one datagram: no rate");
+	dgram_stats_datagram(&s, 64, 5000);
+	dgram_stats_datagram(&s, 64, 5000);
+	CHECK(!dgram_stats_span(&s, &ns) && ns == 0, "one timestamp: no rate");
+	dgram_stats_datagram(&s, 64, 5004);
+	s.res_ns = 10;
+	CHECK(!dgram_stats_span(&s, &ns) && ns == 4, "4 ns apart with a 10 ns clock: no rate");
+	s.res_ns = 1;
+	CHECK(dgram_stats_span(&s, &ns) && ns == 4 && dgram_stats_rate(&s) == 3 * 1e9 / 4,
+	      "4 ns apart with a 1 ns clock: a rate");
+	dgram_stats_datagram(&s, 64, 4000);
+	CHECK(dgram_stats_span(&s, &ns) && ns == 1004, "an earlier timestamp extends the span");
+	dgram_stats_free(&s);
+}
+
 int main(void)
 {
 	unsigned char buf[64];
@@ -127,6 +179,8 @@ int main(void)
 		      !dgram_is_multicast("198.18.0.1", 0) &&
 		      !dgram_is_multicast("239.1.2.3", AF_INET6),
 	      "multicast addresses");
+	hostile();
+	burst_rate();
 	gso_gro();
 	return UNIT_DONE();
 }
