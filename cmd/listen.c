@@ -241,6 +241,7 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 	int relay_opt = eof->nc_shutdown || eof->no_shutdown || eof->quit_after_eof >= 0;
 	/* @ep NULL: an inherited or activated socket, whatever it is */
 	int unix_ep = ep && ep->kind == EP_UNIX, inet_ep = ep && ep->kind == EP_INET;
+	int unix_file = unix_ep && ep->path[0] != '@';
 	const struct rule rules[] = {
 		{ inet_ep && o->type, "--type needs a Unix socket (-U PATH or unix:PATH)" },
 		{ unix_ep && (o->source || o->port),
@@ -250,7 +251,7 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		  "--allow/--deny need an IP listener, not a Unix socket (-U, unix:)" },
 		{ unix_ep && (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive),
 		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not a Unix socket" },
-		{ o->mode >= 0 && (!unix_ep || ep->path[0] == '@'),
+		{ o->mode >= 0 && !unix_file,
 		  "--mode needs a Unix socket file (-U PATH; an abstract @name has no "
 		  "permissions)" },
 		{ eof->exit_on_peer_eof && (o->udp || o->echo),

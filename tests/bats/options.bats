@@ -126,7 +126,11 @@ start_listen() {
 		run -0 --separate-stderr "$SOCKCTL" connect -w 10 -s "$h" "$h" "$PORT" </dev/null
 		kill "$LPID"
 
-		# datagrams: udp-recv bound on the form, udp-send to the form
+		# datagrams: udp-recv bound on the form, udp-send to the form; the
+		# files are emptied first: the background job's own redirection may
+		# come after the wait reads the last round's port
+		: >"$BATS_TEST_TMPDIR/rerr"
+		: >"$BATS_TEST_TMPDIR/dg"
 		"$SOCKCTL" udp-recv -v -c 1 -w 10 "$h" 0 >"$BATS_TEST_TMPDIR/dg" \
 			2>"$BATS_TEST_TMPDIR/rerr" &
 		RPID=$!
