@@ -30,11 +30,9 @@ struct connect_opts {
 	const char *type;
 	int64_t timeout, connect_timeout, attempt_delay;
 	struct relay_eof_opts eof;
-	const char *source;
-	int source_port;
-	int nodelay, keepalive, reuseaddr, tcp_info;
-	unsigned long long sndbuf, rcvbuf;
-	long long ttl, tos, parallel;
+	struct sockopts so;
+	int tcp_info;
+	long long parallel;
 	int scan;
 };
 
@@ -111,7 +109,7 @@ static int check_options(const struct connect_opts *o, struct err *e)
 {
 	if (o->eof.recv_only && o->eof.send_only)
 		return err_set(e, EXIT_USAGE, "-d/--recv-only conflicts with --send-only");
-	if (o->unix_sock && (o->family || o->source || o->source_port >= 0))
+	if (o->unix_sock && (o->family || o->so.source || o->so.source_port >= 0))
 		return err_set(e, EXIT_USAGE, "-U/--unix cannot be used with -4/-6/-s/-p");
 	if (o->type && o->udp)
 		return err_set(e, EXIT_USAGE, "--type conflicts with -u/--udp");
@@ -125,21 +123,7 @@ static int check_options(const struct connect_opts *o, struct err *e)
 		return err_set(e, EXIT_USAGE, "--parallel needs -z/--scan");
 	if (o->tcp_info && (o->udp || o->unix_sock))
 		return err_set(e, EXIT_USAGE, "--tcp-info needs a TCP connection");
-	if (o->nodelay && (o->udp || o->unix_sock))
-		return err_set(e, EXIT_USAGE, "--nodelay needs a TCP connection");
 	return 0;
-}
-
-static void fill_sockopts(const struct connect_opts *o, struct sockopts *so)
-{
-	sock_opts_init(so);
-	so->nodelay = o->nodelay;
-	so->keepalive = o->keepalive;
-	so->reuseaddr = o->reuseaddr;
-	so->sndbuf = o->sndbuf ? (int)o->sndbuf : -1;
-	so->rcvbuf = o->rcvbuf ? (int)o->rcvbuf : -1;
-	so->ttl = (int)o->ttl;
-	so->tos = (int)o->tos;
 }
 
 /* ---- -z: port checks ---- */
@@ -192,27 +176,7 @@ static int resolve_one(const char *host, int family, int type, struct sockaddr_s
 	return 0;
 }
 
-static int source_addr(const struct connect_opts *o, int family, int type,
-		       struct sockaddr_storage *ss, socklen_t *len, struct err *e)
-{
-	char port[16];
-	struct addrinfo hints, *res;
-
-	snprintf(port, sizeof(port), "%d", o->source_port >= 0 ? o->source_port : 0);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = type;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if (sock_getaddrinfo(o->source, port, &hints, &res, e))
-		return -1;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-static int run_scan(const struct connect_opts *o, const struct endpoint *ep,
-		    const struct sockopts *so, struct err *e)
+static int run_scan(const struct connect_opts *o, const struct endpoint *ep, struct err *e)
 {
 	struct port_list pl;
 	struct sockaddr_storage ss, src;
@@ -226,8 +190,7 @@ static int run_scan(const struct connect_opts *o, const struct endpoint *ep,
 	if (addr_parse_port_list(ep->service, o->udp ? "udp" : "tcp", &pl, e))
 		return -1;
 	if (resolve_one(ep->host, o->family, type, &ss, &len, e) ||
-	    ((o->source || o->source_port >= 0) &&
-	     source_addr(o, ss.ss_family, type, &src, &srclen, e))) {
+	    sock_source_addr(&o->so, ss.ss_family, type, &src, &srclen, e)) {
 		addr_port_list_free(&pl);
 		return -1;
 	}
@@ -243,7 +206,7 @@ static int run_scan(const struct connect_opts *o, const struct endpoint *ep,
 			  : o->timeout >= 0	  ? o->timeout
 						  : SCAN_TIMEOUT;
 	so_scan.udp = o->udp;
-	so_scan.so = so;
+	so_scan.so = &o->so;
 	so_scan.src = srclen ? (struct sockaddr *)&src : NULL;
 	so_scan.srclen = srclen;
 	memset(&c, 0, sizeof(c));
@@ -338,17 +301,16 @@ static void show_end(const struct connect_opts *o, const struct relay_stats *st,
 	}
 }
 
-static int open_socket(const struct connect_opts *o, const struct endpoint *ep,
-		       const struct sockopts *so, struct ctx *c, int *fd, struct err *e)
+static int open_socket(const struct connect_opts *o, const struct endpoint *ep, struct ctx *c,
+		       int *fd, struct err *e)
 {
 	struct sock_connect_opts co;
-	char port[16];
 
 	sock_connect_opts_init(&co);
 	co.family = o->family;
 	co.timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
 	co.attempt_delay = o->attempt_delay;
-	co.so = so;
+	co.so = &o->so;
 	co.trace = on_attempt;
 	co.ctx = c;
 	if (ep->kind == EP_UNIX) {
@@ -358,16 +320,10 @@ static int open_socket(const struct connect_opts *o, const struct endpoint *ep,
 		return sock_connect_unix(ep->path, &co, fd, e);
 	}
 	co.type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
-	co.src_host = o->source;
-	if (o->source_port >= 0) {
-		snprintf(port, sizeof(port), "%d", o->source_port);
-		co.src_port = port;
-	}
 	return sock_connect(ep->host, ep->service, &co, fd, e);
 }
 
-static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
-		       const struct sockopts *so, struct err *e)
+static int run_connect(const struct connect_opts *o, const struct endpoint *ep, struct err *e)
 {
 	struct ctx c = { o };
 	struct relay_opts ro;
@@ -376,7 +332,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 	socklen_t tl = sizeof(type);
 	char peer[ADDR_STRLEN], msg[sizeof(e->msg)];
 
-	if (open_socket(o, ep, so, &c, &fd, e))
+	if (open_socket(o, ep, &c, &fd, e))
 		return -1;
 	if (ep->kind == EP_UNIX)
 		snprintf(peer, sizeof(peer), "unix:%s", ep->path);
@@ -424,10 +380,14 @@ static int parse_target(const struct connect_opts *o, const struct opt_args *pos
 	if (addr_parse_endpoint(pos->argc, pos->argv, o->scan ? ADDR_EP_PORT_LIST : 0,
 				o->udp ? "udp" : "tcp", ep, e))
 		return -1;
-	if (ep->kind == EP_UNIX && (o->family || o->source || o->source_port >= 0 || o->scan))
+	if (ep->kind == EP_UNIX &&
+	    (o->family || o->so.source || o->so.source_port >= 0 || o->scan))
 		return err_set(e, EXIT_USAGE, "unix:PATH cannot be used with -4/-6/-s/-p/-z");
-	if (ep->kind == EP_UNIX && (o->tcp_info || o->nodelay))
-		return err_set(e, EXIT_USAGE, "--tcp-info/--nodelay need a TCP connection");
+	if (ep->kind == EP_UNIX && o->tcp_info)
+		return err_set(e, EXIT_USAGE, "--tcp-info needs a TCP connection");
+	if (sock_check_opts(&o->so, ep->kind == EP_UNIX ? AF_UNIX : o->family,
+			    o->udp ? SOCK_DGRAM : SOCK_STREAM, e))
+		return -1;
 	if (ep->kind == EP_INET && o->type)
 		return err_set(e, EXIT_USAGE, "--type needs a Unix socket (-U PATH or unix:PATH)");
 	if (ep->kind == EP_INET && !o->scan) {
@@ -467,16 +427,10 @@ int cmd_connect(int argc, char **argv)
 			     "give up connecting after DUR"),
 		OPT_DURATION(0, "attempt-delay", &o.attempt_delay,
 			     "Happy Eyeballs: start the next address after DUR (default 250ms)"),
+		OPT_GROUP("End of stdin, idle peers"),
 		OPT_RELAY_EOF(&o.eof),
-		OPT_SOURCE(&o.source),
-		OPT_SOURCE_PORT(&o.source_port),
-		OPT_NODELAY(&o.nodelay),
-		OPT_SNDBUF(&o.sndbuf),
-		OPT_RCVBUF(&o.rcvbuf),
-		OPT_TTL(0, &o.ttl),
-		OPT_TOS(&o.tos),
-		OPT_KEEPALIVE(&o.keepalive),
-		OPT_REUSEADDR(&o.reuseaddr),
+		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_CLIENT),
+		OPT_GROUP("Output"),
 		OPT_FLAG(0, "tcp-info", &o.tcp_info, "at the end show the kernel's TCP_INFO"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
@@ -486,19 +440,17 @@ int cmd_connect(int argc, char **argv)
 	struct opt_args pos;
 	int status;
 	struct endpoint ep;
-	struct sockopts so;
 	struct err e = { 0 };
 
 	o.timeout = o.connect_timeout = o.attempt_delay = -1;
 	relay_eof_opts_init(&o.eof);
-	o.ttl = o.tos = o.parallel = -1;
-	o.source_port = -1;
+	o.parallel = -1;
+	sock_opts_init(&o.so);
 	if (opt_run(&connect_cmd, opts, argc, argv, &pos, &status))
 		return status;
 	if (check_options(&o, &e) || parse_target(&o, &pos, &ep, &e))
 		return err_report("connect", &e);
-	fill_sockopts(&o, &so);
-	if (o.scan ? run_scan(&o, &ep, &so, &e) : run_connect(&o, &ep, &so, &e))
+	if (o.scan ? run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e))
 		return err_report("connect", &e);
 	return EXIT_OK;
 }

@@ -34,9 +34,7 @@ struct listen_opts {
 	long long max_conns, backlog;
 	int64_t timeout;
 	struct relay_eof_opts eof;
-	long long ttl, tos;
-	int reuseport, reuseaddr, no_reuseaddr, nodelay, keepalive;
-	unsigned long long sndbuf, rcvbuf;
+	struct sockopts so;
 	struct cidr_list allow, deny;
 };
 
@@ -215,8 +213,6 @@ static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
 		{ o->unix_sock && o->family, "-4/-6 cannot be used with -U" },
 		{ o->unix_sock && (o->allow.n || o->deny.n),
 		  "--allow/--deny need an IP listener, not -U" },
-		{ o->unix_sock && (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive),
-		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not -U" },
 		{ eof->keep_sending && (o->keep_open || o->udp || o->echo || eof->recv_only),
 		  "--keep-sending applies to one stream client (not -k, -u, --echo or -d)" },
 		{ o->max_conns > 0 && !o->keep_open, "-m/--max-conns needs -k" },
@@ -228,10 +224,6 @@ static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
 		  "-N, --no-shutdown and -q apply to one client (not -k)" },
 		{ o->udp && relay_opt, "-N, --no-shutdown and -q apply to TCP and Unix streams" },
 		{ o->udp && o->backlog >= 0, "--backlog needs a stream socket (not -u)" },
-		{ o->udp && (o->nodelay || o->keepalive),
-		  "--nodelay/--keepalive need TCP (not -u)" },
-		{ o->reuseaddr && o->no_reuseaddr,
-		  "--reuseaddr and --no-reuseaddr exclude each other" },
 		{ o->nonblock && (o->keep_open || o->udp),
 		  "--nonblock needs a single TCP or Unix client" },
 	};
@@ -240,7 +232,8 @@ static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
-	return 0;
+	return sock_check_opts(&o->so, o->unix_sock ? AF_UNIX : o->family,
+			       o->udp ? SOCK_DGRAM : SOCK_STREAM, e);
 }
 
 /* [ADDR] PORT, or -s ADDR / -p PORT as traditional nc spells them. */
@@ -327,7 +320,6 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 {
 	int type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
 	int backlog = o->backlog >= 0 ? (int)o->backlog : SOMAXCONN;
-	struct sockopts so;
 	unsigned long long ino;
 	int i;
 
@@ -338,18 +330,7 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 		arm_unix_cleanup(ep->path, ino);
 		return 0;
 	}
-	sock_opts_init(&so);
-	so.reuseaddr = o->no_reuseaddr ? 0 : (o->reuseaddr || !o->udp);
-	so.reuseport = o->reuseport;
-	so.nodelay = o->nodelay;
-	so.keepalive = o->keepalive;
-	so.ttl = (int)o->ttl;
-	so.tos = (int)o->tos;
-	if (o->sndbuf)
-		so.sndbuf = (int)o->sndbuf;
-	if (o->rcvbuf)
-		so.rcvbuf = (int)o->rcvbuf;
-	if (sock_bind_passive(ep->host, ep->service, o->family, type, &so, fds, MAX_FDS, n, e))
+	if (sock_bind_passive(ep->host, ep->service, o->family, type, &o->so, fds, MAX_FDS, n, e))
 		return -1;
 	for (i = 0; i < *n && !o->udp; i++)
 		if (listen(fds[i], backlog)) {
@@ -526,12 +507,9 @@ static int set_nonblock(const int *fds, int n, struct err *e)
 {
 	int i;
 
-	for (i = 0; i < n; i++) {
-		int fl = fcntl(fds[i], F_GETFL);
-
-		if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK))
-			return err_sys(e, EXIT_FAIL, errno, "fcntl O_NONBLOCK");
-	}
+	for (i = 0; i < n; i++)
+		if (sock_set_nonblock(fds[i], e))
+			return -1;
 	return 0;
 }
 
@@ -547,6 +525,8 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		return err_set(e, EXIT_USAGE, "--allow/--deny need an IP listener, not unix:");
 	if (ep.kind == EP_UNIX && o->family)
 		return err_set(e, EXIT_USAGE, "-4/-6 cannot be used with a unix socket");
+	if (ep.kind == EP_UNIX && sock_check_opts(&o->so, AF_UNIX, SOCK_STREAM, e))
+		return -1;
 	if (o->keep_open)
 		sock_raise_nofile(); /* every client is a descriptor */
 	if (open_sockets(o, &ep, fds, &n, e))
@@ -581,7 +561,7 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
 			"with -k: at most N clients at once; more are closed at once"),
-		OPT_SOURCE(&o.source),
+		OPT_STRING('s', "source", &o.source, "ADDR", "listen on this local address"),
 		OPT_STRING('p', "port", &o.port, "PORT", "port to listen on (as nc -p)"),
 		OPT_CALLBACK(0, "allow", &o.allow, "ADDR[/PREFIX]", add_cidr,
 			     "accept only clients in this prefix (repeatable)"),
@@ -589,19 +569,13 @@ int cmd_listen(int argc, char **argv)
 			     "close clients in this prefix at once (repeatable; beats --allow)"),
 		OPT_DURATION('w', "timeout", &o.timeout,
 			     "fail if no client arrives within DUR; also the idle timeout"),
-		OPT_RELAY_EOF(&o.eof),
 		OPT_INT(0, "backlog", &o.backlog, "N", 0, 1 << 20,
 			"listen(2) backlog (default SOMAXCONN)"),
-		OPT_REUSEPORT(&o.reuseport),
-		OPT_REUSEADDR(&o.reuseaddr),
-		OPT_FLAG(0, "no-reuseaddr", &o.no_reuseaddr,
-			 "no SO_REUSEADDR (on by default for TCP)"),
-		OPT_NODELAY(&o.nodelay),
-		OPT_KEEPALIVE(&o.keepalive),
-		OPT_SNDBUF(&o.sndbuf),
-		OPT_RCVBUF(&o.rcvbuf),
-		OPT_TTL(0, &o.ttl),
-		OPT_TOS(&o.tos),
+		OPT_GROUP("End of stdin, idle peers"),
+		OPT_RELAY_EOF(&o.eof),
+		/* --reuseaddr is on for TCP unless --no-reuseaddr: see cmd_listen */
+		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP),
+		OPT_GROUP("Output"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
 		OPT_VERBOSE(&o.verbose),
@@ -614,9 +588,13 @@ int cmd_listen(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.timeout = -1;
 	relay_eof_opts_init(&o.eof);
-	o.backlog = o.ttl = o.tos = -1;
+	o.backlog = -1;
+	sock_opts_init(&o.so);
 	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))
 		return status;
+	/* TCP servers restart onto their port at once, past TIME_WAIT */
+	if (o.so.reuseaddr == SOCKOPT_UNSET && !o.udp)
+		o.so.reuseaddr = 1;
 	if (run(&o, &pos, &e))
 		return err_report("listen", &e);
 	return EXIT_OK;

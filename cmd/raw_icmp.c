@@ -34,11 +34,11 @@
 
 struct icmp_opts {
 	int family;
-	long long count, size, ttl, code, preload;
-	int tos;
+	long long count, size, code, preload;
 	int64_t interval, timeout, deadline;
 	int quiet, flood, mode, json, verbose, numeric, stamps;
-	const char *type, *iface;
+	const char *type;
+	struct sockopts so;
 };
 
 enum { MODE_AUTO, MODE_DGRAM, MODE_RAW };
@@ -102,20 +102,6 @@ static int64_t now_on(clockid_t clk)
 
 	clock_gettime(clk, &ts);
 	return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
-
-/* -Q accepts decimal or hex, as ping's does. */
-static int parse_tos(const struct opt *op, const char *arg, struct err *e)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 0);
-	if (errno || end == arg || *end || v < 0 || v > 255)
-		return err_set(e, EXIT_USAGE, "bad value '%.32s' (0-255, decimal or 0xNN)", arg);
-	*(int *)op->value = (int)v;
-	return 0;
 }
 
 /* --type: a name, or a number 0-255 (IPv4 only, and raw sockets only). */
@@ -252,26 +238,16 @@ static int open_raw(struct ctx *c, const struct priv *pv, char *why, size_t n, s
 	return -1;
 }
 
-static int bind_iface(struct ctx *c, struct err *e)
+/* The socket options, -I among them, while privileges are still held. */
+static int apply_sockopts(struct ctx *c, struct err *e)
 {
-	const char *i = c->o->iface;
-	struct addrinfo hints = { 0 }, *res;
+	int type = c->raw ? SOCK_RAW : SOCK_DGRAM;
 
-	if (!i)
-		return 0;
-	hints.ai_family = c->f->family;
-	hints.ai_flags = AI_NUMERICHOST;
-	if (getaddrinfo(i, NULL, &hints, &res) == 0) {
-		int rc = bind(c->fd, res->ai_addr, res->ai_addrlen);
-
-		freeaddrinfo(res);
-		if (rc)
-			return err_sys(e, EXIT_FAIL, errno, "-I %s: bind", i);
-		return 0;
-	}
-	if (setsockopt(c->fd, SOL_SOCKET, SO_BINDTODEVICE, i, (socklen_t)strlen(i)))
-		return err_sys(e, EXIT_FAIL, errno, "-I %s: SO_BINDTODEVICE", i);
-	return 0;
+	/* -I ADDR is a source address; SOCK_DGRAM only for its lookup */
+	return sock_apply_opts(c->fd, c->f->family, type, &c->o->so, e) ||
+			       sock_bind_source(c->fd, c->f->family, SOCK_DGRAM, &c->o->so, e)
+		       ? -1
+		       : 0;
 }
 
 /*
@@ -294,7 +270,7 @@ static int open_socket(struct ctx *c, struct priv *pv, struct err *e)
 			return -1;
 		c->raw = c->fd >= 0;
 	}
-	if (c->fd >= 0 && bind_iface(c, e))
+	if (c->fd >= 0 && apply_sockopts(c, e))
 		rc = -1;
 	if (priv_drop(pv, e))
 		rc = -1;
@@ -325,7 +301,7 @@ static int open_socket(struct ctx *c, struct priv *pv, struct err *e)
 static int setup_socket(struct ctx *c, struct err *e)
 {
 	const struct icmp_opts *o = c->o;
-	int on = 1, rcvbuf = 256 * 1024;
+	int on = 1;
 
 	c->kernel_ts = setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) == 0;
 	/* kernel stamps are CLOCK_REALTIME, so send times must be too */
@@ -333,16 +309,11 @@ static int setup_socket(struct ctx *c, struct err *e)
 	if (o->verbose)
 		err_msg(NAME, "RTT from %s", c->kernel_ts ? "kernel receive timestamps "
 			"(SO_TIMESTAMPNS)" : "the monotonic clock (no SO_TIMESTAMPNS)");
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (c->f->recv_ttl(c->fd, e))
 		return -1;
 	if (c->raw && c->f->filter(c->fd, c->qtype, e))
 		return -1;
 	if (!c->raw && c->f->recv_err(c->fd, e))
-		return -1;
-	if (o->ttl >= 0 && c->f->set_ttl(c->fd, (int)o->ttl, e))
-		return -1;
-	if (o->tos >= 0 && c->f->set_tos(c->fd, o->tos, e))
 		return -1;
 	return 0;
 }
@@ -988,7 +959,7 @@ static int ping(struct ctx *c, struct priv *pv, struct err *e)
 int cmd_raw_icmp(int argc, char **argv)
 {
 	struct icmp_opts o = {
-		.count = -1, .size = -1, .ttl = -1, .code = -1, .preload = -1, .tos = -1,
+		.count = -1, .size = -1, .code = -1, .preload = -1,
 		.interval = -1, .timeout = -1, .deadline = -1,
 	};
 	struct opt opts[] = {
@@ -1000,9 +971,6 @@ int cmd_raw_icmp(int argc, char **argv)
 			     "wait DUR for each reply; later ones are counted as late"),
 		OPT_DURATION('w', "deadline", &o.deadline, "stop after DUR, whatever happened"),
 		OPT_INT('s', "size", &o.size, "N", 0, 65527, "payload bytes (default 56)"),
-		OPT_TTL('t', &o.ttl),
-		OPT_CALLBACK('Q', "tos", &o.tos, "TOS", parse_tos,
-			     "IPv4 TOS / IPv6 traffic class (0-255, or 0xNN)"),
 		OPT_FLAG('q', "quiet", &o.quiet, "print the summary only"),
 		OPT_FLAG('f', "flood", &o.flood,
 			 "send on each reply or every 10ms (-i), print the summary only"),
@@ -1013,7 +981,8 @@ int cmd_raw_icmp(int argc, char **argv)
 		OPT_STRINGV(0, "type", &o.type, "TYPE", type_names,
 			    "ICMP type to send: echo, timestamp or 0-255 (raw)"),
 		OPT_INT(0, "code", &o.code, "N", 0, 255, "ICMP code to send (default 0)"),
-		OPT_STRING('I', "interface", &o.iface, "IFACE", "send from this interface or address"),
+		OPT_SOCKOPTS(&o.so, SOCKOPT_ICMP),
+		OPT_GROUP("Output"),
 		OPT_FLAG('D', "timestamps", &o.stamps, "prefix each line with the Unix time"),
 		OPT_FLAG('n', "numeric", &o.numeric, "numeric addresses only (always so)"),
 		OPT_JSON(&o.json),
@@ -1030,8 +999,12 @@ int cmd_raw_icmp(int argc, char **argv)
 	/* first of all: keep CAP_NET_RAW permitted and nothing else */
 	if (priv_init(&pv, &e))
 		return err_report(NAME, &e);
+	sock_opts_init(&o.so);
 	if (opt_run(&icmp_cmd, opts, argc, argv, &pos, &status))
 		return status;
+	/* room for bursts of replies (-l, -f) */
+	if (o.so.rcvbuf == SOCKOPT_UNSET)
+		o.so.rcvbuf = 256 * 1024;
 	c.host = pos.argv[0];
 	if (check_opts(&o, &e) || check_host_family(c.host, o.family, &e))
 		return err_report(NAME, &e);

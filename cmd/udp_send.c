@@ -32,13 +32,13 @@ static const int end_gaps_ms[] = { 0, 20, 100 };
 enum send_mode { MODE_ARGS, MODE_PROBES, MODE_LINES, MODE_RAW };
 
 struct send_opts {
-	int family, verbose, json, nonblock, quiet, raw, broadcast, no_gso;
-	long long count, rate, ttl, tos, mcast_ttl;
+	int family, verbose, json, nonblock, quiet, raw, no_gso;
+	long long count, rate, mcast_ttl;
 	int mcast_loop;
 	int64_t interval, wait;
-	unsigned long long size, sndbuf;
-	const char *source, *mcast_if;
-	int source_port;
+	unsigned long long size;
+	const char *mcast_if;
+	struct sockopts so;
 };
 
 struct send_ctx {
@@ -127,9 +127,9 @@ static int resolve_dst(struct send_ctx *c, const struct endpoint *ep, struct err
 	int family = c->o->family;
 	unsigned char tmp[16];
 
-	if (!family && c->o->source)
-		family = inet_pton(AF_INET, c->o->source, tmp) == 1	   ? AF_INET
-			 : inet_pton(AF_INET6, c->o->source, tmp) == 1 ? AF_INET6
+	if (!family && c->o->so.source)
+		family = inet_pton(AF_INET, c->o->so.source, tmp) == 1	      ? AF_INET
+			 : inet_pton(AF_INET6, c->o->so.source, tmp) == 1 ? AF_INET6
 								       : 0;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
@@ -150,34 +150,9 @@ static int dst_is_group_or_bcast(const struct send_ctx *c)
 	if (c->dst.ss_family == AF_INET) {
 		uint32_t a = ntohl(((struct sockaddr_in *)&c->dst)->sin_addr.s_addr);
 
-		return IN_MULTICAST(a) || a == INADDR_BROADCAST || c->o->broadcast;
+		return IN_MULTICAST(a) || a == INADDR_BROADCAST || c->o->so.broadcast > 0;
 	}
 	return IN6_IS_ADDR_MULTICAST(&((struct sockaddr_in6 *)&c->dst)->sin6_addr);
-}
-
-static int bind_source(struct send_ctx *c, struct err *e)
-{
-	const struct send_opts *o = c->o;
-	struct addrinfo hints, *res;
-	char port[8], where[ADDR_STRLEN];
-
-	if (!o->source && !o->source_port)
-		return 0;
-	snprintf(port, sizeof(port), "%d", o->source_port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = c->dst.ss_family;
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_PASSIVE;
-	if (sock_getaddrinfo(o->source, port, &hints, &res, e))
-		return -1;
-	if (bind(c->fd, res->ai_addr, res->ai_addrlen)) {
-		err_sys(e, EXIT_FAIL, errno, "bind %s",
-			addr_format(res->ai_addr, res->ai_addrlen, where, sizeof(where)));
-		freeaddrinfo(res);
-		return -1;
-	}
-	freeaddrinfo(res);
-	return 0;
 }
 
 /*
@@ -215,21 +190,15 @@ static int setup_gso(struct send_ctx *c, struct err *e)
 	return 0;
 }
 
-static int open_sock(struct send_ctx *c, const struct endpoint *ep, struct err *e)
+static int open_sock(struct send_ctx *c, struct err *e)
 {
 	const struct send_opts *o = c->o;
 	int fam = c->dst.ss_family;
-	struct sockopts so;
 
 	c->fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC | (o->nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (c->fd < 0)
 		return err_sys(e, EXIT_FAIL, errno, "socket(%s, dgram)", addr_family_name(fam));
-	sock_opts_init(&so);
-	so.broadcast = o->broadcast || !strcmp(ep->host, "<broadcast>");
-	so.ttl = (int)o->ttl;
-	so.tos = (int)o->tos;
-	so.sndbuf = o->sndbuf ? (int)o->sndbuf : -1;
-	if (sock_apply_opts(c->fd, fam, SOCK_DGRAM, &so, e))
+	if (sock_apply_opts(c->fd, fam, SOCK_DGRAM, &o->so, e))
 		return -1;
 	if (o->mcast_if && dgram_mcast_if(c->fd, fam, o->mcast_if, e))
 		return -1;
@@ -237,7 +206,7 @@ static int open_sock(struct send_ctx *c, const struct endpoint *ep, struct err *
 		return -1;
 	if (o->mcast_loop >= 0 && dgram_mcast_loop(c->fd, fam, o->mcast_loop, e))
 		return -1;
-	if (bind_source(c, e))
+	if (sock_bind_source(c->fd, fam, SOCK_DGRAM, &o->so, e))
 		return -1;
 	/*
 	 * A connected socket is faster (no route lookup per datagram) and hears
@@ -270,7 +239,15 @@ static int send_error(const struct send_ctx *c, int errnum, struct err *e)
 	if (errnum == ECONNREFUSED)
 		return err_set(e, EXIT_FAIL, "%s: connection refused (ICMP port unreachable: "
 					     "nothing listens there)", c->dstname);
-	if (errnum == EACCES && !c->o->broadcast)
+	if (errnum == EMSGSIZE) {
+		int mtu = sock_path_mtu(c->fd);
+
+		if (mtu > 0)
+			return err_set(e, EXIT_FAIL, "%s: send: EMSGSIZE: a datagram does not fit "
+						     "the path MTU of %d bytes",
+				       c->dstname, mtu);
+	}
+	if (errnum == EACCES && c->o->so.broadcast <= 0)
 		return err_sys(e, EXIT_FAIL, errnum, "%s: send (a broadcast needs --broadcast)",
 			       c->dstname);
 	if (errnum == EAGAIN || errnum == EWOULDBLOCK)
@@ -743,7 +720,7 @@ static int run(struct send_ctx *c, const struct endpoint *ep, char **msgs, int n
 		return -1;
 	if (o->wait >= 0 && dgram_batch_init(&c->in, 16, DGRAM_BUFSIZE, e))
 		return -1;
-	if (open_sock(c, ep, e))
+	if (open_sock(c, e))
 		return -1;
 	if (c->mode == MODE_ARGS || c->mode == MODE_PROBES) {
 		if (send_generated(c, msgs, nmsg, e))
@@ -761,8 +738,8 @@ static int run(struct send_ctx *c, const struct endpoint *ep, char **msgs, int n
 
 int cmd_udp_send(int argc, char **argv)
 {
-	struct send_opts o = { .count = -1, .rate = -1, .ttl = -1, .tos = -1, .mcast_ttl = -1,
-			       .mcast_loop = -1, .interval = -1, .wait = -1 };
+	struct send_opts o = { .count = -1, .rate = -1, .mcast_ttl = -1, .mcast_loop = -1,
+			       .interval = -1, .wait = -1 };
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
@@ -777,20 +754,16 @@ int cmd_udp_send(int argc, char **argv)
 		OPT_FLAG(0, "raw", &o.raw, "stdin bytes, not lines, in datagrams of --size"),
 		OPT_DURATION('W', "wait", &o.wait,
 			     "after sending, wait up to DUR for replies (status 1 if none)"),
-		OPT_FLAG('b', "broadcast", &o.broadcast, "SO_BROADCAST: allow broadcast"),
-		OPT_TTL(0, &o.ttl),
-		OPT_TOS(&o.tos),
 		OPT_INT(0, "mcast-ttl", &o.mcast_ttl, "N", 0, 255,
 			"IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS"),
 		OPT_STRING(0, "mcast-if", &o.mcast_if, "IFACE",
 			   "send multicast out of IFACE (name, or IPv4 address)"),
 		OPT_CHOICE(0, "mcast-loop", &o.mcast_loop, "on|off", onoff,
 			   "IP_MULTICAST_LOOP: hear our own multicast"),
-		OPT_SOURCE(&o.source),
-		OPT_SOURCE_PORT(&o.source_port),
-		OPT_SNDBUF(&o.sndbuf),
 		OPT_FLAG(0, "no-gso", &o.no_gso,
 			 "no UDP GSO (UDP_SEGMENT): one datagram per message to the kernel"),
+		OPT_SOCKOPTS(&o.so, SOCKOPT_UDP | SOCKOPT_CLIENT),
+		OPT_GROUP("Output"),
 		OPT_FLAG('q', "quiet", &o.quiet, "no summary on stderr"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
@@ -805,6 +778,7 @@ int cmd_udp_send(int argc, char **argv)
 	struct sigaction sa;
 	int nargs, nmsg, rc;
 
+	sock_opts_init(&o.so);
 	if (opt_run(&send_cmd, opts, argc, argv, &pos, &status))
 		return status;
 	nargs = endpoint_args(pos.argc, pos.argv);
@@ -818,6 +792,10 @@ int cmd_udp_send(int argc, char **argv)
 		return err_report("udp-send", &e);
 	}
 	if (strcmp(ep.host, "<broadcast>") != 0 && addr_check_host(ep.host, &e))
+		return err_report("udp-send", &e);
+	if (!strcmp(ep.host, "<broadcast>"))
+		o.so.broadcast = 1;
+	if (sock_check_opts(&o.so, o.family, SOCK_DGRAM, &e))
 		return err_report("udp-send", &e);
 	memset(&c, 0, sizeof(c));
 	c.o = &o;

@@ -9,6 +9,7 @@
 #include "addr.h"
 
 #define LONG_BASE 256 /* getopt_long values for long-only options */
+#define NEG_BASE (1 << 20) /* getopt_long values for generated --no-NAME options */
 
 static const struct opt builtin[] = {
 	OPT_FLAG('h', "help", NULL, "show this help and exit"),
@@ -45,7 +46,45 @@ const struct opt *opt_find(const struct opt *opts, const char *longopt)
 
 static int has_arg(const struct opt *o)
 {
-	return o->type != OPT_T_FLAG && o->type != OPT_T_SET;
+	return o->type != OPT_T_FLAG && o->type != OPT_T_SET && o->type != OPT_T_BOOL;
+}
+
+/* Entries that are no option of this table: headings and absent group members. */
+static int skipped(const struct opt *o)
+{
+	return o->type == OPT_T_GROUP || (o->flags & OPT_ABSENT);
+}
+
+/* Decimal, or hexadecimal after 0x, in [o->min, o->max]. */
+static int parse_int(const struct opt *o, const char *arg, unsigned long long *out,
+		     struct err *e)
+{
+	unsigned long long v = 0;
+	char name[64];
+	const char *p;
+
+	opt_name(o, name, sizeof(name));
+	if (arg[0] != '0' || (arg[1] != 'x' && arg[1] != 'X'))
+		return addr_parse_uint(arg, (unsigned long long)o->min,
+				       (unsigned long long)o->max, out, name, e);
+	for (p = arg + 2; *p; p++) {
+		int d = *p >= '0' && *p <= '9'	 ? *p - '0'
+			: *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+			: *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
+						 : -1;
+
+		if (d < 0 || p - arg > 18)
+			return err_set(e, EXIT_USAGE, "%s: '%.32s' is not a number", name, arg);
+		v = v * 16 + (unsigned)d;
+	}
+	if (p == arg + 2)
+		return err_set(e, EXIT_USAGE, "%s: '%.32s' is not a number", name, arg);
+	if (v < (unsigned long long)o->min || v > (unsigned long long)o->max)
+		return err_set(e, EXIT_USAGE, "%s: '%.32s' is out of range (%lld-%lld, or 0x%llx-0x%llx)",
+			       name, arg, o->min, o->max, (unsigned long long)o->min,
+			       (unsigned long long)o->max);
+	*out = v;
+	return 0;
 }
 
 /* Prefix an error from a value parser with the option's name. */
@@ -90,26 +129,33 @@ static int apply(const struct opt *o, const char *arg, struct err *e)
 	case OPT_T_STRING:
 		*(const char **)o->value = arg;
 		return 0;
+	case OPT_T_BOOL:
+		*(int *)o->value = 1;
+		return 0;
 	case OPT_T_INT:
-		if (o->min >= 0) {
-			if (addr_parse_uint(arg, (unsigned long long)o->min,
-					    (unsigned long long)o->max, &u,
-					    opt_name(o, name, sizeof(name)), e))
-				return -1;
-			*(long long *)o->value = (long long)u;
-			return 0;
-		}
+	case OPT_T_I32:
 		/* signed ranges are not needed by any command yet */
-		return err_set(e, EXIT_USAGE, "%s: negative ranges unsupported",
-			       opt_name(o, name, sizeof(name)));
+		if (o->min < 0)
+			return err_set(e, EXIT_USAGE, "%s: negative ranges unsupported",
+				       opt_name(o, name, sizeof(name)));
+		if (parse_int(o, arg, &u, e))
+			return -1;
+		if (o->type == OPT_T_I32)
+			*(int *)o->value = (int)u;
+		else
+			*(long long *)o->value = (long long)u;
+		return 0;
 	case OPT_T_DURATION:
 		if (addr_parse_duration(arg, (int64_t *)o->value, e))
 			return value_error(o, e);
 		return 0;
 	case OPT_T_SIZE:
-		if (addr_parse_size(arg, o->max ? (unsigned long long)o->max : ~0ULL,
-				    (unsigned long long *)o->value, e))
+		if (addr_parse_size(arg, o->max ? (unsigned long long)o->max : ~0ULL, &u, e))
 			return value_error(o, e);
+		if (o->flags & OPT_INTVAL)
+			*(int *)o->value = (int)u; /* .max keeps it in range */
+		else
+			*(unsigned long long *)o->value = u;
 		return 0;
 	case OPT_T_PORT:
 		if (addr_parse_port(arg, NULL, &port, e))
@@ -136,6 +182,7 @@ static int apply(const struct opt *o, const char *arg, struct err *e)
 		if (o->cb(o, arg, e))
 			return value_error(o, e);
 		return 0;
+	case OPT_T_GROUP:
 	case OPT_T_END:
 		break;
 	}
@@ -148,39 +195,52 @@ static void print_usage_line(const struct opt_cmd *cmd, FILE *f)
 		cmd->args);
 }
 
+static void print_option(const struct opt *o, FILE *f)
+{
+	char left[96];
+	int len;
+
+	if (o->shortopt)
+		len = snprintf(left, sizeof(left), "  -%c, --%s", o->shortopt, o->longopt);
+	else
+		len = snprintf(left, sizeof(left), "      --%s", o->longopt);
+	if (o->type == OPT_T_BOOL && (o->flags & OPT_NEGATABLE) && len > 0 &&
+	    (size_t)len < sizeof(left))
+		len += snprintf(left + len, sizeof(left) - (size_t)len, ", --no-%s", o->longopt);
+	if (has_arg(o) && len > 0 && (size_t)len < sizeof(left))
+		len += snprintf(left + len, sizeof(left) - (size_t)len, " %s",
+				o->argname ? o->argname : "ARG");
+	if (len < 28)
+		fprintf(f, "%-28s%s", left, o->help);
+	else
+		fprintf(f, "%s\n%-28s%s", left, "", o->help);
+	if (o->type == OPT_T_CHOICE) {
+		size_t j;
+
+		fputs(" (", f);
+		for (j = 0; o->choices[j]; j++)
+			fprintf(f, "%s%s", j ? ", " : "", o->choices[j]);
+		fputc(')', f);
+	}
+	fputc('\n', f);
+}
+
 void opt_print_help(const struct opt_cmd *cmd, const struct opt *opts, FILE *f)
 {
 	size_t n = count_opts(opts), i;
 
 	print_usage_line(cmd, f);
-	fprintf(f, "%s\n\nOptions:\n", cmd->summary);
+	fprintf(f, "%s\n", cmd->summary);
+	if (!n || opts[0].type != OPT_T_GROUP)
+		fputs("\nOptions:\n", f);
 	for (i = 0; i < n + NBUILTIN; i++) {
 		const struct opt *o = i < n ? &opts[i] : &builtin[i - n];
-		char left[80];
-		int len;
 
-		if (o->flags & OPT_HIDDEN)
+		if (o->type == OPT_T_GROUP)
+			fprintf(f, "\n%s:\n", o->help);
+		if (skipped(o) || (o->flags & OPT_HIDDEN))
 			continue;
-		if (o->shortopt)
-			len = snprintf(left, sizeof(left), "  -%c, --%s", o->shortopt, o->longopt);
-		else
-			len = snprintf(left, sizeof(left), "      --%s", o->longopt);
-		if (has_arg(o) && len > 0 && (size_t)len < sizeof(left))
-			len += snprintf(left + len, sizeof(left) - (size_t)len, " %s",
-					o->argname ? o->argname : "ARG");
-		if (len < 28)
-			fprintf(f, "%-28s%s", left, o->help);
-		else
-			fprintf(f, "%s\n%-28s%s", left, "", o->help);
-		if (o->type == OPT_T_CHOICE) {
-			size_t j;
-
-			fputs(" (", f);
-			for (j = 0; o->choices[j]; j++)
-				fprintf(f, "%s%s", j ? ", " : "", o->choices[j]);
-			fputc(')', f);
-		}
-		fputc('\n', f);
+		print_option(o, f);
 	}
 	if (cmd->details)
 		fprintf(f, "\n%s\n", cmd->details);
@@ -194,6 +254,10 @@ void opt_print_list(const struct opt *opts, FILE *f)
 	for (i = 0; i < n + NBUILTIN; i++) {
 		const struct opt *o = i < n ? &opts[i] : &builtin[i - n];
 
+		if (skipped(o))
+			continue;
+		if (o->type == OPT_T_BOOL && (o->flags & OPT_NEGATABLE))
+			fprintf(f, "--no-%s\t-\t-\t-\n", o->longopt);
 		fprintf(f, "--%s\t", o->longopt);
 		if (o->shortopt)
 			fprintf(f, "-%c\t", o->shortopt);
@@ -224,17 +288,29 @@ static const char *bad_word(char **argv, int idx, int optopt_c, char *buf, size_
 	return buf;
 }
 
+/* "--X conflicts with --no-X": both spellings of one boolean. */
+static int bool_conflict(const struct opt *o, unsigned char was, unsigned char now,
+			 struct err *e)
+{
+	if (!was || was == now)
+		return 0;
+	return err_set(e, EXIT_USAGE, "--%s conflicts with --no-%s", o->longopt, o->longopt);
+}
+
 enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int argc,
 			  char **argv, struct opt_args *pos, struct err *e)
 {
-	size_t n = count_opts(opts), i;
-	struct option *lo = calloc(n + NBUILTIN + 1, sizeof(*lo));
+	size_t n = count_opts(opts), i, nlo = 0;
+	/* each option: itself and maybe its --no- twin */
+	struct option *lo = calloc(2 * (n + NBUILTIN) + 1, sizeof(*lo));
 	unsigned char *seen = calloc(n + 1, 1);
-	char shorts[3 * 64 + 2], word[80], *s = shorts;
+	char **neg = calloc(n + 1, sizeof(*neg));
+	/* ':' first, then up to two characters per short option, then the NUL */
+	char *shorts = malloc(2 * (n + NBUILTIN) + 2), word[80], *s = shorts;
 	enum opt_result res = OPT_ERROR;
 	int c, help = 0, list = 0, idx;
 
-	if (!lo || !seen) {
+	if (!lo || !seen || !neg || !shorts) {
 		err_set(e, EXIT_FAIL, "out of memory");
 		goto out;
 	}
@@ -242,10 +318,25 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 	for (i = 0; i < n + NBUILTIN; i++) {
 		const struct opt *o = i < n ? &opts[i] : &builtin[i - n];
 
-		lo[i].name = o->longopt;
-		lo[i].has_arg = has_arg(o) ? required_argument : no_argument;
-		lo[i].val = (int)(LONG_BASE + i);
-		if (o->shortopt && s < shorts + sizeof(shorts) - 3) {
+		if (skipped(o))
+			continue;
+		lo[nlo].name = o->longopt;
+		lo[nlo].has_arg = has_arg(o) ? required_argument : no_argument;
+		lo[nlo++].val = (int)(LONG_BASE + i);
+		if (o->type == OPT_T_BOOL && (o->flags & OPT_NEGATABLE)) {
+			size_t len = strlen(o->longopt) + 4;
+
+			neg[i] = malloc(len);
+			if (!neg[i]) {
+				err_set(e, EXIT_FAIL, "out of memory");
+				goto out;
+			}
+			snprintf(neg[i], len, "no-%s", o->longopt);
+			lo[nlo].name = neg[i];
+			lo[nlo].has_arg = no_argument;
+			lo[nlo++].val = (int)(NEG_BASE + i);
+		}
+		if (o->shortopt) {
 			*s++ = (char)o->shortopt;
 			if (has_arg(o))
 				*s++ = ':';
@@ -270,7 +361,8 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 				const struct opt *cand = i < n ? &opts[i] : &builtin[i - n];
 
 				if ((optopt >= LONG_BASE && (size_t)(optopt - LONG_BASE) == i) ||
-				    (optopt < LONG_BASE && optopt && cand->shortopt == optopt))
+				    (optopt < LONG_BASE && optopt && !skipped(cand) &&
+				     cand->shortopt == optopt))
 					m = cand;
 			}
 			err_set(e, EXIT_USAGE, "option '%s' needs a value (%s)",
@@ -278,13 +370,21 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 				m && m->argname ? m->argname : "ARG");
 			goto out;
 		}
+		if (c >= NEG_BASE) {
+			i = (size_t)(c - NEG_BASE);
+			if (bool_conflict(&opts[i], seen[i], 2, e))
+				goto out;
+			seen[i] = 2;
+			*(int *)opts[i].value = 0;
+			continue;
+		}
 		if (c >= LONG_BASE) {
 			i = (size_t)(c - LONG_BASE);
 		} else {
 			for (i = 0; i < n + NBUILTIN; i++) {
 				const struct opt *cand = i < n ? &opts[i] : &builtin[i - n];
 
-				if (cand->shortopt == c)
+				if (cand->shortopt == c && !skipped(cand))
 					break;
 			}
 		}
@@ -297,6 +397,8 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 		}
 		o = &opts[i];
 		if (o->type == OPT_T_SET && set_conflict(opts, n, seen, o, e))
+			goto out;
+		if (o->type == OPT_T_BOOL && bool_conflict(o, seen[i], 1, e))
 			goto out;
 		seen[i] = 1;
 		if (apply(o, optarg, e))
@@ -326,6 +428,10 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 	}
 	res = OPT_CONTINUE;
 out:
+	for (i = 0; neg && i < n; i++)
+		free(neg[i]);
+	free(neg);
+	free(shorts);
 	free(lo);
 	free(seen);
 	return res;

@@ -100,7 +100,8 @@ static int refused_already(int fd)
 static int launch(struct scan *s, size_t seq, struct err *e)
 {
 	int type = s->o->udp ? SOCK_DGRAM : SOCK_STREAM;
-	int fd = socket(s->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(s->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			sock_protocol(s->o->so, s->addr.ss_family, type, 0));
 	int64_t t0 = clock_mono_ns();
 	struct epoll_event ev;
 	int i, rc;

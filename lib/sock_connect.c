@@ -57,29 +57,6 @@ static size_t interleave(struct addrinfo *res, const struct addrinfo **out, size
 	return n;
 }
 
-static int bind_source(int fd, const struct addrinfo *target, const struct sock_connect_opts *o,
-		       struct err *e)
-{
-	struct addrinfo hints, *res;
-	char where[ADDR_STRLEN];
-	int rc;
-
-	if (!o->src_host && !o->src_port)
-		return 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = target->ai_family;
-	hints.ai_socktype = target->ai_socktype;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if (sock_getaddrinfo(o->src_host, o->src_port ? o->src_port : "0", &hints, &res, e))
-		return -1;
-	rc = bind(fd, res->ai_addr, res->ai_addrlen);
-	if (rc)
-		err_sys(e, EXIT_FAIL, errno, "bind %s",
-			addr_format(res->ai_addr, res->ai_addrlen, where, sizeof(where)));
-	freeaddrinfo(res);
-	return rc ? -1 : 0;
-}
-
 struct inflight {
 	int fd;
 	int64_t start;
@@ -104,17 +81,21 @@ static void drop(struct race *r, int i)
 /* Start one attempt: 1 connected at once (fd in *fd), 0 in flight or failed, -1 fatal. */
 static int start(struct race *r, const struct addrinfo *ai, int *fd, struct err *e)
 {
-	int s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		       ai->ai_protocol);
+	int s = sock_open(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK, ai->ai_protocol,
+			  r->o->so, e);
 	int64_t t0 = clock_mono_ns();
 
+	if (s < 0 && r->o->so && r->o->so->mptcp > 0) {
+		r->setup_failed = 1; /* no MPTCP: no other address has it either */
+		return -1;
+	}
 	if (s < 0) {
 		r->last_err = errno;
 		r->last_ai = ai;
 		return 0; /* e.g. no IPv6 in this kernel: the next address may do */
 	}
 	if ((r->o->so && sock_apply_opts(s, ai->ai_family, ai->ai_socktype, r->o->so, e)) ||
-	    bind_source(s, ai, r->o, e)) {
+	    sock_bind_source(s, ai->ai_family, ai->ai_socktype, r->o->so, e)) {
 		close(s);
 		r->setup_failed = 1;
 		return -1;

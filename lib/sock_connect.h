@@ -2,7 +2,7 @@
 /*
  * Client sockets: connect with a timeout to every address of a host, racing
  * IPv6 and IPv4 as Happy Eyeballs (RFC 8305) does, from an optional source
- * address; Unix stream, seqpacket and datagram clients; TCP_INFO.
+ * address (struct sockopts' -s/-p); Unix stream, seqpacket and datagram clients; TCP_INFO.
  * (Kept apart from sock.c so that two people can extend lib/sock at once;
  * the functions carry the sock_ prefix of that module.)
  */
@@ -35,9 +35,7 @@ struct sock_connect_opts {
 	int type;              /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
 	int64_t timeout;       /* ns for the whole connect; -1: the kernel's */
 	int64_t attempt_delay; /* Happy Eyeballs "connection attempt delay"; -1: 250 ms */
-	const char *src_host;  /* -s: bind to this address first; NULL: any */
-	const char *src_port;  /* -p: bind to this port first; NULL: any */
-	const struct sockopts *so;
+	const struct sockopts *so; /* NULL: none; its -s/-p bind each socket first */
 	sock_trace_fn trace;
 	void *ctx;
 };
