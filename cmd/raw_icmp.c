@@ -441,8 +441,14 @@ static void show_error(const struct ctx *c, const struct icmp_pkt *p, const char
 static void show_send_error(const struct ctx *c, uint16_t seq, int errnum)
 {
 	char eb[96];
+	int mtu = errnum == EMSGSIZE ? sock_path_mtu(c->fd, (struct sockaddr *)&c->dst, c->f->addrlen) : -1;
+	size_t n;
 
 	err_strerror(errnum, eb, sizeof(eb));
+	n = strlen(eb);
+	/* --pmtu do, as ping's "local error: message too long, mtu=1400" */
+	if (mtu > 0)
+		snprintf(eb + n, sizeof(eb) - n, ", path MTU %d", mtu);
 	if (c->o->json) {
 		struct jsonw w;
 

@@ -240,7 +240,7 @@ static int send_error(const struct send_ctx *c, int errnum, struct err *e)
 		return err_set(e, EXIT_FAIL, "%s: connection refused (ICMP port unreachable: "
 					     "nothing listens there)", c->dstname);
 	if (errnum == EMSGSIZE) {
-		int mtu = sock_path_mtu(c->fd);
+		int mtu = sock_path_mtu(c->fd, (struct sockaddr *)&c->dst, c->dstlen);
 
 		if (mtu > 0)
 			return err_set(e, EXIT_FAIL, "%s: send: EMSGSIZE: a datagram does not fit "

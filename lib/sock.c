@@ -311,18 +311,34 @@ int sock_bind_source(int fd, int family, int type, const struct sockopts *o, str
 	return 0;
 }
 
-int sock_path_mtu(int fd)
+static int mtu_of(int fd, int family)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len = sizeof(ss);
 	int mtu = -1;
 	socklen_t ml = sizeof(mtu);
 
+	if (family == AF_INET6 ? getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &ml)
+			       : getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &ml))
+		return -1;
+	return mtu;
+}
+
+int sock_path_mtu(int fd, const struct sockaddr *dst, socklen_t dstlen)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len = sizeof(ss);
+	int mtu, probe;
+
 	if (getsockname(fd, (struct sockaddr *)&ss, &len))
 		return -1;
-	if (ss.ss_family == AF_INET6 ? getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &ml)
-				     : getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &ml))
+	mtu = mtu_of(fd, ss.ss_family);
+	if (mtu > 0 || !dst)
+		return mtu;
+	/* IP_MTU needs a connected socket: ask the route with one that is */
+	probe = socket(dst->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (probe < 0)
 		return -1;
+	mtu = connect(probe, dst, dstlen) ? -1 : mtu_of(probe, dst->sa_family);
+	close(probe);
 	return mtu;
 }
 

@@ -78,9 +78,10 @@ int sock_setopt_int(int fd, int level, int name, int val, const char *what, stru
 int sock_set_nonblock(int fd, struct err *e);
 /*
  * After EMSGSIZE on @fd: the path MTU the kernel knows (IP_MTU/IPV6_MTU), or
- * -1 if it knows none.
+ * -1 if it knows none.  An unconnected @fd needs @dst: the MTU of the route
+ * to it is read through a connected UDP socket (no datagram is sent).
  */
-int sock_path_mtu(int fd);
+int sock_path_mtu(int fd, const struct sockaddr *dst, socklen_t dstlen);
 
 struct opt;
 /* OPT_SOCKOPTS's -I: an interface that exists (or, with .min, an address: -s). */
