@@ -569,8 +569,8 @@ int cmd_listen(int argc, char **argv)
 			     "close clients in this prefix at once (repeatable; beats --allow)"),
 		OPT_DURATION('w', "timeout", &o.timeout,
 			     "fail if no client arrives within DUR; also the idle timeout"),
-		OPT_INT(0, "backlog", &o.backlog, "N", 0, 1 << 20,
-			"listen(2) backlog (default SOMAXCONN)"),
+		OPT_INT_D(0, "backlog", &o.backlog, "N", 0, 1 << 20, SOMAXCONN,
+			  "listen(2) backlog (at most net.core.somaxconn)"),
 		OPT_GROUP("End of stdin, idle peers"),
 		OPT_RELAY_EOF(&o.eof),
 		/* --reuseaddr is on for TCP unless --no-reuseaddr: see cmd_listen */

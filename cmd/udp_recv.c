@@ -483,9 +483,8 @@ int cmd_udp_recv(int argc, char **argv)
 		OPT_STRING(0, "join", &o.join, "GROUP", "join multicast GROUP (IPv4 or IPv6)"),
 		OPT_STRING(0, "mcast-if", &o.mcast_if, "IFACE",
 			   "with --join: the interface (name or IPv4 address)"),
-		OPT_SIZE(0, "size", &o.size, DGRAM_BUFSIZE,
-			 "receive buffer per datagram (default 64k); longer ones are "
-			 "reported truncated"),
+		OPT_SIZE_D(0, "size", &o.size, DGRAM_BUFSIZE, DGRAM_BUFSIZE,
+			   "receive buffer per datagram; longer ones are reported truncated"),
 		OPT_FLAG(0, "no-gro", &o.no_gro,
 			 "no UDP GRO: one datagram per read (with -c, what is left stays queued)"),
 		OPT_INT(0, "fd", &o.fd_ll, "N", 0, INT32_MAX,

@@ -195,6 +195,22 @@ static void print_usage_line(const struct opt_cmd *cmd, FILE *f)
 		cmd->args);
 }
 
+/* @o's default as a user would type it: "1024", "250ms", "64k". */
+static const char *default_text(const struct opt *o, char *buf, size_t n)
+{
+	unsigned long long v = (unsigned long long)o->def;
+
+	if (o->type == OPT_T_DURATION)
+		return addr_format_duration(o->def, buf, n);
+	if (o->type == OPT_T_SIZE && v && !(v % (1024 * 1024)))
+		snprintf(buf, n, "%lluM", v / (1024 * 1024));
+	else if (o->type == OPT_T_SIZE && v && !(v % 1024))
+		snprintf(buf, n, "%lluk", v / 1024);
+	else
+		snprintf(buf, n, "%lld", o->def);
+	return buf;
+}
+
 static void print_option(const struct opt *o, FILE *f)
 {
 	char left[96];
@@ -214,6 +230,8 @@ static void print_option(const struct opt *o, FILE *f)
 		fprintf(f, "%-28s%s", left, o->help);
 	else
 		fprintf(f, "%s\n%-28s%s", left, "", o->help);
+	if (o->flags & OPT_DEFAULT)
+		fprintf(f, " (default %s)", default_text(o, left, sizeof(left)));
 	if (o->type == OPT_T_CHOICE) {
 		size_t j;
 

@@ -42,6 +42,7 @@ enum {
 	OPT_NEGATABLE = 1 << 1, /* OPT_T_BOOL: --no-NAME is generated, setting 0 */
 	OPT_ABSENT = 1 << 2,    /* not part of this table (a group entry that does not apply) */
 	OPT_INTVAL = 1 << 3,    /* OPT_T_SIZE: the value is an int * */
+	OPT_DEFAULT = 1 << 4,   /* .def is what the command uses when the option is not given */
 };
 
 struct opt;
@@ -58,6 +59,12 @@ struct opt {
 	const char *const *choices; /* CHOICE values; completion values for others */
 	opt_cb cb;
 	unsigned flags;
+	/*
+	 * With OPT_DEFAULT: the default, for --help to show ("(default 1024)",
+	 * "(default 250ms)") from the constant the command itself falls back
+	 * to, so that no help text restates it.  The field stays unset.
+	 */
+	long long def;
 };
 
 /*
@@ -107,6 +114,19 @@ struct opt {
 #define OPT_CHOICE(s, l, v, a, c, h)                                                         \
 	{ .type = OPT_T_CHOICE, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v), \
 	  .argname = (a), .choices = (c), .help = (h) }
+/* The same, with a default shown in --help (see struct opt's .def). */
+#define OPT_INT_D(s, l, v, a, lo, hi, d, h)                                              \
+	{ .type = OPT_T_INT, .shortopt = (s), .longopt = (l),                             \
+	  .value = OPT_PTR(long long, v), .argname = (a), .help = (h), .min = (lo), \
+	  .max = (hi), .def = (d), .flags = OPT_DEFAULT }
+#define OPT_DURATION_D(s, l, v, d, h)                                                 \
+	{ .type = OPT_T_DURATION, .shortopt = (s), .longopt = (l),                     \
+	  .value = OPT_PTR(int64_t, v), .argname = "DUR", .help = (h), .def = (d), \
+	  .flags = OPT_DEFAULT }
+#define OPT_SIZE_D(s, l, v, hi, d, h)                                                    \
+	{ .type = OPT_T_SIZE, .shortopt = (s), .longopt = (l),                            \
+	  .value = OPT_PTR(unsigned long long, v), .argname = "BYTES", .help = (h), \
+	  .max = (hi), .def = (d), .flags = OPT_DEFAULT }
 /* @v may point to anything: the callback @fn knows what. */
 #define OPT_CALLBACK(s, l, v, a, fn, h)                                                           \
 	{ .type = OPT_T_CALLBACK, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \

@@ -15,7 +15,6 @@
 #include "addr.h"
 #include "clock.h"
 
-#define HE_DELAY (250 * NS_PER_MS) /* RFC 8305's recommended attempt delay */
 #define HE_MAX 64                  /* addresses tried at most */
 
 void sock_connect_opts_init(struct sock_connect_opts *o)
@@ -168,7 +167,7 @@ static int race_run(struct race *r, const struct addrinfo **list, size_t n, int 
 		    struct err *e)
 {
 	int64_t deadline = clock_deadline(r->o->timeout), next_at = 0, now;
-	int64_t delay = r->o->attempt_delay >= 0 ? r->o->attempt_delay : HE_DELAY;
+	int64_t delay = r->o->attempt_delay >= 0 ? r->o->attempt_delay : SOCK_ATTEMPT_DELAY;
 	struct pollfd p[HE_MAX];
 	size_t next = 0;
 	int i, rc, wait;

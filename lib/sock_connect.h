@@ -34,11 +34,13 @@ struct sock_connect_opts {
 	int family;            /* 0, AF_INET or AF_INET6 */
 	int type;              /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
 	int64_t timeout;       /* ns for the whole connect; -1: the kernel's */
-	int64_t attempt_delay; /* Happy Eyeballs "connection attempt delay"; -1: 250 ms */
+	int64_t attempt_delay; /* Happy Eyeballs "connection attempt delay"; -1: SOCK_ATTEMPT_DELAY */
 	const struct sockopts *so; /* NULL: none; its -s/-p bind each socket first */
 	sock_trace_fn trace;
 	void *ctx;
 };
+/* RFC 8305's recommended "connection attempt delay". */
+#define SOCK_ATTEMPT_DELAY (250 * INT64_C(1000000))
 void sock_connect_opts_init(struct sock_connect_opts *o);
 
 /*
