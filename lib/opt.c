@@ -202,8 +202,8 @@ static const char *default_text(const struct opt *o, char *buf, size_t n)
 
 	if (o->type == OPT_T_DURATION)
 		return addr_format_duration(o->def, buf, n);
-	if (o->type == OPT_T_SIZE && v && !(v % (1024 * 1024)))
-		snprintf(buf, n, "%lluM", v / (1024 * 1024));
+	if (o->type == OPT_T_SIZE && v && !(v % (1024ULL * 1024)))
+		snprintf(buf, n, "%lluM", v / (1024ULL * 1024));
 	else if (o->type == OPT_T_SIZE && v && !(v % 1024))
 		snprintf(buf, n, "%lluk", v / 1024);
 	else
