@@ -36,11 +36,10 @@ struct connect_opts {
 	int scan;
 };
 
-static const struct opt_cmd connect_cmd = {
+const struct opt_cmd cmd_connect_desc = {
 	.name = "connect",
 	.args = "HOST PORT  |  HOST:PORT  |  [V6ADDR]:PORT  |  -U PATH  |  unix:PATH",
-	.summary = "Connect to HOST PORT (TCP; -u UDP; -U Unix) and relay stdin to the socket and\n"
-		   "the socket to stdout; with -z check which ports of a list accept connections.",
+	.summary = "TCP/UDP/Unix client: relay stdin/stdout; -z checks ports",
 	.details = "On stdin EOF the socket is shut down for writing and the replies are read\n"
 		   "until the peer closes.  The relay also ends when the peer closes, even if\n"
 		   "stdin is still open.  -w sets both the connect and the idle timeout.\n"
@@ -446,7 +445,7 @@ int cmd_connect(int argc, char **argv)
 	relay_eof_opts_init(&o.eof);
 	o.parallel = -1;
 	sock_opts_init(&o.so);
-	if (opt_run(&connect_cmd, opts, argc, argv, &pos, &status))
+	if (opt_run(&cmd_connect_desc, opts, argc, argv, &pos, &status))
 		return status;
 	if (check_options(&o, &e) || parse_target(&o, &pos, &ep, &e))
 		return err_report("connect", &e);

@@ -43,11 +43,10 @@ struct listen_ctx {
 	int verbose, json, warned;
 };
 
-static const struct opt_cmd listen_cmd = {
+const struct opt_cmd cmd_listen_desc = {
 	.name = "listen",
 	.args = "[ADDR] PORT  |  -U PATH  |  unix:PATH",
-	.summary = "Accept TCP (or UDP, or Unix) clients and relay stdin/stdout; -k keeps\n"
-		   "accepting, serving every client at once; --echo echoes.",
+	.summary = "TCP/UDP/Unix server: relay stdin/stdout; -k concurrent; --echo",
 	.details = "Without ADDR both the IPv4 and IPv6 wildcards are bound; PORT 0 lets the\n"
 		   "kernel choose (see -v).  Without -k the first client is relayed under the\n"
 		   "same end-of-file rules as connect, then listen exits.  With -k client data\n"
@@ -590,7 +589,7 @@ int cmd_listen(int argc, char **argv)
 	relay_eof_opts_init(&o.eof);
 	o.backlog = -1;
 	sock_opts_init(&o.so);
-	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))
+	if (opt_run(&cmd_listen_desc, opts, argc, argv, &pos, &status))
 		return status;
 	/* TCP servers restart onto their port at once, past TIME_WAIT */
 	if (o.so.reuseaddr == SOCKOPT_UNSET && !o.udp)

@@ -45,10 +45,10 @@ enum { MODE_AUTO, MODE_DGRAM, MODE_RAW };
 static const char *const mode_names[] = { "auto", "dgram", "raw", NULL };
 static const char *const type_names[] = { "echo", "timestamp", NULL };
 
-static const struct opt_cmd icmp_cmd = {
+const struct opt_cmd cmd_raw_icmp_desc = {
 	.name = NAME,
 	.args = "HOST",
-	.summary = "Send ICMP/ICMPv6 echo requests to HOST and show the replies, like ping.",
+	.summary = "ICMP/ICMPv6 echo like ping, privileges dropped after socket()",
 	.details = "The socket is an unprivileged ICMP datagram socket when\n"
 		   "net.ipv4.ping_group_range allows it, else a raw socket (CAP_NET_RAW);\n"
 		   "every capability is dropped before the first packet is sent.\n"
@@ -1006,7 +1006,7 @@ int cmd_raw_icmp(int argc, char **argv)
 	if (priv_init(&pv, &e))
 		return err_report(NAME, &e);
 	sock_opts_init(&o.so);
-	if (opt_run(&icmp_cmd, opts, argc, argv, &pos, &status))
+	if (opt_run(&cmd_raw_icmp_desc, opts, argc, argv, &pos, &status))
 		return status;
 	/* room for bursts of replies (-l, -f) */
 	if (o.so.rcvbuf == SOCKOPT_UNSET)

@@ -58,10 +58,10 @@ static void on_signal(int sig)
 	recv_signal = sig;
 }
 
-static const struct opt_cmd recv_cmd = {
+const struct opt_cmd cmd_udp_recv_desc = {
 	.name = "udp-recv",
 	.args = "[ADDR] PORT  |  --fd N",
-	.summary = "Receive datagrams and show each with its source and size.",
+	.summary = "receive datagrams: source, size, payload; --echo, --stats",
 	.details = "Without ADDR, binds the IPv4 and IPv6 wildcards on one port (0: the\n"
 		   "kernel picks; -v shows it).  Each datagram is a line\n"
 		   "'ADDR PORT LEN: payload' with non-printable bytes escaped.  Probes from\n"
@@ -504,7 +504,7 @@ int cmd_udp_recv(int argc, char **argv)
 	int fds[RECV_MAXFDS], nfds = 0, rc, i;
 
 	sock_opts_init(&o.so);
-	if (opt_run(&recv_cmd, opts, argc, argv, &pos, &status))
+	if (opt_run(&cmd_udp_recv_desc, opts, argc, argv, &pos, &status))
 		return status;
 	o.fd = (int)o.fd_ll;
 	/* members of a group share its port */

@@ -69,11 +69,10 @@ static void on_signal(int sig)
 
 static const char *const onoff[] = { "off", "on", NULL };
 
-static const struct opt_cmd send_cmd = {
+const struct opt_cmd cmd_udp_send_desc = {
 	.name = "udp-send",
 	.args = "HOST PORT [MESSAGE...]",
-	.summary = "Send datagrams: each MESSAGE, stdin lines or bytes, or numbered probes;\n"
-		   "optionally wait for replies.",
+	.summary = "send datagrams (args, stdin, probes); wait for replies",
 	.details = "Each MESSAGE is one datagram.  Without messages, each stdin line is one\n"
 		   "datagram (--raw: stdin bytes in datagrams of at most --size bytes), or with\n"
 		   "--size, -c probes carry a sequence number and a send timestamp, followed by\n"
@@ -779,7 +778,7 @@ int cmd_udp_send(int argc, char **argv)
 	int nargs, nmsg, rc;
 
 	sock_opts_init(&o.so);
-	if (opt_run(&send_cmd, opts, argc, argv, &pos, &status))
+	if (opt_run(&cmd_udp_send_desc, opts, argc, argv, &pos, &status))
 		return status;
 	nargs = endpoint_args(pos.argc, pos.argv);
 	nmsg = pos.argc - nargs;

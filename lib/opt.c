@@ -248,7 +248,7 @@ void opt_print_help(const struct opt_cmd *cmd, const struct opt *opts, FILE *f)
 	size_t n = count_opts(opts), i;
 
 	print_usage_line(cmd, f);
-	fprintf(f, "%s\n", cmd->summary);
+	fprintf(f, "%s: %s\n", cmd->name, cmd->summary);
 	if (!n || opts[0].type != OPT_T_GROUP)
 		fputs("\nOptions:\n", f);
 	for (i = 0; i < n + NBUILTIN; i++) {
