@@ -447,6 +447,8 @@ int cmd_connect(int argc, char **argv)
 	sock_opts_init(&o.so);
 	if (opt_run(&cmd_connect_desc, opts, argc, argv, &pos, &status))
 		return status;
+	if (o.so.flowlabel >= 0 && !o.family)
+		o.family = AF_INET6; /* a flow label is IPv6's */
 	if (check_options(&o, &e) || parse_target(&o, &pos, &ep, &e))
 		return err_report("connect", &e);
 	if (o.scan ? run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e))

@@ -245,7 +245,8 @@ static int apply_sockopts(struct ctx *c, struct err *e)
 
 	/* -I ADDR is a source address; SOCK_DGRAM only for its lookup */
 	return sock_apply_opts(c->fd, c->f->family, type, &c->o->so, e) ||
-			       sock_bind_source(c->fd, c->f->family, SOCK_DGRAM, &c->o->so, e)
+			       sock_bind_source(c->fd, c->f->family, SOCK_DGRAM, &c->o->so, e) ||
+			       sock_flowlabel(c->fd, &c->o->so, (struct sockaddr *)&c->dst, e)
 		       ? -1
 		       : 0;
 }
@@ -1008,6 +1009,8 @@ int cmd_raw_icmp(int argc, char **argv)
 	sock_opts_init(&o.so);
 	if (opt_run(&cmd_raw_icmp_desc, opts, argc, argv, &pos, &status))
 		return status;
+	if (o.so.flowlabel >= 0 && !o.family)
+		o.family = AF_INET6; /* a flow label is IPv6's */
 	/* room for bursts of replies (-l, -f) */
 	if (o.so.rcvbuf == SOCKOPT_UNSET)
 		o.so.rcvbuf = 256 * 1024;

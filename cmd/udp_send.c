@@ -212,6 +212,8 @@ static int open_sock(struct send_ctx *c, struct err *e)
 	 * ICMP port unreachable; replies to broadcast and multicast come from
 	 * other addresses, so those stay unconnected.
 	 */
+	if (sock_flowlabel(c->fd, &o->so, (struct sockaddr *)&c->dst, e))
+		return -1;
 	if (!dst_is_group_or_bcast(c)) {
 		if (connect(c->fd, (struct sockaddr *)&c->dst, c->dstlen))
 			return err_sys(e, EXIT_FAIL, errno, "%s: connect%s", c->dstname,
@@ -780,6 +782,8 @@ int cmd_udp_send(int argc, char **argv)
 	sock_opts_init(&o.so);
 	if (opt_run(&cmd_udp_send_desc, opts, argc, argv, &pos, &status))
 		return status;
+	if (o.so.flowlabel >= 0 && !o.family)
+		o.family = AF_INET6; /* a flow label is IPv6's */
 	nargs = endpoint_args(pos.argc, pos.argv);
 	nmsg = pos.argc - nargs;
 	if (check_opts(&o, nmsg, &e) ||

@@ -200,6 +200,10 @@ enum {
 	  .help = "SO_MARK: firewall mark for policy routing" },                              \
 	OPT_TTL(((k) & SOCKOPT_ICMP) ? 't' : 0, &(so)->ttl),                                    \
 	OPT_TOS(((k) & SOCKOPT_ICMP) ? 'Q' : 0, &(so)->tos),                                    \
+	{ .type = OPT_T_I32, .longopt = "flowlabel", .value = OPT_PTR(int, &(so)->flowlabel),  \
+	  .argname = "N", .min = 1, .max = 0xfffff,                                            \
+	  .help = "IPv6 flow label (decimal or 0xNNNNN)",                                      \
+	  .flags = OPT_SO_IF(k, SOCKOPT_CLIENT | SOCKOPT_ICMP) },                              \
 	{ .type = OPT_T_CHOICE, .longopt = "pmtu", .value = OPT_PTR(int, &(so)->pmtu),          \
 	  .argname = "MODE", .choices = sock_pmtu_names,                                        \
 	  .help = "path MTU discovery (IP_MTU_DISCOVER)",                                      \

@@ -17,6 +17,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <linux/in6.h> /* struct in6_flowlabel_req; after netinet/in.h */
+
 #include "addr.h"
 #include "clock.h"
 #include "opt.h"
@@ -72,6 +74,7 @@ void sock_opts_init(struct sockopts *o)
 	memset(o, 0, sizeof(*o));
 	o->source = o->iface = NULL;
 	o->source_port = o->sndbuf = o->rcvbuf = o->ttl = o->tos = o->pmtu = SOCKOPT_UNSET;
+	o->flowlabel = SOCKOPT_UNSET;
 	o->mark = SOCKOPT_UNSET;
 	o->reuseaddr = o->reuseport = o->broadcast = o->freebind = o->transparent = SOCKOPT_UNSET;
 	o->nodelay = o->keepalive = o->keepcnt = o->fastopen = o->mptcp = SOCKOPT_UNSET;
@@ -138,10 +141,12 @@ int sock_check_opts(const struct sockopts *o, int family, int type, struct err *
 
 	if (tcp_only && !tcp)
 		return err_set(e, EXIT_USAGE, "%s needs a TCP socket", tcp_only);
-	if (!inet && (o->ttl >= 0 || o->tos >= 0 || o->iface || o->mark >= 0 ||
+	if (o->flowlabel >= 0 && family == AF_INET)
+		return err_set(e, EXIT_USAGE, "--flowlabel needs IPv6");
+	if (!inet && (o->flowlabel >= 0 || o->ttl >= 0 || o->tos >= 0 || o->iface || o->mark >= 0 ||
 		      o->freebind > 0 || o->transparent > 0 || o->pmtu >= 0))
 		return err_set(e, EXIT_USAGE, "--ttl, --tos, -I, --mark, --freebind, "
-					      "--transparent and --pmtu need an IP socket");
+					      "--transparent, --pmtu and --flowlabel need an IP socket");
 	if (o->broadcast > 0 && type != SOCK_DGRAM)
 		return err_set(e, EXIT_USAGE, "--broadcast needs a UDP socket");
 	if (o->pmtu >= 0 && type == SOCK_STREAM)
@@ -272,6 +277,33 @@ int sock_apply_opts(int fd, int family, int type, const struct sockopts *o, stru
 	    (v6 ? setopt(fd, IPPROTO_IPV6, IPV6_TCLASS, o->tos, "IPV6_TCLASS", e)
 		: setopt(fd, IPPROTO_IP, IP_TOS, o->tos, "IP_TOS", e)))
 		return -1;
+	return 0;
+}
+
+int sock_flowlabel(int fd, const struct sockopts *o, struct sockaddr *dst, struct err *e)
+{
+	struct sockaddr_in6 *d6 = (struct sockaddr_in6 *)dst;
+	struct in6_flowlabel_req fr;
+
+	if (!o || o->flowlabel < 0)
+		return 0;
+	if (dst->sa_family != AF_INET6)
+		return err_set(e, EXIT_USAGE, "--flowlabel needs an IPv6 destination");
+	memset(&fr, 0, sizeof(fr));
+	fr.flr_dst = d6->sin6_addr;
+	fr.flr_label = htonl((uint32_t)o->flowlabel);
+	fr.flr_action = IPV6_FL_A_GET;
+	fr.flr_flags = IPV6_FL_F_CREATE;
+	fr.flr_share = IPV6_FL_S_ANY;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_FLOWLABEL_MGR, &fr, sizeof(fr)))
+		return err_sys(e, EXIT_FAIL, errno, "--flowlabel 0x%05x: IPV6_FLOWLABEL_MGR%s",
+			       o->flowlabel,
+			       errno == ERANGE ? " (0x80000 and up are the kernel's own, see "
+						 "net.ipv6.flowlabel_state_ranges)"
+					       : "");
+	if (setopt(fd, IPPROTO_IPV6, IPV6_FLOWINFO_SEND, 1, "IPV6_FLOWINFO_SEND", e))
+		return -1;
+	d6->sin6_flowinfo = htonl((uint32_t)o->flowlabel);
 	return 0;
 }
 

@@ -37,6 +37,7 @@ struct sockopts {
 	int ttl;              /* IP_TTL or IPV6_UNICAST_HOPS */
 	int tos;              /* IP_TOS or IPV6_TCLASS */
 	int pmtu;             /* IP_MTU_DISCOVER value: index of sock_pmtu_names */
+	int flowlabel;        /* IPv6 flow label, 1 to 0xfffff: see sock_flowlabel */
 	int reuseaddr, reuseport, broadcast, freebind, transparent; /* 0 or 1 */
 	int nodelay, keepalive, keepcnt, fastopen, mptcp;          /* TCP */
 	int64_t keepidle, keepintvl, user_timeout;                 /* TCP, ns */
@@ -73,6 +74,13 @@ int sock_bind_source(int fd, int family, int type, const struct sockopts *o, str
 /* The -s/-p source as a sockaddr; *@len = 0 without one. */
 int sock_source_addr(const struct sockopts *o, int family, int type, struct sockaddr_storage *ss,
 		     socklen_t *len, struct err *e);
+/*
+ * --flowlabel: lease the label for @dst from the kernel's flow label manager
+ * (IPV6_FLOWLABEL_MGR), turn on IPV6_FLOWINFO_SEND and put the label in
+ * @dst's sin6_flowinfo, which connect(2) or sendto(2) must then use.
+ * Nothing to do without --flowlabel; an IPv4 @dst is bad input (status 2).
+ */
+int sock_flowlabel(int fd, const struct sockopts *o, struct sockaddr *dst, struct err *e);
 /* setsockopt(@fd, @level, @name, int @val), "setsockopt WHAT=VAL: cause" on failure. */
 int sock_setopt_int(int fd, int level, int name, int val, const char *what, struct err *e);
 int sock_set_nonblock(int fd, struct err *e);

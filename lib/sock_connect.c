@@ -83,6 +83,7 @@ static int start(struct race *r, const struct addrinfo *ai, int *fd, struct err 
 	int s = sock_open(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK, ai->ai_protocol,
 			  r->o->so, e);
 	int64_t t0 = clock_mono_ns();
+	struct sockaddr_storage dst; /* ai's address, with --flowlabel's label */
 
 	if (s < 0 && r->o->so && r->o->so->mptcp > 0) {
 		r->setup_failed = 1; /* no MPTCP: no other address has it either */
@@ -93,13 +94,15 @@ static int start(struct race *r, const struct addrinfo *ai, int *fd, struct err 
 		r->last_ai = ai;
 		return 0; /* e.g. no IPv6 in this kernel: the next address may do */
 	}
+	memcpy(&dst, ai->ai_addr, ai->ai_addrlen);
 	if ((r->o->so && sock_apply_opts(s, ai->ai_family, ai->ai_socktype, r->o->so, e)) ||
-	    sock_bind_source(s, ai->ai_family, ai->ai_socktype, r->o->so, e)) {
+	    sock_bind_source(s, ai->ai_family, ai->ai_socktype, r->o->so, e) ||
+	    sock_flowlabel(s, r->o->so, (struct sockaddr *)&dst, e)) {
 		close(s);
 		r->setup_failed = 1;
 		return -1;
 	}
-	if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0) {
+	if (connect(s, (struct sockaddr *)&dst, ai->ai_addrlen) == 0) {
 		trace(r->o, SOCK_EV_START, ai, 0, clock_mono_ns() - t0, 0);
 		trace(r->o, SOCK_EV_RESULT, ai, 0, clock_mono_ns() - t0, 0);
 		*fd = s;

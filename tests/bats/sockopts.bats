@@ -302,3 +302,49 @@ established() {
 	# listen -u has it too (for replies to a broadcast sender); TCP has not
 	run -0 assert_usage_error "--broadcast" "$SOCKCTL" listen --broadcast 0
 }
+
+# flow_label_seen PROTO [PORT]: in namespace b, the flow label of the first
+# IPv6 packet of PROTO (udp, tcp, icmp: an echo request) to PORT, into $T/label.
+flow_label_seen() {
+	: >"$BATS_TEST_TMPDIR/label"
+	bg in_ns b timeout 20 python3 -c '
+import socket, struct, sys
+proto, port = {"udp": 17, "tcp": 6, "icmp": 58}[sys.argv[1]], int(sys.argv[2])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x86DD))
+print("ready", flush=True)
+while True:
+    d = s.recv(65535)
+    if len(d) < 44 or d[6] != proto:
+        continue
+    if proto == 58 and d[40] != 128:
+        continue
+    if proto != 58 and struct.unpack("!H", d[42:44])[0] != port:
+        continue
+    print(hex(struct.unpack("!I", d[:4])[0] & 0xfffff), flush=True)
+    break
+' "$1" "${2:-0}" >"$BATS_TEST_TMPDIR/label"
+	SNIFF=$BG_PID
+	wait_for 10 grep -q ready "$BATS_TEST_TMPDIR/label"
+}
+
+@test "--flowlabel: the IPv6 flow label on the wire (connect, connect -u, udp-send, raw-icmp)" {
+	two_hosts
+	flow_label_seen udp 7001
+	run -0 in_ns a "$SOCKCTL" udp-send --flowlabel 0x12345 2001:db8::2 7001 labelled
+	wait_pid 10 "$SNIFF"
+	[ "$(tail -n1 "$BATS_TEST_TMPDIR/label")" = 0x12345 ]
+	flow_label_seen udp 7002
+	run in_ns a sh -c 'echo x | "$1" connect -u -w 0.2 --flowlabel 4660 2001:db8::2 7002' _ "$SOCKCTL"
+	wait_pid 10 "$SNIFF"
+	[ "$(tail -n1 "$BATS_TEST_TMPDIR/label")" = 0x1234 ]
+	flow_label_seen tcp 7003
+	run -1 in_ns a "$SOCKCTL" connect -w 5 --flowlabel 0x54321 2001:db8::2 7003 </dev/null
+	wait_pid 10 "$SNIFF"
+	[ "$(tail -n1 "$BATS_TEST_TMPDIR/label")" = 0x54321 ]
+	flow_label_seen icmp
+	run -0 in_ns a "$SOCKCTL" raw-icmp --flowlabel 0xabcd -c 1 -W 5 2001:db8::2
+	wait_pid 10 "$SNIFF"
+	[ "$(tail -n1 "$BATS_TEST_TMPDIR/label")" = 0xabcd ]
+	run -0 assert_usage_error "--flowlabel" "$SOCKCTL" udp-send -4 --flowlabel 1 127.0.0.1 9 x
+	run -0 assert_usage_error "--flowlabel" "$SOCKCTL" connect --flowlabel 0x100000 ::1 9
+}
