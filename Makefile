@@ -63,7 +63,7 @@ BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 LIBA     := $(BUILD)/libsockctl.a
 MANPAGES := $(sort $(wildcard docs/*.1))
 
-.PHONY: all check unit objs bench install uninstall deps clean lint fuzz fuzz-build
+.PHONY: all check unit objs bench install uninstall deps clean lint fuzz fuzz-build transfer-matrix
 .DEFAULT_GOAL := all
 
 all: sockctl
@@ -116,6 +116,10 @@ else
 	@UNIT_DIR=$(BUILD)/tests/unit tests/run
 endif
 
+# issue 9's file-transfer matrix as a markdown table (about 2 minutes)
+transfer-matrix: sockctl
+	@tests/transfer-matrix.sh --header
+
 bench: sockctl $(BENCH_BIN)
 	@BENCH_DIR=$(BUILD)/tests/bench tests/bench/run
 
@@ -126,7 +130,9 @@ install: sockctl
 	for p in $(MANPAGES); do soelim $$p > $(DESTDIR)$(MANDIR)/$${p##*/} && \
 		chmod 644 $(DESTDIR)$(MANDIR)/$${p##*/} || exit 1; done
 	$(INSTALL) -m 644 completions/sockctl.bash $(DESTDIR)$(COMPDIR)/sockctl
-	@echo "raw-icmp without root: sudo setcap cap_net_raw+p $(DESTDIR)$(BINDIR)/sockctl"
+	@echo "raw-icmp for users: widen net.ipv4.ping_group_range, or"
+	@echo "  sudo setcap cap_net_raw+p $(DESTDIR)$(BINDIR)/sockctl"
+	@echo "  (every other command then drops it at start; undo: sudo setcap -r ...; see sockctl(1))"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sockctl $(DESTDIR)$(COMPDIR)/sockctl

@@ -19,6 +19,13 @@ struct opt_cmd;
 extern const struct opt_cmd cmd_resolve_desc, cmd_connect_desc, cmd_listen_desc,
 	cmd_udp_send_desc, cmd_udp_recv_desc, cmd_raw_icmp_desc;
 
+/*
+ * The first call in main(): give up every privilege a setuid or file-capability
+ * install grants, except CAP_NET_RAW on the ICMP paths (see lib/priv.h).
+ * 0, or EXIT_FAIL after saying why on stderr: the process must not go on.
+ */
+int cmd_priv_start(int argc, char **argv);
+
 struct err;
 /*
  * Flush stdout and check that everything written to it so far went out.

@@ -15,8 +15,10 @@
 #include "clock.h"
 #include "cmd.h"
 #include "err.h"
+#include "inherit.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "relay.h"
 #include "scan.h"
 #include "sock.h"
@@ -26,30 +28,30 @@
 #define SCAN_TIMEOUT NS_PER_SEC
 
 struct connect_opts {
-	int family, udp, unix_sock, verbose, json, nonblock;
+	int family, udp, unix_sock, verbose, json, nonblock, numeric;
 	const char *type;
 	int64_t timeout, connect_timeout, attempt_delay;
 	struct relay_eof_opts eof;
 	struct sockopts so;
 	int tcp_info;
-	long long parallel;
+	long long parallel, fd;
 	int scan;
 };
 
 const struct opt_cmd cmd_connect_desc = {
 	.name = "connect",
-	.args = "HOST PORT  |  HOST:PORT  |  [V6ADDR]:PORT  |  -U PATH  |  unix:PATH",
+	.args = "HOST PORT  |  HOST:PORT  |  [V6ADDR]:PORT  |  -U PATH  |  unix:PATH  |  --fd N",
 	.summary = "TCP/UDP/Unix client: relay stdin/stdout; -z checks ports",
 	.details = "On stdin EOF the socket is shut down for writing and the replies are read\n"
-		   "until the peer closes.  The relay also ends when the peer closes, even if\n"
-		   "stdin is still open.  -w sets both the connect and the idle timeout.\n"
+		   "until the peer closes.  The peer's EOF ends only its direction: stdin is\n"
+		   "still sent to its EOF (a terminal excepted; --exit-on-peer-eof stops).\n"
+		   "-w sets both the connect and the idle timeout.\n"
 		   "With -z, PORT may be a list of ranges (20-25,80,443); open ports are printed\n"
-		   "one per line (with -v also closed and filtered ones); status 0 if any is open.",
-	.min_args = 1,
+		   "one per line (with -v also closed and filtered ones); status 0 if any is open.\n"
+		   "--fd N relays a socket that is already connected, inherited as fd N.",
+	.min_args = 0,
 	.max_args = 2,
 };
-
-static const char *const type_names[] = { "stream", "dgram", "seqpacket", NULL };
 
 struct ctx {
 	const struct connect_opts *o;
@@ -68,11 +70,11 @@ static void json_addr(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
 static void on_attempt(void *p, const struct sock_attempt *a)
 {
 	const struct ctx *c = p;
-	char where[ADDR_STRLEN], dur[32];
+	char where[ADDR_STRLEN], dur[32], why[ERR_DESC_LEN];
 	struct jsonw w;
 
 	addr_format(a->addr, a->addrlen, where, sizeof(where));
-	addr_format_duration(a->ns, dur, sizeof(dur));
+	parse_format_duration(a->ns, dur, sizeof(dur));
 	if (c->o->json) {
 		json_begin(&w, stderr);
 		json_str(&w, "event", a->ev == SOCK_EV_START ? "attempt" : "result");
@@ -81,6 +83,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 			 a->err ? err_errno_name(a->err) : "0");
 		json_int(&w, "errno", a->err);
 		json_num(&w, "ms", (double)a->ns / 1e6, 3);
+		json_num(&w, "start_ms", (double)a->at_ns / 1e6, 3);
 		json_end(&w);
 		return;
 	}
@@ -96,32 +99,56 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 	if (!c->o->verbose)
 		return;
 	if (a->ev == SOCK_EV_START && (!a->err || a->err == EINPROGRESS))
-		err_msg("connect", "trying %s", where);
+		err_msg("connect", "trying %s at +%.3fs", where, (double)a->at_ns / 1e9);
 	else if (a->ev == SOCK_EV_RESULT && !a->err)
 		err_msg("connect", "connected to %s in %s", where, dur);
 	else if (a->ev == SOCK_EV_RESULT || a->err != EINPROGRESS)
 		err_msg("connect", "%s: %s after %s", where,
-			a->timed_out ? "timed out" : err_errno_name(a->err), dur);
+			a->timed_out ? "timed out" : err_errno_desc(a->err, why, sizeof(why)), dur);
 }
 
-static int check_options(const struct connect_opts *o, struct err *e)
+/* The options against each other and against the endpoint's kind: once. */
+static int check(const struct connect_opts *o, const struct endpoint *ep, struct err *e)
 {
-	if (o->eof.recv_only && o->eof.send_only)
-		return err_set(e, EXIT_USAGE, "-d/--recv-only conflicts with --send-only");
-	if (o->unix_sock && (o->family || o->so.source || o->so.source_port >= 0))
-		return err_set(e, EXIT_USAGE, "-U/--unix cannot be used with -4/-6/-s/-p");
-	if (o->type && o->udp)
-		return err_set(e, EXIT_USAGE, "--type conflicts with -u/--udp");
-	if (o->scan && o->unix_sock)
-		return err_set(e, EXIT_USAGE, "-z/--scan checks TCP or UDP ports, not -U/--unix");
-	if (o->scan && (o->eof.recv_only || o->eof.send_only || o->eof.quit_after_eof >= 0 ||
-			o->tcp_info || o->nonblock || o->eof.no_shutdown || o->eof.keep_sending))
-		return err_set(e, EXIT_USAGE,
-			       "-z/--scan sends no data: relay options do not apply");
-	if (!o->scan && o->parallel >= 0)
-		return err_set(e, EXIT_USAGE, "--parallel needs -z/--scan");
-	if (o->tcp_info && (o->udp || o->unix_sock))
-		return err_set(e, EXIT_USAGE, "--tcp-info needs a TCP connection");
+	const struct relay_eof_opts *eof = &o->eof;
+	int unix_ep = ep->kind == EP_UNIX, inherited = o->fd >= 0;
+	const struct {
+		int bad;
+		const char *msg;
+	} rules[] = {
+		{ eof->recv_only && eof->send_only, "-d/--recv-only conflicts with --send-only" },
+		{ unix_ep && (o->family || o->so.source || o->so.source_port >= 0),
+		  "a Unix socket (-U PATH, unix:PATH) cannot be used with -4/-6/-s/-p" },
+		{ o->type && o->udp, "--type conflicts with -u/--udp" },
+		{ o->type && !unix_ep && !inherited, "--type needs a Unix socket (-U PATH or unix:PATH)" },
+		{ o->scan && unix_ep, "-z/--scan checks TCP or UDP ports, not a Unix socket" },
+		{ o->scan && (eof->recv_only || eof->send_only || eof->quit_after_eof >= 0 ||
+			      o->tcp_info || o->nonblock || eof->no_shutdown || eof->keep_sending ||
+			      eof->exit_on_peer_eof),
+		  "-z/--scan sends no data: relay options do not apply" },
+		{ o->timeout == 0, "-w/--timeout 0: give a duration greater than 0" },
+		{ o->connect_timeout == 0, "--connect-timeout 0: give a duration greater than 0" },
+		{ !o->scan && o->parallel >= 0, "--parallel needs -z/--scan" },
+		{ o->tcp_info && (o->udp || unix_ep), "--tcp-info needs a TCP connection" },
+	};
+	size_t i;
+
+	if (relay_eof_opts_check(eof, e))
+		return -1;
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].bad)
+			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
+	if (inherited)
+		return 0; /* no endpoint: adopt_socket() checks against the socket itself */
+	if (sock_check_opts(&o->so, unix_ep ? AF_UNIX : o->family,
+			    o->udp ? SOCK_DGRAM : SOCK_STREAM, e))
+		return -1;
+	if (!unix_ep && !o->scan && ep->nports != 1)
+		return err_set(e, EXIT_USAGE, "a port list (%.64s) needs -z/--scan", ep->service);
+	if (o->numeric && !unix_ep &&
+	    (addr_check_numeric(ep->host, e) ||
+	     (o->so.source && addr_check_numeric(o->so.source, e))))
+		return -1;
 	return 0;
 }
 
@@ -147,6 +174,7 @@ static void on_scan(void *p, const struct scan_result *r)
 		return;
 	if (c->o->json) {
 		json_begin(&w, stdout);
+		json_str(&w, "event", "scan");
 		json_str(&w, "address", c->host);
 		json_uint(&w, "port", r->port);
 		json_str(&w, "state", scan_state_name(r->state));
@@ -159,16 +187,24 @@ static void on_scan(void *p, const struct scan_result *r)
 	printf("%s %u %s\n", c->host, r->port, scan_state_name(r->state));
 }
 
-static int resolve_one(const char *host, int family, int type, struct sockaddr_storage *ss,
-		       socklen_t *len, struct err *e)
+/* The address of @host for -z; a failure names the port list as given. */
+static int resolve_one(const char *host, const char *ports, int family, int type,
+		       struct sockaddr_storage *ss, socklen_t *len, struct err *e)
 {
 	struct addrinfo hints, *res;
+	char why[sizeof(e->msg)];
+	size_t hl = strlen(host);
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = type;
-	if (sock_getaddrinfo(host && *host ? host : NULL, "0", &hints, &res, e))
-		return -1;
+	if (sock_getaddrinfo(host, NULL, &hints, &res, e)) {
+		/* "HOST: EAI_...: text" -> "HOST port LIST: EAI_...: text" */
+		snprintf(why, sizeof(why), "%s",
+			 !strncmp(e->msg, host, hl) && !strncmp(e->msg + hl, ": ", 2)
+				 ? e->msg + hl + 2 : e->msg);
+		return err_set(e, e->status, "%.64s port %.64s: %s", host, ports, why);
+	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
@@ -188,7 +224,7 @@ static int run_scan(const struct connect_opts *o, const struct endpoint *ep, str
 
 	if (addr_parse_port_list(ep->service, o->udp ? "udp" : "tcp", &pl, e))
 		return -1;
-	if (resolve_one(ep->host, o->family, type, &ss, &len, e) ||
+	if (resolve_one(ep->host, ep->service, o->family, type, &ss, &len, e) ||
 	    sock_source_addr(&o->so, ss.ss_family, type, &src, &srclen, e)) {
 		addr_port_list_free(&pl);
 		return -1;
@@ -277,11 +313,12 @@ static void show_ends(const struct connect_opts *o, int fd, char *pb)
 	}
 }
 
-static void show_end(const struct connect_opts *o, const struct relay_stats *st, int ok)
+static void show_end(const struct connect_opts *o, const struct relay_stats *st, int rc)
 {
 	char dur[32];
 	struct jsonw w;
 	int64_t took = st->end_ns - st->start_ns;
+	int errnum = relay_end_errno(rc, st);
 
 	if (o->json) {
 		json_begin(&w, stderr);
@@ -290,14 +327,47 @@ static void show_end(const struct connect_opts *o, const struct relay_stats *st,
 		json_uint(&w, "received", st->to_out);
 		json_num(&w, "ms", (double)took / 1e6, 3);
 		json_bool(&w, "peer_closed", st->peer_eof);
-		json_bool(&w, "ok", ok);
+		json_bool(&w, "ok", rc == 0);
+		json_str(&w, "reason", relay_end_reason(rc, st));
+		if (errnum)
+			json_str(&w, "errno", err_errno_name(errnum));
+		if (st->undelivered)
+			json_uint(&w, "undelivered", st->undelivered);
 		json_end(&w);
 	} else if (o->verbose) {
 		err_msg("connect", "%llu bytes sent, %llu received in %s%s",
 			(unsigned long long)st->to_sock, (unsigned long long)st->to_out,
-			addr_format_duration(took, dur, sizeof(dur)),
+			parse_format_duration(took, dur, sizeof(dur)),
 			st->peer_eof ? " (peer closed)" : "");
 	}
+}
+
+/* --fd N: a connected socket of the kind the options say (if they say). */
+static int adopt_socket(const struct connect_opts *o, int *fd, struct err *e)
+{
+	struct inherit_want w = { .role = INHERIT_CONNECTED, .family = o->family,
+				  .type = o->udp ? SOCK_DGRAM : 0, .no_stdio = 1 };
+	struct inherit_sock s;
+	char what[32], msg[sizeof(e->msg)];
+
+	snprintf(what, sizeof(what), "--fd %d", (int)o->fd);
+	if (o->type && addr_socktype_parse(o->type, &w.type, e))
+		return -1;
+	if (inherit_check((int)o->fd, what, &w, &s, e))
+		return -1;
+	if (o->type && s.family != AF_UNIX)
+		return err_set(e, EXIT_USAGE, "%s: --type needs a Unix socket", what);
+	if ((o->tcp_info || o->so.nodelay > 0) && (s.family == AF_UNIX || s.type != SOCK_STREAM))
+		return err_set(e, EXIT_USAGE, "%s: --tcp-info/--nodelay need a TCP connection",
+			       what);
+	if (sock_check_opts(&o->so, s.family, s.type, e)) {
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		return err_set(e, EXIT_USAGE, "%s: %s", what, msg);
+	}
+	if (sock_apply_opts(s.fd, s.family, s.type, &o->so, e))
+		return -1;
+	*fd = s.fd;
+	return 0;
 }
 
 static int open_socket(const struct connect_opts *o, const struct endpoint *ep, struct ctx *c,
@@ -305,6 +375,8 @@ static int open_socket(const struct connect_opts *o, const struct endpoint *ep, 
 {
 	struct sock_connect_opts co;
 
+	if (o->fd >= 0)
+		return adopt_socket(o, fd, e);
 	sock_connect_opts_init(&co);
 	co.family = o->family;
 	co.timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
@@ -333,7 +405,9 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 
 	if (open_socket(o, ep, &c, &fd, e))
 		return -1;
-	if (ep->kind == EP_UNIX)
+	if (o->fd >= 0)
+		snprintf(peer, sizeof(peer), "the peer of --fd %d", (int)o->fd);
+	else if (ep->kind == EP_UNIX)
 		snprintf(peer, sizeof(peer), "unix:%s", ep->path);
 	else
 		snprintf(peer, sizeof(peer), "%.64s port %.64s", ep->host, ep->service);
@@ -346,11 +420,10 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	rc = relay_run(fd, STDIN_FILENO, STDOUT_FILENO, &ro, &st, e);
 	if (o->tcp_info)
 		show_tcp_info(o, fd);
-	show_end(o, &st, rc == 0);
-	/* not silent about data left behind; a terminal user sees it anyway */
-	if (!rc && relay_input_cut(&ro, &st) && !isatty(STDIN_FILENO))
-		err_msg("connect", "%s closed the connection before stdin ended: the rest of "
-			"stdin was not sent (--keep-sending sends it)", peer);
+	show_end(o, &st, rc);
+	/* not silent about data left behind (--exit-on-peer-eof) */
+	if (!rc && relay_cut_notice(&st, msg, sizeof(msg)))
+		err_warn("connect", "%s %s", peer, msg);
 	if (rc && st.out_errno == EPIPE) {
 		cmd_end_by_sigpipe(); /* the kernel closes fd */
 	}
@@ -365,45 +438,22 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 static int parse_target(const struct connect_opts *o, const struct opt_args *pos,
 			struct endpoint *ep, struct err *e)
 {
-	if (o->unix_sock) {
-		if (pos->argc != 1)
-			return err_set(e, EXIT_USAGE, "-U/--unix takes one PATH");
-		memset(ep, 0, sizeof(*ep));
-		ep->kind = EP_UNIX;
-		if (!*pos->argv[0] || strlen(pos->argv[0]) >= sizeof(ep->path))
-			return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
-				       sizeof(ep->path) - 1);
-		snprintf(ep->path, sizeof(ep->path), "%s", pos->argv[0]);
+	memset(ep, 0, sizeof(*ep));
+	if (o->fd >= 0) {
+		if (pos->argc || o->unix_sock || o->scan || o->so.source || o->so.source_port >= 0 ||
+		    o->connect_timeout >= 0 || o->attempt_delay >= 0 || o->nonblock)
+			return err_set(e, EXIT_USAGE, "--fd gives a connected socket: no HOST PORT, "
+				       "-U, -z, -s, -p, --connect-timeout, --attempt-delay or "
+				       "--nonblock");
 		return 0;
 	}
-	if (addr_parse_endpoint(pos->argc, pos->argv, o->scan ? ADDR_EP_PORT_LIST : 0,
-				o->udp ? "udp" : "tcp", ep, e))
-		return -1;
-	if (ep->kind == EP_UNIX &&
-	    (o->family || o->so.source || o->so.source_port >= 0 || o->scan))
-		return err_set(e, EXIT_USAGE, "unix:PATH cannot be used with -4/-6/-s/-p/-z");
-	if (ep->kind == EP_UNIX && o->tcp_info)
-		return err_set(e, EXIT_USAGE, "--tcp-info needs a TCP connection");
-	if (sock_check_opts(&o->so, ep->kind == EP_UNIX ? AF_UNIX : o->family,
-			    o->udp ? SOCK_DGRAM : SOCK_STREAM, e))
-		return -1;
-	if (ep->kind == EP_INET && o->type)
-		return err_set(e, EXIT_USAGE, "--type needs a Unix socket (-U PATH or unix:PATH)");
-	if (ep->kind == EP_INET && !o->scan) {
-		struct port_list pl;
-
-		/* a list is only for -z; a single port must be one */
-		size_t n;
-
-		if (addr_parse_port_list(ep->service, o->udp ? "udp" : "tcp", &pl, e))
-			return -1;
-		n = pl.count;
-		addr_port_list_free(&pl);
-		if (n != 1)
-			return err_set(e, EXIT_USAGE, "port list '%s' needs -z/--scan",
-				       ep->service);
-	}
-	return ep->kind == EP_INET && *ep->host ? addr_check_host(ep->host, e) : 0;
+	if (!pos->argc)
+		return err_set(e, EXIT_USAGE, "missing arguments (usage: sockctl connect [OPTIONS] "
+			       "%s)", cmd_connect_desc.args);
+	/* lists always parse, so that one without -z gets check()'s message */
+	return addr_parse_endpoint(pos->argc, pos->argv,
+				   ADDR_EP_PORT_LIST | (o->unix_sock ? ADDR_EP_UNIX : 0),
+				   o->udp ? "udp" : "tcp", ep, e);
 }
 
 int cmd_connect(int argc, char **argv)
@@ -414,8 +464,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_IPV6(&o.family),
 		OPT_FLAG('u', "udp", &o.udp, "UDP (connected); with -U: a Unix datagram socket"),
 		OPT_FLAG('U', "unix", &o.unix_sock, "the argument is the PATH of a Unix socket"),
-		OPT_STRINGV(0, "type", &o.type, "TYPE", type_names,
-			    "Unix socket type: stream, dgram or seqpacket"),
+		OPT_UNIX_TYPE(&o.type),
 		OPT_FLAG('z', "scan", &o.scan,
 			 "check ports (a list of ranges) without sending data"),
 		OPT_INT_D(0, "parallel", &o.parallel, "N", 1, 65536, SCAN_PARALLEL,
@@ -426,11 +475,13 @@ int cmd_connect(int argc, char **argv)
 			     "give up connecting after DUR"),
 		OPT_DURATION_D(0, "attempt-delay", &o.attempt_delay, SOCK_ATTEMPT_DELAY,
 			       "Happy Eyeballs: start the next address after DUR"),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_GROUP("End of stdin, idle peers"),
 		OPT_RELAY_EOF(&o.eof),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_CLIENT),
 		OPT_GROUP("Output"),
 		OPT_FLAG(0, "tcp-info", &o.tcp_info, "at the end show the kernel's TCP_INFO"),
+		OPT_FD(&o.fd, "relay the connected socket inherited as fd N"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
 		OPT_VERBOSE(&o.verbose),
@@ -443,13 +494,15 @@ int cmd_connect(int argc, char **argv)
 
 	o.timeout = o.connect_timeout = o.attempt_delay = -1;
 	relay_eof_opts_init(&o.eof);
-	o.parallel = -1;
+	o.parallel = o.fd = -1;
 	sock_opts_init(&o.so);
 	if (opt_run(&cmd_connect_desc, opts, argc, argv, &pos, &status))
 		return status;
-	if (o.so.flowlabel >= 0 && !o.family)
+	if (parse_target(&o, &pos, &ep, &e))
+		return err_report("connect", &e);
+	if (o.so.flowlabel >= 0 && !o.family && o.fd < 0 && ep.kind != EP_UNIX)
 		o.family = AF_INET6; /* a flow label is IPv6's */
-	if (check_options(&o, &e) || parse_target(&o, &pos, &ep, &e))
+	if (check(&o, &ep, &e))
 		return err_report("connect", &e);
 	if (o.scan ? run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e))
 		return err_report("connect", &e);

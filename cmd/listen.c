@@ -14,14 +14,21 @@
 #include "clock.h"
 #include "cmd.h"
 #include "err.h"
+#include "inherit.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "relay.h"
 #include "server.h"
 #include "sock.h"
 
 #define MAX_FDS 16
 #define MAX_CIDRS 64
+/* -k: a client that takes no broadcast for this long is dropped (--stall-timeout) */
+#define STALL_TIMEOUT_DEFAULT (10 * NS_PER_SEC)
+/* -k without -m: serve at most the open-file limit less this many (listeners,
+ * stdio, epoll) at once, the others wait in the backlog: accept never hits EMFILE */
+#define FD_RESERVE 32
 
 struct cidr_list {
 	struct cidr c[MAX_CIDRS];
@@ -29,10 +36,12 @@ struct cidr_list {
 };
 
 struct listen_opts {
-	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock;
-	const char *unix_path, *source, *port;
-	long long max_conns, backlog;
-	int64_t timeout;
+	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
+	const char *unix_path, *source, *port, *type;
+	int sock_type;      /* from --type, or the inherited socket's */
+	long long max_conns, backlog, mode, fd;
+	int max_serving; /* without -m: from the open-file limit; more wait */
+	int64_t timeout, stall_timeout;
 	struct relay_eof_opts eof;
 	struct sockopts so;
 	struct cidr_list allow, deny;
@@ -45,13 +54,15 @@ struct listen_ctx {
 
 const struct opt_cmd cmd_listen_desc = {
 	.name = "listen",
-	.args = "[ADDR] PORT  |  -U PATH  |  unix:PATH",
+	.args = "[ADDR] PORT  |  -U PATH  |  unix:PATH  |  --fd N",
 	.summary = "TCP/UDP/Unix server: relay stdin/stdout; -k concurrent; --echo",
 	.details = "Without ADDR both the IPv4 and IPv6 wildcards are bound; PORT 0 lets the\n"
 		   "kernel choose (see -v).  Without -k the first client is relayed under the\n"
 		   "same end-of-file rules as connect, then listen exits.  With -k client data\n"
 		   "goes to stdout (each read of a client whole, never split), and stdin is sent\n"
-		   "to every connected client.  SO_REUSEADDR is on for TCP, as with nc.",
+		   "to every connected client.  SO_REUSEADDR is on for TCP, as with nc.\n"
+		   "Started by systemd socket activation (LISTEN_FDS, LISTEN_PID), it serves\n"
+		   "the sockets passed from fd 3 on and takes no address.",
 	.min_args = 0,
 	.max_args = 2,
 };
@@ -68,6 +79,17 @@ static int add_cidr(const struct opt *o, const char *arg, struct err *e)
 	return 0;
 }
 
+/* --mode: octal permissions of a Unix socket file. */
+static int set_mode(const struct opt *o, const char *arg, struct err *e)
+{
+	unsigned mode;
+
+	if (parse_mode(arg, &mode, e))
+		return -1;
+	*(long long *)o->value = mode;
+	return 0;
+}
+
 /* ---- reporting ---- */
 
 static void json_peer(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
@@ -79,17 +101,10 @@ static void json_peer(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
 		json_uint(w, "port", addr_port(sa));
 }
 
+/* One format in every command: 127.0.0.1:80, [::1]:80, unix:PATH, unix:(unnamed). */
 static const char *peer_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t n)
 {
-	char host[ADDR_STRLEN];
-
-	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
-		snprintf(buf, n, "%s %u", addr_ntop(sa, len, host, sizeof(host)), addr_port(sa));
-	else if (sa->sa_family == AF_UNIX && len > sizeof(sa_family_t))
-		snprintf(buf, n, "%s", addr_format(sa, len, host, sizeof(host)));
-	else
-		snprintf(buf, n, "unix:(unnamed)");
-	return buf;
+	return addr_format(sa, len, buf, n);
 }
 
 static void event_json(const struct server_event *ev)
@@ -113,6 +128,8 @@ static void event_json(const struct server_event *ev)
 		json_str(&w, "reason", ev->reason);
 	if (ev->errnum)
 		json_str(&w, "errno", err_errno_name(ev->errnum));
+	if (ev->undelivered)
+		json_uint(&w, "undelivered", ev->undelivered);
 	json_end(&w);
 	fflush(stderr);
 }
@@ -128,8 +145,8 @@ static void on_event(void *ctx, const struct server_event *ev)
 	}
 	if (ev->type == SERVER_EV_PAUSED && (c->verbose || !c->warned)) {
 		c->warned = 1;
-		err_msg("listen", "accept: %s (%s); not accepting until a descriptor is free",
-			err_strerror(ev->errnum, why, sizeof(why)), err_errno_name(ev->errnum));
+		err_msg("listen", "accept: %s; not accepting until a descriptor is free",
+			err_errno_desc(ev->errnum, why, sizeof(why)));
 		return;
 	}
 	if (!c->verbose)
@@ -146,9 +163,13 @@ static void on_event(void *ctx, const struct server_event *ev)
 				 err_errno_name(ev->errnum));
 		else
 			snprintf(why, sizeof(why), "%s", ev->reason);
+		if (ev->undelivered)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "; %llu bytes of stdin not delivered",
+				 (unsigned long long)ev->undelivered);
 		err_msg("listen", "closed %s: %llu bytes in, %llu bytes out, %s (%s)", peer,
 			(unsigned long long)ev->bytes_in, (unsigned long long)ev->bytes_out,
-			addr_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
+			parse_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
 		break;
 	case SERVER_EV_REFUSED:
 		err_msg("listen", "refused %s: %s", peer, ev->reason);
@@ -179,13 +200,13 @@ static void report_listening(const struct listen_opts *o, const int *fds, int n)
 			json_str(&w, "protocol", ss.ss_family == AF_UNIX ? "unix"
 						 : o->udp	       ? "udp"
 									: "tcp");
-			if (ss.ss_family == AF_UNIX)
+			if (ss.ss_family == AF_UNIX && o->unix_path)
 				json_str(&w, "address", o->unix_path);
 			else
 				json_peer(&w, (struct sockaddr *)&ss, len);
 			json_end(&w);
 		} else if (o->verbose) {
-			if (ss.ss_family == AF_UNIX)
+			if (ss.ss_family == AF_UNIX && o->unix_path)
 				snprintf(buf, sizeof(buf), "unix:%s", o->unix_path);
 			else
 				peer_text((struct sockaddr *)&ss, len, buf, sizeof(buf));
@@ -202,19 +223,31 @@ struct rule {
 	const char *msg;
 };
 
-static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
+/* The options against each other and against the endpoint's kind: once. */
+static int check_opts(const struct listen_opts *o, const struct endpoint *ep, struct err *e)
 {
 	const struct relay_eof_opts *eof = &o->eof;
 	int relay_opt = eof->nc_shutdown || eof->no_shutdown || eof->quit_after_eof >= 0;
+	/* @ep NULL: an inherited or activated socket, whatever it is */
+	int unix_ep = ep && ep->kind == EP_UNIX, inet_ep = ep && ep->kind == EP_INET;
 	const struct rule rules[] = {
-		{ o->unix_sock && nargs != 1, "-U takes exactly one argument, the PATH" },
-		{ o->unix_sock && (o->source || o->port), "-U cannot be used with -s or -p" },
-		{ o->unix_sock && o->family, "-4/-6 cannot be used with -U" },
-		{ o->unix_sock && (o->allow.n || o->deny.n),
-		  "--allow/--deny need an IP listener, not -U" },
-		{ eof->keep_sending && (o->keep_open || o->udp || o->echo || eof->recv_only),
-		  "--keep-sending applies to one stream client (not -k, -u, --echo or -d)" },
+		{ inet_ep && o->type, "--type needs a Unix socket (-U PATH or unix:PATH)" },
+		{ unix_ep && (o->source || o->port),
+		  "a Unix socket (-U PATH, unix:PATH) cannot be used with -s or -p" },
+		{ unix_ep && o->family, "-4/-6 cannot be used with a Unix socket (-U, unix:)" },
+		{ unix_ep && (o->allow.n || o->deny.n),
+		  "--allow/--deny need an IP listener, not a Unix socket (-U, unix:)" },
+		{ unix_ep && (o->so.ttl >= 0 || o->so.tos >= 0 || o->so.nodelay > 0 ||
+			      o->so.keepalive > 0),
+		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not a Unix socket" },
+		{ o->mode >= 0 && (!unix_ep || !ep || ep->path[0] == '@'),
+		  "--mode needs a Unix socket file (-U PATH; an abstract @name has no "
+		  "permissions)" },
+		{ eof->exit_on_peer_eof && (o->udp || o->echo),
+		  "--exit-on-peer-eof applies to streams with stdin (not -u or --echo)" },
 		{ o->max_conns > 0 && !o->keep_open, "-m/--max-conns needs -k" },
+		{ o->stall_timeout >= 0 && (!o->keep_open || o->udp || o->echo),
+		  "--stall-timeout needs -k with a stream (not -u or --echo)" },
 		{ o->echo && (relay_opt || eof->recv_only || eof->send_only),
 		  "--echo cannot be used with -N, --no-shutdown, -q, -d or --send-only" },
 		{ eof->recv_only && eof->send_only,
@@ -231,8 +264,13 @@ static int check_opts(const struct listen_opts *o, int nargs, struct err *e)
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
-	return sock_check_opts(&o->so, o->unix_sock ? AF_UNIX : o->family,
-			       o->udp ? SOCK_DGRAM : SOCK_STREAM, e);
+	if (o->numeric && inet_ep && addr_check_numeric(ep->host, e))
+		return -1;
+	/* an inherited socket (@ep NULL): adopt_sockets() checks against it */
+	if (ep && sock_check_opts(&o->so, unix_ep ? AF_UNIX : o->family,
+				  o->udp ? SOCK_DGRAM : SOCK_STREAM, e))
+		return -1;
+	return relay_eof_opts_check(eof, e);
 }
 
 /* [ADDR] PORT, or -s ADDR / -p PORT as traditional nc spells them. */
@@ -240,21 +278,12 @@ static int parse_endpoint(const struct listen_opts *o, const struct opt_args *po
 			  struct endpoint *ep, struct err *e)
 {
 	const char *proto = o->udp ? "udp" : "tcp";
+	int unix_arg = pos->argc == 1 && !strncmp(pos->argv[0], "unix:", 5);
 	uint16_t port;
 
-	if (o->unix_sock) {
-		const char *path = pos->argv[0];
-
-		memset(ep, 0, sizeof(*ep));
-		ep->kind = EP_UNIX;
-		if (!strncmp(path, "unix:", 5))
-			path += 5;
-		if (!*path || strlen(path) >= sizeof(ep->path))
-			return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
-				       sizeof(ep->path) - 1);
-		snprintf(ep->path, sizeof(ep->path), "%s", path);
-		return 0;
-	}
+	if (o->unix_sock || unix_arg)
+		return addr_parse_endpoint(pos->argc, pos->argv, o->unix_sock ? ADDR_EP_UNIX : 0,
+					   proto, ep, e);
 	if (o->port) {
 		if (pos->argc > 1 || (pos->argc == 1 && o->source))
 			return err_set(e, EXIT_USAGE, "-p PORT given: expected at most an ADDR");
@@ -262,10 +291,11 @@ static int parse_endpoint(const struct listen_opts *o, const struct opt_args *po
 			return -1;
 		memset(ep, 0, sizeof(*ep));
 		ep->kind = EP_INET;
+		ep->nports = 1;
 		snprintf(ep->service, sizeof(ep->service), "%u", port);
 		snprintf(ep->host, sizeof(ep->host), "%s",
 			 o->source ? o->source : pos->argc ? pos->argv[0] : "");
-		return *ep->host ? addr_check_host(ep->host, e) : 0;
+		return addr_check_host(ep->host, e);
 	}
 	if (!pos->argc)
 		return err_set(e, EXIT_USAGE,
@@ -284,29 +314,26 @@ static int parse_endpoint(const struct listen_opts *o, const struct opt_args *po
 
 /* ---- removing our unix socket file on the way out, even on ^C ---- */
 
-static char unix_path_cleanup[108];
-static unsigned long long unix_ino_cleanup;
+static struct sock_unix_name unix_cleanup_name = { .dirfd = -1 };
 
 static void unix_cleanup(void)
 {
-	/* also runs from on_signal(): it only calls lstat(2) and unlink(2),
+	/* also runs from on_signal(): it only calls fstatat(2) and unlinkat(2),
 	 * both async-signal-safe */
 	// NOLINTNEXTLINE(bugprone-signal-handler,cert-sig30-c)
-	sock_unix_unlink(unix_path_cleanup, unix_ino_cleanup);
+	sock_unix_unlink(&unix_cleanup_name);
 }
 
 static void on_signal(int sig)
 {
-	/* only lstat(2) and unlink(2) run here: both async-signal-safe */
+	/* only fstatat(2) and unlinkat(2) run here: both async-signal-safe */
 	unix_cleanup();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
-static void arm_unix_cleanup(const char *path, unsigned long long ino)
+static void arm_unix_cleanup(void)
 {
-	snprintf(unix_path_cleanup, sizeof(unix_path_cleanup), "%s", path);
-	unix_ino_cleanup = ino;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
@@ -314,19 +341,105 @@ static void arm_unix_cleanup(const char *path, unsigned long long ino)
 
 /* ---- opening ---- */
 
+/* --type: stream, dgram (which is -u) or seqpacket, for a Unix socket. */
+static int parse_type(struct listen_opts *o, struct err *e)
+{
+	if (!o->type)
+		return 0;
+	if (o->udp)
+		return err_set(e, EXIT_USAGE, "--type conflicts with -u/--udp");
+	if (addr_socktype_parse(o->type, &o->sock_type, e) ||
+	    (o->sock_type != SOCK_STREAM && o->sock_type != SOCK_DGRAM &&
+	     o->sock_type != SOCK_SEQPACKET))
+		return err_set(e, EXIT_USAGE, "--type: '%.32s' is not stream, dgram or seqpacket",
+			       o->type);
+	o->udp = o->sock_type == SOCK_DGRAM;
+	return 0;
+}
+
+/* An option that an inherited socket (Unix or IP) cannot have, or NULL. */
+static const char *unfit_option(const struct listen_opts *o, int unix_sock)
+{
+	if (!unix_sock)
+		return o->type ? "--type needs a Unix socket" : NULL;
+	if (o->allow.n || o->deny.n)
+		return "--allow/--deny need IP";
+	if (o->so.ttl >= 0 || o->so.tos >= 0 || o->so.nodelay > 0 || o->so.keepalive > 0)
+		return "--ttl, --tos, --nodelay and --keepalive need IP";
+	return NULL;
+}
+
+/*
+ * --fd N, or the @nact sockets of socket activation from fd 3 on: what they
+ * are decides TCP or UDP, IP or Unix; the options may only agree.
+ */
+static int adopt_sockets(struct listen_opts *o, const struct opt_args *pos, int nact,
+			 struct inherit_sock *s, int *n, struct err *e)
+{
+	struct inherit_want w = { .role = INHERIT_PASSIVE, .family = o->family,
+				  .type = o->udp ? SOCK_DGRAM : o->sock_type, .no_stdio = 1 };
+	const char *src = nact ? "LISTEN_FDS" : "--fd";
+	int i;
+
+	if (nact && o->fd >= 0)
+		return err_set(e, EXIT_USAGE,
+			       "--fd cannot be used with the sockets passed in LISTEN_FDS");
+	if (pos->argc || o->unix_sock || o->source || o->port)
+		return err_set(e, EXIT_USAGE, "%s gives the socket: no ADDR, PORT, -U, -s or -p",
+			       src);
+	*n = nact ? nact : 1;
+	if (inherit_check_all(nact ? INHERIT_FDS_START : (int)o->fd, *n, nact > 0, &w, s, e))
+		return -1;
+	for (i = 0; i < *n; i++) {
+		const char *bad = unfit_option(o, s[i].family == AF_UNIX);
+
+		if (bad)
+			return err_set(e, EXIT_USAGE, "%s; %s%s%d is %s", bad, src,
+				       nact ? ": fd " : " ", s[i].fd,
+				       s[i].family == AF_UNIX ? "Unix" : "IP");
+		/* the other socket options, against what the socket is */
+		if (sock_check_opts(&o->so, s[i].family, s[i].type, e)) {
+			char msg[sizeof(e->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			return err_set(e, EXIT_USAGE, "%s%s%d: %s", src, nact ? ": fd " : " ",
+				       s[i].fd, msg);
+		}
+	}
+	o->sock_type = s[0].type;
+	o->udp = o->sock_type == SOCK_DGRAM;
+	return 0;
+}
+
+/* Inherited sockets: the socket options asked for; a bound stream socket starts listening. */
+static int prepare_adopted(const struct listen_opts *o, const struct inherit_sock *s, int *fds,
+			   int n, struct err *e)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (sock_apply_opts(s[i].fd, s[i].family, s[i].type, &o->so, e) ||
+		    inherit_listen(&s[i], (int)o->backlog, e))
+			return -1;
+		fds[i] = s[i].fd;
+	}
+	return 0;
+}
+
 static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, int *fds,
 			int *n, struct err *e)
 {
-	int type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
+	int type = o->udp ? SOCK_DGRAM : o->sock_type ? o->sock_type : SOCK_STREAM;
 	int backlog = o->backlog >= 0 ? (int)o->backlog : SOMAXCONN;
-	unsigned long long ino;
 	int i;
 
 	if (ep->kind == EP_UNIX) {
-		if (sock_listen_unix(ep->path, type, backlog, &fds[0], &ino, e))
+		if (sock_listen_unix(ep->path, type, backlog,
+				     o->mode >= 0 ? (unsigned)o->mode : SOCK_UNIX_MODE, &fds[0],
+				     &unix_cleanup_name, e))
 			return -1;
 		*n = 1;
-		arm_unix_cleanup(ep->path, ino);
+		arm_unix_cleanup();
 		return 0;
 	}
 	if (sock_bind_passive(ep->host, ep->service, o->family, type, &o->so, fds, MAX_FDS, n, e))
@@ -336,9 +449,10 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 			char where[ADDR_STRLEN];
 			struct sockaddr_storage ss = { 0 };
 			socklen_t len = sizeof(ss);
+			int err = errno; /* getsockname may change it */
 
 			getsockname(fds[i], (struct sockaddr *)&ss, &len);
-			err_sys(e, EXIT_FAIL, errno, "listen %s",
+			err_sys(e, EXIT_FAIL, err, "listen %s",
 				addr_format((struct sockaddr *)&ss, len, where, sizeof(where)));
 			while (*n > 0)
 				close(fds[--*n]);
@@ -390,7 +504,7 @@ static int accept_one(const struct listen_opts *o, struct listen_ctx *ctx, const
 			return err_sys(e, EXIT_FAIL, errno, "poll");
 		if (rc == 0)
 			return err_set(e, EXIT_FAIL, "no client within %s",
-				       addr_format_duration(o->timeout, dur, sizeof(dur)));
+				       parse_format_duration(o->timeout, dur, sizeof(dur)));
 		for (i = 0; i < n; i++) {
 			struct server_event ev = { .type = SERVER_EV_CONNECTION };
 			socklen_t len = sizeof(*ss);
@@ -420,7 +534,7 @@ static int accept_one(const struct listen_opts *o, struct listen_ctx *ctx, const
 				ev.reason = "denied";
 				ev.id = 0;
 				on_event(ctx, &ev);
-				close(fd);
+				server_reset_close(fd);
 				continue;
 			}
 			on_event(ctx, &ev);
@@ -438,25 +552,30 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len = 0;
 	int fd = accept_one(o, ctx, fds, n, &ss, &len, e);
+	char who[ADDR_STRLEN], msg[sizeof(e->msg)];
 	int rc;
 
 	close_fds(fds, n); /* like nc: one client, then nobody else gets in */
 	if (fd < 0)
 		return -1;
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
+	ro.dgram = o->sock_type == SOCK_SEQPACKET; /* one stdin read = one message */
 	memset(&rs, 0, sizeof(rs));
 	rc = relay_run(fd, ro.recv_only ? -1 : 0, ro.send_only ? -1 : 1, &ro, &rs, e);
 	if (rc && rs.out_errno == EPIPE) {
 		unix_cleanup();
 		cmd_end_by_sigpipe(); /* the kernel closes fd */
 	}
-	/* not silent about data left behind; a terminal user sees it anyway */
-	if (!rc && relay_input_cut(&ro, &rs) && !isatty(STDIN_FILENO)) {
-		char who[ADDR_STRLEN];
-
-		err_msg("listen", "%s closed the connection before stdin ended: the rest of "
-			"stdin was not sent (--keep-sending sends it)",
-			len ? addr_format((struct sockaddr *)&ss, len, who, sizeof(who)) : "the client");
+	if (len)
+		addr_format((struct sockaddr *)&ss, len, who, sizeof(who));
+	else
+		snprintf(who, sizeof(who), "the client");
+	/* not silent about data left behind (--exit-on-peer-eof) */
+	if (!rc && relay_cut_notice(&rs, msg, sizeof(msg)))
+		err_warn("listen", "%s %s", who, msg);
+	if (rc && rs.sock_error) {
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		err_set(e, EXIT_FAIL, "%s: %s", who, msg);
 	}
 	ev.peer = (struct sockaddr *)&ss;
 	ev.peerlen = len;
@@ -464,12 +583,26 @@ static int relay_one(const struct listen_opts *o, struct listen_ctx *ctx, int *f
 	ev.bytes_in = rs.to_out;
 	ev.bytes_out = rs.to_sock;
 	ev.duration_ns = rs.end_ns - rs.start_ns;
-	ev.reason = rc ? "error" : "eof";
+	ev.reason = relay_end_reason(rc, &rs);
+	ev.errnum = relay_end_errno(rc, &rs);
+	ev.undelivered = rs.undelivered;
 	on_event(ctx, &ev);
 	return rc;
 }
 
 /* ---- many clients, or datagrams ---- */
+/* -k: every client is a descriptor; without -m, serve as many as the limit allows. */
+static void plan_clients(struct listen_opts *o)
+{
+	long nofile;
+
+	if (!o->keep_open)
+		return;
+	nofile = sock_raise_nofile();
+	if (!o->max_conns && !o->udp && nofile > 0)
+		o->max_serving = nofile > FD_RESERVE + 1 ? (int)(nofile - FD_RESERVE) : 1;
+}
+
 
 static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, int n,
 		 struct err *e)
@@ -480,8 +613,12 @@ static int serve(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, 
 
 	server_opts_init(&so);
 	so.echo = o->echo;
+	so.exit_on_peer_eof = o->eof.exit_on_peer_eof;
 	so.keep_open = o->keep_open;
 	so.max_conns = (int)o->max_conns;
+	so.max_serving = o->max_serving;
+	if (o->stall_timeout != 0 && o->keep_open && !o->udp)
+		so.stall_timeout = o->stall_timeout > 0 ? o->stall_timeout : STALL_TIMEOUT_DEFAULT;
 	so.accept_timeout = o->timeout;
 	so.idle_timeout = o->eof.idle_timeout;
 	if (!o->keep_open && o->eof.idle_timeout < 0)
@@ -512,36 +649,48 @@ static int set_nonblock(const int *fds, int n, struct err *e)
 	return 0;
 }
 
+static int serve_sockets(const struct listen_opts *o, struct listen_ctx *ctx, int *fds, int n,
+			 struct err *e)
+{
+	report_listening(o, fds, n);
+	if (o->nonblock && set_nonblock(fds, n, e)) {
+		close_fds(fds, n);
+		return -1;
+	}
+	if (o->keep_open || o->echo || o->udp)
+		return serve(o, ctx, fds, n, e);
+	return relay_one(o, ctx, fds, n, e);
+}
+
 static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 {
 	struct listen_ctx ctx = { .verbose = o->verbose, .json = o->json };
-	struct endpoint ep;
-	int fds[MAX_FDS], n = 0, rc;
+	struct endpoint ep = { 0 };
+	struct inherit_sock s[MAX_FDS];
+	int fds[MAX_FDS], n = 0, rc, nact = inherit_listen_fds(MAX_FDS, e);
 
-	if (check_opts(o, pos->argc, e) || parse_endpoint(o, pos, &ep, e))
+	if (nact < 0 || parse_type(o, e))
 		return -1;
-	if (ep.kind == EP_UNIX && (o->allow.n || o->deny.n))
-		return err_set(e, EXIT_USAGE, "--allow/--deny need an IP listener, not unix:");
-	if (ep.kind == EP_UNIX && o->family)
-		return err_set(e, EXIT_USAGE, "-4/-6 cannot be used with a unix socket");
-	if (ep.kind == EP_UNIX && sock_check_opts(&o->so, AF_UNIX, SOCK_STREAM, e))
+	if (nact || o->fd >= 0) {
+		if (adopt_sockets(o, pos, nact, s, &n, e) || check_opts(o, NULL, e) ||
+		    prepare_adopted(o, s, fds, n, e))
+			return -1;
+		plan_clients(o);
+		return serve_sockets(o, &ctx, fds, n, e);
+	}
+	if (parse_endpoint(o, pos, &ep, e) || check_opts(o, &ep, e))
 		return -1;
-	if (o->keep_open)
-		sock_raise_nofile(); /* every client is a descriptor */
+	/* TCP servers restart onto their port at once, past TIME_WAIT */
+	if (o->so.reuseaddr == SOCKOPT_UNSET && !o->udp)
+		o->so.reuseaddr = 1;
+	plan_clients(o);
 	if (open_sockets(o, &ep, fds, &n, e))
 		return -1;
 	if (ep.kind == EP_UNIX)
 		o->unix_path = ep.path;
-	report_listening(o, fds, n);
-	if (o->nonblock && set_nonblock(fds, n, e)) {
-		close_fds(fds, n);
-		rc = -1;
-	} else if (o->keep_open || o->echo || o->udp) {
-		rc = serve(o, &ctx, fds, n, e);
-	} else {
-		rc = relay_one(o, &ctx, fds, n, e);
-	}
+	rc = serve_sockets(o, &ctx, fds, n, e);
 	unix_cleanup();
+	sock_unix_release(&unix_cleanup_name);
 	o->unix_path = NULL; /* it pointed into ep, which ends here */
 	return rc;
 }
@@ -557,9 +706,18 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG('u', "udp", &o.udp, "UDP: datagrams to stdout, stdin to the last sender"),
 		OPT_FLAG('U', "unix", &o.unix_sock,
 			"the argument is the PATH of a Unix socket; with -u: datagrams"),
+		OPT_UNIX_TYPE(&o.type),
+		OPT_FD(&o.fd, "serve the listening (or bound) socket inherited as fd N"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
 		OPT_INT('m', "max-conns", &o.max_conns, "N", 1, 1000000,
-			"with -k: at most N clients at once; more are closed at once"),
+			"with -k: at most N clients at once; more are reset at once (default: "
+			"the open-file limit less 32, more wait)"),
+		OPT_DURATION(0, "stall-timeout", &o.stall_timeout,
+			     "with -k: drop a client that takes no broadcast for DUR (default 10s; "
+			     "0: never)"),
+		OPT_FLAG('l', "listen", &o.nc_listen,
+			 "accepted and ignored, for nc's -l (listen always listens)"),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_STRING('s', "source", &o.source, "ADDR", "listen on this local address"),
 		OPT_STRING('p', "port", &o.port, "PORT", "port to listen on (as nc -p)"),
 		OPT_CALLBACK(0, "allow", &o.allow, "ADDR[/PREFIX]", add_cidr,
@@ -568,11 +726,13 @@ int cmd_listen(int argc, char **argv)
 			     "close clients in this prefix at once (repeatable; beats --allow)"),
 		OPT_DURATION('w', "timeout", &o.timeout,
 			     "fail if no client arrives within DUR; also the idle timeout"),
+		OPT_CALLBACK(0, "mode", &o.mode, "OCTAL", set_mode,
+			     "-U: permissions of the socket file (default 0600, not the umask)"),
 		OPT_INT_D(0, "backlog", &o.backlog, "N", 0, 1 << 20, SOMAXCONN,
 			  "listen(2) backlog (at most net.core.somaxconn)"),
 		OPT_GROUP("End of stdin, idle peers"),
 		OPT_RELAY_EOF(&o.eof),
-		/* --reuseaddr is on for TCP unless --no-reuseaddr: see cmd_listen */
+		/* --reuseaddr is on for TCP unless --no-reuseaddr: see run() */
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP),
 		OPT_GROUP("Output"),
 		OPT_NONBLOCK(&o.nonblock),
@@ -585,15 +745,12 @@ int cmd_listen(int argc, char **argv)
 	struct err e = { 0 };
 
 	memset(&o, 0, sizeof(o));
-	o.timeout = -1;
+	o.timeout = o.stall_timeout = -1;
 	relay_eof_opts_init(&o.eof);
-	o.backlog = -1;
+	o.backlog = o.mode = o.fd = -1;
 	sock_opts_init(&o.so);
 	if (opt_run(&cmd_listen_desc, opts, argc, argv, &pos, &status))
 		return status;
-	/* TCP servers restart onto their port at once, past TIME_WAIT */
-	if (o.so.reuseaddr == SOCKOPT_UNSET && !o.udp)
-		o.so.reuseaddr = 1;
 	if (run(&o, &pos, &e))
 		return err_report("listen", &e);
 	return EXIT_OK;

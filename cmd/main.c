@@ -2,6 +2,7 @@
 /* sockctl: dispatch a subcommand, then make sure its output really went out. */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,42 +41,10 @@ static const struct command *find(const char *name)
 	return NULL;
 }
 
-/* Optimal string alignment distance, for "did you mean". */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t d[34][34];
-
-	if (la > 32 || lb > 32)
-		return 99;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++)
-		for (j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
-
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	return d[la][lb];
-}
-
-/* At most 64 bytes of @s for a message, control bytes as '?': one line, no escapes. */
+/* At most 64 bytes of @s for a message (err_set escapes its control bytes). */
 static const char *shown(const char *s, char *buf, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i + 1 < n && s[i]; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
+	snprintf(buf, n, "%s", s);
 	return buf;
 }
 
@@ -84,9 +53,10 @@ static int unknown(const char *name)
 	const struct command *best = NULL;
 	size_t i, bestd = 99;
 	char buf[65];
+	struct err e;
 
 	for (i = 0; i < NCOMMANDS; i++) {
-		size_t dd = distance(name, commands[i].desc->name);
+		size_t dd = opt_distance(name, commands[i].desc->name);
 
 		if (dd < bestd) {
 			bestd = dd;
@@ -94,12 +64,27 @@ static int unknown(const char *name)
 		}
 	}
 	if (best && (bestd <= 2 || !strncmp(best->desc->name, name, strlen(name) ? strlen(name) : 1)))
-		fprintf(stderr, "sockctl: '%s' is not a command; did you mean '%s'?\n",
+		err_set(&e, EXIT_USAGE, "'%s' is not a command; did you mean '%s'?",
 			shown(name, buf, sizeof(buf)), best->desc->name);
 	else
-		fprintf(stderr, "sockctl: '%s' is not a command (see 'sockctl help')\n",
+		err_set(&e, EXIT_USAGE, "'%s' is not a command (see 'sockctl help')",
 			shown(name, buf, sizeof(buf)));
-	return EXIT_USAGE;
+	return err_report(NULL, &e);
+}
+
+/*
+ * --json anywhere among the options (before "--") makes every diagnostic
+ * JSON, the complaint about a bad option before it included, so a script
+ * reading stderr with jq never meets a text line.
+ */
+static int argv_wants_json(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (!strcmp(argv[i], "--json"))
+			return 1;
+	return 0;
 }
 
 static void usage(FILE *f)
@@ -150,8 +135,7 @@ static int finish(const char *name, int status)
 
 	if (!cmd_stdout_flush(&e))
 		return status;
-	fprintf(stderr, "sockctl%s%s: %s\n", name ? " " : "", name ? name : "", e.msg);
-	return EXIT_FAIL;
+	return err_report(name, &e);
 }
 
 /*
@@ -179,7 +163,12 @@ int main(int argc, char **argv)
 	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	const struct command *c;
 
+	if (cmd_priv_start(argc, argv))
+		return EXIT_FAIL;
 	std_fds_open();
+	/* only the charset: whether text output may show UTF-8 (out_locale_utf8) */
+	setlocale(LC_CTYPE, "");
+	err_diag_json(argv_wants_json(argc, argv));
 	/* multi-call: a link named "sockctl-resolve" runs resolve */
 	if (!strncmp(self, "sockctl-", 8) && (c = find(self + 8))) {
 		argv[0] = (char *)c->desc->name;
@@ -206,8 +195,10 @@ int main(int argc, char **argv)
 			return finish(NULL, EXIT_OK);
 		}
 		if (argc > 3) {
-			fprintf(stderr, "sockctl help: expected one COMMAND\n");
-			return EXIT_USAGE;
+			struct err e;
+
+			err_set(&e, EXIT_USAGE, "expected one COMMAND");
+			return err_report("help", &e);
 		}
 		if (!(c = find(argv[2])))
 			return unknown(argv[2]);
@@ -225,10 +216,11 @@ int main(int argc, char **argv)
 	}
 	if (argv[1][0] == '-') {
 		char buf[65];
+		struct err e;
 
-		fprintf(stderr, "sockctl: unknown option '%s' (see 'sockctl help')\n",
+		err_set(&e, EXIT_USAGE, "unknown option '%s' (see 'sockctl help')",
 			shown(argv[1], buf, sizeof(buf)));
-		return EXIT_USAGE;
+		return err_report(NULL, &e);
 	}
 	if (!(c = find(argv[1])))
 		return unknown(argv[1]);

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "sock.h"
 
 struct resolve_opts {
@@ -88,6 +89,17 @@ static int check_mode(const struct resolve_opts *o, struct err *e)
 	return 0;
 }
 
+/*
+ * A name from NSS (/etc/hosts, DNS, /etc/services) for the text table: anyone
+ * who controls a zone or a hosts line chooses its bytes, so escape what a
+ * terminal would act on (and any non-ASCII byte unless the locale is UTF-8).
+ */
+static const char *nss_shown(const char *s, char *buf, size_t n)
+{
+	out_text_escape_buf(buf, n, s, strlen(s), out_locale_utf8() ? OUT_UTF8 : 0);
+	return buf;
+}
+
 static void print_row_json(const struct addrinfo *ai, const char *addr, FILE *f)
 {
 	char num[16];
@@ -97,6 +109,7 @@ static void print_row_json(const struct addrinfo *ai, const char *addr, FILE *f)
 	const char *proto;
 
 	json_begin(&w, f);
+	json_str(&w, "event", "address");
 	if (fam)
 		json_str(&w, "family", fam);
 	else
@@ -131,6 +144,7 @@ static int print_results(const struct resolve_opts *o, const struct addrinfo *re
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
 		char addr[ADDR_STRLEN], port[8], fam[16], type[16], proto[16];
+		char canon[4 * NI_MAXHOST];
 
 		addr_ntop(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr));
 		if (o->json) {
@@ -146,7 +160,9 @@ static int print_results(const struct resolve_opts *o, const struct addrinfo *re
 			snprintf(type, sizeof(type), "%d", ai->ai_socktype);
 		table_add(&t, (const char *const[]){
 				      fam, type, addr_proto_name(ai->ai_protocol, proto, sizeof(proto)),
-				      addr, port, ai->ai_canonname ? ai->ai_canonname : "-" });
+				      addr, port,
+				      ai->ai_canonname ? nss_shown(ai->ai_canonname, canon, sizeof(canon))
+						       : "-" });
 	}
 	if (o->json)
 		return 0;
@@ -194,7 +210,7 @@ static int forward(const struct resolve_opts *o, const struct opt_args *pos, str
 		for (ai = res; ai; ai = ai->ai_next)
 			n++;
 		err_msg("resolve", "getaddrinfo returned %zu result%s in %s", n, n == 1 ? "" : "s",
-			addr_format_duration(took, dur, sizeof(dur)));
+			parse_format_duration(took, dur, sizeof(dur)));
 	}
 	if (print_results(o, res)) {
 		freeaddrinfo(res);
@@ -207,7 +223,7 @@ static int forward(const struct resolve_opts *o, const struct opt_args *pos, str
 static int reverse(const struct resolve_opts *o, const struct opt_args *pos, struct err *e)
 {
 	struct addrinfo hints, *res;
-	char host[NI_MAXHOST], serv[NI_MAXSERV], flags[160], dur[32];
+	char host[NI_MAXHOST], serv[NI_MAXSERV], flags[160], dur[32], where[ADDR_STRLEN];
 	const char *port = pos->argc > 1 ? pos->argv[1] : "0";
 	unsigned long long p;
 	int64_t t0;
@@ -215,7 +231,7 @@ static int reverse(const struct resolve_opts *o, const struct opt_args *pos, str
 
 	if (pos->argc < 1)
 		return err_set(e, EXIT_USAGE, "--reverse needs an ADDRESS");
-	if (addr_parse_uint(port, 0, 65535, &p, "port", e))
+	if (parse_uint(port, 0, 65535, &p, "port", e))
 		return -1;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
@@ -228,26 +244,28 @@ static int reverse(const struct resolve_opts *o, const struct opt_args *pos, str
 	     (o->namereq ? NI_NAMEREQD : 0) | (o->nofqdn ? NI_NOFQDN : 0) |
 	     (o->dgram ? NI_DGRAM : 0);
 	if (o->verbose)
-		err_msg("resolve", "getnameinfo(%s port %s, flags=%s)", pos->argv[0], port,
+		err_msg("resolve", "getnameinfo(%s, flags=%s)",
+			addr_format(res->ai_addr, res->ai_addrlen, where, sizeof(where)),
 			flag_names(ni_flags, sizeof(ni_flags) / sizeof(ni_flags[0]), fl, flags,
 				   sizeof(flags)));
 	t0 = clock_mono_ns();
 	rc = getnameinfo(res->ai_addr, res->ai_addrlen, host, sizeof(host), serv, sizeof(serv), fl);
 	if (o->verbose)
 		err_msg("resolve", "getnameinfo took %s",
-			addr_format_duration(clock_mono_ns() - t0, dur, sizeof(dur)));
+			parse_format_duration(clock_mono_ns() - t0, dur, sizeof(dur)));
 	if (rc) {
 		freeaddrinfo(res);
 		if (rc == EAI_SYSTEM)
 			return err_sys(e, EXIT_FAIL, errno, "%s: EAI_SYSTEM", pos->argv[0]);
 		return err_set(e, EXIT_FAIL, "%s: %s: %s", pos->argv[0], sock_eai_name(rc),
-			       gai_strerror(rc));
+			       err_gai_strerror(rc, flags, sizeof(flags)));
 	}
 	if (o->json) {
 		struct jsonw w;
 		char addr[ADDR_STRLEN];
 
 		json_begin(&w, stdout);
+		json_str(&w, "event", "name");
 		json_str(&w, "address", addr_ntop(res->ai_addr, res->ai_addrlen, addr, sizeof(addr)));
 		json_uint(&w, "port", p);
 		json_str(&w, "host", host);
@@ -255,10 +273,12 @@ static int reverse(const struct resolve_opts *o, const struct opt_args *pos, str
 		json_end(&w);
 	} else {
 		struct table t;
+		char hs[4 * NI_MAXHOST], ss[4 * NI_MAXSERV];
 
 		table_init(&t, 2);
 		table_add(&t, (const char *const[]){ "HOST", "SERVICE" });
-		table_add(&t, (const char *const[]){ host, serv });
+		table_add(&t, (const char *const[]){ nss_shown(host, hs, sizeof(hs)),
+						     nss_shown(serv, ss, sizeof(ss)) });
 		rc = table_print(&t, stdout);
 		table_free(&t);
 		if (rc) {

@@ -17,8 +17,10 @@
 #include "cmd.h"
 #include "dgram.h"
 #include "err.h"
+#include "inherit.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "sock.h"
 
 #define RECV_BATCH 64
@@ -26,7 +28,7 @@
 #define RECV_ECHO 256 /* echo replies per sendmmsg */
 
 struct recv_opts {
-	int family, verbose, json, nonblock;
+	int family, verbose, json, nonblock, numeric;
 	long long count, fd_ll;
 	int64_t timeout;
 	int fd, echo, raw, hex, quiet, stats, until_end, no_gro;
@@ -98,13 +100,14 @@ static int check_opts(const struct recv_opts *o, struct err *e)
 /* --fd N: a bound datagram socket inherited from the parent (socket activation). */
 static int adopt_fd(const struct recv_opts *o, int *fds, int *n, struct err *e)
 {
-	int type = 0;
-	socklen_t len = sizeof(type);
+	struct inherit_want w = { .role = INHERIT_PASSIVE, .family = o->family,
+				  .type = SOCK_DGRAM };
+	struct inherit_sock s;
+	char what[32];
 
-	if (getsockopt(o->fd, SOL_SOCKET, SO_TYPE, &type, &len))
-		return err_sys(e, EXIT_USAGE, errno, "--fd %d", o->fd);
-	if (type != SOCK_DGRAM)
-		return err_set(e, EXIT_USAGE, "--fd %d: not a datagram socket", o->fd);
+	snprintf(what, sizeof(what), "--fd %d", o->fd);
+	if (inherit_check(o->fd, what, &w, &s, e))
+		return -1;
 	fds[0] = o->fd;
 	*n = 1;
 	return 0;
@@ -201,14 +204,14 @@ static int echo_back(struct recv_ctx *c, int fd, unsigned n, struct err *e)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			char where[ADDR_STRLEN];
+			char where[ADDR_STRLEN], why[ERR_DESC_LEN];
 
 			/* one unreachable sender must not stop an echo server */
 			const struct msghdr *h = &c->echo[done].msg_hdr;
 
-			err_msg("udp-recv", "echo to %s: %s",
-				addr_format(h->msg_name, h->msg_namelen, where, sizeof(where)),
-				strerror(errno));
+			err_warn("udp-recv", "echo to %s: %s",
+				 addr_format(h->msg_name, h->msg_namelen, where, sizeof(where)),
+				 err_strerror(errno, why, sizeof(why)));
 			done++;
 			continue;
 		}
@@ -349,9 +352,12 @@ static int drain(struct recv_ctx *c, int fd, struct err *e)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if (c->o->nonblock && c->o->verbose)
-					err_msg("udp-recv", "recvmmsg: EAGAIN (%s): queue empty",
-						strerror(errno));
+				if (c->o->nonblock && c->o->verbose) {
+					char d[ERR_DESC_LEN];
+
+					err_msg("udp-recv", "recvmmsg: %s (queue empty)",
+						err_errno_desc(errno, d, sizeof(d)));
+				}
 				return any;
 			}
 			return err_sys(e, EXIT_FAIL, errno, "recvmmsg");
@@ -413,14 +419,14 @@ static int run(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
 		char d[32];
 
 		return err_set(e, EXIT_FAIL, "no datagram within %s",
-			       addr_format_duration(o->timeout, d, sizeof(d)));
+			       parse_format_duration(o->timeout, d, sizeof(d)));
 	}
 	if (o->count) {
 		char d[32];
 
 		return err_set(e, EXIT_FAIL, "only %llu of %lld datagrams, then none for %s",
 			       (unsigned long long)c->counted, o->count,
-			       addr_format_duration(o->timeout, d, sizeof(d)));
+			       parse_format_duration(o->timeout, d, sizeof(d)));
 	}
 	return 0;
 }
@@ -466,6 +472,7 @@ int cmd_udp_recv(int argc, char **argv)
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_INT('c', "count", &o.count, "N", 1, INT64_MAX,
 			"exit 0 after N datagrams (end markers not counted)"),
 		OPT_DURATION('w', "timeout", &o.timeout,
@@ -487,8 +494,7 @@ int cmd_udp_recv(int argc, char **argv)
 			   "receive buffer per datagram; longer ones are reported truncated"),
 		OPT_FLAG(0, "no-gro", &o.no_gro,
 			 "no UDP GRO: one datagram per read (with -c, what is left stays queued)"),
-		OPT_INT(0, "fd", &o.fd_ll, "N", 0, INT32_MAX,
-			"use the bound datagram socket inherited as fd N (no ADDR PORT)"),
+		OPT_FD(&o.fd_ll, "use the bound datagram socket inherited as fd N (no ADDR PORT)"),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_UDP),
 		OPT_GROUP("Output"),
 		OPT_NONBLOCK(&o.nonblock),
@@ -525,6 +531,8 @@ int cmd_udp_recv(int argc, char **argv)
 			ep.path);
 		return err_report("udp-recv", &e);
 	}
+	if (o.numeric && addr_check_numeric(ep.host, &e))
+		return err_report("udp-recv", &e);
 	memset(&c, 0, sizeof(c));
 	c.o = &o;
 	c.fmt = o.quiet ? DGRAM_QUIET : o.json ? DGRAM_JSON : o.raw ? DGRAM_RAW

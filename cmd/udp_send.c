@@ -22,6 +22,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "sock.h"
 
 #define SEND_BATCH 64
@@ -32,7 +33,7 @@ static const int end_gaps_ms[] = { 0, 20, 100 };
 enum send_mode { MODE_ARGS, MODE_PROBES, MODE_LINES, MODE_RAW };
 
 struct send_opts {
-	int family, verbose, json, nonblock, quiet, raw, no_gso;
+	int family, verbose, json, nonblock, quiet, raw, no_gso, numeric;
 	long long count, rate, mcast_ttl;
 	int mcast_loop;
 	int64_t interval, wait;
@@ -124,12 +125,9 @@ static int resolve_dst(struct send_ctx *c, const struct endpoint *ep, struct err
 	const char *host = strcmp(ep->host, "<broadcast>") ? ep->host : "255.255.255.255";
 	struct addrinfo hints, *res;
 	int family = c->o->family;
-	unsigned char tmp[16];
 
 	if (!family && c->o->so.source)
-		family = inet_pton(AF_INET, c->o->so.source, tmp) == 1	      ? AF_INET
-			 : inet_pton(AF_INET6, c->o->so.source, tmp) == 1 ? AF_INET6
-								       : 0;
+		family = addr_numeric_family(c->o->so.source);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_DGRAM;
@@ -307,10 +305,13 @@ static long send_gso(struct send_ctx *c, unsigned n, struct err *e)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && c->gso_out.msgs[0].msg_hdr.msg_iovlen > 1 && gso_refused(errno)) {
-			if (c->o->verbose)
+			if (c->o->verbose) {
+				char why[ERR_DESC_LEN];
+
 				err_msg("udp-send", "UDP_SEGMENT send refused (%s): sendmmsg, one "
 						    "datagram per message, from now on",
-					strerror(errno));
+					err_errno_desc(errno, why, sizeof(why)));
+			}
 			c->gso = 0;
 			return done;
 		}
@@ -744,6 +745,7 @@ int cmd_udp_send(int argc, char **argv)
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
+		OPT_NUMERIC_HOST('n', &o.numeric),
 		OPT_INT('c', "count", &o.count, "N", 0, INT64_MAX,
 			"send N datagrams (MESSAGEs: N rounds; 0: until interrupted)"),
 		OPT_INTERVAL(&o.interval),
@@ -794,7 +796,11 @@ int cmd_udp_send(int argc, char **argv)
 			ep.path);
 		return err_report("udp-send", &e);
 	}
-	if (strcmp(ep.host, "<broadcast>") != 0 && addr_check_host(ep.host, &e))
+	if (strcmp(ep.host, "<broadcast>") != 0 &&
+	    (addr_check_host(ep.host, &e) ||
+	     (o.numeric && addr_check_numeric(ep.host, &e))))
+		return err_report("udp-send", &e);
+	if (o.numeric && o.so.source && addr_check_numeric(o.so.source, &e))
 		return err_report("udp-send", &e);
 	if (!strcmp(ep.host, "<broadcast>"))
 		o.so.broadcast = 1;
@@ -834,7 +840,7 @@ int cmd_udp_send(int argc, char **argv)
 		char d[32];
 
 		err_set(&e, EXIT_FAIL, "%s: no reply within %s", c.dstname,
-			addr_format_duration(o.wait, d, sizeof(d)));
+			parse_format_duration(o.wait, d, sizeof(d)));
 		return err_report("udp-send", &e);
 	}
 	return EXIT_OK;

@@ -14,160 +14,8 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "clock.h"
-
-#define MAX_DURATION_NS (INT64_C(30) * 24 * 3600 * NS_PER_SEC)
-
-/* Quote at most 64 bytes of user input, so one long argument cannot make a
- * message unreadable; control bytes are shown as '?'. */
-static const char *quote(const char *s, char *buf, size_t n)
-{
-	size_t i, j = 0;
-
-	for (i = 0; s[i] && j + 4 < n && i < 64; i++)
-		buf[j++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	if (s[i] && j + 4 < n) {
-		memcpy(buf + j, "...", 3);
-		j += 3;
-	}
-	buf[j] = '\0';
-	return buf;
-}
-
-int addr_parse_uint(const char *s, unsigned long long min, unsigned long long max,
-		    unsigned long long *out, const char *what, struct err *e)
-{
-	unsigned long long v = 0;
-	int overflow = 0;
-	char q[80];
-	const char *p;
-
-	if (!*s)
-		return err_set(e, EXIT_USAGE, "%s: empty value", what);
-	for (p = s; *p; p++) {
-		if (!isdigit((unsigned char)*p))
-			return err_set(e, EXIT_USAGE, "%s: '%s' is not a number", what,
-				       quote(s, q, sizeof(q)));
-		if (v > (ULLONG_MAX - 9) / 10)
-			overflow = 1;
-		else
-			v = v * 10 + (unsigned)(*p - '0');
-	}
-	if (overflow || v < min || v > max)
-		return err_set(e, EXIT_USAGE, "%s: '%s' is out of range (%llu-%llu)", what,
-			       quote(s, q, sizeof(q)), min, max);
-	*out = v;
-	return 0;
-}
-
-int addr_parse_duration(const char *s, int64_t *ns, struct err *e)
-{
-	static const struct {
-		const char *suffix;
-		int64_t mul;
-	} units[] = {
-		{ "", NS_PER_SEC },       { "s", NS_PER_SEC }, { "ms", NS_PER_MS },
-		{ "us", 1000 },           { "ns", 1 },         { "m", 60 * NS_PER_SEC },
-		{ "h", 3600 * NS_PER_SEC },
-	};
-	const char *p = s;
-	int64_t whole = 0, frac = 0, fscale = 1;
-	int digits = 0;
-	char q[80];
-	size_t i;
-
-	while (isdigit((unsigned char)*p)) {
-		if (whole > MAX_DURATION_NS)
-			goto range;
-		whole = whole * 10 + (*p++ - '0');
-		digits++;
-	}
-	if (*p == '.') {
-		p++;
-		while (isdigit((unsigned char)*p)) {
-			if (fscale >= NS_PER_SEC)
-				goto bad;
-			frac = frac * 10 + (*p++ - '0');
-			fscale *= 10;
-			digits++;
-		}
-	}
-	if (!digits)
-		goto bad;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(p, units[i].suffix) != 0)
-			continue;
-		if (whole > MAX_DURATION_NS / units[i].mul)
-			goto range;
-		/* frac scaled to ns-of-a-unit: exact for every unit, no overflow
-		 * (units of a second or more are whole multiples of 1e9). */
-		frac *= NS_PER_SEC / fscale;
-		if (units[i].mul >= NS_PER_SEC)
-			frac *= units[i].mul / NS_PER_SEC;
-		else
-			frac = frac * units[i].mul / NS_PER_SEC;
-		*ns = whole * units[i].mul + frac;
-		if (*ns > MAX_DURATION_NS)
-			goto range;
-		return 0;
-	}
-bad:
-	return err_set(e, EXIT_USAGE,
-		       "bad duration '%s' (use e.g. 1.5, 500ms, 2s, 1m)", quote(s, q, sizeof(q)));
-range:
-	return err_set(e, EXIT_USAGE, "duration '%s' is too long (at most 30 days)",
-		       quote(s, q, sizeof(q)));
-}
-
-const char *addr_format_duration(int64_t ns, char *buf, size_t len)
-{
-	if (ns >= NS_PER_SEC || ns == 0)
-		snprintf(buf, len, "%.1fs", (double)ns / NS_PER_SEC);
-	else if (ns >= NS_PER_MS)
-		snprintf(buf, len, "%.3gms", (double)ns / NS_PER_MS);
-	else
-		snprintf(buf, len, "%.3gus", (double)ns / 1000);
-	return buf;
-}
-
-int addr_parse_size(const char *s, unsigned long long max, unsigned long long *out,
-		    struct err *e)
-{
-	static const struct {
-		const char *suffix;
-		unsigned shift;
-	} units[] = {
-		{ "", 0 },     { "b", 0 },     { "k", 10 },    { "kb", 10 }, { "kib", 10 },
-		{ "m", 20 },   { "mb", 20 },   { "mib", 20 },  { "g", 30 },  { "gb", 30 },
-		{ "gib", 30 },
-	};
-	char num[32], q[80];
-	const char *p = s;
-	unsigned long long v;
-	size_t n = 0, i;
-	struct err tmp;
-
-	while (isdigit((unsigned char)*p) && n + 1 < sizeof(num))
-		num[n++] = *p++;
-	num[n] = '\0';
-	if (!n || isdigit((unsigned char)*p))
-		goto bad;
-	if (addr_parse_uint(num, 0, ULLONG_MAX >> 30, &v, "size", &tmp))
-		goto bad;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcasecmp(p, units[i].suffix) != 0)
-			continue;
-		v <<= units[i].shift;
-		if (v > max)
-			return err_set(e, EXIT_USAGE, "size '%s' is too large (at most %llu)",
-				       quote(s, q, sizeof(q)), max);
-		*out = v;
-		return 0;
-	}
-bad:
-	return err_set(e, EXIT_USAGE, "bad size '%s' (use e.g. 1500, 64k, 1M)",
-		       quote(s, q, sizeof(q)));
-}
+#include "out.h"
+#include "parse.h"
 
 static int valid_service_name(const char *s)
 {
@@ -186,7 +34,7 @@ int addr_parse_port(const char *s, const char *proto, uint16_t *port, struct err
 	char q[80], sdata[1024];
 
 	if (isdigit((unsigned char)*s)) {
-		if (addr_parse_uint(s, 0, 65535, &v, "port", e))
+		if (parse_uint(s, 0, 65535, &v, "port", e))
 			return -1;
 		*port = (uint16_t)v;
 		return 0;
@@ -194,14 +42,14 @@ int addr_parse_port(const char *s, const char *proto, uint16_t *port, struct err
 	if (!*s)
 		return err_set(e, EXIT_USAGE, "port: empty value");
 	if (!valid_service_name(s))
-		return err_set(e, EXIT_USAGE, "bad port '%s'", quote(s, q, sizeof(q)));
+		return err_set(e, EXIT_USAGE, "bad port '%s'", parse_quote(s, q, sizeof(q)));
 	/* the reentrant lookup: commands may resolve from more than one thread */
 	if (getservbyname_r(s, proto, &sbuf, sdata, sizeof(sdata), &se))
 		se = NULL;
 	if (!se && !proto && getservbyname_r(s, "udp", &sbuf, sdata, sizeof(sdata), &se))
 		se = NULL;
 	if (!se)
-		return err_set(e, EXIT_USAGE, "unknown service '%s'%s%s", quote(s, q, sizeof(q)),
+		return err_set(e, EXIT_USAGE, "unknown service '%s'%s%s", parse_quote(s, q, sizeof(q)),
 			       proto ? " for " : "", proto ? proto : "");
 	*port = ntohs((uint16_t)se->s_port);
 	return 0;
@@ -264,31 +112,61 @@ void addr_port_list_free(struct port_list *pl)
 	pl->n = pl->count = 0;
 }
 
+int addr_numeric_family(const char *host)
+{
+	struct addrinfo hints, *res;
+	int family;
+
+	if (!*host)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST; /* getaddrinfo then never looks a name up */
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res))
+		return 0;
+	family = res->ai_family;
+	freeaddrinfo(res);
+	return family;
+}
+
+/*
+ * Digits and dots only ("1.2.3.4.5", "999.1.1.1"): no host name looks like
+ * that (a top-level label is never all digits), so it is a numeric address
+ * or a mistake, and never a question for DNS.
+ */
+static int looks_ipv4(const char *host)
+{
+	return *host && host[strspn(host, "0123456789.")] == '\0';
+}
+
 int addr_check_host(const char *host, struct err *e)
 {
-	unsigned char buf[16];
-	char q[80], tmp[256];
+	char q[80];
 	const char *p;
-	int dotted = 1;
 
 	if (strlen(host) > 253)
-		return err_set(e, EXIT_USAGE, "host name '%s' is too long", quote(host, q, sizeof(q)));
-	for (p = host; *p; p++) {
+		return err_set(e, EXIT_USAGE, "host name '%s' is too long", parse_quote(host, q, sizeof(q)));
+	for (p = host; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return err_set(e, EXIT_USAGE, "bad host '%s'", quote(host, q, sizeof(q)));
-		if (!isdigit((unsigned char)*p) && *p != '.')
-			dotted = 0;
-	}
-	if (dotted && *host && inet_pton(AF_INET, host, buf) != 1)
-		return err_set(e, EXIT_USAGE, "bad IPv4 address '%s'", quote(host, q, sizeof(q)));
-	if (strchr(host, ':')) {
-		/* strip a zone ("fe80::1%eth0") before checking the address */
-		snprintf(tmp, sizeof(tmp), "%s", host);
-		tmp[strcspn(tmp, "%")] = '\0';
-		if (inet_pton(AF_INET6, tmp, buf) != 1)
-			return err_set(e, EXIT_USAGE, "bad IPv6 address '%s'",
-				       quote(host, q, sizeof(q)));
-	}
+			return err_set(e, EXIT_USAGE, "bad host '%s'", parse_quote(host, q, sizeof(q)));
+	/* what getaddrinfo(3) reads as numeric is fine: "127.1", "2130706433" */
+	if (!*host || addr_numeric_family(host))
+		return 0;
+	if (looks_ipv4(host))
+		return err_set(e, EXIT_USAGE, "bad IPv4 address '%s'", parse_quote(host, q, sizeof(q)));
+	if (strchr(host, ':'))
+		return err_set(e, EXIT_USAGE, "bad IPv6 address '%s'", parse_quote(host, q, sizeof(q)));
+	return 0;
+}
+
+int addr_check_numeric(const char *host, struct err *e)
+{
+	char q[80];
+
+	if (*host && !addr_numeric_family(host))
+		return err_set(e, EXIT_USAGE,
+			       "'%s' is not a numeric address (-n/--numeric-host: no name lookup)",
+			       parse_quote(host, q, sizeof(q)));
 	return 0;
 }
 
@@ -296,21 +174,44 @@ static int set_service(struct endpoint *ep, const char *s, unsigned flags, const
 		       struct err *e)
 {
 	struct port_list pl;
-	uint16_t port;
+	char q[80];
+	int single;
 
 	if (strlen(s) >= sizeof(ep->service))
 		return err_set(e, EXIT_USAGE, "port list is too long");
-	if (flags & ADDR_EP_PORT_LIST) {
-		if (addr_parse_port_list(s, proto, &pl, e))
-			return -1;
+	/* one port is a list of one: a list where one is expected gets its own message */
+	if (addr_parse_port_list(s, proto, &pl, e))
+		return -1;
+	single = pl.n == 1 && pl.r[0].lo == pl.r[0].hi;
+	ep->nports = pl.count;
+	if (single && !pl.r[0].lo && !(flags & ADDR_EP_PORT_ZERO)) {
 		addr_port_list_free(&pl);
-	} else {
-		if (addr_parse_port(s, proto, &port, e))
-			return -1;
-		if (!port && !(flags & ADDR_EP_PORT_ZERO))
-			return err_set(e, EXIT_USAGE, "port 0 is not a valid destination");
+		return err_set(e, EXIT_USAGE, "port 0 is not a valid destination");
 	}
+	addr_port_list_free(&pl);
+	if (!single && !(flags & ADDR_EP_PORT_LIST))
+		return err_set(e, EXIT_USAGE, "'%s' is a port list; one port is expected here",
+			       parse_quote(s, q, sizeof(q)));
 	snprintf(ep->service, sizeof(ep->service), "%s", s);
+	return 0;
+}
+
+int addr_check_unix_path(const char *path, struct err *e)
+{
+	size_t n = strlen(path);
+
+	if (!n || n >= sizeof(((struct endpoint *)0)->path))
+		return err_set(e, EXIT_USAGE, "unix socket path too long or empty (1 to %zu bytes)",
+			       sizeof(((struct endpoint *)0)->path) - 1);
+	return 0;
+}
+
+static int set_unix(struct endpoint *ep, const char *path, struct err *e)
+{
+	if (addr_check_unix_path(path, e))
+		return -1;
+	ep->kind = EP_UNIX;
+	snprintf(ep->path, sizeof(ep->path), "%s", path);
 	return 0;
 }
 
@@ -319,7 +220,7 @@ static int set_host(struct endpoint *ep, const char *h, size_t len, struct err *
 	char q[80];
 
 	if (len >= sizeof(ep->host))
-		return err_set(e, EXIT_USAGE, "host name '%s' is too long", quote(h, q, sizeof(q)));
+		return err_set(e, EXIT_USAGE, "host name '%s' is too long", parse_quote(h, q, sizeof(q)));
 	memcpy(ep->host, h, len);
 	ep->host[len] = '\0';
 	return addr_check_host(ep->host, e);
@@ -345,8 +246,18 @@ int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char
 
 	memset(ep, 0, sizeof(*ep));
 	ep->kind = EP_INET;
+	if (flags & ADDR_EP_UNIX) {
+		if (argc != 1)
+			return err_set(e, EXIT_USAGE,
+				       "-U/--unix takes exactly one argument, the PATH");
+		a = argv[0];
+		return set_unix(ep, strncmp(a, "unix:", 5) ? a : a + 5, e);
+	}
 	if (argc == 2) {
 		a = strip_brackets(argv[0], host, sizeof(host)) ? host : argv[0];
+		/* '' PORT: the wildcard where a host may be left out, as Python's '' */
+		if (!*argv[0] && (flags & ADDR_EP_HOST_OPTIONAL))
+			return set_service(ep, argv[1], flags, proto, e);
 		if (!*a)
 			return err_set(e, EXIT_USAGE, "empty host");
 		if (set_host(ep, a, strlen(a), e))
@@ -356,23 +267,15 @@ int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char
 	if (argc != 1)
 		return err_set(e, EXIT_USAGE, "expected HOST PORT, HOST:PORT or unix:PATH");
 	a = argv[0];
-	if (!strncmp(a, "unix:", 5)) {
-		if (!a[5])
-			return err_set(e, EXIT_USAGE, "unix: needs a path");
-		if (strlen(a + 5) >= sizeof(ep->path))
-			return err_set(e, EXIT_USAGE, "unix socket path is too long (at most %zu bytes)",
-				       sizeof(ep->path) - 1);
-		ep->kind = EP_UNIX;
-		snprintf(ep->path, sizeof(ep->path), "%s", a + 5);
-		return 0;
-	}
+	if (!strncmp(a, "unix:", 5))
+		return set_unix(ep, a + 5, e);
 	if (a[0] == '[') {
 		close = strchr(a, ']');
 		if (!close || close[1] != ':' || !close[2])
 			return err_set(e, EXIT_USAGE, "bad endpoint '%s' (use [ADDR]:PORT)",
-				       quote(a, q, sizeof(q)));
+				       parse_quote(a, q, sizeof(q)));
 		if (close == a + 1)
-			return err_set(e, EXIT_USAGE, "empty host in '%s'", quote(a, q, sizeof(q)));
+			return err_set(e, EXIT_USAGE, "empty host in '%s'", parse_quote(a, q, sizeof(q)));
 		if (set_host(ep, a + 1, (size_t)(close - a - 1), e))
 			return -1;
 		return set_service(ep, close + 2, flags, proto, e);
@@ -382,9 +285,9 @@ int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char
 		if (colon == a && (flags & ADDR_EP_HOST_OPTIONAL))
 			return set_service(ep, colon + 1, flags, proto, e);
 		if (colon == a)
-			return err_set(e, EXIT_USAGE, "empty host in '%s'", quote(a, q, sizeof(q)));
+			return err_set(e, EXIT_USAGE, "empty host in '%s'", parse_quote(a, q, sizeof(q)));
 		if (!colon[1])
-			return err_set(e, EXIT_USAGE, "missing port in '%s'", quote(a, q, sizeof(q)));
+			return err_set(e, EXIT_USAGE, "missing port in '%s'", parse_quote(a, q, sizeof(q)));
 		if (set_host(ep, a, (size_t)(colon - a), e))
 			return -1;
 		return set_service(ep, colon + 1, flags, proto, e);
@@ -392,10 +295,10 @@ int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char
 	if (colon)
 		return err_set(e, EXIT_USAGE,
 			       "missing port after '%s' (write [ADDR]:PORT or ADDR PORT)",
-			       quote(a, q, sizeof(q)));
+			       parse_quote(a, q, sizeof(q)));
 	if (flags & ADDR_EP_HOST_OPTIONAL)
 		return set_service(ep, a, flags, proto, e);
-	return err_set(e, EXIT_USAGE, "missing port after '%s'", quote(a, q, sizeof(q)));
+	return err_set(e, EXIT_USAGE, "missing port after '%s'", parse_quote(a, q, sizeof(q)));
 }
 
 int addr_parse_cidr(const char *s, struct cidr *c, struct err *e)
@@ -422,14 +325,14 @@ int addr_parse_cidr(const char *s, struct cidr *c, struct err *e)
 	}
 	c->prefix = max;
 	if (slash) {
-		if (addr_parse_uint(slash + 1, 0, max, &prefix, "prefix length", e))
+		if (parse_uint(slash + 1, 0, max, &prefix, "prefix length", e))
 			return -1;
 		c->prefix = (unsigned)prefix;
 	}
 	return 0;
 bad:
 	return err_set(e, EXIT_USAGE, "bad address '%s' (use ADDR or ADDR/PREFIX)",
-		       quote(s, q, sizeof(q)));
+		       parse_quote(s, q, sizeof(q)));
 }
 
 static int prefix_equal(const unsigned char *a, const unsigned char *b, unsigned bits)
@@ -474,12 +377,15 @@ const char *addr_ntop(const struct sockaddr *sa, socklen_t len, char *buf, size_
 	case AF_UNIX:
 		plen = len > offsetof(struct sockaddr_un, sun_path) ?
 			       len - offsetof(struct sockaddr_un, sun_path) : 0;
+		/* any local user picks these names: escape what a terminal acts on */
 		if (!plen)
 			snprintf(buf, n, "(unnamed)");
-		else if (su->sun_path[0] == '\0')
-			snprintf(buf, n, "@%.*s", (int)(plen - 1), su->sun_path + 1);
-		else
-			snprintf(buf, n, "%.*s", (int)strnlen(su->sun_path, plen), su->sun_path);
+		else if (su->sun_path[0] == '\0' && n > 1) {
+			buf[0] = '@';
+			out_text_escape_buf(buf + 1, n - 1, su->sun_path + 1, plen - 1, OUT_UTF8);
+		} else
+			out_text_escape_buf(buf, n, su->sun_path, strnlen(su->sun_path, plen),
+					    OUT_UTF8);
 		break;
 	default:
 		snprintf(buf, n, "(family %d)", sa->sa_family);
@@ -578,7 +484,7 @@ int addr_family_parse(const char *s, int *family, struct err *e)
 	if (!num_of(families, NELEM(families), s, family))
 		return 0;
 	return err_set(e, EXIT_USAGE, "unknown address family '%s' (use inet, inet6 or unix)",
-		       quote(s, q, sizeof(q)));
+		       parse_quote(s, q, sizeof(q)));
 }
 
 const char *addr_socktype_name(int type)
@@ -596,7 +502,7 @@ int addr_socktype_parse(const char *s, int *type, struct err *e)
 		return 0;
 	return err_set(e, EXIT_USAGE,
 		       "unknown socket type '%s' (use stream, dgram, raw or seqpacket)",
-		       quote(s, q, sizeof(q)));
+		       parse_quote(s, q, sizeof(q)));
 }
 
 const char *addr_proto_name(int proto, char *buf, size_t n)
@@ -617,7 +523,7 @@ int addr_proto_parse(const char *s, int *proto, struct err *e)
 	if (!strncasecmp(s, "IPPROTO_", 8))
 		s += 8;
 	if (isdigit((unsigned char)*s)) {
-		if (addr_parse_uint(s, 0, 255, &v, "protocol", e))
+		if (parse_uint(s, 0, 255, &v, "protocol", e))
 			return -1;
 		*proto = (int)v;
 		return 0;
@@ -625,5 +531,5 @@ int addr_proto_parse(const char *s, int *proto, struct err *e)
 	if (!num_of(protos, NELEM(protos), s, proto))
 		return 0;
 	return err_set(e, EXIT_USAGE, "unknown protocol '%s' (use tcp, udp, icmp, ... or a number)",
-		       quote(s, q, sizeof(q)));
+		       parse_quote(s, q, sizeof(q)));
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Pure parsers and formatters: endpoints, ports, port ranges, durations,
- * sizes, numbers, CIDR prefixes, and the names of address families, socket
- * types and protocols.  They return -1 with an error filled in (status
- * EXIT_USAGE) and never print or exit.
+ * Endpoints and addresses: HOST PORT and the other endpoint forms, ports,
+ * port ranges, CIDR prefixes, sockaddr formatting, and the names of address
+ * families, socket types and protocols.  The parsers return -1 with an error
+ * filled in (status EXIT_USAGE) and never print or exit.  Numbers,
+ * durations and sizes are in parse.h.
  */
 #ifndef SOCKCTL_ADDR_H
 #define SOCKCTL_ADDR_H
@@ -14,24 +15,11 @@
 
 #include "err.h"
 
-/* Big enough for "[ffff:...:255.255.255.255%ifname]:65535" and unix paths. */
-#define ADDR_STRLEN 160
-
-/* Unsigned decimal in [min, max]; @what names the thing in the error. */
-int addr_parse_uint(const char *s, unsigned long long min, unsigned long long max,
-		    unsigned long long *out, const char *what, struct err *e);
-
 /*
- * Duration: "1.5" (seconds), "500ms", "250us", "2s", "1m", "1h"; at most
- * nine fractional digits; non-negative; at most 30 days.  Result in ns.
+ * Big enough for "[ffff:...:255.255.255.255%ifname]:65535" and "unix:@" and
+ * a 107-byte unix name with every byte escaped ("\\xNN").
  */
-int addr_parse_duration(const char *s, int64_t *ns, struct err *e);
-/* "2.0s", "500ms", "1.250ms": the shortest clear spelling of @ns. */
-const char *addr_format_duration(int64_t ns, char *buf, size_t len);
-
-/* Size in bytes: "1500", "64k", "64KiB", "1M", "2G" (binary multiples). */
-int addr_parse_size(const char *s, unsigned long long max, unsigned long long *out,
-		    struct err *e);
+#define ADDR_STRLEN 448
 
 /*
  * Port: a number 0-65535, or a service name looked up for @proto ("tcp",
@@ -58,27 +46,47 @@ struct endpoint {
 	enum endpoint_kind kind;
 	char host[256];    /* "" when none was given (wildcard / loopback) */
 	char service[256]; /* port, service name or port list; "" when none */
+	size_t nports;     /* ports that service names (1 for one port) */
 	char path[108];    /* EP_UNIX: the socket path ("@name": abstract) */
 };
 
 enum {
-	ADDR_EP_HOST_OPTIONAL = 1 << 0, /* a lone argument is the PORT (listen) */
+	ADDR_EP_HOST_OPTIONAL = 1 << 0, /* a lone argument is the PORT, '' the wildcard */
 	ADDR_EP_PORT_LIST = 1 << 1,     /* PORT may be a list of ranges (-z) */
 	ADDR_EP_PORT_ZERO = 1 << 2,     /* port 0 is allowed (listen: kernel picks) */
+	ADDR_EP_UNIX = 1 << 3,          /* -U: the one argument is a PATH ("unix:" optional) */
 };
 
 /*
- * Parse the positional arguments naming one endpoint:
+ * Parse the positional arguments naming one endpoint, every form in one place:
  *   HOST PORT | HOST:PORT | [V6ADDR]:PORT | [V6ADDR] PORT | unix:PATH
- * and with ADDR_EP_HOST_OPTIONAL also a lone PORT.  Numeric ports are
- * range-checked and service names looked up for @proto; host names are left
- * to the resolver, but a malformed numeric address is rejected here.
+ * with ADDR_EP_HOST_OPTIONAL also a lone PORT and '' PORT, and with
+ * ADDR_EP_UNIX a lone PATH.  Numeric ports are range-checked and service
+ * names looked up for @proto; a port list where one port is expected is
+ * rejected (without ADDR_EP_PORT_LIST), and @ep->nports counts the ports, so
+ * a command can say what a list needs.  Host names are left to the
+ * resolver, but a malformed numeric address is rejected here.
  */
 int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char *proto,
 			struct endpoint *ep, struct err *e);
 
-/* A host that looks numeric ("1.2.3", "::zz") but is no valid address. */
+/* A Unix socket path (or "@name") that fits a sockaddr_un: the one check. */
+int addr_check_unix_path(const char *path, struct err *e);
+
+/*
+ * A host that looks numeric ("1.2.3.4.5", "::zz") but is no address that
+ * getaddrinfo(3) reads as one; every form it reads is fine ("127.1",
+ * "2130706433", "0x7f000001", "fe80::1%lo"), names are left to the resolver.
+ */
 int addr_check_host(const char *host, struct err *e);
+/* AF_INET or AF_INET6 if getaddrinfo(3) reads @host as numeric, else 0. */
+int addr_numeric_family(const char *host);
+/*
+ * -n/--numeric-host: @host must be a numeric address as getaddrinfo(3)
+ * reads one with AI_NUMERICHOST ("127.1", "::1", "fe80::1%lo"); a name is
+ * bad input, rejected without any lookup.  "" (the wildcard) passes.
+ */
+int addr_check_numeric(const char *host, struct err *e);
 
 /* ADDR[/PREFIX] for --allow/--deny. */
 struct cidr {
@@ -90,7 +98,11 @@ int addr_parse_cidr(const char *s, struct cidr *c, struct err *e);
 /* 1 if @sa (IPv4, IPv6 or v4-mapped IPv6) lies in @c. */
 int addr_cidr_match(const struct cidr *c, const struct sockaddr *sa);
 
-/* Numeric host of @sa ("127.0.0.1", "::1", "fe80::1%eth0", unix path). */
+/*
+ * Numeric host of @sa ("127.0.0.1", "::1", "fe80::1%eth0", unix path,
+ * "@abstract").  A unix name is shown as out_text_escape (OUT_UTF8) shows it:
+ * controls, bidi controls and invalid UTF-8 as "\\xNN", "\\" doubled.
+ */
 const char *addr_ntop(const struct sockaddr *sa, socklen_t len, char *buf, size_t n);
 /* Port of an inet/inet6 @sa in host order, 0 otherwise. */
 unsigned addr_port(const struct sockaddr *sa);

@@ -595,40 +595,6 @@ uint32_t icmp_tstamp_now(void)
 
 /* ---- statistics ---- */
 
-void icmp_stats_init(struct icmp_stats *s)
-{
-	memset(s, 0, sizeof(*s));
-}
-
-void icmp_stats_add(struct icmp_stats *s, int64_t rtt_ns)
-{
-	if (rtt_ns < 0)
-		rtt_ns = 0;
-	if (!s->n || rtt_ns < s->min)
-		s->min = rtt_ns;
-	if (!s->n || rtt_ns > s->max)
-		s->max = rtt_ns;
-	s->n++;
-	s->sum += (double)rtt_ns;
-	s->sum2 += (double)rtt_ns * (double)rtt_ns;
-}
-
-int icmp_stats_ms(const struct icmp_stats *s, double *min, double *avg, double *max,
-		  double *mdev)
-{
-	double mean, var;
-
-	if (!s->n)
-		return -1;
-	mean = s->sum / (double)s->n;
-	var = s->sum2 / (double)s->n - mean * mean;
-	*min = (double)s->min / 1e6;
-	*max = (double)s->max / 1e6;
-	*avg = mean / 1e6;
-	*mdev = var > 0 ? sqrt(var) / 1e6 : 0;
-	return 0;
-}
-
 const char *icmp_format_ms(int64_t ns, char *buf, size_t n)
 {
 	double ms = (double)ns / 1e6;
@@ -642,4 +608,73 @@ const char *icmp_format_ms(int64_t ns, char *buf, size_t n)
 	else
 		snprintf(buf, n, "%.0f", ms);
 	return buf;
+}
+
+/*
+ * The bytes a control message carries after its header: what its length
+ * claims, but never past the end of the control buffer.
+ */
+static size_t cmsg_data_len(const struct msghdr *m, const struct cmsghdr *cm)
+{
+	const unsigned char *end = (const unsigned char *)m->msg_control + m->msg_controllen;
+	const unsigned char *data = CMSG_DATA(cm);
+	size_t n = cm->cmsg_len >= CMSG_LEN(0) ? cm->cmsg_len - CMSG_LEN(0) : 0;
+
+	if (data > end)
+		return 0;
+	return n < (size_t)(end - data) ? n : (size_t)(end - data);
+}
+
+static void read_ee(const struct cmsghdr *cm, size_t n, struct icmp_cmsgs *r)
+{
+	size_t want;
+	const unsigned char *d = CMSG_DATA(cm);
+	sa_family_t fam;
+
+	if (n < sizeof(r->ee))
+		return;
+	memcpy(&r->ee, d, sizeof(r->ee));
+	r->has_ee = 1;
+	r->has_offender = 0;
+	/* SO_EE_OFFENDER: the address right after the error, if all of it came */
+	if (n < sizeof(r->ee) + sizeof(fam))
+		return;
+	memcpy(&fam, d + sizeof(r->ee), sizeof(fam));
+	want = fam == AF_INET ? sizeof(struct sockaddr_in) :
+	       fam == AF_INET6 ? sizeof(struct sockaddr_in6) : 0;
+	if (!want || n < sizeof(r->ee) + want)
+		return;
+	memset(&r->offender, 0, sizeof(r->offender));
+	memcpy(&r->offender, d + sizeof(r->ee), want);
+	r->has_offender = 1;
+}
+
+void icmp_read_cmsgs(const struct msghdr *m, struct icmp_cmsgs *r)
+{
+	struct cmsghdr *cm;
+
+	memset(r, 0, sizeof(*r));
+	r->when_ns = -1;
+	r->ttl = -1;
+	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR((struct msghdr *)m, cm)) {
+		size_t n = cmsg_data_len(m, cm);
+
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS &&
+		    n >= sizeof(struct timespec)) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			/* a stamp that does not fit in ns is no stamp */
+			if (ts.tv_sec >= 0 && ts.tv_sec < INT64_MAX / 1000000000 - 1 &&
+			    ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000)
+				r->when_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		} else if (((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TTL) ||
+			    (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_HOPLIMIT)) &&
+			   n >= sizeof(int)) {
+			memcpy(&r->ttl, CMSG_DATA(cm), sizeof(int));
+		} else if ((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR) ||
+			   (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_RECVERR)) {
+			read_ee(cm, n, r);
+		}
+	}
 }

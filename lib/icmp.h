@@ -14,11 +14,25 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h> /* before linux/errqueue.h, which needs struct timespec */
+#include <linux/errqueue.h>
 
 #include "err.h"
 
 #define ICMP_HDRLEN 8      /* type, code, checksum, identifier, sequence */
 #define ICMP_TSTAMP_LEN 20 /* timestamp request/reply: header + 3 x 32 bits */
+#define ICMP_DEFAULT_PAYLOAD 56 /* ping's default -s: 64 bytes of ICMP */
+#define ICMP4_TIMESTAMP 13        /* IPv4 timestamp request (RFC 792) */
+#define ICMP4_TIMESTAMP_REPLY 14
+
+/*
+ * A control buffer for recvmsg(2), aligned for struct cmsghdr: room for a
+ * timestamp, a TTL and an extended error with its offender address.
+ */
+union icmp_cbuf {
+	struct cmsghdr align;
+	char buf[512];
+};
 
 /* What a received message is, to the sender of echo (or other query) probes. */
 enum icmp_kind {
@@ -118,17 +132,22 @@ int icmp_tstamp_fields(const struct icmp_pkt *p, uint32_t ts[3]);
 /* Now in ms since midnight UT, for a timestamp request. */
 uint32_t icmp_tstamp_now(void);
 
-/* Round-trip statistics, as ping computes them. */
-struct icmp_stats {
-	uint64_t n;
-	int64_t min, max; /* ns */
-	double sum, sum2; /* ns, ns^2 */
+/* What the control messages of one received message say. */
+struct icmp_cmsgs {
+	int64_t when_ns;      /* SCM_TIMESTAMPNS in ns (CLOCK_REALTIME); -1 if absent */
+	int ttl;              /* IP_TTL / IPV6_HOPLIMIT; -1 if absent */
+	int has_ee;           /* an IP_RECVERR / IPV6_RECVERR message was complete */
+	struct sock_extended_err ee;
+	int has_offender;     /* SO_EE_OFFENDER: a whole AF_INET/AF_INET6 address */
+	struct sockaddr_storage offender;
 };
-void icmp_stats_init(struct icmp_stats *s);
-void icmp_stats_add(struct icmp_stats *s, int64_t rtt_ns);
-/* In milliseconds; -1 when there is no sample. */
-int icmp_stats_ms(const struct icmp_stats *s, double *min, double *avg, double *max,
-		  double *mdev);
+
+/*
+ * Read @m's control messages (hostile lengths included: a message shorter
+ * than what it claims to carry is ignored, and the offender address counts
+ * only when all of it is there).  Copies out; never keeps a pointer into @m.
+ */
+void icmp_read_cmsgs(const struct msghdr *m, struct icmp_cmsgs *r);
 
 /* "0.045", "1.23", "12.3", "123": ping's precision for an RTT in ms. */
 const char *icmp_format_ms(int64_t ns, char *buf, size_t n);

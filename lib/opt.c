@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "parse.h"
 
 #define LONG_BASE 256 /* getopt_long values for long-only options */
 #define NEG_BASE (1 << 20) /* getopt_long values for generated --no-NAME options */
@@ -17,6 +18,8 @@ static const struct opt builtin[] = {
 	  .help = "list the options for completion" },
 };
 #define NBUILTIN 2
+
+const char *const opt_unix_types[] = { "stream", "dgram", "seqpacket", NULL };
 
 static size_t count_opts(const struct opt *opts)
 {
@@ -44,6 +47,33 @@ const struct opt *opt_find(const struct opt *opts, const char *longopt)
 	return NULL;
 }
 
+size_t opt_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t d[34][34];
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
 static int has_arg(const struct opt *o)
 {
 	return o->type != OPT_T_FLAG && o->type != OPT_T_SET && o->type != OPT_T_BOOL;
@@ -56,8 +86,8 @@ static int skipped(const struct opt *o)
 }
 
 /* Decimal, or hexadecimal after 0x, in [o->min, o->max]. */
-static int parse_int(const struct opt *o, const char *arg, unsigned long long *out,
-		     struct err *e)
+static int int_arg(const struct opt *o, const char *arg, unsigned long long *out,
+		   struct err *e)
 {
 	unsigned long long v = 0;
 	char name[64];
@@ -65,8 +95,8 @@ static int parse_int(const struct opt *o, const char *arg, unsigned long long *o
 
 	opt_name(o, name, sizeof(name));
 	if (arg[0] != '0' || (arg[1] != 'x' && arg[1] != 'X'))
-		return addr_parse_uint(arg, (unsigned long long)o->min,
-				       (unsigned long long)o->max, out, name, e);
+		return parse_uint(arg, (unsigned long long)o->min,
+				  (unsigned long long)o->max, out, name, e);
 	for (p = arg + 2; *p; p++) {
 		int d = *p >= '0' && *p <= '9'	 ? *p - '0'
 			: *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
@@ -138,7 +168,7 @@ static int apply(const struct opt *o, const char *arg, struct err *e)
 		if (o->min < 0)
 			return err_set(e, EXIT_USAGE, "%s: negative ranges unsupported",
 				       opt_name(o, name, sizeof(name)));
-		if (parse_int(o, arg, &u, e))
+		if (int_arg(o, arg, &u, e))
 			return -1;
 		if (o->type == OPT_T_I32)
 			*(int *)o->value = (int)u;
@@ -146,11 +176,11 @@ static int apply(const struct opt *o, const char *arg, struct err *e)
 			*(long long *)o->value = (long long)u;
 		return 0;
 	case OPT_T_DURATION:
-		if (addr_parse_duration(arg, (int64_t *)o->value, e))
+		if (parse_duration(arg, (int64_t *)o->value, e))
 			return value_error(o, e);
 		return 0;
 	case OPT_T_SIZE:
-		if (addr_parse_size(arg, o->max ? (unsigned long long)o->max : ~0ULL, &u, e))
+		if (parse_size(arg, o->max ? (unsigned long long)o->max : ~0ULL, &u, e))
 			return value_error(o, e);
 		if (o->flags & OPT_INTVAL)
 			*(int *)o->value = (int)u; /* .max keeps it in range */
@@ -201,7 +231,7 @@ static const char *default_text(const struct opt *o, char *buf, size_t n)
 	unsigned long long v = (unsigned long long)o->def;
 
 	if (o->type == OPT_T_DURATION)
-		return addr_format_duration(o->def, buf, n);
+		return parse_format_duration(o->def, buf, n);
 	if (o->type == OPT_T_SIZE && v && !(v % (1024ULL * 1024)))
 		snprintf(buf, n, "%lluM", v / (1024ULL * 1024));
 	else if (o->type == OPT_T_SIZE && v && !(v % 1024))
@@ -291,18 +321,14 @@ void opt_print_list(const struct opt *opts, FILE *f)
 	}
 }
 
-/* The option getopt rejected, for messages: "-x" or "--foo". */
-static const char *bad_word(char **argv, int idx, int optopt_c, char *buf, size_t n)
+/* At most 64 bytes of @s, control bytes as '?': one line, no escapes. */
+static const char *shown(const char *s, size_t len, char *buf, size_t n)
 {
-	const char *w = idx > 0 ? argv[idx] : NULL;
+	size_t i;
 
-	if (optopt_c > 0 && optopt_c < LONG_BASE) {
-		snprintf(buf, n, "-%c", optopt_c);
-		return buf;
-	}
-	if (!w)
-		return "?";
-	snprintf(buf, n, "%.*s", (int)(strcspn(w, "=") > 64 ? 64 : strcspn(w, "=")), w);
+	for (i = 0; i < len && i < 64 && i + 1 < n && s[i]; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
 	return buf;
 }
 
@@ -313,6 +339,75 @@ static int bool_conflict(const struct opt *o, unsigned char was, unsigned char n
 	if (!was || was == now)
 		return 0;
 	return err_set(e, EXIT_USAGE, "--%s conflicts with --no-%s", o->longopt, o->longopt);
+}
+
+/* How far @typed (@len bytes) is from @name: 0 when it abbreviates it. */
+static size_t name_distance(const char *typed, size_t len, const char *name)
+{
+	return !strncmp(name, typed, len) ? 0 : opt_distance(typed, name);
+}
+
+/*
+ * The long option a user most likely meant by @typed (no "--", @len bytes):
+ * one it abbreviates, else one at most two edits away, a generated --no-X
+ * included; its name goes to @out.  0 if there is one, -1 if none.
+ */
+static int closest(const struct opt *opts, size_t n, const char *typed, size_t len, char *out,
+		   size_t outlen)
+{
+	size_t bestd = 99, i, k;
+	char name[40], neg[48];
+
+	*out = '\0';
+	if (!len || len >= sizeof(name))
+		return -1;
+	memcpy(name, typed, len);
+	name[len] = '\0';
+	for (i = 0; i < n + NBUILTIN; i++) {
+		const struct opt *o = i < n ? &opts[i] : &builtin[i - n];
+		int negatable = o->type == OPT_T_BOOL && (o->flags & OPT_NEGATABLE);
+
+		if ((o->flags & OPT_HIDDEN) || skipped(o))
+			continue;
+		snprintf(neg, sizeof(neg), "no-%s", o->longopt);
+		for (k = 0; k < (negatable ? 2U : 1U); k++) {
+			const char *cand = k ? neg : o->longopt;
+			size_t d = name_distance(name, len, cand);
+
+			/* an abbreviation: its full name, the shortest of several */
+			if (d < bestd || (d == bestd && *out && !d && strlen(cand) < strlen(out))) {
+				bestd = d;
+				snprintf(out, outlen, "%s", cand);
+			}
+		}
+	}
+	return bestd <= 2 && 3 * bestd <= len ? 0 : -1;
+}
+
+/* "unknown option '--timout'; did you mean '--timeout'?" for @word ("--x[=v]"). */
+static int unknown_long(const struct opt_cmd *cmd, const struct opt *opts, size_t n,
+			const char *word, struct err *e)
+{
+	size_t len = strcspn(word + 2, "=");
+	char buf[80], best[48];
+
+	shown(word + 2, len, buf, sizeof(buf));
+	if (!closest(opts, n, word + 2, len, best, sizeof(best)))
+		return err_set(e, EXIT_USAGE, "unknown option '--%s'; did you mean '--%s'?", buf,
+			       best);
+	return err_set(e, EXIT_USAGE, "unknown option '--%s' (see 'sockctl %s --help')", buf,
+		       cmd->name);
+}
+
+/*
+ * The word of the long option getopt_long just returned: argv[optind - 1],
+ * or the one before when its value was the separate next word.
+ */
+static const char *long_word(char **argv, const struct opt *o)
+{
+	if (has_arg(o) && optind >= 2 && optarg == argv[optind - 1])
+		return argv[optind - 2];
+	return optind >= 1 ? argv[optind - 1] : NULL;
 }
 
 enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int argc,
@@ -368,8 +463,19 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 		const struct opt *o = NULL;
 
 		if (c == '?') {
+			const char *w = optind >= 1 ? argv[optind - 1] : NULL;
+
+			/* an unknown or ambiguous long option (getopt sets no optopt) */
+			if (!optopt && w && !strncmp(w, "--", 2)) {
+				unknown_long(cmd, opts, n, w, e);
+				goto out;
+			}
+			if (optopt > 0 && optopt < LONG_BASE)
+				snprintf(word, sizeof(word), "-%c", optopt);
+			else
+				shown(w ? w : "?", 64, word, sizeof(word));
 			err_set(e, EXIT_USAGE, "unknown option '%s' (see 'sockctl %s --help')",
-				bad_word(argv, optind - 1, optopt, word, sizeof(word)), cmd->name);
+				word, cmd->name);
 			goto out;
 		}
 		if (c == ':') {
@@ -389,7 +495,14 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 			goto out;
 		}
 		if (c >= NEG_BASE) {
+			const char *w = optind >= 1 ? argv[optind - 1] : NULL;
+
 			i = (size_t)(c - NEG_BASE);
+			/* no abbreviations of --no-X either */
+			if (w && (strncmp(w, "--", 2) != 0 || strcmp(w + 2, neg[i]) != 0)) {
+				unknown_long(cmd, opts, n, w, e);
+				goto out;
+			}
 			if (bool_conflict(&opts[i], seen[i], 2, e))
 				goto out;
 			seen[i] = 2;
@@ -397,7 +510,20 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 			continue;
 		}
 		if (c >= LONG_BASE) {
+			const char *w;
+
 			i = (size_t)(c - LONG_BASE);
+			o = i < n ? &opts[i] : &builtin[i - n];
+			w = long_word(argv, o);
+			/* no abbreviations: a script must not break when a
+			 * later option makes its prefix ambiguous */
+			if (w && !strncmp(w, "--", 2) &&
+			    (strncmp(w + 2, o->longopt, strlen(o->longopt)) != 0 ||
+			     (w[2 + strlen(o->longopt)] != '\0' &&
+			      w[2 + strlen(o->longopt)] != '='))) {
+				unknown_long(cmd, opts, n, w, e);
+				goto out;
+			}
 		} else {
 			for (i = 0; i < n + NBUILTIN; i++) {
 				const struct opt *cand = i < n ? &opts[i] : &builtin[i - n];

@@ -27,7 +27,7 @@ enum opt_type {
 	OPT_T_SET,      /* int *: set to .min; two different SETs on one field conflict */
 	OPT_T_STRING,   /* const char **: the argument, last one wins */
 	OPT_T_INT,      /* long long *: decimal or 0xHEX in [.min, .max] */
-	OPT_T_DURATION, /* int64_t *: nanoseconds, see addr_parse_duration */
+	OPT_T_DURATION, /* int64_t *: nanoseconds, see parse_duration */
 	OPT_T_SIZE,     /* unsigned long long * (int * with OPT_INTVAL): "64k", at most .max */
 	OPT_T_PORT,     /* int *: 0-65535 or a service name */
 	OPT_T_CHOICE,   /* int *: index into .choices */
@@ -135,8 +135,12 @@ struct opt {
 /* The options every command spells the same way. */
 #define OPT_IPV4(v) OPT_SET('4', "ipv4", (v), AF_INET, "use IPv4 only")
 #define OPT_IPV6(v) OPT_SET('6', "ipv6", (v), AF_INET6, "use IPv6 only")
-#define OPT_VERBOSE(v) OPT_FLAG('v', "verbose", (v), "show each step on stderr (twice: more)")
+#define OPT_VERBOSE(v) OPT_FLAG('v', "verbose", (v), "show each step on stderr")
 #define OPT_JSON(v) OPT_FLAG(0, "json", (v), "write results and events as JSON Lines")
+/* nc's -n; raw-icmp has no @s, its -n is ping's (numeric output). */
+#define OPT_NUMERIC_HOST(s, v)                                       \
+	OPT_FLAG((s), "numeric-host", (v),                           \
+		 "AI_NUMERICHOST: addresses only, no name lookup")
 #define OPT_NONBLOCK(v) \
 	OPT_FLAG(0, "nonblock", (v), "report EAGAIN/EINPROGRESS instead of waiting")
 /*
@@ -154,8 +158,10 @@ struct opt {
 	OPT_FLAG('d', "recv-only", &(r)->recv_only, "never read stdin"),                    \
 	OPT_FLAG(0, "send-only", &(r)->send_only,                                           \
 		 "never read the socket: only send stdin"),                                 \
+	OPT_FLAG(0, "exit-on-peer-eof", &(r)->exit_on_peer_eof,                             \
+		 "on the peer's EOF stop reading stdin and end"),                            \
 	OPT_FLAG(0, "keep-sending", &(r)->keep_sending,                                     \
-		 "after the peer's EOF keep sending stdin until its EOF")
+		 "send stdin to its EOF after the peer's EOF (the default; compat)")
 
 /* udp-send and raw-icmp; -c and -q differ between them (0 allowed; what -q hides). */
 #define OPT_INTERVAL(v) OPT_DURATION('i', "interval", (v), "wait DUR between packets sent")
@@ -252,6 +258,14 @@ enum {
 	{ .type = OPT_T_BOOL, .longopt = "mptcp", .value = OPT_PTR(int, &(so)->mptcp),         \
 	  .help = "Multipath TCP (IPPROTO_MPTCP)", .flags = OPT_SO_IF(k, SOCKOPT_TCP) }
 
+/* A Unix socket type (connect, listen); addr_socktype_parse() reads the value. */
+extern const char *const opt_unix_types[];
+#define OPT_UNIX_TYPE(v) \
+	OPT_STRINGV(0, "type", (v), "TYPE", opt_unix_types, \
+		    "Unix socket type: stream, dgram or seqpacket")
+/* A socket inherited from the parent (lib/inherit.h); @h says which kind. */
+#define OPT_FD(v, h) OPT_INT(0, "fd", (v), "N", 0, INT32_MAX, (h))
+
 /* A command's name, its positional arguments and its help text. */
 struct opt_cmd {
 	const char *name;    /* "resolve" */
@@ -298,6 +312,8 @@ void opt_print_list(const struct opt *opts, FILE *f);
 
 /* "-w/--timeout" or "--json": how an option is named in messages. */
 const char *opt_name(const struct opt *o, char *buf, size_t n);
+/* Optimal string alignment distance of @a and @b (99 if either is over 32 bytes). */
+size_t opt_distance(const char *a, const char *b);
 /* Look up the entry for @longopt (for conflict messages); NULL if none. */
 const struct opt *opt_find(const struct opt *opts, const char *longopt);
 

@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 #include "out.h"
 
+#include <langinfo.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-/* Length of the well-formed UTF-8 sequence at @s (at most @n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+/*
+ * Length of the well-formed UTF-8 sequence at @s (at most @n bytes), or 0;
+ * its code point in *@out.
+ */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *out)
 {
 	unsigned c = s[0];
 	size_t len, i;
 	uint32_t cp;
 
+	*out = c;
 	if (c < 0x80)
 		return 1;
 	if (c >= 0xc2 && c <= 0xdf) {
@@ -37,7 +43,26 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	*out = cp;
 	return len;
+}
+
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+
+	return utf8_decode(s, n, &cp);
+}
+
+/*
+ * Code points above ASCII that a terminal acts on instead of showing: the C1
+ * controls (U+009B is CSI) and the bidi embeddings, overrides and isolates,
+ * which reorder what follows them on the line.
+ */
+static int cp_unsafe(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
 }
 
 int out_utf8_valid(const void *s, size_t n)
@@ -58,6 +83,7 @@ void out_json_string(FILE *f, const void *s, size_t n)
 {
 	const unsigned char *p = s;
 	size_t i = 0, len;
+	uint32_t cp;
 
 	putc('"', f);
 	while (i < n) {
@@ -76,8 +102,12 @@ void out_json_string(FILE *f, const void *s, size_t n)
 			fprintf(f, "\\u%04x", c);
 		} else if (c < 0x80) {
 			putc((int)c, f);
-		} else if ((len = utf8_seq(p + i, n - i))) {
-			fwrite(p + i, 1, len, f);
+		} else if ((len = utf8_decode(p + i, n - i, &cp))) {
+			/* valid JSON either way, but a terminal showing it acts on these */
+			if (cp_unsafe(cp))
+				fprintf(f, "\\u%04x", (unsigned)cp);
+			else
+				fwrite(p + i, 1, len, f);
 			i += len;
 			continue;
 		} else {
@@ -267,30 +297,100 @@ void out_hexdump(FILE *f, const void *buf, size_t n, size_t offset)
 	}
 }
 
-void out_escaped(FILE *f, const void *buf, size_t n)
+int out_locale_utf8(void)
 {
-	const unsigned char *p = buf;
+	const char *cs = nl_langinfo(CODESET);
+
+	return cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "UTF8"));
+}
+
+/* Where escaped text goes: a stream, or a buffer that never takes half a piece. */
+struct sink {
+	FILE *f;
+	char *buf;
+	size_t cap, len;
+	int full;
+};
+
+static void put(struct sink *k, const void *s, size_t n)
+{
+	if (k->f) {
+		fwrite(s, 1, n, k->f);
+		return;
+	}
+	if (k->full || k->len + n >= k->cap) {
+		k->full = 1;
+		return;
+	}
+	memcpy(k->buf + k->len, s, n);
+	k->len += n;
+	k->buf[k->len] = '\0';
+}
+
+static void put_hex(struct sink *k, const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[4] = { '\\', 'x', 0, 0 };
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		switch (p[i]) {
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (p[i] >= 0x20 && p[i] < 0x7f)
-				putc(p[i], f);
-			else
-				fprintf(f, "\\x%02x", p[i]);
-		}
+		e[2] = hex[p[i] >> 4];
+		e[3] = hex[p[i] & 15];
+		put(k, e, 4);
 	}
+}
+
+static void text_escape(struct sink *k, const unsigned char *p, size_t n, unsigned flags)
+{
+	size_t i = 0, len;
+	uint32_t cp;
+
+	while (i < n) {
+		unsigned c = p[i];
+
+		if (c == '\\' && !(flags & OUT_KEEP_BACKSLASH))
+			put(k, "\\\\", 2);
+		else if (c == '\n')
+			put(k, "\\n", 2);
+		else if (c == '\r')
+			put(k, "\\r", 2);
+		else if (c == '\t')
+			put(k, "\\t", 2);
+		else if (c >= 0x20 && c < 0x7f)
+			put(k, p + i, 1);
+		else if (c < 0x80 || !(flags & OUT_UTF8) || !(len = utf8_decode(p + i, n - i, &cp)))
+			put_hex(k, p + i, 1);
+		else {
+			if (cp_unsafe(cp))
+				put_hex(k, p + i, len);
+			else
+				put(k, p + i, len);
+			i += len;
+			continue;
+		}
+		i++;
+	}
+}
+
+void out_text_escape(FILE *f, const void *buf, size_t n, unsigned flags)
+{
+	struct sink k = { .f = f };
+
+	text_escape(&k, buf, n, flags);
+}
+
+size_t out_text_escape_buf(char *dst, size_t cap, const void *src, size_t n, unsigned flags)
+{
+	struct sink k = { .buf = dst, .cap = cap };
+
+	if (!cap)
+		return 0;
+	dst[0] = '\0';
+	text_escape(&k, src, n, flags);
+	return k.len;
+}
+
+void out_escaped(FILE *f, const void *buf, size_t n)
+{
+	out_text_escape(f, buf, n, 0);
 }

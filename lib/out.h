@@ -26,7 +26,12 @@ void json_hex(struct jsonw *w, const char *key, const void *val, size_t n);
 /* Close the object and end the line. */
 void json_end(struct jsonw *w);
 
-/* A JSON string literal (with quotes) for @n bytes of @s. */
+/*
+ * A JSON string literal (with quotes) for @n bytes of @s: C0 controls, DEL,
+ * C1 controls (U+0080-U+009F) and bidi controls (U+202A-U+202E,
+ * U+2066-U+2069) as \\u escapes, so JSON shown on a terminal cannot act on
+ * it; other UTF-8 as is; bytes that are not valid UTF-8 as U+FFFD.
+ */
 void out_json_string(FILE *f, const void *s, size_t n);
 /* 1 if @n bytes of @s are well-formed UTF-8 (no overlongs, no surrogates). */
 int out_utf8_valid(const void *s, size_t n);
@@ -49,5 +54,32 @@ void table_free(struct table *t);
 void out_hexdump(FILE *f, const void *buf, size_t n, size_t offset);
 /* Printable ASCII as is, "\\" "\n" "\r" "\t" escaped, other bytes "\xNN". */
 void out_escaped(FILE *f, const void *buf, size_t n);
+
+/*
+ * Text for a terminal, from bytes anyone may have chosen (a peer's payload, a
+ * socket name, an NSS name).  Printable ASCII is written as is; "\\" "\n"
+ * "\r" "\t" are escaped; every other C0 control and DEL become "\xNN".
+ * With OUT_UTF8 (pass it when out_locale_utf8() says the terminal takes
+ * UTF-8), well-formed UTF-8 is written as text, except the characters a
+ * terminal acts on: C1 controls (U+0080-U+009F) and the bidi controls
+ * (U+202A-U+202E, U+2066-U+2069), whose bytes become "\xNN".  Bytes that are
+ * not well-formed UTF-8 (and, without OUT_UTF8, every byte above 0x7f) become
+ * "\xNN".  OUT_KEEP_BACKSLASH leaves "\" as is: for messages that may already
+ * hold escapes (diagnostics), where a doubled backslash would only confuse.
+ */
+#define OUT_UTF8 1u
+#define OUT_KEEP_BACKSLASH 2u
+void out_text_escape(FILE *f, const void *buf, size_t n, unsigned flags);
+/*
+ * The same into @dst (@cap bytes, always NUL-terminated when @cap > 0); what
+ * does not fit is left out, never half an escape or half a character.
+ * Returns the length written.
+ */
+size_t out_text_escape_buf(char *dst, size_t cap, const void *src, size_t n, unsigned flags);
+/*
+ * 1 if the locale's charset (nl_langinfo(CODESET)) is UTF-8.  main() calls
+ * setlocale(LC_CTYPE, "") once, first thing, so this follows LANG/LC_ALL.
+ */
+int out_locale_utf8(void);
 
 #endif

@@ -13,19 +13,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <linux/tcp.h> /* glibc's struct tcp_info lacks tcpi_bytes_acked */
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "clock.h"
 #include "dgram.h"
+#include "parse.h"
 #include "sock.h"
 
 #define RELAY_BUF ((size_t)256 * 1024)
@@ -56,10 +60,67 @@ struct chan {
 	uint64_t *count;
 };
 
-int relay_input_cut(const struct relay_opts *o, const struct relay_stats *st)
+int relay_cut_notice(const struct relay_stats *st, char *buf, size_t len)
 {
-	return st->peer_eof && !st->stdin_eof && !o->recv_only && !o->keep_sending &&
-	       !o->dgram;
+	if (!st->stdin_cut || st->stdin_tty || st->stdin_left == 0)
+		return 0;
+	if (st->stdin_left < 0)
+		snprintf(buf, len, "closed the connection before stdin ended: "
+			 "stdin had more bytes ready, not sent (--exit-on-peer-eof)");
+	else
+		snprintf(buf, len, "closed the connection before stdin ended: "
+			 "%lld bytes ready on stdin were not sent (--exit-on-peer-eof)",
+			 (long long)st->stdin_left);
+	return 1;
+}
+
+static int is_reset(int errnum)
+{
+	return errnum == ECONNRESET || errnum == EPIPE;
+}
+
+const char *relay_end_reason(int rc, const struct relay_stats *st)
+{
+	if (st->idle_timed_out)
+		return "idle-timeout";
+	if (!rc)
+		return "eof";
+	return st->sock_error && is_reset(st->sock_errno) ? "reset" : "error";
+}
+
+int relay_end_errno(int rc, const struct relay_stats *st)
+{
+	if (!rc || st->idle_timed_out)
+		return 0;
+	return st->sock_error ? st->sock_errno : st->out_errno;
+}
+
+int64_t relay_sock_acked(int sock)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int proto = 0;
+	socklen_t plen = sizeof(proto);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) || proto != IPPROTO_TCP)
+		return -1;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(sock, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+		return -1;
+	return (int64_t)ti.tcpi_bytes_acked;
+}
+
+uint64_t relay_sock_delivered(int sock, int64_t base, uint64_t written)
+{
+	int64_t now = base >= 0 ? relay_sock_acked(sock) : -1;
+	uint64_t acked;
+
+	if (now < base)
+		return written;
+	/* our FIN takes a sequence number too: never more than was written */
+	acked = (uint64_t)(now - base);
+	return acked < written ? acked : written;
 }
 
 void relay_opts_init(struct relay_opts *o)
@@ -76,6 +137,16 @@ void relay_eof_opts_init(struct relay_eof_opts *eo)
 	eo->quit_after_eof = -1;
 }
 
+int relay_eof_opts_check(const struct relay_eof_opts *eo, struct err *e)
+{
+	if (eo->exit_on_peer_eof && eo->keep_sending)
+		return err_set(e, EXIT_USAGE, "--exit-on-peer-eof and --keep-sending exclude "
+			       "each other");
+	if (eo->exit_on_peer_eof && eo->recv_only)
+		return err_set(e, EXIT_USAGE, "--exit-on-peer-eof needs stdin (not -d/--recv-only)");
+	return 0;
+}
+
 void relay_opts_from_eof(struct relay_opts *o, const struct relay_eof_opts *eo,
 			 int64_t timeout)
 {
@@ -85,7 +156,7 @@ void relay_opts_from_eof(struct relay_opts *o, const struct relay_eof_opts *eo,
 	o->no_shutdown = eo->no_shutdown;
 	o->recv_only = eo->recv_only;
 	o->send_only = eo->send_only;
-	o->keep_sending = eo->keep_sending;
+	o->exit_on_peer_eof = eo->exit_on_peer_eof;
 }
 
 static size_t chan_pending(const struct chan *c)
@@ -240,10 +311,10 @@ static int chan_error(const struct chan *c, int side_is_src, int errnum, struct 
 
 	err_strerror(errnum, cause, sizeof(cause));
 	if (sock) {
+		/* relay_run words it, once it knows what was not delivered */
 		st->sock_error = 1;
-		return err_set(e, EXIT_FAIL, "%s (while %s; %llu bytes sent, %llu received)", cause,
-			       side_is_src ? "receiving" : "sending",
-			       (unsigned long long)st->to_sock, (unsigned long long)st->to_out);
+		st->sock_errno = errnum;
+		return err_set(e, EXIT_FAIL, "%s", cause);
 	}
 	if (!side_is_src)
 		st->out_errno = errnum;
@@ -255,7 +326,7 @@ static int chan_error(const struct chan *c, int side_is_src, int errnum, struct 
 static ssize_t chan_fill(struct chan *c, struct relay_stats *st, struct err *e)
 {
 	ssize_t n;
-	size_t room;
+	size_t room = 0;
 
 	for (;;) {
 		if (c->mode == CH_DISCARD) {
@@ -276,12 +347,16 @@ static ssize_t chan_fill(struct chan *c, struct relay_stats *st, struct err *e)
 			room = c->cap - c->len;
 			if (c->dgram && c->max_msg && room > c->max_msg)
 				room = c->max_msg;
-			n = c->src_sock ? recv(c->src, c->buf + c->len, room, 0)
+			/* MSG_TRUNC: a message longer than room says so, not cut silently */
+			n = c->src_sock ? recv(c->src, c->buf + c->len, room, c->dgram ? MSG_TRUNC : 0)
 					: read(c->src, c->buf + c->len, room);
 		}
 		if (n >= 0 || errno != EINTR)
 			break;
 	}
+	if (n > 0 && c->mode == CH_BUF && (size_t)n > room)
+		return err_set(e, EXIT_FAIL, "a message of %zd bytes is larger than the %zu-byte "
+			       "buffer: %zu bytes of it were lost", n, room, (size_t)n - room);
 	if (n > 0) {
 		if (c->mode == CH_PIPE)
 			c->pending += (size_t)n;
@@ -349,6 +424,7 @@ static ssize_t chan_drain(struct chan *c, struct relay_stats *st, struct err *e)
 static ssize_t chan_sendfile(struct chan *c, struct relay_stats *st, struct err *e)
 {
 	ssize_t n;
+	int err;
 
 	do
 		n = sendfile(c->dst, c->src, NULL, SENDFILE_CHUNK);
@@ -359,11 +435,12 @@ static ssize_t chan_sendfile(struct chan *c, struct relay_stats *st, struct err 
 	}
 	if (n == 0)
 		return 0;
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
+	err = errno; /* chan_use_pipe may change it */
+	if (err == EAGAIN || err == EWOULDBLOCK)
 		return WOULD_BLOCK;
-	if ((errno == EINVAL || errno == ENOSYS) && *c->count == 0 && !chan_use_pipe(c))
+	if ((err == EINVAL || err == ENOSYS) && *c->count == 0 && !chan_use_pipe(c))
 		return MOVED_EMPTY; /* no sendfile here after all: splice instead */
-	return chan_error(c, 0, errno, st, e);
+	return chan_error(c, 0, err, st, e);
 }
 
 /* Move bytes on @c until it has to wait; sets *moved when anything went. */
@@ -436,7 +513,9 @@ struct relay {
 	int sock, sock_type;
 	int sock_inet; /* AF_INET or AF_INET6 (not unix) */
 	int shut_done;
-	int keep_sending;
+	int keep_sending; /* after the peer's EOF, stdin goes on to its own EOF */
+	unsigned k_in;    /* what stdin is (fd_kind) */
+	int64_t acked_base; /* relay_sock_acked before anything was sent */
 	int64_t last_ns, eof_ns;
 	struct saved_fl saved[3];
 	int nsaved;
@@ -541,17 +620,69 @@ static int check_timers(struct relay *r, int64_t now, struct err *e)
 		if (r->o->idle_ok)
 			return 1;
 		return err_set(e, EXIT_FAIL, "idle timeout after %s",
-			       addr_format_duration(r->o->idle_timeout, dur, sizeof(dur)));
+			       parse_format_duration(r->o->idle_timeout, dur, sizeof(dur)));
 	}
 	return 0;
 }
 
-/* The peer said EOF and everything it sent is out: stop reading stdin. */
+/*
+ * Bytes @fd (stdin, of kind @k) has ready to read now, without reading them:
+ * -1 if some but the count is unknown.  Says "none" rather than cry wolf.
+ */
+static int64_t fd_ready_bytes(int fd, unsigned k)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct stat sb;
+	off_t at;
+	int n = 0;
+
+	if (k & FD_NULL)
+		return 0;
+	if (k & FD_REG) {
+		at = lseek(fd, 0, SEEK_CUR);
+		if (at < 0 || fstat(fd, &sb))
+			return -1;
+		return sb.st_size > at ? (int64_t)(sb.st_size - at) : 0;
+	}
+	if (ioctl(fd, FIONREAD, &n) == 0)
+		return n > 0 ? n : 0;
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN) ? -1 : 0;
+}
+
+/*
+ * The peer said EOF and everything it sent is out.  It will send nothing
+ * more; that does not mean "stop sending": stdin goes on to its own EOF,
+ * unless a person types it or exit_on_peer_eof asks to stop.
+ */
 static void on_peer_eof(struct relay *r)
 {
 	r->st->peer_eof = 1;
-	if (!r->keep_sending)
-		r->a.stopped = 1;
+	if (r->keep_sending || r->a.eof || r->a.stopped)
+		return;
+	r->a.stopped = 1;
+	r->st->stdin_cut = 1;
+	r->st->stdin_left = fd_ready_bytes(r->a.src, r->k_in);
+}
+
+/* The socket failed: count what stdin gave that the peer never took, and say so. */
+static void sock_failed(struct relay *r, struct err *e)
+{
+	struct relay_stats *st = r->st;
+	char cause[128];
+
+	st->delivered = relay_sock_delivered(r->sock, r->acked_base, st->to_sock);
+	st->undelivered = chan_pending(&r->a) + (st->to_sock - st->delivered);
+	if (is_reset(st->sock_errno))
+		err_strerror(ECONNRESET, cause, sizeof(cause));
+	else
+		err_strerror(st->sock_errno, cause, sizeof(cause));
+	if (st->undelivered)
+		err_set(e, EXIT_FAIL, "%s after %llu bytes sent; %llu bytes read from stdin "
+			"were not delivered", cause, (unsigned long long)st->delivered,
+			(unsigned long long)st->undelivered);
+	else
+		err_set(e, EXIT_FAIL, "%s after %llu bytes sent, %llu received", cause,
+			(unsigned long long)st->delivered, (unsigned long long)st->to_out);
 }
 
 static int relay_loop(struct relay *r, struct err *e)
@@ -633,7 +764,11 @@ int relay_run(int sock, int in_fd, int out_fd, const struct relay_opts *o,
 		r.sock_type = o->dgram ? SOCK_DGRAM : SOCK_STREAM;
 	r.sock_inet = !getsockname(sock, (struct sockaddr *)&ss, &sslen) &&
 		      (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
-	r.keep_sending = o->keep_sending || (in_fd >= 0 && (k_in & FD_REG));
+	r.k_in = k_in;
+	r.acked_base = o->dgram ? -1 : relay_sock_acked(sock);
+	st->stdin_tty = in_fd >= 0 && !o->recv_only && isatty(in_fd);
+	/* a terminal's user typed what there is: the peer's EOF ends it all */
+	r.keep_sending = !o->exit_on_peer_eof && !st->stdin_tty; /* seqpacket too */
 	r.a.src_name = "stdin";
 	r.b.dst_name = "stdout";
 	r.a.count = &st->to_sock;
@@ -652,6 +787,10 @@ int relay_run(int sock, int in_fd, int out_fd, const struct relay_opts *o,
 	st->start_ns = r.last_ns = clock_mono_ns();
 	rc = relay_loop(&r, e);
 	st->end_ns = clock_mono_ns();
+	if (rc && st->sock_error)
+		sock_failed(&r, e);
+	else
+		st->delivered = st->to_sock;
 	restore_flags(&r);
 	sigaction(SIGPIPE, &old, NULL);
 out:

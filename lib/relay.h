@@ -24,8 +24,8 @@ struct relay_opts {
 				 * read = one datagram; one recv = one write */
 	/* additions */
 	int idle_ok;            /* an idle timeout ends the relay successfully (UDP) */
-	int keep_sending;       /* after the peer's EOF keep sending stdin until its EOF
-				 * (always so when stdin is a regular file) */
+	int exit_on_peer_eof;   /* on the peer's EOF stop reading stdin and end (the
+				 * default is to send stdin to its EOF; see relay_run) */
 };
 
 /*
@@ -37,7 +37,9 @@ struct relay_eof_opts {
 	int64_t idle_timeout;   /* --idle-timeout; -1: not given */
 	int64_t quit_after_eof; /* -q; -1: not given */
 	int nc_shutdown;        /* -N: shutdown(SHUT_WR) on stdin EOF, the default anyway */
-	int no_shutdown, recv_only, send_only, keep_sending;
+	int no_shutdown, recv_only, send_only;
+	int exit_on_peer_eof;   /* --exit-on-peer-eof */
+	int keep_sending;       /* --keep-sending: the default; accepted, changes nothing */
 };
 
 struct relay_stats {
@@ -50,19 +52,58 @@ struct relay_stats {
 	int spliced;    /* 1 if the stream went through splice(2) */
 	int sock_error; /* the error came from the socket (prefix the peer's name) */
 	int out_errno;  /* writing out_fd failed with this errno (EPIPE: the reader left) */
+	int sock_errno; /* the socket failed with this errno (ECONNRESET, EPIPE, ...) */
+	int stdin_tty;  /* stdin is a terminal: the peer's EOF ended the relay at once */
+	int stdin_cut;  /* reading stdin stopped at the peer's EOF before stdin's EOF */
+	/*
+	 * With stdin_cut: bytes stdin still had ready (FIONREAD, or what is left
+	 * of a regular file); -1: some, count unknown (a character device);
+	 * 0: none, nothing was lost.
+	 */
+	int64_t stdin_left;
+	uint64_t delivered;   /* of to_sock, bytes the peer took (TCP: acknowledged) */
+	uint64_t undelivered; /* on a socket failure: bytes read from stdin that never
+			       * reached the peer (our buffer, unacknowledged bytes) */
 };
 
 /* All "unset": -1 timeouts, 0 flags. */
 void relay_opts_init(struct relay_opts *o);
+
 /*
- * 1 if the relay stopped sending because the peer closed while stdin had not
- * reached EOF: whatever stdin still held was not sent.  (The default, as in
- * nc: a closed peer ends the relay; --keep-sending sends the rest.)
+ * The notice owed when reading stdin stopped at the peer's EOF (a terminal,
+ * or --exit-on-peer-eof) while stdin still had bytes ready: "closed the
+ * connection before stdin ended: 65536 bytes ready on stdin were not sent".
+ * 1 and @buf filled if there is one; 0 if nothing was left behind or stdin
+ * is a terminal (its user sees it).  The caller puts the peer's name first.
  */
-int relay_input_cut(const struct relay_opts *o, const struct relay_stats *st);
+int relay_cut_notice(const struct relay_stats *st, char *buf, size_t len);
+
+/*
+ * What ended a relay, in the words every command uses in its "closed"
+ * event: "eof", "reset" (the peer reset or vanished: ECONNRESET, EPIPE),
+ * "idle-timeout", or "error" (with relay_end_errno, if any).
+ */
+const char *relay_end_reason(int rc, const struct relay_stats *st);
+int relay_end_errno(int rc, const struct relay_stats *st);
+
+/*
+ * What the peer of stream socket @sock has acknowledged so far (TCP_INFO
+ * bytes_acked), -1 if it cannot tell (not TCP).  Taken once before anything
+ * is sent, it is the base for relay_sock_delivered: whether the handshake
+ * counts in it differs between active and passive opens.
+ */
+int64_t relay_sock_acked(int sock);
+/*
+ * Of @written bytes written to @sock since @base was taken, how many the
+ * peer took: for TCP what it acknowledged, else @written.  Also valid after
+ * a reset.  Every relay (and the -k server) counts lost bytes with it.
+ */
+uint64_t relay_sock_delivered(int sock, int64_t base, uint64_t written);
 
 /* All "not given": -1 timeouts, 0 flags. */
 void relay_eof_opts_init(struct relay_eof_opts *eo);
+/* Options of @eo that exclude each other: -1 with @e (status 2), else 0. */
+int relay_eof_opts_check(const struct relay_eof_opts *eo, struct err *e);
 /*
  * relay_opts_init(@o), then what @eo asks for; without --idle-timeout the
  * idle timeout is @timeout (-w), -1 for none.
@@ -72,8 +113,13 @@ void relay_opts_from_eof(struct relay_opts *o, const struct relay_eof_opts *eo,
 
 /*
  * Move bytes in_fd -> sock and sock -> out_fd until both directions are
- * finished, or the peer closes (even if stdin is still open).  0 on success;
- * -1 with @e (status 1) on peer reset, stdout write error, idle timeout.
+ * finished.  The end-of-file rule of every relay: the peer's EOF ends only
+ * the peer's direction; stdin goes on to the socket until its own EOF (then
+ * shutdown(SHUT_WR)), whatever kind of file it is.  Exceptions: stdin is a
+ * terminal (a person typing: the peer's EOF ends the relay at once), or
+ * exit_on_peer_eof.  0 on success; -1 with @e (status 1) on peer reset
+ * (the message counts the bytes read from stdin and not delivered), stdout
+ * write error, idle timeout.
  * Never loses, duplicates or reorders a byte.  @in_fd < 0 acts as
  * recv_only, @out_fd < 0 as send_only.  SIGPIPE is ignored while it runs;
  * descriptors it made non-blocking get their flags back before it returns.

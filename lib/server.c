@@ -12,14 +12,17 @@
 
 #include "clock.h"
 #include "dgram.h"
+#include "parse.h"
+#include "relay.h"
 
-/* A client may owe this much unsent broadcast data before stdin stops being read. */
-#define PEND_LIMIT ((size_t)256 * 1024)
+#define PEND_LIMIT SERVER_PEND_LIMIT
 /* After EMFILE with nothing of ours to close, try accepting again this often. */
 #define EMFILE_RETRY_NS (250 * NS_PER_MS)
 #define MAX_LISTENERS 16
 #define MAX_EVENTS 256
 #define ACCEPT_BATCH 64
+/* seqpacket: the largest message read whole; a longer one closes its client */
+#define MSG_MAX ((size_t)64 * 1024 * 1024)
 
 enum src_kind { SRC_LISTENER, SRC_INPUT, SRC_CLIENT, SRC_DGRAM };
 
@@ -32,10 +35,15 @@ struct src {
 struct client {
 	struct src src;
 	uint32_t events; /* registered epoll events */
-	int eof;         /* the client sent EOF: close once pend is drained */
+	int eof;         /* the client sent EOF: close once pend is drained (and, unless
+			  * exit_on_peer_eof, once stdin has ended: it still gets stdin) */
 	int dead;        /* closed; freed after the current batch of events */
 	int blocked;     /* counted in srv.nblocked */
+	int64_t blocked_since; /* when it went over PEND_LIMIT */
 	uint64_t id, in, out;
+	uint64_t lost;   /* stdin bytes it was owed when it failed */
+	int64_t acked_base; /* relay_sock_acked at accept */
+	int reset_on_close; /* close with an RST (dropped) */
 	int64_t start, last;
 	struct client *prev, *next; /* oldest activity first when idle timeouts apply */
 	char *pend;                 /* bytes owed to the client */
@@ -53,25 +61,33 @@ struct srv {
 	int nl;
 	int accepting;      /* listeners are in the epoll set */
 	int paused;         /* accept failed with EMFILE and friends */
+	int full;           /* max_serving clients: accepting pauses until one leaves */
 	int64_t retry_at;   /* when paused: try again then */
 	int64_t accept_deadline;
 	struct src in;
 	int in_open;        /* in_fd not at EOF */
 	int in_pollable;    /* epoll accepts in_fd (not a regular file) */
 	int in_registered;
+	int keep_sending;   /* a client's EOF ends only its direction (relay.h's rule) */
 	size_t nblocked;    /* clients over PEND_LIMIT */
 	struct client *head, *tail;
 	struct client *dead; /* closed during this batch, linked by next */
 	size_t nclients;
 	uint64_t next_id;
 	int done;
+	int msg;            /* seqpacket listeners: every read and send is one message */
+	int failed;         /* without keep_open: the client reset (errno) */
+	uint64_t fail_in, fail_out, fail_lost;
+	struct sockaddr_storage fail_peer;
+	socklen_t fail_peerlen;
 	char *buf;
+	size_t bufsize;
 };
 
 void server_opts_init(struct server_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->accept_timeout = o->idle_timeout = -1;
+	o->accept_timeout = o->idle_timeout = o->stall_timeout = -1;
 	o->in_fd = o->out_fd = -1;
 }
 
@@ -87,6 +103,7 @@ static void emit(struct srv *s, enum server_ev_type type, const struct client *c
 	ev.reason = reason;
 	ev.errnum = errnum;
 	if (c) {
+		ev.undelivered = c->lost;
 		ev.id = c->id;
 		ev.peer = (const struct sockaddr *)&c->peer;
 		ev.peerlen = c->peerlen;
@@ -189,7 +206,13 @@ static void update_input(struct srv *s)
 
 	if (want == s->in_registered)
 		return;
-	ep_set(s, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, &s->in, EPOLLIN);
+	if (ep_set(s, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, &s->in, EPOLLIN) && want &&
+	    errno == EPERM) {
+		/* epoll refuses it (/dev/null, other devices that are always
+		 * ready): read it directly, as a regular file */
+		s->in_pollable = 0;
+		return;
+	}
 	s->in_registered = want;
 }
 
@@ -208,7 +231,8 @@ static uint32_t client_events(const struct srv *s, const struct client *c)
 static void update_client(struct srv *s, struct client *c)
 {
 	uint32_t ev = client_events(s, c);
-	int blocked = c->plen > PEND_LIMIT;
+	/* a message is owed whole: with one owed, nothing more is queued behind it */
+	int blocked = c->plen > (s->msg ? 0 : PEND_LIMIT);
 
 	if (ev != c->events) {
 		ep_set(s, EPOLL_CTL_MOD, &c->src, ev);
@@ -216,20 +240,34 @@ static void update_client(struct srv *s, struct client *c)
 	}
 	if (blocked != c->blocked) {
 		c->blocked = blocked;
-		if (blocked)
+		if (blocked) {
 			s->nblocked++;
-		else
+			c->blocked_since = clock_mono_ns();
+		} else {
 			s->nblocked--;
+		}
 		update_input(s);
 	}
 }
 
 /* ---- clients ---- */
 
+/* A client that sent EOF stays for the broadcast until stdin ends. */
+static int eof_client_waits(const struct srv *s)
+{
+	return s->in_open && s->keep_sending;
+}
+
+/* @c failed with @errnum while @extra more bytes were on their way to it. */
+static void client_fail(struct srv *s, struct client *c, int errnum, size_t extra);
+
 static void client_close(struct srv *s, struct client *c, const char *reason, int errnum)
 {
 	emit(s, SERVER_EV_CLOSED, c, reason, errnum);
-	close(c->src.fd);
+	if (c->reset_on_close)
+		server_reset_close(c->src.fd);
+	else
+		close(c->src.fd);
 	if (c->blocked)
 		s->nblocked--;
 	list_unlink(s, c);
@@ -245,8 +283,14 @@ static void client_close(struct srv *s, struct client *c, const char *reason, in
 	if (s->paused) {
 		/* a descriptor is free again */
 		s->paused = 0;
-		set_accepting(s, 1);
+		if (!s->full)
+			set_accepting(s, 1);
 		emit(s, SERVER_EV_RESUMED, NULL, NULL, 0);
+	}
+	if (s->full && s->o->keep_open) {
+		s->full = 0;
+		if (!s->paused)
+			set_accepting(s, 1);
 	}
 	update_input(s);
 }
@@ -292,7 +336,7 @@ static int client_send(struct srv *s, struct client *c, const char *buf, size_t 
 	if (!owed(c)) {
 		w = send(c->src.fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
-			client_close(s, c, "reset", errno);
+			client_fail(s, c, errno, n);
 			return -1;
 		}
 		if (w < 0)
@@ -319,7 +363,7 @@ static void client_flush(struct srv *s, struct client *c)
 		if (w < 0 && errno == EAGAIN)
 			break;
 		if (w < 0) {
-			client_close(s, c, "reset", errno);
+			client_fail(s, c, errno, 0);
 			return;
 		}
 		c->poff += (size_t)w;
@@ -327,7 +371,7 @@ static void client_flush(struct srv *s, struct client *c)
 	}
 	if (!owed(c)) {
 		c->plen = c->poff = 0;
-		if (c->eof) {
+		if (c->eof && !eof_client_waits(s)) {
 			client_close(s, c, "eof", 0);
 			return;
 		}
@@ -342,20 +386,49 @@ static void client_flush(struct srv *s, struct client *c)
 	update_client(s, c);
 }
 
+/*
+ * seqpacket: make room for the next message whole (recv would cut it short
+ * and drop the rest).  -1 with @c closed if it is beyond MSG_MAX.
+ */
+static int msg_room(struct srv *s, struct client *c)
+{
+	char none, *p;
+	/* MSG_TRUNC: the whole length, though nothing is copied */
+	ssize_t n = recv(c->src.fd, &none, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+
+	if (n <= 0 || (size_t)n <= s->bufsize)
+		return 0; /* errors and EOF show again in the read */
+	if ((size_t)n > MSG_MAX || !(p = realloc(s->buf, (size_t)n))) {
+		client_close(s, c, "message too long", EMSGSIZE);
+		if (!s->o->keep_open) {
+			err_set(s->e, EXIT_FAIL, "a message of %zd bytes could not be read", n);
+			s->done = 2;
+		}
+		return -1;
+	}
+	s->buf = p;
+	s->bufsize = (size_t)n;
+	return 0;
+}
+
 /* Returns -1 only when the whole server must stop (output write error). */
 static int client_read(struct srv *s, struct client *c)
 {
-	ssize_t n = read(c->src.fd, s->buf, SERVER_CHUNK);
+	ssize_t n;
+
+	if (s->msg && msg_room(s, c))
+		return s->done == 2 ? -1 : 0;
+	n = s->msg ? recv(c->src.fd, s->buf, s->bufsize, 0) : read(c->src.fd, s->buf, SERVER_CHUNK);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n < 0) {
-		client_close(s, c, "reset", errno);
+		client_fail(s, c, errno, 0);
 		return 0;
 	}
 	if (n == 0) {
 		c->eof = 1;
-		if (!owed(c))
+		if (!owed(c) && !eof_client_waits(s))
 			client_close(s, c, "eof", 0);
 		else
 			update_client(s, c);
@@ -373,10 +446,37 @@ static int client_read(struct srv *s, struct client *c)
 	return 0;
 }
 
+static void client_fail(struct srv *s, struct client *c, int errnum, size_t extra)
+{
+	uint64_t took = relay_sock_delivered(c->src.fd, c->acked_base, c->out);
+
+	c->lost = owed(c) + extra + (c->out - took);
+	if (!s->o->keep_open) {
+		/* one client was the whole job: its failure is the command's */
+		s->failed = errnum ? errnum : ECONNRESET;
+		s->fail_in = c->in;
+		s->fail_out = c->out;
+		s->fail_lost = c->lost;
+		s->fail_peer = c->peer;
+		s->fail_peerlen = c->peerlen;
+	}
+	client_close(s, c, errnum == ECONNRESET || errnum == EPIPE ? "reset" : "error", errnum);
+}
+
 static void client_event(struct srv *s, struct client *c, uint32_t ev)
 {
 	if (c->dead)
 		return;
+	if (c->eof && (ev & (EPOLLHUP | EPOLLERR))) {
+		/* it sent EOF, then went away for good: nothing more can reach it */
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (getsockopt(c->src.fd, SOL_SOCKET, SO_ERROR, &err, &len) || !err)
+			err = EPIPE;
+		client_fail(s, c, err, 0);
+		return;
+	}
 	if ((ev & EPOLLOUT) && owed(c))
 		client_flush(s, c);
 	if (c->dead)
@@ -419,11 +519,20 @@ static int allowed(const struct srv *s, const struct sockaddr *sa, const char **
 	return 0;
 }
 
+void server_reset_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	/* an RST, not a FIN: the client must not take "refused" for "done" */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
 static void refuse(struct srv *s, int fd, struct client *tmp, const char *why)
 {
 	s->st->refused++;
 	emit(s, SERVER_EV_REFUSED, tmp, why, 0);
-	close(fd);
+	server_reset_close(fd);
 }
 
 static void pause_accepting(struct srv *s, int errnum)
@@ -448,6 +557,7 @@ static int add_client(struct srv *s, int fd, const struct sockaddr_storage *peer
 	c->peer = *peer;
 	c->peerlen = len;
 	c->start = c->last = clock_mono_ns();
+	c->acked_base = relay_sock_acked(fd);
 	c->events = EPOLLIN;
 	if (ep_set(s, EPOLL_CTL_ADD, &c->src, EPOLLIN)) {
 		close(fd);
@@ -462,6 +572,10 @@ static int add_client(struct srv *s, int fd, const struct sockaddr_storage *peer
 	update_input(s);
 	if (!s->o->keep_open)
 		set_accepting(s, 0);
+	if (s->o->max_serving > 0 && s->nclients >= (size_t)s->o->max_serving) {
+		s->full = 1; /* the next ones wait in the backlog */
+		set_accepting(s, 0);
+	}
 	return 1;
 }
 
@@ -518,6 +632,12 @@ static void input_read(struct srv *s)
 		/* EOF or an unreadable stdin: stop reading it, keep serving */
 		s->in_open = 0;
 		update_input(s);
+		/* clients that sent EOF were waiting for the rest of stdin */
+		for (c = s->head; c; c = next) {
+			next = c->next;
+			if (c->eof && !owed(c))
+				client_close(s, c, "eof", 0);
+		}
 		return;
 	}
 	for (c = s->head; c; c = next) {
@@ -529,9 +649,44 @@ static void input_read(struct srv *s)
 
 /* ---- the loop ---- */
 
+/* The earliest moment a blocked client runs out of stall_timeout; -1: none. */
+static int64_t stall_deadline(const struct srv *s)
+{
+	const struct client *c;
+	int64_t d = -1;
+
+	if (s->o->stall_timeout < 0 || !s->nblocked)
+		return -1;
+	for (c = s->head; c; c = c->next)
+		if (c->blocked)
+			d = clock_earliest(d, c->blocked_since + s->o->stall_timeout);
+	return d;
+}
+
+/*
+ * A client that has not taken the broadcast for stall_timeout holds up
+ * stdin for everyone: reset it (an RST also frees its kernel queue).
+ */
+static void drop_stalled(struct srv *s, int64_t now)
+{
+	struct client *c, *next;
+
+	if (s->o->stall_timeout < 0 || !s->nblocked)
+		return;
+	for (c = s->head; c; c = next) {
+		next = c->next;
+		if (!c->blocked || now < c->blocked_since + s->o->stall_timeout)
+			continue;
+		c->lost = owed(c) + (c->out - relay_sock_delivered(c->src.fd, c->acked_base,
+								     c->out));
+		c->reset_on_close = 1;
+		client_close(s, c, "stall-timeout", 0);
+	}
+}
+
 static int next_timeout(const struct srv *s)
 {
-	int64_t d = s->accept_deadline;
+	int64_t d = clock_earliest(s->accept_deadline, stall_deadline(s));
 
 	if (s->o->idle_timeout >= 0 && s->head) {
 		int64_t t = s->head->last + s->o->idle_timeout;
@@ -553,12 +708,14 @@ static int timeouts(struct srv *s)
 
 	if (s->accept_deadline >= 0 && now >= s->accept_deadline)
 		return err_set(s->e, EXIT_FAIL, "no client within %s",
-			       addr_format_duration(s->o->accept_timeout, dur, sizeof(dur)));
+			       parse_format_duration(s->o->accept_timeout, dur, sizeof(dur)));
 	while (s->o->idle_timeout >= 0 && s->head && now >= s->head->last + s->o->idle_timeout)
-		client_close(s, s->head, "idle", 0);
+		client_close(s, s->head, "idle-timeout", 0);
+	drop_stalled(s, now);
 	if (s->paused && now >= s->retry_at) {
 		s->paused = 0;
-		set_accepting(s, 1);
+		if (!s->full)
+			set_accepting(s, 1);
 		emit(s, SERVER_EV_RESUMED, NULL, NULL, 0);
 	}
 	return 0;
@@ -568,7 +725,8 @@ static int srv_init(struct srv *s, const int *lfds, int nl, const struct server_
 		    struct server_stats *st, struct err *e)
 {
 	struct stat sb;
-	int i;
+	int i, type = 0;
+	socklen_t tl = sizeof(type);
 
 	memset(s, 0, sizeof(*s));
 	memset(st, 0, sizeof(*st));
@@ -592,8 +750,13 @@ static int srv_init(struct srv *s, const int *lfds, int nl, const struct server_
 	s->in_open = o->in_fd >= 0;
 	s->in_pollable = s->in_open && !(fstat(o->in_fd, &sb) == 0 &&
 					 (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)));
+	/* a terminal's user typed what there is: a client's EOF ends it */
+	s->keep_sending = s->in_open && !o->exit_on_peer_eof && !isatty(o->in_fd);
 	s->accept_deadline = clock_deadline(o->accept_timeout);
-	if (!(s->buf = malloc(SERVER_CHUNK)))
+	s->msg = nl > 0 && !getsockopt(lfds[0], SOL_SOCKET, SO_TYPE, &type, &tl) &&
+		 type == SOCK_SEQPACKET;
+	s->bufsize = SERVER_CHUNK;
+	if (!(s->buf = malloc(s->bufsize)))
 		return err_set(e, EXIT_FAIL, "out of memory");
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s->ep < 0) {
@@ -618,6 +781,22 @@ static void srv_free(struct srv *s)
 	bury(s);
 	close(s->ep);
 	free(s->buf);
+}
+
+/* Without keep_open, the one client failed: say so as a relay would. */
+static int client_failure(const struct srv *s, struct err *e)
+{
+	char who[ADDR_STRLEN], cause[128];
+	int errnum = s->failed;
+
+	addr_format((const struct sockaddr *)&s->fail_peer, s->fail_peerlen, who, sizeof(who));
+	err_strerror(errnum == EPIPE ? ECONNRESET : errnum, cause, sizeof(cause));
+	if (s->fail_lost)
+		return err_set(e, EXIT_FAIL, "%s: %s after %llu bytes sent; %llu bytes not "
+			       "delivered", who, cause, (unsigned long long)s->fail_out,
+			       (unsigned long long)s->fail_lost);
+	return err_set(e, EXIT_FAIL, "%s: %s after %llu bytes sent, %llu received", who, cause,
+		       (unsigned long long)s->fail_out, (unsigned long long)s->fail_in);
 }
 
 int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
@@ -660,6 +839,8 @@ int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 	}
 	if (s.done == 2)
 		rc = -1;
+	if (!rc && s.failed)
+		rc = client_failure(&s, e);
 	srv_free(&s);
 	return rc;
 }
@@ -878,12 +1059,12 @@ int server_run_dgram(const int *fds, int n, const struct server_opts *o,
 			break;
 		if (s->accept_deadline >= 0 && clock_mono_ns() >= s->accept_deadline) {
 			rc = err_set(e, EXIT_FAIL, "no datagram within %s",
-				     addr_format_duration(o->accept_timeout, dur, sizeof(dur)));
+				     parse_format_duration(o->accept_timeout, dur, sizeof(dur)));
 			break;
 		}
 		if (o->idle_timeout >= 0 && d->peer_fd >= 0 && !o->keep_open &&
 		    clock_mono_ns() >= d->last + o->idle_timeout) {
-			emit(s, SERVER_EV_CLOSED, &d->peer, "idle", 0);
+			emit(s, SERVER_EV_CLOSED, &d->peer, "idle-timeout", 0);
 			break;
 		}
 	}

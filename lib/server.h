@@ -13,6 +13,11 @@
  * SERVER_CHUNK bytes, or one datagram) is written to the output fd whole,
  * before any other client's chunk, and one client's chunks keep their order.
  * Chunks of different clients interleave only at chunk boundaries.
+ *
+ * Seqpacket listeners (Unix SOCK_SEQPACKET) keep message boundaries: a chunk
+ * is one message, read whole whatever its size; each read of the input fd
+ * and each echo is sent as one message.  A client owes at most one message:
+ * echo stops reading a client, and the input fd is not read, until it is out.
  */
 #ifndef SOCKCTL_SERVER_H
 #define SOCKCTL_SERVER_H
@@ -25,6 +30,8 @@
 #include "err.h"
 
 #define SERVER_CHUNK ((size_t)64 * 1024)
+/* A client may owe this much unsent broadcast data before stdin stops being read. */
+#define SERVER_PEND_LIMIT ((size_t)256 * 1024)
 
 enum server_ev_type {
 	SERVER_EV_CONNECTION, /* a client was accepted (datagram: a new sender) */
@@ -43,16 +50,24 @@ struct server_event {
 	int64_t duration_ns;
 	const char *reason; /* "eof", "idle", "reset", "denied", "max-conns", ... */
 	int errnum;         /* errno behind the reason, 0 if none */
+	uint64_t undelivered; /* closed: stdin bytes owed to the client that it never took */
 };
 
 typedef void (*server_event_fn)(void *ctx, const struct server_event *ev);
 
 struct server_opts {
 	int echo;              /* each client's bytes go back to that client */
+	int exit_on_peer_eof;  /* a client's EOF closes it (once its queue is sent), even
+				* while stdin is open; default: it gets stdin to its EOF */
 	int keep_open;         /* keep accepting; else stop after the first client */
-	int max_conns;         /* clients at once; 0 = no limit */
+	int max_conns;         /* clients at once, more are reset; 0 = no limit */
+	int max_serving;       /* clients at once, more wait in the backlog (accepting
+				* pauses); 0 = no limit.  Keeps accept(2) off EMFILE. */
 	int64_t accept_timeout; /* ns until the first client, -1 = none */
 	int64_t idle_timeout;  /* ns without traffic before a client is closed, -1 = none */
+	int64_t stall_timeout; /* ns a client may stay over SERVER_PEND_LIMIT (not taking
+				* the broadcast, so stdin is not read for anyone) before it
+				* is reset with reason "stall-timeout"; -1 = never */
 	int in_fd;             /* broadcast source (stdin), -1 = none */
 	int out_fd;            /* client data sink (stdout), -1 = discard */
 	const struct cidr *allow; /* if nallow > 0, a client must match one */
@@ -69,11 +84,16 @@ struct server_stats {
 
 void server_opts_init(struct server_opts *o);
 
+/* Close @fd with an RST (SO_LINGER 0): how a refused client is turned away. */
+void server_reset_close(int fd);
+
 /*
  * Serve stream clients accepted from the @nl listening sockets @lfds (already
  * listening).  Returns 0 when done (without keep_open: the first client has
  * gone), -1 with @e on failure (output write error, no client before
- * accept_timeout, epoll failure).  With keep_open it returns only on failure.
+ * accept_timeout, epoll failure; without keep_open, the client's reset, as
+ * a relay reports it).  With keep_open it returns only on failure.
+ * Refused clients (allow/deny, max_conns) are closed with an RST.
  */
 int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 		      struct server_stats *st, struct err *e);

@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -50,7 +54,7 @@ int sock_getaddrinfo(const char *host, const char *service, const struct addrinf
 		     struct addrinfo **res, struct err *e)
 {
 	int rc = getaddrinfo(host, service, hints, res);
-	char what[600];
+	char what[600], text[128];
 	int status;
 
 	if (!rc)
@@ -64,7 +68,8 @@ int sock_getaddrinfo(const char *host, const char *service, const struct addrinf
 									     : EXIT_FAIL;
 	if (rc == EAI_SYSTEM)
 		return err_sys(e, status, errno, "%s: EAI_SYSTEM", what);
-	return err_set(e, status, "%s: %s: %s", what, sock_eai_name(rc), gai_strerror(rc));
+	return err_set(e, status, "%s: %s: %s", what, sock_eai_name(rc),
+		       err_gai_strerror(rc, text, sizeof(text)));
 }
 
 const char *const sock_pmtu_names[] = { "dont", "want", "do", "probe", NULL };
@@ -333,13 +338,11 @@ int sock_bind_source(int fd, int family, int type, const struct sockopts *o, str
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char where[ADDR_STRLEN];
 
 	if (sock_source_addr(o, family, type, &ss, &len, e))
 		return -1;
 	if (len && bind(fd, (struct sockaddr *)&ss, len))
-		return err_sys(e, EXIT_FAIL, errno, "bind %s",
-			       addr_format((struct sockaddr *)&ss, len, where, sizeof(where)));
+		return sock_bind_error(e, errno, (struct sockaddr *)&ss, len, type);
 	return 0;
 }
 
@@ -374,6 +377,121 @@ int sock_path_mtu(int fd, const struct sockaddr *dst, socklen_t dstlen)
 	return mtu;
 }
 
+/* ---- "address already in use": is it only TIME_WAIT? ---- */
+
+#define TCP_STATE_TIME_WAIT 6 /* TCP_TIME_WAIT of the kernel's tcp_states.h */
+
+/*
+ * Count the TCP sockets of @family with local port @port, by the kernel's
+ * socket diagnostics (what ss(8) reads): in TIME_WAIT into *@tw, in any
+ * other state into *@other.  -1 if the kernel would not say.
+ */
+static int diag_count(int family, unsigned port, int *tw, int *other)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = 1 };
+	union {
+		struct nlmsghdr h;
+		char b[32768];
+	} buf;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int rounds, rc = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.r.sdiag_family = (unsigned char)family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = ~0U;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0)
+		goto out;
+	for (rounds = 0; rounds < 100000; rounds++) { /* bounded: ends at NLMSG_DONE */
+		ssize_t n = recv(fd, buf.b, sizeof(buf.b), 0);
+		struct nlmsghdr *h;
+
+		if (n <= 0)
+			goto out;
+		for (h = &buf.h; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+			if (h->nlmsg_type == NLMSG_DONE) {
+				rc = 0;
+				goto out;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR)
+				goto out;
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+				continue;
+			if (ntohs(m->id.idiag_sport) != port)
+				continue;
+			if (m->idiag_state == TCP_STATE_TIME_WAIT)
+				++*tw;
+			else
+				++*other;
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+/*
+ * What keeps @sa from being bound, when the kernel lists only TIME_WAIT
+ * sockets on its port (no listener, no live connection): 1 if a probe socket
+ * with SO_REUSEADDR binds there (the old connections had SO_REUSEADDR too,
+ * so --reuseaddr helps), 2 if not even that (Linux lets SO_REUSEADDR through
+ * only when both sides set it); 0 if something else holds the port.  The
+ * probe is closed at once: it never listens nor connects.
+ */
+static int time_wait_kind(const struct sockaddr *sa, socklen_t len)
+{
+	int tw = 0, other = 0, fd, ok;
+	unsigned port = addr_port(sa);
+
+	if (!port || diag_count(AF_INET, port, &tw, &other) ||
+	    diag_count(AF_INET6, port, &tw, &other) || !tw || other)
+		return 0;
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	ok = !setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int)) &&
+	     bind(fd, sa, len) == 0;
+	close(fd);
+	return ok ? 1 : 2;
+}
+
+int sock_bind_error(struct err *e, int errnum, const struct sockaddr *sa, socklen_t len,
+		    int type)
+{
+	char where[ADDR_STRLEN];
+	int kind = 0;
+
+	addr_format(sa, len, where, sizeof(where));
+	if (errnum == EADDRINUSE && type == SOCK_STREAM &&
+	    (sa->sa_family == AF_INET || sa->sa_family == AF_INET6))
+		kind = time_wait_kind(sa, len);
+	if (kind == 1)
+		return err_set(e, EXIT_FAIL,
+			       "bind %s: address already in use by connections in TIME_WAIT "
+			       "(--reuseaddr binds anyway)",
+			       where);
+	if (kind == 2)
+		return err_set(e, EXIT_FAIL,
+			       "bind %s: address already in use by connections in TIME_WAIT "
+			       "(they had no SO_REUSEADDR, so --reuseaddr cannot bind before "
+			       "they end, within a minute)",
+			       where);
+	return err_sys(e, EXIT_FAIL, errnum, "bind %s", where);
+}
+
 static void close_all(int *fds, int n)
 {
 	while (n-- > 0)
@@ -394,7 +512,6 @@ int sock_bind_passive(const char *host, const char *service, int family, int typ
 	struct addrinfo hints, *res, *ai;
 	unsigned chosen = 0;
 	int have4 = 0, n = 0;
-	char where[ADDR_STRLEN];
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
@@ -422,8 +539,7 @@ int sock_bind_passive(const char *host, const char *service, int family, int typ
 		if (chosen)
 			set_port(ai->ai_addr, chosen);
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen)) {
-			err_sys(e, EXIT_FAIL, errno, "bind %s",
-				addr_format(ai->ai_addr, ai->ai_addrlen, where, sizeof(where)));
+			sock_bind_error(e, errno, ai->ai_addr, ai->ai_addrlen, type);
 			goto fail;
 		}
 		if (!addr_port(ai->ai_addr) && !chosen) {
@@ -445,15 +561,18 @@ fail:
 
 /* ---- Unix listening sockets ---- */
 
+/* addr_check_unix_path's limit is the size of sun_path */
+_Static_assert(sizeof(((struct endpoint *)0)->path) == sizeof(((struct sockaddr_un *)0)->sun_path),
+	       "struct endpoint's path and sun_path differ in size");
+
 int sock_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *len,
 		   struct err *e)
 {
 	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
 	size_t n = strlen(path);
 
-	if (!n || n >= sizeof(sun->sun_path))
-		return err_set(e, EXIT_USAGE, "unix socket path must be 1 to %zu bytes",
-			       sizeof(sun->sun_path) - 1);
+	if (addr_check_unix_path(path, e))
+		return -1;
 	memset(ss, 0, sizeof(*ss));
 	sun->sun_family = AF_UNIX;
 	memcpy(sun->sun_path, path, n);
@@ -463,79 +582,214 @@ int sock_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *len
 	return 0;
 }
 
-/* 1 if @path is a socket that a server still answers on. */
-static int unix_alive(const struct sockaddr_storage *sun, socklen_t len, int type)
-{
-	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-	int alive;
+/*
+ * Why every step below goes through one directory fd: the path is resolved
+ * once, when the directory is opened; bind, the checks and the removal then
+ * all act in that directory, so a symlink swapped in an ancestor between two
+ * steps cannot make them act on two different files (it made the old code
+ * delete a regular file elsewhere).
+ *
+ * - The directory is opened with O_PATH|O_DIRECTORY, following symlinks as
+ *   bind(2) itself does (/var/run is a symlink to /run on Debian): pinning
+ *   it is what closes the race.  O_NOFOLLOW would refuse such paths and
+ *   still follow every earlier component.
+ * - bind(2) takes the path as given, so the name peers see (getpeername, ss)
+ *   is the user's path, not /proc/self/fd/N/NAME.  That bind may only create
+ *   a file, never remove one; whether it landed in our directory is checked
+ *   after: the name was absent there before and is a socket after.
+ * - The file checks are fstatat(AT_SYMLINK_NOFOLLOW) and the removal is
+ *   unlinkat, in the directory, after a check that device and inode are still
+ *   those of the stale socket.
+ * - A socket is found stale by connect(2) through /proc/self/fd/N/NAME, which
+ *   reaches exactly the file checked; without /proc (or with a name too long
+ *   for that) the file is left alone and the error says why.
+ */
 
-	if (fd < 0)
-		return 1; /* cannot tell: be safe, keep the file */
-	alive = connect(fd, (const struct sockaddr *)sun, len) == 0 || errno != ECONNREFUSED;
-	close(fd);
-	return alive;
+/* Split @path into its directory (opened) and last component. */
+static int unix_dir_open(const char *path, struct sock_unix_name *un, struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	size_t dl;
+
+	if (!slash) {
+		snprintf(dir, sizeof(dir), ".");
+		snprintf(un->base, sizeof(un->base), "%s", path);
+	} else {
+		dl = slash == path ? 1 : (size_t)(slash - path);
+		memcpy(dir, path, dl);
+		dir[dl] = '\0';
+		snprintf(un->base, sizeof(un->base), "%s", slash + 1);
+	}
+	if (!un->base[0] || !strcmp(un->base, ".") || !strcmp(un->base, ".."))
+		return err_set(e, EXIT_USAGE, "unix:%s: names a directory, not a socket", path);
+	un->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (un->dirfd < 0)
+		return err_sys(e, EXIT_FAIL, errno, "unix:%s: directory %s", path, dir);
+	return 0;
 }
 
-static int unix_bind(int fd, const char *path, const struct sockaddr_storage *sun, socklen_t len,
-		     int type, struct err *e)
+/* "/proc/self/fd/N/NAME": the name in the pinned directory, as a socket address. */
+static int unix_pinned_addr(const struct sock_unix_name *un, struct sockaddr_un *sun,
+			    socklen_t *len)
 {
-	struct stat st;
+	int n;
 
-	if (bind(fd, (const struct sockaddr *)sun, len) == 0)
-		return 0;
-	if (errno != EADDRINUSE || path[0] == '@')
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	n = snprintf(sun->sun_path, sizeof(sun->sun_path), "/proc/self/fd/%d/%s", un->dirfd,
+		     un->base);
+	if (n < 0 || (size_t)n >= sizeof(sun->sun_path))
+		return -1;
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)n + 1);
+	return 0;
+}
+
+/* 1: a server answers on the socket file; 0: nobody (stale); -1: cannot tell. */
+static int unix_alive(const struct sock_unix_name *un, int type)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	int fd, rc, err;
+
+	if (unix_pinned_addr(un, &sun, &len))
+		return -1;
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	rc = connect(fd, (struct sockaddr *)&sun, len);
+	err = errno;
+	close(fd);
+	if (rc == 0)
+		return 1;
+	return err == ECONNREFUSED ? 0 : err == ENOENT ? -1 : 1;
+}
+
+/* bind(2) with the file created as @mode exactly, whatever the umask. */
+static int unix_bind_mode(int fd, const struct sockaddr_storage *sun, socklen_t len,
+			  unsigned mode)
+{
+	/* the socket inode is 0777; bind applies the umask to it */
+	mode_t old = umask((mode_t)(~mode & 0777));
+	int rc = bind(fd, (const struct sockaddr *)sun, len), err = errno;
+
+	umask(old);
+	errno = err;
+	return rc;
+}
+
+/*
+ * Bind @fd at @path (pinned in @un) and record our file's device and inode;
+ * replace a stale socket, never anything else.
+ */
+static int unix_bind(int fd, const char *path, const struct sockaddr_storage *sun,
+		     socklen_t len, int type, unsigned mode, struct sock_unix_name *un,
+		     struct err *e)
+{
+	struct stat st, now;
+	int absent, alive;
+
+	absent = fstatat(un->dirfd, un->base, &st, AT_SYMLINK_NOFOLLOW) && errno == ENOENT;
+	if (unix_bind_mode(fd, sun, len, mode) == 0)
+		goto bound;
+	if (errno != EADDRINUSE)
 		return err_sys(e, EXIT_FAIL, errno, "bind unix:%s", path);
-	if (lstat(path, &st))
+	if (fstatat(un->dirfd, un->base, &st, AT_SYMLINK_NOFOLLOW))
 		return err_sys(e, EXIT_FAIL, errno, "bind unix:%s", path);
 	if (!S_ISSOCK(st.st_mode))
 		return err_set(e, EXIT_FAIL, "unix:%s: exists and is not a socket (not removed)",
 			       path);
-	if (unix_alive(sun, len, type))
+	alive = unix_alive(un, type);
+	if (alive > 0)
 		return err_set(e, EXIT_FAIL, "unix:%s: a server is listening on it already", path);
-	/* a stale socket: nobody listens on it, so replacing it harms no one */
-	if (unlink(path) && errno != ENOENT)
+	if (alive < 0)
+		return err_set(e, EXIT_FAIL,
+			       "unix:%s: a socket is there and cannot be checked safely "
+			       "(needs /proc); not removed",
+			       path);
+	/* stale: nobody listens on it, so replacing it harms no one -- if it is
+	 * still the very file checked */
+	if (fstatat(un->dirfd, un->base, &now, AT_SYMLINK_NOFOLLOW) || !S_ISSOCK(now.st_mode) ||
+	    now.st_dev != st.st_dev || now.st_ino != st.st_ino)
+		return err_set(e, EXIT_FAIL, "unix:%s: changed while being checked (not removed)",
+			       path);
+	if (unlinkat(un->dirfd, un->base, 0) && errno != ENOENT)
 		return err_sys(e, EXIT_FAIL, errno, "unix:%s: cannot remove stale socket", path);
-	if (bind(fd, (const struct sockaddr *)sun, len))
+	absent = 1;
+	if (unix_bind_mode(fd, sun, len, mode))
 		return err_sys(e, EXIT_FAIL, errno, "bind unix:%s", path);
+bound:
+	/* ours only if the name was free in our directory and is a socket now */
+	if (!absent || fstatat(un->dirfd, un->base, &st, AT_SYMLINK_NOFOLLOW) ||
+	    !S_ISSOCK(st.st_mode))
+		return err_set(e, EXIT_FAIL,
+			       "unix:%s: the directory changed while binding (a symlink in the "
+			       "path?)",
+			       path);
+	un->dev = st.st_dev;
+	un->ino = st.st_ino;
 	return 0;
 }
 
-int sock_listen_unix(const char *path, int type, int backlog, int *fd,
-		     unsigned long long *ino, struct err *e)
+int sock_listen_unix(const char *path, int type, int backlog, unsigned mode, int *fd,
+		     struct sock_unix_name *un, struct err *e)
 {
 	struct sockaddr_storage sun;
-	struct stat st;
 	socklen_t len;
 	int s;
 
-	*ino = 0;
+	memset(un, 0, sizeof(*un));
+	un->dirfd = -1;
 	if (sock_unix_addr(path, &sun, &len, e))
 		return -1;
+	if (path[0] != '@' && unix_dir_open(path, un, e))
+		return -1;
 	s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return err_sys(e, EXIT_FAIL, errno, "socket(unix)");
-	if (unix_bind(s, path, &sun, len, type, e))
+	if (s < 0) {
+		err_sys(e, EXIT_FAIL, errno, "socket(unix)");
+		goto fail_dir;
+	}
+	if (path[0] == '@' ? bind(s, (struct sockaddr *)&sun, len) &&
+				     err_sys(e, EXIT_FAIL, errno, "bind unix:%s", path)
+			   : unix_bind(s, path, &sun, len, type, mode, un, e))
 		goto fail;
 	if (type != SOCK_DGRAM && listen(s, backlog)) {
 		err_sys(e, EXIT_FAIL, errno, "listen unix:%s", path);
+		sock_unix_unlink(un);
 		goto fail;
 	}
-	if (path[0] != '@' && lstat(path, &st) == 0)
-		*ino = (unsigned long long)st.st_ino;
 	*fd = s;
 	return 0;
 fail:
 	close(s);
+fail_dir:
+	if (un->dirfd >= 0)
+		close(un->dirfd);
+	memset(un, 0, sizeof(*un));
+	un->dirfd = -1;
 	return -1;
 }
 
-void sock_unix_unlink(const char *path, unsigned long long ino)
+void sock_unix_release(struct sock_unix_name *un)
+{
+	int fd = un->dirfd;
+
+	/* first forget it, so a signal handler from now on does nothing */
+	un->dirfd = -1;
+	un->ino = 0;
+	if (fd >= 0)
+		close(fd);
+}
+
+void sock_unix_unlink(const struct sock_unix_name *un)
 {
 	struct stat st;
 
-	if (ino && path[0] != '@' && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-	    (unsigned long long)st.st_ino == ino)
-		unlink(path);
+	/* fstatat and unlinkat only: async-signal-safe */
+	if (un->dirfd >= 0 && un->ino &&
+	    fstatat(un->dirfd, un->base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISSOCK(st.st_mode) && st.st_dev == un->dev && st.st_ino == un->ino)
+		unlinkat(un->dirfd, un->base, 0);
 }
 
 long sock_raise_nofile(void)

@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -96,6 +97,16 @@ struct opt;
 int sock_opt_iface(const struct opt *op, const char *arg, struct err *e);
 
 /*
+ * Fill @e for a bind(2) of @sa (a socket of @type) that failed with @errnum:
+ * "bind 127.0.0.1:9000: address already in use".  When only connections in
+ * TIME_WAIT hold a TCP port, the message says so and whether --reuseaddr
+ * (SO_REUSEADDR) gets through.
+ * Returns -1.
+ */
+int sock_bind_error(struct err *e, int errnum, const struct sockaddr *sa, socklen_t len,
+		    int type);
+
+/*
  * Open, configure and bind one socket per passive address of @host (NULL or
  * "" for the IPv4 and IPv6 wildcards) and @service.  IPv6 sockets are
  * IPV6_V6ONLY when an IPv4 socket is bound too, so both can share a port;
@@ -106,17 +117,38 @@ int sock_bind_passive(const char *host, const char *service, int family, int typ
 		      const struct sockopts *o, int *fds, int max, int *nfds, struct err *e);
 
 /*
- * A Unix socket of @type bound at @path ("@name": abstract namespace) and,
- * for stream/seqpacket, listening with @backlog.  An existing file at @path
- * is replaced only if it is a socket nobody listens on (connect() is
- * refused); anything else there is left alone and reported.  The inode of
- * the new socket is stored in @ino so that sock_unix_unlink() removes only
- * our own file.
+ * A Unix socket file made by sock_listen_unix(): the directory it was bound
+ * in (opened once; -1 for an abstract name or none), its name there, and the
+ * device and inode of the file, so that only that very file is removed.
  */
-int sock_listen_unix(const char *path, int type, int backlog, int *fd,
-		     unsigned long long *ino, struct err *e);
-/* Remove @path if it is still the socket sock_listen_unix() made (@ino). */
-void sock_unix_unlink(const char *path, unsigned long long ino);
+struct sock_unix_name {
+	int dirfd;
+	char base[108];
+	dev_t dev;
+	ino_t ino;
+};
+
+/* The default --mode of a Unix socket file: its owner only. */
+#define SOCK_UNIX_MODE 0600
+
+/*
+ * A Unix socket of @type bound at @path ("@name": abstract namespace, no
+ * file and no access control) and, for stream/seqpacket, listening with
+ * @backlog.  The file is created with permissions @mode exactly (the umask
+ * does not apply).  An existing file at @path is replaced only if it is a
+ * socket nobody listens on (connect() is refused); anything else there is
+ * left alone and reported.  Every step acts in the directory of @path as it
+ * was when opened first (see sock.c).  @un is filled for sock_unix_unlink().
+ */
+int sock_listen_unix(const char *path, int type, int backlog, unsigned mode, int *fd,
+		     struct sock_unix_name *un, struct err *e);
+/*
+ * Remove the socket file sock_listen_unix() made, if it is still that file
+ * (device and inode).  Async-signal-safe: a signal handler may call it.
+ */
+void sock_unix_unlink(const struct sock_unix_name *un);
+/* Close the directory of @un, after sock_unix_unlink(): nothing is removed later. */
+void sock_unix_release(struct sock_unix_name *un);
 
 /* Raise the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
 long sock_raise_nofile(void);

@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "parse.h"
 
 #define HE_MAX 64                  /* addresses tried at most */
 
@@ -25,10 +26,16 @@ void sock_connect_opts_init(struct sock_connect_opts *o)
 	o->attempt_delay = -1;
 }
 
-static void trace(const struct sock_connect_opts *o, enum sock_event ev, const struct addrinfo *ai,
-		  int err, int64_t ns, int timed_out)
+/*
+ * Tell the caller about an attempt that started at @t0 (CLOCK_MONOTONIC)
+ * and has run @ns.  The callback may print, and printing may change errno:
+ * every caller passes an errno saved right after its syscall, never errno.
+ */
+static void trace(const struct sock_connect_opts *o, int64_t begin, enum sock_event ev,
+		  const struct addrinfo *ai, int err, int64_t t0, int64_t ns, int timed_out)
 {
-	struct sock_attempt a = { ev, ai->ai_addr, ai->ai_addrlen, err, ns, timed_out };
+	struct sock_attempt a = { ev, ai->ai_addr, ai->ai_addrlen, err, ns, t0 - begin,
+				  timed_out };
 
 	if (o->trace)
 		o->trace(o->ctx, &a);
@@ -64,6 +71,7 @@ struct inflight {
 
 struct race {
 	const struct sock_connect_opts *o;
+	int64_t begin;          /* when sock_connect began */
 	struct inflight fl[HE_MAX];
 	int nfl;
 	int last_err;           /* errno of the latest failure */
@@ -84,6 +92,7 @@ static int start(struct race *r, const struct addrinfo *ai, int *fd, struct err 
 			  r->o->so, e);
 	int64_t t0 = clock_mono_ns();
 	struct sockaddr_storage dst; /* ai's address, with --flowlabel's label */
+	int err;
 
 	if (s < 0 && r->o->so && r->o->so->mptcp > 0) {
 		r->setup_failed = 1; /* no MPTCP: no other address has it either */
@@ -102,22 +111,23 @@ static int start(struct race *r, const struct addrinfo *ai, int *fd, struct err 
 		r->setup_failed = 1;
 		return -1;
 	}
-	if (connect(s, (struct sockaddr *)&dst, ai->ai_addrlen) == 0) {
-		trace(r->o, SOCK_EV_START, ai, 0, clock_mono_ns() - t0, 0);
-		trace(r->o, SOCK_EV_RESULT, ai, 0, clock_mono_ns() - t0, 0);
+	err = connect(s, (struct sockaddr *)&dst, ai->ai_addrlen) ? errno : 0;
+	if (!err) {
+		trace(r->o, r->begin, SOCK_EV_START, ai, 0, t0, clock_mono_ns() - t0, 0);
+		trace(r->o, r->begin, SOCK_EV_RESULT, ai, 0, t0, clock_mono_ns() - t0, 0);
 		*fd = s;
 		return 1;
 	}
-	trace(r->o, SOCK_EV_START, ai, errno, clock_mono_ns() - t0, 0);
-	if (errno == EINPROGRESS && r->nfl < HE_MAX) {
+	trace(r->o, r->begin, SOCK_EV_START, ai, err, t0, clock_mono_ns() - t0, 0);
+	if (err == EINPROGRESS && r->nfl < HE_MAX) {
 		r->fl[r->nfl].fd = s;
 		r->fl[r->nfl].start = t0;
 		r->fl[r->nfl++].ai = ai;
 		return 0;
 	}
-	r->last_err = errno;
+	r->last_err = err;
 	r->last_ai = ai;
-	trace(r->o, SOCK_EV_RESULT, ai, errno, clock_mono_ns() - t0, 0);
+	trace(r->o, r->begin, SOCK_EV_RESULT, ai, err, t0, clock_mono_ns() - t0, 0);
 	close(s);
 	return 0;
 }
@@ -135,7 +145,8 @@ static int reap(struct race *r, struct pollfd *p, int n, int *fd)
 		len = sizeof(err);
 		if (getsockopt(r->fl[i].fd, SOL_SOCKET, SO_ERROR, &err, &len))
 			err = errno;
-		trace(r->o, SOCK_EV_RESULT, r->fl[i].ai, err, clock_mono_ns() - r->fl[i].start, 0);
+		trace(r->o, r->begin, SOCK_EV_RESULT, r->fl[i].ai, err, r->fl[i].start,
+		      clock_mono_ns() - r->fl[i].start, 0);
 		if (!err) {
 			*fd = r->fl[i].fd;
 			r->fl[i] = r->fl[--r->nfl];
@@ -160,7 +171,7 @@ static int fail(struct race *r, size_t tried, int timed_out, struct err *e)
 	addr_format(ai->ai_addr, ai->ai_addrlen, where, sizeof(where));
 	if (timed_out)
 		return err_set(e, EXIT_FAIL, "%s: connection timed out after %s%s", where,
-			       addr_format_duration(r->o->timeout, dur, sizeof(dur)), extra);
+			       parse_format_duration(r->o->timeout, dur, sizeof(dur)), extra);
 	err_sys(e, EXIT_FAIL, r->last_err, "%s", where);
 	strncat(e->msg, extra, sizeof(e->msg) - strlen(e->msg) - 1);
 	return -1;
@@ -179,8 +190,8 @@ static int race_run(struct race *r, const struct addrinfo **list, size_t n, int 
 		now = clock_mono_ns();
 		if (deadline >= 0 && now >= deadline) {
 			for (i = r->nfl - 1; i >= 0; i--) {
-				trace(r->o, SOCK_EV_RESULT, r->fl[i].ai, ETIMEDOUT,
-				      now - r->fl[i].start, 1);
+				trace(r->o, r->begin, SOCK_EV_RESULT, r->fl[i].ai, ETIMEDOUT,
+				      r->fl[i].start, now - r->fl[i].start, 1);
 				r->last_ai = r->fl[i].ai;
 				drop(r, i);
 			}
@@ -225,6 +236,7 @@ int sock_connect(const char *host, const char *service, const struct sock_connec
 		return -1;
 	memset(&r, 0, sizeof(r));
 	r.o = o;
+	r.begin = clock_mono_ns();
 	n = interleave(res, list, HE_MAX);
 	rc = race_run(&r, list, n, fd, e);
 	for (i = r.nfl - 1; i >= 0; i--)
@@ -269,8 +281,8 @@ int sock_connect_unix(const char *path, const struct sock_connect_opts *o, int *
 	}
 	t0 = clock_mono_ns();
 	err = connect(s, (struct sockaddr *)&ss, len) ? errno : 0;
-	trace(o, SOCK_EV_START, &ai, err, clock_mono_ns() - t0, 0);
-	trace(o, SOCK_EV_RESULT, &ai, err, clock_mono_ns() - t0, 0);
+	trace(o, t0, SOCK_EV_START, &ai, err, t0, clock_mono_ns() - t0, 0);
+	trace(o, t0, SOCK_EV_RESULT, &ai, err, t0, clock_mono_ns() - t0, 0);
 	if (err) {
 		close(s);
 		return err_sys(e, EXIT_FAIL, err, "unix:%s", path);

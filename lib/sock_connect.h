@@ -25,7 +25,9 @@ struct sock_attempt {
 	const struct sockaddr *addr;
 	socklen_t addrlen;
 	int err;
-	int64_t ns; /* since this attempt started */
+	int64_t ns;    /* since this attempt started */
+	int64_t at_ns; /* when this attempt started, since sock_connect began: the
+			* Happy Eyeballs stagger */
 	int timed_out;
 };
 typedef void (*sock_trace_fn)(void *ctx, const struct sock_attempt *a);

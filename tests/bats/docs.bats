@@ -61,3 +61,21 @@ complete_words() { # complete_words WORD...: what bash completion offers
 	run -0 complete_words "$SOCKCTL" help re
 	[ "$output" = resolve ]
 }
+
+@test "every man page documents the JSON key event, not type, as what names an object" {
+	cd "$BATS_TEST_DIRNAME/../.."
+	local c bad=0
+	for c in $("$SOCKCTL" --list-commands); do
+		page=docs/sockctl-$c.1
+		grep -Eq '^\.BR? event( |$)|^\.BR "?event' "$page" ||
+			{ echo "$page: the key event is not documented"; bad=1; }
+		# "type" naming the kind of object: .BR type " (\(dqreply\(dq), ...
+		if grep -n '^\.BR type " (\\(dq' "$page"; then
+			echo "$page: documents type as the discriminator"
+			bad=1
+		fi
+		grep -q '"event":"error","command":"'"$c"'"' "$page" ||
+			{ echo "$page: no JSON error object"; bad=1; }
+	done
+	[ "$bad" = 0 ]
+}

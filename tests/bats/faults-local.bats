@@ -76,7 +76,8 @@ full_ok() { # STATUS-FILE ERR-FILE
 	run -1 --separate-stderr timeout 20 bash -c "exec '$SOCKCTL' raw-icmp -i 0.05 127.0.0.1 >/dev/full"
 	[ "$stderr" = "sockctl raw-icmp: write error on stdout: no space left on device" ]
 	run -1 --separate-stderr timeout 20 bash -c "exec '$SOCKCTL' raw-icmp --json -i 0.05 127.0.0.1 >/dev/full"
-	[ "$stderr" = "sockctl raw-icmp: write error on stdout: no space left on device" ]
+	# with --json the error is JSON too
+	[ "$(jq -r '"\(.event) \(.command) \(.status) \(.message)"' <<<"$stderr")" = "error raw-icmp 1 write error on stdout: no space left on device" ]
 }
 
 @test "stdout to /dev/full: udp-recv (no -c) and udp-send -c 0 -W stop at once with status 1" {
@@ -106,7 +107,7 @@ full_ok() { # STATUS-FILE ERR-FILE
 	bg bash -c '"$0" listen -u -v "$1" 0 </dev/null >/dev/full 2>"$2"; echo $? >"$2.st"' \
 		"$SOCKCTL" "$LO" "$BATS_TEST_TMPDIR/err"
 	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
-	port=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
+	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
 	"$SOCKCTL" udp-send -q "$LO" "$port" hello
 	wait_for 10 test -s "$BATS_TEST_TMPDIR/err.st"
 	full_ok "$BATS_TEST_TMPDIR/err.st" "$BATS_TEST_TMPDIR/err"
@@ -150,7 +151,7 @@ full_ok() { # STATUS-FILE ERR-FILE
 @test "stdout to a reader that left: listen ends quietly" {
 	bg bash -c "set -o pipefail; '$SOCKCTL' listen -v $LO 0 </dev/null 2>'$BATS_TEST_TMPDIR/err' | head -c 1 >/dev/null; echo \$? >'$BATS_TEST_TMPDIR/st'"
 	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
-	port=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
+	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
 	head -c 10000000 /dev/zero | timeout 20 nc.openbsd -N "$LO" "$port" >/dev/null || true
 	wait_for 10 test -s "$BATS_TEST_TMPDIR/st"
 	[ "$(cat "$BATS_TEST_TMPDIR/st")" = 141 ]
@@ -169,7 +170,7 @@ full_ok() { # STATUS-FILE ERR-FILE
 	bg bash -c 'exec "$0" listen -v "$1" 0 <&- >"$2.out" 2>"$2"' "$SOCKCTL" "$LO" "$BATS_TEST_TMPDIR/l"
 	lpid=$BG_PID
 	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/l"
-	port=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/l" | head -n1)
+	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/l" | head -n1)
 	run -0 bash -c 'printf from-client | timeout 10 nc.openbsd -N "$1" "$2"' _ "$LO" "$port"
 	[ -z "$output" ]
 	wait_pid 10 "$lpid" || false
@@ -205,7 +206,7 @@ lines_whole() {
 			lines_whole "$out"
 			if [ -n "$j" ]; then
 				jq -e . "$out" >/dev/null
-				[ "$(tail -n1 "$out" | jq -r .type)" = summary ]
+				[ "$(tail -n1 "$out" | jq -r .event)" = summary ]
 			else
 				grep -qE '^[0-9]+ packets transmitted, [0-9]+ received' "$out"
 			fi
@@ -296,12 +297,13 @@ established() { ss -Htn state established "dport = :$1" | grep -q .; }
 # ---- fd exhaustion ----
 
 @test "ulimit -n 32: listen -k serves 100 clients at once, waits without spinning, recovers" {
-	bash -c 'ulimit -n 32; exec "$0" listen -v -k --echo "$1" 0' "$SOCKCTL" "$LO" \
+	# -m above the limit: without it listen would stay under the limit, no EMFILE
+	bash -c 'ulimit -n 32; exec "$0" listen -v -k -m 1000 --echo "$1" 0' "$SOCKCTL" "$LO" \
 		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
 	LPID=$!
 	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
 	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
-	PORT=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
+	PORT=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
 	run -0 timeout 60 python3 - "$PORT" "$LPID" <<'PY'
 import os, socket, sys, time
 port, pid = int(sys.argv[1]), sys.argv[2]
@@ -357,7 +359,7 @@ PY
 	bg bash -c '"$0" listen -d -v "$1" 0 2>"$2" | wc -c >"$2.count"' \
 		"$SOCKCTL" "$LO" "$BATS_TEST_TMPDIR/err"
 	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
-	port=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
+	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
 	run -0 --separate-stderr timeout 120 bash -c "head -c 8G /dev/zero | '$SOCKCTL' connect $LO $port"
 	wait_for 30 test -s "$BATS_TEST_TMPDIR/err.count"
 	[ "$(cat "$BATS_TEST_TMPDIR/err.count")" = 8589934592 ]
@@ -371,7 +373,7 @@ for i in range(1 << 30 >> 20):
 	want=$(python3 -c "$gen" | sha256sum | cut -d' ' -f1)
 	bg bash -c 'python3 -c "$1" | exec "$0" listen -v "$2" 0 2>"$3"' "$SOCKCTL" "$gen" "$LO" "$BATS_TEST_TMPDIR/err2"
 	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err2"
-	port=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err2" | head -n1)
+	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err2" | head -n1)
 	got=$(timeout 120 "$SOCKCTL" connect -d "$LO" "$port" </dev/null | sha256sum | cut -d' ' -f1)
 	[ "$got" = "$want" ]
 }
@@ -381,7 +383,7 @@ for i in range(1 << 30 >> 20):
 	# listen -u --echo answers the whole datagram to connect -u
 	bg bash -c 'exec "$0" listen -u -k --echo -v "$1" 0 </dev/null >/dev/null 2>"$2"' "$SOCKCTL" "$LO" "$BATS_TEST_TMPDIR/err"
 	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/err"
-	port=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
+	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/err" | head -n1)
 	timeout 20 "$SOCKCTL" connect -u -w 1 "$LO" "$port" <"$BATS_TEST_TMPDIR/big" >"$BATS_TEST_TMPDIR/back" || true
 	cmp "$BATS_TEST_TMPDIR/big" "$BATS_TEST_TMPDIR/back"
 	# udp-send --raw -W to udp-recv --echo: the reply shown with its true size
@@ -396,7 +398,7 @@ for i in range(1 << 30 >> 20):
 	# listen -u (no echo) writes the whole datagram to stdout
 	bg bash -c 'exec "$0" listen -u -v "$1" 0 </dev/null >"$2.out" 2>"$2"' "$SOCKCTL" "$LO" "$BATS_TEST_TMPDIR/l2"
 	wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/l2"
-	port=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/l2" | head -n1)
+	port=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/l2" | head -n1)
 	"$SOCKCTL" udp-send -q --raw --size 65507 "$LO" "$port" <"$BATS_TEST_TMPDIR/big"
 	wait_for 10 at_least 65507 stat -c %s "$BATS_TEST_TMPDIR/l2.out"
 	cmp "$BATS_TEST_TMPDIR/big" "$BATS_TEST_TMPDIR/l2.out"

@@ -75,9 +75,9 @@ two_hops() {
 @test "--json: one object per reply, then a summary" {
 	run -0 --separate-stderr "$SOCKCTL" raw-icmp --json -c 3 -i 0.1 127.0.0.1
 	[ "${#lines[@]}" -eq 4 ]
-	run -0 jq -se '[.[] | select(.type == "reply")] | length == 3 and
+	run -0 jq -se '[.[] | select(.event == "reply")] | length == 3 and
 		all(.time_ms >= 0 and .ttl == 64 and .bytes == 64 and .from == "127.0.0.1" and .dup == false)' <<<"$output"
-	run -0 jq -r 'select(.type == "summary") | "\(.transmitted) \(.received) \(.duplicates) \(.loss_pct) \(.rtt_min_ms <= .rtt_max_ms)"' <<<"$(
+	run -0 jq -r 'select(.event == "summary") | "\(.transmitted) \(.received) \(.duplicates) \(.loss_pct) \(.rtt_min_ms <= .rtt_max_ms)"' <<<"$(
 		"$SOCKCTL" raw-icmp --json -c 2 -i 0.1 127.0.0.1)"
 	[ "$output" = "2 2 0 0 true" ]
 }
@@ -164,7 +164,25 @@ two_hops() {
 	[ "${BASH_REMATCH[1]}" -ge 3 ]
 	# -c with -w: fewer replies than COUNT by the deadline is status 1 too
 	run -1 --separate-stderr timeout 20 ip netns exec "$(ns a)" "$SOCKCTL" raw-icmp --json -c 2 -w 1 198.18.0.2
-	run -0 jq -se '.[-1].type == "summary" and .[-1].received == 0 and .[-1].rtt_avg_ms == null' <<<"$output"
+	run -0 jq -se '.[-1].event == "summary" and .[-1].received == 0 and .[-1].rtt_avg_ms == null' <<<"$output"
+}
+
+@test "summary time is ping's: the time spent sending, not the wait for replies" {
+	ns_add a && ns_add b
+	ns_link a b 198.18.0.1/24 198.18.0.2/24
+	in_ns b nft -f - <<-'EOF'
+		table inet t { chain input_icmp { type filter hook input priority 0; ip protocol icmp drop; }; }
+	EOF
+	# one probe, then a 1s wait for its reply: ping says "time 0ms"
+	run -1 --separate-stderr in_ns a ping -c 1 -W 1 198.18.0.2
+	[[ $output =~ 100%\ packet\ loss,\ time\ ([0-9]+)ms ]]
+	[ "${BASH_REMATCH[1]}" -lt 500 ]
+	run -1 --separate-stderr in_ns a "$SOCKCTL" raw-icmp -c 1 -W 1 198.18.0.2
+	[[ $output =~ 100%\ packet\ loss,\ time\ ([0-9]+)ms$ ]]
+	[ "${BASH_REMATCH[1]}" -lt 500 ]
+	# two probes 300ms apart: at least the interval, less than the 1s wait after it
+	run -1 --separate-stderr in_ns a "$SOCKCTL" raw-icmp --json -c 2 -i 0.3 -W 1 198.18.0.2
+	run -0 jq -se '.[-1].event == "summary" and .[-1].time_ms >= 300 and .[-1].time_ms < 1000' <<<"$output"
 }
 
 @test "TTL exceeded through a router: 'Time exceeded from ROUTER', IPv4 and IPv6" {
@@ -175,7 +193,7 @@ two_hops() {
 	[[ $output == *"Time exceeded from 198.18.0.2: icmp_seq=1 Time to live exceeded (original: 198.18.0.1 > 198.18.1.2 ttl=1)"* ]]
 	[[ $output == *"1 packets transmitted, 0 received, +1 errors, 100% packet loss"* ]]
 	run -1 --separate-stderr in_ns h1 "$SOCKCTL" raw-icmp --json -t 1 -c 1 -W 2 198.18.1.2
-	run -0 jq -se '.[0].type == "error" and .[0].from == "198.18.0.2" and .[0].icmp_type == 11
+	run -0 jq -se '.[0].event == "error" and .[0].from == "198.18.0.2" and .[0].icmp_type == 11
 		and .[0].orig_dst == "198.18.1.2" and .[0].orig_ttl == 1 and .[1].errors == 1' <<<"$output"
 	run -1 --separate-stderr in_ns h1 "$SOCKCTL" raw-icmp -6 -t 1 -c 1 -W 2 2001:db8:1::2
 	[[ $output == *"Time exceeded from 2001:db8::2: icmp_seq=1 Time exceeded: Hop limit (original: 2001:db8::1 > 2001:db8:1::2 ttl=1)"* ]]

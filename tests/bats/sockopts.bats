@@ -33,7 +33,7 @@ listen_bg() {
 	: >"$f"
 	bg in_ns "$n" "$SOCKCTL" listen -v "$@" </dev/null >"$BATS_TEST_TMPDIR/listen.out" 2>"$f"
 	wait_for 10 grep -q "listening on" "$f"
-	PORT=$(awk '/listening on/ {print $NF; exit}' "$f")
+	PORT=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$f" | head -n1)
 }
 
 # nft_count NS CHAIN WORD: the packets counted by the rule of CHAIN (table

@@ -502,7 +502,7 @@ two_hosts() {
 	usage_error "--interval" "$SOCKCTL" udp-send -i 1x 127.0.0.1 9 x
 	usage_error "--mcast-loop" "$SOCKCTL" udp-send --mcast-loop maybe 127.0.0.1 9 x
 	usage_error "--ttl" "$SOCKCTL" udp-send --ttl 256 127.0.0.1 9 x
-	usage_error "1.2.3" "$SOCKCTL" udp-send 1.2.3 9 x
+	usage_error "1.2.3.4.5" "$SOCKCTL" udp-send 1.2.3.4.5 9 x
 	usage_error "--join" "$SOCKCTL" udp-recv --join 198.18.0.1 9
 	usage_error "--mcast-if" "$SOCKCTL" udp-recv --mcast-if lo 9
 	usage_error "--raw" "$SOCKCTL" udp-recv --raw --hex 9

@@ -39,7 +39,7 @@ echo_rate() {
 "$SOCKCTL" listen -k --echo -v 127.0.0.1 0 </dev/null >/dev/null 2>"$TMP/l.err" &
 PIDS+=($!)
 wait_line "$TMP/l.err" "listening on" || { echo "listen did not start" >&2; exit 1; }
-lport=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$TMP/l.err" | head -n1)
+lport=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$TMP/l.err" | head -n1)
 ours=$(echo_rate "$lport")
 kill "${PIDS[-1]}"
 
@@ -84,7 +84,7 @@ row "echo ${CLIENTS}x${ROUNDS} round trips of ${SIZE} B: listen -k --echo vs min
 mpid=$!
 PIDS+=($mpid)
 wait_line "$TMP/m.err" "listening on"
-mport=$(sed -n 's/.*listening on .* \([0-9][0-9]*\)$/\1/p' "$TMP/m.err" | head -n1)
+mport=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$TMP/m.err" | head -n1)
 timeout 60 "$BENCH_DIR/echo_load" --hold 127.0.0.1 "$mport" 1000 8 >"$TMP/hold" &
 PIDS+=($!)
 wait_line "$TMP/hold" "^held 1000" || { echo "could not hold 1000 clients" >&2; exit 1; }

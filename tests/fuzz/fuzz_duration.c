@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* addr_parse_duration, and addr_format_duration of whatever it accepts. */
-#include "addr.h"
+/* parse_duration, and parse_format_duration of whatever it accepts. */
 #include "clock.h"
 #include "fuzz.h"
+#include "parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -11,12 +11,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t ns = -1;
 	char *s = fuzz_str(data, size);
 
-	if (addr_parse_duration(s, &ns, &e)) {
+	if (parse_duration(s, &ns, &e)) {
 		fuzz_check_err(&e, EXIT_USAGE);
 	} else {
 		FUZZ_ASSERT(ns >= 0 && ns <= INT64_C(30) * 24 * 3600 * NS_PER_SEC,
 			    "'%s' gave %lld ns", s, (long long)ns);
-		addr_format_duration(ns, buf, sizeof(buf));
+		parse_format_duration(ns, buf, sizeof(buf));
 		FUZZ_ASSERT(buf[0] != '\0', "empty format");
 	}
 	free(s);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * out_hexdump and out_escaped over arbitrary bytes.  The hex dump must have
- * one line per 16 bytes, every line of the same shape; the escaped text must
- * be printable ASCII that decodes back to the input.
+ * out_hexdump, out_escaped and out_text_escape over arbitrary bytes.  The hex
+ * dump must have one line per 16 bytes, every line of the same shape; the
+ * escaped text must be printable ASCII (with OUT_UTF8: valid UTF-8 without C0,
+ * DEL, C1 or bidi controls) that decodes back to the input; the buffer form
+ * must be a prefix of the stream form that never cuts an escape.
  * Input: 4 bytes of starting offset (little-endian), then the data.
  */
 #include "fuzz.h"
@@ -60,25 +62,51 @@ static void check_hexdump(const uint8_t *data, size_t size, size_t offset)
 	free(buf);
 }
 
-static void check_escaped(const uint8_t *data, size_t size)
+/* A C1 control or a bidi control, as UTF-8, at @p (@n bytes left)? */
+static int unsafe_at(const unsigned char *p, size_t n)
 {
-	char *buf = NULL;
-	size_t len = 0, i, o = 0;
+	if (n >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 1;
+	if (n >= 3 && p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
+		return 1;
+	return n >= 3 && p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9;
+}
+
+static void check_escaped(const uint8_t *data, size_t size, unsigned flags)
+{
+	char *buf = NULL, small[64];
+	size_t len = 0, i, o = 0, sl;
 	unsigned char *dec;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		abort();
-	out_escaped(f, data, size);
+	if (flags)
+		out_text_escape(f, data, size, flags);
+	else
+		out_escaped(f, data, size);
 	if (fclose(f))
 		abort();
+	if (flags & OUT_UTF8) {
+		FUZZ_ASSERT(out_utf8_valid(buf, len), "OUT_UTF8 output is not valid UTF-8");
+		for (i = 0; i < len; i++)
+			FUZZ_ASSERT(!unsafe_at((const unsigned char *)buf + i, len - i),
+				    "C1 or bidi control at %zu", i);
+	}
+	sl = out_text_escape_buf(small, sizeof(small), data, size, flags);
+	FUZZ_ASSERT(sl < sizeof(small) && strlen(small) == sl && sl <= len &&
+			    !memcmp(small, buf, sl),
+		    "buffer form is not a prefix of the stream form");
+	/* it stops only when the next piece (at most 3 escaped bytes) does not fit */
+	FUZZ_ASSERT(sl == len || sl + 12 >= sizeof(small) - 1, "buffer form stopped early");
 	dec = malloc(len + 1);
 	if (!dec)
 		abort();
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)buf[i];
 
-		FUZZ_ASSERT(c >= 0x20 && c < 0x7f, "unprintable byte 0x%02x in output", c);
+		FUZZ_ASSERT(c >= 0x20 && (c < 0x7f || (flags & OUT_UTF8 && c >= 0x80)),
+			    "unprintable byte 0x%02x in output", c);
 		if (c != '\\') {
 			dec[o++] = c;
 			continue;
@@ -122,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < 4; i++)
 		offset |= (size_t)data[i] << (8 * i);
 	check_hexdump(data + 4, size - 4, offset);
-	check_escaped(data + 4, size - 4);
+	check_escaped(data + 4, size - 4, 0);
+	check_escaped(data + 4, size - 4, OUT_UTF8);
 	return 0;
 }

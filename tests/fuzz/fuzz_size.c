@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * addr_parse_size and addr_parse_uint.  Input: 8 bytes of the maximum
+ * parse_size and parse_uint.  Input: 8 bytes of the maximum
  * (little-endian), then the text.
  */
-#include "addr.h"
 #include "fuzz.h"
+#include "parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -18,12 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < 8; i++)
 		max |= (unsigned long long)data[i] << (8 * i);
 	s = fuzz_str(data + 8, size - 8);
-	if (addr_parse_size(s, max, &v, &e))
+	if (parse_size(s, max, &v, &e))
 		fuzz_check_err(&e, EXIT_USAGE);
 	else
 		FUZZ_ASSERT(v <= max, "'%s' gave %llu > max %llu", s, v, max);
 	memset(&e, 0, sizeof(e));
-	if (addr_parse_uint(s, max / 2, max, &v, "value", &e))
+	if (parse_uint(s, max / 2, max, &v, "value", &e))
 		fuzz_check_err(&e, EXIT_USAGE);
 	else
 		FUZZ_ASSERT(v >= max / 2 && v <= max, "'%s' gave %llu", s, v);

@@ -4,76 +4,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "clock.h"
 #include "unit.h"
-
-static int64_t dur(const char *s)
-{
-	struct err e;
-	int64_t ns = -7;
-
-	return addr_parse_duration(s, &ns, &e) ? -1 : ns;
-}
-
-static void test_durations(void)
-{
-	CHECK(dur("1.5") == 1500 * NS_PER_MS, "1.5 is 1.5 s");
-	CHECK(dur("500ms") == 500 * NS_PER_MS, "500ms");
-	CHECK(dur("2s") == 2 * NS_PER_SEC, "2s");
-	CHECK(dur("1m") == 60 * NS_PER_SEC, "1m");
-	CHECK(dur("1h") == 3600 * NS_PER_SEC, "1h");
-	CHECK(dur("250us") == 250000, "250us");
-	CHECK(dur("0") == 0, "0");
-	CHECK(dur(".5") == 500 * NS_PER_MS, ".5");
-	CHECK(dur("0.000000001") == 1, "nine decimals");
-	CHECK(dur("1.5m") == 90 * NS_PER_SEC, "1.5m");
-	CHECK(dur("0.001ms") == 1000, "0.001ms");
-	CHECK(dur("720h") == 720 * 3600 * NS_PER_SEC, "30 days is the limit");
-	CHECK(dur("721h") == -1, "beyond 30 days rejected");
-	CHECK(dur("99999999999999999999999") == -1, "huge rejected");
-	CHECK(dur("0.0000000001") == -1, "ten decimals rejected");
-	CHECK(dur("") == -1, "empty rejected");
-	CHECK(dur("-1") == -1, "negative rejected");
-	CHECK(dur("1x") == -1, "unknown unit rejected");
-	CHECK(dur("s") == -1, "unit alone rejected");
-	CHECK(dur(".") == -1, "dot alone rejected");
-	CHECK(dur("1 s") == -1, "space rejected");
-	CHECK(dur("inf") == -1 && dur("nan") == -1 && dur("0x10") == -1, "inf/nan/hex rejected");
-}
-
-static void test_format_duration(void)
-{
-	char b[32];
-
-	CHECK_STR(addr_format_duration(2 * NS_PER_SEC, b, sizeof(b)), "2.0s", "2s");
-	CHECK_STR(addr_format_duration(500 * NS_PER_MS, b, sizeof(b)), "500ms", "500ms");
-	CHECK_STR(addr_format_duration(1250000, b, sizeof(b)), "1.25ms", "1.25ms");
-	CHECK_STR(addr_format_duration(42000, b, sizeof(b)), "42us", "42us");
-}
-
-static void test_numbers_sizes(void)
-{
-	unsigned long long v;
-	struct err e;
-
-	CHECK(!addr_parse_uint("42", 0, 100, &v, "n", &e) && v == 42, "uint 42");
-	CHECK(addr_parse_uint("101", 0, 100, &v, "count", &e) == -1 &&
-		      strstr(e.msg, "count") && strstr(e.msg, "out of range"),
-	      "uint range error names the thing: %s", e.msg);
-	CHECK(addr_parse_uint("18446744073709551616", 0, ~0ULL, &v, "n", &e) == -1,
-	      "uint overflow rejected");
-	CHECK(addr_parse_uint("-1", 0, 10, &v, "n", &e) == -1 && e.status == EXIT_USAGE,
-	      "uint negative rejected with status 2");
-	CHECK(addr_parse_uint("", 0, 10, &v, "n", &e) == -1, "uint empty rejected");
-	CHECK(!addr_parse_size("64k", ~0ULL, &v, &e) && v == 65536, "64k");
-	CHECK(!addr_parse_size("1MiB", ~0ULL, &v, &e) && v == 1 << 20, "1MiB");
-	CHECK(!addr_parse_size("2G", ~0ULL, &v, &e) && v == 2ULL << 30, "2G");
-	CHECK(!addr_parse_size("1500", ~0ULL, &v, &e) && v == 1500, "1500");
-	CHECK(addr_parse_size("65508", 65507, &v, &e) == -1, "size max enforced");
-	CHECK(addr_parse_size("1.5k", ~0ULL, &v, &e) == -1, "fractional size rejected");
-	CHECK(addr_parse_size("k", ~0ULL, &v, &e) == -1, "suffix alone rejected");
-	CHECK(addr_parse_size("99999999999999999999G", ~0ULL, &v, &e) == -1, "size overflow");
-}
 
 static void test_ports(void)
 {
@@ -149,7 +80,35 @@ static void test_endpoints(void)
 	CHECK(!ep("127.0.0.1:0", NULL, ADDR_EP_PORT_ZERO, &p, &e), "ADDR:0 listen");
 	CHECK(!ep("h", "20-25,80", ADDR_EP_PORT_LIST, &p, &e) && !strcmp(p.service, "20-25,80"),
 	      "port list");
-	CHECK(ep("h", "20-25", 0, &p, &e) == -1, "range without PORT_LIST rejected");
+	CHECK(ep("h", "20-25", 0, &p, &e) == -1 && strstr(e.msg, "port list"),
+	      "range without PORT_LIST rejected as a list: %s", e.msg);
+	CHECK(!ep("h", "20-25,80,http", ADDR_EP_PORT_LIST, &p, &e) && p.nports == 8,
+	      "nports counts a list");
+	CHECK(!ep("h:443", NULL, ADDR_EP_PORT_LIST, &p, &e) && p.nports == 1, "nports 1");
+	CHECK(ep("h", "0", ADDR_EP_PORT_LIST, &p, &e) == -1, "a single port 0 even with lists");
+	CHECK(!ep("/tmp/x.sock", NULL, ADDR_EP_UNIX, &p, &e) && p.kind == EP_UNIX &&
+		      !strcmp(p.path, "/tmp/x.sock"),
+	      "-U PATH");
+	CHECK(!ep("unix:rel", NULL, ADDR_EP_UNIX, &p, &e) && !strcmp(p.path, "rel"),
+	      "-U unix:PATH");
+	CHECK(!ep("h:80", NULL, ADDR_EP_UNIX, &p, &e) && p.kind == EP_UNIX &&
+		      !strcmp(p.path, "h:80"),
+	      "-U takes any name as a PATH");
+	CHECK(ep("a", "b", ADDR_EP_UNIX, &p, &e) == -1 && strstr(e.msg, "-U"), "-U: one PATH");
+	{
+		char longp[200];
+		struct err e2;
+
+		memset(longp, 'a', sizeof(longp) - 1);
+		longp[sizeof(longp) - 1] = '\0';
+		ep(longp, NULL, ADDR_EP_UNIX, &p, &e);
+		memcpy(longp, "unix:", 5);
+		ep(longp, NULL, 0, &p, &e2);
+		CHECK(!strcmp(e.msg, e2.msg) && addr_check_unix_path(longp, &e2) == -1 &&
+			      !strcmp(e.msg, e2.msg) && addr_check_unix_path("", &e2) == -1 &&
+			      !strcmp(e.msg, e2.msg),
+		      "one unix path check, one message: %s", e.msg);
+	}
 	CHECK(ep("::1", NULL, 0, &p, &e) == -1 && strstr(e.msg, "[ADDR]:PORT"),
 	      "bare v6 without port: %s", e.msg);
 	CHECK(ep("host", NULL, 0, &p, &e) == -1 && strstr(e.msg, "missing port"), "missing port");
@@ -161,11 +120,29 @@ static void test_endpoints(void)
 	CHECK(ep("h", "99999", 0, &p, &e) == -1 && e.status == EXIT_USAGE, "port range");
 	CHECK(ep("999.1.1.1", "80", 0, &p, &e) == -1 && strstr(e.msg, "IPv4"), "bad v4: %s",
 	      e.msg);
-	CHECK(ep("1.2.3", "80", 0, &p, &e) == -1, "short dotted quad rejected");
+	CHECK(ep("1.2.3.4.5", "80", 0, &p, &e) == -1 && strstr(e.msg, "IPv4"), "five parts");
+	/* every form getaddrinfo(3) reads as numeric, as in resolve, nc and ping */
+	CHECK(!ep("127.1", "80", 0, &p, &e) && !strcmp(p.host, "127.1"), "127.1: %s", e.msg);
+	CHECK(!ep("2130706433", "80", 0, &p, &e), "one number: %s", e.msg);
+	CHECK(!ep("0x7f000001", "80", 0, &p, &e), "hex: %s", e.msg);
+	CHECK(!ep("1.2.3", "80", 0, &p, &e), "three parts: %s", e.msg);
+	CHECK(!ep("[fe80::1%lo]:80", NULL, 0, &p, &e), "zone in brackets: %s", e.msg);
+	CHECK(addr_numeric_family("127.1") == AF_INET &&
+		      addr_numeric_family("0x7f000001") == AF_INET &&
+		      addr_numeric_family("::1") == AF_INET6 && !addr_numeric_family("localhost") &&
+		      !addr_numeric_family(""),
+	      "numeric family");
+	CHECK(!addr_check_numeric("2130706433", &e) && !addr_check_numeric("", &e) &&
+		      addr_check_numeric("localhost", &e) == -1 && e.status == EXIT_USAGE &&
+		      strstr(e.msg, "numeric"),
+	      "addr_check_numeric");
 	CHECK(ep("::zz", "80", 0, &p, &e) == -1 && strstr(e.msg, "IPv6"), "bad v6");
 	CHECK(ep("a b", "80", 0, &p, &e) == -1, "space in host rejected");
 	CHECK(ep("unix:", NULL, 0, &p, &e) == -1, "unix: without path");
 	CHECK(ep("", "80", 0, &p, &e) == -1, "empty host arg");
+	CHECK(!ep("", "80", ADDR_EP_HOST_OPTIONAL, &p, &e) && !p.host[0] &&
+		      !strcmp(p.service, "80"),
+	      "'' PORT for listen: the wildcard");
 	{
 		char longp[200];
 
@@ -238,9 +215,6 @@ static void test_names(void)
 
 int main(void)
 {
-	test_durations();
-	test_format_duration();
-	test_numbers_sizes();
 	test_ports();
 	test_endpoints();
 	test_cidr();

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "icmp.h"
+#include "rtt.h"
 #include "unit.h"
 
 static const struct icmp_family *v4, *v6;
@@ -233,15 +234,15 @@ static void test_v6(void)
 
 static void test_stats(void)
 {
-	struct icmp_stats s;
+	struct rtt_stats s;
 	double mn, av, mx, md;
 	char buf[32];
 
-	icmp_stats_init(&s);
-	CHECK(icmp_stats_ms(&s, &mn, &av, &mx, &md) == -1, "no samples");
-	icmp_stats_add(&s, 1000000);
-	icmp_stats_add(&s, 3000000);
-	CHECK(!icmp_stats_ms(&s, &mn, &av, &mx, &md) && mn == 1 && mx == 3 && av == 2 &&
+	rtt_init(&s);
+	CHECK(rtt_ms(&s, &mn, &av, &mx, &md) == -1, "no samples");
+	rtt_add(&s, 1000000);
+	rtt_add(&s, 3000000);
+	CHECK(!rtt_ms(&s, &mn, &av, &mx, &md) && mn == 1 && mx == 3 && av == 2 &&
 	      md > 0.999 && md < 1.001, "min/avg/max/mdev = 1/2/3/1");
 	CHECK_STR(icmp_format_ms(45000, buf, sizeof(buf)), "0.045", "sub-ms: 3 decimals");
 	CHECK_STR(icmp_format_ms(1234000, buf, sizeof(buf)), "1.23", "1-10 ms: 2 decimals");
@@ -267,6 +268,98 @@ static void test_timestamp(void)
 	CHECK(icmp_tstamp_fields(&p, ts) == -1, "short timestamp reply rejected");
 }
 
+/* Append a control message of @len data bytes (its cmsg_len may then be forged). */
+static struct cmsghdr *put_cmsg(struct msghdr *m, size_t *used, int level, int type,
+				const void *data, size_t len)
+{
+	struct cmsghdr *cm = (struct cmsghdr *)(void *)((char *)m->msg_control + *used);
+
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	*used += CMSG_SPACE(len);
+	m->msg_controllen = *used;
+	return cm;
+}
+
+static void test_cmsgs(void)
+{
+	union icmp_cbuf cb;
+	struct msghdr m = { .msg_control = cb.buf };
+	struct icmp_cmsgs r;
+	struct timespec ts = { 12, 345 };
+	unsigned char ee_buf[sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6)];
+	struct sock_extended_err ee = { .ee_errno = 113, .ee_origin = SO_EE_ORIGIN_ICMP,
+					.ee_type = 3, .ee_code = 1 };
+	struct sockaddr_in off4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0xc6120002) };
+	struct sockaddr_in6 off6 = { .sin6_family = AF_INET6 };
+	struct cmsghdr *cm;
+	size_t used = 0;
+	int ttl = 61;
+
+	memset(&cb, 0, sizeof(cb));
+	icmp_read_cmsgs(&m, &r);
+	CHECK(r.when_ns == -1 && r.ttl == -1 && !r.has_ee && !r.has_offender, "no cmsgs");
+
+	put_cmsg(&m, &used, SOL_SOCKET, SCM_TIMESTAMPNS, &ts, sizeof(ts));
+	put_cmsg(&m, &used, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	memcpy(ee_buf, &ee, sizeof(ee));
+	memcpy(ee_buf + sizeof(ee), &off4, sizeof(off4));
+	put_cmsg(&m, &used, IPPROTO_IP, IP_RECVERR, ee_buf, sizeof(ee) + sizeof(off4));
+	icmp_read_cmsgs(&m, &r);
+	CHECK(r.when_ns == 12000000345LL && r.ttl == 61, "timestamp and ttl");
+	CHECK(r.has_ee && r.ee.ee_type == 3 && r.ee.ee_code == 1, "extended error");
+	CHECK(r.has_offender && r.offender.ss_family == AF_INET &&
+	      ((struct sockaddr_in *)(void *)&r.offender)->sin_addr.s_addr == off4.sin_addr.s_addr,
+	      "offender address");
+
+	/* the error without its offender address, or with half of it */
+	used = 0;
+	put_cmsg(&m, &used, IPPROTO_IP, IP_RECVERR, ee_buf, sizeof(ee));
+	icmp_read_cmsgs(&m, &r);
+	CHECK(r.has_ee && !r.has_offender, "error without offender");
+	used = 0;
+	put_cmsg(&m, &used, IPPROTO_IP, IP_RECVERR, ee_buf, sizeof(ee) + sizeof(off4) - 1);
+	icmp_read_cmsgs(&m, &r);
+	CHECK(r.has_ee && !r.has_offender, "error with a cut offender");
+	/* an IPv6 offender needs all of its 28 bytes */
+	memcpy(ee_buf + sizeof(ee), &off6, sizeof(off6));
+	used = 0;
+	put_cmsg(&m, &used, IPPROTO_IPV6, IPV6_RECVERR, ee_buf, sizeof(ee) + sizeof(off4));
+	icmp_read_cmsgs(&m, &r);
+	CHECK(r.has_ee && !r.has_offender, "IPv6 offender cut at IPv4's size");
+	used = 0;
+	put_cmsg(&m, &used, IPPROTO_IPV6, IPV6_RECVERR, ee_buf, sizeof(ee_buf));
+	icmp_read_cmsgs(&m, &r);
+	CHECK(r.has_ee && r.has_offender && r.offender.ss_family == AF_INET6, "IPv6 offender");
+	/* shorter than an extended error: ignored; so are short TTL and timestamp */
+	used = 0;
+	put_cmsg(&m, &used, IPPROTO_IP, IP_RECVERR, ee_buf, sizeof(ee) - 1);
+	put_cmsg(&m, &used, IPPROTO_IP, IP_TTL, &ttl, 1);
+	put_cmsg(&m, &used, SOL_SOCKET, SCM_TIMESTAMPNS, &ts, sizeof(ts) - 1);
+	icmp_read_cmsgs(&m, &r);
+	CHECK(!r.has_ee && r.ttl == -1 && r.when_ns == -1, "short cmsgs ignored");
+	/* a timestamp whose ns do not fit in 64 bits */
+	used = 0;
+	ts.tv_sec = (time_t)1 << 60;
+	put_cmsg(&m, &used, SOL_SOCKET, SCM_TIMESTAMPNS, &ts, sizeof(ts));
+	icmp_read_cmsgs(&m, &r);
+	CHECK(r.when_ns == -1, "an overflowing timestamp is ignored");
+	/* a cmsg_len below the header's own size, or past the buffer: the walk stops */
+	used = 0;
+	cm = put_cmsg(&m, &used, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	cm->cmsg_len = 3;
+	icmp_read_cmsgs(&m, &r);
+	CHECK(r.ttl == -1, "cmsg_len below the header");
+	used = 0;
+	cm = put_cmsg(&m, &used, IPPROTO_IP, IP_RECVERR, ee_buf, sizeof(ee) + sizeof(off4));
+	cm->cmsg_len = CMSG_LEN(4000);
+	m.msg_controllen = CMSG_LEN(sizeof(ee)) + 2; /* the buffer ends inside the offender */
+	icmp_read_cmsgs(&m, &r);
+	CHECK(r.has_ee && !r.has_offender, "cmsg_len past the buffer");
+}
+
 int main(void)
 {
 	v4 = icmp_family_of(AF_INET);
@@ -279,5 +372,6 @@ int main(void)
 	test_v6();
 	test_stats();
 	test_timestamp();
+	test_cmsgs();
 	return UNIT_DONE();
 }

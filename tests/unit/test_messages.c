@@ -29,12 +29,15 @@ int main(void)
 	char *ep_argv[] = { a3, NULL };
 
 	CHECK(err_set(&e, EXIT_USAGE, "bad '%s'", "a\nb\rc\td\x7f") == -1, "err_set returns -1");
-	CHECK_STR(e.msg, "bad 'a?b?c?d?'", "err_set: control bytes become '?'");
+	CHECK_STR(e.msg, "bad 'a\\nb\\rc\\td\\x7f'", "err_set: control bytes escaped");
 	CHECK(e.status == EXIT_USAGE, "err_set keeps the status");
 	err_sys(&e, EXIT_FAIL, ECONNREFUSED, "host\n%d", 80);
-	CHECK_STR(e.msg, "host?80: connection refused", "err_sys: one line, cause appended");
+	CHECK_STR(e.msg, "host\\n80: connection refused", "err_sys: one line, cause appended");
 	err_set(&e, EXIT_USAGE, "h\xc3\xa9");
 	CHECK_STR(e.msg, "h\xc3\xa9", "bytes >= 0x80 (UTF-8) kept");
+	err_set(&e, EXIT_USAGE, "%s", "\x1b]0;t\x07 \xc2\x9b" "2J \xe2\x80\xae \xff \\x41");
+	CHECK_STR(e.msg, "\\x1b]0;t\\x07 \\xc2\\x9b" "2J \\xe2\\x80\\xae \\xff \\x41",
+		  "err_set: ESC, BEL, C1 CSI, bidi override, invalid UTF-8 escaped; backslash kept");
 
 	/* regressions found by tests/fuzz (seeds regress-* keep them too) */
 	CHECK(addr_parse_port_list(",\n", NULL, &pl, &e) == -1 && one_line(e.msg),

@@ -24,6 +24,15 @@ static const char *json_of(const void *s, size_t n)
 	return buf;
 }
 
+static const char *text_of(const void *s, size_t n, unsigned flags)
+{
+	FILE *f = mem();
+
+	out_text_escape(f, s, n, flags);
+	fclose(f);
+	return buf;
+}
+
 int main(void)
 {
 	FILE *f;
@@ -40,6 +49,11 @@ int main(void)
 	CHECK_STR(json_of("\xc0\xaf", 2), "\"\\ufffd\\ufffd\"", "overlong rejected");
 	CHECK_STR(json_of("\xed\xa0\x80", 3), "\"\\ufffd\\ufffd\\ufffd\"", "surrogate rejected");
 	CHECK_STR(json_of("\xe2\x82", 2), "\"\\ufffd\\ufffd\"", "truncated sequence");
+	CHECK_STR(json_of("\xc2\x9b" "2J\xc2\x80\xc2\x9f\xc2\xa0", 10),
+		  "\"\\u009b2J\\u0080\\u009f\xc2\xa0\"", "C1 controls as \\u escapes");
+	CHECK_STR(json_of("\xe2\x80\xaa\xe2\x80\xae\xe2\x81\xa6\xe2\x81\xa9\xe2\x80\xa9", 15),
+		  "\"\\u202a\\u202e\\u2066\\u2069\xe2\x80\xa9\"",
+		  "bidi controls as \\u escapes, their neighbours as is");
 	CHECK(out_utf8_valid("abc\xc3\xa9", 5), "valid utf8");
 	CHECK(!out_utf8_valid("\xf5\x80\x80\x80", 4), "beyond U+10FFFF invalid");
 	CHECK(!out_utf8_valid("\x80", 1), "lone continuation invalid");
@@ -83,6 +97,36 @@ int main(void)
 	out_escaped(f, "a\\b\n\x01\xff", 6);
 	fclose(f);
 	CHECK_STR(buf, "a\\\\b\\n\\x01\\xff", "escaped text");
+
+	CHECK_STR(text_of("\xd0\xa1\xd0\xbe \xe5\xa5\x97", 8, OUT_UTF8),
+		  "\xd0\xa1\xd0\xbe \xe5\xa5\x97", "UTF-8 text kept in a UTF-8 locale");
+	CHECK_STR(text_of("\xd0\xa1", 2, 0), "\\xd0\\xa1", "UTF-8 escaped in other locales");
+	CHECK_STR(text_of("a\x1b]0;x\x07\x7f", 8, OUT_UTF8), "a\\x1b]0;x\\x07\\x7f",
+		  "C0 controls and DEL escaped");
+	CHECK_STR(text_of("\xc2\x9b" "2J", 4, OUT_UTF8), "\\xc2\\x9b2J", "C1 CSI escaped");
+	CHECK_STR(text_of("\xc2\xa0", 2, OUT_UTF8), "\xc2\xa0", "U+00A0 is text");
+	CHECK_STR(text_of("a\xe2\x80\xae" "b\xe2\x81\xa6", 8, OUT_UTF8),
+		  "a\\xe2\\x80\\xae" "b\\xe2\\x81\\xa6", "bidi override and isolate escaped");
+	CHECK_STR(text_of("\xe2\x80\xa9\xe2\x81\xa0", 6, OUT_UTF8), "\xe2\x80\xa9\xe2\x81\xa0",
+		  "neighbours of the bidi ranges are text");
+	CHECK_STR(text_of("\xff\xd0", 2, OUT_UTF8), "\\xff\\xd0", "invalid and truncated bytes");
+	CHECK_STR(text_of("\xc0\xaf\xed\xa0\x80", 5, OUT_UTF8),
+		  "\\xc0\\xaf\\xed\\xa0\\x80", "overlong and surrogate escaped");
+	CHECK_STR(text_of("\xd0\xa1\xff\xd0\xa1", 5, OUT_UTF8), "\xd0\xa1\\xff\xd0\xa1",
+		  "one bad byte does not hide the text after it");
+	CHECK_STR(text_of("a\\x\n", 4, OUT_KEEP_BACKSLASH), "a\\x\\n",
+		  "OUT_KEEP_BACKSLASH leaves backslashes");
+	CHECK_STR(text_of("\0", 1, OUT_UTF8), "\\x00", "NUL escaped");
+	{
+		char small[8];
+
+		CHECK(out_text_escape_buf(small, sizeof(small), "ab\x1b\x1b", 4, 0) == 6 &&
+			      !strcmp(small, "ab\\x1b"),
+		      "buffer: no half escape (%s)", small);
+		CHECK(out_text_escape_buf(small, 4, "a\xd0\xa1\xd0\xa1", 5, OUT_UTF8) == 3 &&
+			      !strcmp(small, "a\xd0\xa1"),
+		      "buffer: no half character");
+	}
 	free(buf);
 	return UNIT_DONE();
 }

@@ -127,9 +127,10 @@ static void test_peer_close_with_stdin_open(void)
 	pid = spawn(sv, say_x_and_close);
 	out = tmpfile_with("", 0);
 	relay_opts_init(&o);
+	o.exit_on_peer_eof = 1;
 	rc = relay_run(sv[0], p[0], out, &o, &st, &e); /* p[1] stays open */
-	CHECK(rc == 0 && st.peer_eof && !st.stdin_eof,
-	      "peer closes while stdin is open: the relay ends anyway");
+	CHECK(rc == 0 && st.peer_eof && !st.stdin_eof && st.stdin_cut && st.stdin_left == 0,
+	      "exit_on_peer_eof: peer closes while stdin is open: the relay ends anyway");
 	CHECK(slurp(out, &c, 1) == 1 && c == 'x', "peer closes: its byte arrived");
 	waitpid(pid, NULL, 0);
 	close(p[0]);
