@@ -126,7 +126,9 @@ bench: sockctl $(BENCH_BIN)
 install: sockctl
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(COMPDIR)
 	$(INSTALL) -m 755 sockctl $(DESTDIR)$(BINDIR)/sockctl
-	$(INSTALL) -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/
+	@# the shared SOCKET OPTIONS text (.so docs/sockopts.inc) goes inline
+	for p in $(MANPAGES); do soelim $$p > $(DESTDIR)$(MANDIR)/$${p##*/} && \
+		chmod 644 $(DESTDIR)$(MANDIR)/$${p##*/} || exit 1; done
 	$(INSTALL) -m 644 completions/sockctl.bash $(DESTDIR)$(COMPDIR)/sockctl
 	@echo "raw-icmp for users: widen net.ipv4.ping_group_range, or"
 	@echo "  sudo setcap cap_net_raw+p $(DESTDIR)$(BINDIR)/sockctl"

@@ -11,6 +11,15 @@ int cmd_udp_recv(int argc, char **argv);
 int cmd_raw_icmp(int argc, char **argv);
 
 /*
+ * Each command's name, arguments and one-line summary (lib/opt.h), defined
+ * in its file next to its option table: "sockctl help" lists these, --help
+ * shows them, and nothing else repeats them.
+ */
+struct opt_cmd;
+extern const struct opt_cmd cmd_resolve_desc, cmd_connect_desc, cmd_listen_desc,
+	cmd_udp_send_desc, cmd_udp_recv_desc, cmd_raw_icmp_desc;
+
+/*
  * The first call in main(): give up every privilege a setuid or file-capability
  * install grants, except CAP_NET_RAW on the ICMP paths (see lib/priv.h).
  * 0, or EXIT_FAIL after saying why on stderr: the process must not go on.

@@ -32,19 +32,16 @@ struct connect_opts {
 	const char *type;
 	int64_t timeout, connect_timeout, attempt_delay;
 	struct relay_eof_opts eof;
-	const char *source;
-	int source_port;
-	int nodelay, keepalive, reuseaddr, tcp_info;
-	unsigned long long sndbuf, rcvbuf;
-	long long ttl, tos, parallel, fd;
+	struct sockopts so;
+	int tcp_info;
+	long long parallel, fd;
 	int scan;
 };
 
-static const struct opt_cmd connect_cmd = {
+const struct opt_cmd cmd_connect_desc = {
 	.name = "connect",
 	.args = "HOST PORT  |  HOST:PORT  |  [V6ADDR]:PORT  |  -U PATH  |  unix:PATH  |  --fd N",
-	.summary = "Connect to HOST PORT (TCP; -u UDP; -U Unix) and relay stdin to the socket and\n"
-		   "the socket to stdout; with -z check which ports of a list accept connections.",
+	.summary = "TCP/UDP/Unix client: relay stdin/stdout; -z checks ports",
 	.details = "On stdin EOF the socket is shut down for writing and the replies are read\n"
 		   "until the peer closes.  The peer's EOF ends only its direction: stdin is\n"
 		   "still sent to its EOF (a terminal excepted; --exit-on-peer-eof stops).\n"
@@ -120,7 +117,7 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		const char *msg;
 	} rules[] = {
 		{ eof->recv_only && eof->send_only, "-d/--recv-only conflicts with --send-only" },
-		{ unix_ep && (o->family || o->source || o->source_port >= 0),
+		{ unix_ep && (o->family || o->so.source || o->so.source_port >= 0),
 		  "a Unix socket (-U PATH, unix:PATH) cannot be used with -4/-6/-s/-p" },
 		{ o->type && o->udp, "--type conflicts with -u/--udp" },
 		{ o->type && !unix_ep && !inherited, "--type needs a Unix socket (-U PATH or unix:PATH)" },
@@ -133,7 +130,6 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		{ o->connect_timeout == 0, "--connect-timeout 0: give a duration greater than 0" },
 		{ !o->scan && o->parallel >= 0, "--parallel needs -z/--scan" },
 		{ o->tcp_info && (o->udp || unix_ep), "--tcp-info needs a TCP connection" },
-		{ o->nodelay && (o->udp || unix_ep), "--nodelay needs a TCP connection" },
 	};
 	size_t i;
 
@@ -143,25 +139,17 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
 	if (inherited)
-		return 0; /* no endpoint: the socket is what it is */
+		return 0; /* no endpoint: adopt_socket() checks against the socket itself */
+	if (sock_check_opts(&o->so, unix_ep ? AF_UNIX : o->family,
+			    o->udp ? SOCK_DGRAM : SOCK_STREAM, e))
+		return -1;
 	if (!unix_ep && !o->scan && ep->nports != 1)
 		return err_set(e, EXIT_USAGE, "a port list (%.64s) needs -z/--scan", ep->service);
 	if (o->numeric && !unix_ep &&
-	    (addr_check_numeric(ep->host, e) || (o->source && addr_check_numeric(o->source, e))))
+	    (addr_check_numeric(ep->host, e) ||
+	     (o->so.source && addr_check_numeric(o->so.source, e))))
 		return -1;
 	return 0;
-}
-
-static void fill_sockopts(const struct connect_opts *o, struct sockopts *so)
-{
-	sock_opts_init(so);
-	so->nodelay = o->nodelay;
-	so->keepalive = o->keepalive;
-	so->reuseaddr = o->reuseaddr;
-	so->sndbuf = o->sndbuf ? (int)o->sndbuf : -1;
-	so->rcvbuf = o->rcvbuf ? (int)o->rcvbuf : -1;
-	so->ttl = (int)o->ttl;
-	so->tos = (int)o->tos;
 }
 
 /* ---- -z: port checks ---- */
@@ -223,27 +211,7 @@ static int resolve_one(const char *host, const char *ports, int family, int type
 	return 0;
 }
 
-static int source_addr(const struct connect_opts *o, int family, int type,
-		       struct sockaddr_storage *ss, socklen_t *len, struct err *e)
-{
-	char port[16];
-	struct addrinfo hints, *res;
-
-	snprintf(port, sizeof(port), "%d", o->source_port >= 0 ? o->source_port : 0);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = type;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if (sock_getaddrinfo(o->source, port, &hints, &res, e))
-		return -1;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-static int run_scan(const struct connect_opts *o, const struct endpoint *ep,
-		    const struct sockopts *so, struct err *e)
+static int run_scan(const struct connect_opts *o, const struct endpoint *ep, struct err *e)
 {
 	struct port_list pl;
 	struct sockaddr_storage ss, src;
@@ -257,8 +225,7 @@ static int run_scan(const struct connect_opts *o, const struct endpoint *ep,
 	if (addr_parse_port_list(ep->service, o->udp ? "udp" : "tcp", &pl, e))
 		return -1;
 	if (resolve_one(ep->host, ep->service, o->family, type, &ss, &len, e) ||
-	    ((o->source || o->source_port >= 0) &&
-	     source_addr(o, ss.ss_family, type, &src, &srclen, e))) {
+	    sock_source_addr(&o->so, ss.ss_family, type, &src, &srclen, e)) {
 		addr_port_list_free(&pl);
 		return -1;
 	}
@@ -274,7 +241,7 @@ static int run_scan(const struct connect_opts *o, const struct endpoint *ep,
 			  : o->timeout >= 0	  ? o->timeout
 						  : SCAN_TIMEOUT;
 	so_scan.udp = o->udp;
-	so_scan.so = so;
+	so_scan.so = &o->so;
 	so_scan.src = srclen ? (struct sockaddr *)&src : NULL;
 	so_scan.srclen = srclen;
 	memset(&c, 0, sizeof(c));
@@ -376,13 +343,12 @@ static void show_end(const struct connect_opts *o, const struct relay_stats *st,
 }
 
 /* --fd N: a connected socket of the kind the options say (if they say). */
-static int adopt_socket(const struct connect_opts *o, const struct sockopts *so, int *fd,
-			struct err *e)
+static int adopt_socket(const struct connect_opts *o, int *fd, struct err *e)
 {
 	struct inherit_want w = { .role = INHERIT_CONNECTED, .family = o->family,
 				  .type = o->udp ? SOCK_DGRAM : 0, .no_stdio = 1 };
 	struct inherit_sock s;
-	char what[32];
+	char what[32], msg[sizeof(e->msg)];
 
 	snprintf(what, sizeof(what), "--fd %d", (int)o->fd);
 	if (o->type && addr_socktype_parse(o->type, &w.type, e))
@@ -391,28 +357,31 @@ static int adopt_socket(const struct connect_opts *o, const struct sockopts *so,
 		return -1;
 	if (o->type && s.family != AF_UNIX)
 		return err_set(e, EXIT_USAGE, "%s: --type needs a Unix socket", what);
-	if ((o->tcp_info || o->nodelay) && (s.family == AF_UNIX || s.type != SOCK_STREAM))
+	if ((o->tcp_info || o->so.nodelay > 0) && (s.family == AF_UNIX || s.type != SOCK_STREAM))
 		return err_set(e, EXIT_USAGE, "%s: --tcp-info/--nodelay need a TCP connection",
 			       what);
-	if (sock_apply_opts(s.fd, s.family, s.type, so, e))
+	if (sock_check_opts(&o->so, s.family, s.type, e)) {
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		return err_set(e, EXIT_USAGE, "%s: %s", what, msg);
+	}
+	if (sock_apply_opts(s.fd, s.family, s.type, &o->so, e))
 		return -1;
 	*fd = s.fd;
 	return 0;
 }
 
-static int open_socket(const struct connect_opts *o, const struct endpoint *ep,
-		       const struct sockopts *so, struct ctx *c, int *fd, struct err *e)
+static int open_socket(const struct connect_opts *o, const struct endpoint *ep, struct ctx *c,
+		       int *fd, struct err *e)
 {
 	struct sock_connect_opts co;
-	char port[16];
 
 	if (o->fd >= 0)
-		return adopt_socket(o, so, fd, e);
+		return adopt_socket(o, fd, e);
 	sock_connect_opts_init(&co);
 	co.family = o->family;
 	co.timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
 	co.attempt_delay = o->attempt_delay;
-	co.so = so;
+	co.so = &o->so;
 	co.trace = on_attempt;
 	co.ctx = c;
 	if (ep->kind == EP_UNIX) {
@@ -422,16 +391,10 @@ static int open_socket(const struct connect_opts *o, const struct endpoint *ep,
 		return sock_connect_unix(ep->path, &co, fd, e);
 	}
 	co.type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
-	co.src_host = o->source;
-	if (o->source_port >= 0) {
-		snprintf(port, sizeof(port), "%d", o->source_port);
-		co.src_port = port;
-	}
 	return sock_connect(ep->host, ep->service, &co, fd, e);
 }
 
-static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
-		       const struct sockopts *so, struct err *e)
+static int run_connect(const struct connect_opts *o, const struct endpoint *ep, struct err *e)
 {
 	struct ctx c = { o };
 	struct relay_opts ro;
@@ -440,7 +403,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep,
 	socklen_t tl = sizeof(type);
 	char peer[ADDR_STRLEN], msg[sizeof(e->msg)];
 
-	if (open_socket(o, ep, so, &c, &fd, e))
+	if (open_socket(o, ep, &c, &fd, e))
 		return -1;
 	if (o->fd >= 0)
 		snprintf(peer, sizeof(peer), "the peer of --fd %d", (int)o->fd);
@@ -477,7 +440,7 @@ static int parse_target(const struct connect_opts *o, const struct opt_args *pos
 {
 	memset(ep, 0, sizeof(*ep));
 	if (o->fd >= 0) {
-		if (pos->argc || o->unix_sock || o->scan || o->source || o->source_port >= 0 ||
+		if (pos->argc || o->unix_sock || o->scan || o->so.source || o->so.source_port >= 0 ||
 		    o->connect_timeout >= 0 || o->attempt_delay >= 0 || o->nonblock)
 			return err_set(e, EXIT_USAGE, "--fd gives a connected socket: no HOST PORT, "
 				       "-U, -z, -s, -p, --connect-timeout, --attempt-delay or "
@@ -486,7 +449,7 @@ static int parse_target(const struct connect_opts *o, const struct opt_args *pos
 	}
 	if (!pos->argc)
 		return err_set(e, EXIT_USAGE, "missing arguments (usage: sockctl connect [OPTIONS] "
-			       "%s)", connect_cmd.args);
+			       "%s)", cmd_connect_desc.args);
 	/* lists always parse, so that one without -z gets check()'s message */
 	return addr_parse_endpoint(pos->argc, pos->argv,
 				   ADDR_EP_PORT_LIST | (o->unix_sock ? ADDR_EP_UNIX : 0),
@@ -504,25 +467,19 @@ int cmd_connect(int argc, char **argv)
 		OPT_UNIX_TYPE(&o.type),
 		OPT_FLAG('z', "scan", &o.scan,
 			 "check ports (a list of ranges) without sending data"),
-		OPT_INT(0, "parallel", &o.parallel, "N", 1, 65536,
-			"-z: checks in flight at once (default 1024)"),
+		OPT_INT_D(0, "parallel", &o.parallel, "N", 1, 65536, SCAN_PARALLEL,
+			  "-z: checks in flight at once"),
 		OPT_DURATION('w', "timeout", &o.timeout,
 			     "connect and idle timeout (-z: per port, default 1s)"),
 		OPT_DURATION(0, "connect-timeout", &o.connect_timeout,
 			     "give up connecting after DUR"),
-		OPT_DURATION(0, "attempt-delay", &o.attempt_delay,
-			     "Happy Eyeballs: start the next address after DUR (default 250ms)"),
-		OPT_RELAY_EOF(&o.eof),
+		OPT_DURATION_D(0, "attempt-delay", &o.attempt_delay, SOCK_ATTEMPT_DELAY,
+			       "Happy Eyeballs: start the next address after DUR"),
 		OPT_NUMERIC_HOST('n', &o.numeric),
-		OPT_SOURCE(&o.source),
-		OPT_SOURCE_PORT(&o.source_port),
-		OPT_NODELAY(&o.nodelay),
-		OPT_SNDBUF(&o.sndbuf),
-		OPT_RCVBUF(&o.rcvbuf),
-		OPT_TTL(0, &o.ttl),
-		OPT_TOS(&o.tos),
-		OPT_KEEPALIVE(&o.keepalive),
-		OPT_REUSEADDR(&o.reuseaddr),
+		OPT_GROUP("End of stdin, idle peers"),
+		OPT_RELAY_EOF(&o.eof),
+		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_CLIENT),
+		OPT_GROUP("Output"),
 		OPT_FLAG(0, "tcp-info", &o.tcp_info, "at the end show the kernel's TCP_INFO"),
 		OPT_FD(&o.fd, "relay the connected socket inherited as fd N"),
 		OPT_NONBLOCK(&o.nonblock),
@@ -533,19 +490,21 @@ int cmd_connect(int argc, char **argv)
 	struct opt_args pos;
 	int status;
 	struct endpoint ep;
-	struct sockopts so;
 	struct err e = { 0 };
 
 	o.timeout = o.connect_timeout = o.attempt_delay = -1;
 	relay_eof_opts_init(&o.eof);
-	o.ttl = o.tos = o.parallel = o.fd = -1;
-	o.source_port = -1;
-	if (opt_run(&connect_cmd, opts, argc, argv, &pos, &status))
+	o.parallel = o.fd = -1;
+	sock_opts_init(&o.so);
+	if (opt_run(&cmd_connect_desc, opts, argc, argv, &pos, &status))
 		return status;
-	if (parse_target(&o, &pos, &ep, &e) || check(&o, &ep, &e))
+	if (parse_target(&o, &pos, &ep, &e))
 		return err_report("connect", &e);
-	fill_sockopts(&o, &so);
-	if (o.scan ? run_scan(&o, &ep, &so, &e) : run_connect(&o, &ep, &so, &e))
+	if (o.so.flowlabel >= 0 && !o.family && o.fd < 0 && ep.kind != EP_UNIX)
+		o.family = AF_INET6; /* a flow label is IPv6's */
+	if (check(&o, &ep, &e))
+		return err_report("connect", &e);
+	if (o.scan ? run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e))
 		return err_report("connect", &e);
 	return EXIT_OK;
 }

@@ -45,9 +45,7 @@ struct listen_opts {
 	int max_serving; /* without -m: from the open-file limit; more wait */
 	int64_t timeout, stall_timeout;
 	struct relay_eof_opts eof;
-	long long ttl, tos;
-	int reuseport, reuseaddr, no_reuseaddr, nodelay, keepalive;
-	unsigned long long sndbuf, rcvbuf;
+	struct sockopts so;
 	struct cidr_list allow, deny;
 };
 
@@ -56,11 +54,10 @@ struct listen_ctx {
 	int verbose, json, warned;
 };
 
-static const struct opt_cmd listen_cmd = {
+const struct opt_cmd cmd_listen_desc = {
 	.name = "listen",
 	.args = "[ADDR] PORT  |  -U PATH  |  unix:PATH  |  --fd N",
-	.summary = "Accept TCP (or UDP, or Unix) clients and relay stdin/stdout; -k keeps\n"
-		   "accepting, serving every client at once; --echo echoes.",
+	.summary = "TCP/UDP/Unix server: relay stdin/stdout; -k concurrent; --echo",
 	.details = "Without ADDR both the IPv4 and IPv6 wildcards are bound; PORT 0 lets the\n"
 		   "kernel choose (see -v).  Without -k the first client is relayed under the\n"
 		   "same end-of-file rules as connect, then listen exits.  With -k client data\n"
@@ -249,7 +246,8 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		{ unix_ep && o->family, "-4/-6 cannot be used with a Unix socket (-U, unix:)" },
 		{ unix_ep && (o->allow.n || o->deny.n),
 		  "--allow/--deny need an IP listener, not a Unix socket (-U, unix:)" },
-		{ unix_ep && (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive),
+		{ unix_ep && (o->so.ttl >= 0 || o->so.tos >= 0 || o->so.nodelay > 0 ||
+			      o->so.keepalive > 0),
 		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not a Unix socket" },
 		{ o->mode >= 0 && !unix_file,
 		  "--mode needs a Unix socket file (-U PATH; an abstract @name has no "
@@ -267,10 +265,6 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		  "-N, --no-shutdown and -q apply to one client (not -k)" },
 		{ o->udp && relay_opt, "-N, --no-shutdown and -q apply to TCP and Unix streams" },
 		{ o->udp && o->backlog >= 0, "--backlog needs a stream socket (not -u)" },
-		{ o->udp && (o->nodelay || o->keepalive),
-		  "--nodelay/--keepalive need TCP (not -u)" },
-		{ o->reuseaddr && o->no_reuseaddr,
-		  "--reuseaddr and --no-reuseaddr exclude each other" },
 		{ o->nonblock && (o->keep_open || o->udp),
 		  "--nonblock needs a single TCP or Unix client" },
 	};
@@ -280,6 +274,10 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
 	if (o->numeric && inet_ep && addr_check_numeric(ep->host, e))
+		return -1;
+	/* an inherited socket (@ep NULL): adopt_sockets() checks against it */
+	if (ep && sock_check_opts(&o->so, unix_ep ? AF_UNIX : o->family,
+				  o->udp ? SOCK_DGRAM : SOCK_STREAM, e))
 		return -1;
 	return relay_eof_opts_check(eof, e);
 }
@@ -352,21 +350,6 @@ static void arm_unix_cleanup(void)
 
 /* ---- opening ---- */
 
-static void fill_sockopts(const struct listen_opts *o, struct sockopts *so)
-{
-	sock_opts_init(so);
-	so->reuseaddr = o->reuseaddr;
-	so->reuseport = o->reuseport;
-	so->nodelay = o->nodelay;
-	so->keepalive = o->keepalive;
-	so->ttl = (int)o->ttl;
-	so->tos = (int)o->tos;
-	if (o->sndbuf)
-		so->sndbuf = (int)o->sndbuf;
-	if (o->rcvbuf)
-		so->rcvbuf = (int)o->rcvbuf;
-}
-
 /* --type: stream, dgram (which is -u) or seqpacket, for a Unix socket. */
 static int parse_type(struct listen_opts *o, struct err *e)
 {
@@ -390,7 +373,7 @@ static const char *unfit_option(const struct listen_opts *o, int unix_sock)
 		return o->type ? "--type needs a Unix socket" : NULL;
 	if (o->allow.n || o->deny.n)
 		return "--allow/--deny need IP";
-	if (o->ttl >= 0 || o->tos >= 0 || o->nodelay || o->keepalive)
+	if (o->so.ttl >= 0 || o->so.tos >= 0 || o->so.nodelay > 0 || o->so.keepalive > 0)
 		return "--ttl, --tos, --nodelay and --keepalive need IP";
 	return NULL;
 }
@@ -423,6 +406,14 @@ static int adopt_sockets(struct listen_opts *o, const struct opt_args *pos, int 
 			return err_set(e, EXIT_USAGE, "%s; %s%s%d is %s", bad, src,
 				       nact ? ": fd " : " ", s[i].fd,
 				       s[i].family == AF_UNIX ? "Unix" : "IP");
+		/* the other socket options, against what the socket is */
+		if (sock_check_opts(&o->so, s[i].family, s[i].type, e)) {
+			char msg[sizeof(e->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			return err_set(e, EXIT_USAGE, "%s%s%d: %s", src, nact ? ": fd " : " ",
+				       s[i].fd, msg);
+		}
 	}
 	o->sock_type = s[0].type;
 	o->udp = o->sock_type == SOCK_DGRAM;
@@ -433,12 +424,10 @@ static int adopt_sockets(struct listen_opts *o, const struct opt_args *pos, int 
 static int prepare_adopted(const struct listen_opts *o, const struct inherit_sock *s, int *fds,
 			   int n, struct err *e)
 {
-	struct sockopts so;
 	int i;
 
-	fill_sockopts(o, &so);
 	for (i = 0; i < n; i++) {
-		if (sock_apply_opts(s[i].fd, s[i].family, s[i].type, &so, e) ||
+		if (sock_apply_opts(s[i].fd, s[i].family, s[i].type, &o->so, e) ||
 		    inherit_listen(&s[i], (int)o->backlog, e))
 			return -1;
 		fds[i] = s[i].fd;
@@ -451,7 +440,6 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 {
 	int type = o->udp ? SOCK_DGRAM : o->sock_type ? o->sock_type : SOCK_STREAM;
 	int backlog = o->backlog >= 0 ? (int)o->backlog : SOMAXCONN;
-	struct sockopts so;
 	int i;
 
 	if (ep->kind == EP_UNIX) {
@@ -463,9 +451,7 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 		arm_unix_cleanup();
 		return 0;
 	}
-	fill_sockopts(o, &so);
-	so.reuseaddr = o->no_reuseaddr ? 0 : (o->reuseaddr || !o->udp);
-	if (sock_bind_passive(ep->host, ep->service, o->family, type, &so, fds, MAX_FDS, n, e))
+	if (sock_bind_passive(ep->host, ep->service, o->family, type, &o->so, fds, MAX_FDS, n, e))
 		return -1;
 	for (i = 0; i < *n && !o->udp; i++)
 		if (listen(fds[i], backlog)) {
@@ -667,12 +653,9 @@ static int set_nonblock(const int *fds, int n, struct err *e)
 {
 	int i;
 
-	for (i = 0; i < n; i++) {
-		int fl = fcntl(fds[i], F_GETFL);
-
-		if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK))
-			return err_sys(e, EXIT_FAIL, errno, "fcntl O_NONBLOCK");
-	}
+	for (i = 0; i < n; i++)
+		if (sock_set_nonblock(fds[i], e))
+			return -1;
 	return 0;
 }
 
@@ -707,6 +690,9 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 	}
 	if (parse_endpoint(o, pos, &ep, e) || check_opts(o, &ep, e))
 		return -1;
+	/* TCP servers restart onto their port at once, past TIME_WAIT */
+	if (o->so.reuseaddr == SOCKOPT_UNSET && !o->udp)
+		o->so.reuseaddr = 1;
 	plan_clients(o);
 	if (open_sockets(o, &ep, fds, &n, e))
 		return -1;
@@ -745,7 +731,7 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG('l', "listen", &o.nc_listen,
 			 "accepted and ignored, for nc's -l (listen always listens)"),
 		OPT_NUMERIC_HOST('n', &o.numeric),
-		OPT_SOURCE(&o.source),
+		OPT_STRING('s', "source", &o.source, "ADDR", "listen on this local address"),
 		OPT_STRING('p', "port", &o.port, "PORT", "port to listen on (as nc -p)"),
 		OPT_CALLBACK(0, "allow", &o.allow, "ADDR[/PREFIX]", add_cidr,
 			     "accept only clients in this prefix (repeatable)"),
@@ -753,21 +739,15 @@ int cmd_listen(int argc, char **argv)
 			     "close clients in this prefix at once (repeatable; beats --allow)"),
 		OPT_DURATION('w', "timeout", &o.timeout,
 			     "fail if no client arrives within DUR; also the idle timeout"),
-		OPT_RELAY_EOF(&o.eof),
 		OPT_CALLBACK(0, "mode", &o.mode, "OCTAL", set_mode,
 			     "-U: permissions of the socket file (default 0600, not the umask)"),
-		OPT_INT(0, "backlog", &o.backlog, "N", 0, 1 << 20,
-			"listen(2) backlog (default SOMAXCONN)"),
-		OPT_REUSEPORT(&o.reuseport),
-		OPT_REUSEADDR(&o.reuseaddr),
-		OPT_FLAG(0, "no-reuseaddr", &o.no_reuseaddr,
-			 "no SO_REUSEADDR (on by default for TCP)"),
-		OPT_NODELAY(&o.nodelay),
-		OPT_KEEPALIVE(&o.keepalive),
-		OPT_SNDBUF(&o.sndbuf),
-		OPT_RCVBUF(&o.rcvbuf),
-		OPT_TTL(0, &o.ttl),
-		OPT_TOS(&o.tos),
+		OPT_INT_D(0, "backlog", &o.backlog, "N", 0, 1 << 20, SOMAXCONN,
+			  "listen(2) backlog (at most net.core.somaxconn)"),
+		OPT_GROUP("End of stdin, idle peers"),
+		OPT_RELAY_EOF(&o.eof),
+		/* --reuseaddr is on for TCP unless --no-reuseaddr: see run() */
+		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP),
+		OPT_GROUP("Output"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
 		OPT_VERBOSE(&o.verbose),
@@ -780,9 +760,10 @@ int cmd_listen(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.timeout = o.stall_timeout = -1;
 	relay_eof_opts_init(&o.eof);
-	o.backlog = o.ttl = o.tos = o.mode = o.fd = -1;
+	o.backlog = o.mode = o.fd = -1;
 	o.echo_rate = DGRAM_ECHO_RATE_DEFAULT;
-	if (opt_run(&listen_cmd, opts, argc, argv, &pos, &status))
+	sock_opts_init(&o.so);
+	if (opt_run(&cmd_listen_desc, opts, argc, argv, &pos, &status))
 		return status;
 	if (run(&o, &pos, &e))
 		return err_report("listen", &e);

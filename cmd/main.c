@@ -17,18 +17,17 @@
 #endif
 
 struct command {
-	const char *name;
+	const struct opt_cmd *desc; /* name and summary, from the command's file */
 	int (*fn)(int argc, char **argv);
-	const char *summary;
 };
 
 static const struct command commands[] = {
-	{ "resolve", cmd_resolve, "show every getaddrinfo(3) result; --reverse: getnameinfo(3)" },
-	{ "connect", cmd_connect, "TCP/UDP/Unix client: relay stdin/stdout; -z checks ports" },
-	{ "listen", cmd_listen, "TCP/UDP/Unix server: relay stdin/stdout; -k concurrent; --echo" },
-	{ "udp-send", cmd_udp_send, "send datagrams (args, stdin, probes); wait for replies" },
-	{ "udp-recv", cmd_udp_recv, "receive datagrams: source, size, payload; --echo, --stats" },
-	{ "raw-icmp", cmd_raw_icmp, "ICMP/ICMPv6 echo like ping, privileges dropped after socket()" },
+	{ &cmd_resolve_desc, cmd_resolve },
+	{ &cmd_connect_desc, cmd_connect },
+	{ &cmd_listen_desc, cmd_listen },
+	{ &cmd_udp_send_desc, cmd_udp_send },
+	{ &cmd_udp_recv_desc, cmd_udp_recv },
+	{ &cmd_raw_icmp_desc, cmd_raw_icmp },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -37,7 +36,7 @@ static const struct command *find(const char *name)
 	size_t i;
 
 	for (i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(commands[i].name, name))
+		if (!strcmp(commands[i].desc->name, name))
 			return &commands[i];
 	return NULL;
 }
@@ -57,16 +56,16 @@ static int unknown(const char *name)
 	struct err e;
 
 	for (i = 0; i < NCOMMANDS; i++) {
-		size_t dd = opt_distance(name, commands[i].name);
+		size_t dd = opt_distance(name, commands[i].desc->name);
 
 		if (dd < bestd) {
 			bestd = dd;
 			best = &commands[i];
 		}
 	}
-	if (best && (bestd <= 2 || !strncmp(best->name, name, strlen(name) ? strlen(name) : 1)))
+	if (best && (bestd <= 2 || !strncmp(best->desc->name, name, strlen(name) ? strlen(name) : 1)))
 		err_set(&e, EXIT_USAGE, "'%s' is not a command; did you mean '%s'?",
-			shown(name, buf, sizeof(buf)), best->name);
+			shown(name, buf, sizeof(buf)), best->desc->name);
 	else
 		err_set(&e, EXIT_USAGE, "'%s' is not a command (see 'sockctl help')",
 			shown(name, buf, sizeof(buf)));
@@ -97,7 +96,7 @@ static void usage(FILE *f)
 	      "Commands:\n",
 	      f);
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s  %s\n", commands[i].desc->name, commands[i].desc->summary);
 	fputs("\n'sockctl help COMMAND' or 'sockctl COMMAND --help' shows a command's options.\n"
 	      "'sockctl --version' shows the version.\n",
 	      f);
@@ -156,7 +155,7 @@ static void std_fds_open(void)
 
 static int run(const struct command *c, int argc, char **argv)
 {
-	return finish(c->name, c->fn(argc, argv));
+	return finish(c->desc->name, c->fn(argc, argv));
 }
 
 int main(int argc, char **argv)
@@ -172,7 +171,7 @@ int main(int argc, char **argv)
 	err_diag_json(argv_wants_json(argc, argv));
 	/* multi-call: a link named "sockctl-resolve" runs resolve */
 	if (!strncmp(self, "sockctl-", 8) && (c = find(self + 8))) {
-		argv[0] = (char *)c->name;
+		argv[0] = (char *)c->desc->name;
 		return run(c, argc, argv);
 	}
 	if (argc < 2) {
@@ -203,7 +202,7 @@ int main(int argc, char **argv)
 		}
 		if (!(c = find(argv[2])))
 			return unknown(argv[2]);
-		hargv[0] = (char *)c->name;
+		hargv[0] = (char *)c->desc->name;
 		hargv[1] = help;
 		hargv[2] = NULL;
 		return run(c, 2, hargv);
@@ -212,7 +211,7 @@ int main(int argc, char **argv)
 		size_t i;
 
 		for (i = 0; i < NCOMMANDS; i++)
-			printf("%s\n", commands[i].name);
+			printf("%s\n", commands[i].desc->name);
 		return finish(NULL, EXIT_OK);
 	}
 	if (argv[1][0] == '-') {

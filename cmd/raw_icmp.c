@@ -30,21 +30,21 @@
 
 struct icmp_opts {
 	int family;
-	long long count, size, ttl, code, preload;
-	int tos;
+	long long count, size, code, preload;
 	int64_t interval, timeout, deadline;
 	int quiet, flood, mode, json, verbose, numeric, numeric_host, stamps;
-	const char *type, *iface;
+	const char *type;
+	struct sockopts so;
 };
 
 enum { MODE_AUTO, MODE_DGRAM, MODE_RAW };
 static const char *const mode_names[] = { "auto", "dgram", "raw", NULL };
 static const char *const type_names[] = { "echo", "timestamp", NULL };
 
-static const struct opt_cmd icmp_cmd = {
+const struct opt_cmd cmd_raw_icmp_desc = {
 	.name = NAME,
 	.args = "HOST",
-	.summary = "Send ICMP/ICMPv6 echo requests to HOST and show the replies, like ping.",
+	.summary = "ICMP/ICMPv6 echo like ping, privileges dropped after socket()",
 	.details = "The socket is an unprivileged ICMP datagram socket when\n"
 		   "net.ipv4.ping_group_range allows it, else a raw socket (CAP_NET_RAW);\n"
 		   "opened before the options are read; then every capability is dropped.\n"
@@ -77,20 +77,6 @@ static void on_signal(int sig)
 		got_status = 1;
 	else
 		got_stop = 1;
-}
-
-/* -Q accepts decimal or hex, as ping's does. */
-static int parse_tos(const struct opt *op, const char *arg, struct err *e)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 0);
-	if (errno || end == arg || *end || v < 0 || v > 255)
-		return err_set(e, EXIT_USAGE, "bad value '%.32s' (0-255, decimal or 0xNN)", arg);
-	*(int *)op->value = (int)v;
-	return 0;
 }
 
 /* --type: a name, or a number 0-255 (IPv4 only, and raw sockets only). */
@@ -232,33 +218,23 @@ static int socks_open(struct ping_socks *s, struct priv *pv, struct err *e)
 }
 
 /*
- * -I: an address is bound; a name is SO_BINDTODEVICE, which Linux 5.7 and
- * later allow without CAP_NET_RAW on a socket not yet bound to a device.
- * Runs after every privilege is gone: numeric parsing only, no NSS.
+ * The socket options (-I, -t, -Q, --mark, --pmtu, --flowlabel, ...), on the
+ * socket the engine now owns, before any probe: they run after every
+ * privilege is gone, so they parse numerically only (no NSS).  -I ADDR is a
+ * source address (SOCK_DGRAM only for its lookup); -I NAME is
+ * SO_BINDTODEVICE, which Linux 5.7 and later allow without CAP_NET_RAW on a
+ * socket not yet bound to a device.  --flowlabel writes its label into
+ * c->dst, so this comes before the target is added.
  */
-static int bind_iface(struct ctx *c, struct err *e)
+static int apply_sockopts(struct ctx *c, int fd, struct err *e)
 {
-	const char *i = c->o->iface;
-	struct addrinfo hints = { 0 }, *res;
+	const struct sockopts *so = &c->o->so;
 
-	if (!i)
-		return 0;
-	hints.ai_family = c->f->family;
-	hints.ai_flags = AI_NUMERICHOST;
-	if (getaddrinfo(i, NULL, &hints, &res) == 0) {
-		int rc = bind(c->fd, res->ai_addr, res->ai_addrlen);
-
-		freeaddrinfo(res);
-		if (rc)
-			return err_sys(e, EXIT_FAIL, errno, "-I %s: bind", i);
-		return 0;
-	}
-	if (setsockopt(c->fd, SOL_SOCKET, SO_BINDTODEVICE, i, (socklen_t)strlen(i)) == 0)
-		return 0;
-	if (errno == EPERM)
-		return err_sys(e, EXIT_FAIL, errno, "-I %s: SO_BINDTODEVICE (before Linux 5.7 "
-			       "it needs CAP_NET_RAW, given up before options are read)", i);
-	return err_sys(e, EXIT_FAIL, errno, "-I %s: SO_BINDTODEVICE", i);
+	return sock_apply_opts(fd, c->f->family, c->raw ? SOCK_RAW : SOCK_DGRAM, so, e) ||
+			       sock_bind_source(fd, c->f->family, SOCK_DGRAM, so, e) ||
+			       sock_flowlabel(fd, so, (struct sockaddr *)&c->dst, e)
+		       ? -1
+		       : 0;
 }
 
 /*
@@ -302,7 +278,7 @@ static int pick_socket(struct ctx *c, struct ping_socks *s, const struct priv *p
 			"none permitted%s%s", pv->bounding ? ", bounding set cleared" : "",
 			pv->setuid ? ", setuid-root uid given up" : "");
 	}
-	return bind_iface(c, e);
+	return 0;
 }
 
 /* ---- output ---- */
@@ -428,9 +404,18 @@ static void show_error(const struct ctx *c, const struct icmp_pkt *p, const char
 
 static void show_send_error(const struct ctx *c, uint16_t seq, int errnum)
 {
+	const struct ping_sock *ps = ping_socket(&c->eng, c->f->family);
+	int mtu = errnum == EMSGSIZE && ps ? sock_path_mtu(ps->fd, (const struct sockaddr *)&c->dst,
+							   c->f->addrlen)
+					   : -1;
 	char eb[96];
+	size_t n;
 
 	err_strerror(errnum, eb, sizeof(eb));
+	n = strlen(eb);
+	/* --pmtu do, as ping's "local error: message too long, mtu=1400" */
+	if (mtu > 0)
+		snprintf(eb + n, sizeof(eb) - n, ", path MTU %d", mtu);
 	if (c->o->json) {
 		struct jsonw w;
 
@@ -645,7 +630,9 @@ static int engine(struct ctx *c, struct err *e)
 		return -1;
 	c->eng_ready = 1;
 	c->fd = -1; /* the engine's now */
-	if (ping_add_socket(&c->eng, fd, c->raw, c->f, (int)o->ttl, o->tos, e))
+	/* -t and -Q are in the group: sock_apply_opts sets them */
+	if (ping_add_socket(&c->eng, fd, c->raw, c->f, -1, -1, e) ||
+	    apply_sockopts(c, ping_socket(&c->eng, c->f->family)->fd, e))
 		return -1;
 	if (!(c->t = ping_add_target(&c->eng, (const struct sockaddr *)&c->dst, c->dstlen, e)))
 		return -1;
@@ -678,7 +665,7 @@ static int ping(struct ctx *c, struct ping_socks *s, const struct priv *pv, stru
 int cmd_raw_icmp(int argc, char **argv)
 {
 	struct icmp_opts o = {
-		.count = -1, .size = -1, .ttl = -1, .code = -1, .preload = -1, .tos = -1,
+		.count = -1, .size = -1, .code = -1, .preload = -1,
 		.interval = -1, .timeout = -1, .deadline = -1,
 	};
 	struct opt opts[] = {
@@ -690,9 +677,6 @@ int cmd_raw_icmp(int argc, char **argv)
 			     "wait DUR for each reply; later ones are counted as late"),
 		OPT_DURATION('w', "deadline", &o.deadline, "stop after DUR, whatever happened"),
 		OPT_INT('s', "size", &o.size, "N", 0, 65527, "payload bytes (default 56)"),
-		OPT_TTL('t', &o.ttl),
-		OPT_CALLBACK('Q', "tos", &o.tos, "TOS", parse_tos,
-			     "IPv4 TOS / IPv6 traffic class (0-255, or 0xNN)"),
 		OPT_FLAG('q', "quiet", &o.quiet, "print the summary only"),
 		OPT_FLAG('f', "flood", &o.flood,
 			 "send on each reply or every 10ms (-i), print the summary only"),
@@ -703,7 +687,8 @@ int cmd_raw_icmp(int argc, char **argv)
 		OPT_STRINGV(0, "type", &o.type, "TYPE", type_names,
 			    "ICMP type to send: echo, timestamp or 0-255 (raw)"),
 		OPT_INT(0, "code", &o.code, "N", 0, 255, "ICMP code to send (default 0)"),
-		OPT_STRING('I', "interface", &o.iface, "IFACE", "send from this interface or address"),
+		OPT_SOCKOPTS(&o.so, SOCKOPT_ICMP),
+		OPT_GROUP("Output"),
 		OPT_FLAG('D', "timestamps", &o.stamps, "prefix each line with the Unix time"),
 		OPT_FLAG('n', "numeric", &o.numeric, "numeric addresses only (always so)"),
 		OPT_NUMERIC_HOST(0, &o.numeric_host),
@@ -726,10 +711,13 @@ int cmd_raw_icmp(int argc, char **argv)
 	 */
 	priv_current(&pv);
 	rc = socks_open(&s, &pv, &e);
-	if (rc || opt_run(&icmp_cmd, opts, argc, argv, &pos, &status)) {
+	sock_opts_init(&o.so);
+	if (rc || opt_run(&cmd_raw_icmp_desc, opts, argc, argv, &pos, &status)) {
 		ping_socks_close(&s, 0);
 		return rc ? err_report(NAME, &e) : status;
 	}
+	if (o.so.flowlabel >= 0 && !o.family)
+		o.family = AF_INET6; /* a flow label is IPv6's */
 	c.host = pos.argv[0];
 	if (check_opts(&o, &e) || check_host_family(c.host, o.family, &e) ||
 	    (o.numeric_host && addr_check_numeric(c.host, &e))) {

@@ -22,11 +22,10 @@ struct resolve_opts {
 	int json, verbose;
 };
 
-static const struct opt_cmd resolve_cmd = {
+const struct opt_cmd cmd_resolve_desc = {
 	.name = "resolve",
 	.args = "HOST [SERVICE]  |  --reverse ADDRESS [PORT]",
-	.summary = "Show every getaddrinfo(3) result for HOST and SERVICE, or with --reverse\n"
-		   "the getnameinfo(3) answer for ADDRESS and PORT.",
+	.summary = "show every getaddrinfo(3) result; --reverse: getnameinfo(3)",
 	.details = "HOST may be '' (no host: loopback, or the wildcards with --passive).\n"
 		   "Hints are zero except what the options set, so the answers match\n"
 		   "Python's socket.getaddrinfo(HOST, SERVICE, FAMILY) in the same order.",
@@ -324,7 +323,7 @@ int cmd_resolve(int argc, char **argv)
 	int status;
 	struct err e = { 0 };
 
-	if (opt_run(&resolve_cmd, opts, argc, argv, &pos, &status))
+	if (opt_run(&cmd_resolve_desc, opts, argc, argv, &pos, &status))
 		return status;
 	if (check_mode(&o, &e) || (o.reverse ? reverse(&o, &pos, &e) : forward(&o, &pos, &e)))
 		return err_report("resolve", &e);

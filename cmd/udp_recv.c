@@ -32,9 +32,10 @@ struct recv_opts {
 	int family, verbose, json, nonblock, numeric;
 	long long count, fd_ll, echo_rate;
 	int64_t timeout;
-	int fd, echo, raw, hex, quiet, stats, until_end, reuseport, reuseaddr, no_gro;
-	unsigned long long rcvbuf, size;
+	int fd, echo, raw, hex, quiet, stats, until_end, no_gro;
+	unsigned long long size;
 	const char *join, *mcast_if;
+	struct sockopts so;
 };
 
 struct recv_ctx {
@@ -54,10 +55,10 @@ static void on_signal(int sig)
 	recv_signal = sig;
 }
 
-static const struct opt_cmd recv_cmd = {
+const struct opt_cmd cmd_udp_recv_desc = {
 	.name = "udp-recv",
 	.args = "[ADDR] PORT  |  --fd N",
-	.summary = "Receive datagrams and show each with its source and size.",
+	.summary = "receive datagrams: source, size, payload; --echo, --stats",
 	.details = "Without ADDR, binds the IPv4 and IPv6 wildcards on one port (0: the\n"
 		   "kernel picks; -v shows it).  Each datagram is a line\n"
 		   "'ADDR PORT LEN: payload' with control and invalid bytes escaped (UTF-8\n"
@@ -87,7 +88,7 @@ static int check_opts(const struct recv_opts *o, struct err *e)
 					      "(it never waits)");
 	if (o->size < 1)
 		return err_set(e, EXIT_USAGE, "--size: must be at least 1 byte");
-	if (o->rcvbuf > (unsigned long long)INT32_MAX / 2)
+	if (o->so.rcvbuf > INT32_MAX / 2)
 		return err_set(e, EXIT_USAGE, "--rcvbuf: at most 1G");
 	return 0;
 }
@@ -111,38 +112,38 @@ static int adopt_fd(const struct recv_opts *o, int *fds, int *n, struct err *e)
 static int open_socks(const struct recv_opts *o, const struct endpoint *ep, int *fds, int *n,
 		      struct err *e)
 {
-	struct sockopts so;
 	int i;
 
-	sock_opts_init(&so);
-	so.reuseport = o->reuseport;
-	so.reuseaddr = o->reuseaddr || o->join;
 	if (o->fd >= 0 ? adopt_fd(o, fds, n, e)
-		       : sock_bind_passive(ep->host, ep->service, o->family, SOCK_DGRAM, &so, fds,
-					   RECV_MAXFDS, n, e))
+		       : sock_bind_passive(ep->host, ep->service, o->family, SOCK_DGRAM, &o->so,
+					   fds, RECV_MAXFDS, n, e))
 		return -1;
 	for (i = 0; i < *n; i++) {
 		struct sockaddr_storage ss = { 0 };
 		socklen_t len = sizeof(ss);
 		char where[ADDR_STRLEN];
 		int got = 0;
+		socklen_t gl = sizeof(got);
 
 		if (getsockname(fds[i], (struct sockaddr *)&ss, &len))
 			return err_sys(e, EXIT_FAIL, errno, "getsockname");
-		if (o->rcvbuf && dgram_set_rcvbuf(fds[i], (int)o->rcvbuf, &got, e))
+		/* an inherited socket gets the options too (set after its bind) */
+		if (o->fd >= 0 && sock_apply_opts(fds[i], ss.ss_family, SOCK_DGRAM, &o->so, e))
 			return -1;
+		if (o->so.rcvbuf >= 0)
+			getsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &got, &gl);
 		if (o->join && ss.ss_family == (dgram_is_multicast(o->join, AF_INET) ? AF_INET
 										      : AF_INET6) &&
 		    dgram_join(fds[i], ss.ss_family, o->join, o->mcast_if, e))
 			return -1;
-		if (o->nonblock && fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK))
-			return err_sys(e, EXIT_FAIL, errno, "fcntl O_NONBLOCK");
+		if (o->nonblock && sock_set_nonblock(fds[i], e))
+			return -1;
 		if (!o->verbose)
 			continue;
 		err_msg("udp-recv", "bound %s", addr_format((struct sockaddr *)&ss, len, where,
 							      sizeof(where)));
-		if (o->rcvbuf)
-			err_msg("udp-recv", "SO_RCVBUF %llu requested, %d granted", o->rcvbuf, got);
+		if (o->so.rcvbuf >= 0)
+			err_msg("udp-recv", "SO_RCVBUF %d requested, %d granted", o->so.rcvbuf, got);
 		if (o->join && ss.ss_family == (dgram_is_multicast(o->join, AF_INET) ? AF_INET
 										      : AF_INET6))
 			err_msg("udp-recv", "joined %s%s%s", o->join, o->mcast_if ? " on " : "",
@@ -407,15 +408,13 @@ int cmd_udp_recv(int argc, char **argv)
 		OPT_STRING(0, "join", &o.join, "GROUP", "join multicast GROUP (IPv4 or IPv6)"),
 		OPT_STRING(0, "mcast-if", &o.mcast_if, "IFACE",
 			   "with --join: the interface (name or IPv4 address)"),
-		OPT_REUSEPORT(&o.reuseport),
-		OPT_REUSEADDR(&o.reuseaddr),
-		OPT_RCVBUF(&o.rcvbuf),
-		OPT_SIZE(0, "size", &o.size, DGRAM_BUFSIZE,
-			 "receive buffer per datagram (default 64k); longer ones are "
-			 "reported truncated"),
+		OPT_SIZE_D(0, "size", &o.size, DGRAM_BUFSIZE, DGRAM_BUFSIZE,
+			   "receive buffer per datagram; longer ones are reported truncated"),
 		OPT_FLAG(0, "no-gro", &o.no_gro,
 			 "no UDP GRO: one datagram per read (with -c, what is left stays queued)"),
 		OPT_FD(&o.fd_ll, "use the bound datagram socket inherited as fd N (no ADDR PORT)"),
+		OPT_SOCKOPTS(&o.so, SOCKOPT_UDP),
+		OPT_GROUP("Output"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
 		OPT_VERBOSE(&o.verbose),
@@ -428,11 +427,16 @@ int cmd_udp_recv(int argc, char **argv)
 	struct recv_ctx c;
 	int fds[RECV_MAXFDS], nfds = 0, rc, i;
 
-	if (opt_run(&recv_cmd, opts, argc, argv, &pos, &status))
+	sock_opts_init(&o.so);
+	if (opt_run(&cmd_udp_recv_desc, opts, argc, argv, &pos, &status))
 		return status;
 	o.fd = (int)o.fd_ll;
+	/* members of a group share its port */
+	if (o.so.reuseaddr == SOCKOPT_UNSET && o.join)
+		o.so.reuseaddr = 1;
 	memset(&ep, 0, sizeof(ep));
-	if (check_opts(&o, &e) || (o.fd < 0 && addr_parse_endpoint(pos.argc, pos.argv,
+	if (check_opts(&o, &e) || sock_check_opts(&o.so, o.family, SOCK_DGRAM, &e) ||
+	    (o.fd < 0 && addr_parse_endpoint(pos.argc, pos.argv,
 					ADDR_EP_HOST_OPTIONAL | ADDR_EP_PORT_ZERO, "udp", &ep, &e)))
 		return err_report("udp-recv", &e);
 	if ((o.fd >= 0) == (pos.argc > 0)) {

@@ -31,13 +31,13 @@
 enum send_mode { MODE_ARGS, MODE_PROBES, MODE_LINES, MODE_RAW };
 
 struct send_opts {
-	int family, verbose, json, nonblock, quiet, raw, broadcast, no_gso, numeric;
-	long long count, rate, ttl, tos, mcast_ttl;
+	int family, verbose, json, nonblock, quiet, raw, no_gso, numeric;
+	long long count, rate, mcast_ttl;
 	int mcast_loop;
 	int64_t interval, wait;
-	unsigned long long size, sndbuf;
-	const char *source, *mcast_if;
-	int source_port;
+	unsigned long long size;
+	const char *mcast_if;
+	struct sockopts so;
 };
 
 struct send_ctx {
@@ -67,11 +67,10 @@ static void on_signal(int sig)
 
 static const char *const onoff[] = { "off", "on", NULL };
 
-static const struct opt_cmd send_cmd = {
+const struct opt_cmd cmd_udp_send_desc = {
 	.name = "udp-send",
 	.args = "HOST PORT [MESSAGE...]",
-	.summary = "Send datagrams: each MESSAGE, stdin lines or bytes, or numbered probes;\n"
-		   "optionally wait for replies.",
+	.summary = "send datagrams (args, stdin, probes); wait for replies",
 	.details = "Each MESSAGE is one datagram.  Without messages, each stdin line is one\n"
 		   "datagram (--raw: stdin bytes in datagrams of at most --size bytes), or with\n"
 		   "--size, -c probes carry a sequence number and a send timestamp, followed by\n"
@@ -124,8 +123,8 @@ static int resolve_dst(struct send_ctx *c, const struct endpoint *ep, struct err
 	struct addrinfo hints, *res;
 	int family = c->o->family;
 
-	if (!family && c->o->source)
-		family = addr_numeric_family(c->o->source);
+	if (!family && c->o->so.source)
+		family = addr_numeric_family(c->o->so.source);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_DGRAM;
@@ -145,51 +144,20 @@ static int dst_is_group_or_bcast(const struct send_ctx *c)
 	if (c->dst.ss_family == AF_INET) {
 		uint32_t a = ntohl(((struct sockaddr_in *)&c->dst)->sin_addr.s_addr);
 
-		return IN_MULTICAST(a) || a == INADDR_BROADCAST || c->o->broadcast;
+		return IN_MULTICAST(a) || a == INADDR_BROADCAST || c->o->so.broadcast > 0;
 	}
 	return IN6_IS_ADDR_MULTICAST(&((struct sockaddr_in6 *)&c->dst)->sin6_addr);
 }
 
-static int bind_source(struct send_ctx *c, struct err *e)
-{
-	const struct send_opts *o = c->o;
-	struct addrinfo hints, *res;
-	char port[8], where[ADDR_STRLEN];
-
-	if (!o->source && !o->source_port)
-		return 0;
-	snprintf(port, sizeof(port), "%d", o->source_port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = c->dst.ss_family;
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_PASSIVE;
-	if (sock_getaddrinfo(o->source, port, &hints, &res, e))
-		return -1;
-	if (bind(c->fd, res->ai_addr, res->ai_addrlen)) {
-		err_sys(e, EXIT_FAIL, errno, "bind %s",
-			addr_format(res->ai_addr, res->ai_addrlen, where, sizeof(where)));
-		freeaddrinfo(res);
-		return -1;
-	}
-	freeaddrinfo(res);
-	return 0;
-}
-
-static int open_sock(struct send_ctx *c, const struct endpoint *ep, struct err *e)
+static int open_sock(struct send_ctx *c, struct err *e)
 {
 	const struct send_opts *o = c->o;
 	int fam = c->dst.ss_family;
-	struct sockopts so;
 
 	c->fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC | (o->nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (c->fd < 0)
 		return err_sys(e, EXIT_FAIL, errno, "socket(%s, dgram)", addr_family_name(fam));
-	sock_opts_init(&so);
-	so.broadcast = o->broadcast || !strcmp(ep->host, "<broadcast>");
-	so.ttl = (int)o->ttl;
-	so.tos = (int)o->tos;
-	so.sndbuf = o->sndbuf ? (int)o->sndbuf : -1;
-	if (sock_apply_opts(c->fd, fam, SOCK_DGRAM, &so, e))
+	if (sock_apply_opts(c->fd, fam, SOCK_DGRAM, &o->so, e))
 		return -1;
 	if (o->mcast_if && dgram_mcast_if(c->fd, fam, o->mcast_if, e))
 		return -1;
@@ -197,13 +165,15 @@ static int open_sock(struct send_ctx *c, const struct endpoint *ep, struct err *
 		return -1;
 	if (o->mcast_loop >= 0 && dgram_mcast_loop(c->fd, fam, o->mcast_loop, e))
 		return -1;
-	if (bind_source(c, e))
+	if (sock_bind_source(c->fd, fam, SOCK_DGRAM, &o->so, e))
 		return -1;
 	/*
 	 * A connected socket is faster (no route lookup per datagram) and hears
 	 * ICMP port unreachable; replies to broadcast and multicast come from
 	 * other addresses, so those stay unconnected.
 	 */
+	if (sock_flowlabel(c->fd, &o->so, (struct sockaddr *)&c->dst, e))
+		return -1;
 	if (!dst_is_group_or_bcast(c)) {
 		if (connect(c->fd, (struct sockaddr *)&c->dst, c->dstlen))
 			return err_sys(e, EXIT_FAIL, errno, "%s: connect%s", c->dstname,
@@ -385,7 +355,7 @@ static int start_tx(struct send_ctx *c, struct err *e)
 	to.interval = c->interval;
 	to.replies = o->wait >= 0;
 	to.no_gso = o->no_gso;
-	to.broadcast = o->broadcast;
+	to.broadcast = o->so.broadcast > 0;
 	to.limit = c->limit;
 	to.slot = c->mode == MODE_PROBES || c->mode == MODE_RAW ? (size_t)o->size
 		  : c->mode == MODE_LINES			 ? c->maxlen
@@ -414,7 +384,7 @@ static int run(struct send_ctx *c, const struct endpoint *ep, struct err *e)
 
 	if (resolve_dst(c, ep, e) || check_sizes(c, c->msgs, c->nmsg, e))
 		return -1;
-	if (open_sock(c, ep, e) || start_tx(c, e))
+	if (open_sock(c, e) || start_tx(c, e))
 		return -1;
 	if (c->mode == MODE_ARGS || c->mode == MODE_PROBES)
 		rc = dgram_tx_generate(&c->tx, fill, c, e);
@@ -431,8 +401,8 @@ static int run(struct send_ctx *c, const struct endpoint *ep, struct err *e)
 
 int cmd_udp_send(int argc, char **argv)
 {
-	struct send_opts o = { .count = -1, .rate = -1, .ttl = -1, .tos = -1, .mcast_ttl = -1,
-			       .mcast_loop = -1, .interval = -1, .wait = -1 };
+	struct send_opts o = { .count = -1, .rate = -1, .mcast_ttl = -1, .mcast_loop = -1,
+			       .interval = -1, .wait = -1 };
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
 		OPT_IPV6(&o.family),
@@ -448,20 +418,16 @@ int cmd_udp_send(int argc, char **argv)
 		OPT_FLAG(0, "raw", &o.raw, "stdin bytes, not lines, in datagrams of --size"),
 		OPT_DURATION('W', "wait", &o.wait,
 			     "after sending, wait up to DUR for replies (status 1 if none)"),
-		OPT_FLAG('b', "broadcast", &o.broadcast, "SO_BROADCAST: allow broadcast"),
-		OPT_TTL(0, &o.ttl),
-		OPT_TOS(&o.tos),
 		OPT_INT(0, "mcast-ttl", &o.mcast_ttl, "N", 0, 255,
 			"IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS"),
 		OPT_STRING(0, "mcast-if", &o.mcast_if, "IFACE",
 			   "send multicast out of IFACE (name, or IPv4 address)"),
 		OPT_CHOICE(0, "mcast-loop", &o.mcast_loop, "on|off", onoff,
 			   "IP_MULTICAST_LOOP: hear our own multicast"),
-		OPT_SOURCE(&o.source),
-		OPT_SOURCE_PORT(&o.source_port),
-		OPT_SNDBUF(&o.sndbuf),
 		OPT_FLAG(0, "no-gso", &o.no_gso,
 			 "no UDP GSO (UDP_SEGMENT): one datagram per message to the kernel"),
+		OPT_SOCKOPTS(&o.so, SOCKOPT_UDP | SOCKOPT_CLIENT),
+		OPT_GROUP("Output"),
 		OPT_FLAG('q', "quiet", &o.quiet, "no summary on stderr"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
@@ -476,8 +442,11 @@ int cmd_udp_send(int argc, char **argv)
 	struct sigaction sa;
 	int nargs, nmsg, rc;
 
-	if (opt_run(&send_cmd, opts, argc, argv, &pos, &status))
+	sock_opts_init(&o.so);
+	if (opt_run(&cmd_udp_send_desc, opts, argc, argv, &pos, &status))
 		return status;
+	if (o.so.flowlabel >= 0 && !o.family)
+		o.family = AF_INET6; /* a flow label is IPv6's */
 	nargs = endpoint_args(pos.argc, pos.argv);
 	nmsg = pos.argc - nargs;
 	if (check_opts(&o, nmsg, &e) ||
@@ -492,7 +461,11 @@ int cmd_udp_send(int argc, char **argv)
 	    (addr_check_host(ep.host, &e) ||
 	     (o.numeric && addr_check_numeric(ep.host, &e))))
 		return err_report("udp-send", &e);
-	if (o.numeric && o.source && addr_check_numeric(o.source, &e))
+	if (o.numeric && o.so.source && addr_check_numeric(o.so.source, &e))
+		return err_report("udp-send", &e);
+	if (!strcmp(ep.host, "<broadcast>"))
+		o.so.broadcast = 1;
+	if (sock_check_opts(&o.so, o.family, SOCK_DGRAM, &e))
 		return err_report("udp-send", &e);
 	memset(&c, 0, sizeof(c));
 	c.o = &o;

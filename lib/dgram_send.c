@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "sock.h"
 
 /* End markers go out three times, these many ms apart, so one loss does not hide the count. */
 static const int end_gaps_ms[] = { 0, 20, 100 };
@@ -92,6 +93,14 @@ static int send_error(struct dgram_tx *tx, int errnum, struct err *e)
 	if (errnum == ECONNREFUSED)
 		return err_set(e, EXIT_FAIL, "%s: connection refused (ICMP port unreachable: "
 					     "nothing listens there)", tx->dstname);
+	if (errnum == EMSGSIZE) {
+		int mtu = sock_path_mtu(tx->fd, tx->dst, tx->dstlen);
+
+		if (mtu > 0)
+			return err_set(e, EXIT_FAIL, "%s: send: EMSGSIZE: a datagram does not fit "
+						     "the path MTU of %d bytes",
+				       tx->dstname, mtu);
+	}
 	if (errnum == EACCES && !tx->o.broadcast)
 		return err_sys(e, EXIT_FAIL, errnum, "%s: send (a broadcast needs --broadcast)",
 			       tx->dstname);

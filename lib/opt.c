@@ -10,6 +10,7 @@
 #include "parse.h"
 
 #define LONG_BASE 256 /* getopt_long values for long-only options */
+#define NEG_BASE (1 << 20) /* getopt_long values for generated --no-NAME options */
 
 static const struct opt builtin[] = {
 	OPT_FLAG('h', "help", NULL, "show this help and exit"),
@@ -75,7 +76,45 @@ size_t opt_distance(const char *a, const char *b)
 
 static int has_arg(const struct opt *o)
 {
-	return o->type != OPT_T_FLAG && o->type != OPT_T_SET;
+	return o->type != OPT_T_FLAG && o->type != OPT_T_SET && o->type != OPT_T_BOOL;
+}
+
+/* Entries that are no option of this table: headings and absent group members. */
+static int skipped(const struct opt *o)
+{
+	return o->type == OPT_T_GROUP || (o->flags & OPT_ABSENT);
+}
+
+/* Decimal, or hexadecimal after 0x, in [o->min, o->max]. */
+static int int_arg(const struct opt *o, const char *arg, unsigned long long *out,
+		   struct err *e)
+{
+	unsigned long long v = 0;
+	char name[64];
+	const char *p;
+
+	opt_name(o, name, sizeof(name));
+	if (arg[0] != '0' || (arg[1] != 'x' && arg[1] != 'X'))
+		return parse_uint(arg, (unsigned long long)o->min,
+				  (unsigned long long)o->max, out, name, e);
+	for (p = arg + 2; *p; p++) {
+		int d = *p >= '0' && *p <= '9'	 ? *p - '0'
+			: *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+			: *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
+						 : -1;
+
+		if (d < 0 || p - arg > 18)
+			return err_set(e, EXIT_USAGE, "%s: '%.32s' is not a number", name, arg);
+		v = v * 16 + (unsigned)d;
+	}
+	if (p == arg + 2)
+		return err_set(e, EXIT_USAGE, "%s: '%.32s' is not a number", name, arg);
+	if (v < (unsigned long long)o->min || v > (unsigned long long)o->max)
+		return err_set(e, EXIT_USAGE, "%s: '%.32s' is out of range (%lld-%lld, or 0x%llx-0x%llx)",
+			       name, arg, o->min, o->max, (unsigned long long)o->min,
+			       (unsigned long long)o->max);
+	*out = v;
+	return 0;
 }
 
 /* Prefix an error from a value parser with the option's name. */
@@ -120,26 +159,33 @@ static int apply(const struct opt *o, const char *arg, struct err *e)
 	case OPT_T_STRING:
 		*(const char **)o->value = arg;
 		return 0;
+	case OPT_T_BOOL:
+		*(int *)o->value = 1;
+		return 0;
 	case OPT_T_INT:
-		if (o->min >= 0) {
-			if (parse_uint(arg, (unsigned long long)o->min,
-					    (unsigned long long)o->max, &u,
-					    opt_name(o, name, sizeof(name)), e))
-				return -1;
-			*(long long *)o->value = (long long)u;
-			return 0;
-		}
+	case OPT_T_I32:
 		/* signed ranges are not needed by any command yet */
-		return err_set(e, EXIT_USAGE, "%s: negative ranges unsupported",
-			       opt_name(o, name, sizeof(name)));
+		if (o->min < 0)
+			return err_set(e, EXIT_USAGE, "%s: negative ranges unsupported",
+				       opt_name(o, name, sizeof(name)));
+		if (int_arg(o, arg, &u, e))
+			return -1;
+		if (o->type == OPT_T_I32)
+			*(int *)o->value = (int)u;
+		else
+			*(long long *)o->value = (long long)u;
+		return 0;
 	case OPT_T_DURATION:
 		if (parse_duration(arg, (int64_t *)o->value, e))
 			return value_error(o, e);
 		return 0;
 	case OPT_T_SIZE:
-		if (parse_size(arg, o->max ? (unsigned long long)o->max : ~0ULL,
-				    (unsigned long long *)o->value, e))
+		if (parse_size(arg, o->max ? (unsigned long long)o->max : ~0ULL, &u, e))
 			return value_error(o, e);
+		if (o->flags & OPT_INTVAL)
+			*(int *)o->value = (int)u; /* .max keeps it in range */
+		else
+			*(unsigned long long *)o->value = u;
 		return 0;
 	case OPT_T_PORT:
 		if (addr_parse_port(arg, NULL, &port, e))
@@ -166,6 +212,7 @@ static int apply(const struct opt *o, const char *arg, struct err *e)
 		if (o->cb(o, arg, e))
 			return value_error(o, e);
 		return 0;
+	case OPT_T_GROUP:
 	case OPT_T_END:
 		break;
 	}
@@ -178,39 +225,70 @@ static void print_usage_line(const struct opt_cmd *cmd, FILE *f)
 		cmd->args);
 }
 
+/* @o's default as a user would type it: "1024", "250ms", "64k". */
+static const char *default_text(const struct opt *o, char *buf, size_t n)
+{
+	unsigned long long v = (unsigned long long)o->def;
+
+	if (o->type == OPT_T_DURATION)
+		return parse_format_duration(o->def, buf, n);
+	if (o->type == OPT_T_SIZE && v && !(v % (1024ULL * 1024)))
+		snprintf(buf, n, "%lluM", v / (1024ULL * 1024));
+	else if (o->type == OPT_T_SIZE && v && !(v % 1024))
+		snprintf(buf, n, "%lluk", v / 1024);
+	else
+		snprintf(buf, n, "%lld", o->def);
+	return buf;
+}
+
+static void print_option(const struct opt *o, FILE *f)
+{
+	char left[96];
+	int len;
+
+	if (o->shortopt)
+		len = snprintf(left, sizeof(left), "  -%c, --%s", o->shortopt, o->longopt);
+	else
+		len = snprintf(left, sizeof(left), "      --%s", o->longopt);
+	if (o->type == OPT_T_BOOL && (o->flags & OPT_NEGATABLE) && len > 0 &&
+	    (size_t)len < sizeof(left))
+		len += snprintf(left + len, sizeof(left) - (size_t)len, ", --no-%s", o->longopt);
+	if (has_arg(o) && len > 0 && (size_t)len < sizeof(left))
+		len += snprintf(left + len, sizeof(left) - (size_t)len, " %s",
+				o->argname ? o->argname : "ARG");
+	if (len < 28)
+		fprintf(f, "%-28s%s", left, o->help);
+	else
+		fprintf(f, "%s\n%-28s%s", left, "", o->help);
+	if (o->flags & OPT_DEFAULT)
+		fprintf(f, " (default %s)", default_text(o, left, sizeof(left)));
+	if (o->type == OPT_T_CHOICE) {
+		size_t j;
+
+		fputs(" (", f);
+		for (j = 0; o->choices[j]; j++)
+			fprintf(f, "%s%s", j ? ", " : "", o->choices[j]);
+		fputc(')', f);
+	}
+	fputc('\n', f);
+}
+
 void opt_print_help(const struct opt_cmd *cmd, const struct opt *opts, FILE *f)
 {
 	size_t n = count_opts(opts), i;
 
 	print_usage_line(cmd, f);
-	fprintf(f, "%s\n\nOptions:\n", cmd->summary);
+	fprintf(f, "%s: %s\n", cmd->name, cmd->summary);
+	if (!n || opts[0].type != OPT_T_GROUP)
+		fputs("\nOptions:\n", f);
 	for (i = 0; i < n + NBUILTIN; i++) {
 		const struct opt *o = i < n ? &opts[i] : &builtin[i - n];
-		char left[80];
-		int len;
 
-		if (o->flags & OPT_HIDDEN)
+		if (o->type == OPT_T_GROUP)
+			fprintf(f, "\n%s:\n", o->help);
+		if (skipped(o) || (o->flags & OPT_HIDDEN))
 			continue;
-		if (o->shortopt)
-			len = snprintf(left, sizeof(left), "  -%c, --%s", o->shortopt, o->longopt);
-		else
-			len = snprintf(left, sizeof(left), "      --%s", o->longopt);
-		if (has_arg(o) && len > 0 && (size_t)len < sizeof(left))
-			len += snprintf(left + len, sizeof(left) - (size_t)len, " %s",
-					o->argname ? o->argname : "ARG");
-		if (len < 28)
-			fprintf(f, "%-28s%s", left, o->help);
-		else
-			fprintf(f, "%s\n%-28s%s", left, "", o->help);
-		if (o->type == OPT_T_CHOICE) {
-			size_t j;
-
-			fputs(" (", f);
-			for (j = 0; o->choices[j]; j++)
-				fprintf(f, "%s%s", j ? ", " : "", o->choices[j]);
-			fputc(')', f);
-		}
-		fputc('\n', f);
+		print_option(o, f);
 	}
 	if (cmd->details)
 		fprintf(f, "\n%s\n", cmd->details);
@@ -224,6 +302,10 @@ void opt_print_list(const struct opt *opts, FILE *f)
 	for (i = 0; i < n + NBUILTIN; i++) {
 		const struct opt *o = i < n ? &opts[i] : &builtin[i - n];
 
+		if (skipped(o))
+			continue;
+		if (o->type == OPT_T_BOOL && (o->flags & OPT_NEGATABLE))
+			fprintf(f, "--no-%s\t-\t-\t-\n", o->longopt);
 		fprintf(f, "--%s\t", o->longopt);
 		if (o->shortopt)
 			fprintf(f, "-%c\t", o->shortopt);
@@ -250,36 +332,56 @@ static const char *shown(const char *s, size_t len, char *buf, size_t n)
 	return buf;
 }
 
+/* "--X conflicts with --no-X": both spellings of one boolean. */
+static int bool_conflict(const struct opt *o, unsigned char was, unsigned char now,
+			 struct err *e)
+{
+	if (!was || was == now)
+		return 0;
+	return err_set(e, EXIT_USAGE, "--%s conflicts with --no-%s", o->longopt, o->longopt);
+}
+
+/* How far @typed (@len bytes) is from @name: 0 when it abbreviates it. */
+static size_t name_distance(const char *typed, size_t len, const char *name)
+{
+	return !strncmp(name, typed, len) ? 0 : opt_distance(typed, name);
+}
+
 /*
  * The long option a user most likely meant by @typed (no "--", @len bytes):
- * one it abbreviates, else one at most two edits away; NULL if none.
+ * one it abbreviates, else one at most two edits away, a generated --no-X
+ * included; its name goes to @out.  0 if there is one, -1 if none.
  */
-static const struct opt *closest(const struct opt *opts, size_t n, const char *typed,
-				 size_t len)
+static int closest(const struct opt *opts, size_t n, const char *typed, size_t len, char *out,
+		   size_t outlen)
 {
-	const struct opt *best = NULL;
-	size_t bestd = 99, i;
-	char name[40];
+	size_t bestd = 99, i, k;
+	char name[40], neg[48];
 
+	*out = '\0';
 	if (!len || len >= sizeof(name))
-		return NULL;
+		return -1;
 	memcpy(name, typed, len);
 	name[len] = '\0';
 	for (i = 0; i < n + NBUILTIN; i++) {
 		const struct opt *o = i < n ? &opts[i] : &builtin[i - n];
-		size_t d;
+		int negatable = o->type == OPT_T_BOOL && (o->flags & OPT_NEGATABLE);
 
-		if (o->flags & OPT_HIDDEN)
+		if ((o->flags & OPT_HIDDEN) || skipped(o))
 			continue;
-		/* an abbreviation: its full name, the closest of several */
-		d = !strncmp(o->longopt, name, len) ? 0 : opt_distance(name, o->longopt);
-		if (d < bestd || (d == bestd && best && !d &&
-				  strlen(o->longopt) < strlen(best->longopt))) {
-			bestd = d;
-			best = o;
+		snprintf(neg, sizeof(neg), "no-%s", o->longopt);
+		for (k = 0; k < (negatable ? 2U : 1U); k++) {
+			const char *cand = k ? neg : o->longopt;
+			size_t d = name_distance(name, len, cand);
+
+			/* an abbreviation: its full name, the shortest of several */
+			if (d < bestd || (d == bestd && *out && !d && strlen(cand) < strlen(out))) {
+				bestd = d;
+				snprintf(out, outlen, "%s", cand);
+			}
 		}
 	}
-	return bestd <= 2 && 3 * bestd <= len ? best : NULL;
+	return bestd <= 2 && 3 * bestd <= len ? 0 : -1;
 }
 
 /* "unknown option '--timout'; did you mean '--timeout'?" for @word ("--x[=v]"). */
@@ -287,13 +389,12 @@ static int unknown_long(const struct opt_cmd *cmd, const struct opt *opts, size_
 			const char *word, struct err *e)
 {
 	size_t len = strcspn(word + 2, "=");
-	const struct opt *o = closest(opts, n, word + 2, len);
-	char buf[80];
+	char buf[80], best[48];
 
 	shown(word + 2, len, buf, sizeof(buf));
-	if (o)
+	if (!closest(opts, n, word + 2, len, best, sizeof(best)))
 		return err_set(e, EXIT_USAGE, "unknown option '--%s'; did you mean '--%s'?", buf,
-			       o->longopt);
+			       best);
 	return err_set(e, EXIT_USAGE, "unknown option '--%s' (see 'sockctl %s --help')", buf,
 		       cmd->name);
 }
@@ -312,14 +413,17 @@ static const char *long_word(char **argv, const struct opt *o)
 enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int argc,
 			  char **argv, struct opt_args *pos, struct err *e)
 {
-	size_t n = count_opts(opts), i;
-	struct option *lo = calloc(n + NBUILTIN + 1, sizeof(*lo));
+	size_t n = count_opts(opts), i, nlo = 0;
+	/* each option: itself and maybe its --no- twin */
+	struct option *lo = calloc(2 * (n + NBUILTIN) + 1, sizeof(*lo));
 	unsigned char *seen = calloc(n + 1, 1);
-	char shorts[3 * 64 + 2], word[80], *s = shorts;
+	char **neg = calloc(n + 1, sizeof(*neg));
+	/* ':' first, then up to two characters per short option, then the NUL */
+	char *shorts = malloc(2 * (n + NBUILTIN) + 2), word[80], *s = shorts;
 	enum opt_result res = OPT_ERROR;
 	int c, help = 0, list = 0, idx;
 
-	if (!lo || !seen) {
+	if (!lo || !seen || !neg || !shorts) {
 		err_set(e, EXIT_FAIL, "out of memory");
 		goto out;
 	}
@@ -327,10 +431,25 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 	for (i = 0; i < n + NBUILTIN; i++) {
 		const struct opt *o = i < n ? &opts[i] : &builtin[i - n];
 
-		lo[i].name = o->longopt;
-		lo[i].has_arg = has_arg(o) ? required_argument : no_argument;
-		lo[i].val = (int)(LONG_BASE + i);
-		if (o->shortopt && s < shorts + sizeof(shorts) - 3) {
+		if (skipped(o))
+			continue;
+		lo[nlo].name = o->longopt;
+		lo[nlo].has_arg = has_arg(o) ? required_argument : no_argument;
+		lo[nlo++].val = (int)(LONG_BASE + i);
+		if (o->type == OPT_T_BOOL && (o->flags & OPT_NEGATABLE)) {
+			size_t len = strlen(o->longopt) + 4;
+
+			neg[i] = malloc(len);
+			if (!neg[i]) {
+				err_set(e, EXIT_FAIL, "out of memory");
+				goto out;
+			}
+			snprintf(neg[i], len, "no-%s", o->longopt);
+			lo[nlo].name = neg[i];
+			lo[nlo].has_arg = no_argument;
+			lo[nlo++].val = (int)(NEG_BASE + i);
+		}
+		if (o->shortopt) {
 			*s++ = (char)o->shortopt;
 			if (has_arg(o))
 				*s++ = ':';
@@ -366,13 +485,29 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 				const struct opt *cand = i < n ? &opts[i] : &builtin[i - n];
 
 				if ((optopt >= LONG_BASE && (size_t)(optopt - LONG_BASE) == i) ||
-				    (optopt < LONG_BASE && optopt && cand->shortopt == optopt))
+				    (optopt < LONG_BASE && optopt && !skipped(cand) &&
+				     cand->shortopt == optopt))
 					m = cand;
 			}
 			err_set(e, EXIT_USAGE, "option '%s' needs a value (%s)",
 				m ? opt_name(m, word, sizeof(word)) : "?",
 				m && m->argname ? m->argname : "ARG");
 			goto out;
+		}
+		if (c >= NEG_BASE) {
+			const char *w = optind >= 1 ? argv[optind - 1] : NULL;
+
+			i = (size_t)(c - NEG_BASE);
+			/* no abbreviations of --no-X either */
+			if (w && (strncmp(w, "--", 2) != 0 || strcmp(w + 2, neg[i]) != 0)) {
+				unknown_long(cmd, opts, n, w, e);
+				goto out;
+			}
+			if (bool_conflict(&opts[i], seen[i], 2, e))
+				goto out;
+			seen[i] = 2;
+			*(int *)opts[i].value = 0;
+			continue;
 		}
 		if (c >= LONG_BASE) {
 			const char *w;
@@ -393,7 +528,7 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 			for (i = 0; i < n + NBUILTIN; i++) {
 				const struct opt *cand = i < n ? &opts[i] : &builtin[i - n];
 
-				if (cand->shortopt == c)
+				if (cand->shortopt == c && !skipped(cand))
 					break;
 			}
 		}
@@ -406,6 +541,8 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 		}
 		o = &opts[i];
 		if (o->type == OPT_T_SET && set_conflict(opts, n, seen, o, e))
+			goto out;
+		if (o->type == OPT_T_BOOL && bool_conflict(o, seen[i], 1, e))
 			goto out;
 		seen[i] = 1;
 		if (apply(o, optarg, e))
@@ -435,6 +572,10 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 	}
 	res = OPT_CONTINUE;
 out:
+	for (i = 0; neg && i < n; i++)
+		free(neg[i]);
+	free(neg);
+	free(shorts);
 	free(lo);
 	free(seen);
 	return res;

@@ -26,16 +26,23 @@ enum opt_type {
 	OPT_T_FLAG,     /* int *: incremented each time (-v -v) */
 	OPT_T_SET,      /* int *: set to .min; two different SETs on one field conflict */
 	OPT_T_STRING,   /* const char **: the argument, last one wins */
-	OPT_T_INT,      /* long long *: decimal in [.min, .max] */
+	OPT_T_INT,      /* long long *: decimal or 0xHEX in [.min, .max] */
 	OPT_T_DURATION, /* int64_t *: nanoseconds, see parse_duration */
-	OPT_T_SIZE,     /* unsigned long long *: bytes, "64k", at most .max */
+	OPT_T_SIZE,     /* unsigned long long * (int * with OPT_INTVAL): "64k", at most .max */
 	OPT_T_PORT,     /* int *: 0-65535 or a service name */
 	OPT_T_CHOICE,   /* int *: index into .choices */
 	OPT_T_CALLBACK, /* .cb(opt, arg, err) for repeatable or custom options */
+	OPT_T_BOOL,     /* int *: set to 1; with OPT_NEGATABLE, --no-NAME sets 0 */
+	OPT_T_I32,      /* int *: decimal or 0xHEX in [.min, .max] */
+	OPT_T_GROUP,    /* not an option: a heading in --help (.help) */
 };
 
 enum {
-	OPT_HIDDEN = 1 << 0, /* parsed, but left out of --help */
+	OPT_HIDDEN = 1 << 0,    /* parsed, but left out of --help */
+	OPT_NEGATABLE = 1 << 1, /* OPT_T_BOOL: --no-NAME is generated, setting 0 */
+	OPT_ABSENT = 1 << 2,    /* not part of this table (a group entry that does not apply) */
+	OPT_INTVAL = 1 << 3,    /* OPT_T_SIZE: the value is an int * */
+	OPT_DEFAULT = 1 << 4,   /* .def is what the command uses when the option is not given */
 };
 
 struct opt;
@@ -52,6 +59,12 @@ struct opt {
 	const char *const *choices; /* CHOICE values; completion values for others */
 	opt_cb cb;
 	unsigned flags;
+	/*
+	 * With OPT_DEFAULT: the default, for --help to show ("(default 1024)",
+	 * "(default 250ms)") from the constant the command itself falls back
+	 * to, so that no help text restates it.  The field stays unset.
+	 */
+	long long def;
 };
 
 /*
@@ -62,6 +75,15 @@ struct opt {
 #define OPT_PTR(T, v) ((void *)(1 ? (v) : (T *)0))
 
 #define OPT_END { .type = OPT_T_END }
+/* A heading in --help for the entries after it. */
+#define OPT_GROUP(h) { .type = OPT_T_GROUP, .longopt = "", .help = (h) }
+/* 1 when given; unset fields keep their own "unset" value (e.g. -1). */
+#define OPT_BOOL(s, l, v, h) \
+	{ .type = OPT_T_BOOL, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v), .help = (h) }
+/* An int: decimal or 0xHEX in [lo, hi] (hi at most INT_MAX). */
+#define OPT_I32(s, l, v, a, lo, hi, h)                                                      \
+	{ .type = OPT_T_I32, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v),    \
+	  .argname = (a), .help = (h), .min = (lo), .max = (hi) }
 #define OPT_FLAG(s, l, v, h)                                                                \
 	{ .type = OPT_T_FLAG, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v), \
 	  .help = (h) }
@@ -92,6 +114,19 @@ struct opt {
 #define OPT_CHOICE(s, l, v, a, c, h)                                                         \
 	{ .type = OPT_T_CHOICE, .shortopt = (s), .longopt = (l), .value = OPT_PTR(int, v), \
 	  .argname = (a), .choices = (c), .help = (h) }
+/* The same, with a default shown in --help (see struct opt's .def). */
+#define OPT_INT_D(s, l, v, a, lo, hi, d, h)                                              \
+	{ .type = OPT_T_INT, .shortopt = (s), .longopt = (l),                             \
+	  .value = OPT_PTR(long long, v), .argname = (a), .help = (h), .min = (lo), \
+	  .max = (hi), .def = (d), .flags = OPT_DEFAULT }
+#define OPT_DURATION_D(s, l, v, d, h)                                                 \
+	{ .type = OPT_T_DURATION, .shortopt = (s), .longopt = (l),                     \
+	  .value = OPT_PTR(int64_t, v), .argname = "DUR", .help = (h), .def = (d), \
+	  .flags = OPT_DEFAULT }
+#define OPT_SIZE_D(s, l, v, hi, d, h)                                                    \
+	{ .type = OPT_T_SIZE, .shortopt = (s), .longopt = (l),                            \
+	  .value = OPT_PTR(unsigned long long, v), .argname = "BYTES", .help = (h), \
+	  .max = (hi), .def = (d), .flags = OPT_DEFAULT }
 /* @v may point to anything: the callback @fn knows what. */
 #define OPT_CALLBACK(s, l, v, a, fn, h)                                                           \
 	{ .type = OPT_T_CALLBACK, .shortopt = (s), .longopt = (l), .value = (v), .argname = (a), \
@@ -132,20 +167,96 @@ struct opt {
 #define OPT_INTERVAL(v) OPT_DURATION('i', "interval", (v), "wait DUR between packets sent")
 
 /*
- * Socket options (struct sockopts in sock.h), the same in every command that
- * has them.  raw-icmp spells --ttl with ping's -t, hence OPT_TTL's @s.
+ * Socket options: one group, writing straight into a struct sockopts
+ * (sock.h), whose fields stay SOCKOPT_UNSET until given; sock_apply_opts()
+ * applies them.  @k says which sockets the command opens (SOCKOPT_TCP, _UDP,
+ * _ICMP) and whether it binds a source (_CLIENT: -s/-p): an entry that
+ * applies to none of them is OPT_ABSENT, so it is neither parsed nor shown.
+ * raw-icmp (_ICMP) spells --ttl and --tos with ping's -t and -Q.
+ *
+ * The entries name sock_opt_iface and sock_pmtu_names: include sock.h.
+ * A new socket option: one entry here, its field and setsockopt in
+ * lib/sock, its text in docs/sockopts.inc, its test, CHANGELOG.
  */
-#define OPT_SOURCE(v) OPT_STRING('s', "source", (v), "ADDR", "bind to this local address")
-#define OPT_SOURCE_PORT(v) OPT_PORT('p', "source-port", (v), "bind to this local port")
-#define OPT_SNDBUF(v) OPT_SIZE(0, "sndbuf", (v), 1 << 30, "SO_SNDBUF in bytes")
-#define OPT_RCVBUF(v) OPT_SIZE(0, "rcvbuf", (v), 1 << 30, "SO_RCVBUF in bytes")
-#define OPT_TTL(s, v) OPT_INT((s), "ttl", (v), "N", 1, 255, "IP_TTL / IPV6_UNICAST_HOPS")
-#define OPT_TOS(v) OPT_INT(0, "tos", (v), "N", 0, 255, "IP_TOS / IPV6_TCLASS")
-#define OPT_NODELAY(v) OPT_FLAG(0, "nodelay", (v), "TCP_NODELAY: no Nagle delay")
-#define OPT_KEEPALIVE(v) OPT_FLAG(0, "keepalive", (v), "SO_KEEPALIVE")
-#define OPT_REUSEADDR(v) OPT_FLAG(0, "reuseaddr", (v), "SO_REUSEADDR")
-#define OPT_REUSEPORT(v) \
-	OPT_FLAG(0, "reuseport", (v), "SO_REUSEPORT: share the port with other sockets")
+enum {
+	SOCKOPT_TCP = 1 << 0,
+	SOCKOPT_UDP = 1 << 1,
+	SOCKOPT_ICMP = 1 << 2,
+	SOCKOPT_CLIENT = 1 << 3, /* -s/--source and -p/--source-port */
+	SOCKOPT_IP = SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_ICMP,
+};
+#define OPT_SO_IF(k, want) (((k) & (want)) ? 0 : OPT_ABSENT)
+/* -Q/--tos N (decimal or 0x10), for every command. */
+#define OPT_TOS(s, v) OPT_I32((s), "tos", (v), "N", 0, 255, "IP_TOS / IPV6_TCLASS (decimal or 0xNN)")
+#define OPT_TTL(s, v) OPT_I32((s), "ttl", (v), "N", 1, 255, "IP_TTL / IPV6_UNICAST_HOPS")
+#define OPT_SOCKOPTS(so, k)                                                                   \
+	OPT_GROUP("Socket options"),                                                           \
+	{ .type = OPT_T_STRING, .shortopt = 's', .longopt = "source",                          \
+	  .value = OPT_PTR(const char *, &(so)->source), .argname = "ADDR",                    \
+	  .help = "bind to this local address", .flags = OPT_SO_IF(k, SOCKOPT_CLIENT) },       \
+	{ .type = OPT_T_PORT, .shortopt = 'p', .longopt = "source-port",                       \
+	  .value = OPT_PTR(int, &(so)->source_port), .argname = "PORT",                        \
+	  .help = "bind to this local port", .flags = OPT_SO_IF(k, SOCKOPT_CLIENT) },          \
+	{ .type = OPT_T_CALLBACK, .shortopt = 'I', .longopt = "interface",                     \
+	  .value = (so), .argname = "IFACE", .cb = sock_opt_iface, .min = !!((k) & SOCKOPT_ICMP), \
+	  .help = ((k) & SOCKOPT_ICMP) ? "SO_BINDTODEVICE: use this interface (or bind ADDR)"  \
+				       : "SO_BINDTODEVICE: use only this interface (or VRF)" }, \
+	{ .type = OPT_T_INT, .longopt = "mark", .value = OPT_PTR(long long, &(so)->mark),      \
+	  .argname = "N", .min = 0, .max = 0xffffffffLL,                                       \
+	  .help = "SO_MARK: firewall mark for policy routing" },                              \
+	OPT_TTL(((k) & SOCKOPT_ICMP) ? 't' : 0, &(so)->ttl),                                    \
+	OPT_TOS(((k) & SOCKOPT_ICMP) ? 'Q' : 0, &(so)->tos),                                    \
+	{ .type = OPT_T_I32, .longopt = "flowlabel", .value = OPT_PTR(int, &(so)->flowlabel),  \
+	  .argname = "N", .min = 1, .max = 0xfffff,                                            \
+	  .help = "IPv6 flow label (decimal or 0xNNNNN)",                                      \
+	  .flags = OPT_SO_IF(k, SOCKOPT_CLIENT | SOCKOPT_ICMP) },                              \
+	{ .type = OPT_T_CHOICE, .longopt = "pmtu", .value = OPT_PTR(int, &(so)->pmtu),          \
+	  .argname = "MODE", .choices = sock_pmtu_names,                                        \
+	  .help = "path MTU discovery (IP_MTU_DISCOVER)",                                      \
+	  .flags = OPT_SO_IF(k, SOCKOPT_UDP | SOCKOPT_ICMP) },                                 \
+	{ .type = OPT_T_SIZE, .longopt = "sndbuf", .value = OPT_PTR(int, &(so)->sndbuf),       \
+	  .argname = "BYTES", .max = 1 << 30, .help = "SO_SNDBUF in bytes",                    \
+	  .flags = OPT_INTVAL },                                                               \
+	{ .type = OPT_T_SIZE, .longopt = "rcvbuf", .value = OPT_PTR(int, &(so)->rcvbuf),       \
+	  .argname = "BYTES", .max = 1 << 30, .help = "SO_RCVBUF in bytes",                    \
+	  .flags = OPT_INTVAL },                                                               \
+	{ .type = OPT_T_BOOL, .longopt = "reuseaddr", .value = OPT_PTR(int, &(so)->reuseaddr), \
+	  .help = "SO_REUSEADDR", .flags = OPT_NEGATABLE | OPT_SO_IF(k, SOCKOPT_TCP | SOCKOPT_UDP) }, \
+	{ .type = OPT_T_BOOL, .longopt = "reuseport", .value = OPT_PTR(int, &(so)->reuseport), \
+	  .help = "SO_REUSEPORT: share the port with other sockets",                          \
+	  .flags = OPT_SO_IF(k, SOCKOPT_TCP | SOCKOPT_UDP) },                                  \
+	{ .type = OPT_T_BOOL, .longopt = "freebind", .value = OPT_PTR(int, &(so)->freebind),   \
+	  .help = "IP_FREEBIND: bind an address not (yet) on this host",                      \
+	  .flags = OPT_SO_IF(k, SOCKOPT_TCP | SOCKOPT_UDP) },                                  \
+	{ .type = OPT_T_BOOL, .longopt = "transparent",                                        \
+	  .value = OPT_PTR(int, &(so)->transparent),                                           \
+	  .help = "IP_TRANSPARENT: transparent proxying (CAP_NET_ADMIN)",                     \
+	  .flags = OPT_SO_IF(k, SOCKOPT_TCP | SOCKOPT_UDP) },                                  \
+	{ .type = OPT_T_BOOL, .shortopt = ((k) & SOCKOPT_TCP) ? 0 : 'b', .longopt = "broadcast", \
+	  .value = OPT_PTR(int, &(so)->broadcast), .help = "SO_BROADCAST: allow broadcast",    \
+	  .flags = OPT_SO_IF(k, SOCKOPT_UDP) },                                                \
+	{ .type = OPT_T_BOOL, .longopt = "nodelay", .value = OPT_PTR(int, &(so)->nodelay),     \
+	  .help = "TCP_NODELAY: no Nagle delay", .flags = OPT_SO_IF(k, SOCKOPT_TCP) },          \
+	{ .type = OPT_T_BOOL, .longopt = "keepalive", .value = OPT_PTR(int, &(so)->keepalive), \
+	  .help = "SO_KEEPALIVE", .flags = OPT_SO_IF(k, SOCKOPT_TCP) },                          \
+	{ .type = OPT_T_DURATION, .longopt = "keepidle", .value = OPT_PTR(int64_t, &(so)->keepidle), \
+	  .argname = "DUR", .help = "TCP_KEEPIDLE: idle time before the first probe",         \
+	  .flags = OPT_SO_IF(k, SOCKOPT_TCP) },                                                \
+	{ .type = OPT_T_DURATION, .longopt = "keepintvl",                                      \
+	  .value = OPT_PTR(int64_t, &(so)->keepintvl), .argname = "DUR",                      \
+	  .help = "TCP_KEEPINTVL: time between probes", .flags = OPT_SO_IF(k, SOCKOPT_TCP) },   \
+	{ .type = OPT_T_I32, .longopt = "keepcnt", .value = OPT_PTR(int, &(so)->keepcnt),      \
+	  .argname = "N", .min = 1, .max = 127,                                                \
+	  .help = "TCP_KEEPCNT: probes before giving up", .flags = OPT_SO_IF(k, SOCKOPT_TCP) }, \
+	{ .type = OPT_T_DURATION, .longopt = "user-timeout",                                   \
+	  .value = OPT_PTR(int64_t, &(so)->user_timeout), .argname = "DUR",                   \
+	  .help = "TCP_USER_TIMEOUT: fail when sent data stays unacknowledged for DUR",       \
+	  .flags = OPT_SO_IF(k, SOCKOPT_TCP) },                                                \
+	{ .type = OPT_T_BOOL, .longopt = "fastopen", .value = OPT_PTR(int, &(so)->fastopen),   \
+	  .help = "TCP Fast Open (TCP_FASTOPEN_CONNECT / TCP_FASTOPEN)",                       \
+	  .flags = OPT_SO_IF(k, SOCKOPT_TCP) },                                                \
+	{ .type = OPT_T_BOOL, .longopt = "mptcp", .value = OPT_PTR(int, &(so)->mptcp),         \
+	  .help = "Multipath TCP (IPPROTO_MPTCP)", .flags = OPT_SO_IF(k, SOCKOPT_TCP) }
 
 /* A Unix socket type (connect, listen); addr_socktype_parse() reads the value. */
 extern const char *const opt_unix_types[];

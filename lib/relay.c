@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "dgram.h"
 #include "parse.h"
+#include "sock.h"
 
 #define RELAY_BUF ((size_t)256 * 1024)
 #define RELAY_PIPE ((size_t)1024 * 1024)
@@ -407,8 +408,15 @@ static ssize_t chan_drain(struct chan *c, struct relay_stats *st, struct err *e)
 	}
 	if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
 		return WOULD_BLOCK;
-	if (c->dgram && errno == EMSGSIZE)
-		return err_sys(e, EXIT_FAIL, errno, "datagram of %zu bytes", c->len - c->off);
+	if (c->dgram && errno == EMSGSIZE) {
+		int mtu = sock_path_mtu(c->dst, NULL, 0); /* --pmtu do: say what the path takes */
+
+		if (mtu > 0)
+			return err_set(e, EXIT_FAIL, "datagram of %zu bytes: EMSGSIZE: larger than "
+						     "the path MTU of %d bytes",
+				       c->len - c->off, mtu);
+		return err_sys(e, EXIT_FAIL, EMSGSIZE, "datagram of %zu bytes", c->len - c->off);
+	}
 	return chan_error(c, 0, errno, st, e);
 }
 

@@ -100,15 +100,16 @@ static int refused_already(int fd)
 static int launch(struct scan *s, size_t seq, struct err *e)
 {
 	int type = s->o->udp ? SOCK_DGRAM : SOCK_STREAM;
-	int fd = socket(s->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* sock_open names a kernel without MPTCP (--mptcp) */
+	int fd = sock_open(s->addr.ss_family, type | SOCK_NONBLOCK, 0, s->o->so, e);
 	int64_t t0 = clock_mono_ns();
 	struct epoll_event ev;
 	int i, rc;
 
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-			return s->inflight ? 0 : err_sys(e, EXIT_FAIL, errno, "socket");
-		return err_sys(e, EXIT_FAIL, errno, "socket");
+			return s->inflight ? 0 : -1;
+		return -1;
 	}
 	if ((s->o->so && sock_apply_opts(fd, s->addr.ss_family, type, s->o->so, e)) ||
 	    (s->o->src && bind(fd, s->o->src, s->o->srclen) &&

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include "sock.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -18,7 +21,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <linux/in6.h> /* struct in6_flowlabel_req; after netinet/in.h */
+
 #include "addr.h"
+#include "clock.h"
+#include "opt.h"
 
 const char *sock_eai_name(int code)
 {
@@ -65,16 +72,167 @@ int sock_getaddrinfo(const char *host, const char *service, const struct addrinf
 		       err_gai_strerror(rc, text, sizeof(text)));
 }
 
+const char *const sock_pmtu_names[] = { "dont", "want", "do", "probe", NULL };
+
 void sock_opts_init(struct sockopts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->sndbuf = o->rcvbuf = o->ttl = o->tos = -1;
+	o->source = o->iface = NULL;
+	o->source_port = o->sndbuf = o->rcvbuf = o->ttl = o->tos = o->pmtu = SOCKOPT_UNSET;
+	o->flowlabel = SOCKOPT_UNSET;
+	o->mark = SOCKOPT_UNSET;
+	o->reuseaddr = o->reuseport = o->broadcast = o->freebind = o->transparent = SOCKOPT_UNSET;
+	o->nodelay = o->keepalive = o->keepcnt = o->fastopen = o->mptcp = SOCKOPT_UNSET;
+	o->keepidle = o->keepintvl = o->user_timeout = SOCKOPT_UNSET;
 }
 
-static int setopt(int fd, int level, int name, int val, const char *what, struct err *e)
+int sock_setopt_int(int fd, int level, int name, int val, const char *what, struct err *e)
 {
 	if (setsockopt(fd, level, name, &val, sizeof(val)))
 		return err_sys(e, EXIT_FAIL, errno, "setsockopt %s=%d", what, val);
+	return 0;
+}
+#define setopt sock_setopt_int
+
+int sock_set_nonblock(int fd, struct err *e)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		return err_sys(e, EXIT_FAIL, errno, "fcntl O_NONBLOCK");
+	return 0;
+}
+
+int sock_opt_iface(const struct opt *op, const char *arg, struct err *e)
+{
+	struct sockopts *so = op->value;
+	unsigned char a[sizeof(struct in6_addr)];
+
+	/* raw-icmp's -I also takes an address, as ping's does: a source */
+	if (op->min && (inet_pton(AF_INET, arg, a) == 1 || inet_pton(AF_INET6, arg, a) == 1)) {
+		so->source = arg;
+		return 0;
+	}
+	if (!*arg || strlen(arg) >= IF_NAMESIZE || !if_nametoindex(arg))
+		return err_set(e, EXIT_USAGE, "no interface '%.32s'%s", arg,
+			       op->min ? " (and not an address)" : "");
+	so->iface = arg;
+	return 0;
+}
+
+/* Whole seconds for TCP_KEEPIDLE/TCP_KEEPINTVL (the kernel's unit). */
+static int check_secs(int64_t ns, const char *name, struct err *e)
+{
+	if (ns == SOCKOPT_UNSET)
+		return 0;
+	if (ns < NS_PER_SEC || ns % NS_PER_SEC || ns / NS_PER_SEC > 32767)
+		return err_set(e, EXIT_USAGE, "--%s: whole seconds from 1s to 32767s", name);
+	return 0;
+}
+
+int sock_check_opts(const struct sockopts *o, int family, int type, struct err *e)
+{
+	int inet = family != AF_UNIX;
+	int tcp = inet && type == SOCK_STREAM;
+	const char *tcp_only = o->nodelay > 0		? "--nodelay"
+			       : o->keepalive > 0	? "--keepalive"
+			       : o->keepidle >= 0	? "--keepidle"
+			       : o->keepintvl >= 0	? "--keepintvl"
+			       : o->keepcnt >= 0	? "--keepcnt"
+			       : o->user_timeout >= 0 ? "--user-timeout"
+			       : o->fastopen > 0	? "--fastopen"
+			       : o->mptcp > 0		? "--mptcp"
+						: NULL;
+
+	if (tcp_only && !tcp)
+		return err_set(e, EXIT_USAGE, "%s needs a TCP socket", tcp_only);
+	if (o->flowlabel >= 0 && family == AF_INET)
+		return err_set(e, EXIT_USAGE, "--flowlabel needs IPv6");
+	if (!inet && (o->flowlabel >= 0 || o->ttl >= 0 || o->tos >= 0 || o->iface || o->mark >= 0 ||
+		      o->freebind > 0 || o->transparent > 0 || o->pmtu >= 0))
+		return err_set(e, EXIT_USAGE, "--ttl, --tos, -I, --mark, --freebind, "
+					      "--transparent, --pmtu and --flowlabel need an IP socket");
+	if (o->broadcast > 0 && type != SOCK_DGRAM)
+		return err_set(e, EXIT_USAGE, "--broadcast needs a UDP socket");
+	if (o->pmtu >= 0 && type == SOCK_STREAM)
+		return err_set(e, EXIT_USAGE, "--pmtu needs a datagram socket");
+	if ((o->keepidle >= 0 || o->keepintvl >= 0 || o->keepcnt >= 0) && o->keepalive <= 0)
+		return err_set(e, EXIT_USAGE, "--keepidle, --keepintvl and --keepcnt need --keepalive");
+	if (o->user_timeout >= 0 && (o->user_timeout < 1000000 || o->user_timeout / 1000000 > INT_MAX))
+		return err_set(e, EXIT_USAGE, "--user-timeout: from 1ms to 24 days");
+	if (check_secs(o->keepidle, "keepidle", e) || check_secs(o->keepintvl, "keepintvl", e))
+		return -1;
+	return 0;
+}
+
+int sock_protocol(const struct sockopts *o, int family, int type, int protocol)
+{
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (o && o->mptcp > 0 && type == SOCK_STREAM && (family == AF_INET || family == AF_INET6))
+		return IPPROTO_MPTCP;
+	return protocol;
+}
+
+int sock_open(int family, int type, int protocol, const struct sockopts *o, struct err *e)
+{
+	int proto = sock_protocol(o, family, type, protocol);
+	int fd = socket(family, type | SOCK_CLOEXEC, proto), saved = errno;
+
+	if (fd >= 0)
+		return fd;
+	if (proto == IPPROTO_MPTCP && (saved == EPROTONOSUPPORT || saved == ENOPROTOOPT ||
+				       saved == EINVAL))
+		err_sys(e, EXIT_FAIL, saved,
+			"--mptcp: socket(%s, IPPROTO_MPTCP): this kernel has no MPTCP "
+			"(or sysctl net.mptcp.enabled=0)",
+			addr_family_name(family));
+	else
+		err_sys(e, EXIT_FAIL, saved, "socket(%s)", addr_family_name(family));
+	errno = saved; /* callers tell EAFNOSUPPORT apart */
+	return -1;
+}
+
+static int set_rcvbuf(int fd, int bytes, struct err *e)
+{
+	int got = 0;
+	socklen_t len = sizeof(got);
+
+	if (setopt(fd, SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF", e))
+		return -1;
+	/* the kernel doubles the request, capped by net.core.rmem_max: root may go past it */
+	if (!getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) && got < bytes)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes));
+	return 0;
+}
+
+static int apply_tcp(int fd, const struct sockopts *o, struct err *e)
+{
+	if (o->nodelay > 0 && setopt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", e))
+		return -1;
+	if (o->keepidle >= 0 &&
+	    setopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, (int)(o->keepidle / NS_PER_SEC), "TCP_KEEPIDLE",
+		   e))
+		return -1;
+	if (o->keepintvl >= 0 &&
+	    setopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, (int)(o->keepintvl / NS_PER_SEC),
+		   "TCP_KEEPINTVL", e))
+		return -1;
+	if (o->keepcnt >= 0 && setopt(fd, IPPROTO_TCP, TCP_KEEPCNT, o->keepcnt, "TCP_KEEPCNT", e))
+		return -1;
+	if (o->user_timeout >= 0 &&
+	    setopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, (int)(o->user_timeout / 1000000),
+		   "TCP_USER_TIMEOUT", e))
+		return -1;
+	/*
+	 * Fast Open both ways, since only the caller knows which the socket
+	 * will do: a listener's queue of TFO requests (TCP_FASTOPEN), and a
+	 * client's connect() that sends the SYN with the first write
+	 * (TCP_FASTOPEN_CONNECT).  Each is ignored by the other kind of socket.
+	 */
+	if (o->fastopen > 0 && (setopt(fd, IPPROTO_TCP, TCP_FASTOPEN, 256, "TCP_FASTOPEN", e) ||
+				setopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1,
+				       "TCP_FASTOPEN_CONNECT", e)))
+		return -1;
 	return 0;
 }
 
@@ -83,30 +241,140 @@ int sock_apply_opts(int fd, int family, int type, const struct sockopts *o, stru
 	int inet = family == AF_INET || family == AF_INET6;
 	int v6 = family == AF_INET6;
 
-	if (o->reuseaddr && setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR", e))
+	if (o->reuseaddr >= 0 && setopt(fd, SOL_SOCKET, SO_REUSEADDR, o->reuseaddr, "SO_REUSEADDR", e))
 		return -1;
-	if (o->reuseport && setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT", e))
+	if (o->reuseport > 0 && setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT", e))
 		return -1;
-	if (o->broadcast && setopt(fd, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST", e))
+	if (o->broadcast > 0 && setopt(fd, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST", e))
 		return -1;
-	if (o->keepalive && setopt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE", e))
+	if (o->keepalive > 0 && setopt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE", e))
 		return -1;
 	if (o->sndbuf >= 0 && setopt(fd, SOL_SOCKET, SO_SNDBUF, o->sndbuf, "SO_SNDBUF", e))
 		return -1;
-	if (o->rcvbuf >= 0 && setopt(fd, SOL_SOCKET, SO_RCVBUF, o->rcvbuf, "SO_RCVBUF", e))
+	if (o->rcvbuf >= 0 && set_rcvbuf(fd, o->rcvbuf, e))
 		return -1;
-	if (o->nodelay && inet && type == SOCK_STREAM &&
-	    setopt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", e))
+	if (o->mark >= 0 && setopt(fd, SOL_SOCKET, SO_MARK, (int)(unsigned)o->mark, "SO_MARK", e))
 		return -1;
-	if (o->ttl >= 0 && inet &&
+	if (!inet)
+		return 0;
+	if (o->iface && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o->iface,
+				   (socklen_t)strlen(o->iface)))
+		return err_sys(e, EXIT_FAIL, errno, "-I %s: SO_BINDTODEVICE", o->iface);
+	if (type == SOCK_STREAM && apply_tcp(fd, o, e))
+		return -1;
+	if (o->freebind > 0 &&
+	    (v6 ? setopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1, "IPV6_FREEBIND", e)
+		: setopt(fd, IPPROTO_IP, IP_FREEBIND, 1, "IP_FREEBIND", e)))
+		return -1;
+	if (o->transparent > 0 &&
+	    (v6 ? setopt(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, 1, "IPV6_TRANSPARENT", e)
+		: setopt(fd, IPPROTO_IP, IP_TRANSPARENT, 1, "IP_TRANSPARENT", e)))
+		return -1;
+	if (o->pmtu >= 0 && type != SOCK_STREAM &&
+	    (v6 ? setopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, o->pmtu, "IPV6_MTU_DISCOVER", e)
+		: setopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, o->pmtu, "IP_MTU_DISCOVER", e)))
+		return -1;
+	if (o->ttl >= 0 &&
 	    (v6 ? setopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, o->ttl, "IPV6_UNICAST_HOPS", e)
 		: setopt(fd, IPPROTO_IP, IP_TTL, o->ttl, "IP_TTL", e)))
 		return -1;
-	if (o->tos >= 0 && inet &&
+	if (o->tos >= 0 &&
 	    (v6 ? setopt(fd, IPPROTO_IPV6, IPV6_TCLASS, o->tos, "IPV6_TCLASS", e)
 		: setopt(fd, IPPROTO_IP, IP_TOS, o->tos, "IP_TOS", e)))
 		return -1;
 	return 0;
+}
+
+int sock_flowlabel(int fd, const struct sockopts *o, struct sockaddr *dst, struct err *e)
+{
+	struct sockaddr_in6 *d6 = (struct sockaddr_in6 *)dst;
+	struct in6_flowlabel_req fr;
+
+	if (!o || o->flowlabel < 0)
+		return 0;
+	if (dst->sa_family != AF_INET6)
+		return err_set(e, EXIT_USAGE, "--flowlabel needs an IPv6 destination");
+	memset(&fr, 0, sizeof(fr));
+	fr.flr_dst = d6->sin6_addr;
+	fr.flr_label = htonl((uint32_t)o->flowlabel);
+	fr.flr_action = IPV6_FL_A_GET;
+	fr.flr_flags = IPV6_FL_F_CREATE;
+	fr.flr_share = IPV6_FL_S_ANY;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_FLOWLABEL_MGR, &fr, sizeof(fr)))
+		return err_sys(e, EXIT_FAIL, errno, "--flowlabel 0x%05x: IPV6_FLOWLABEL_MGR%s",
+			       o->flowlabel,
+			       errno == ERANGE ? " (0x80000 and up are the kernel's own, see "
+						 "net.ipv6.flowlabel_state_ranges)"
+					       : "");
+	if (setopt(fd, IPPROTO_IPV6, IPV6_FLOWINFO_SEND, 1, "IPV6_FLOWINFO_SEND", e))
+		return -1;
+	d6->sin6_flowinfo = htonl((uint32_t)o->flowlabel);
+	return 0;
+}
+
+int sock_source_addr(const struct sockopts *o, int family, int type, struct sockaddr_storage *ss,
+		     socklen_t *len, struct err *e)
+{
+	struct addrinfo hints, *res;
+	char port[16];
+
+	*len = 0;
+	if (!o || (!o->source && o->source_port < 0))
+		return 0;
+	snprintf(port, sizeof(port), "%d", o->source_port >= 0 ? o->source_port : 0);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = type;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (sock_getaddrinfo(o->source, port, &hints, &res, e))
+		return -1;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int sock_bind_source(int fd, int family, int type, const struct sockopts *o, struct err *e)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (sock_source_addr(o, family, type, &ss, &len, e))
+		return -1;
+	if (len && bind(fd, (struct sockaddr *)&ss, len))
+		return sock_bind_error(e, errno, (struct sockaddr *)&ss, len, type);
+	return 0;
+}
+
+static int mtu_of(int fd, int family)
+{
+	int mtu = -1;
+	socklen_t ml = sizeof(mtu);
+
+	if (family == AF_INET6 ? getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &ml)
+			       : getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &ml))
+		return -1;
+	return mtu;
+}
+
+int sock_path_mtu(int fd, const struct sockaddr *dst, socklen_t dstlen)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len = sizeof(ss);
+	int mtu, probe;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return -1;
+	mtu = mtu_of(fd, ss.ss_family);
+	if (mtu > 0 || !dst)
+		return mtu;
+	/* IP_MTU needs a connected socket: ask the route with one that is */
+	probe = socket(dst->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return -1;
+	mtu = connect(probe, dst, dstlen) ? -1 : mtu_of(probe, dst->sa_family);
+	close(probe);
+	return mtu;
 }
 
 /* ---- "address already in use": is it only TIME_WAIT? ---- */
@@ -254,13 +522,12 @@ int sock_bind_passive(const char *host, const char *service, int family, int typ
 	for (ai = res; ai; ai = ai->ai_next)
 		have4 |= ai->ai_family == AF_INET;
 	for (ai = res; ai && n < max; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		int fd = sock_open(ai->ai_family, ai->ai_socktype, ai->ai_protocol, o, e);
 
 		if (fd < 0) {
 			/* a kernel without IPv6 still serves IPv4 */
 			if (errno == EAFNOSUPPORT && ai->ai_next)
 				continue;
-			err_sys(e, EXIT_FAIL, errno, "socket(%s)", addr_family_name(ai->ai_family));
 			goto fail;
 		}
 		fds[n++] = fd;

@@ -22,16 +22,79 @@ const char *sock_eai_name(int code);
 int sock_getaddrinfo(const char *host, const char *service, const struct addrinfo *hints,
 		     struct addrinfo **res, struct err *e);
 
-/* Socket options a user may ask for; -1 (or 0 for flags) leaves the default. */
+/*
+ * Socket options a user may ask for (OPT_SOCKOPTS in opt.h fills them).
+ * Every field but the strings is SOCKOPT_UNSET until given, and unset means
+ * "the kernel's default": one convention for flags and values alike, so a
+ * command may supply its own default (listen: SO_REUSEADDR on for TCP).
+ */
+#define SOCKOPT_UNSET (-1)
 struct sockopts {
-	int sndbuf, rcvbuf; /* SO_SNDBUF / SO_RCVBUF in bytes */
-	int ttl;            /* IP_TTL or IPV6_UNICAST_HOPS */
-	int tos;            /* IP_TOS or IPV6_TCLASS */
-	int keepalive, nodelay, reuseaddr, reuseport, broadcast;
+	const char *source;   /* -s: local address to bind; NULL: any */
+	int source_port;      /* -p: local port to bind */
+	const char *iface;    /* -I: SO_BINDTODEVICE; NULL: none */
+	long long mark;       /* SO_MARK, 0 to 2^32-1 */
+	int sndbuf, rcvbuf;   /* SO_SNDBUF / SO_RCVBUF in bytes (SO_RCVBUFFORCE if capped) */
+	int ttl;              /* IP_TTL or IPV6_UNICAST_HOPS */
+	int tos;              /* IP_TOS or IPV6_TCLASS */
+	int pmtu;             /* IP_MTU_DISCOVER value: index of sock_pmtu_names */
+	int flowlabel;        /* IPv6 flow label, 1 to 0xfffff: see sock_flowlabel */
+	int reuseaddr, reuseport, broadcast, freebind, transparent; /* 0 or 1 */
+	int nodelay, keepalive, keepcnt, fastopen, mptcp;          /* TCP */
+	int64_t keepidle, keepintvl, user_timeout;                 /* TCP, ns */
 };
+/* "dont", "want", "do", "probe": IP_PMTUDISC_DONT..IP_PMTUDISC_PROBE in order. */
+extern const char *const sock_pmtu_names[];
 void sock_opts_init(struct sockopts *o);
-/* Apply @o to @fd of @family (AF_INET, AF_INET6 or AF_UNIX) and @type. */
+
+/*
+ * Check @o against a socket of @family and @type before anything opens:
+ * "--nodelay needs a TCP socket" (status 2), and
+ * ranges that the option parser cannot know (whole seconds for --keepidle).
+ * @family may be AF_UNSPEC (either IP family).
+ */
+int sock_check_opts(const struct sockopts *o, int family, int type, struct err *e);
+/* The protocol to pass to socket(): IPPROTO_MPTCP with --mptcp on IP streams. */
+int sock_protocol(const struct sockopts *o, int family, int type, int protocol);
+/*
+ * socket(2) with @o's protocol (--mptcp) and SOCK_CLOEXEC; a kernel without
+ * MPTCP is named as such.  The fd, or -1 with @e filled.
+ */
+int sock_open(int family, int type, int protocol, const struct sockopts *o, struct err *e);
+/*
+ * Apply @o to @fd of @family (AF_INET, AF_INET6 or AF_UNIX) and @type, the
+ * options that do not apply to it silently skipped (sock_check_opts reports
+ * them earlier).  Before bind() and connect().
+ */
 int sock_apply_opts(int fd, int family, int type, const struct sockopts *o, struct err *e);
+/*
+ * Bind @fd to @o's -s/-p (resolved as getaddrinfo(3) passive, in @family);
+ * nothing to do without them.  @o may be NULL.
+ */
+int sock_bind_source(int fd, int family, int type, const struct sockopts *o, struct err *e);
+/* The -s/-p source as a sockaddr; *@len = 0 without one. */
+int sock_source_addr(const struct sockopts *o, int family, int type, struct sockaddr_storage *ss,
+		     socklen_t *len, struct err *e);
+/*
+ * --flowlabel: lease the label for @dst from the kernel's flow label manager
+ * (IPV6_FLOWLABEL_MGR), turn on IPV6_FLOWINFO_SEND and put the label in
+ * @dst's sin6_flowinfo, which connect(2) or sendto(2) must then use.
+ * Nothing to do without --flowlabel; an IPv4 @dst is bad input (status 2).
+ */
+int sock_flowlabel(int fd, const struct sockopts *o, struct sockaddr *dst, struct err *e);
+/* setsockopt(@fd, @level, @name, int @val), "setsockopt WHAT=VAL: cause" on failure. */
+int sock_setopt_int(int fd, int level, int name, int val, const char *what, struct err *e);
+int sock_set_nonblock(int fd, struct err *e);
+/*
+ * After EMSGSIZE on @fd: the path MTU the kernel knows (IP_MTU/IPV6_MTU), or
+ * -1 if it knows none.  An unconnected @fd needs @dst: the MTU of the route
+ * to it is read through a connected UDP socket (no datagram is sent).
+ */
+int sock_path_mtu(int fd, const struct sockaddr *dst, socklen_t dstlen);
+
+struct opt;
+/* OPT_SOCKOPTS's -I: an interface that exists (or, with .min, an address: -s). */
+int sock_opt_iface(const struct opt *op, const char *arg, struct err *e);
 
 /*
  * Fill @e for a bind(2) of @sa (a socket of @type) that failed with @errnum:

@@ -16,7 +16,6 @@
 #include "clock.h"
 #include "parse.h"
 
-#define HE_DELAY (250 * NS_PER_MS) /* RFC 8305's recommended attempt delay */
 #define HE_MAX 64                  /* addresses tried at most */
 
 void sock_connect_opts_init(struct sock_connect_opts *o)
@@ -64,27 +63,6 @@ static size_t interleave(struct addrinfo *res, const struct addrinfo **out, size
 	return n;
 }
 
-static int bind_source(int fd, const struct addrinfo *target, const struct sock_connect_opts *o,
-		       struct err *e)
-{
-	struct addrinfo hints, *res;
-	int rc;
-
-	if (!o->src_host && !o->src_port)
-		return 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = target->ai_family;
-	hints.ai_socktype = target->ai_socktype;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if (sock_getaddrinfo(o->src_host, o->src_port ? o->src_port : "0", &hints, &res, e))
-		return -1;
-	rc = bind(fd, res->ai_addr, res->ai_addrlen) ? errno : 0;
-	if (rc)
-		sock_bind_error(e, rc, res->ai_addr, res->ai_addrlen, res->ai_socktype);
-	freeaddrinfo(res);
-	return rc ? -1 : 0;
-}
-
 struct inflight {
 	int fd;
 	int64_t start;
@@ -110,23 +88,30 @@ static void drop(struct race *r, int i)
 /* Start one attempt: 1 connected at once (fd in *fd), 0 in flight or failed, -1 fatal. */
 static int start(struct race *r, const struct addrinfo *ai, int *fd, struct err *e)
 {
-	int s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		       ai->ai_protocol);
+	int s = sock_open(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK, ai->ai_protocol,
+			  r->o->so, e);
 	int64_t t0 = clock_mono_ns();
+	struct sockaddr_storage dst; /* ai's address, with --flowlabel's label */
 	int err;
 
+	if (s < 0 && r->o->so && r->o->so->mptcp > 0) {
+		r->setup_failed = 1; /* no MPTCP: no other address has it either */
+		return -1;
+	}
 	if (s < 0) {
 		r->last_err = errno;
 		r->last_ai = ai;
 		return 0; /* e.g. no IPv6 in this kernel: the next address may do */
 	}
+	memcpy(&dst, ai->ai_addr, ai->ai_addrlen);
 	if ((r->o->so && sock_apply_opts(s, ai->ai_family, ai->ai_socktype, r->o->so, e)) ||
-	    bind_source(s, ai, r->o, e)) {
+	    sock_bind_source(s, ai->ai_family, ai->ai_socktype, r->o->so, e) ||
+	    sock_flowlabel(s, r->o->so, (struct sockaddr *)&dst, e)) {
 		close(s);
 		r->setup_failed = 1;
 		return -1;
 	}
-	err = connect(s, ai->ai_addr, ai->ai_addrlen) ? errno : 0;
+	err = connect(s, (struct sockaddr *)&dst, ai->ai_addrlen) ? errno : 0;
 	if (!err) {
 		trace(r->o, r->begin, SOCK_EV_START, ai, 0, t0, clock_mono_ns() - t0, 0);
 		trace(r->o, r->begin, SOCK_EV_RESULT, ai, 0, t0, clock_mono_ns() - t0, 0);
@@ -196,7 +181,7 @@ static int race_run(struct race *r, const struct addrinfo **list, size_t n, int 
 		    struct err *e)
 {
 	int64_t deadline = clock_deadline(r->o->timeout), next_at = 0, now;
-	int64_t delay = r->o->attempt_delay >= 0 ? r->o->attempt_delay : HE_DELAY;
+	int64_t delay = r->o->attempt_delay >= 0 ? r->o->attempt_delay : SOCK_ATTEMPT_DELAY;
 	struct pollfd p[HE_MAX];
 	size_t next = 0;
 	int i, rc, wait;

@@ -2,7 +2,7 @@
 /*
  * Client sockets: connect with a timeout to every address of a host, racing
  * IPv6 and IPv4 as Happy Eyeballs (RFC 8305) does, from an optional source
- * address; Unix stream, seqpacket and datagram clients; TCP_INFO.
+ * address (struct sockopts' -s/-p); Unix stream, seqpacket and datagram clients; TCP_INFO.
  * (Kept apart from sock.c so that two people can extend lib/sock at once;
  * the functions carry the sock_ prefix of that module.)
  */
@@ -36,13 +36,13 @@ struct sock_connect_opts {
 	int family;            /* 0, AF_INET or AF_INET6 */
 	int type;              /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
 	int64_t timeout;       /* ns for the whole connect; -1: the kernel's */
-	int64_t attempt_delay; /* Happy Eyeballs "connection attempt delay"; -1: 250 ms */
-	const char *src_host;  /* -s: bind to this address first; NULL: any */
-	const char *src_port;  /* -p: bind to this port first; NULL: any */
-	const struct sockopts *so;
+	int64_t attempt_delay; /* Happy Eyeballs "connection attempt delay"; -1: SOCK_ATTEMPT_DELAY */
+	const struct sockopts *so; /* NULL: none; its -s/-p bind each socket first */
 	sock_trace_fn trace;
 	void *ctx;
 };
+/* RFC 8305's recommended "connection attempt delay". */
+#define SOCK_ATTEMPT_DELAY (250 * INT64_C(1000000))
 void sock_connect_opts_init(struct sock_connect_opts *o);
 
 /*

@@ -12,7 +12,10 @@ teardown() { common_teardown; }
 	[ -f "$d/usr/share/bash-completion/completions/sockctl" ]
 	for p in docs/*.1; do
 		[ -f "$d/usr/share/man/man1/${p##*/}" ]
+		# the shared SOCKET OPTIONS text is inlined: no .so left to resolve
+		run -1 grep -q '^\.so' "$d/usr/share/man/man1/${p##*/}"
 	done
+	grep -q '^\.SH SOCKET OPTIONS' "$d/usr/share/man/man1/sockctl-connect.1"
 	run -0 "$d/usr/bin/sockctl" --version
 	run -0 make -s uninstall DESTDIR="$d" PREFIX=/usr
 	[ -z "$(find "$d" -type f)" ]

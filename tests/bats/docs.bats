@@ -32,8 +32,8 @@ complete_words() { # complete_words WORD...: what bash completion offers
 	for c in $("$SOCKCTL" --list-commands); do
 		help=$("$SOCKCTL" "$c" --help)
 		offered=$(complete_words "$SOCKCTL" "$c" --)
-		# man pages escape '-' as '\-'
-		man=$(sed 's/\\-/-/g' "docs/sockctl-$c.1")
+		# man pages escape '-' as '\-'; the shared SOCKET OPTIONS text is .so-included
+		man=$(soelim "docs/sockctl-$c.1" | sed 's/\\-/-/g')
 		while IFS=$'\t' read -r long short arg values; do
 			[ "$long" = --list-options ] && continue
 			[[ $help == *"$long"* ]] || { echo "$c: $long not in --help"; return 1; }

@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "fuzz.h"
 #include "opt.h"
+#include "sock.h"
 
 #define MAX_ARGS 64
 
@@ -20,6 +21,8 @@ struct fuzz_opts {
 	unsigned long long size;
 	struct cidr allow;
 	int nallow;
+	int boolean, tos;
+	struct sockopts so;
 };
 
 static const char *const choices[] = { "auto", "always", "never", NULL };
@@ -74,6 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		OPT_CALLBACK(0, "allow", &o, "CIDR", allow_cb, "a callback"),
 		{ .type = OPT_T_FLAG, .longopt = "secret", .value = &o.hidden,
 		  .help = "hidden", .flags = OPT_HIDDEN },
+		{ .type = OPT_T_BOOL, .longopt = "bool", .value = &o.boolean, .help = "a boolean",
+		  .flags = OPT_NEGATABLE },
+		OPT_TOS('Q', &o.tos),
+		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP),
 		OPT_END,
 	};
 	char *argv[MAX_ARGS + 2];
@@ -81,6 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct err e = { 0 };
 	enum opt_result r;
 	int argc, i;
+
+	o.boolean = o.tos = -1;
+	sock_opts_init(&o.so);
 
 	argv[0] = fuzz_str((const uint8_t *)"fuzz", 4);
 	argc = 1 + (size ? fuzz_split(data, size, argv + 1, MAX_ARGS) : 0);
@@ -98,6 +108,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(o.count == 0 || (o.count >= 1 && o.count <= 1000000), "count %lld",
 			    o.count);
 		FUZZ_ASSERT(o.size <= 1ULL << 30, "size %llu", o.size);
+		FUZZ_ASSERT(o.boolean >= -1 && o.boolean <= 1, "bool %d", o.boolean);
+		FUZZ_ASSERT(o.tos >= -1 && o.tos <= 255, "tos %d", o.tos);
+		FUZZ_ASSERT(o.so.mark >= -1 && o.so.mark <= 0xffffffffLL, "mark %lld", o.so.mark);
+		FUZZ_ASSERT(o.so.sndbuf >= -1 && o.so.sndbuf <= 1 << 30, "sndbuf %d", o.so.sndbuf);
 		FUZZ_ASSERT(o.choice >= 0 && o.choice < 3, "choice %d", o.choice);
 		FUZZ_ASSERT(o.timeout >= 0, "timeout %lld", (long long)o.timeout);
 		break;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "sock.h"
 #include "unit.h"
 
@@ -69,6 +70,53 @@ int main(void)
 		close(fds[0]);
 		close(fds[1]);
 	}
+	/* the options added with the shared group, read back from the kernel */
+	sock_opts_init(&o);
+	o.keepalive = 1;
+	o.keepidle = 77 * NS_PER_SEC;
+	o.keepintvl = 9 * NS_PER_SEC;
+	o.keepcnt = 3;
+	o.user_timeout = 1500 * NS_PER_MS;
+	o.mark = 0x2a;
+	o.tos = 0x10;
+	o.freebind = 1;
+	o.reuseaddr = 0;
+	CHECK(!sock_check_opts(&o, AF_INET, SOCK_STREAM, &e), "TCP options fit TCP: %s", e.msg);
+	CHECK(!sock_bind_passive("127.0.0.1", "0", AF_INET, SOCK_STREAM, &o, fds, 4, &n, &e) &&
+		      n == 1,
+	      "bind with the TCP options: %s", e.msg);
+	fd = fds[0];
+	CHECK(getint(fd, IPPROTO_TCP, TCP_KEEPIDLE) == 77, "TCP_KEEPIDLE in seconds");
+	CHECK(getint(fd, IPPROTO_TCP, TCP_KEEPINTVL) == 9, "TCP_KEEPINTVL in seconds");
+	CHECK(getint(fd, IPPROTO_TCP, TCP_KEEPCNT) == 3, "TCP_KEEPCNT");
+	CHECK(getint(fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 1500, "TCP_USER_TIMEOUT in ms");
+	CHECK(getint(fd, SOL_SOCKET, SO_MARK) == 0x2a, "SO_MARK");
+	CHECK(getint(fd, IPPROTO_IP, IP_TOS) == 0x10, "IP_TOS");
+	CHECK(getint(fd, IPPROTO_IP, IP_FREEBIND) == 1, "IP_FREEBIND");
+	CHECK(getint(fd, SOL_SOCKET, SO_REUSEADDR) == 0, "--no-reuseaddr turns it off");
+	close(fd);
+	CHECK(sock_check_opts(&o, AF_INET, SOCK_DGRAM, &e) == -1 && e.status == EXIT_USAGE &&
+		      strstr(e.msg, "--keepalive needs a TCP socket"),
+	      "TCP options on UDP: %s", e.msg);
+	sock_opts_init(&o);
+	o.pmtu = 2;
+	CHECK(sock_check_opts(&o, AF_INET, SOCK_STREAM, &e) == -1 && strstr(e.msg, "--pmtu"),
+	      "--pmtu on TCP: %s", e.msg);
+	CHECK(!sock_check_opts(&o, AF_INET6, SOCK_DGRAM, &e), "--pmtu on UDP");
+	sock_opts_init(&o);
+	o.ttl = 5;
+	CHECK(sock_check_opts(&o, AF_UNIX, SOCK_STREAM, &e) == -1 && strstr(e.msg, "IP socket"),
+	      "--ttl on a Unix socket: %s", e.msg);
+	sock_opts_init(&o);
+	o.keepidle = 5 * NS_PER_SEC;
+	CHECK(sock_check_opts(&o, AF_INET, SOCK_STREAM, &e) == -1 && strstr(e.msg, "--keepalive"),
+	      "--keepidle needs --keepalive: %s", e.msg);
+	o.keepalive = 1;
+	o.keepidle = 1500 * NS_PER_MS;
+	CHECK(sock_check_opts(&o, AF_INET, SOCK_STREAM, &e) == -1 && strstr(e.msg, "whole seconds"),
+	      "--keepidle 1.5s: %s", e.msg);
+
+	sock_opts_init(&o);
 	CHECK(sock_bind_passive("192.0.2.1", "0", AF_INET, SOCK_STREAM, &o, fds, 4, &n, &e) == -1 &&
 		      strstr(e.msg, "bind 192.0.2.1:0") && strstr(e.msg, "address"),
 	      "bind to an address not on this host fails with a message: %s", e.msg);
