@@ -28,9 +28,12 @@
 
 #define NAME "raw-icmp"
 
+#define SIZE_UNSET ULLONG_MAX
+
 struct icmp_opts {
 	int family;
-	long long count, size, code, preload;
+	long long count, code, preload;
+	unsigned long long size; /* SIZE_UNSET: not given */
 	int64_t interval, timeout, deadline;
 	int quiet, flood, mode, json, verbose, numeric, numeric_host, stamps;
 	const char *type;
@@ -62,6 +65,7 @@ struct ctx {
 	struct sockaddr_storage dst;
 	socklen_t dstlen;
 	int fd, raw;     /* the socket picked, until the engine owns it */
+	int root;        /* run by root: privileges go after the socket options */
 	uint8_t qtype;
 	struct ping eng;
 	int eng_ready;
@@ -147,7 +151,7 @@ static int check_opts(const struct icmp_opts *o, struct err *e)
 	if (o->type && strcmp(o->type, "echo") != 0 && o->mode == MODE_DGRAM)
 		return err_set(e, EXIT_USAGE, "--type %.32s needs a raw socket (--mode raw)",
 			       o->type);
-	if (o->type && !strcmp(o->type, "timestamp") && o->size >= 0)
+	if (o->type && !strcmp(o->type, "timestamp") && o->size != SIZE_UNSET)
 		return err_set(e, EXIT_USAGE, "--size cannot be used with --type timestamp");
 	return 0;
 }
@@ -203,7 +207,7 @@ static const char *sockname(int type)
  * every capability dropped: whatever happens, none is held when this returns
  * (or the error says so).  Nothing here reads argv, names or the network.
  */
-static int socks_open(struct ping_socks *s, struct priv *pv, struct err *e)
+static int socks_open(struct ping_socks *s, struct priv *pv, int root, struct err *e)
 {
 	int rc = 0;
 
@@ -212,7 +216,9 @@ static int socks_open(struct ping_socks *s, struct priv *pv, struct err *e)
 		rc = -1;
 	else
 		ping_socks_open(s, SOCK_RAW);
-	if (priv_drop(pv, e))
+	/* root gives up nothing by keeping its own rights a little longer:
+	 * --mark (SO_MARK) needs them; ping() drops them after the options */
+	if ((!root || rc) && priv_drop(pv, e))
 		rc = -1;
 	return rc;
 }
@@ -274,9 +280,14 @@ static int pick_socket(struct ctx *c, struct ping_socks *s, const struct priv *p
 			"AF_INET" : "AF_INET6", sockname(c->raw ? SOCK_RAW : SOCK_DGRAM),
 			c->f->proto == IPPROTO_ICMP ? "IPPROTO_ICMP" : "IPPROTO_ICMPV6", c->fd,
 			because);
-		err_msg(NAME, "capabilities dropped before options were read: none effective, "
-			"none permitted%s%s", pv->bounding ? ", bounding set cleared" : "",
-			pv->setuid ? ", setuid-root uid given up" : "");
+		if (c->root)
+			err_msg(NAME, "run by root: capabilities are dropped once the socket "
+				"options are set");
+		else
+			err_msg(NAME, "capabilities dropped before options were read: none "
+				"effective, none permitted%s%s",
+				pv->bounding ? ", bounding set cleared" : "",
+				pv->setuid ? ", setuid-root uid given up" : "");
 	}
 	return 0;
 }
@@ -529,7 +540,7 @@ static int exit_status(const struct ctx *c)
 static int prepare(struct ctx *c, struct err *e)
 {
 	const struct icmp_opts *o = c->o;
-	size_t size = o->size >= 0 ? (size_t)o->size : ICMP_DEFAULT_PAYLOAD;
+	size_t size = o->size != SIZE_UNSET ? (size_t)o->size : ICMP_DEFAULT_PAYLOAD;
 
 	if (size > c->f->max_payload)
 		return err_set(e, EXIT_USAGE, "--size %zu: at most %zu for %s", size,
@@ -539,7 +550,7 @@ static int prepare(struct ctx *c, struct err *e)
 
 static void header(const struct ctx *c)
 {
-	size_t size = c->o->size >= 0 ? (size_t)c->o->size : ICMP_DEFAULT_PAYLOAD;
+	size_t size = c->o->size != SIZE_UNSET ? (size_t)c->o->size : ICMP_DEFAULT_PAYLOAD;
 
 	if (c->o->json)
 		return;
@@ -615,7 +626,7 @@ static int engine(struct ctx *c, struct err *e)
 	struct ping_config cfg = {
 		.type = c->qtype,
 		.code = o->code >= 0 ? (uint8_t)o->code : 0,
-		.size = o->size >= 0 ? (size_t)o->size : ICMP_DEFAULT_PAYLOAD,
+		.size = o->size != SIZE_UNSET ? (size_t)o->size : ICMP_DEFAULT_PAYLOAD,
 		.count = o->count,
 		.preload = o->preload,
 		.interval = o->interval,
@@ -643,13 +654,15 @@ static int engine(struct ctx *c, struct err *e)
 	return 0;
 }
 
-static int ping(struct ctx *c, struct ping_socks *s, const struct priv *pv, struct err *e)
+static int ping(struct ctx *c, struct ping_socks *s, struct priv *pv, struct err *e)
 {
 	sigset_t old;
 
 	if (c->o->family)
 		ping_socks_close(s, c->o->family);
 	if (resolve(c, e) || prepare(c, e) || pick_socket(c, s, pv, e) || engine(c, e))
+		return -1;
+	if (c->root && priv_drop(pv, e)) /* the options are set: root's rights go too */
 		return -1;
 	catch_signals(&old);
 	header(c);
@@ -665,7 +678,7 @@ static int ping(struct ctx *c, struct ping_socks *s, const struct priv *pv, stru
 int cmd_raw_icmp(int argc, char **argv)
 {
 	struct icmp_opts o = {
-		.count = -1, .size = -1, .code = -1, .preload = -1,
+		.count = -1, .size = SIZE_UNSET, .code = -1, .preload = -1,
 		.interval = -1, .timeout = -1, .deadline = -1,
 	};
 	struct opt opts[] = {
@@ -676,7 +689,8 @@ int cmd_raw_icmp(int argc, char **argv)
 		OPT_DURATION('W', "timeout", &o.timeout,
 			     "wait DUR for each reply; later ones are counted as late"),
 		OPT_DURATION('w', "deadline", &o.deadline, "stop after DUR, whatever happened"),
-		OPT_INT('s', "size", &o.size, "N", 0, 65527, "payload bytes (default 56)"),
+		OPT_SIZE_D('s', "size", &o.size, 65527, ICMP_DEFAULT_PAYLOAD,
+			   "payload bytes (1k and the like too)"),
 		OPT_FLAG('q', "quiet", &o.quiet, "print the summary only"),
 		OPT_FLAG('f', "flood", &o.flood,
 			 "send on each reply or every 10ms (-i), print the summary only"),
@@ -710,7 +724,8 @@ int cmd_raw_icmp(int argc, char **argv)
 	 * Only then are argv, names and -I read.
 	 */
 	priv_current(&pv);
-	rc = socks_open(&s, &pv, &e);
+	c.root = getuid() == 0;
+	rc = socks_open(&s, &pv, c.root, &e);
 	sock_opts_init(&o.so);
 	if (rc || opt_run(&cmd_raw_icmp_desc, opts, argc, argv, &pos, &status)) {
 		ping_socks_close(&s, 0);

@@ -100,6 +100,20 @@ two_hops() {
 	[[ $output == *"1000 packets transmitted, 1000 received, 0% packet loss"* ]]
 }
 
+@test "-s takes the size suffixes udp-send takes (1k), and is checked the same way" {
+	run -0 --separate-stderr own_net "$SOCKCTL" raw-icmp -c 1 -W 5 -s 1k 127.0.0.1
+	[[ $output == *"PING 127.0.0.1 (127.0.0.1) 1024(1052) bytes of data."* ]]
+	[[ $output == *"1032 bytes from 127.0.0.1: icmp_seq=1"* ]]
+	assert_usage_error "-s/--size" "$SOCKCTL" raw-icmp -c 1 -s 64k 127.0.0.1
+	assert_usage_error "-s/--size" "$SOCKCTL" raw-icmp -c 1 -s 1x 127.0.0.1
+}
+
+@test "run by root, --mark reaches the socket (root's rights go after the options), -v says so" {
+	run -0 --separate-stderr own_net "$SOCKCTL" raw-icmp -v --mark 7 -c 1 -W 5 127.0.0.1
+	[[ $stderr == *"run by root: capabilities are dropped once the socket options are set"* ]]
+	[[ $output == *"1 received"* ]]
+}
+
 @test "--type timestamp sends an ICMP timestamp request and shows the reply" {
 	run -0 --separate-stderr "$SOCKCTL" raw-icmp --type timestamp -c 1 127.0.0.1
 	[[ $output =~ 20\ bytes\ from\ 127.0.0.1:\ icmp_seq=1\ ttl=64\ time=[0-9.]+\ ms\ originate=[0-9]+\ receive=[0-9]+\ transmit=[0-9]+ ]]
