@@ -6,11 +6,6 @@ load helper
 
 teardown() { common_teardown; }
 
-# link_up NS DEV: wait until DEV in namespace NS (full name) is up with carrier.
-link_up() {
-	wait_for 10 sh -c "ip -n '$1' -o link show dev '$2' | grep -q 'state UP'"
-}
-
 # two_hosts [MTU]: namespaces a and b on one veth link (198.18.0.1/.2,
 # 2001:db8::1/::2), up with carrier, the veths in $VA and $VB.
 two_hosts() {
@@ -22,7 +17,7 @@ two_hosts() {
 		ip -n "$(ns a)" link set "$VA" mtu "$1"
 		ip -n "$(ns b)" link set "$VB" mtu "$1"
 	fi
-	link_up "$(ns a)" "$VA" && link_up "$(ns b)" "$VB"
+	link_wait "$(ns a)" "$VA" && link_wait "$(ns b)" "$VB"
 }
 
 # listen_bg NS ARGS...: sockctl listen -v ARGS in namespace NS; the port it
@@ -117,12 +112,9 @@ established() {
 	ip -n "$(ns b)" addr add 198.18.1.2/24 dev "$pb"
 	ip -n "$(ns a)" addr add 198.18.2.1/24 dev "$ic"
 	ip -n "$(ns c)" addr add 198.18.2.2/24 dev "$pc"
-	for l in "a $ib" "a $ic" "b $pb" "c $pc"; do
-		set -- $l
-		ip -n "$(ns "$1")" link set "$2" up
-	done
-	link_up "$(ns a)" "$ib" && link_up "$(ns a)" "$ic"
-	link_up "$(ns b)" "$pb" && link_up "$(ns c)" "$pc"
+	# helper.bash's link_up: up, then carrying packets (operstate, carrier, qdisc)
+	link_up "$(ns a)" "$ib" "$(ns b)" "$pb"
+	link_up "$(ns a)" "$ic" "$(ns c)" "$pc"
 	# 198.18.3.3 is on b and on c; a's table prefers b
 	ip -n "$(ns b)" addr add 198.18.3.3/32 dev lo
 	ip -n "$(ns c)" addr add 198.18.3.3/32 dev lo
