@@ -398,7 +398,7 @@ drop_host() {
 	NS=$(ns he)
 	mkdir -p "/etc/netns/$NS"
 	printf '2001:db8::2 he.test\n198.18.0.2 he.test\n' >"/etc/netns/$NS/hosts"
-	run -1 --separate-stderr timeout 20 ip netns exec "$NS" "$SOCKCTL" connect -v -w 1 he.test 80 </dev/null
+	run -1 --separate-stderr in_ns he timeout 20 "$SOCKCTL" connect -v -w 1 he.test 80 </dev/null
 	echo "$stderr"
 	[[ $stderr == *"trying [2001:db8::2]:80 at +0.000s"* ]]
 	at=$(printf '%s\n' "$stderr" | sed -n 's/.*trying 198\.18\.0\.2:80 at +\([0-9.]*\)s$/\1/p')

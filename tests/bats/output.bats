@@ -163,13 +163,14 @@ serve_unix() {
 	# a private mount namespace sees the file as /etc/hosts; no network
 	cat >"$BATS_TEST_TMPDIR/run.sh" <<-'SH'
 		mount --bind "$1" /etc/hosts || exit 99
-		"$SOCKCTL" resolve --canonname --type stream evil.test 80 >"$2/fwd" &&
+		"$SOCKCTL" resolve --canonname --type stream "$3" 80 >"$2/fwd" &&
 		"$SOCKCTL" resolve --reverse 198.18.0.66 >"$2/rev" &&
 		LC_ALL=C.UTF-8 "$SOCKCTL" resolve --reverse 198.18.0.66 >"$2/rev8" &&
-		"$SOCKCTL" resolve --json --canonname --type stream evil.test >"$2/fwd.json" &&
+		"$SOCKCTL" resolve --json --canonname --type stream "$3" >"$2/fwd.json" &&
 		"$SOCKCTL" resolve --json --reverse 198.18.0.66 >"$2/rev.json"
 	SH
-	run -0 unshare -m -n sh "$BATS_TEST_TMPDIR/run.sh" "$BATS_TEST_TMPDIR/hosts" "$BATS_TEST_TMPDIR"
+	run -0 unshare -m -n sh "$BATS_TEST_TMPDIR/run.sh" "$BATS_TEST_TMPDIR/hosts" "$BATS_TEST_TMPDIR" \
+		evil.test
 	local f
 	for f in fwd rev rev8 fwd.json rev.json; do
 		terminal_safe "$BATS_TEST_TMPDIR/$f"
