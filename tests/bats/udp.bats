@@ -34,6 +34,7 @@ two_sockets() { [ "$(ss -Huln "sport = :$1" | wc -l)" -ge 2 ]; }
 start_recv0() {
 	local addr=$1
 	shift
+	: >"$BATS_TEST_TMPDIR/err" # not by the job's redirection: it may come late
 	bg "$SOCKCTL" udp-recv -v "$@" "$addr" 0 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
 	RECV_PID=$BG_PID
 	wait_for 10 grep -q "bound " "$BATS_TEST_TMPDIR/err" || {
@@ -64,6 +65,7 @@ for i in range(0, len(a), 5):
 start_ulisten() {
 	local err=$1
 	shift
+	: >"$err" # not by the job's redirection, which may come after the wait reads it
 	"$SOCKCTL" listen -u -v "$@" 2>"$err" 0<&0 &
 	LPID=$!
 	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
