@@ -57,15 +57,6 @@ struct ctx {
 	const struct connect_opts *o;
 };
 
-static void json_addr(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
-{
-	char buf[ADDR_STRLEN];
-
-	json_str(w, "address", addr_ntop(sa, len, buf, sizeof(buf)));
-	if (sa->sa_family != AF_UNIX)
-		json_uint(w, "port", addr_port(sa));
-}
-
 /* Each connect attempt, for -v, --json and --nonblock. */
 static void on_attempt(void *p, const struct sock_attempt *a)
 {
@@ -78,7 +69,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 	if (c->o->json) {
 		json_begin(&w, stderr);
 		json_str(&w, "event", a->ev == SOCK_EV_START ? "attempt" : "result");
-		json_addr(&w, a->addr, a->addrlen);
+		json_sockaddr(&w, a->addr, a->addrlen);
 		json_str(&w, a->ev == SOCK_EV_START ? "connect" : "so_error",
 			 a->err ? err_errno_name(a->err) : "0");
 		json_int(&w, "errno", a->err);

@@ -40,7 +40,7 @@ struct icmp_opts {
 	struct sockopts so;
 };
 
-enum { MODE_AUTO, MODE_DGRAM, MODE_RAW };
+/* PING_MODE_AUTO, PING_MODE_DGRAM, PING_MODE_RAW */
 static const char *const mode_names[] = { "auto", "dgram", "raw", NULL };
 static const char *const type_names[] = { "echo", "timestamp", NULL };
 
@@ -83,116 +83,17 @@ static void on_signal(int sig)
 		got_stop = 1;
 }
 
-/* --type: a name, or a number 0-255 (IPv4 only, and raw sockets only). */
-static int query_type(const struct icmp_opts *o, const struct icmp_family *f, uint8_t *t,
-		      struct err *e)
+/* The options as lib/ping checks them. */
+static struct ping_request request(const struct icmp_opts *o)
 {
-	unsigned long long v;
+	struct ping_request r = {
+		.type = o->type, .code = o->code, .preload = o->preload,
+		.interval = o->interval, .flood = o->flood, .mode = o->mode,
+		.size = o->size != SIZE_UNSET ? (size_t)o->size : ICMP_DEFAULT_PAYLOAD,
+		.size_given = o->size != SIZE_UNSET, .root = getuid() == 0,
+	};
 
-	if (!o->type || !strcmp(o->type, "echo")) {
-		*t = f->echo_request;
-		return 0;
-	}
-	if (!strcmp(o->type, "timestamp")) {
-		if (f->family != AF_INET)
-			return err_set(e, EXIT_USAGE, "--type timestamp: IPv4 only");
-		*t = ICMP4_TIMESTAMP;
-		return 0;
-	}
-	if (parse_uint(o->type, 0, 255, &v, "--type", e))
-		return err_set(e, EXIT_USAGE, "--type: '%.32s' is not echo, timestamp or 0-255",
-			       o->type);
-	/* ICMPv6 sends echo requests only: RAs, redirects... are not probes */
-	if (f->family != AF_INET)
-		return err_set(e, EXIT_USAGE, "--type %.32s: numeric types are IPv4 only",
-			       o->type);
-	*t = (uint8_t)v;
-	return 0;
-}
-
-/* Flooding needs root, as in iputils: a privileged install is no licence to flood. */
-#define USER_MIN_INTERVAL (2 * NS_PER_MS)
-#define USER_MAX_PRELOAD 3
-
-static int check_user_limits(const struct icmp_opts *o, struct err *e)
-{
-	if (getuid() == 0)
-		return 0;
-	if (o->flood)
-		return err_set(e, EXIT_USAGE, "--flood: only root may flood (others: --interval "
-			       "2ms or more)");
-	if (o->interval >= 0 && o->interval < USER_MIN_INTERVAL)
-		return err_set(e, EXIT_USAGE, "--interval: under 2ms only for root");
-	if (o->preload > USER_MAX_PRELOAD)
-		return err_set(e, EXIT_USAGE, "--preload %lld: more than %d only for root",
-			       o->preload, USER_MAX_PRELOAD);
-	if (o->code > 0)
-		return err_set(e, EXIT_USAGE, "--code %lld: only root may send a code other "
-			       "than 0", o->code);
-	return 0;
-}
-
-/* Users send echo, or IPv4 timestamp, requests; other types are for root. */
-static int check_user_type(const struct icmp_family *f, uint8_t type, struct err *e)
-{
-	if (getuid() == 0 || type == f->echo_request ||
-	    (f->family == AF_INET && type == ICMP4_TIMESTAMP))
-		return 0;
-	return err_set(e, EXIT_USAGE, "--type %u: only root may send other than echo or "
-		       "timestamp requests", type);
-}
-
-static int check_opts(const struct icmp_opts *o, struct err *e)
-{
-	if (check_user_limits(o, e))
-		return -1;
-	if (o->preload > 0 && o->flood)
-		return err_set(e, EXIT_USAGE, "--preload cannot be used with --flood");
-	if (o->type && strcmp(o->type, "echo") != 0 && o->mode == MODE_DGRAM)
-		return err_set(e, EXIT_USAGE, "--type %.32s needs a raw socket (--mode raw)",
-			       o->type);
-	if (o->type && !strcmp(o->type, "timestamp") && o->size != SIZE_UNSET)
-		return err_set(e, EXIT_USAGE, "--size cannot be used with --type timestamp");
-	return 0;
-}
-
-/* A numeric HOST of the other family than -4/-6 asks for is bad input. */
-static int check_host_family(const char *host, int family, struct err *e)
-{
-	int numeric;
-
-	if (addr_check_host(host, e))
-		return -1;
-	numeric = addr_numeric_family(host);
-	if (family == AF_INET6 && numeric == AF_INET)
-		return err_set(e, EXIT_USAGE, "%s: an IPv4 address, but -6 was given", host);
-	if (family == AF_INET && numeric == AF_INET6)
-		return err_set(e, EXIT_USAGE, "%s: an IPv6 address, but -4 was given", host);
-	return 0;
-}
-
-static int resolve(struct ctx *c, struct err *e)
-{
-	struct addrinfo hints = { 0 }, *res, *ai;
-
-	hints.ai_family = c->o->family;
-	hints.ai_socktype = SOCK_RAW;
-	hints.ai_protocol = 0;
-	if (sock_getaddrinfo(c->host, NULL, &hints, &res, e))
-		return -1;
-	for (ai = res; ai; ai = ai->ai_next)
-		if (icmp_family_of(ai->ai_family))
-			break;
-	if (!ai) {
-		freeaddrinfo(res);
-		return err_set(e, EXIT_FAIL, "%s: no IPv4 or IPv6 address", c->host);
-	}
-	memcpy(&c->dst, ai->ai_addr, ai->ai_addrlen);
-	c->dstlen = ai->ai_addrlen;
-	c->f = icmp_family_of(ai->ai_family);
-	addr_ntop(ai->ai_addr, ai->ai_addrlen, c->addr, sizeof(c->addr));
-	freeaddrinfo(res);
-	return 0;
+	return r;
 }
 
 /* ---- opening the socket ---- */
@@ -250,31 +151,16 @@ static int apply_sockopts(struct ctx *c, int fd, struct err *e)
 static int pick_socket(struct ctx *c, struct ping_socks *s, const struct priv *pv, struct err *e)
 {
 	const struct icmp_opts *o = c->o;
-	struct ping_fam_socks *fs = ping_socks_of(s, c->f->family);
-	int want_dgram = o->mode != MODE_RAW && c->qtype == c->f->echo_request;
-	const char *why_d = want_dgram ? fs->why_dgram : "";
-	const char *why_r = o->mode != MODE_DGRAM ? fs->why_raw : "";
+	int want_dgram = o->mode != PING_MODE_RAW && c->qtype == c->f->echo_request;
+	const char *why_d;
 
-	c->fd = -1;
-	if (want_dgram && fs->dgram >= 0) {
-		c->fd = fs->dgram;
-		fs->dgram = -1;
-	} else if (o->mode != MODE_DGRAM && fs->raw >= 0) {
-		c->fd = fs->raw;
-		fs->raw = -1;
-		c->raw = 1;
-	}
-	ping_socks_close(s, 0);
-	if (c->fd < 0) {
-		if (o->mode == MODE_AUTO && !want_dgram)
-			why_d = "--type needs a raw socket";
-		return err_set(e, EXIT_USAGE, "cannot open an %s socket: %s%s%s", c->f->name,
-			       why_d, *why_d && *why_r ? "; " : "", why_r);
-	}
+	c->fd = ping_socks_take(s, c->f, o->mode, want_dgram, &c->raw, &why_d, e);
+	if (c->fd < 0)
+		return -1;
 	if (o->verbose) {
-		const char *because = c->raw ? (o->mode == MODE_RAW ? "--mode raw" :
+		const char *because = c->raw ? (o->mode == PING_MODE_RAW ? "--mode raw" :
 						!want_dgram ? "the --type needs it" : why_d)
-					     : (o->mode == MODE_DGRAM ? "--mode dgram" :
+					     : (o->mode == PING_MODE_DGRAM ? "--mode dgram" :
 						"unprivileged ICMP datagram sockets are allowed");
 		err_msg(NAME, "socket(%s, %s, %s) = %d, because %s", c->f->family == AF_INET ?
 			"AF_INET" : "AF_INET6", sockname(c->raw ? SOCK_RAW : SOCK_DGRAM),
@@ -444,11 +330,6 @@ static void show_send_error(const struct ctx *c, uint16_t seq, int errnum)
 	err_msg(NAME, "%s: sendto icmp_seq=%u: %s", c->addr, seq, eb);
 }
 
-static double loss_pct(const struct ctx *c)
-{
-	return c->t->ntx ? (double)(c->t->ntx - c->t->nrx) * 100.0 / (double)c->t->ntx : 0;
-}
-
 static void summary_json(const struct ctx *c, int64_t elapsed)
 {
 	double mn, av, mx, md;
@@ -466,7 +347,7 @@ static void summary_json(const struct ctx *c, int64_t elapsed)
 	json_uint(&w, "late", c->t->nlate);
 	json_uint(&w, "errors", c->t->nerr);
 	json_uint(&w, "bad_checksums", c->t->nbad);
-	json_num(&w, "loss_pct", loss_pct(c), 3);
+	json_num(&w, "loss_pct", ping_loss_pct(c->t), 3);
 	json_num(&w, "time_ms", (double)elapsed / 1e6, 3);
 	if (have) {
 		json_num(&w, "rtt_min_ms", mn, 3);
@@ -503,7 +384,7 @@ static void summary(const struct ctx *c)
 		printf(", +%llu late", (unsigned long long)c->t->nlate);
 	if (c->t->nbad)
 		printf(", +%llu bad checksums", (unsigned long long)c->t->nbad);
-	printf(", %g%% packet loss, time %lldms\n", loss_pct(c),
+	printf(", %g%% packet loss, time %lldms\n", ping_loss_pct(c->t),
 	       (long long)(elapsed / NS_PER_MS));
 	if (!rtt_ms(&c->t->rtt, &mn, &av, &mx, &md))
 		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", mn, av, mx, md);
@@ -518,34 +399,22 @@ static void status_line(const struct ctx *c)
 		mn = av = mx = 0;
 	if (err_diag_is_json()) {
 		err_msg(NAME, "%llu/%llu packets, %g%% loss, min/avg/max = %.3f/%.3f/%.3f ms",
-			(unsigned long long)c->t->nrx, (unsigned long long)c->t->ntx, loss_pct(c), mn,
+			(unsigned long long)c->t->nrx, (unsigned long long)c->t->ntx, ping_loss_pct(c->t), mn,
 			av, mx);
 		return;
 	}
 	fprintf(stderr, "%llu/%llu packets, %g%% loss, min/avg/max = %.3f/%.3f/%.3f ms\n",
-		(unsigned long long)c->t->nrx, (unsigned long long)c->t->ntx, loss_pct(c), mn, av, mx);
-}
-
-static int exit_status(const struct ctx *c)
-{
-	const struct icmp_opts *o = c->o;
-
-	if (!c->t->nrx)
-		return EXIT_FAIL;
-	if (o->deadline >= 0 && o->count >= 0 && c->t->nrx < (uint64_t)o->count)
-		return EXIT_FAIL;
-	return EXIT_OK;
+		(unsigned long long)c->t->nrx, (unsigned long long)c->t->ntx, ping_loss_pct(c->t), mn, av, mx);
 }
 
 static int prepare(struct ctx *c, struct err *e)
 {
-	const struct icmp_opts *o = c->o;
-	size_t size = o->size != SIZE_UNSET ? (size_t)o->size : ICMP_DEFAULT_PAYLOAD;
+	struct ping_request r = request(c->o);
 
-	if (size > c->f->max_payload)
-		return err_set(e, EXIT_USAGE, "--size %zu: at most %zu for %s", size,
-			       c->f->max_payload, c->f->family == AF_INET ? "IPv4" : "IPv6");
-	return query_type(o, c->f, &c->qtype, e) || check_user_type(c->f, c->qtype, e) ? -1 : 0;
+	if (ping_resolve(c->host, c->o->family, &c->dst, &c->dstlen, &c->f, e))
+		return -1;
+	addr_ntop((struct sockaddr *)&c->dst, c->dstlen, c->addr, sizeof(c->addr));
+	return ping_request_type(&r, c->f, &c->qtype, e);
 }
 
 static void header(const struct ctx *c)
@@ -660,7 +529,7 @@ static int ping(struct ctx *c, struct ping_socks *s, struct priv *pv, struct err
 
 	if (c->o->family)
 		ping_socks_close(s, c->o->family);
-	if (resolve(c, e) || prepare(c, e) || pick_socket(c, s, pv, e) || engine(c, e))
+	if (prepare(c, e) || pick_socket(c, s, pv, e) || engine(c, e))
 		return -1;
 	if (c->root && priv_drop(pv, e)) /* the options are set: root's rights go too */
 		return -1;
@@ -716,6 +585,7 @@ int cmd_raw_icmp(int argc, char **argv)
 	struct priv pv;
 	struct ping_socks s;
 	struct ctx c = { .o = &o, .fd = -1 };
+	struct ping_request r;
 	int rc;
 
 	/*
@@ -734,7 +604,8 @@ int cmd_raw_icmp(int argc, char **argv)
 	if (o.so.flowlabel >= 0 && !o.family)
 		o.family = AF_INET6; /* a flow label is IPv6's */
 	c.host = pos.argv[0];
-	if (check_opts(&o, &e) || check_host_family(c.host, o.family, &e) ||
+	r = request(&o);
+	if (ping_check_request(&r, &e) || addr_check_host_family(c.host, o.family, &e) ||
 	    (o.numeric_host && addr_check_numeric(c.host, &e))) {
 		ping_socks_close(&s, 0);
 		return err_report(NAME, &e);
@@ -743,7 +614,7 @@ int cmd_raw_icmp(int argc, char **argv)
 	ping_socks_close(&s, 0);
 	if (c.fd >= 0)
 		close(c.fd);
-	status = rc ? err_report(NAME, &e) : exit_status(&c);
+	status = rc ? err_report(NAME, &e) : ping_target_met(&c.eng, c.t) ? EXIT_OK : EXIT_FAIL;
 	if (c.eng_ready)
 		ping_free(&c.eng);
 	return status;

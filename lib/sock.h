@@ -150,6 +150,25 @@ void sock_unix_unlink(const struct sock_unix_name *un);
 /* Close the directory of @un, after sock_unix_unlink(): nothing is removed later. */
 void sock_unix_release(struct sock_unix_name *un);
 
+/*
+ * Remove the socket file of @un when the process ends by SIGINT, SIGTERM or
+ * SIGHUP (then the signal is raised again with its default action), and on
+ * sock_unix_cleanup().  One name per process: the last one armed.
+ */
+void sock_unix_cleanup_arm(struct sock_unix_name *un);
+/* Remove the armed socket file now, if it is still that file; async-signal-safe. */
+void sock_unix_cleanup(void);
+
+/*
+ * listen(2) with @backlog on each of the @n sockets @fds.  On failure all of
+ * them are closed, *@n is 0, and @e says which address failed (status 1).
+ */
+int sock_listen_all(int *fds, int *n, int backlog, struct err *e);
+/* O_NONBLOCK on each of the @n sockets @fds. */
+int sock_set_nonblock_all(const int *fds, int n, struct err *e);
+/* Close the @n descriptors @fds, last first. */
+void sock_close_all(const int *fds, int n);
+
 /* Raise the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
 long sock_raise_nofile(void);
 
