@@ -1,44 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* sockctl raw-icmp: ICMP/ICMPv6 echo (ping); sockets first, then no privilege; lib/ping probes. */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <limits.h>
-#include <net/if.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
-#include "clock.h"
 #include "cmd.h"
 #include "err.h"
 #include "icmp.h"
 #include "opt.h"
 #include "ping.h"
-#include "out.h"
-#include "parse.h"
 #include "priv.h"
+#include "raw_icmp.h"
 #include "sock.h"
-
-#define NAME "raw-icmp"
-
-#define SIZE_UNSET ULLONG_MAX
-
-struct icmp_opts {
-	int family;
-	long long count, code, preload;
-	unsigned long long size; /* SIZE_UNSET: not given */
-	int64_t interval, timeout, deadline;
-	int quiet, flood, mode, json, verbose, numeric, numeric_host, stamps;
-	const char *type;
-	struct sockopts so;
-};
 
 /* PING_MODE_AUTO, PING_MODE_DGRAM, PING_MODE_RAW */
 static const char *const mode_names[] = { "auto", "dgram", "raw", NULL };
@@ -55,21 +32,6 @@ const struct opt_cmd cmd_raw_icmp_desc = {
 		   "Exit status: 0 a reply came, 1 none came, 2 bad usage or no socket.",
 	.min_args = 1,
 	.max_args = 1,
-};
-
-struct ctx {
-	const struct icmp_opts *o;
-	const struct icmp_family *f;
-	const char *host;
-	char addr[ADDR_STRLEN];
-	struct sockaddr_storage dst;
-	socklen_t dstlen;
-	int fd, raw;     /* the socket picked, until the engine owns it */
-	int root;        /* run by root: privileges go after the socket options */
-	uint8_t qtype;
-	struct ping eng;
-	int eng_ready;
-	const struct ping_target *t;
 };
 
 static volatile sig_atomic_t got_stop, got_status;
@@ -178,235 +140,6 @@ static int pick_socket(struct ctx *c, struct ping_socks *s, const struct priv *p
 	return 0;
 }
 
-/* ---- output ---- */
-
-static void print_stamp(const struct ctx *c)
-{
-	int64_t t = clock_real_ns();
-
-	if (c->o->stamps)
-		printf("[%lld.%06lld] ", (long long)(t / NS_PER_SEC),
-		       (long long)(t % NS_PER_SEC / 1000));
-}
-
-static int text_out(const struct ctx *c)
-{
-	return !c->o->json && !c->o->quiet && !c->o->flood;
-}
-
-/* Set when stdout failed mid-run: the run stops and this is reported. */
-static struct err out_err;
-static int out_failed;
-
-/* Each line as it happens, as ping does, unless flooding (then at exit). */
-static void line_done(const struct ctx *c)
-{
-	if (c->o->flood || out_failed || !cmd_stdout_flush(&out_err))
-		return;
-	out_failed = 1;
-	got_stop = 1;
-}
-
-static void show_reply(const struct ctx *c, const struct icmp_pkt *p, const char *from,
-		       int64_t rtt, int dup, int late)
-{
-	const char *note = dup ? " (DUP!)" : late ? " (late)" : "";
-	char ms[32];
-	uint32_t ts[3];
-	int has_ts = p->type == ICMP4_TIMESTAMP_REPLY && c->f->family == AF_INET && !icmp_tstamp_fields(p, ts);
-
-	if (c->o->json) {
-		struct jsonw w;
-
-		json_begin(&w, stdout);
-		json_str(&w, "event", "reply");
-		json_uint(&w, "seq", p->seq);
-		json_str(&w, "from", from);
-		json_uint(&w, "bytes", p->icmp_len);
-		if (p->ttl >= 0)
-			json_int(&w, "ttl", p->ttl);
-		else
-			json_null(&w, "ttl");
-		json_num(&w, "time_ms", (double)rtt / 1e6, 3);
-		json_bool(&w, "dup", dup);
-		json_bool(&w, "late", late);
-		if (has_ts) {
-			json_uint(&w, "originate", ts[0]);
-			json_uint(&w, "receive", ts[1]);
-			json_uint(&w, "transmit", ts[2]);
-		}
-		if (c->o->stamps)
-			json_num(&w, "timestamp", (double)clock_real_ns() / 1e9, 6);
-		json_end(&w);
-		line_done(c);
-		return;
-	}
-	if (!text_out(c))
-		return;
-	print_stamp(c);
-	printf("%zu bytes from %s: icmp_seq=%u", p->icmp_len, from, p->seq);
-	if (p->ttl >= 0)
-		printf(" ttl=%d", p->ttl);
-	printf(" time=%s ms%s", icmp_format_ms(rtt, ms, sizeof(ms)), note);
-	if (has_ts)
-		printf(" originate=%u receive=%u transmit=%u", ts[0], ts[1], ts[2]);
-	putchar('\n');
-	line_done(c);
-}
-
-static void show_error(const struct ctx *c, const struct icmp_pkt *p, const char *from,
-		       uint16_t seq)
-{
-	char desc[128], os[ADDR_STRLEN] = "", od[ADDR_STRLEN] = "";
-	const char *cls = c->f->error_class(p->type);
-	int fam = c->f->family;
-
-	c->f->describe(p, desc, sizeof(desc));
-	if (p->orig_valid) {
-		inet_ntop(fam, p->orig_src, os, sizeof(os));
-		inet_ntop(fam, p->orig_dst, od, sizeof(od));
-	}
-	if (c->o->json) {
-		struct jsonw w;
-
-		json_begin(&w, stdout);
-		json_str(&w, "event", "error");
-		json_uint(&w, "seq", seq);
-		json_str(&w, "from", from);
-		json_uint(&w, "icmp_type", p->type);
-		json_uint(&w, "icmp_code", p->code);
-		json_str(&w, "error", cls ? cls : "ICMP error");
-		json_str(&w, "message", desc);
-		if (p->mtu)
-			json_uint(&w, "mtu", p->mtu);
-		if (p->orig_valid) {
-			json_str(&w, "orig_src", os);
-			json_str(&w, "orig_dst", od);
-			json_int(&w, "orig_ttl", p->orig_ttl);
-			json_int(&w, "orig_proto", p->orig_proto);
-		}
-		json_end(&w);
-		line_done(c);
-		return;
-	}
-	if (!text_out(c))
-		return;
-	print_stamp(c);
-	printf("%s from %s: icmp_seq=%u %s", cls ? cls : "ICMP error", from, seq, desc);
-	if (p->orig_valid)
-		printf(" (original: %s > %s ttl=%d)", os, od, p->orig_ttl);
-	putchar('\n');
-	line_done(c);
-}
-
-static void show_send_error(const struct ctx *c, uint16_t seq, int errnum)
-{
-	const struct ping_sock *ps = ping_socket(&c->eng, c->f->family);
-	int mtu = errnum == EMSGSIZE && ps ? sock_path_mtu(ps->fd, (const struct sockaddr *)&c->dst,
-							   c->f->addrlen)
-					   : -1;
-	char eb[96];
-	size_t n;
-
-	err_strerror(errnum, eb, sizeof(eb));
-	n = strlen(eb);
-	/* --pmtu do, as ping's "local error: message too long, mtu=1400" */
-	if (mtu > 0)
-		snprintf(eb + n, sizeof(eb) - n, ", path MTU %d", mtu);
-	if (c->o->json) {
-		struct jsonw w;
-
-		json_begin(&w, stdout);
-		json_str(&w, "event", "send_error");
-		json_uint(&w, "seq", seq);
-		json_str(&w, "errno", err_errno_name(errnum));
-		json_str(&w, "message", eb);
-		json_end(&w);
-		return;
-	}
-	/* a flood must not flood the terminal: the first failure, then every 1000th */
-	if (c->o->flood && c->t->nerr > 1 && c->t->nerr % 1000)
-		return;
-	err_msg(NAME, "%s: sendto icmp_seq=%u: %s", c->addr, seq, eb);
-}
-
-static void summary_json(const struct ctx *c, int64_t elapsed)
-{
-	double mn, av, mx, md;
-	struct jsonw w;
-	int have = !rtt_ms(&c->t->rtt, &mn, &av, &mx, &md);
-
-	json_begin(&w, stdout);
-	json_str(&w, "event", "summary");
-	json_str(&w, "host", c->host);
-	json_str(&w, "address", c->addr);
-	json_str(&w, "socket", c->raw ? "raw" : "dgram");
-	json_uint(&w, "transmitted", c->t->ntx);
-	json_uint(&w, "received", c->t->nrx);
-	json_uint(&w, "duplicates", c->t->ndup);
-	json_uint(&w, "late", c->t->nlate);
-	json_uint(&w, "errors", c->t->nerr);
-	json_uint(&w, "bad_checksums", c->t->nbad);
-	json_num(&w, "loss_pct", ping_loss_pct(c->t), 3);
-	json_num(&w, "time_ms", (double)elapsed / 1e6, 3);
-	if (have) {
-		json_num(&w, "rtt_min_ms", mn, 3);
-		json_num(&w, "rtt_avg_ms", av, 3);
-		json_num(&w, "rtt_max_ms", mx, 3);
-		json_num(&w, "rtt_mdev_ms", md, 3);
-	} else {
-		json_null(&w, "rtt_min_ms");
-		json_null(&w, "rtt_avg_ms");
-		json_null(&w, "rtt_max_ms");
-		json_null(&w, "rtt_mdev_ms");
-	}
-	json_end(&w);
-}
-
-/* ping's "time": from the start to the last probe sent, not to the end of waiting. */
-static void summary(const struct ctx *c)
-{
-	int64_t elapsed = ping_time_spent(&c->eng, c->t);
-	double mn, av, mx, md;
-
-	if (c->o->json) {
-		summary_json(c, elapsed);
-		return;
-	}
-	printf("\n--- %s ping statistics ---\n", c->host);
-	printf("%llu packets transmitted, %llu received", (unsigned long long)c->t->ntx,
-	       (unsigned long long)c->t->nrx);
-	if (c->t->ndup)
-		printf(", +%llu duplicates", (unsigned long long)c->t->ndup);
-	if (c->t->nerr)
-		printf(", +%llu errors", (unsigned long long)c->t->nerr);
-	if (c->t->nlate)
-		printf(", +%llu late", (unsigned long long)c->t->nlate);
-	if (c->t->nbad)
-		printf(", +%llu bad checksums", (unsigned long long)c->t->nbad);
-	printf(", %g%% packet loss, time %lldms\n", ping_loss_pct(c->t),
-	       (long long)(elapsed / NS_PER_MS));
-	if (!rtt_ms(&c->t->rtt, &mn, &av, &mx, &md))
-		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", mn, av, mx, md);
-}
-
-/* SIGQUIT, as ping: a one-line status on stderr, and carry on. */
-static void status_line(const struct ctx *c)
-{
-	double mn, av, mx, md;
-
-	if (rtt_ms(&c->t->rtt, &mn, &av, &mx, &md))
-		mn = av = mx = 0;
-	if (err_diag_is_json()) {
-		err_msg(NAME, "%llu/%llu packets, %g%% loss, min/avg/max = %.3f/%.3f/%.3f ms",
-			(unsigned long long)c->t->nrx, (unsigned long long)c->t->ntx, ping_loss_pct(c->t), mn,
-			av, mx);
-		return;
-	}
-	fprintf(stderr, "%llu/%llu packets, %g%% loss, min/avg/max = %.3f/%.3f/%.3f ms\n",
-		(unsigned long long)c->t->nrx, (unsigned long long)c->t->ntx, ping_loss_pct(c->t), mn, av, mx);
-}
-
 static int prepare(struct ctx *c, struct err *e)
 {
 	struct ping_request r = request(c->o);
@@ -415,19 +148,6 @@ static int prepare(struct ctx *c, struct err *e)
 		return -1;
 	addr_ntop((struct sockaddr *)&c->dst, c->dstlen, c->addr, sizeof(c->addr));
 	return ping_request_type(&r, c->f, &c->qtype, e);
-}
-
-static void header(const struct ctx *c)
-{
-	size_t size = c->o->size != SIZE_UNSET ? (size_t)c->o->size : ICMP_DEFAULT_PAYLOAD;
-
-	if (c->o->json)
-		return;
-	if (c->qtype == ICMP4_TIMESTAMP && c->f->family == AF_INET)
-		size = ICMP_TSTAMP_LEN - ICMP_HDRLEN;
-	printf("PING %s (%s) %zu(%zu) bytes of data.\n", c->host, c->addr, size,
-	       size + ICMP_HDRLEN + c->f->ip_hdrlen);
-	fflush(stdout);
 }
 
 static void catch_signals(sigset_t *old)
@@ -447,48 +167,6 @@ static void catch_signals(sigset_t *old)
 }
 
 /* The engine reports; this prints. */
-static void on_event(void *ctx, const struct ping_event *ev)
-{
-	const struct ctx *c = ctx;
-	char eb[96];
-
-	switch (ev->type) {
-	case PING_EV_REPLY:
-		if (c->o->verbose && ev->mismatch)
-			err_msg(NAME, "icmp_seq=%u: %zu payload bytes differ from what was sent",
-				ev->seq, ev->mismatch);
-		show_reply(c, ev->pkt, ev->from, ev->rtt_ns, ev->dup, ev->late);
-		break;
-	case PING_EV_ERROR:
-		show_error(c, ev->pkt, ev->from, ev->seq);
-		break;
-	case PING_EV_SEND_ERROR:
-		show_send_error(c, ev->seq, ev->errnum);
-		break;
-	case PING_EV_LOCAL_ERROR:
-		err_msg(NAME, "%s: icmp_seq=%u: %s", c->addr, ev->seq,
-			err_strerror(ev->errnum, eb, sizeof(eb)));
-		break;
-	case PING_EV_IGNORED:
-		if (c->o->verbose)
-			err_msg(NAME, "ignored a %zu-byte packet: %s", ev->len, ev->reason);
-		break;
-	case PING_EV_BAD_CSUM:
-		if (c->o->verbose)
-			err_msg(NAME, "bad ICMP checksum in a packet from %s (type %u)", ev->from,
-				ev->pkt->type);
-		break;
-	case PING_EV_UNSENT:
-		if (c->o->verbose)
-			err_msg(NAME, "reply for icmp_seq=%u, which was never sent", ev->seq);
-		break;
-	case PING_EV_STATUS:
-		status_line(c);
-		break;
-	}
-}
-
-/* The engine, given the socket picked and the one target. */
 static int engine(struct ctx *c, struct err *e)
 {
 	const struct icmp_opts *o = c->o;
@@ -506,7 +184,7 @@ static int engine(struct ctx *c, struct err *e)
 	};
 	int fd = c->fd;
 
-	if (ping_init(&c->eng, &cfg, on_event, c, e))
+	if (ping_init(&c->eng, &cfg, raw_icmp_on_event, c, e))
 		return -1;
 	c->eng_ready = 1;
 	c->fd = -1; /* the engine's now */
@@ -534,13 +212,13 @@ static int ping(struct ctx *c, struct ping_socks *s, struct priv *pv, struct err
 	if (c->root && priv_drop(pv, e)) /* the options are set: root's rights go too */
 		return -1;
 	catch_signals(&old);
-	header(c);
+	raw_icmp_header(c);
 	ping_run(&c->eng, &got_stop, &got_status, &stop_signals, &old);
-	if (out_failed) {
-		*e = out_err;
+	if (c->out_failed) {
+		*e = c->out_err;
 		return -1;
 	}
-	summary(c);
+	raw_icmp_summary(c);
 	return 0;
 }
 
@@ -584,7 +262,7 @@ int cmd_raw_icmp(int argc, char **argv)
 	struct err e = { 0 };
 	struct priv pv;
 	struct ping_socks s;
-	struct ctx c = { .o = &o, .fd = -1 };
+	struct ctx c = { .o = &o, .fd = -1, .stop = &got_stop };
 	struct ping_request r;
 	int rc;
 
