@@ -291,6 +291,8 @@ static void summary(const struct send_ctx *c)
 	const struct send_opts *o = c->o;
 	const struct dgram_tx *tx = &c->tx;
 	char host[ADDR_STRLEN];
+	double mn, av, mx, md;
+	int have_rtt = !rtt_ms(&tx->rtt, &mn, &av, &mx, &md);
 
 	if (o->json) {
 		struct jsonw w;
@@ -304,10 +306,10 @@ static void summary(const struct send_ctx *c)
 		json_uint(&w, "bytes", tx->bytes);
 		if (o->wait >= 0)
 			json_uint(&w, "replies", tx->replies);
-		if (tx->rtt.n) {
-			json_num(&w, "rtt_min_ms", (double)tx->rtt.min / 1e6, 3);
-			json_num(&w, "rtt_avg_ms", tx->rtt.sum / (double)tx->rtt.n / 1e6, 3);
-			json_num(&w, "rtt_max_ms", (double)tx->rtt.max / 1e6, 3);
+		if (have_rtt) {
+			json_num(&w, "rtt_min_ms", mn, 3);
+			json_num(&w, "rtt_avg_ms", av, 3);
+			json_num(&w, "rtt_max_ms", mx, 3);
 		}
 		json_end(&w);
 		return;
@@ -321,9 +323,8 @@ static void summary(const struct send_ctx *c)
 	if (o->wait >= 0)
 		fprintf(stderr, "; %llu repl%s", (unsigned long long)tx->replies,
 			tx->replies == 1 ? "y" : "ies");
-	if (tx->rtt.n)
-		fprintf(stderr, ", rtt min/avg/max %.3f/%.3f/%.3f ms", (double)tx->rtt.min / 1e6,
-			tx->rtt.sum / (double)tx->rtt.n / 1e6, (double)tx->rtt.max / 1e6);
+	if (have_rtt)
+		fprintf(stderr, ", rtt min/avg/max %.3f/%.3f/%.3f ms", mn, av, mx);
 	fputc('\n', stderr);
 }
 

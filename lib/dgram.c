@@ -277,16 +277,6 @@ void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json)
 			ms(s->lat_sum / (double)s->lat_n), ms((double)s->lat_max));
 }
 
-void dgram_rtt_add(struct dgram_rtt *r, int64_t ns)
-{
-	if (!r->n || ns < r->min)
-		r->min = ns;
-	if (!r->n || ns > r->max)
-		r->max = ns;
-	r->sum += (double)ns;
-	r->n++;
-}
-
 static int setint(int fd, int level, int name, int val, const char *what, struct err *e)
 {
 	if (setsockopt(fd, level, name, &val, sizeof(val)))

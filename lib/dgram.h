@@ -90,14 +90,6 @@ double dgram_stats_rate(const struct dgram_stats *s);
 /* The summary as text (one line, no newline) or as one JSON object. */
 void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json);
 
-/* Round-trip times for udp-send --wait. */
-struct dgram_rtt {
-	uint64_t n;
-	int64_t min, max;
-	double sum;
-};
-void dgram_rtt_add(struct dgram_rtt *r, int64_t ns);
-
 /* recvmmsg/sendmmsg batches: @n slots of @size bytes with their addresses. */
 struct dgram_batch {
 	struct mmsghdr *msgs;
