@@ -11,28 +11,11 @@
 #include <time.h>
 
 #include "addr.h"
+#include "bytes.h"
 #include "out.h"
 
 /* Past this many sequence numbers (64 Mi, an 8 MiB bitmap) duplicates go uncounted. */
 #define SEEN_MAX_BYTES (UINT64_C(8) << 20)
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 int dgram_probe_encode(void *buf, size_t len, const struct dgram_probe *p)
 {
@@ -44,9 +27,9 @@ int dgram_probe_encode(void *buf, size_t len, const struct dgram_probe *p)
 	memcpy(b, "SKP1", 4);
 	b[4] = (unsigned char)p->flags;
 	b[5] = b[6] = b[7] = 0;
-	put64(b + 8, p->seq);
-	put64(b + 16, p->ts_ns);
-	put64(b + 24, p->total);
+	be_put64(b + 8, p->seq);
+	be_put64(b + 16, p->ts_ns);
+	be_put64(b + 24, p->total);
 	/* a recognisable, compressible pattern rather than stale memory */
 	for (i = DGRAM_PROBE_HDR; i < len; i++)
 		b[i] = (unsigned char)('a' + i % 26);
@@ -60,9 +43,9 @@ int dgram_probe_decode(const void *buf, size_t len, struct dgram_probe *p)
 	if (len < DGRAM_PROBE_HDR || memcmp(b, "SKP1", 4) != 0 || b[5] || b[6] || b[7])
 		return 0;
 	p->flags = b[4];
-	p->seq = get64(b + 8);
-	p->ts_ns = get64(b + 16);
-	p->total = get64(b + 24);
+	p->seq = be_get64(b + 8);
+	p->ts_ns = be_get64(b + 16);
+	p->total = be_get64(b + 24);
 	return 1;
 }
 
