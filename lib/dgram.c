@@ -551,6 +551,21 @@ static void show_json(FILE *f, const struct dgram_shown *d, const char *host)
 	json_end(&w);
 }
 
+void dgram_shown_set(struct dgram_shown *d, const struct sockaddr *from, socklen_t fromlen,
+		     const void *data, size_t len, size_t caplen, int64_t real_ns, int64_t rtt_ns,
+		     int utf8)
+{
+	memset(d, 0, sizeof(*d));
+	d->from = from;
+	d->fromlen = fromlen;
+	d->data = data;
+	d->len = len;
+	d->caplen = caplen;
+	d->real_ns = real_ns;
+	d->rtt_ns = rtt_ns;
+	d->utf8 = utf8;
+}
+
 void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d)
 {
 	char host[ADDR_STRLEN];

@@ -166,6 +166,10 @@ struct dgram_shown {
 	int utf8;           /* text: valid UTF-8 shown as is (out_text) */
 	const char *event;  /* JSON "event": NULL for "datagram" */
 };
+/* @d for one datagram (event NULL): what both datagram engines report of it. */
+void dgram_shown_set(struct dgram_shown *d, const struct sockaddr *from, socklen_t fromlen,
+		     const void *data, size_t len, size_t caplen, int64_t real_ns, int64_t rtt_ns,
+		     int utf8);
 void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d);
 
 #endif

@@ -313,10 +313,23 @@ int sock_flowlabel(int fd, const struct sockopts *o, struct sockaddr *dst, struc
 	return 0;
 }
 
+int sock_resolve_first(const char *host, const char *service, const struct addrinfo *hints,
+		       struct sockaddr_storage *ss, socklen_t *len, struct err *e)
+{
+	struct addrinfo *res;
+
+	if (sock_getaddrinfo(host, service, hints, &res, e))
+		return -1;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
 int sock_source_addr(const struct sockopts *o, int family, int type, struct sockaddr_storage *ss,
 		     socklen_t *len, struct err *e)
 {
-	struct addrinfo hints, *res;
+	struct addrinfo hints;
 	char port[16];
 
 	*len = 0;
@@ -327,12 +340,7 @@ int sock_source_addr(const struct sockopts *o, int family, int type, struct sock
 	hints.ai_family = family;
 	hints.ai_socktype = type;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if (sock_getaddrinfo(o->source, port, &hints, &res, e))
-		return -1;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
+	return sock_resolve_first(o->source, port, &hints, ss, len, e);
 }
 
 int sock_bind_source(int fd, int family, int type, const struct sockopts *o, struct err *e)

@@ -21,6 +21,9 @@ const char *sock_eai_name(int code);
  */
 int sock_getaddrinfo(const char *host, const char *service, const struct addrinfo *hints,
 		     struct addrinfo **res, struct err *e);
+/* sock_getaddrinfo()'s first address, copied to @ss and @len. */
+int sock_resolve_first(const char *host, const char *service, const struct addrinfo *hints,
+		       struct sockaddr_storage *ss, socklen_t *len, struct err *e);
 
 /*
  * Socket options a user may ask for (OPT_SOCKOPTS in opt.h fills them).
