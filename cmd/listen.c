@@ -1,13 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* sockctl listen: a TCP, UDP or Unix server that relays stdin/stdout, or echoes. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -18,7 +14,6 @@
 #include "err.h"
 #include "inherit.h"
 #include "opt.h"
-#include "out.h"
 #include "parse.h"
 #include "relay.h"
 #include "server.h"
