@@ -57,15 +57,6 @@ struct ctx {
 	const struct connect_opts *o;
 };
 
-static void json_addr(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
-{
-	char buf[ADDR_STRLEN];
-
-	json_str(w, "address", addr_ntop(sa, len, buf, sizeof(buf)));
-	if (sa->sa_family != AF_UNIX)
-		json_uint(w, "port", addr_port(sa));
-}
-
 /* Each connect attempt, for -v, --json and --nonblock. */
 static void on_attempt(void *p, const struct sock_attempt *a)
 {
@@ -78,7 +69,7 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 	if (c->o->json) {
 		json_begin(&w, stderr);
 		json_str(&w, "event", a->ev == SOCK_EV_START ? "attempt" : "result");
-		json_addr(&w, a->addr, a->addrlen);
+		json_sockaddr(&w, a->addr, a->addrlen);
 		json_str(&w, a->ev == SOCK_EV_START ? "connect" : "so_error",
 			 a->err ? err_errno_name(a->err) : "0");
 		json_int(&w, "errno", a->err);
@@ -191,24 +182,20 @@ static void on_scan(void *p, const struct scan_result *r)
 static int resolve_one(const char *host, const char *ports, int family, int type,
 		       struct sockaddr_storage *ss, socklen_t *len, struct err *e)
 {
-	struct addrinfo hints, *res;
+	struct addrinfo hints;
 	char why[sizeof(e->msg)];
 	size_t hl = strlen(host);
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = type;
-	if (sock_getaddrinfo(host, NULL, &hints, &res, e)) {
-		/* "HOST: EAI_...: text" -> "HOST port LIST: EAI_...: text" */
-		snprintf(why, sizeof(why), "%s",
-			 !strncmp(e->msg, host, hl) && !strncmp(e->msg + hl, ": ", 2)
-				 ? e->msg + hl + 2 : e->msg);
-		return err_set(e, e->status, "%.64s port %.64s: %s", host, ports, why);
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
+	if (!sock_resolve_first(host, NULL, &hints, ss, len, e))
+		return 0;
+	/* "HOST: EAI_...: text" -> "HOST port LIST: EAI_...: text" */
+	snprintf(why, sizeof(why), "%s",
+		 !strncmp(e->msg, host, hl) && !strncmp(e->msg + hl, ": ", 2) ? e->msg + hl + 2
+									       : e->msg);
+	return err_set(e, e->status, "%.64s port %.64s: %s", host, ports, why);
 }
 
 static int run_scan(const struct connect_opts *o, const struct endpoint *ep, struct err *e)

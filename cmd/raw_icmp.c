@@ -1,46 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* sockctl raw-icmp: ICMP/ICMPv6 echo (ping); sockets first, then no privilege; lib/ping probes. */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <limits.h>
-#include <net/if.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
-#include "clock.h"
 #include "cmd.h"
 #include "err.h"
 #include "icmp.h"
 #include "opt.h"
 #include "ping.h"
-#include "out.h"
-#include "parse.h"
 #include "priv.h"
+#include "raw_icmp.h"
 #include "sock.h"
 
-#define NAME "raw-icmp"
-
-#define SIZE_UNSET ULLONG_MAX
-
-struct icmp_opts {
-	int family;
-	long long count, code, preload;
-	unsigned long long size; /* SIZE_UNSET: not given */
-	int64_t interval, timeout, deadline;
-	int quiet, flood, mode, json, verbose, numeric, numeric_host, stamps;
-	const char *type;
-	struct sockopts so;
-};
-
-enum { MODE_AUTO, MODE_DGRAM, MODE_RAW };
+/* PING_MODE_AUTO, PING_MODE_DGRAM, PING_MODE_RAW */
 static const char *const mode_names[] = { "auto", "dgram", "raw", NULL };
 static const char *const type_names[] = { "echo", "timestamp", NULL };
 
@@ -57,21 +34,6 @@ const struct opt_cmd cmd_raw_icmp_desc = {
 	.max_args = 1,
 };
 
-struct ctx {
-	const struct icmp_opts *o;
-	const struct icmp_family *f;
-	const char *host;
-	char addr[ADDR_STRLEN];
-	struct sockaddr_storage dst;
-	socklen_t dstlen;
-	int fd, raw;     /* the socket picked, until the engine owns it */
-	int root;        /* run by root: privileges go after the socket options */
-	uint8_t qtype;
-	struct ping eng;
-	int eng_ready;
-	const struct ping_target *t;
-};
-
 static volatile sig_atomic_t got_stop, got_status;
 static sigset_t stop_signals; /* SIGINT, SIGTERM, SIGQUIT */
 
@@ -83,116 +45,17 @@ static void on_signal(int sig)
 		got_stop = 1;
 }
 
-/* --type: a name, or a number 0-255 (IPv4 only, and raw sockets only). */
-static int query_type(const struct icmp_opts *o, const struct icmp_family *f, uint8_t *t,
-		      struct err *e)
+/* The options as lib/ping checks them. */
+static struct ping_request request(const struct icmp_opts *o)
 {
-	unsigned long long v;
+	struct ping_request r = {
+		.type = o->type, .code = o->code, .preload = o->preload,
+		.interval = o->interval, .flood = o->flood, .mode = o->mode,
+		.size = o->size != SIZE_UNSET ? (size_t)o->size : ICMP_DEFAULT_PAYLOAD,
+		.size_given = o->size != SIZE_UNSET, .root = getuid() == 0,
+	};
 
-	if (!o->type || !strcmp(o->type, "echo")) {
-		*t = f->echo_request;
-		return 0;
-	}
-	if (!strcmp(o->type, "timestamp")) {
-		if (f->family != AF_INET)
-			return err_set(e, EXIT_USAGE, "--type timestamp: IPv4 only");
-		*t = ICMP4_TIMESTAMP;
-		return 0;
-	}
-	if (parse_uint(o->type, 0, 255, &v, "--type", e))
-		return err_set(e, EXIT_USAGE, "--type: '%.32s' is not echo, timestamp or 0-255",
-			       o->type);
-	/* ICMPv6 sends echo requests only: RAs, redirects... are not probes */
-	if (f->family != AF_INET)
-		return err_set(e, EXIT_USAGE, "--type %.32s: numeric types are IPv4 only",
-			       o->type);
-	*t = (uint8_t)v;
-	return 0;
-}
-
-/* Flooding needs root, as in iputils: a privileged install is no licence to flood. */
-#define USER_MIN_INTERVAL (2 * NS_PER_MS)
-#define USER_MAX_PRELOAD 3
-
-static int check_user_limits(const struct icmp_opts *o, struct err *e)
-{
-	if (getuid() == 0)
-		return 0;
-	if (o->flood)
-		return err_set(e, EXIT_USAGE, "--flood: only root may flood (others: --interval "
-			       "2ms or more)");
-	if (o->interval >= 0 && o->interval < USER_MIN_INTERVAL)
-		return err_set(e, EXIT_USAGE, "--interval: under 2ms only for root");
-	if (o->preload > USER_MAX_PRELOAD)
-		return err_set(e, EXIT_USAGE, "--preload %lld: more than %d only for root",
-			       o->preload, USER_MAX_PRELOAD);
-	if (o->code > 0)
-		return err_set(e, EXIT_USAGE, "--code %lld: only root may send a code other "
-			       "than 0", o->code);
-	return 0;
-}
-
-/* Users send echo, or IPv4 timestamp, requests; other types are for root. */
-static int check_user_type(const struct icmp_family *f, uint8_t type, struct err *e)
-{
-	if (getuid() == 0 || type == f->echo_request ||
-	    (f->family == AF_INET && type == ICMP4_TIMESTAMP))
-		return 0;
-	return err_set(e, EXIT_USAGE, "--type %u: only root may send other than echo or "
-		       "timestamp requests", type);
-}
-
-static int check_opts(const struct icmp_opts *o, struct err *e)
-{
-	if (check_user_limits(o, e))
-		return -1;
-	if (o->preload > 0 && o->flood)
-		return err_set(e, EXIT_USAGE, "--preload cannot be used with --flood");
-	if (o->type && strcmp(o->type, "echo") != 0 && o->mode == MODE_DGRAM)
-		return err_set(e, EXIT_USAGE, "--type %.32s needs a raw socket (--mode raw)",
-			       o->type);
-	if (o->type && !strcmp(o->type, "timestamp") && o->size != SIZE_UNSET)
-		return err_set(e, EXIT_USAGE, "--size cannot be used with --type timestamp");
-	return 0;
-}
-
-/* A numeric HOST of the other family than -4/-6 asks for is bad input. */
-static int check_host_family(const char *host, int family, struct err *e)
-{
-	int numeric;
-
-	if (addr_check_host(host, e))
-		return -1;
-	numeric = addr_numeric_family(host);
-	if (family == AF_INET6 && numeric == AF_INET)
-		return err_set(e, EXIT_USAGE, "%s: an IPv4 address, but -6 was given", host);
-	if (family == AF_INET && numeric == AF_INET6)
-		return err_set(e, EXIT_USAGE, "%s: an IPv6 address, but -4 was given", host);
-	return 0;
-}
-
-static int resolve(struct ctx *c, struct err *e)
-{
-	struct addrinfo hints = { 0 }, *res, *ai;
-
-	hints.ai_family = c->o->family;
-	hints.ai_socktype = SOCK_RAW;
-	hints.ai_protocol = 0;
-	if (sock_getaddrinfo(c->host, NULL, &hints, &res, e))
-		return -1;
-	for (ai = res; ai; ai = ai->ai_next)
-		if (icmp_family_of(ai->ai_family))
-			break;
-	if (!ai) {
-		freeaddrinfo(res);
-		return err_set(e, EXIT_FAIL, "%s: no IPv4 or IPv6 address", c->host);
-	}
-	memcpy(&c->dst, ai->ai_addr, ai->ai_addrlen);
-	c->dstlen = ai->ai_addrlen;
-	c->f = icmp_family_of(ai->ai_family);
-	addr_ntop(ai->ai_addr, ai->ai_addrlen, c->addr, sizeof(c->addr));
-	freeaddrinfo(res);
-	return 0;
+	return r;
 }
 
 /* ---- opening the socket ---- */
@@ -250,31 +113,16 @@ static int apply_sockopts(struct ctx *c, int fd, struct err *e)
 static int pick_socket(struct ctx *c, struct ping_socks *s, const struct priv *pv, struct err *e)
 {
 	const struct icmp_opts *o = c->o;
-	struct ping_fam_socks *fs = ping_socks_of(s, c->f->family);
-	int want_dgram = o->mode != MODE_RAW && c->qtype == c->f->echo_request;
-	const char *why_d = want_dgram ? fs->why_dgram : "";
-	const char *why_r = o->mode != MODE_DGRAM ? fs->why_raw : "";
+	int want_dgram = o->mode != PING_MODE_RAW && c->qtype == c->f->echo_request;
+	const char *why_d;
 
-	c->fd = -1;
-	if (want_dgram && fs->dgram >= 0) {
-		c->fd = fs->dgram;
-		fs->dgram = -1;
-	} else if (o->mode != MODE_DGRAM && fs->raw >= 0) {
-		c->fd = fs->raw;
-		fs->raw = -1;
-		c->raw = 1;
-	}
-	ping_socks_close(s, 0);
-	if (c->fd < 0) {
-		if (o->mode == MODE_AUTO && !want_dgram)
-			why_d = "--type needs a raw socket";
-		return err_set(e, EXIT_USAGE, "cannot open an %s socket: %s%s%s", c->f->name,
-			       why_d, *why_d && *why_r ? "; " : "", why_r);
-	}
+	c->fd = ping_socks_take(s, c->f, o->mode, want_dgram, &c->raw, &why_d, e);
+	if (c->fd < 0)
+		return -1;
 	if (o->verbose) {
-		const char *because = c->raw ? (o->mode == MODE_RAW ? "--mode raw" :
+		const char *because = c->raw ? (o->mode == PING_MODE_RAW ? "--mode raw" :
 						!want_dgram ? "the --type needs it" : why_d)
-					     : (o->mode == MODE_DGRAM ? "--mode dgram" :
+					     : (o->mode == PING_MODE_DGRAM ? "--mode dgram" :
 						"unprivileged ICMP datagram sockets are allowed");
 		err_msg(NAME, "socket(%s, %s, %s) = %d, because %s", c->f->family == AF_INET ?
 			"AF_INET" : "AF_INET6", sockname(c->raw ? SOCK_RAW : SOCK_DGRAM),
@@ -292,273 +140,14 @@ static int pick_socket(struct ctx *c, struct ping_socks *s, const struct priv *p
 	return 0;
 }
 
-/* ---- output ---- */
-
-static void print_stamp(const struct ctx *c)
-{
-	int64_t t = clock_real_ns();
-
-	if (c->o->stamps)
-		printf("[%lld.%06lld] ", (long long)(t / NS_PER_SEC),
-		       (long long)(t % NS_PER_SEC / 1000));
-}
-
-static int text_out(const struct ctx *c)
-{
-	return !c->o->json && !c->o->quiet && !c->o->flood;
-}
-
-/* Set when stdout failed mid-run: the run stops and this is reported. */
-static struct err out_err;
-static int out_failed;
-
-/* Each line as it happens, as ping does, unless flooding (then at exit). */
-static void line_done(const struct ctx *c)
-{
-	if (c->o->flood || out_failed || !cmd_stdout_flush(&out_err))
-		return;
-	out_failed = 1;
-	got_stop = 1;
-}
-
-static void show_reply(const struct ctx *c, const struct icmp_pkt *p, const char *from,
-		       int64_t rtt, int dup, int late)
-{
-	const char *note = dup ? " (DUP!)" : late ? " (late)" : "";
-	char ms[32];
-	uint32_t ts[3];
-	int has_ts = p->type == ICMP4_TIMESTAMP_REPLY && c->f->family == AF_INET && !icmp_tstamp_fields(p, ts);
-
-	if (c->o->json) {
-		struct jsonw w;
-
-		json_begin(&w, stdout);
-		json_str(&w, "event", "reply");
-		json_uint(&w, "seq", p->seq);
-		json_str(&w, "from", from);
-		json_uint(&w, "bytes", p->icmp_len);
-		if (p->ttl >= 0)
-			json_int(&w, "ttl", p->ttl);
-		else
-			json_null(&w, "ttl");
-		json_num(&w, "time_ms", (double)rtt / 1e6, 3);
-		json_bool(&w, "dup", dup);
-		json_bool(&w, "late", late);
-		if (has_ts) {
-			json_uint(&w, "originate", ts[0]);
-			json_uint(&w, "receive", ts[1]);
-			json_uint(&w, "transmit", ts[2]);
-		}
-		if (c->o->stamps)
-			json_num(&w, "timestamp", (double)clock_real_ns() / 1e9, 6);
-		json_end(&w);
-		line_done(c);
-		return;
-	}
-	if (!text_out(c))
-		return;
-	print_stamp(c);
-	printf("%zu bytes from %s: icmp_seq=%u", p->icmp_len, from, p->seq);
-	if (p->ttl >= 0)
-		printf(" ttl=%d", p->ttl);
-	printf(" time=%s ms%s", icmp_format_ms(rtt, ms, sizeof(ms)), note);
-	if (has_ts)
-		printf(" originate=%u receive=%u transmit=%u", ts[0], ts[1], ts[2]);
-	putchar('\n');
-	line_done(c);
-}
-
-static void show_error(const struct ctx *c, const struct icmp_pkt *p, const char *from,
-		       uint16_t seq)
-{
-	char desc[128], os[ADDR_STRLEN] = "", od[ADDR_STRLEN] = "";
-	const char *cls = c->f->error_class(p->type);
-	int fam = c->f->family;
-
-	c->f->describe(p, desc, sizeof(desc));
-	if (p->orig_valid) {
-		inet_ntop(fam, p->orig_src, os, sizeof(os));
-		inet_ntop(fam, p->orig_dst, od, sizeof(od));
-	}
-	if (c->o->json) {
-		struct jsonw w;
-
-		json_begin(&w, stdout);
-		json_str(&w, "event", "error");
-		json_uint(&w, "seq", seq);
-		json_str(&w, "from", from);
-		json_uint(&w, "icmp_type", p->type);
-		json_uint(&w, "icmp_code", p->code);
-		json_str(&w, "error", cls ? cls : "ICMP error");
-		json_str(&w, "message", desc);
-		if (p->mtu)
-			json_uint(&w, "mtu", p->mtu);
-		if (p->orig_valid) {
-			json_str(&w, "orig_src", os);
-			json_str(&w, "orig_dst", od);
-			json_int(&w, "orig_ttl", p->orig_ttl);
-			json_int(&w, "orig_proto", p->orig_proto);
-		}
-		json_end(&w);
-		line_done(c);
-		return;
-	}
-	if (!text_out(c))
-		return;
-	print_stamp(c);
-	printf("%s from %s: icmp_seq=%u %s", cls ? cls : "ICMP error", from, seq, desc);
-	if (p->orig_valid)
-		printf(" (original: %s > %s ttl=%d)", os, od, p->orig_ttl);
-	putchar('\n');
-	line_done(c);
-}
-
-static void show_send_error(const struct ctx *c, uint16_t seq, int errnum)
-{
-	const struct ping_sock *ps = ping_socket(&c->eng, c->f->family);
-	int mtu = errnum == EMSGSIZE && ps ? sock_path_mtu(ps->fd, (const struct sockaddr *)&c->dst,
-							   c->f->addrlen)
-					   : -1;
-	char eb[96];
-	size_t n;
-
-	err_strerror(errnum, eb, sizeof(eb));
-	n = strlen(eb);
-	/* --pmtu do, as ping's "local error: message too long, mtu=1400" */
-	if (mtu > 0)
-		snprintf(eb + n, sizeof(eb) - n, ", path MTU %d", mtu);
-	if (c->o->json) {
-		struct jsonw w;
-
-		json_begin(&w, stdout);
-		json_str(&w, "event", "send_error");
-		json_uint(&w, "seq", seq);
-		json_str(&w, "errno", err_errno_name(errnum));
-		json_str(&w, "message", eb);
-		json_end(&w);
-		return;
-	}
-	/* a flood must not flood the terminal: the first failure, then every 1000th */
-	if (c->o->flood && c->t->nerr > 1 && c->t->nerr % 1000)
-		return;
-	err_msg(NAME, "%s: sendto icmp_seq=%u: %s", c->addr, seq, eb);
-}
-
-static double loss_pct(const struct ctx *c)
-{
-	return c->t->ntx ? (double)(c->t->ntx - c->t->nrx) * 100.0 / (double)c->t->ntx : 0;
-}
-
-static void summary_json(const struct ctx *c, int64_t elapsed)
-{
-	double mn, av, mx, md;
-	struct jsonw w;
-	int have = !rtt_ms(&c->t->rtt, &mn, &av, &mx, &md);
-
-	json_begin(&w, stdout);
-	json_str(&w, "event", "summary");
-	json_str(&w, "host", c->host);
-	json_str(&w, "address", c->addr);
-	json_str(&w, "socket", c->raw ? "raw" : "dgram");
-	json_uint(&w, "transmitted", c->t->ntx);
-	json_uint(&w, "received", c->t->nrx);
-	json_uint(&w, "duplicates", c->t->ndup);
-	json_uint(&w, "late", c->t->nlate);
-	json_uint(&w, "errors", c->t->nerr);
-	json_uint(&w, "bad_checksums", c->t->nbad);
-	json_num(&w, "loss_pct", loss_pct(c), 3);
-	json_num(&w, "time_ms", (double)elapsed / 1e6, 3);
-	if (have) {
-		json_num(&w, "rtt_min_ms", mn, 3);
-		json_num(&w, "rtt_avg_ms", av, 3);
-		json_num(&w, "rtt_max_ms", mx, 3);
-		json_num(&w, "rtt_mdev_ms", md, 3);
-	} else {
-		json_null(&w, "rtt_min_ms");
-		json_null(&w, "rtt_avg_ms");
-		json_null(&w, "rtt_max_ms");
-		json_null(&w, "rtt_mdev_ms");
-	}
-	json_end(&w);
-}
-
-/* ping's "time": from the start to the last probe sent, not to the end of waiting. */
-static void summary(const struct ctx *c)
-{
-	int64_t elapsed = ping_time_spent(&c->eng, c->t);
-	double mn, av, mx, md;
-
-	if (c->o->json) {
-		summary_json(c, elapsed);
-		return;
-	}
-	printf("\n--- %s ping statistics ---\n", c->host);
-	printf("%llu packets transmitted, %llu received", (unsigned long long)c->t->ntx,
-	       (unsigned long long)c->t->nrx);
-	if (c->t->ndup)
-		printf(", +%llu duplicates", (unsigned long long)c->t->ndup);
-	if (c->t->nerr)
-		printf(", +%llu errors", (unsigned long long)c->t->nerr);
-	if (c->t->nlate)
-		printf(", +%llu late", (unsigned long long)c->t->nlate);
-	if (c->t->nbad)
-		printf(", +%llu bad checksums", (unsigned long long)c->t->nbad);
-	printf(", %g%% packet loss, time %lldms\n", loss_pct(c),
-	       (long long)(elapsed / NS_PER_MS));
-	if (!rtt_ms(&c->t->rtt, &mn, &av, &mx, &md))
-		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", mn, av, mx, md);
-}
-
-/* SIGQUIT, as ping: a one-line status on stderr, and carry on. */
-static void status_line(const struct ctx *c)
-{
-	double mn, av, mx, md;
-
-	if (rtt_ms(&c->t->rtt, &mn, &av, &mx, &md))
-		mn = av = mx = 0;
-	if (err_diag_is_json()) {
-		err_msg(NAME, "%llu/%llu packets, %g%% loss, min/avg/max = %.3f/%.3f/%.3f ms",
-			(unsigned long long)c->t->nrx, (unsigned long long)c->t->ntx, loss_pct(c), mn,
-			av, mx);
-		return;
-	}
-	fprintf(stderr, "%llu/%llu packets, %g%% loss, min/avg/max = %.3f/%.3f/%.3f ms\n",
-		(unsigned long long)c->t->nrx, (unsigned long long)c->t->ntx, loss_pct(c), mn, av, mx);
-}
-
-static int exit_status(const struct ctx *c)
-{
-	const struct icmp_opts *o = c->o;
-
-	if (!c->t->nrx)
-		return EXIT_FAIL;
-	if (o->deadline >= 0 && o->count >= 0 && c->t->nrx < (uint64_t)o->count)
-		return EXIT_FAIL;
-	return EXIT_OK;
-}
-
 static int prepare(struct ctx *c, struct err *e)
 {
-	const struct icmp_opts *o = c->o;
-	size_t size = o->size != SIZE_UNSET ? (size_t)o->size : ICMP_DEFAULT_PAYLOAD;
+	struct ping_request r = request(c->o);
 
-	if (size > c->f->max_payload)
-		return err_set(e, EXIT_USAGE, "--size %zu: at most %zu for %s", size,
-			       c->f->max_payload, c->f->family == AF_INET ? "IPv4" : "IPv6");
-	return query_type(o, c->f, &c->qtype, e) || check_user_type(c->f, c->qtype, e) ? -1 : 0;
-}
-
-static void header(const struct ctx *c)
-{
-	size_t size = c->o->size != SIZE_UNSET ? (size_t)c->o->size : ICMP_DEFAULT_PAYLOAD;
-
-	if (c->o->json)
-		return;
-	if (c->qtype == ICMP4_TIMESTAMP && c->f->family == AF_INET)
-		size = ICMP_TSTAMP_LEN - ICMP_HDRLEN;
-	printf("PING %s (%s) %zu(%zu) bytes of data.\n", c->host, c->addr, size,
-	       size + ICMP_HDRLEN + c->f->ip_hdrlen);
-	fflush(stdout);
+	if (ping_resolve(c->host, c->o->family, &c->dst, &c->dstlen, &c->f, e))
+		return -1;
+	addr_ntop((struct sockaddr *)&c->dst, c->dstlen, c->addr, sizeof(c->addr));
+	return ping_request_type(&r, c->f, &c->qtype, e);
 }
 
 static void catch_signals(sigset_t *old)
@@ -578,48 +167,6 @@ static void catch_signals(sigset_t *old)
 }
 
 /* The engine reports; this prints. */
-static void on_event(void *ctx, const struct ping_event *ev)
-{
-	const struct ctx *c = ctx;
-	char eb[96];
-
-	switch (ev->type) {
-	case PING_EV_REPLY:
-		if (c->o->verbose && ev->mismatch)
-			err_msg(NAME, "icmp_seq=%u: %zu payload bytes differ from what was sent",
-				ev->seq, ev->mismatch);
-		show_reply(c, ev->pkt, ev->from, ev->rtt_ns, ev->dup, ev->late);
-		break;
-	case PING_EV_ERROR:
-		show_error(c, ev->pkt, ev->from, ev->seq);
-		break;
-	case PING_EV_SEND_ERROR:
-		show_send_error(c, ev->seq, ev->errnum);
-		break;
-	case PING_EV_LOCAL_ERROR:
-		err_msg(NAME, "%s: icmp_seq=%u: %s", c->addr, ev->seq,
-			err_strerror(ev->errnum, eb, sizeof(eb)));
-		break;
-	case PING_EV_IGNORED:
-		if (c->o->verbose)
-			err_msg(NAME, "ignored a %zu-byte packet: %s", ev->len, ev->reason);
-		break;
-	case PING_EV_BAD_CSUM:
-		if (c->o->verbose)
-			err_msg(NAME, "bad ICMP checksum in a packet from %s (type %u)", ev->from,
-				ev->pkt->type);
-		break;
-	case PING_EV_UNSENT:
-		if (c->o->verbose)
-			err_msg(NAME, "reply for icmp_seq=%u, which was never sent", ev->seq);
-		break;
-	case PING_EV_STATUS:
-		status_line(c);
-		break;
-	}
-}
-
-/* The engine, given the socket picked and the one target. */
 static int engine(struct ctx *c, struct err *e)
 {
 	const struct icmp_opts *o = c->o;
@@ -637,7 +184,7 @@ static int engine(struct ctx *c, struct err *e)
 	};
 	int fd = c->fd;
 
-	if (ping_init(&c->eng, &cfg, on_event, c, e))
+	if (ping_init(&c->eng, &cfg, raw_icmp_on_event, c, e))
 		return -1;
 	c->eng_ready = 1;
 	c->fd = -1; /* the engine's now */
@@ -660,18 +207,18 @@ static int ping(struct ctx *c, struct ping_socks *s, struct priv *pv, struct err
 
 	if (c->o->family)
 		ping_socks_close(s, c->o->family);
-	if (resolve(c, e) || prepare(c, e) || pick_socket(c, s, pv, e) || engine(c, e))
+	if (prepare(c, e) || pick_socket(c, s, pv, e) || engine(c, e))
 		return -1;
 	if (c->root && priv_drop(pv, e)) /* the options are set: root's rights go too */
 		return -1;
 	catch_signals(&old);
-	header(c);
+	raw_icmp_header(c);
 	ping_run(&c->eng, &got_stop, &got_status, &stop_signals, &old);
-	if (out_failed) {
-		*e = out_err;
+	if (c->out_failed) {
+		*e = c->out_err;
 		return -1;
 	}
-	summary(c);
+	raw_icmp_summary(c);
 	return 0;
 }
 
@@ -715,7 +262,8 @@ int cmd_raw_icmp(int argc, char **argv)
 	struct err e = { 0 };
 	struct priv pv;
 	struct ping_socks s;
-	struct ctx c = { .o = &o, .fd = -1 };
+	struct ctx c = { .o = &o, .fd = -1, .stop = &got_stop };
+	struct ping_request r;
 	int rc;
 
 	/*
@@ -734,7 +282,8 @@ int cmd_raw_icmp(int argc, char **argv)
 	if (o.so.flowlabel >= 0 && !o.family)
 		o.family = AF_INET6; /* a flow label is IPv6's */
 	c.host = pos.argv[0];
-	if (check_opts(&o, &e) || check_host_family(c.host, o.family, &e) ||
+	r = request(&o);
+	if (ping_check_request(&r, &e) || addr_check_host_family(c.host, o.family, &e) ||
 	    (o.numeric_host && addr_check_numeric(c.host, &e))) {
 		ping_socks_close(&s, 0);
 		return err_report(NAME, &e);
@@ -743,7 +292,7 @@ int cmd_raw_icmp(int argc, char **argv)
 	ping_socks_close(&s, 0);
 	if (c.fd >= 0)
 		close(c.fd);
-	status = rc ? err_report(NAME, &e) : exit_status(&c);
+	status = rc ? err_report(NAME, &e) : ping_target_met(&c.eng, c.t) ? EXIT_OK : EXIT_FAIL;
 	if (c.eng_ready)
 		ping_free(&c.eng);
 	return status;

@@ -176,15 +176,8 @@ static int on_datagram(struct recv_ctx *c, const struct dgram_rx_event *ev)
 	dgram_stats_datagram(&c->st, ev->len, ev->ts_ns);
 	if (ev->cap < ev->len)
 		c->st.truncated++;
-	memset(&sh, 0, sizeof(sh));
-	sh.from = ev->from;
-	sh.fromlen = ev->fromlen;
-	sh.data = ev->data;
-	sh.caplen = ev->cap;
-	sh.len = ev->len;
-	sh.real_ns = ev->real_ns;
-	sh.rtt_ns = -1;
-	sh.utf8 = c->utf8;
+	dgram_shown_set(&sh, ev->from, ev->fromlen, ev->data, ev->len, ev->cap, ev->real_ns, -1,
+			c->utf8);
 	dgram_show(stdout, c->fmt, &sh);
 	return DGRAM_RX_COUNT;
 }

@@ -120,7 +120,7 @@ static enum send_mode pick_mode(const struct send_opts *o, int nmsg)
 static int resolve_dst(struct send_ctx *c, const struct endpoint *ep, struct err *e)
 {
 	const char *host = strcmp(ep->host, "<broadcast>") ? ep->host : "255.255.255.255";
-	struct addrinfo hints, *res;
+	struct addrinfo hints;
 	int family = c->o->family;
 
 	if (!family && c->o->so.source)
@@ -129,11 +129,8 @@ static int resolve_dst(struct send_ctx *c, const struct endpoint *ep, struct err
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_DGRAM;
 	hints.ai_protocol = IPPROTO_UDP;
-	if (sock_getaddrinfo(*host ? host : NULL, ep->service, &hints, &res, e))
+	if (sock_resolve_first(*host ? host : NULL, ep->service, &hints, &c->dst, &c->dstlen, e))
 		return -1;
-	memcpy(&c->dst, res->ai_addr, res->ai_addrlen);
-	c->dstlen = res->ai_addrlen;
-	freeaddrinfo(res);
 	addr_format((struct sockaddr *)&c->dst, c->dstlen, c->dstname, sizeof(c->dstname));
 	c->maxlen = c->dst.ss_family == AF_INET6 ? DGRAM_MAX_V6 : DGRAM_MAX_V4;
 	return 0;
@@ -201,15 +198,8 @@ static int on_tx(void *ctx, const struct dgram_tx_event *ev)
 
 	switch (ev->type) {
 	case DGRAM_TX_REPLY:
-		memset(&d, 0, sizeof(d));
-		d.from = ev->from;
-		d.fromlen = ev->fromlen;
-		d.data = ev->data;
-		d.len = ev->len;
-		d.caplen = ev->cap;
-		d.real_ns = ev->real_ns;
-		d.rtt_ns = ev->rtt_ns;
-		d.utf8 = c->utf8;
+		dgram_shown_set(&d, ev->from, ev->fromlen, ev->data, ev->len, ev->cap, ev->real_ns,
+				ev->rtt_ns, c->utf8);
 		d.event = "reply";
 		dgram_show(stdout, c->o->json ? DGRAM_JSON : DGRAM_TEXT, &d);
 		return 0;
@@ -291,6 +281,8 @@ static void summary(const struct send_ctx *c)
 	const struct send_opts *o = c->o;
 	const struct dgram_tx *tx = &c->tx;
 	char host[ADDR_STRLEN];
+	double mn, av, mx, md;
+	int have_rtt = !rtt_ms(&tx->rtt, &mn, &av, &mx, &md);
 
 	if (o->json) {
 		struct jsonw w;
@@ -304,10 +296,10 @@ static void summary(const struct send_ctx *c)
 		json_uint(&w, "bytes", tx->bytes);
 		if (o->wait >= 0)
 			json_uint(&w, "replies", tx->replies);
-		if (tx->rtt.n) {
-			json_num(&w, "rtt_min_ms", (double)tx->rtt.min / 1e6, 3);
-			json_num(&w, "rtt_avg_ms", tx->rtt.sum / (double)tx->rtt.n / 1e6, 3);
-			json_num(&w, "rtt_max_ms", (double)tx->rtt.max / 1e6, 3);
+		if (have_rtt) {
+			json_num(&w, "rtt_min_ms", mn, 3);
+			json_num(&w, "rtt_avg_ms", av, 3);
+			json_num(&w, "rtt_max_ms", mx, 3);
 		}
 		json_end(&w);
 		return;
@@ -321,9 +313,8 @@ static void summary(const struct send_ctx *c)
 	if (o->wait >= 0)
 		fprintf(stderr, "; %llu repl%s", (unsigned long long)tx->replies,
 			tx->replies == 1 ? "y" : "ies");
-	if (tx->rtt.n)
-		fprintf(stderr, ", rtt min/avg/max %.3f/%.3f/%.3f ms", (double)tx->rtt.min / 1e6,
-			tx->rtt.sum / (double)tx->rtt.n / 1e6, (double)tx->rtt.max / 1e6);
+	if (have_rtt)
+		fprintf(stderr, ", rtt min/avg/max %.3f/%.3f/%.3f ms", mn, av, mx);
 	fputc('\n', stderr);
 }
 

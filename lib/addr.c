@@ -533,3 +533,54 @@ int addr_proto_parse(const char *s, int *proto, struct err *e)
 	return err_set(e, EXIT_USAGE, "unknown protocol '%s' (use tcp, udp, icmp, ... or a number)",
 		       parse_quote(s, q, sizeof(q)));
 }
+
+int addr_parse_passive(int argc, char *const argv[], int unix_flag, const char *source,
+		       const char *portarg, const char *proto, struct endpoint *ep, struct err *e)
+{
+	int unix_arg = argc == 1 && !strncmp(argv[0], "unix:", 5);
+	uint16_t port;
+
+	if (unix_flag || unix_arg)
+		return addr_parse_endpoint(argc, argv, unix_flag ? ADDR_EP_UNIX : 0,
+					   proto, ep, e);
+	if (portarg) {
+		if (argc > 1 || (argc == 1 && source))
+			return err_set(e, EXIT_USAGE, "-p PORT given: expected at most an ADDR");
+		if (addr_parse_port(portarg, proto, &port, e))
+			return -1;
+		memset(ep, 0, sizeof(*ep));
+		ep->kind = EP_INET;
+		ep->nports = 1;
+		snprintf(ep->service, sizeof(ep->service), "%u", port);
+		snprintf(ep->host, sizeof(ep->host), "%s",
+			 source ? source : argc ? argv[0] : "");
+		return addr_check_host(ep->host, e);
+	}
+	if (!argc)
+		return err_set(e, EXIT_USAGE,
+			"expected [ADDR] PORT or -U PATH (see 'sockctl listen --help')");
+	if (source && argc > 1)
+		return err_set(e, EXIT_USAGE, "-s ADDR given: expected only a PORT");
+	if (addr_parse_endpoint(argc, argv, ADDR_EP_HOST_OPTIONAL | ADDR_EP_PORT_ZERO,
+				proto, ep, e))
+		return -1;
+	if (source) {
+		snprintf(ep->host, sizeof(ep->host), "%s", source);
+		return addr_check_host(ep->host, e);
+	}
+	return 0;
+}
+
+int addr_check_host_family(const char *host, int family, struct err *e)
+{
+	int numeric;
+
+	if (addr_check_host(host, e))
+		return -1;
+	numeric = addr_numeric_family(host);
+	if (family == AF_INET6 && numeric == AF_INET)
+		return err_set(e, EXIT_USAGE, "%s: an IPv4 address, but -6 was given", host);
+	if (family == AF_INET && numeric == AF_INET6)
+		return err_set(e, EXIT_USAGE, "%s: an IPv6 address, but -4 was given", host);
+	return 0;
+}

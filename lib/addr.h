@@ -70,6 +70,15 @@ enum {
 int addr_parse_endpoint(int argc, char *const argv[], unsigned flags, const char *proto,
 			struct endpoint *ep, struct err *e);
 
+/*
+ * A server's endpoint, every form nc users type: [ADDR] PORT, ADDR:PORT,
+ * unix:PATH, PATH with -U (@unix_flag), or the traditional -s ADDR (@source)
+ * and -p PORT (@portarg), each NULL if not given.  Port 0 is allowed (the
+ * kernel picks); no ADDR is the wildcard.
+ */
+int addr_parse_passive(int argc, char *const argv[], int unix_flag, const char *source,
+		       const char *portarg, const char *proto, struct endpoint *ep, struct err *e);
+
 /* A Unix socket path (or "@name") that fits a sockaddr_un: the one check. */
 int addr_check_unix_path(const char *path, struct err *e);
 
@@ -81,6 +90,11 @@ int addr_check_unix_path(const char *path, struct err *e);
 int addr_check_host(const char *host, struct err *e);
 /* AF_INET or AF_INET6 if getaddrinfo(3) reads @host as numeric, else 0. */
 int addr_numeric_family(const char *host);
+/*
+ * addr_check_host(), and a numeric @host of the other family than @family
+ * (-4: AF_INET, -6: AF_INET6) asks for is bad input (status 2).
+ */
+int addr_check_host_family(const char *host, int family, struct err *e);
 /*
  * -n/--numeric-host: @host must be a numeric address as getaddrinfo(3)
  * reads one with AI_NUMERICHOST ("127.1", "::1", "fe80::1%lo"); a name is

@@ -11,28 +11,11 @@
 #include <time.h>
 
 #include "addr.h"
+#include "bytes.h"
 #include "out.h"
 
 /* Past this many sequence numbers (64 Mi, an 8 MiB bitmap) duplicates go uncounted. */
 #define SEEN_MAX_BYTES (UINT64_C(8) << 20)
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 int dgram_probe_encode(void *buf, size_t len, const struct dgram_probe *p)
 {
@@ -44,9 +27,9 @@ int dgram_probe_encode(void *buf, size_t len, const struct dgram_probe *p)
 	memcpy(b, "SKP1", 4);
 	b[4] = (unsigned char)p->flags;
 	b[5] = b[6] = b[7] = 0;
-	put64(b + 8, p->seq);
-	put64(b + 16, p->ts_ns);
-	put64(b + 24, p->total);
+	be_put64(b + 8, p->seq);
+	be_put64(b + 16, p->ts_ns);
+	be_put64(b + 24, p->total);
 	/* a recognisable, compressible pattern rather than stale memory */
 	for (i = DGRAM_PROBE_HDR; i < len; i++)
 		b[i] = (unsigned char)('a' + i % 26);
@@ -60,9 +43,9 @@ int dgram_probe_decode(const void *buf, size_t len, struct dgram_probe *p)
 	if (len < DGRAM_PROBE_HDR || memcmp(b, "SKP1", 4) != 0 || b[5] || b[6] || b[7])
 		return 0;
 	p->flags = b[4];
-	p->seq = get64(b + 8);
-	p->ts_ns = get64(b + 16);
-	p->total = get64(b + 24);
+	p->seq = be_get64(b + 8);
+	p->ts_ns = be_get64(b + 16);
+	p->total = be_get64(b + 24);
 	return 1;
 }
 
@@ -275,16 +258,6 @@ void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json)
 	if (s->lat_n)
 		fprintf(f, "; latency min/avg/max %.3f/%.3f/%.3f ms", ms((double)s->lat_min),
 			ms(s->lat_sum / (double)s->lat_n), ms((double)s->lat_max));
-}
-
-void dgram_rtt_add(struct dgram_rtt *r, int64_t ns)
-{
-	if (!r->n || ns < r->min)
-		r->min = ns;
-	if (!r->n || ns > r->max)
-		r->max = ns;
-	r->sum += (double)ns;
-	r->n++;
 }
 
 static int setint(int fd, int level, int name, int val, const char *what, struct err *e)
@@ -576,6 +549,21 @@ static void show_json(FILE *f, const struct dgram_shown *d, const char *host)
 	if (d->rtt_ns >= 0)
 		json_num(&w, "rtt_ms", (double)d->rtt_ns / 1e6, 3);
 	json_end(&w);
+}
+
+void dgram_shown_set(struct dgram_shown *d, const struct sockaddr *from, socklen_t fromlen,
+		     const void *data, size_t len, size_t caplen, int64_t real_ns, int64_t rtt_ns,
+		     int utf8)
+{
+	memset(d, 0, sizeof(*d));
+	d->from = from;
+	d->fromlen = fromlen;
+	d->data = data;
+	d->len = len;
+	d->caplen = caplen;
+	d->real_ns = real_ns;
+	d->rtt_ns = rtt_ns;
+	d->utf8 = utf8;
 }
 
 void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d)

@@ -90,14 +90,6 @@ double dgram_stats_rate(const struct dgram_stats *s);
 /* The summary as text (one line, no newline) or as one JSON object. */
 void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json);
 
-/* Round-trip times for udp-send --wait. */
-struct dgram_rtt {
-	uint64_t n;
-	int64_t min, max;
-	double sum;
-};
-void dgram_rtt_add(struct dgram_rtt *r, int64_t ns);
-
 /* recvmmsg/sendmmsg batches: @n slots of @size bytes with their addresses. */
 struct dgram_batch {
 	struct mmsghdr *msgs;
@@ -174,6 +166,10 @@ struct dgram_shown {
 	int utf8;           /* text: valid UTF-8 shown as is (out_text) */
 	const char *event;  /* JSON "event": NULL for "datagram" */
 };
+/* @d for one datagram (event NULL): what both datagram engines report of it. */
+void dgram_shown_set(struct dgram_shown *d, const struct sockaddr *from, socklen_t fromlen,
+		     const void *data, size_t len, size_t caplen, int64_t real_ns, int64_t rtt_ns,
+		     int utf8);
 void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d);
 
 #endif

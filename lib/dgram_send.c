@@ -267,7 +267,7 @@ static void reply(struct dgram_tx *tx, unsigned i, int64_t real, int64_t mono)
 		ev.rtt_ns = dgram_probe_age(p.ts_ns, real);
 	else
 		ev.rtt_ns = mono - tx->last_send;
-	dgram_rtt_add(&tx->rtt, ev.rtt_ns);
+	rtt_add(&tx->rtt, ev.rtt_ns);
 	tx->replies++;
 	if (tx->o.on_event)
 		tx->o.on_event(tx->o.ctx, &ev);

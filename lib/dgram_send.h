@@ -19,6 +19,7 @@
 #include "addr.h"
 #include "dgram.h"
 #include "err.h"
+#include "rtt.h"
 
 #define DGRAM_TX_BATCH 64  /* datagrams per sendmmsg */
 #define DGRAM_TX_REPLIES 16 /* replies per recvmmsg */
@@ -72,7 +73,7 @@ struct dgram_tx {
 	uint64_t gso_sends, gso_datagrams;
 	uint64_t sent, bytes, replies;
 	int64_t t0, last_send;
-	struct dgram_rtt rtt;
+	struct rtt_stats rtt;   /* round trips of the replies (lib/rtt) */
 	unsigned markers; /* end markers sent */
 	int peer_left;    /* an ICMP error after the test: no more markers */
 	int err_errno;    /* the errno behind the last send/receive error */

@@ -10,29 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bytes.h"
 #include "icmp.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 uint16_t icmp_checksum(const void *buf, size_t len)
 {
@@ -41,7 +20,7 @@ uint16_t icmp_checksum(const void *buf, size_t len)
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
+		sum += be_get16(p + i);
 	if (len & 1)
 		sum += (uint32_t)p[len - 1] << 8;
 	while (sum >> 16)
@@ -66,8 +45,8 @@ static void parse_header(const uint8_t *icmp, size_t len, struct icmp_pkt *p)
 {
 	p->type = icmp[0];
 	p->code = icmp[1];
-	p->id = get16(icmp + 4);
-	p->seq = get16(icmp + 6);
+	p->id = be_get16(icmp + 4);
+	p->seq = be_get16(icmp + 6);
 	p->icmp_len = len;
 	p->data = icmp + ICMP_HDRLEN;
 	p->data_len = len - ICMP_HDRLEN;
@@ -94,7 +73,7 @@ static size_t ip4_header(const uint8_t *buf, size_t len, int clip, size_t *total
 		return reject_len(p, "bad IPv4 header length");
 	if (ihl > len)
 		return reject_len(p, "truncated IPv4 options");
-	tot = get16(buf + 2);
+	tot = be_get16(buf + 2);
 	if (tot < ihl)
 		return reject_len(p, "IPv4 total length shorter than its header");
 	if (tot > len) {
@@ -120,13 +99,13 @@ static void parse_quoted_ip4(const uint8_t *q, size_t len, struct icmp_pkt *p)
 	memcpy(p->orig_src, q + 12, 4);
 	memcpy(p->orig_dst, q + 16, 4);
 	/* only the first fragment carries the ICMP header */
-	if (p->orig_proto != IPPROTO_ICMP || (get16(q + 6) & 0x1fff) || tot - ihl < ICMP_HDRLEN)
+	if (p->orig_proto != IPPROTO_ICMP || (be_get16(q + 6) & 0x1fff) || tot - ihl < ICMP_HDRLEN)
 		return;
 	p->orig_has_icmp = 1;
 	p->orig_type = q[ihl];
 	p->orig_code = q[ihl + 1];
-	p->orig_id = get16(q + ihl + 4);
-	p->orig_seq = get16(q + ihl + 6);
+	p->orig_id = be_get16(q + ihl + 4);
+	p->orig_seq = be_get16(q + ihl + 6);
 }
 
 static enum icmp_kind ip4_kind(uint8_t type)
@@ -165,7 +144,7 @@ static int ip4_parse(const uint8_t *buf, size_t len, int with_ip, struct icmp_pk
 			return -1;
 		if (buf[9] != IPPROTO_ICMP)
 			return reject(p, "not ICMP");
-		if (get16(buf + 6) & 0x3fff)
+		if (be_get16(buf + 6) & 0x3fff)
 			return reject(p, "an IPv4 fragment");
 		p->ttl = buf[8];
 		memcpy(p->src, buf + 12, 4);
@@ -182,7 +161,7 @@ static int ip4_parse(const uint8_t *buf, size_t len, int with_ip, struct icmp_pk
 	if (p->kind != ICMP_K_ERROR)
 		return 0;
 	if (p->type == ICMP_DEST_UNREACH && p->code == ICMP_FRAG_NEEDED)
-		p->mtu = get16(icmp + 6);
+		p->mtu = be_get16(icmp + 6);
 	if (p->type == ICMP_PARAMETERPROB)
 		p->pointer = icmp[4];
 	parse_quoted_ip4(icmp + ICMP_HDRLEN, ilen - ICMP_HDRLEN, p);
@@ -337,8 +316,8 @@ static void parse_quoted_ip6(const uint8_t *q, size_t len, struct icmp_pkt *p)
 	p->orig_has_icmp = 1;
 	p->orig_type = q[40];
 	p->orig_code = q[41];
-	p->orig_id = get16(q + 44);
-	p->orig_seq = get16(q + 46);
+	p->orig_id = be_get16(q + 44);
+	p->orig_seq = be_get16(q + 46);
 }
 
 static enum icmp_kind ip6_kind(uint8_t type)
@@ -366,7 +345,7 @@ static int ip6_parse(const uint8_t *buf, size_t len, int with_ip, struct icmp_pk
 			return reject(p, "truncated IPv6 header");
 		if (buf[0] >> 4 != 6)
 			return reject(p, "not IPv6");
-		plen = get16(buf + 4);
+		plen = be_get16(buf + 4);
 		if (plen > len - 40)
 			return reject(p, "IPv6 payload length beyond the packet");
 		if (buf[6] != IPPROTO_ICMPV6)
@@ -384,9 +363,9 @@ static int ip6_parse(const uint8_t *buf, size_t len, int with_ip, struct icmp_pk
 	if (p->kind != ICMP_K_ERROR)
 		return 0;
 	if (p->type == ICMP6_PACKET_TOO_BIG)
-		p->mtu = get32(icmp + 4);
+		p->mtu = be_get32(icmp + 4);
 	if (p->type == ICMP6_PARAM_PROB)
-		p->pointer = get32(icmp + 4);
+		p->pointer = be_get32(icmp + 4);
 	parse_quoted_ip6(icmp + ICMP_HDRLEN, ilen - ICMP_HDRLEN, p);
 	return 0;
 }
@@ -536,33 +515,30 @@ size_t icmp_build(const struct icmp_family *f, const struct icmp_probe *pr, uint
 		return 0;
 	buf[0] = pr->type;
 	buf[1] = pr->code;
-	put16(buf + 2, 0);
-	put16(buf + 4, pr->id);
-	put16(buf + 6, pr->seq);
+	be_put16(buf + 2, 0);
+	be_put16(buf + 4, pr->id);
+	be_put16(buf + 6, pr->seq);
 	if (f->family == AF_INET && pr->type == ICMP_TIMESTAMP) {
-		put32(buf + 8, pr->tstamp_ms);
-		put32(buf + 12, 0);
-		put32(buf + 16, 0);
+		be_put32(buf + 8, pr->tstamp_ms);
+		be_put32(buf + 12, 0);
+		be_put32(buf + 16, 0);
 	} else {
+		uint8_t cb[8];
+
+		be_put64(cb, pr->counter);
 		for (i = 0; i < pr->size; i++)
-			buf[ICMP_HDRLEN + i] = i < 8 ? (uint8_t)(pr->counter >> (56 - 8 * i))
-						     : pattern_byte(i);
+			buf[ICMP_HDRLEN + i] = i < 8 ? cb[i] : pattern_byte(i);
 	}
 	if (!f->kernel_csum)
-		put16(buf + 2, icmp_checksum(buf, len));
+		be_put16(buf + 2, icmp_checksum(buf, len));
 	return len;
 }
 
 int icmp_payload_counter(const struct icmp_pkt *p, uint64_t *counter)
 {
-	uint64_t c = 0;
-	size_t i;
-
 	if (!p->data || p->data_len < 8)
 		return -1;
-	for (i = 0; i < 8; i++)
-		c = c << 8 | p->data[i];
-	*counter = c;
+	*counter = be_get64(p->data);
 	return 0;
 }
 
@@ -579,9 +555,9 @@ int icmp_tstamp_fields(const struct icmp_pkt *p, uint32_t ts[3])
 {
 	if (!p->data || p->data_len < 12)
 		return -1;
-	ts[0] = get32(p->data);
-	ts[1] = get32(p->data + 4);
-	ts[2] = get32(p->data + 8);
+	ts[0] = be_get32(p->data);
+	ts[1] = be_get32(p->data + 4);
+	ts[2] = be_get32(p->data + 8);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "sock.h"
 
 static int sockopt_int(int fd, int name, int *val)
 {
@@ -172,4 +173,46 @@ int inherit_listen_fds(int max, struct err *e)
 		return err_set(e, EXIT_USAGE, "LISTEN_FDS: %ld sockets, at most %d can be served",
 			       n, max);
 	return (int)n;
+}
+
+int inherit_adopt(int fd, int nact, const struct inherit_server_want *w, struct inherit_sock *s,
+		  int *n, struct err *e)
+{
+	const char *src = nact ? "LISTEN_FDS" : "--fd";
+	int i;
+
+	*n = nact ? nact : 1;
+	if (inherit_check_all(nact ? INHERIT_FDS_START : fd, *n, nact > 0, &w->w, s, e))
+		return -1;
+	for (i = 0; i < *n; i++) {
+		const char *bad = s[i].family == AF_UNIX ? w->unix_unfit : w->ip_unfit;
+
+		if (bad)
+			return err_set(e, EXIT_USAGE, "%s; %s%s%d is %s", bad, src,
+				       nact ? ": fd " : " ", s[i].fd,
+				       s[i].family == AF_UNIX ? "Unix" : "IP");
+		/* the other socket options, against what the socket is */
+		if (sock_check_opts(w->so, s[i].family, s[i].type, e)) {
+			char msg[sizeof(e->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			return err_set(e, EXIT_USAGE, "%s%s%d: %s", src, nact ? ": fd " : " ",
+				       s[i].fd, msg);
+		}
+	}
+	return 0;
+}
+
+int inherit_prepare(const struct inherit_sock *s, int n, const struct sockopts *so,
+		    int backlog, int *fds, struct err *e)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (sock_apply_opts(s[i].fd, s[i].family, s[i].type, so, e) ||
+		    inherit_listen(&s[i], backlog, e))
+			return -1;
+		fds[i] = s[i].fd;
+	}
+	return 0;
 }

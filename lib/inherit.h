@@ -58,6 +58,35 @@ int inherit_check_all(int first, int n, int activated, const struct inherit_want
  */
 int inherit_listen(const struct inherit_sock *s, int backlog, struct err *e);
 
+struct sockopts;
+
+/* What a server's other options ask of the sockets it adopts. */
+struct inherit_server_want {
+	struct inherit_want w;      /* role, family, type, no_stdio */
+	const char *unix_unfit;     /* an option a Unix socket cannot have, or NULL */
+	const char *ip_unfit;       /* an option an IP socket cannot have, or NULL */
+	const struct sockopts *so;  /* checked against what each socket is */
+};
+
+/*
+ * A server's inherited sockets: --fd @fd, or the @nact sockets of socket
+ * activation from INHERIT_FDS_START on (then @fd is ignored).  Each is
+ * checked with inherit_check_all() and against @w's unfit options and socket
+ * options, named "--fd N" or "LISTEN_FDS: fd N" in messages (status 2).
+ * Their count goes to @n, their descriptions to @s.  Nothing is changed on
+ * them yet: see inherit_prepare().
+ */
+int inherit_adopt(int fd, int nact, const struct inherit_server_want *w, struct inherit_sock *s,
+		  int *n, struct err *e);
+
+/*
+ * The @n sockets inherit_adopt() checked: the socket options @so applied and
+ * a passive stream socket listening (inherit_listen(), @backlog); their
+ * descriptors go to @fds.  Status 1 on failure.
+ */
+int inherit_prepare(const struct inherit_sock *s, int n, const struct sockopts *so,
+		    int backlog, int *fds, struct err *e);
+
 /*
  * systemd socket activation (sd_listen_fds(3)): the number of sockets passed
  * to this process, from INHERIT_FDS_START on; 0 when LISTEN_PID is not ours

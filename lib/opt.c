@@ -321,17 +321,6 @@ void opt_print_list(const struct opt *opts, FILE *f)
 	}
 }
 
-/* At most 64 bytes of @s, control bytes as '?': one line, no escapes. */
-static const char *shown(const char *s, size_t len, char *buf, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < len && i < 64 && i + 1 < n && s[i]; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
-	return buf;
-}
-
 /* "--X conflicts with --no-X": both spellings of one boolean. */
 static int bool_conflict(const struct opt *o, unsigned char was, unsigned char now,
 			 struct err *e)
@@ -391,7 +380,7 @@ static int unknown_long(const struct opt_cmd *cmd, const struct opt *opts, size_
 	size_t len = strcspn(word + 2, "=");
 	char buf[80], best[48];
 
-	shown(word + 2, len, buf, sizeof(buf));
+	parse_quote_n(word + 2, len, buf, sizeof(buf));
 	if (!closest(opts, n, word + 2, len, best, sizeof(best)))
 		return err_set(e, EXIT_USAGE, "unknown option '--%s'; did you mean '--%s'?", buf,
 			       best);
@@ -473,7 +462,7 @@ enum opt_result opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int
 			if (optopt > 0 && optopt < LONG_BASE)
 				snprintf(word, sizeof(word), "-%c", optopt);
 			else
-				shown(w ? w : "?", 64, word, sizeof(word));
+				parse_quote_n(w ? w : "?", 64, word, sizeof(word));
 			err_set(e, EXIT_USAGE, "unknown option '%s' (see 'sockctl %s --help')",
 				word, cmd->name);
 			goto out;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
+
 /*
  * Length of the well-formed UTF-8 sequence at @s (at most @n bytes), or 0;
  * its code point in *@out.
@@ -196,6 +198,15 @@ void json_hex(struct jsonw *w, const char *k, const void *val, size_t n)
 void json_end(struct jsonw *w)
 {
 	fputs("}\n", w->f);
+}
+
+void json_sockaddr(struct jsonw *w, const struct sockaddr *sa, socklen_t len)
+{
+	char host[ADDR_STRLEN];
+
+	json_str(w, "address", addr_ntop(sa, len, host, sizeof(host)));
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		json_uint(w, "port", addr_port(sa));
 }
 
 void table_init(struct table *t, size_t ncols)

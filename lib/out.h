@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 /* ---- JSON Lines: one object per line, keys in the order written ---- */
 struct jsonw {
@@ -25,6 +26,8 @@ void json_null(struct jsonw *w, const char *key);
 void json_hex(struct jsonw *w, const char *key, const void *val, size_t n);
 /* Close the object and end the line. */
 void json_end(struct jsonw *w);
+/* "address" (numeric, or the Unix path) and, for IPv4 and IPv6, "port" of @sa. */
+void json_sockaddr(struct jsonw *w, const struct sockaddr *sa, socklen_t len);
 
 /*
  * A JSON string literal (with quotes) for @n bytes of @s: C0 controls, DEL,

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -13,11 +14,16 @@
 
 const char *parse_quote(const char *s, char *buf, size_t n)
 {
+	return parse_quote_n(s, SIZE_MAX, buf, n);
+}
+
+const char *parse_quote_n(const char *s, size_t len, char *buf, size_t n)
+{
 	size_t i, j = 0;
 
-	for (i = 0; s[i] && j + 4 < n && i < 64; i++)
+	for (i = 0; i < len && s[i] && j + 4 < n && i < 64; i++)
 		buf[j++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	if (s[i] && j + 4 < n) {
+	if (i < len && s[i] && j + 4 < n) {
 		memcpy(buf + j, "...", 3);
 		j += 3;
 	}

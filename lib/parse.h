@@ -35,5 +35,7 @@ int parse_mode(const char *s, unsigned *mode, struct err *e);
  * control bytes as '?': one readable line whatever was typed.
  */
 const char *parse_quote(const char *s, char *buf, size_t n);
+/* parse_quote() of the first @len bytes of @s at most (a word within a word). */
+const char *parse_quote_n(const char *s, size_t len, char *buf, size_t n);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "clock.h"
 #include "ping.h"
 
@@ -444,7 +445,7 @@ static void on_errqueue(struct ping *p, struct ping_sock *so, size_t len, const 
 
 	if (!r->cm.has_ee || len < ICMP_HDRLEN || !t)
 		return;
-	seq = (uint16_t)(p->rbuf[6] << 8 | p->rbuf[7]);
+	seq = be_get16(p->rbuf + 6);
 	if (ee->ee_origin != SO_EE_ORIGIN_ICMP && ee->ee_origin != SO_EE_ORIGIN_ICMP6) {
 		struct ping_event ev = { .type = PING_EV_LOCAL_ERROR, .target = t, .seq = seq,
 					 .errnum = (int)ee->ee_errno };

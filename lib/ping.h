@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "err.h"
 #include "icmp.h"
 #include "rtt.h"
@@ -137,6 +138,57 @@ void ping_socks_open(struct ping_socks *s, int type);
 struct ping_fam_socks *ping_socks_of(struct ping_socks *s, int family);
 /* Close every socket, but @keep_family's (0: all). */
 void ping_socks_close(struct ping_socks *s, int keep_family);
+
+/* ---- before the engine runs (lib/ping_check.c) ---- */
+
+enum { PING_MODE_AUTO, PING_MODE_DGRAM, PING_MODE_RAW }; /* which socket */
+
+/* Below these, only root: a privileged install is no licence to flood. */
+#define PING_USER_MIN_INTERVAL (2 * NS_PER_MS)
+#define PING_USER_MAX_PRELOAD 3
+
+/* What the user asks of a run, as the options say it. */
+struct ping_request {
+	const char *type;  /* --type: NULL or "echo", "timestamp", or 0-255 */
+	long long code;    /* -1: not given */
+	long long preload; /* -1: not given */
+	int64_t interval;  /* -1: not given */
+	int flood;
+	int mode;          /* PING_MODE_* */
+	size_t size;       /* payload bytes */
+	int size_given;
+	int root;          /* run by root: no user limits */
+};
+
+/* The request on its own, before any name is resolved: status 2 if it is bad. */
+int ping_check_request(const struct ping_request *r, struct err *e);
+/*
+ * The request for family @f: the size fits, the --type is one the family
+ * sends (echo, IPv4 timestamp, or an IPv4 number 0-255) and, for users, one
+ * they may send; its ICMP type in *@type.  Status 2 if not.
+ */
+int ping_request_type(const struct ping_request *r, const struct icmp_family *f, uint8_t *type,
+		      struct err *e);
+/* The first IPv4 or IPv6 address of @host (@family 0: either), and its family. */
+int ping_resolve(const char *host, int family, struct sockaddr_storage *ss, socklen_t *len,
+		 const struct icmp_family **f, struct err *e);
+/*
+ * Take the socket for a run of family @f out of @s and close the others:
+ * with @want_dgram (an echo request, not --mode raw) the datagram socket
+ * if it opened, else the raw one unless @mode is PING_MODE_DGRAM.  Returns
+ * the descriptor, *@raw, and in *@why the reason the datagram socket was
+ * not taken ("" if it was, or was not wanted); -1 with @e (status 2) saying
+ * why neither is there.
+ */
+int ping_socks_take(struct ping_socks *s, const struct icmp_family *f, int mode, int want_dgram,
+		    int *raw, const char **why, struct err *e);
+/*
+ * Whether the run went as ping's exit status 0 says: a reply came and, with
+ * a deadline and a count, count replies came.
+ */
+int ping_target_met(const struct ping *p, const struct ping_target *t);
+/* Packet loss of @t in percent (0 when nothing was sent). */
+double ping_loss_pct(const struct ping_target *t);
 
 /* A fresh engine; @fn gets every event.  Nothing is sent until ping_run(). */
 int ping_init(struct ping *p, const struct ping_config *cfg, ping_event_fn fn, void *ctx,

@@ -521,6 +521,87 @@ int server_allowed(const struct server_opts *o, const struct sockaddr *sa, const
 	return 0;
 }
 
+#define ACCEPT_MAX_FDS 64
+
+int server_accept_first(const int *fds, int n, const struct server_opts *o, int nonblock,
+			struct sockaddr_storage *ss, socklen_t *sslen, struct err *e)
+{
+	int64_t deadline = clock_deadline(o->accept_timeout);
+	struct pollfd p[ACCEPT_MAX_FDS];
+	char dur[32];
+	int i;
+
+	if (n > ACCEPT_MAX_FDS)
+		n = ACCEPT_MAX_FDS;
+	for (i = 0; i < n; i++)
+		p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	for (;;) {
+		int rc = nonblock ? n : poll(p, (nfds_t)n, clock_ms_until(deadline));
+
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return err_sys(e, EXIT_FAIL, errno, "poll");
+		if (rc == 0)
+			return err_set(e, EXIT_FAIL, "no client within %s",
+				       parse_format_duration(o->accept_timeout, dur, sizeof(dur)));
+		for (i = 0; i < n; i++) {
+			struct server_event ev = { .type = SERVER_EV_CONNECTION };
+			socklen_t len = sizeof(*ss);
+			const char *why = NULL;
+			int fd;
+
+			if (!nonblock && !(p[i].revents & POLLIN))
+				continue;
+			/* nonblock: the listeners are non-blocking, so this may say EAGAIN */
+			fd = accept4(fds[i], (struct sockaddr *)ss, &len, SOCK_CLOEXEC);
+			if (fd < 0 && nonblock && errno == EAGAIN && i + 1 < n)
+				continue;
+			if (fd < 0 && nonblock)
+				return err_sys(e, EXIT_FAIL, errno, "accept: %s",
+					       err_errno_name(errno));
+			if (fd < 0 && (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED))
+				continue;
+			if (fd < 0)
+				return err_sys(e, EXIT_FAIL, errno, "accept");
+			if (len > sizeof(*ss))
+				len = sizeof(*ss);
+			*sslen = len;
+			ev.peer = (struct sockaddr *)ss;
+			ev.peerlen = len;
+			ev.id = 1;
+			if (!server_allowed(o, ev.peer, &why)) {
+				ev.type = SERVER_EV_REFUSED;
+				ev.reason = "denied";
+				ev.id = 0;
+				if (o->on_event)
+					o->on_event(o->ctx, &ev);
+				server_reset_close(fd);
+				continue;
+			}
+			if (o->on_event)
+				o->on_event(o->ctx, &ev);
+			return fd;
+		}
+	}
+}
+
+void server_event_closed(struct server_event *ev, const struct sockaddr *peer, socklen_t len,
+			 int rc, const struct relay_stats *rs)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = SERVER_EV_CLOSED;
+	ev->id = 1;
+	ev->peer = peer;
+	ev->peerlen = len;
+	ev->bytes_in = rs->to_out;
+	ev->bytes_out = rs->to_sock;
+	ev->duration_ns = rs->end_ns - rs->start_ns;
+	ev->reason = relay_end_reason(rc, rs);
+	ev->errnum = relay_end_errno(rc, rs);
+	ev->undelivered = rs->undelivered;
+}
+
 void server_reset_close(int fd)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };

@@ -108,6 +108,24 @@ int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 
 /* 1 if @sa may be served under o->allow and o->deny; else 0 and *@why. */
 int server_allowed(const struct server_opts *o, const struct sockaddr *sa, const char **why);
+/*
+ * One client, without keep_open's loop: wait (up to o->accept_timeout) for the
+ * first client on any of the @n listening sockets @fds that o->allow and
+ * o->deny let in, and return its socket, its address in @ss and @len.  Each
+ * client turned away is closed with an RST and reported as SERVER_EV_REFUSED
+ * ("denied"); the one taken as SERVER_EV_CONNECTION (id 1), through o->on_event.
+ * With @nonblock the listeners are non-blocking and are not polled: an
+ * accept(2) that would block is the failure ("accept: EAGAIN").  -1 with @e
+ * (status 1) on failure or timeout.
+ */
+int server_accept_first(const int *fds, int n, const struct server_opts *o, int nonblock,
+			struct sockaddr_storage *ss, socklen_t *len, struct err *e);
+
+struct relay_stats;
+/* @ev: the SERVER_EV_CLOSED event (id 1) of a client @peer relayed by relay_run() (@rc, @rs). */
+void server_event_closed(struct server_event *ev, const struct sockaddr *peer, socklen_t len,
+			 int rc, const struct relay_stats *rs);
+
 /* Write all @n bytes to @fd (waiting if it is non-blocking): one chunk, never split. */
 int server_write_all(int fd, const void *data, size_t n, struct err *e);
 

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -312,10 +313,23 @@ int sock_flowlabel(int fd, const struct sockopts *o, struct sockaddr *dst, struc
 	return 0;
 }
 
+int sock_resolve_first(const char *host, const char *service, const struct addrinfo *hints,
+		       struct sockaddr_storage *ss, socklen_t *len, struct err *e)
+{
+	struct addrinfo *res;
+
+	if (sock_getaddrinfo(host, service, hints, &res, e))
+		return -1;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
 int sock_source_addr(const struct sockopts *o, int family, int type, struct sockaddr_storage *ss,
 		     socklen_t *len, struct err *e)
 {
-	struct addrinfo hints, *res;
+	struct addrinfo hints;
 	char port[16];
 
 	*len = 0;
@@ -326,12 +340,7 @@ int sock_source_addr(const struct sockopts *o, int family, int type, struct sock
 	hints.ai_family = family;
 	hints.ai_socktype = type;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if (sock_getaddrinfo(o->source, port, &hints, &res, e))
-		return -1;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
+	return sock_resolve_first(o->source, port, &hints, ss, len, e);
 }
 
 int sock_bind_source(int fd, int family, int type, const struct sockopts *o, struct err *e)
@@ -804,4 +813,71 @@ long sock_raise_nofile(void)
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
+}
+
+/* ---- the socket file removed on the way out, even on ^C ---- */
+
+static struct sock_unix_name *cleanup_name;
+
+void sock_unix_cleanup(void)
+{
+	/* also runs from on_signal(): it only calls fstatat(2) and unlinkat(2),
+	 * both async-signal-safe */
+	if (!cleanup_name)
+		return;
+	// NOLINTNEXTLINE(bugprone-signal-handler,cert-sig30-c)
+	sock_unix_unlink(cleanup_name);
+}
+
+static void on_signal(int sig)
+{
+	/* only fstatat(2) and unlinkat(2) run here: both async-signal-safe */
+	sock_unix_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void sock_unix_cleanup_arm(struct sock_unix_name *un)
+{
+	cleanup_name = un;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+}
+
+int sock_listen_all(int *fds, int *n, int backlog, struct err *e)
+{
+	int i;
+
+	for (i = 0; i < *n; i++)
+		if (listen(fds[i], backlog)) {
+			char where[ADDR_STRLEN];
+			struct sockaddr_storage ss = { 0 };
+			socklen_t len = sizeof(ss);
+			int err = errno; /* getsockname may change it */
+
+			getsockname(fds[i], (struct sockaddr *)&ss, &len);
+			err_sys(e, EXIT_FAIL, err, "listen %s",
+				addr_format((struct sockaddr *)&ss, len, where, sizeof(where)));
+			sock_close_all(fds, *n);
+			*n = 0;
+			return -1;
+		}
+	return 0;
+}
+
+int sock_set_nonblock_all(const int *fds, int n, struct err *e)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (sock_set_nonblock(fds[i], e))
+			return -1;
+	return 0;
+}
+
+void sock_close_all(const int *fds, int n)
+{
+	while (n-- > 0)
+		close(fds[n]);
 }

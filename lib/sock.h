@@ -21,6 +21,9 @@ const char *sock_eai_name(int code);
  */
 int sock_getaddrinfo(const char *host, const char *service, const struct addrinfo *hints,
 		     struct addrinfo **res, struct err *e);
+/* sock_getaddrinfo()'s first address, copied to @ss and @len. */
+int sock_resolve_first(const char *host, const char *service, const struct addrinfo *hints,
+		       struct sockaddr_storage *ss, socklen_t *len, struct err *e);
 
 /*
  * Socket options a user may ask for (OPT_SOCKOPTS in opt.h fills them).
@@ -149,6 +152,25 @@ int sock_listen_unix(const char *path, int type, int backlog, unsigned mode, int
 void sock_unix_unlink(const struct sock_unix_name *un);
 /* Close the directory of @un, after sock_unix_unlink(): nothing is removed later. */
 void sock_unix_release(struct sock_unix_name *un);
+
+/*
+ * Remove the socket file of @un when the process ends by SIGINT, SIGTERM or
+ * SIGHUP (then the signal is raised again with its default action), and on
+ * sock_unix_cleanup().  One name per process: the last one armed.
+ */
+void sock_unix_cleanup_arm(struct sock_unix_name *un);
+/* Remove the armed socket file now, if it is still that file; async-signal-safe. */
+void sock_unix_cleanup(void);
+
+/*
+ * listen(2) with @backlog on each of the @n sockets @fds.  On failure all of
+ * them are closed, *@n is 0, and @e says which address failed (status 1).
+ */
+int sock_listen_all(int *fds, int *n, int backlog, struct err *e);
+/* O_NONBLOCK on each of the @n sockets @fds. */
+int sock_set_nonblock_all(const int *fds, int n, struct err *e);
+/* Close the @n descriptors @fds, last first. */
+void sock_close_all(const int *fds, int n);
 
 /* Raise the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
 long sock_raise_nofile(void);

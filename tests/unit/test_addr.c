@@ -213,11 +213,56 @@ static void test_names(void)
 		  "format v6");
 }
 
+/* listen's endpoint forms: [ADDR] PORT, -s/-p as nc spells them, -U, unix: */
+static void test_passive(void)
+{
+	char a0[] = "8080", a1[] = "127.0.0.1", a2[] = "unix:/tmp/x", a3[] = "80", a4[] = "::1";
+	char *one[] = { a0 }, *two[] = { a1, a0 }, *un[] = { a2 }, *two6[] = { a4, a3 };
+	struct endpoint ep;
+	struct err e;
+
+	CHECK(!addr_parse_passive(1, one, 0, NULL, NULL, "tcp", &ep, &e) && ep.kind == EP_INET &&
+		      !strcmp(ep.host, "") && !strcmp(ep.service, "8080"),
+	      "lone PORT: the wildcard");
+	CHECK(!addr_parse_passive(2, two, 0, NULL, NULL, "tcp", &ep, &e) &&
+		      !strcmp(ep.host, "127.0.0.1"),
+	      "ADDR PORT");
+	CHECK(!addr_parse_passive(2, two6, 0, NULL, NULL, "tcp", &ep, &e) &&
+		      !strcmp(ep.host, "::1") && !strcmp(ep.service, "80"),
+	      "v6 ADDR PORT");
+	CHECK(!addr_parse_passive(0, NULL, 0, "127.0.0.1", "8080", "tcp", &ep, &e) &&
+		      !strcmp(ep.host, "127.0.0.1") && !strcmp(ep.service, "8080"),
+	      "-s ADDR -p PORT");
+	CHECK(!addr_parse_passive(1, one, 0, "::1", NULL, "tcp", &ep, &e) &&
+		      !strcmp(ep.host, "::1") && !strcmp(ep.service, "8080"),
+	      "-s ADDR PORT");
+	CHECK(!addr_parse_passive(1, one, 0, NULL, "http", "tcp", &ep, &e) &&
+		      !strcmp(ep.host, "8080") && !strcmp(ep.service, "80"),
+	      "ADDR -p SERVICE");
+	CHECK(addr_parse_passive(2, two, 0, NULL, "80", "tcp", &ep, &e) == -1 &&
+		      e.status == EXIT_USAGE && strstr(e.msg, "-p PORT given"),
+	      "-p with ADDR PORT: %s", e.msg);
+	CHECK(addr_parse_passive(2, two, 0, "::1", NULL, "tcp", &ep, &e) == -1 &&
+		      strstr(e.msg, "-s ADDR given"),
+	      "-s with ADDR PORT: %s", e.msg);
+	CHECK(addr_parse_passive(0, NULL, 0, NULL, NULL, "tcp", &ep, &e) == -1 &&
+		      strstr(e.msg, "expected [ADDR] PORT"),
+	      "nothing: %s", e.msg);
+	CHECK(!addr_parse_passive(1, un, 0, NULL, NULL, "tcp", &ep, &e) && ep.kind == EP_UNIX &&
+		      !strcmp(ep.path, "/tmp/x"),
+	      "unix:PATH");
+	CHECK(!addr_parse_passive(1, un, 1, NULL, NULL, "tcp", &ep, &e) && ep.kind == EP_UNIX,
+	      "-U unix:PATH");
+	CHECK(addr_parse_passive(0, NULL, 0, "1.2.3.4.5", "80", "tcp", &ep, &e) == -1,
+	      "-s with a malformed address: %s", e.msg);
+}
+
 int main(void)
 {
 	test_ports();
 	test_endpoints();
 	test_cidr();
 	test_names();
+	test_passive();
 	return UNIT_DONE();
 }

@@ -100,6 +100,10 @@ static void test_quote(void)
 	longs[sizeof(longs) - 1] = '\0';
 	CHECK(strlen(parse_quote(longs, b, sizeof(b))) == 67 && !strcmp(b + 64, "..."),
 	      "cut at 64 bytes with ...");
+	CHECK_STR(parse_quote_n("time\x01out=3", 8, b, sizeof(b)), "time?out",
+		  "a word within a word: its length, control bytes as ?");
+	CHECK(strlen(parse_quote_n(longs, 64, b, sizeof(b))) == 64,
+	      "cut at the length given: no ...");
 }
 
 int main(void)

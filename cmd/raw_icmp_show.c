@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+/* sockctl raw-icmp's output: replies, errors and statistics, as ping prints them, or JSON. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "cmd.h"
+#include "err.h"
+#include "icmp.h"
+#include "out.h"
+#include "raw_icmp.h"
+
+static void print_stamp(const struct ctx *c)
+{
+	int64_t t = clock_real_ns();
+
+	if (c->o->stamps)
+		printf("[%lld.%06lld] ", (long long)(t / NS_PER_SEC),
+		       (long long)(t % NS_PER_SEC / 1000));
+}
+
+static int text_out(const struct ctx *c)
+{
+	return !c->o->json && !c->o->quiet && !c->o->flood;
+}
+
+/* Each line as it happens, as ping does, unless flooding (then at exit). */
+static void line_done(struct ctx *c)
+{
+	if (c->o->flood || c->out_failed || !cmd_stdout_flush(&c->out_err))
+		return;
+	c->out_failed = 1;
+	*c->stop = 1;
+}
+
+static void show_reply(struct ctx *c, const struct icmp_pkt *p, const char *from,
+		       int64_t rtt, int dup, int late)
+{
+	const char *note = dup ? " (DUP!)" : late ? " (late)" : "";
+	char ms[32];
+	uint32_t ts[3];
+	int has_ts = p->type == ICMP4_TIMESTAMP_REPLY && c->f->family == AF_INET && !icmp_tstamp_fields(p, ts);
+
+	if (c->o->json) {
+		struct jsonw w;
+
+		json_begin(&w, stdout);
+		json_str(&w, "event", "reply");
+		json_uint(&w, "seq", p->seq);
+		json_str(&w, "from", from);
+		json_uint(&w, "bytes", p->icmp_len);
+		if (p->ttl >= 0)
+			json_int(&w, "ttl", p->ttl);
+		else
+			json_null(&w, "ttl");
+		json_num(&w, "time_ms", (double)rtt / 1e6, 3);
+		json_bool(&w, "dup", dup);
+		json_bool(&w, "late", late);
+		if (has_ts) {
+			json_uint(&w, "originate", ts[0]);
+			json_uint(&w, "receive", ts[1]);
+			json_uint(&w, "transmit", ts[2]);
+		}
+		if (c->o->stamps)
+			json_num(&w, "timestamp", (double)clock_real_ns() / 1e9, 6);
+		json_end(&w);
+		line_done(c);
+		return;
+	}
+	if (!text_out(c))
+		return;
+	print_stamp(c);
+	printf("%zu bytes from %s: icmp_seq=%u", p->icmp_len, from, p->seq);
+	if (p->ttl >= 0)
+		printf(" ttl=%d", p->ttl);
+	printf(" time=%s ms%s", icmp_format_ms(rtt, ms, sizeof(ms)), note);
+	if (has_ts)
+		printf(" originate=%u receive=%u transmit=%u", ts[0], ts[1], ts[2]);
+	putchar('\n');
+	line_done(c);
+}
+
+static void show_error(struct ctx *c, const struct icmp_pkt *p, const char *from,
+		       uint16_t seq)
+{
+	char desc[128], os[ADDR_STRLEN] = "", od[ADDR_STRLEN] = "";
+	const char *cls = c->f->error_class(p->type);
+	int fam = c->f->family;
+
+	c->f->describe(p, desc, sizeof(desc));
+	if (p->orig_valid) {
+		inet_ntop(fam, p->orig_src, os, sizeof(os));
+		inet_ntop(fam, p->orig_dst, od, sizeof(od));
+	}
+	if (c->o->json) {
+		struct jsonw w;
+
+		json_begin(&w, stdout);
+		json_str(&w, "event", "error");
+		json_uint(&w, "seq", seq);
+		json_str(&w, "from", from);
+		json_uint(&w, "icmp_type", p->type);
+		json_uint(&w, "icmp_code", p->code);
+		json_str(&w, "error", cls ? cls : "ICMP error");
+		json_str(&w, "message", desc);
+		if (p->mtu)
+			json_uint(&w, "mtu", p->mtu);
+		if (p->orig_valid) {
+			json_str(&w, "orig_src", os);
+			json_str(&w, "orig_dst", od);
+			json_int(&w, "orig_ttl", p->orig_ttl);
+			json_int(&w, "orig_proto", p->orig_proto);
+		}
+		json_end(&w);
+		line_done(c);
+		return;
+	}
+	if (!text_out(c))
+		return;
+	print_stamp(c);
+	printf("%s from %s: icmp_seq=%u %s", cls ? cls : "ICMP error", from, seq, desc);
+	if (p->orig_valid)
+		printf(" (original: %s > %s ttl=%d)", os, od, p->orig_ttl);
+	putchar('\n');
+	line_done(c);
+}
+
+static void show_send_error(const struct ctx *c, uint16_t seq, int errnum)
+{
+	const struct ping_sock *ps = ping_socket(&c->eng, c->f->family);
+	int mtu = errnum == EMSGSIZE && ps ? sock_path_mtu(ps->fd, (const struct sockaddr *)&c->dst,
+							   c->f->addrlen)
+					   : -1;
+	char eb[96];
+	size_t n;
+
+	err_strerror(errnum, eb, sizeof(eb));
+	n = strlen(eb);
+	/* --pmtu do, as ping's "local error: message too long, mtu=1400" */
+	if (mtu > 0)
+		snprintf(eb + n, sizeof(eb) - n, ", path MTU %d", mtu);
+	if (c->o->json) {
+		struct jsonw w;
+
+		json_begin(&w, stdout);
+		json_str(&w, "event", "send_error");
+		json_uint(&w, "seq", seq);
+		json_str(&w, "errno", err_errno_name(errnum));
+		json_str(&w, "message", eb);
+		json_end(&w);
+		return;
+	}
+	/* a flood must not flood the terminal: the first failure, then every 1000th */
+	if (c->o->flood && c->t->nerr > 1 && c->t->nerr % 1000)
+		return;
+	err_msg(NAME, "%s: sendto icmp_seq=%u: %s", c->addr, seq, eb);
+}
+
+static void summary_json(const struct ctx *c, int64_t elapsed)
+{
+	double mn, av, mx, md;
+	struct jsonw w;
+	int have = !rtt_ms(&c->t->rtt, &mn, &av, &mx, &md);
+
+	json_begin(&w, stdout);
+	json_str(&w, "event", "summary");
+	json_str(&w, "host", c->host);
+	json_str(&w, "address", c->addr);
+	json_str(&w, "socket", c->raw ? "raw" : "dgram");
+	json_uint(&w, "transmitted", c->t->ntx);
+	json_uint(&w, "received", c->t->nrx);
+	json_uint(&w, "duplicates", c->t->ndup);
+	json_uint(&w, "late", c->t->nlate);
+	json_uint(&w, "errors", c->t->nerr);
+	json_uint(&w, "bad_checksums", c->t->nbad);
+	json_num(&w, "loss_pct", ping_loss_pct(c->t), 3);
+	json_num(&w, "time_ms", (double)elapsed / 1e6, 3);
+	if (have) {
+		json_num(&w, "rtt_min_ms", mn, 3);
+		json_num(&w, "rtt_avg_ms", av, 3);
+		json_num(&w, "rtt_max_ms", mx, 3);
+		json_num(&w, "rtt_mdev_ms", md, 3);
+	} else {
+		json_null(&w, "rtt_min_ms");
+		json_null(&w, "rtt_avg_ms");
+		json_null(&w, "rtt_max_ms");
+		json_null(&w, "rtt_mdev_ms");
+	}
+	json_end(&w);
+}
+
+/* ping's "time": from the start to the last probe sent, not to the end of waiting. */
+void raw_icmp_summary(const struct ctx *c)
+{
+	int64_t elapsed = ping_time_spent(&c->eng, c->t);
+	double mn, av, mx, md;
+
+	if (c->o->json) {
+		summary_json(c, elapsed);
+		return;
+	}
+	printf("\n--- %s ping statistics ---\n", c->host);
+	printf("%llu packets transmitted, %llu received", (unsigned long long)c->t->ntx,
+	       (unsigned long long)c->t->nrx);
+	if (c->t->ndup)
+		printf(", +%llu duplicates", (unsigned long long)c->t->ndup);
+	if (c->t->nerr)
+		printf(", +%llu errors", (unsigned long long)c->t->nerr);
+	if (c->t->nlate)
+		printf(", +%llu late", (unsigned long long)c->t->nlate);
+	if (c->t->nbad)
+		printf(", +%llu bad checksums", (unsigned long long)c->t->nbad);
+	printf(", %g%% packet loss, time %lldms\n", ping_loss_pct(c->t),
+	       (long long)(elapsed / NS_PER_MS));
+	if (!rtt_ms(&c->t->rtt, &mn, &av, &mx, &md))
+		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", mn, av, mx, md);
+}
+
+/* SIGQUIT, as ping: a one-line status on stderr, and carry on. */
+static void status_line(const struct ctx *c)
+{
+	double mn, av, mx, md;
+
+	if (rtt_ms(&c->t->rtt, &mn, &av, &mx, &md))
+		mn = av = mx = 0;
+	if (err_diag_is_json()) {
+		err_msg(NAME, "%llu/%llu packets, %g%% loss, min/avg/max = %.3f/%.3f/%.3f ms",
+			(unsigned long long)c->t->nrx, (unsigned long long)c->t->ntx, ping_loss_pct(c->t), mn,
+			av, mx);
+		return;
+	}
+	fprintf(stderr, "%llu/%llu packets, %g%% loss, min/avg/max = %.3f/%.3f/%.3f ms\n",
+		(unsigned long long)c->t->nrx, (unsigned long long)c->t->ntx, ping_loss_pct(c->t), mn, av, mx);
+}
+
+void raw_icmp_header(const struct ctx *c)
+{
+	size_t size = c->o->size != SIZE_UNSET ? (size_t)c->o->size : ICMP_DEFAULT_PAYLOAD;
+
+	if (c->o->json)
+		return;
+	if (c->qtype == ICMP4_TIMESTAMP && c->f->family == AF_INET)
+		size = ICMP_TSTAMP_LEN - ICMP_HDRLEN;
+	printf("PING %s (%s) %zu(%zu) bytes of data.\n", c->host, c->addr, size,
+	       size + ICMP_HDRLEN + c->f->ip_hdrlen);
+	fflush(stdout);
+}
+
+
+void raw_icmp_on_event(void *ctx, const struct ping_event *ev)
+{
+	struct ctx *c = ctx;
+	char eb[96];
+
+	switch (ev->type) {
+	case PING_EV_REPLY:
+		if (c->o->verbose && ev->mismatch)
+			err_msg(NAME, "icmp_seq=%u: %zu payload bytes differ from what was sent",
+				ev->seq, ev->mismatch);
+		show_reply(c, ev->pkt, ev->from, ev->rtt_ns, ev->dup, ev->late);
+		break;
+	case PING_EV_ERROR:
+		show_error(c, ev->pkt, ev->from, ev->seq);
+		break;
+	case PING_EV_SEND_ERROR:
+		show_send_error(c, ev->seq, ev->errnum);
+		break;
+	case PING_EV_LOCAL_ERROR:
+		err_msg(NAME, "%s: icmp_seq=%u: %s", c->addr, ev->seq,
+			err_strerror(ev->errnum, eb, sizeof(eb)));
+		break;
+	case PING_EV_IGNORED:
+		if (c->o->verbose)
+			err_msg(NAME, "ignored a %zu-byte packet: %s", ev->len, ev->reason);
+		break;
+	case PING_EV_BAD_CSUM:
+		if (c->o->verbose)
+			err_msg(NAME, "bad ICMP checksum in a packet from %s (type %u)", ev->from,
+				ev->pkt->type);
+		break;
+	case PING_EV_UNSENT:
+		if (c->o->verbose)
+			err_msg(NAME, "reply for icmp_seq=%u, which was never sent", ev->seq);
+		break;
+	case PING_EV_STATUS:
+		status_line(c);
+		break;
+	}
+}
+
+/* The engine, given the socket picked and the one target. */
