@@ -294,8 +294,10 @@ static void summary(const struct send_ctx *c)
 		json_uint(&w, "port", addr_port((struct sockaddr *)&c->dst));
 		json_uint(&w, "sent", tx->sent);
 		json_uint(&w, "bytes", tx->bytes);
-		if (o->wait >= 0)
+		if (o->wait >= 0) {
 			json_uint(&w, "replies", tx->replies);
+			json_uint(&w, "bad_stamps", tx->bad_stamps);
+		}
 		if (have_rtt) {
 			json_num(&w, "rtt_min_ms", mn, 3);
 			json_num(&w, "rtt_avg_ms", av, 3);
@@ -315,6 +317,9 @@ static void summary(const struct send_ctx *c)
 			tx->replies == 1 ? "y" : "ies");
 	if (have_rtt)
 		fprintf(stderr, ", rtt min/avg/max %.3f/%.3f/%.3f ms", mn, av, mx);
+	if (tx->bad_stamps)
+		fprintf(stderr, "; %llu repl%s stamped in the future or over an hour ago (no rtt)",
+			(unsigned long long)tx->bad_stamps, tx->bad_stamps == 1 ? "y" : "ies");
 	fputc('\n', stderr);
 }
 

@@ -133,6 +133,10 @@ void dgram_stats_probe(struct dgram_stats *s, const struct dgram_probe *p, int64
 		s->reordered++;
 	else
 		s->next_seq = next;
+	if (!dgram_probe_age_sane(lat)) {
+		s->lat_bogus++;
+		return;
+	}
 	if (!s->lat_n || lat < s->lat_min)
 		s->lat_min = lat;
 	if (!s->lat_n || lat > s->lat_max)
@@ -213,6 +217,7 @@ static void stats_json(const struct dgram_stats *s, FILE *f)
 		json_uint(&w, "lost", dgram_stats_lost(s));
 		json_uint(&w, "duplicates", s->dups);
 		json_uint(&w, "reordered", s->reordered);
+		json_uint(&w, "bad_stamps", s->lat_bogus);
 		if (s->lat_n) {
 			json_num(&w, "latency_min_ms", ms((double)s->lat_min), 3);
 			json_num(&w, "latency_avg_ms", ms(s->lat_sum / (double)s->lat_n), 3);
@@ -258,6 +263,9 @@ void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json)
 	if (s->lat_n)
 		fprintf(f, "; latency min/avg/max %.3f/%.3f/%.3f ms", ms((double)s->lat_min),
 			ms(s->lat_sum / (double)s->lat_n), ms((double)s->lat_max));
+	if (s->lat_bogus)
+		fprintf(f, "; %llu probe%s stamped over an hour off (not in the latency)",
+			(unsigned long long)s->lat_bogus, s->lat_bogus == 1 ? "" : "s");
 }
 
 static int setint(int fd, int level, int name, int val, const char *what, struct err *e)

@@ -46,6 +46,16 @@ int dgram_probe_decode(const void *buf, size_t len, struct dgram_probe *p);
  * without overflow: clamped to [-INT64_MAX, INT64_MAX].
  */
 int64_t dgram_probe_age(uint64_t sent_ns, int64_t now_ns);
+/*
+ * A probe's timestamp more than an hour from the receive time is no latency:
+ * a hostile or broken sender (or a clock an hour off).  Such probes are
+ * counted and said, never averaged in.
+ */
+#define DGRAM_STAMP_SLACK_NS (INT64_C(3600) * 1000000000)
+static inline int dgram_probe_age_sane(int64_t age)
+{
+	return age >= -DGRAM_STAMP_SLACK_NS && age <= DGRAM_STAMP_SLACK_NS;
+}
 
 /* Receive statistics: every datagram, and the probes among them. */
 struct dgram_stats {
@@ -58,6 +68,7 @@ struct dgram_stats {
 	uint64_t end_total;  /* from the end marker */
 	int end_seen;
 	uint64_t lat_n;
+	uint64_t lat_bogus;  /* probes whose timestamp was over an hour off: not in lat_* */
 	int64_t lat_min, lat_max;
 	double lat_sum;
 	unsigned char *seen; /* bitmap of seqs, grown on demand */

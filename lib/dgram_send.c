@@ -263,11 +263,18 @@ static void reply(struct dgram_tx *tx, unsigned i, int64_t real, int64_t mono)
 	ev.cap = len < tx->in.size ? len : tx->in.size;
 	ev.real_ns = real;
 	/* a probe carries its send time; other replies answer the latest datagram */
-	if (dgram_probe_decode(ev.data, ev.cap, &p))
+	if (dgram_probe_decode(ev.data, ev.cap, &p)) {
 		ev.rtt_ns = dgram_probe_age(p.ts_ns, real);
-	else
+		/* not a stamp of ours: no round trip (the reply is still shown) */
+		if (ev.rtt_ns < 0 || !dgram_probe_age_sane(ev.rtt_ns)) {
+			ev.rtt_ns = -1;
+			tx->bad_stamps++;
+		}
+	} else {
 		ev.rtt_ns = mono - tx->last_send;
-	rtt_add(&tx->rtt, ev.rtt_ns);
+	}
+	if (ev.rtt_ns >= 0)
+		rtt_add(&tx->rtt, ev.rtt_ns);
 	tx->replies++;
 	if (tx->o.on_event)
 		tx->o.on_event(tx->o.ctx, &ev);

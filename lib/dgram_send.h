@@ -38,7 +38,8 @@ struct dgram_tx_event {
 	const unsigned char *data;
 	size_t len, cap;
 	int64_t real_ns; /* arrival, CLOCK_REALTIME */
-	int64_t rtt_ns;  /* a probe's age, or the time since the latest send */
+	int64_t rtt_ns;  /* a probe's age, or the time since the latest send; -1: a
+			  * probe stamped in the future or over an hour ago */
 	const char *text;
 	int errnum;
 	int after_marker; /* PEER_LEFT: after an end marker (else after the last reply) */
@@ -72,6 +73,7 @@ struct dgram_tx {
 	struct dgram_batch gso_out; /* the messages of one GSO batch (iov: unused) */
 	uint64_t gso_sends, gso_datagrams;
 	uint64_t sent, bytes, replies;
+	uint64_t bad_stamps;    /* probe replies whose stamp is not ours: no rtt */
 	int64_t t0, last_send;
 	struct rtt_stats rtt;   /* round trips of the replies (lib/rtt) */
 	unsigned markers; /* end markers sent */

@@ -292,7 +292,10 @@ void opt_print_help(const struct opt_cmd *cmd, const struct opt *opts, FILE *f)
 	}
 	if (cmd->details)
 		fprintf(f, "\n%s\n", cmd->details);
-	fputs("\nExit status: 0 success, 1 the operation failed, 2 usage or bad input.\n", f);
+	/* a command whose statuses differ (raw-icmp: ping's) says so in .details */
+	if (!cmd->details || !strstr(cmd->details, "Exit status:"))
+		fputs("\nExit status: 0 success, 1 the operation failed, 2 usage or bad input.\n",
+		      f);
 }
 
 void opt_print_list(const struct opt *opts, FILE *f)

@@ -18,7 +18,8 @@ int ping_check_request(const struct ping_request *r, struct err *e)
 			return err_set(e, EXIT_USAGE, "--flood: only root may flood (others: "
 				       "--interval 2ms or more)");
 		if (r->interval >= 0 && r->interval < PING_USER_MIN_INTERVAL)
-			return err_set(e, EXIT_USAGE, "--interval: under 2ms only for root");
+			return err_set(e, EXIT_USAGE, "--interval %.7gms: under 2ms only for root",
+				       (double)r->interval / 1e6);
 		if (r->preload > PING_USER_MAX_PRELOAD)
 			return err_set(e, EXIT_USAGE, "--preload %lld: more than %d only for root",
 				       r->preload, PING_USER_MAX_PRELOAD);

@@ -750,3 +750,36 @@ for src, msg in (("127.0.0.2", b"no\n"), ("127.0.0.3", b"yes\n")):
 	[ "$output" -le 12 ] && [ "$output" -ge 1 ]
 	grep -Eq "[0-9]+ more warnings like the above were left out" "$BATS_TEST_TMPDIR/err"
 }
+
+@test "a probe stamped 2^63 is counted, never averaged into latency or rtt (udp-recv --stats, udp-send -W)" {
+	# probe wire format (lib/dgram.h): "SKP1", flags, 3 zero bytes, then
+	# big-endian seq, timestamp (ns), total
+	local mk='import struct, sys
+def probe(seq, ts, total=1, end=0):
+    return b"SKP1" + bytes([end, 0, 0, 0]) + struct.pack("!QQQ", seq, ts, total)'
+	start_recv0 127.0.0.1 --stats -q --until-end -w 10
+	python3 -c "$mk
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(probe(0, 1 << 63), ('127.0.0.1', int(sys.argv[1])))
+s.sendto(probe(0, 0, 1, 1), ('127.0.0.1', int(sys.argv[1])))" "$PORT"
+	wait_pid 10 "$RECV_PID"
+	[ "$WAIT_STATUS" = 0 ]
+	grep -q "1 probe stamped over an hour off (not in the latency)" "$BATS_TEST_TMPDIR/err"
+	! grep -q "latency min" "$BATS_TEST_TMPDIR/err"
+	# a reflector that answers every datagram with a probe stamped 2^63
+	bg python3 -c "$mk
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', 0))
+print(s.getsockname()[1], flush=True)
+s.settimeout(20)
+while True:
+    d, a = s.recvfrom(65536)
+    s.sendto(probe(0, 1 << 63), a)" >"$BATS_TEST_TMPDIR/rport"
+	wait_for 10 test -s "$BATS_TEST_TMPDIR/rport"
+	run -0 --separate-stderr "$SOCKCTL" udp-send --json --size 32 -c 1 -W 1 127.0.0.1 "$(cat "$BATS_TEST_TMPDIR/rport")"
+	# the probe and its end markers each got a reply: all stamped 2^63
+	[ "$(jq -r 'select(.event == "summary") | .replies >= 1 and .replies == .bad_stamps and .rtt_min_ms == null' <<<"$output")" = true ]
+	[ "$(jq -s '[.[] | select(.event == "reply") | .rtt_ms] | all(. == null)' <<<"$output")" = true ]
+}

@@ -94,14 +94,24 @@ static void hostile(void)
 	dgram_stats_init(&s);
 	dgram_stats_datagram(&s, 64, 1000);
 	dgram_stats_probe(&s, &p, 1000);
-	CHECK(s.lat_n == 1 && s.lat_min == -(INT64_MAX - 999) && s.lat_max == s.lat_min,
-	      "a 2^63 timestamp: a latency without overflow");
+	CHECK(s.lat_n == 0 && s.lat_bogus == 1 && s.unique == 1,
+	      "a 2^63 timestamp: counted as a probe, never as a latency");
 	CHECK(s.next_seq == UINT64_MAX && s.reordered == 0 && s.untracked == 1,
 	      "seq 2^64-1 does not wrap next_seq");
 	p.ts_ns = 0;
 	p.seq = 1;
 	dgram_stats_probe(&s, &p, INT64_MAX);
-	CHECK(s.lat_max == INT64_MAX && s.reordered == 1, "latency from the epoch, reordered");
+	CHECK(s.lat_n == 0 && s.lat_bogus == 2 && s.reordered == 1,
+	      "a stamp from the epoch: no latency either; reordered");
+	p.seq = 2;
+	p.ts_ns = (uint64_t)INT64_MAX - DGRAM_STAMP_SLACK_NS;
+	dgram_stats_probe(&s, &p, INT64_MAX);
+	p.seq = 3;
+	p.ts_ns = (uint64_t)INT64_MAX;
+	dgram_stats_probe(&s, &p, INT64_MAX - DGRAM_STAMP_SLACK_NS);
+	CHECK(s.lat_n == 2 && s.lat_max == DGRAM_STAMP_SLACK_NS &&
+		      s.lat_min == -DGRAM_STAMP_SLACK_NS && s.lat_bogus == 2,
+	      "an hour either way is still a latency (clocks of two hosts)");
 	dgram_stats_free(&s);
 }
 

@@ -30,7 +30,8 @@ static void test_request(void)
 	CHECK(!ping_check_request(&r, &e), "root may flood");
 	r = user();
 	r.interval = PING_USER_MIN_INTERVAL - 1;
-	CHECK(ping_check_request(&r, &e) == -1 && strstr(e.msg, "under 2ms"), "1.9ms: %s", e.msg);
+	CHECK(ping_check_request(&r, &e) == -1 && strstr(e.msg, "--interval 1.999999ms: under 2ms"),
+	      "1.9ms, named: %s", e.msg);
 	r.interval = PING_USER_MIN_INTERVAL;
 	CHECK(!ping_check_request(&r, &e), "2ms is fine");
 	r = user();
