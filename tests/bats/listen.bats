@@ -12,21 +12,6 @@ setup() {
 	export LO
 }
 
-# start_listen ERRFILE ARGS...: run listen -v in the background (stdin and
-# stdout as the caller redirects them before calling), wait for it to be ready,
-# set PORT from its first "listening on" line.
-start_listen() {
-	local err=$1
-	shift
-	# emptied here, not by the background job's own redirection, which may
-	# come after we read it: a reused file still shows the last listener's port
-	: >"$err"
-	# not bg: a background job's stdin would be /dev/null, not the caller's
-	"$SOCKCTL" listen -v "$@" 2>"$err" 0<&0 &
-	LPID=$!
-	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
-	PORT=$(listen_port "$err")
-}
 
 @test "listen: bad input is one line on stderr, status 2, nothing opened" {
 	assert_usage_error "PORT" "$SOCKCTL" listen

@@ -13,20 +13,6 @@ setup() {
 	export LO
 }
 
-# start_listen ERRFILE ARGS...: sockctl listen ARGS in the background (no -v
-# added: ARGS carry it), wait for its "listening on" line, set PORT.
-start_listen() {
-	local err=$1
-	shift
-	# emptied here: the job's own redirection may come after the wait reads
-	# the file, and a reused file still shows the last listener's port
-	: >"$err"
-	"$SOCKCTL" listen "$@" 2>"$err" 0<&0 &
-	LPID=$!
-	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
-	wait_for 10 grep -q "listening on" "$err" || { cat "$err"; return 1; }
-	PORT=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$err" | head -n1)
-}
 
 # ---- nc's letters ----
 
