@@ -105,6 +105,14 @@ start_resetter() {
 			run -1 --separate-stderr timeout 30 "$SOCKCTL" connect 127.0.0.1 "$PORT" <"$BATS_TEST_TMPDIR/in"
 		fi
 		echo "$kind: $stderr"
+		if [ $kind = file ] &&
+			[[ $stderr =~ ^"sockctl connect: 127.0.0.1:$PORT: connection reset by peer after "([0-9]+)" bytes sent, 0 received"$ ]]; then
+			# sendfile keeps no bytes of ours: when the reset finds
+			# nothing in flight, every byte read was acknowledged (what
+			# the peer's program read of them TCP cannot tell)
+			[ "${BASH_REMATCH[1]}" -ge 1048576 ]
+			continue
+		fi
 		[[ $stderr =~ ^"sockctl connect: 127.0.0.1:$PORT: connection reset by peer after "([0-9]+)" bytes sent; "([0-9]+)" bytes read from stdin were not delivered"$ ]]
 		# the peer read 1 MiB; something read from stdin was lost, and said so
 		[ "${BASH_REMATCH[1]}" -ge 1048576 ]
