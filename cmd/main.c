@@ -2,7 +2,6 @@
 /* sockctl: dispatch a subcommand, then make sure its output really went out. */
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -166,8 +165,6 @@ int main(int argc, char **argv)
 	if (cmd_priv_start(argc, argv))
 		return EXIT_FAIL;
 	std_fds_open();
-	/* only the charset: whether text output may show UTF-8 (out_locale_utf8) */
-	setlocale(LC_CTYPE, "");
 	err_diag_json(argv_wants_json(argc, argv));
 	/* multi-call: a link named "sockctl-resolve" runs resolve */
 	if (!strncmp(self, "sockctl-", 8) && (c = find(self + 8))) {

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "out.h"
 
-#include <langinfo.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -308,11 +307,24 @@ void out_hexdump(FILE *f, const void *buf, size_t n, size_t offset)
 	}
 }
 
+/*
+ * Read from the environment as setlocale(3) would pick it (LC_ALL, then
+ * LC_CTYPE, then LANG), not through setlocale: loading a locale costs every
+ * command a dozen syscalls and 350 KiB of LC_CTYPE tables at startup, and
+ * only this one bit of it is ever used.
+ */
 int out_locale_utf8(void)
 {
-	const char *cs = nl_langinfo(CODESET);
+	static const char *const vars[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+	const char *v = NULL, *dot;
+	size_t i;
 
-	return cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "UTF8"));
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]) && !(v && *v); i++)
+		v = getenv(vars[i]);
+	if (!v || !*v || !(dot = strchr(v, '.')))
+		return 0;
+	dot++;
+	return !strncasecmp(dot, "UTF-8", 5) || !strncasecmp(dot, "UTF8", 4);
 }
 
 /* Where escaped text goes: a stream, or a buffer that never takes half a piece. */

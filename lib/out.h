@@ -80,8 +80,9 @@ void out_text_escape(FILE *f, const void *buf, size_t n, unsigned flags);
  */
 size_t out_text_escape_buf(char *dst, size_t cap, const void *src, size_t n, unsigned flags);
 /*
- * 1 if the locale's charset (nl_langinfo(CODESET)) is UTF-8.  main() calls
- * setlocale(LC_CTYPE, "") once, first thing, so this follows LANG/LC_ALL.
+ * 1 if the locale's charset is UTF-8: the codeset of the first of LC_ALL,
+ * LC_CTYPE and LANG that is set ("C.UTF-8", "ru_RU.utf8"), as setlocale(3)
+ * would choose it, read without loading a locale.
  */
 int out_locale_utf8(void);
 

@@ -54,7 +54,7 @@ mkdata() { head -c "$2" /dev/urandom >"$1"; }
 }
 
 @test "connect: unknown host is status 1" {
-	run -1 --separate-stderr no_dns "$SOCKCTL" connect nosuch.invalid 80 </dev/null
+	run -1 --separate-stderr unshare_no_dns "$SOCKCTL" connect nosuch.invalid 80 </dev/null
 	[[ $stderr == *"nosuch.invalid"*EAI_NONAME* ]]
 }
 

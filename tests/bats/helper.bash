@@ -211,17 +211,17 @@ own_net() {
 	unshare -n sh -c 'ip link set lo up && exec "$@"' own_net "$@"
 }
 
-# no_dns CMD...: run CMD where no name lookup can leave the machine: in a
+# unshare_no_dns CMD...: run CMD where no name lookup can leave the machine: in a
 # network namespace of its own (only lo, up) and a mount namespace whose
 # /etc/nsswitch.conf says "hosts: files".  A name missing from /etc/hosts
 # then fails with EAI_NONAME at once, as an NXDOMAIN would, and no DNS
 # query is even attempted.  Use it for every lookup that must fail.
-no_dns() {
+unshare_no_dns() {
 	local nss="$BATS_TEST_TMPDIR/.nsswitch.conf"
 	sed -E 's/^hosts:.*/hosts: files/' /etc/nsswitch.conf >"$nss"
 	grep -q '^hosts:' "$nss" || echo 'hosts: files' >>"$nss"
 	unshare -n -m sh -c 'mount --bind "$1" /etc/nsswitch.conf && ip link set lo up && shift && exec "$@"' \
-		no_dns "$nss" "$@"
+		unshare_no_dns "$nss" "$@"
 }
 
 # ---- network namespaces: isolated test hosts, never linked to the host ----

@@ -301,7 +301,7 @@ while True:
 }
 
 @test "an unknown host is a run-time failure, status 1, named" {
-	run -1 --separate-stderr no_dns "$SOCKCTL" raw-icmp -c 1 nosuch.invalid
+	run -1 --separate-stderr unshare_no_dns "$SOCKCTL" raw-icmp -c 1 nosuch.invalid
 	[[ $stderr == *"nosuch.invalid"* ]]
 	[ -z "$output" ]
 }

@@ -61,12 +61,12 @@ teardown() { common_teardown; }
 	[[ $stderr == *"in use"* ]]
 }
 
-@test "no_dns: a missing name fails with EAI_NONAME and no packet leaves the namespace" {
-	run -1 --separate-stderr no_dns "$SOCKCTL" resolve nosuch.invalid 80
+@test "unshare_no_dns: a missing name fails with EAI_NONAME and no packet leaves the namespace" {
+	run -1 --separate-stderr unshare_no_dns "$SOCKCTL" resolve nosuch.invalid 80
 	[[ $stderr == *EAI_NONAME* ]]
 	# its only interface is lo
-	run -0 no_dns ip -o link show
+	run -0 unshare_no_dns ip -o link show
 	[ "$(wc -l <<<"$output")" = 1 ]
 	[[ $output == *" lo: "* ]]
-	run -0 no_dns "$SOCKCTL" resolve localhost 80
+	run -0 unshare_no_dns "$SOCKCTL" resolve localhost 80
 }

@@ -128,5 +128,21 @@ int main(void)
 		      "buffer: no half character");
 	}
 	free(buf);
+	/* the charset as setlocale(3) would pick it: LC_ALL, LC_CTYPE, LANG */
+	unsetenv("LC_ALL");
+	unsetenv("LC_CTYPE");
+	setenv("LANG", "ru_RU.UTF-8", 1);
+	CHECK(out_locale_utf8(), "LANG=ru_RU.UTF-8 is UTF-8");
+	setenv("LC_CTYPE", "C", 1);
+	CHECK(!out_locale_utf8(), "LC_CTYPE=C wins over LANG");
+	setenv("LC_ALL", "zh_CN.utf8", 1);
+	CHECK(out_locale_utf8(), "LC_ALL=zh_CN.utf8 wins over both");
+	setenv("LC_ALL", "", 1);
+	CHECK(!out_locale_utf8(), "an empty LC_ALL is not set: LC_CTYPE=C");
+	unsetenv("LC_CTYPE");
+	setenv("LANG", "de_DE.ISO-8859-1", 1);
+	CHECK(!out_locale_utf8(), "ISO-8859-1 is not UTF-8");
+	unsetenv("LANG");
+	CHECK(!out_locale_utf8(), "nothing set: the C locale");
 	return UNIT_DONE();
 }
