@@ -350,6 +350,17 @@ static void put(struct sink *k, const void *s, size_t n)
 	k->buf[k->len] = '\0';
 }
 
+/* Plain text may be cut anywhere: a full buffer keeps what fits. */
+static void put_run(struct sink *k, const unsigned char *s, size_t n)
+{
+	if (!k->f && !k->full && k->len + n >= k->cap) {
+		put(k, s, k->cap - 1 - k->len);
+		k->full = 1;
+		return;
+	}
+	put(k, s, n);
+}
+
 static void put_hex(struct sink *k, const unsigned char *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -370,7 +381,17 @@ static void text_escape(struct sink *k, const unsigned char *p, size_t n, unsign
 
 	while (i < n) {
 		unsigned c = p[i];
+		size_t run = i;
 
+		/* The common case, a run of printable ASCII, goes out in one piece. */
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f &&
+		       (p[run] != '\\' || (flags & OUT_KEEP_BACKSLASH)))
+			run++;
+		if (run > i) {
+			put_run(k, p + i, run - i);
+			i = run;
+			continue;
+		}
 		if (c == '\\' && !(flags & OUT_KEEP_BACKSLASH))
 			put(k, "\\\\", 2);
 		else if (c == '\n')
