@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "out.h"
 
@@ -70,10 +71,30 @@ static void diag(const char *event, const char *cmd, const char *msg, int status
 {
 	char *line = NULL;
 	size_t len = 0;
-	FILE *mem = open_memstream(&line, &len);
-	FILE *f = mem ? mem : stderr;
+	FILE *mem;
+	FILE *f;
 	struct jsonw w;
 
+	if (!diag_json) {
+		/* Text: built on the stack and written with one write(2); an
+		 * escaped message is at most 4 bytes per byte of msg. */
+		char buf[64 + 4 * sizeof(((struct err *)0)->msg)];
+		int head = snprintf(buf, sizeof(buf), "sockctl%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+
+		if (head > 0 && (size_t)head < sizeof(buf) - 2) {
+			len = (size_t)head + out_text_escape_buf(buf + head, sizeof(buf) - 1 - (size_t)head,
+								 msg, strlen(msg),
+								 OUT_KEEP_BACKSLASH |
+									 (out_locale_utf8() ? OUT_UTF8 : 0));
+			buf[len++] = '\n';
+			if (write(STDERR_FILENO, buf, len) < 0) {
+				/* nowhere left to say it */
+			}
+			return;
+		}
+	}
+	mem = open_memstream(&line, &len);
+	f = mem ? mem : stderr;
 	if (diag_json) {
 		json_begin(&w, f);
 		json_str(&w, "event", event);
