@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <linux/capability.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -131,8 +132,15 @@ int priv_start(enum priv_keep keep, struct priv *pv, struct err *e)
 	if (capsets_read(&cs))
 		return err_sys(e, EXIT_FAIL, errno, "privileges: cannot read this process's "
 			       "capabilities; refusing to run");
-	/* the common case: nothing to give up (an ambient cap is always permitted too) */
-	if (getuid() == geteuid() && getgid() == getegid() && !cs.prm)
+	/*
+	 * The common case: nothing to give up (an ambient cap is always
+	 * permitted too).  AT_SECURE is the kernel's word that this exec
+	 * changed the user or group ids or raised capabilities, and it is
+	 * also set when the caller's real and effective ids already differed
+	 * (commoncap compares the new euid with the old uid), so no get*id(2)
+	 * call is needed to know the ids are all the caller's own.
+	 */
+	if (!getauxval(AT_SECURE) && !cs.prm)
 		return 0;
 	/* the caller is root: an ordinary command keeps what its caller has */
 	if (getuid() == 0 && keep == PRIV_KEEP_NOTHING)
