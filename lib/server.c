@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -32,24 +34,33 @@ struct src {
 	int fd;
 };
 
+/* Any address a stream listener accepts from, 16 bytes short of sockaddr_storage. */
+union peer_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+	struct sockaddr_un un;
+};
+
 struct client {
 	struct src src;
 	uint32_t events; /* registered epoll events */
-	int eof;         /* the client sent EOF: close once pend is drained (and, unless
-			  * exit_on_peer_eof, once stdin has ended: it still gets stdin) */
-	int dead;        /* closed; freed after the current batch of events */
-	int blocked;     /* counted in srv.nblocked */
+	/* the client sent EOF: close once pend is drained (and, unless
+	 * exit_on_peer_eof, once stdin has ended: it still gets stdin) */
+	unsigned eof : 1;
+	unsigned dead : 1;           /* closed; freed after the current batch of events */
+	unsigned blocked : 1;        /* counted in srv.nblocked */
+	unsigned reset_on_close : 1; /* close with an RST (dropped) */
+	socklen_t peerlen;
 	int64_t blocked_since; /* when it went over PEND_LIMIT */
 	uint64_t id, in, out;
 	uint64_t lost;   /* stdin bytes it was owed when it failed */
 	int64_t acked_base; /* relay_sock_acked at accept */
-	int reset_on_close; /* close with an RST (dropped) */
 	int64_t start, last;
 	struct client *prev, *next; /* oldest activity first when idle timeouts apply */
 	char *pend;                 /* bytes owed to the client */
 	size_t plen, poff, pcap;
-	socklen_t peerlen;
-	struct sockaddr_storage peer;
+	union peer_addr peer; /* last: 1000 idle clients are 1000 of these */
 };
 
 struct srv {
@@ -78,7 +89,7 @@ struct srv {
 	int msg;            /* seqpacket listeners: every read and send is one message */
 	int failed;         /* without keep_open: the client reset (errno) */
 	uint64_t fail_in, fail_out, fail_lost;
-	struct sockaddr_storage fail_peer;
+	union peer_addr fail_peer;
 	socklen_t fail_peerlen;
 	char *buf;
 	size_t bufsize;
@@ -240,7 +251,7 @@ static void update_client(struct srv *s, struct client *c)
 		ep_set(s, EPOLL_CTL_MOD, &c->src, ev);
 		c->events = ev;
 	}
-	if (blocked != c->blocked) {
+	if (blocked != (int)c->blocked) {
 		c->blocked = blocked;
 		if (blocked) {
 			s->nblocked++;
@@ -626,7 +637,7 @@ static void pause_accepting(struct srv *s, int errnum)
 	emit(s, SERVER_EV_PAUSED, NULL, "accept paused", errnum);
 }
 
-static int add_client(struct srv *s, int fd, const struct sockaddr_storage *peer, socklen_t len)
+static int add_client(struct srv *s, int fd, const union peer_addr *peer, socklen_t len)
 {
 	struct client *c = calloc(1, sizeof(*c));
 
