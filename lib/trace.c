@@ -10,11 +10,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "bytes.h"
 #include "clock.h"
 #include "trace.h"
 
 #define RBUF_BYTES (65536 + 128)
+#define PKT_SLOT 64 /* bytes of one probe message (ICMP: header and payload) */
+#define SEND_RETRIES 8
 
 struct trace_probe {
 	int fd;       /* UDP/TCP: the probe's own socket, -1 once settled */
@@ -37,7 +40,7 @@ int trace_init(struct trace *t, const struct trace_config *cfg, const struct soc
 	int i;
 
 	memset(t, 0, sizeof(*t));
-	t->icmp_fd = -1;
+	t->icmp_fd = t->udp_fd = -1;
 	t->cfg = *cfg;
 	t->fn = fn;
 	t->fn_ctx = ctx;
@@ -54,7 +57,8 @@ int trace_init(struct trace *t, const struct trace_config *cfg, const struct soc
 	t->probes = calloc(t->nprobes, sizeof(*t->probes));
 	t->buflen = RBUF_BYTES;
 	t->buf = malloc(t->buflen);
-	if (!t->hops || !t->probes || !t->buf)
+	t->pkts = calloc(t->nprobes, PKT_SLOT);
+	if (!t->hops || !t->probes || !t->buf || !t->pkts)
 		return err_set(e, EXIT_FAIL, "out of memory");
 	for (i = 0; i < t->nhops; i++) {
 		struct trace_hop *h = &t->hops[i];
@@ -124,7 +128,7 @@ const char *trace_mark(const struct trace *t, const struct trace_answer *a, char
 	else if (m)
 		snprintf(buf, n, "%s", m);
 	else
-		snprintf(buf, n, "!<%u>", is_dest_unreach(t, a->type) ? a->code : a->type);
+		snprintf(buf, n, "!<%u>", (unsigned)(is_dest_unreach(t, a->type) ? a->code : a->type));
 	return buf;
 }
 
@@ -158,7 +162,7 @@ static struct trace_hop *hop_of(struct trace *t, int ttl)
 	return &t->hops[ttl - t->cfg.first_ttl];
 }
 
-static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+int trace_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
 		return 0;
@@ -196,7 +200,7 @@ static void settle(struct trace *t, struct trace_probe *p, const struct trace_an
 	h->received++;
 	rtt_add(&h->rtt, slot->rtt_ns);
 	h->last_ns = slot->rtt_ns;
-	for (i = 0; i < h->naddrs && !same_addr(&h->addrs[i], &a->from); i++)
+	for (i = 0; i < h->naddrs && !trace_same_addr(&h->addrs[i], &a->from); i++)
 		;
 	if (i == h->naddrs && h->naddrs < TRACE_HOP_ADDRS)
 		h->addrs[h->naddrs++] = a->from;
@@ -220,9 +224,8 @@ static void icmp_answer(struct trace *t, struct trace_probe *p, uint8_t type, ui
 
 	if (is_time_exceeded(t, type))
 		a.result = TRACE_HOP;
-	else if (t->cfg.proto == TRACE_UDP && is_port_unreach(t, type, code))
-		a.result = TRACE_REACHED;
-	else if (t->cfg.proto == TRACE_ICMP && type == t->f->echo_reply)
+	else if ((t->cfg.proto == TRACE_UDP && is_port_unreach(t, type, code)) ||
+		 (t->cfg.proto == TRACE_ICMP && type == t->f->echo_reply))
 		a.result = TRACE_REACHED;
 	else
 		a.result = TRACE_UNREACH;
@@ -368,7 +371,7 @@ static void dst_port(struct trace *t, struct sockaddr_storage *ss, size_t i)
 	uint16_t port = t->cfg.port;
 
 	if (t->cfg.proto == TRACE_UDP && !t->cfg.port_fixed)
-		port = (uint16_t)(port + i);
+		port = (uint16_t)(port + t->seq_base + i);
 	if (ss->ss_family == AF_INET)
 		((struct sockaddr_in *)ss)->sin_port = htons(port);
 	else
@@ -425,33 +428,94 @@ static int pending_error(int errnum)
 	       errnum == EHOSTDOWN || errnum == EPROTO || errnum == EACCES || errnum == EMSGSIZE;
 }
 
-static int send_icmp(struct trace *t, struct trace_probe *p, size_t i, struct err *e)
+/* The one socket every probe goes out of (ICMP; UDP to ports upward), or -1. */
+static int shared_fd(const struct trace *t)
 {
-	struct icmp_probe pr = { .type = t->f->echo_request, .id = t->ident,
-				 .seq = (uint16_t)(t->seq_base + i), .counter = i + 1,
-				 .size = ICMP_DEFAULT_PAYLOAD - 16 };
-	size_t len = icmp_build(t->f, &pr, t->buf, t->buflen);
-	struct trace_answer a = { .result = TRACE_LOCAL };
-	int tries;
+	return t->cfg.proto == TRACE_ICMP ? t->icmp_fd
+	       : t->cfg.proto == TRACE_UDP && !t->cfg.port_fixed ? t->udp_fd : -1;
+}
 
-	if (set_ttl(t, t->icmp_fd, p->ttl, e))
-		return -1;
-	p->sent = clock_real_ns();
-	p->sent_mono = clock_mono_ns();
-	/*
-	 * A datagram socket with IP_RECVERR also keeps the last ICMP error
-	 * (an earlier probe's time exceeded) as the socket's error, which the
-	 * next send returns and clears: that send is tried again.
-	 */
-	for (tries = 0; tries < 4; tries++) {
-		if (sendto(t->icmp_fd, t->buf, len, 0, (struct sockaddr *)&t->dst, t->dstlen) >= 0)
-			return 0;
-		if (t->icmp_raw || !pending_error(errno))
-			break;
+/* Probe @i's message into its slot; its length. */
+static size_t build(struct trace *t, size_t i)
+{
+	uint8_t *b = t->pkts + i * PKT_SLOT;
+
+	if (t->cfg.proto == TRACE_ICMP) {
+		struct icmp_probe pr = { .type = t->f->echo_request, .id = t->ident,
+					 .seq = (uint16_t)(t->seq_base + i), .counter = i + 1,
+					 .size = PKT_SLOT - ICMP_HDRLEN };
+
+		return icmp_build(t->f, &pr, b, PKT_SLOT);
 	}
-	a.errnum = errno;
-	settle(t, p, &a);
-	return 0;
+	for (size_t j = 0; j < TRACE_PAYLOAD; j++)
+		b[j] = (uint8_t)(0x40 + j); /* traceroute's payload */
+	return TRACE_PAYLOAD;
+}
+
+
+/*
+ * One hop's probes (@n from @k) out of the shared socket in one sendmmsg,
+ * each with its TTL as ancillary data.  A datagram socket with IP_RECVERR
+ * also keeps the last ICMP error (an earlier probe's time exceeded) as the
+ * socket's error, which the next send returns and clears: that message is
+ * sent again.
+ */
+static void send_hop(struct trace *t, int fd, size_t k, size_t n)
+{
+	struct mmsghdr mm[10];
+	struct iovec iov[10];
+	/* one int of ancillary data each (CMSG_SPACE keeps every one aligned) */
+	_Alignas(struct cmsghdr) char cb[10][CMSG_SPACE(sizeof(int))];
+	struct sockaddr_storage to[10];
+	size_t i, done = 0;
+	int tries = 0;
+	int64_t real, mono;
+
+	memset(mm, 0, sizeof(mm));
+	memset(cb, 0, sizeof(cb));
+	for (i = 0; i < n; i++) {
+		struct cmsghdr *cm;
+		int ttl = t->probes[k + i].ttl;
+
+		iov[i].iov_base = t->pkts + (k + i) * PKT_SLOT;
+		iov[i].iov_len = build(t, k + i);
+		to[i] = t->dst;
+		if (t->cfg.proto == TRACE_UDP)
+			dst_port(t, &to[i], k + i);
+		mm[i].msg_hdr.msg_name = &to[i];
+		mm[i].msg_hdr.msg_namelen = t->dstlen;
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+		mm[i].msg_hdr.msg_control = cb[i];
+		mm[i].msg_hdr.msg_controllen = sizeof(cb[i]);
+		cm = CMSG_FIRSTHDR(&mm[i].msg_hdr);
+		cm->cmsg_level = t->f->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+		cm->cmsg_type = t->f->family == AF_INET ? IP_TTL : IPV6_HOPLIMIT;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &ttl, sizeof(int));
+	}
+	real = clock_real_ns();
+	mono = clock_mono_ns();
+	for (i = 0; i < n; i++) {
+		t->probes[k + i].sent = real;
+		t->probes[k + i].sent_mono = mono;
+	}
+	while (done < n) {
+		int r = sendmmsg(fd, mm + done, (unsigned)(n - done), 0);
+
+		if (r > 0) {
+			done += (size_t)r;
+			continue;
+		}
+		if (errno == EINTR || (pending_error(errno) && ++tries < SEND_RETRIES))
+			continue;
+		{
+			struct trace_answer a = { .result = TRACE_LOCAL, .errnum = errno };
+
+			settle(t, &t->probes[k + done], &a);
+		}
+		done++;
+	}
 }
 
 static void reset_round(struct trace *t)
@@ -477,36 +541,101 @@ static void reset_round(struct trace *t)
 	t->end_ttl = 0;
 }
 
-/* Every probe of the round, hop by hop; -1 only when the first could not go out. */
-static int send_round(struct trace *t, struct err *e)
+/* Probes from @k on are not sent: no answer, not counted as sent. */
+static void give_up(struct trace *t, size_t k)
 {
-	size_t k;
+	struct trace_answer none = { .result = TRACE_NONE };
 
-	for (k = 0; k < t->nprobes; k++) {
-		struct trace_probe *p = &t->probes[k];
-		int rc = t->cfg.proto == TRACE_ICMP ? send_icmp(t, p, k, e) : open_probe(t, p, k, e);
+	for (; k < t->nprobes; k++)
+		if (!t->probes[k].settled && t->probes[k].fd < 0)
+			settle(t, &t->probes[k], &none);
+}
 
-		if (rc) {
-			if (p->fd >= 0)
-				close(p->fd);
-			p->fd = -1;
-			if (!k)
-				return -1;
-			/* out of descriptors or the like: the rest of the round is lost */
-			for (; k < t->nprobes; k++) {
-				struct trace_answer a = { .result = TRACE_NONE };
+static void wait_io(struct trace *t, struct pollfd *pfd, int64_t until);
 
-				p = &t->probes[k];
-				if (!p->settled && p->fd < 0) {
-					p->sent_mono = clock_mono_ns();
-					settle(t, p, &a);
-				}
-			}
+/*
+ * Every probe of the round, hop by hop without waiting.  The answers that
+ * are already in are read after each hop: once the destination (or a mark)
+ * has answered, the hops past it are not probed, which on a near
+ * destination saves the probes that would all reach it again.
+ * -1 only when the first probe could not go out.
+ */
+static int send_round(struct trace *t, struct pollfd *pfd, struct err *e)
+{
+	size_t k, i, q = (size_t)t->cfg.queries;
+	int fd = shared_fd(t);
+
+	for (k = 0; k < t->nprobes; k += q) {
+		struct trace_hop *h = hop_of(t, t->probes[k].ttl);
+
+		if (t->end_ttl && h->ttl > t->end_ttl) {
+			give_up(t, k);
 			return 0;
 		}
-		hop_of(t, p->ttl)->sent++;
+		if (fd >= 0) {
+			send_hop(t, fd, k, q);
+			h->sent += q;
+		}
+		for (i = k; fd < 0 && i < k + q; i++) {
+			if (!open_probe(t, &t->probes[i], i, e)) {
+				h->sent++;
+				continue;
+			}
+			if (t->probes[i].fd >= 0)
+				close(t->probes[i].fd);
+			t->probes[i].fd = -1;
+			if (!i)
+				return -1;
+			/* out of descriptors or the like: the rest of the round is lost */
+			give_up(t, i);
+			return 0;
+		}
+		wait_io(t, pfd, clock_mono_ns());
 	}
 	return 0;
+}
+
+/* UDP to ports upward: the one socket, its error queue on. */
+static int open_udp(struct trace *t, struct err *e)
+{
+	int fam = t->f->family, on = 1;
+
+	t->udp_fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (t->udp_fd < 0)
+		return err_sys(e, EXIT_FAIL, errno, "socket(udp)");
+	if ((t->cfg.so && (sock_apply_opts(t->udp_fd, fam, SOCK_DGRAM, t->cfg.so, e) ||
+			   sock_bind_source(t->udp_fd, fam, SOCK_DGRAM, t->cfg.so, e))) ||
+	    t->f->recv_err(t->udp_fd, e))
+		return -1;
+	setsockopt(t->udp_fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+	return 0;
+}
+
+/* The probe a UDP destination port names, this round. */
+static struct trace_probe *probe_of_port(struct trace *t, const struct sockaddr_storage *ss)
+{
+	uint16_t port = (uint16_t)addr_port((const struct sockaddr *)ss);
+
+	return ss->ss_family == t->f->family
+		       ? probe_of_seq(t, (uint16_t)(port - t->cfg.port)) : NULL;
+}
+
+static void udp_recv(struct trace *t)
+{
+	struct rx r;
+	struct trace_probe *p;
+
+	while (!recv_msg(t, t->udp_fd, MSG_ERRQUEUE, &r))
+		if ((p = probe_of_port(t, &r.name)))
+			errqueue_answer(t, p, &r);
+	/* a reply from the destination: from the port the probe went to */
+	while (!recv_msg(t, t->udp_fd, 0, &r))
+		if ((p = probe_of_port(t, &r.name))) {
+			struct trace_answer a = { .result = TRACE_REACHED, .from = r.name,
+						  .rtt_ns = r.when - p->sent };
+
+			settle(t, p, &a);
+		}
 }
 
 /* ---- the round ---- */
@@ -565,10 +694,14 @@ static void wait_io(struct trace *t, struct pollfd *pfd, int64_t until)
 	size_t n = 0, k;
 	int ms = clock_ms_until(until);
 
-	if (t->cfg.proto == TRACE_ICMP) {
-		pfd[0] = (struct pollfd){ .fd = t->icmp_fd, .events = POLLIN };
-		if (poll(pfd, 1, ms) > 0)
+	if (shared_fd(t) >= 0) {
+		pfd[0] = (struct pollfd){ .fd = shared_fd(t), .events = POLLIN };
+		if (poll(pfd, 1, ms) <= 0)
+			return;
+		if (t->cfg.proto == TRACE_ICMP)
 			icmp_recv(t);
+		else
+			udp_recv(t);
 		return;
 	}
 	for (k = 0; k < t->nprobes; k++)
@@ -590,17 +723,15 @@ static void wait_io(struct trace *t, struct pollfd *pfd, int64_t until)
 	}
 }
 
-static int run_round(struct trace *t, struct pollfd *pfd, volatile sig_atomic_t *stop,
+static int run_round(struct trace *t, struct pollfd *pfd, const volatile sig_atomic_t *stop,
 		     long long cycle, struct err *e)
 {
 	int next = t->cfg.first_ttl;
 	size_t k;
 
 	reset_round(t);
-	if (send_round(t, e))
+	if (send_round(t, pfd, e))
 		return -1;
-	if (t->cfg.proto == TRACE_ICMP)
-		icmp_recv(t);
 	while (!*stop && !report(t, &next, cycle)) {
 		int64_t until = expire(t, clock_mono_ns());
 
@@ -618,7 +749,7 @@ static int run_round(struct trace *t, struct pollfd *pfd, volatile sig_atomic_t 
 	return 0;
 }
 
-int trace_run(struct trace *t, volatile sig_atomic_t *stop, struct err *e)
+int trace_run(struct trace *t, const volatile sig_atomic_t *stop, struct err *e)
 {
 	struct pollfd *pfd = calloc(t->nprobes, sizeof(*pfd));
 	long long c;
@@ -629,6 +760,10 @@ int trace_run(struct trace *t, volatile sig_atomic_t *stop, struct err *e)
 	if (t->cfg.proto == TRACE_ICMP && t->icmp_fd < 0) {
 		free(pfd);
 		return err_set(e, EXIT_FAIL, "trace: no ICMP socket");
+	}
+	if (t->cfg.proto == TRACE_UDP && !t->cfg.port_fixed && open_udp(t, e)) {
+		free(pfd);
+		return -1;
 	}
 	t->start_ns = clock_mono_ns();
 	for (c = 1; c <= t->cfg.cycles && !*stop; c++) {
@@ -672,9 +807,12 @@ void trace_free(struct trace *t)
 		free(t->hops[i].answers);
 	if (t->icmp_fd >= 0)
 		close(t->icmp_fd);
+	if (t->udp_fd >= 0)
+		close(t->udp_fd);
+	free(t->pkts);
 	free(t->hops);
 	free(t->probes);
 	free(t->buf);
 	memset(t, 0, sizeof(*t));
-	t->icmp_fd = -1;
+	t->icmp_fd = t->udp_fd = -1;
 }

@@ -109,6 +109,8 @@ struct trace {
 	struct trace_probe *probes; /* one round's */
 	size_t nprobes;
 	int icmp_fd, icmp_raw;
+	int udp_fd;        /* UDP to ports upward: one socket for every probe */
+	uint8_t *pkts;     /* one round's probe messages, PKT_SLOT bytes each */
 	uint16_t ident, seq_base;
 	uint8_t *buf;
 	size_t buflen;
@@ -130,7 +132,7 @@ int trace_icmp_socket(struct trace *t, int fd, int raw, struct err *e);
  * *@stop set ends the run early.  -1 with @e only when nothing could be
  * sent at all (e.g. out of descriptors).
  */
-int trace_run(struct trace *t, volatile sig_atomic_t *stop, struct err *e);
+int trace_run(struct trace *t, const volatile sig_atomic_t *stop, struct err *e);
 /* Hops to show: up to the TTL that ended the last round, else every one. */
 int trace_shown_hops(const struct trace *t);
 /* traceroute's mark for an answer: "!H", "!X", "!N", "!P", "!F", "!<code>"; "" none. */
@@ -138,6 +140,8 @@ const char *trace_mark(const struct trace *t, const struct trace_answer *a, char
 		       size_t n);
 /* "time-exceeded", "reached", "unreachable", "local-error", "no-reply". */
 const char *trace_result_name(enum trace_result r);
+/* The same host address (family and address; ports and the rest ignored). */
+int trace_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 void trace_free(struct trace *t);
 
 /*

@@ -36,7 +36,9 @@ void trace_names(const struct sockaddr_storage *addrs, size_t n, char **names)
 	size_t base, i, m;
 
 	for (base = 0; base < n; base += m) {
-		m = n - base < NAME_THREADS ? n - base : NAME_THREADS;
+		m = n - base;
+		if (m > NAME_THREADS)
+			m = NAME_THREADS;
 		for (i = 0; i < m; i++) {
 			l[i].addr = &addrs[base + i];
 			l[i].name = NULL;
