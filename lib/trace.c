@@ -723,6 +723,30 @@ static void wait_io(struct trace *t, struct pollfd *pfd, int64_t until)
 	}
 }
 
+/*
+ * Stopped before the round was over: the probes still out get no answer, and
+ * the hops are reported up to the last one that answered.
+ */
+static void report_stopped(struct trace *t, int next, long long cycle)
+{
+	struct trace_answer none = { .result = TRACE_NONE };
+	size_t k;
+	int ttl;
+
+	for (k = 0; k < t->nprobes; k++)
+		settle(t, &t->probes[k], &none); /* the settled ones stay as they are */
+	t->last_ttl = t->cfg.first_ttl - 1;
+	for (ttl = t->cfg.first_ttl; ttl <= t->cfg.max_ttl; ttl++)
+		if (hop_of(t, ttl)->result != TRACE_NONE)
+			t->last_ttl = ttl;
+	for (; next <= t->last_ttl; next++) {
+		struct trace_event ev = { .type = TRACE_EV_HOP, .hop = hop_of(t, next),
+					  .cycle = cycle };
+
+		emit(t, &ev);
+	}
+}
+
 static int run_round(struct trace *t, struct pollfd *pfd, const volatile sig_atomic_t *stop,
 		     long long cycle, struct err *e)
 {
@@ -739,6 +763,9 @@ static int run_round(struct trace *t, struct pollfd *pfd, const volatile sig_ato
 			break;
 		wait_io(t, pfd, until);
 	}
+	t->last_ttl = t->end_ttl ? t->end_ttl : t->cfg.max_ttl;
+	if (*stop && !t->end_ttl)
+		report_stopped(t, next, cycle);
 	/* the probes past the end (or all, when stopped) are given up */
 	for (k = 0; k < t->nprobes; k++)
 		if (t->probes[k].fd >= 0) {
@@ -792,7 +819,7 @@ int trace_run(struct trace *t, const volatile sig_atomic_t *stop, struct err *e)
 
 int trace_shown_hops(const struct trace *t)
 {
-	return (t->end_ttl ? t->end_ttl : t->cfg.max_ttl) - t->cfg.first_ttl + 1;
+	return t->last_ttl ? t->last_ttl - t->cfg.first_ttl + 1 : 0;
 }
 
 void trace_free(struct trace *t)

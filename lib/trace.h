@@ -115,6 +115,7 @@ struct trace {
 	uint8_t *buf;
 	size_t buflen;
 	int end_ttl;       /* the last round: the first TTL that ended it, 0 none */
+	int last_ttl;      /* the last round: the last TTL reported, 0 none yet */
 	int reached;       /* some round reached the destination */
 	long long rounds;  /* rounds run */
 	int64_t start_ns;  /* clock_mono_ns() at the start */
@@ -133,7 +134,10 @@ int trace_icmp_socket(struct trace *t, int fd, int raw, struct err *e);
  * sent at all (e.g. out of descriptors).
  */
 int trace_run(struct trace *t, const volatile sig_atomic_t *stop, struct err *e);
-/* Hops to show: up to the TTL that ended the last round, else every one. */
+/*
+ * Hops to show: up to the TTL that ended the last round, else every one (a
+ * run stopped early: up to the last hop that answered).
+ */
 int trace_shown_hops(const struct trace *t);
 /* traceroute's mark for an answer: "!H", "!X", "!N", "!P", "!F", "!<code>"; "" none. */
 const char *trace_mark(const struct trace *t, const struct trace_answer *a, char *buf,
