@@ -666,7 +666,10 @@ static int report(struct trace *t, int *next, long long cycle)
 	return *next > last;
 }
 
-/* Probes past their wait get no answer. */
+/*
+ * Probes past their wait at @now get no answer; the earliest wait still
+ * running is returned (-1 none).  INT64_MIN: only that, nothing expires.
+ */
 static int64_t expire(struct trace *t, int64_t now)
 {
 	int64_t next = -1;
@@ -692,7 +695,7 @@ static int64_t expire(struct trace *t, int64_t now)
 static void wait_io(struct trace *t, struct pollfd *pfd, int64_t until)
 {
 	size_t n = 0, k;
-	int ms = clock_ms_until(until);
+	int ms = until < 0 ? 0 : clock_ms_until(until); /* never without an end */
 
 	if (shared_fd(t) >= 0) {
 		pfd[0] = (struct pollfd){ .fd = shared_fd(t), .events = POLLIN };
@@ -757,11 +760,13 @@ static int run_round(struct trace *t, struct pollfd *pfd, const volatile sig_ato
 	if (send_round(t, pfd, e))
 		return -1;
 	while (!*stop && !report(t, &next, cycle)) {
-		int64_t until = expire(t, clock_mono_ns());
-
-		if (report(t, &next, cycle))
-			break;
-		wait_io(t, pfd, until);
+		/*
+		 * Read what is there (or wait for it) before giving up on
+		 * probes: a process that was not scheduled for a while must
+		 * not call "*" what is already queued for it.
+		 */
+		wait_io(t, pfd, expire(t, INT64_MIN));
+		expire(t, clock_mono_ns());
 	}
 	t->last_ttl = t->end_ttl ? t->end_ttl : t->cfg.max_ttl;
 	if (*stop && !t->end_ttl)
