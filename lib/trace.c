@@ -366,12 +366,21 @@ static int set_ttl(struct trace *t, int fd, int ttl, struct err *e)
 	return t->f->set_ttl(fd, ttl, e);
 }
 
+/*
+ * UDP to ports upward: the ports from the first one to 65535, used in turn
+ * round after round (probe offsets wrap within them, never onto port 0).
+ */
+static size_t port_span(const struct trace *t)
+{
+	return (size_t)65536 - t->cfg.port;
+}
+
 static void dst_port(struct trace *t, struct sockaddr_storage *ss, size_t i)
 {
 	uint16_t port = t->cfg.port;
 
 	if (t->cfg.proto == TRACE_UDP && !t->cfg.port_fixed)
-		port = (uint16_t)(port + t->seq_base + i);
+		port = (uint16_t)(port + (t->seq_base + i) % port_span(t));
 	if (ss->ss_family == AF_INET)
 		((struct sockaddr_in *)ss)->sin_port = htons(port);
 	else
@@ -614,10 +623,12 @@ static int open_udp(struct trace *t, struct err *e)
 /* The probe a UDP destination port names, this round. */
 static struct trace_probe *probe_of_port(struct trace *t, const struct sockaddr_storage *ss)
 {
-	uint16_t port = (uint16_t)addr_port((const struct sockaddr *)ss);
+	size_t port = addr_port((const struct sockaddr *)ss), span = port_span(t), i;
 
-	return ss->ss_family == t->f->family
-		       ? probe_of_seq(t, (uint16_t)(port - t->cfg.port)) : NULL;
+	if (ss->ss_family != t->f->family || port < t->cfg.port)
+		return NULL;
+	i = (port - t->cfg.port + span - t->seq_base % span) % span;
+	return i < t->nprobes ? &t->probes[i] : NULL;
 }
 
 static void udp_recv(struct trace *t)
@@ -778,6 +789,8 @@ static int run_round(struct trace *t, struct pollfd *pfd, const volatile sig_ato
 			t->probes[k].fd = -1;
 		}
 	t->seq_base = (uint16_t)(t->seq_base + t->nprobes);
+	if (t->cfg.proto == TRACE_UDP)
+		t->seq_base = (uint16_t)(t->seq_base % port_span(t));
 	return 0;
 }
 

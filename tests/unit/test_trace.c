@@ -121,6 +121,25 @@ static void udp_loopback(int fixed)
 	trace_free(&t);
 }
 
+/* UDP ports upward near 65535: they wrap to the first port again, round after round. */
+static void udp_wrap(void)
+{
+	struct sockaddr_in sin = loopback(65534);
+	struct trace_config cfg = config(TRACE_UDP, 65534);
+	volatile sig_atomic_t stop = 0;
+	struct trace t;
+	struct err e = { 0 };
+
+	cfg.max_ttl = 1;
+	cfg.cycles = 3;
+	cfg.cycle_interval = 0;
+	CHECK(!trace_init(&t, &cfg, (struct sockaddr *)&sin, sizeof(sin), NULL, NULL, &e) &&
+		      !trace_run(&t, &stop, &e), "udp trace from port 65534, 3 rounds");
+	CHECK(t.rounds == 3 && t.hops[0].sent == 6 && t.hops[0].received == 6,
+	      "every probe answered and matched: 6 of 6 (ports 65534, 65535, 65534...)");
+	trace_free(&t);
+}
+
 /* A TCP trace to a listening loopback port: reached (open) at hop 1. */
 static void tcp_loopback(void)
 {
@@ -151,6 +170,7 @@ int main(void)
 	marks();
 	udp_loopback(0);
 	udp_loopback(1);
+	udp_wrap();
 	tcp_loopback();
 	return UNIT_DONE();
 }
