@@ -215,6 +215,12 @@ static int run(struct trace_ctx *c, struct err *e)
 
 	catch_signals();
 	c->stop = &got_stop;
+	if (c->o->verbose && c->t.cfg.proto != TRACE_ICMP)
+		err_msg(c->cmd, "%s probes, %s, the routers' answers from the error queue "
+			"(IP_RECVERR)", c->t.cfg.proto == TRACE_TCP ? "TCP SYN" : "UDP",
+			c->t.cfg.proto == TRACE_UDP && !c->t.cfg.port_fixed
+				? "one socket, the TTL of each in its message (sendmmsg)"
+				: "a socket of its own for each");
 	trace_show_header(c);
 	rc = trace_run(&c->t, &got_stop, e);
 	if (!rc && !c->out_failed)
@@ -275,7 +281,8 @@ int cmd_trace(enum trace_proto proto, const struct opt *cmd_opts, int argc, char
 	struct opt tcp_opts[] = {
 		OPT_IPV4(&o.family), OPT_IPV6(&o.family),
 		OPT_NUMERIC_HOST('n', &o.numeric_host),
-		OPT_DURATION('w', "timeout", &o.wait, "wait DUR for each probe's answer"),
+		OPT_DURATION_D('w', "timeout", &o.wait, TRACE_WAIT,
+			       "wait DUR for each probe's answer"),
 		OPT_TRACE(&o, "TCP SYN"),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_CLIENT),
 		OPT_GROUP("Output"), OPT_JSON(&o.json), OPT_VERBOSE(&o.verbose),
@@ -284,7 +291,8 @@ int cmd_trace(enum trace_proto proto, const struct opt *cmd_opts, int argc, char
 	struct opt udp_opts[] = {
 		OPT_IPV4(&o.family), OPT_IPV6(&o.family),
 		OPT_NUMERIC_HOST('n', &o.numeric_host),
-		OPT_DURATION('W', "wait", &o.wait, "wait DUR for each probe's answer"),
+		OPT_DURATION_D('W', "wait", &o.wait, TRACE_WAIT,
+			       "wait DUR for each probe's answer"),
 		OPT_TRACE(&o, "UDP"),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_UDP | SOCKOPT_CLIENT),
 		OPT_GROUP("Output"), OPT_JSON(&o.json), OPT_VERBOSE(&o.verbose),
@@ -362,7 +370,8 @@ int cmd_trace_icmp(const struct opt *cmd_opts, int argc, char **argv, struct pin
 	struct trace_opts o;
 	struct opt opts[] = {
 		OPT_IPV4(&o.family), OPT_IPV6(&o.family),
-		OPT_DURATION('W', "timeout", &o.wait, "wait DUR for each probe's answer"),
+		OPT_DURATION_D('W', "timeout", &o.wait, TRACE_WAIT,
+			       "wait DUR for each probe's answer"),
 		OPT_CHOICE(0, "mode", &o.mode, "MODE", mode_names,
 			   "socket: auto (dgram, then raw), dgram or raw"),
 		OPT_TRACE(&o, "ICMP echo"),
