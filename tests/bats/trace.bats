@@ -263,7 +263,7 @@ EOF
 	jq -e -s '[.[0:4][] | .name] == ["r1.test","r2.test","r3.test","b.test"]' <<<"$output"
 }
 
-@test "--trace over UDP and TCP needs no privilege: user nobody, no capabilities" {
+@test "--trace over UDP and TCP needs no privilege: user nobody, no capabilities (ICMP: the datagram socket)" {
 	d=$(mktemp -d /tmp/sk-trace.XXXXXX)
 	echo "$d" >>"$BATS_TEST_TMPDIR/.dirs"
 	chmod 755 "$d"
@@ -274,6 +274,13 @@ EOF
 	expect_hops V4 "$output"
 	run -0 --separate-stderr in_a "${nobody[@]}" "$d/sockctl" connect --trace "$DST6" 80
 	expect_hops V6 "$output"
+	# ICMP too, where net.ipv4.ping_group_range lets the user have a datagram socket
+	run -0 --separate-stderr in_a "${nobody[@]}" "$d/sockctl" raw-icmp --trace "$DST4"
+	[[ ${lines[0]} == *"(datagram socket)" ]]
+	expect_hops V4 "$output"
+	run -2 --separate-stderr in_a "${nobody[@]}" "$d/sockctl" raw-icmp --trace --mode raw "$DST4"
+	[[ $stderr == *"CAP_NET_RAW"* ]]
+	[ -z "$output" ]
 }
 
 @test "--trace: not reached is status 1 (a router's !N), and --first-ttl/--max-ttl bound the hops" {
