@@ -361,11 +361,6 @@ static void sock_recv(struct trace *t, struct trace_probe *p, short revents)
 
 /* ---- sending ---- */
 
-static int set_ttl(struct trace *t, int fd, int ttl, struct err *e)
-{
-	return t->f->set_ttl(fd, ttl, e);
-}
-
 /*
  * UDP to ports upward: the ports from the first one to 65535, used in turn
  * round after round (probe offsets wrap within them, never onto port 0).
@@ -387,13 +382,14 @@ static void dst_port(struct trace *t, struct sockaddr_storage *ss, size_t i)
 		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
 }
 
+static size_t build(struct trace *t, size_t i);
+
 /* A UDP or TCP probe: its own socket, its TTL, the error queue on. */
 static int open_probe(struct trace *t, struct trace_probe *p, size_t i, struct err *e)
 {
 	int type = t->cfg.proto == TRACE_TCP ? SOCK_STREAM : SOCK_DGRAM;
-	int fam = t->f->family, fd;
+	int fam = t->f->family, fd, on = 1;
 	struct sockaddr_storage ss = t->dst;
-	static const uint8_t payload[TRACE_PAYLOAD] = "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^";
 
 	fd = socket(fam, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -401,13 +397,9 @@ static int open_probe(struct trace *t, struct trace_probe *p, size_t i, struct e
 	p->fd = fd;
 	if ((t->cfg.so && (sock_apply_opts(fd, fam, type, t->cfg.so, e) ||
 			   sock_bind_source(fd, fam, type, t->cfg.so, e))) ||
-	    t->f->recv_err(fd, e) || set_ttl(t, fd, p->ttl, e))
+	    t->f->recv_err(fd, e) || t->f->set_ttl(fd, p->ttl, e))
 		return -1;
-	{
-		int on = 1;
-
-		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
-	}
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	dst_port(t, &ss, i);
 	p->sent = clock_real_ns();
 	p->sent_mono = clock_mono_ns();
@@ -422,7 +414,8 @@ static int open_probe(struct trace *t, struct trace_probe *p, size_t i, struct e
 		settle(t, p, &a);
 		return 0;
 	}
-	if (type == SOCK_DGRAM && send(fd, payload, sizeof(payload), 0) < 0 && errno != EAGAIN) {
+	if (type == SOCK_DGRAM && send(fd, t->pkts + i * PKT_SLOT, build(t, i), 0) < 0 &&
+	    errno != EAGAIN) {
 		struct trace_answer a = { .result = TRACE_LOCAL, .errnum = errno };
 
 		settle(t, p, &a);
@@ -460,7 +453,6 @@ static size_t build(struct trace *t, size_t i)
 		b[j] = (uint8_t)(0x40 + j); /* traceroute's payload */
 	return TRACE_PAYLOAD;
 }
-
 
 /*
  * One hop's probes (@n from @k) out of the shared socket in one sendmmsg,
