@@ -2,6 +2,7 @@
 /* The traceroute engine: probe table, TTL schedule, error-queue matching, per-hop statistics. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,6 +349,13 @@ static void sock_recv(struct trace *t, struct trace_probe *p, short revents)
 					  .rtt_ns = clock_real_ns() - p->sent };
 		struct linger lg = { 1, 0 };
 
+		struct tcp_info ti;
+		socklen_t tl = sizeof(ti);
+
+		/* connected: the kernel's own sample of the SYN's round trip, in us */
+		memset(&ti, 0, sizeof(ti));
+		if (!soerr && !getsockopt(p->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) && ti.tcpi_rtt)
+			a.rtt_ns = (int64_t)ti.tcpi_rtt * 1000;
 		/* a reset, not a FIN: no TIME_WAIT left on either side */
 		setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		settle(t, p, &a);
