@@ -99,7 +99,8 @@ static void not_for_trace(const struct opt *cmd_opts, const struct opt *opts, in
 			memcpy(buf, w + 2, n);
 			buf[n] = '\0';
 			o = opt_find(cmd_opts, buf);
-			if (o && opt_find(opts, buf))
+			p = opt_find(opts, buf);
+			if (o && p && !(p->flags & OPT_ABSENT))
 				o = NULL;
 		} else {
 			for (p = cmd_opts; p->type != OPT_T_END && !o; p++)

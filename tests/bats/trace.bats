@@ -295,6 +295,7 @@ EOF
 @test "--trace: bad input is status 2, one line naming the problem, nothing on stdout" {
 	assert_usage_error "--scan does not apply to --trace" "$SOCKCTL" connect --trace --scan 127.0.0.1 80
 	assert_usage_error "--size does not apply to --trace" "$SOCKCTL" udp-send --trace --size 100 127.0.0.1
+	assert_usage_error "--pmtu does not apply to --trace" "$SOCKCTL" connect --trace --pmtu do 127.0.0.1 80
 	assert_usage_error "-c/--count does not apply to --trace" "$SOCKCTL" raw-icmp --trace -c 3 127.0.0.1
 	assert_usage_error "--max-ttl needs --trace" "$SOCKCTL" udp-send --max-ttl 5 127.0.0.1 9
 	assert_usage_error "--resolve needs --trace" "$SOCKCTL" connect --resolve 127.0.0.1 9
