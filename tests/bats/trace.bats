@@ -18,10 +18,14 @@ setup_file() {
 	for n in a r1 r2 r3 b; do
 		ip netns add "$TR$n" || return 1
 		ip -n "$TR$n" link set lo up
-		# routers answer every probe: no ICMP rate limit (else flaky)
-		ip netns exec "$TR$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-			net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0 net.ipv6.icmp.ratelimit=0 \
-			net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=100000 >/dev/null
+		ip netns exec "$TR$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
+		# routers answer every probe (else flaky): no ICMP type is rate
+		# limited, per destination or in all (an empty ratemask exempts
+		# every type from both limits; icmp_msgs_per_sec 0 would stop them)
+		for k in net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0 \
+			net.ipv6.icmp.ratelimit=0 net.ipv6.icmp.ratemask=; do
+			ip netns exec "$TR$n" sysctl -qw "$k" 2>/dev/null || true
+		done
 	done
 	# the datagram ICMP socket for root, in A
 	ip netns exec "${TR}a" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
