@@ -20,8 +20,8 @@ static const char *const mode_names[] = { "auto", "dgram", "raw", NULL };
 
 #define TRACE_DETAILS                                                                     \
 	"Every hop's probes of a round go out at once; a hop is shown when its\n"          \
-	"probes are answered or their wait (default 3s) is over, and the trace ends at\n"  \
-	"the first hop that reached the destination or answered with a ! mark.\n"         \
+	"probes are answered or their wait is over, and the trace ends at the first\n"    \
+	"hop that reached the destination or answered with a ! mark.\n"                   \
 	"Exit status: 0 the destination was reached, 1 it was not, 2 bad usage."
 
 static const struct opt_cmd desc_tcp = {
