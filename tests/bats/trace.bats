@@ -138,6 +138,8 @@ s.bind(("::", 8080)); s.listen(64); time.sleep(60)'
 	wait_for 10 b_listening 8080
 	run -0 --separate-stderr in_a "$SOCKCTL" connect --trace --json "$DST4" 8080
 	[ "$(jq -r 'select(.event == "hop" and .ttl == 4) | .tcp' <<<"$output")" = open ]
+	# the connections ended by a reset: nothing left behind (no FIN_WAIT, no TIME_WAIT)
+	[ -z "$(ss -N "${TR}a" -Htan "dport = :8080")" ]
 	run -0 --separate-stderr in_a "$SOCKCTL" connect --trace --json "$DST4" 80
 	[ "$(jq -r 'select(.event == "hop" and .ttl == 4) | .tcp' <<<"$output")" = closed ]
 }
