@@ -23,6 +23,7 @@
 #include "scan.h"
 #include "sock.h"
 #include "sock_connect.h"
+#include "trace_cmd.h"
 
 #define SCAN_PARALLEL 1024
 #define SCAN_TIMEOUT NS_PER_SEC
@@ -466,6 +467,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_GROUP("End of stdin, idle peers"),
 		OPT_RELAY_EOF(&o.eof),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_CLIENT),
+		OPT_TRACE(&(struct trace_opts){ 0 }, "TCP SYN"),
 		OPT_GROUP("Output"),
 		OPT_FLAG(0, "tcp-info", &o.tcp_info, "at the end show the kernel's TCP_INFO"),
 		OPT_FD(&o.fd, "relay the connected socket inherited as fd N"),
@@ -479,6 +481,8 @@ int cmd_connect(int argc, char **argv)
 	struct endpoint ep;
 	struct err e = { 0 };
 
+	if (trace_asked(argc, argv))
+		return cmd_trace(TRACE_TCP, opts, argc, argv);
 	o.timeout = o.connect_timeout = o.attempt_delay = -1;
 	relay_eof_opts_init(&o.eof);
 	o.parallel = o.fd = -1;

@@ -16,6 +16,7 @@
 #include "priv.h"
 #include "raw_icmp.h"
 #include "sock.h"
+#include "trace_cmd.h"
 
 /* PING_MODE_AUTO, PING_MODE_DGRAM, PING_MODE_RAW */
 static const char *const mode_names[] = { "auto", "dgram", "raw", NULL };
@@ -249,6 +250,7 @@ int cmd_raw_icmp(int argc, char **argv)
 			    "ICMP type to send: echo, timestamp or 0-255 (raw)"),
 		OPT_INT(0, "code", &o.code, "N", 0, 255, "ICMP code to send (default 0)"),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_ICMP),
+		OPT_TRACE(&(struct trace_opts){ 0 }, "ICMP echo"),
 		OPT_GROUP("Output"),
 		OPT_FLAG('D', "timestamps", &o.stamps, "prefix each line with the Unix time"),
 		OPT_FLAG('n', "numeric", &o.numeric, "numeric addresses only (always so)"),
@@ -274,6 +276,8 @@ int cmd_raw_icmp(int argc, char **argv)
 	priv_current(&pv);
 	c.root = getuid() == 0;
 	rc = socks_open(&s, &pv, c.root, &e);
+	if (trace_asked(argc, argv))
+		return cmd_trace_icmp(opts, argc, argv, &s, &pv, rc, &e);
 	sock_opts_init(&o.so);
 	if (rc || opt_run(&cmd_raw_icmp_desc, opts, argc, argv, &pos, &status)) {
 		ping_socks_close(&s, 0);

@@ -25,6 +25,7 @@
 #include "out.h"
 #include "parse.h"
 #include "sock.h"
+#include "trace_cmd.h"
 
 #define RAW_DEFAULT 1472 /* an Ethernet frame's UDP payload over IPv4: no fragments */
 
@@ -423,6 +424,7 @@ int cmd_udp_send(int argc, char **argv)
 		OPT_FLAG(0, "no-gso", &o.no_gso,
 			 "no UDP GSO (UDP_SEGMENT): one datagram per message to the kernel"),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_UDP | SOCKOPT_CLIENT),
+		OPT_TRACE(&(struct trace_opts){ 0 }, "UDP"),
 		OPT_GROUP("Output"),
 		OPT_FLAG('q', "quiet", &o.quiet, "no summary on stderr"),
 		OPT_NONBLOCK(&o.nonblock),
@@ -438,6 +440,8 @@ int cmd_udp_send(int argc, char **argv)
 	struct sigaction sa;
 	int nargs, nmsg, rc;
 
+	if (trace_asked(argc, argv))
+		return cmd_trace(TRACE_UDP, opts, argc, argv);
 	sock_opts_init(&o.so);
 	if (opt_run(&cmd_udp_send_desc, opts, argc, argv, &pos, &status))
 		return status;

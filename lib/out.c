@@ -194,6 +194,40 @@ void json_hex(struct jsonw *w, const char *k, const void *val, size_t n)
 	putc('"', w->f);
 }
 
+void json_nums(struct jsonw *w, const char *k, const double *val, size_t n, int prec)
+{
+	size_t i;
+
+	key(w, k);
+	putc('[', w->f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			putc(',', w->f);
+		if (isfinite(val[i]))
+			fprintf(w->f, "%.*f", prec, val[i]);
+		else
+			fputs("null", w->f);
+	}
+	putc(']', w->f);
+}
+
+void json_strs(struct jsonw *w, const char *k, const char *const *val, size_t n)
+{
+	size_t i;
+
+	key(w, k);
+	putc('[', w->f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			putc(',', w->f);
+		if (val[i])
+			out_json_string(w->f, val[i], strlen(val[i]));
+		else
+			fputs("null", w->f);
+	}
+	putc(']', w->f);
+}
+
 void json_end(struct jsonw *w)
 {
 	fputs("}\n", w->f);

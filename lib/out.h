@@ -24,6 +24,10 @@ void json_bool(struct jsonw *w, const char *key, int val);
 void json_null(struct jsonw *w, const char *key);
 /* Lower-case hex of @n bytes, as a string. */
 void json_hex(struct jsonw *w, const char *key, const void *val, size_t n);
+/* An array of @n numbers with @prec decimals (NaN and infinities become null). */
+void json_nums(struct jsonw *w, const char *key, const double *val, size_t n, int prec);
+/* An array of @n strings (NULL ones become null). */
+void json_strs(struct jsonw *w, const char *key, const char *const *val, size_t n);
 /* Close the object and end the line. */
 void json_end(struct jsonw *w);
 /* "address" (numeric, or the Unix path) and, for IPv4 and IPv6, "port" of @sa. */

@@ -77,6 +77,16 @@ int main(void)
 		  "json object");
 
 	f = mem();
+	json_begin(&w, f);
+	json_nums(&w, "n", (const double[]){ 1.5, 0.0 / 0.0, 2 }, 3, 1);
+	json_strs(&w, "s", (const char *const[]){ "a\"", NULL }, 2);
+	json_nums(&w, "e", NULL, 0, 1);
+	json_end(&w);
+	fclose(f);
+	CHECK_STR(buf, "{\"n\":[1.5,null,2.0],\"s\":[\"a\\\"\",null],\"e\":[]}\n",
+		  "json arrays: numbers (NaN null), strings (NULL null, escaped), empty");
+
+	f = mem();
 	table_init(&t, 3);
 	table_add(&t, (const char *const[]){ "A", "BBBB", "C" });
 	table_add(&t, (const char *const[]){ "aaa", "b", "cc" });
