@@ -19,6 +19,8 @@ enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_REPLIED, SLOT_ERROR, SLOT_LATE }
 
 #define RCVBUF_BYTES (256 * 1024)
 #define RBUF_BYTES (65536 + 128) /* the largest IPv4 packet, IP header included */
+#define ICMP4_ECHO_REQUEST_TYPE 8
+#define ICMP6_ECHO_REQUEST_TYPE 128
 
 static int64_t now_on(clockid_t clk)
 {
@@ -77,9 +79,13 @@ int ping_add_socket(struct ping *p, int fd, int raw, const struct icmp_family *f
 	s->fd = fd;
 	s->raw = raw;
 	s->f = f;
-	rt = f->reply_type(p->cfg.type);
+	/* an echo request of either family means echo in both (a run over both) */
+	s->qtype = p->cfg.type == ICMP4_ECHO_REQUEST_TYPE || p->cfg.type == ICMP6_ECHO_REQUEST_TYPE
+			   ? f->echo_request
+			   : p->cfg.type;
+	rt = f->reply_type(s->qtype);
 	/* no reply is expected to other queries: errors only */
-	s->rtype = rt < 0 && p->cfg.type != f->echo_request ? 0xff : (uint8_t)rt;
+	s->rtype = rt < 0 && s->qtype != f->echo_request ? 0xff : (uint8_t)rt;
 	if (cap > p->sbuf_len) {
 		uint8_t *b = realloc(p->sbuf, cap);
 
@@ -92,7 +98,7 @@ int ping_add_socket(struct ping *p, int fd, int raw, const struct icmp_family *f
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (f->recv_ttl(fd, e))
 		return -1;
-	if (raw && f->filter(fd, p->cfg.type, e))
+	if (raw && f->filter(fd, s->qtype, e))
 		return -1;
 	if (!raw && f->recv_err(fd, e))
 		return -1;
@@ -138,6 +144,8 @@ struct ping_target *ping_add_target(struct ping *p, const struct sockaddr *sa, s
 	t->f = f;
 	addr_ntop(sa, len, t->addr_str, sizeof(t->addr_str));
 	n = slots_for(p->cfg.count);
+	if (p->cfg.max_slots && n > p->cfg.max_slots)
+		n = p->cfg.max_slots; /* a power of two too: see ping_add_target's caller */
 	t->slots = calloc(n, sizeof(*t->slots));
 	if (!t->slots)
 		return err_set(e, EXIT_FAIL, "out of memory"), NULL;
@@ -244,25 +252,40 @@ void ping_socks_close(struct ping_socks *s, int keep_family)
 
 /* ---- sending ---- */
 
+/* -O: the last probe to @t is still unanswered as the next goes out (or the run ends). */
+static void report_timeout(struct ping *p, struct ping_target *t, struct ping_slot *s)
+{
+	struct ping_event ev = { .type = PING_EV_TIMEOUT, .target = t, .seq = s->seq };
+
+	if (!p->cfg.report_timeouts || s->state != SLOT_PENDING || !s->counter || s->reported)
+		return;
+	s->reported = 1;
+	emit(p, &ev);
+}
+
 /* 0 sent (or failed for good, counted), 1 try again later (buffers full). */
 static int send_probe(struct ping *p, struct ping_target *t)
 {
 	struct ping_sock *so = sock_of(p, t->f->family);
 	uint64_t counter = t->ntx + 1;
 	struct icmp_probe pr = {
-		.type = p->cfg.type,
+		.type = so->qtype,
 		.code = p->cfg.code,
 		.id = p->ident,
 		.seq = (uint16_t)counter,
 		.counter = counter,
 		.size = p->cfg.size,
+		.pattern = p->cfg.pattern,
+		.pattern_len = p->cfg.pattern_len,
 	};
 	struct ping_slot *s = &t->slots[pr.seq & t->slot_mask];
 	struct ping_event ev = { .type = PING_EV_SEND_ERROR, .target = t, .seq = pr.seq };
 	size_t len;
 	ssize_t n;
 
-	if (p->cfg.type == ICMP4_TIMESTAMP && t->f->family == AF_INET)
+	if (t->ntx)
+		report_timeout(p, t, &t->slots[(uint16_t)t->last_seq & t->slot_mask]);
+	if (so->qtype == ICMP4_TIMESTAMP && t->f->family == AF_INET)
 		pr.tstamp_ms = icmp_tstamp_now();
 	len = icmp_build(t->f, &pr, p->sbuf, ICMP_HDRLEN + t->f->max_payload);
 	if (s->state == SLOT_PENDING) /* wrapped before its reply came: lost */
@@ -275,6 +298,7 @@ static int send_probe(struct ping *p, struct ping_target *t)
 	}
 	ev.errnum = errno;
 	s->counter = counter;
+	s->reported = 0;
 	s->seq = pr.seq;
 	t->ntx++;
 	t->last_send = clock_mono_ns();
@@ -365,9 +389,16 @@ static void on_reply(struct ping *p, struct ping_target *t, const struct icmp_pk
 		rtt_add(&t->rtt, ev.rtt_ns);
 		if (s->counter == t->last_seq && p->cfg.flood)
 			t->next_send = 0; /* flood: answered, send the next one now */
+		if (s->counter == t->last_seq && p->cfg.adaptive) {
+			int64_t now = clock_mono_ns(), at = t->last_send + p->cfg.adaptive_min;
+
+			/* -A: answered, the next one goes now (but not before the minimum) */
+			if (at < t->next_send)
+				t->next_send = at > now ? at : now;
+		}
 	}
 	if (p->cfg.check_payload && pkt->type == t->f->echo_reply)
-		ev.mismatch = icmp_payload_mismatch(pkt);
+		ev.mismatch = icmp_payload_mismatch_pat(pkt, p->cfg.pattern, p->cfg.pattern_len);
 	if (ev.rtt_ns < 0)
 		ev.rtt_ns = 0;
 	emit(p, &ev);
@@ -424,7 +455,7 @@ static void on_packet(struct ping *p, struct ping_sock *so, size_t len, const st
 		t = target_at(p, f, addr_bytes(&r->from), 1);
 		if (t)
 			on_reply(p, t, &pkt, r, from);
-	} else if (pkt.kind == ICMP_K_ERROR && pkt.orig_has_icmp && pkt.orig_type == p->cfg.type &&
+	} else if (pkt.kind == ICMP_K_ERROR && pkt.orig_has_icmp && pkt.orig_type == so->qtype &&
 		   pkt.orig_id == p->ident) {
 		on_error(p, target_at(p, f, pkt.orig_dst, 0), &pkt, from, pkt.orig_seq);
 	}
@@ -592,11 +623,22 @@ static int64_t send_due(struct ping *p, int64_t now, int *sending)
 
 		if (!more_to_send(p, t))
 			continue;
+		if (now >= t->next_send && p->cfg.rate_gap && now < p->next_any) {
+			/* --rate: due, but the global cap says not yet */
+			*sending = 1;
+			next = clock_earliest(next, p->next_any);
+			continue;
+		}
 		if (now >= t->next_send) {
-			if (send_probe(p, t))
+			if (send_probe(p, t)) {
 				t->next_send = now + NS_PER_MS;
-			else
+			} else {
 				schedule_next(p, t, now);
+				/* keep the long-run rate without bursts after a stall */
+				p->next_any = p->next_any + p->cfg.rate_gap < now
+						      ? now + p->cfg.rate_gap
+						      : p->next_any + p->cfg.rate_gap;
+			}
 		}
 		/* the wait for the last replies starts at the last probe */
 		if (more_to_send(p, t)) {
@@ -677,6 +719,13 @@ void ping_run(struct ping *p, volatile sig_atomic_t *stop, volatile sig_atomic_t
 			continue;
 		wait_io(p, clock_earliest(sending ? next : linger_end, deadline), stop, status,
 			block, mask);
+	}
+	for (k = 0; k < p->ntargets && !*stop && p->cfg.report_timeouts; k++) {
+		struct ping_target *t = p->targets[k];
+		uint32_t j;
+
+		for (j = 0; j <= t->slot_mask; j++) /* the unanswered, in the order sent */
+			report_timeout(p, t, &t->slots[(uint16_t)(t->last_seq + 1 + j) & t->slot_mask]);
 	}
 }
 
