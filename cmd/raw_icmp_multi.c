@@ -83,6 +83,7 @@ struct mctx {
 	int namew;    /* the widest name, for the columns */
 	int unknown;  /* names that did not resolve */
 	int families; /* 1: IPv4, 2: IPv6 */
+	unsigned long errors_said;
 };
 
 static struct mhost *host_new(struct mctx *m, struct err *e)
@@ -424,9 +425,11 @@ static void on_event(void *ctx, const struct ping_event *ev)
 		break;
 	case PING_EV_SEND_ERROR:
 	case PING_EV_LOCAL_ERROR:
-		if (o->verbose || ev->target->nerr == 1)
-			err_msg(NAME, "%s: icmp_seq=%u: %s", h->name, ev->seq,
-				err_strerror(ev->errnum, eb, sizeof(eb)));
+		/* once per run (a prefix without a route would say it for every host) */
+		if (o->verbose || !m->errors_said++)
+			err_msg(NAME, "%s: icmp_seq=%u: %s%s", h->name, ev->seq,
+				err_strerror(ev->errnum, eb, sizeof(eb)),
+				o->verbose ? "" : " (further errors: -v)");
 		break;
 	case PING_EV_STATUS: {
 		size_t i, alive = 0;
