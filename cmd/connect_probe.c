@@ -194,10 +194,13 @@ static void summary_text(const struct pctx *c, struct tcpping_target *t)
 
 static int write_metrics(struct pctx *c, struct err *e)
 {
-	struct om_probe_row *rows = calloc(c->eng.ntargets, sizeof(*rows));
+	struct om_probe_row *rows;
 	size_t i;
 	int rc;
 
+	if (!c->eng.ntargets)
+		return 0;
+	rows = calloc(c->eng.ntargets, sizeof(*rows));
 	if (!rows)
 		return err_set(e, EXIT_FAIL, "out of memory");
 	for (i = 0; i < c->eng.ntargets; i++) {

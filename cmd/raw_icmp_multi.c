@@ -187,9 +187,13 @@ static int by_addr(const void *a, const void *b, void *base)
  */
 static int dedupe(struct mctx *m, struct err *e)
 {
-	size_t *ix = malloc(m->n * sizeof(*ix)), i, k;
-	char *drop = calloc(m->n, 1);
+	size_t *ix, i, k;
+	char *drop;
 
+	if (m->n < 2)
+		return 0;
+	ix = malloc(m->n * sizeof(*ix));
+	drop = calloc(m->n, 1);
 	if (!ix || !drop) {
 		free(ix);
 		free(drop);
@@ -203,7 +207,7 @@ static int dedupe(struct mctx *m, struct err *e)
 		const unsigned char *a = addr_key(&m->h[ix[i - 1]], &na),
 				    *b = addr_key(&m->h[ix[i]], &nb);
 
-		if (na != nb || memcmp(a, b, na))
+		if (na != nb || memcmp(a, b, na) != 0)
 			continue;
 		drop[ix[i]] = 1;
 		err_warn(NAME, "%.64s: the same address as %.64s, probed once", m->h[ix[i]].name,
@@ -410,6 +414,9 @@ static void on_event(void *ctx, const struct ping_event *ev)
 	char eb[96];
 	int quiet = o->quiet || o->flood || listing(o);
 
+	if (!h && ev->type != PING_EV_STATUS)
+		return; /* about no target of ours */
+
 	switch (ev->type) {
 	case PING_EV_REPLY:
 		if (!quiet)
@@ -557,7 +564,7 @@ int raw_icmp_metrics_one(const struct ctx *c, struct err *e)
 
 static int metrics_many(const struct mctx *m, struct err *e)
 {
-	const struct ping_target **t = calloc(m->n, sizeof(*t));
+	const struct ping_target **t = calloc(m->n, sizeof(const struct ping_target *));
 	const char **names = calloc(m->n, sizeof(*names));
 	size_t i;
 	int rc = -1;

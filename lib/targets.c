@@ -94,6 +94,7 @@ static int add_line(char ***v, size_t *n, size_t *cap, const char *s, size_t len
 
 		if (!nv)
 			return err_set(e, EXIT_FAIL, "out of memory");
+		memset(nv + *cap, 0, (nc - *cap) * sizeof(*nv));
 		*v = nv;
 		*cap = nc;
 	}
@@ -110,14 +111,13 @@ int targets_read(const char *path, char ***v, size_t *n, struct err *e)
 	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
 	char *line = NULL;
 	size_t lcap = 0, cap = 0, lineno = 0;
-	ssize_t got;
 	int rc = 0;
 
 	*v = NULL;
 	*n = 0;
 	if (!f)
 		return err_sys(e, EXIT_FAIL, errno, "--targets %.200s", path);
-	while (!rc && (got = getline(&line, &lcap, f)) >= 0) {
+	while (!rc && getline(&line, &lcap, f) >= 0) {
 		char *s = line, *end;
 
 		lineno++;

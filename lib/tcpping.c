@@ -41,7 +41,7 @@ struct tcpping_target *tcpping_add(struct tcpping *p, const struct sockaddr *sa,
 
 	if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) || len > sizeof(t->addr))
 		return err_set(e, EXIT_USAGE, "not an IPv4 or IPv6 address"), NULL;
-	tt = realloc(p->targets, (p->ntargets + 1) * sizeof(*tt));
+	tt = realloc(p->targets, (p->ntargets + 1) * sizeof(struct tcpping_target *));
 	if (!tt)
 		return err_set(e, EXIT_FAIL, "out of memory"), NULL;
 	p->targets = tt;
@@ -222,7 +222,7 @@ static void on_events(struct tcpping *p, const struct epoll_event *ev, int n, in
 	}
 }
 
-int tcpping_run(struct tcpping *p, volatile sig_atomic_t *stop, const sigset_t *block,
+int tcpping_run(struct tcpping *p, const volatile sig_atomic_t *stop, const sigset_t *block,
 		const sigset_t *mask, struct err *e)
 {
 	struct epoll_event ev[MAX_EVENTS];

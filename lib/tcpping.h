@@ -90,7 +90,7 @@ struct tcpping_target *tcpping_add(struct tcpping *p, const struct sockaddr *sa,
  * in @block are let in only while waiting, with @mask).  0, or -1 with @e
  * on a local failure that stops the run (no descriptors, no memory).
  */
-int tcpping_run(struct tcpping *p, volatile sig_atomic_t *stop, const sigset_t *block,
+int tcpping_run(struct tcpping *p, const volatile sig_atomic_t *stop, const sigset_t *block,
 		const sigset_t *mask, struct err *e);
 /* Answers (open + closed) of @t. */
 uint64_t tcpping_answered(const struct tcpping_target *t);
