@@ -23,7 +23,7 @@ struct icmp_opts {
 	int quiet, flood, mode, json, verbose, numeric, numeric_host, stamps;
 	const char *type;
 	struct sockopts so;
-	/* many targets, ping's other options (cmd/raw_icmp_multi.c) */
+	/* many targets (cmd/raw_icmp_multi*.c), ping's other options (raw_icmp_opts.c) */
 	const char *targets, *openmetrics;
 	long long rate;               /* --rate: probes/s over all targets; -1: no cap */
 	int alive, unreachable;       /* -a, -u */
@@ -69,7 +69,7 @@ void raw_icmp_stamp(const struct icmp_opts *o);
 /* Catch SIGINT, SIGTERM (stop) and SIGQUIT (status); the mask before in *@old. */
 void raw_icmp_catch_signals(sigset_t *old);
 
-/* ---- cmd/raw_icmp_multi.c ---- */
+/* ---- cmd/raw_icmp_opts.c (ping's other options), cmd/raw_icmp_multi*.c ---- */
 struct opt;
 /* -p PATTERN: up to 16 bytes in hex, as ping takes them (@o->value: struct icmp_opts). */
 int raw_icmp_opt_pattern(const struct opt *o, const char *arg, struct err *e);
