@@ -126,8 +126,8 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		{ o->connect_timeout == 0, "--connect-timeout 0: give a duration greater than 0" },
 		{ !o->scan && o->parallel >= 0, "--parallel needs -z/--scan" },
 		{ o->tcp_info && (o->udp || unix_ep), "--tcp-info needs a TCP connection" },
-		{ o->probe.interval >= 0 || o->probe.openmetrics,
-		  "--interval and --openmetrics need --count" },
+		{ o->probe.interval >= 0 || o->probe.openmetrics || o->probe.targets,
+		  "--interval, --targets and --openmetrics need --count" },
 	};
 	size_t i;
 
@@ -493,6 +493,8 @@ int cmd_connect(int argc, char **argv)
 			"TCP ping: N timed connects per target (0: until interrupted)"),
 		OPT_DURATION_D(0, "interval", &o.probe.interval, TCPPING_DEFAULT_INTERVAL,
 			       "--count: from one probe's start to the next's"),
+		OPT_STRING(0, "targets", &o.probe.targets, "FILE",
+			   "--count: also each HOST:PORT of FILE, one a line ('-': stdin)"),
 		OPT_STRING(0, "openmetrics", &o.probe.openmetrics, "FILE",
 			   "--count: write the summary to FILE in the OpenMetrics format"),
 		OPT_GROUP("End of stdin, idle peers"),

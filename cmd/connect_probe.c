@@ -13,6 +13,7 @@
 #include "err.h"
 #include "openmetrics.h"
 #include "out.h"
+#include "targets.h"
 #include "tcpping.h"
 
 #define NAME "connect"
@@ -220,38 +221,56 @@ static int write_metrics(struct pctx *c, struct err *e)
 
 /* ---- the recipe ---- */
 
-/* HOST PORT (two arguments, the second no HOST:PORT), or HOST:PORT... */
+/* One target: @n (1 or 2) arguments, HOST:PORT or HOST PORT. */
+static int parse_one(const struct connect_probe_opts *o, char *const *args, int n,
+		     struct host *h, struct err *e)
+{
+	struct endpoint ep;
+
+	if (addr_parse_endpoint(n, args, 0, "tcp", &ep, e) ||
+	    (o->numeric && addr_check_numeric(ep.host, e)) ||
+	    addr_check_host_family(ep.host, o->family, e))
+		return -1;
+	h->name = strdup(ep.host);
+	if (!h->name)
+		return err_set(e, EXIT_FAIL, "out of memory");
+	snprintf(h->port, sizeof(h->port), "%s", ep.service);
+	return 0;
+}
+
+/*
+ * HOST PORT (two arguments, the second no HOST:PORT), or HOST:PORT..., and
+ * with --targets each line of FILE.
+ */
 static int parse_targets(const struct connect_probe_opts *o, int argc, char **argv,
 			 struct pctx *c, struct err *e)
 {
 	int pair = argc == 2 && !strchr(argv[1], ':') && !strchr(argv[1], '[');
-	int i, n = pair ? 1 : argc;
+	size_t n = pair ? 1 : (size_t)argc, nl = 0, i;
+	char **lines = NULL;
+	int rc = 0;
 
-	if (!argc)
-		return err_set(e, EXIT_USAGE, "--count needs a target: HOST PORT or HOST:PORT...");
-	c->hosts = calloc((size_t)n, sizeof(*c->hosts));
-	if (!c->hosts)
-		return err_set(e, EXIT_FAIL, "out of memory");
-	c->nhosts = (size_t)n;
-	for (i = 0; i < n; i++) {
-		struct endpoint ep;
-		char *const *args = argv + i;
-
-		if (addr_parse_endpoint(pair ? 2 : 1, args, 0, "tcp", &ep, e))
-			return -1;
-		if (o->numeric && addr_check_numeric(ep.host, e))
-			return -1;
-		if (addr_check_host_family(ep.host, o->family, e))
-			return -1;
-		c->hosts[i].name = argv[0]; /* HOST PORT: the name as typed */
-		if (!pair) { /* HOST:PORT typed: the host part alone */
-			c->hosts[i].name = strdup(ep.host);
-			if (!c->hosts[i].name)
-				return err_set(e, EXIT_FAIL, "out of memory");
-		}
-		snprintf(c->hosts[i].port, sizeof(c->hosts[i].port), "%s", ep.service);
+	if (!argc && !o->targets)
+		return err_set(e, EXIT_USAGE, "--count needs a target: HOST PORT, HOST:PORT... "
+			       "or --targets FILE");
+	if (o->targets && targets_read(o->targets, &lines, &nl, e))
+		return -1;
+	if (n + nl > TARGETS_MAX) {
+		targets_free(lines);
+		return err_set(e, EXIT_USAGE, "more than %d targets", TARGETS_MAX);
 	}
-	return 0;
+	c->hosts = calloc(n + nl, sizeof(*c->hosts));
+	if (!c->hosts) {
+		targets_free(lines);
+		return err_set(e, EXIT_FAIL, "out of memory");
+	}
+	c->nhosts = n + nl;
+	for (i = 0; !rc && i < n; i++)
+		rc = parse_one(o, argv + i, pair ? 2 : 1, &c->hosts[i], e);
+	for (i = 0; !rc && i < nl; i++)
+		rc = parse_one(o, lines + i, 1, &c->hosts[n + i], e);
+	targets_free(lines);
+	return rc;
 }
 
 static int add_targets(struct pctx *c, struct err *e)
@@ -364,8 +383,7 @@ int connect_probe(const struct connect_probe_opts *o, int argc, char **argv)
 				status = EXIT_FAIL;
 	tcpping_free(&c.eng);
 	for (i = 0; c.hosts && i < c.nhosts; i++)
-		if (c.hosts[i].name != argv[0])
-			free((void *)c.hosts[i].name);
+		free((void *)c.hosts[i].name);
 	free(c.hosts);
 	return status;
 }

@@ -13,6 +13,7 @@ struct connect_probe_opts {
 	long long count;         /* -1: not given (no TCP ping); 0: until interrupted */
 	int64_t interval;        /* -1: TCPPING_DEFAULT_INTERVAL */
 	const char *openmetrics; /* NULL: none */
+	const char *targets;     /* --targets FILE: HOST:PORT a line; NULL: none */
 	/* connect's own options, copied in by connect.c */
 	int family, json, verbose, tcp_info, numeric;
 	int64_t timeout;         /* -w or --connect-timeout; -1: TCPPING_DEFAULT_TIMEOUT */

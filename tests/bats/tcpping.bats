@@ -135,6 +135,21 @@ while True:
 	[[ $output == *"--- 198.18.8.2 port 80 tcp ping statistics ---"* ]]
 }
 
+@test "connect --count --targets FILE|-: a HOST:PORT a line, with those on the command line" {
+	accept_server
+	port2=$(closed_port)
+	printf '# targets\n127.0.0.1:%s\n\n[::1]:%s  # closed\n' "$PORT" "$port2" >"$BATS_TEST_TMPDIR/t"
+	run -0 --separate-stderr "$SOCKCTL" connect --count 1 --json --targets "$BATS_TEST_TMPDIR/t"
+	run -0 jq -se --argjson p "$PORT" --argjson q "$port2" '
+		map(select(.event == "summary") | [.address, .port, .open, .closed]) ==
+		[["127.0.0.1", $p, 1, 0], ["::1", $q, 0, 1]]' <<<"$output"
+	run -0 --separate-stderr "$SOCKCTL" connect --count 1 --json --targets - "127.0.0.1:$port2" \
+		<<<"localhost:$PORT"
+	run -0 jq -se 'map(select(.event == "summary") | .host) == ["127.0.0.1", "localhost"]' \
+		<<<"$output"
+	assert_usage_error "missing port" "$SOCKCTL" connect --count 1 --targets - <<<"127.0.0.1"
+}
+
 @test "connect --count --openmetrics: promtool accepts the file; host, port, family labels" {
 	accept_server
 	f=$BATS_TEST_TMPDIR/tcp.prom
@@ -152,6 +167,7 @@ while True:
 	assert_usage_error "--count" "$SOCKCTL" connect --count -1 127.0.0.1 80
 	assert_usage_error "need --count" "$SOCKCTL" connect --interval 1 127.0.0.1 80
 	assert_usage_error "need --count" "$SOCKCTL" connect --openmetrics x 127.0.0.1 80
+	assert_usage_error "need --count" "$SOCKCTL" connect --targets x 127.0.0.1 80
 	assert_usage_error "cannot be used with" "$SOCKCTL" connect --count 1 -u 127.0.0.1 80
 	assert_usage_error "--count" "$SOCKCTL" connect 127.0.0.1:1 127.0.0.1:2 127.0.0.1:3
 	assert_usage_error "70000" "$SOCKCTL" connect --count 1 127.0.0.1:70000
