@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* TCP ping: timed non-blocking connects, closed by a reset; events, never prints. */
 #include <errno.h>
+#include <limits.h>
 #include <linux/tcp.h> /* glibc's struct tcp_info lacks the newer fields */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -222,6 +223,26 @@ static void on_events(struct tcpping *p, const struct epoll_event *ev, int n, in
 	}
 }
 
+/*
+ * epoll_pwait2 (Linux 5.11) waits to the nanosecond; where it is missing
+ * (older kernels, valgrind) epoll_pwait waits whole milliseconds, rounded up.
+ */
+static int wait_events(struct tcpping *p, struct epoll_event *ev, const struct timespec *ts,
+		       const sigset_t *mask)
+{
+	int64_t ms;
+	int n;
+
+	if (!p->no_pwait2) {
+		n = epoll_pwait2(p->ep, ev, MAX_EVENTS, ts, mask);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		p->no_pwait2 = 1;
+	}
+	ms = (int64_t)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000;
+	return epoll_pwait(p->ep, ev, MAX_EVENTS, ms > INT_MAX ? INT_MAX : (int)ms, mask);
+}
+
 int tcpping_run(struct tcpping *p, const volatile sig_atomic_t *stop, const sigset_t *block,
 		const sigset_t *mask, struct err *e)
 {
@@ -247,7 +268,7 @@ int tcpping_run(struct tcpping *p, const volatile sig_atomic_t *stop, const sigs
 			left = 0;
 		ts.tv_sec = left / NS_PER_SEC;
 		ts.tv_nsec = left % NS_PER_SEC;
-		n = epoll_pwait2(p->ep, ev, MAX_EVENTS, &ts, mask);
+		n = wait_events(p, ev, &ts, mask);
 		if (n > 0)
 			on_events(p, ev, n, &failed, e);
 	}

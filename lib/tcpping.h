@@ -74,7 +74,8 @@ struct tcpping {
 	void *fn_ctx;
 	struct tcpping_target **targets;
 	size_t ntargets;
-	int ep; /* epoll */
+	int ep;        /* epoll */
+	int no_pwait2; /* the kernel has no epoll_pwait2: epoll_pwait */
 	int64_t start, end;
 };
 
