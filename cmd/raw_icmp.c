@@ -306,14 +306,14 @@ int cmd_raw_icmp(int argc, char **argv)
 		o.family = AF_INET6; /* a flow label is IPv6's */
 	if (o.stamp_format >= 0)
 		o.stamps = 1;
-	if (raw_icmp_is_multi(&o, pos.argc, pos.argv)) {
+	r = request(&o);
+	if (!ping_check_request(&r, &e) && raw_icmp_is_multi(&o, pos.argc, pos.argv)) {
 		rc = raw_icmp_multi(&c, &s, &pv, pos.argc, pos.argv, &e);
 		ping_socks_close(&s, 0);
 		return rc < 0 ? err_report(NAME, &e) : rc;
 	}
 	c.host = pos.argv[0];
-	r = request(&o);
-	if (ping_check_request(&r, &e) || addr_check_host_family(c.host, o.family, &e) ||
+	if (e.status || addr_check_host_family(c.host, o.family, &e) ||
 	    (o.numeric_host && addr_check_numeric(c.host, &e))) {
 		ping_socks_close(&s, 0);
 		return err_report(NAME, &e);

@@ -90,6 +90,8 @@ lan() {
 	assert_usage_error "--pattern" "$SOCKCTL" raw-icmp -c 1 -p xyz 127.0.0.1
 	assert_usage_error "--pattern" "$SOCKCTL" raw-icmp -c 1 -p 0123456789abcdef0123456789abcdef00 127.0.0.1
 	assert_usage_error "--timestamp-format" "$SOCKCTL" raw-icmp -c 1 --timestamp-format x 127.0.0.1
+	# the request's own checks hold for many targets too
+	assert_usage_error "--preload" "$SOCKCTL" raw-icmp -f -l 3 127.0.0.1 127.0.0.2
 }
 
 @test "raw-icmp: a /16 is 65534 targets, probed at once (here where no route leads)" {
