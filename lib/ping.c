@@ -19,6 +19,7 @@ enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_REPLIED, SLOT_ERROR, SLOT_LATE }
 
 #define RCVBUF_BYTES (256 * 1024)
 #define RBUF_BYTES (65536 + 128) /* the largest IPv4 packet, IP header included */
+#define RECV_EVERY 32 /* probes sent in a row before the replies are read */
 #define ICMP4_ECHO_REQUEST_TYPE 8
 #define ICMP6_ECHO_REQUEST_TYPE 128
 
@@ -332,17 +333,65 @@ static const unsigned char *addr_bytes(const struct sockaddr_storage *ss)
 		       (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
 }
 
+/* Order of the lookup index: family, then address bytes. */
+static int cmp_key(const struct icmp_family *f, const unsigned char *a, const struct ping_target *t)
+{
+	if (f->family != t->f->family)
+		return f->family < t->f->family ? -1 : 1;
+	return memcmp(a, addr_bytes(&t->addr), f->addr_bytes);
+}
+
+static int cmp_targets(const void *a, const void *b)
+{
+	const struct ping_target *x = *(const struct ping_target *const *)a;
+	const struct ping_target *y = *(const struct ping_target *const *)b;
+
+	return cmp_key(x->f, addr_bytes(&x->addr), y);
+}
+
+/*
+ * Many targets: an index sorted by address, so that a reply from a /16
+ * finds its target in 16 steps, not 65536.  Built once, when the run
+ * starts (no target is added after); without memory, the linear search.
+ */
+static void build_index(struct ping *p)
+{
+	free(p->index);
+	p->index = NULL;
+	if (p->ntargets < 8)
+		return;
+	p->index = malloc(p->ntargets * sizeof(struct ping_target *));
+	if (!p->index)
+		return;
+	memcpy(p->index, p->targets, p->ntargets * sizeof(struct ping_target *));
+	qsort(p->index, p->ntargets, sizeof(struct ping_target *), cmp_targets);
+}
+
 /* The target with address @a (@f's family); with one target, that one if @any. */
 static struct ping_target *target_at(struct ping *p, const struct icmp_family *f,
 				     const unsigned char *a, int any)
 {
-	size_t i;
+	size_t i, lo = 0, hi = p->ntargets;
 
 	if (p->ntargets == 1 && any)
 		return p->targets[0]->f == f ? p->targets[0] : NULL;
-	for (i = 0; i < p->ntargets; i++)
-		if (p->targets[i]->f == f && !memcmp(addr_bytes(&p->targets[i]->addr), a, f->addr_bytes))
-			return p->targets[i];
+	if (!p->index) {
+		for (i = 0; i < p->ntargets; i++)
+			if (!cmp_key(f, a, p->targets[i]))
+				return p->targets[i];
+		return NULL;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_key(f, a, p->index[mid]);
+
+		if (!c)
+			return p->index[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 
@@ -615,7 +664,7 @@ static void schedule_next(const struct ping *p, struct ping_target *t, int64_t n
 static int64_t send_due(struct ping *p, int64_t now, int *sending)
 {
 	int64_t next = -1;
-	size_t i;
+	size_t i, sent = 0;
 
 	*sending = 0;
 	for (i = 0; i < p->ntargets; i++) {
@@ -630,6 +679,11 @@ static int64_t send_due(struct ping *p, int64_t now, int *sending)
 			continue;
 		}
 		if (now >= t->next_send) {
+			/* many targets at once: read the replies between the sends, or
+			 * the first ones fill the receive buffer and the rest are lost */
+			if (++sent % RECV_EVERY == 0)
+				while (recv_any(p))
+					;
 			if (send_probe(p, t)) {
 				t->next_send = now + NS_PER_MS;
 			} else {
@@ -691,6 +745,7 @@ void ping_run(struct ping *p, volatile sig_atomic_t *stop, volatile sig_atomic_t
 			kernel_ts = 0;
 	/* kernel stamps are CLOCK_REALTIME, so send times must be too */
 	p->clk = kernel_ts ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+	build_index(p);
 	p->start = clock_mono_ns();
 	deadline = p->cfg.deadline >= 0 ? p->start + p->cfg.deadline : -1;
 	for (k = 0; k < p->ntargets; k++) {
@@ -746,6 +801,7 @@ void ping_free(struct ping *p)
 		free(p->targets[i]);
 	}
 	free(p->targets);
+	free(p->index);
 	free(p->sbuf);
 	free(p->rbuf);
 	memset(p, 0, sizeof(*p));

@@ -125,6 +125,7 @@ struct ping {
 	struct ping_sock socks[2]; /* IPv4, IPv6; fd -1 when absent */
 	struct ping_target **targets; /* each stays where it is: callers keep pointers */
 	size_t ntargets;
+	struct ping_target **index;   /* the targets by address, for many (ping_run builds it) */
 	uint16_t ident;
 	clockid_t clk;     /* send and receive stamps */
 	int64_t start;     /* clock_mono_ns() when ping_run started */

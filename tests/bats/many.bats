@@ -103,6 +103,15 @@ lan() {
 	[ "$(wc -l <<<"$stderr")" -le 2 ]
 }
 
+@test "raw-icmp: a /16 that answers whole: 65534 replies, none lost to a full receive buffer" {
+	# every address of the /16 is local in this namespace: the replies come
+	# back as fast as the probes go out
+	run -0 --separate-stderr unshare -n sh -c 'ip link set lo up &&
+		ip route add local 198.18.0.0/16 dev lo && exec "$@"' sh \
+		"$SOCKCTL" raw-icmp -q -c 1 -W 5s 198.18.0.0/16
+	[ "$(grep -c '  1  *1  *0%  ' <<<"$output")" -eq 65534 ]
+}
+
 @test "raw-icmp --rate caps the probes of all targets together" {
 	# 20 targets, one probe each, at most 40 a second: at least 0.45 s
 	start=$(date +%s%N)
