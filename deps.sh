@@ -22,16 +22,17 @@ clang libclang-rt-14-dev"
 # service names such as www), systemd for systemd-socket-activate (nothing
 # is started: it is only the launcher the socket-activation tests use), strace
 # (options.bats proves -n looks nothing up), traceroute and iputils-tracepath
-# (trace.bats compares --trace with them).
+# (trace.bats compares --trace with them), prometheus for promtool (checks
+# the --openmetrics files), fping (the oracle for raw-icmp's many targets).
 TEST="bats python3 netcat-openbsd socat ncat iputils-ping iproute2 nftables
 dnsmasq-base jq valgrind procps util-linux bash-completion libcap2-bin time
-netbase systemd strace traceroute iputils-tracepath"
+netbase systemd strace traceroute iputils-tracepath prometheus fping"
 # benchmarks (make bench)
 BENCH="hyperfine iperf3 nmap"
 # for later work, cheap to have now: TLS and seccomp headers, more peers and
-# tools (fping, curl, openssl, tshark, expect), load for flake
+# tools (curl, openssl, tshark, expect), load for flake
 # hunting (stress-ng), fresh roots for the set-up test (debootstrap).
-LATER="libssl-dev libseccomp-dev openssl curl fping tshark expect
+LATER="libssl-dev libseccomp-dev openssl curl tshark expect
 stress-ng debootstrap"
 PACKAGES="$BUILD $TEST $BENCH $LATER"
 

@@ -2,6 +2,7 @@
 /* sockctl connect: a TCP, UDP or Unix client that relays stdin/stdout; -z checks ports. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "connect_probe.h"
 #include "err.h"
 #include "inherit.h"
 #include "opt.h"
@@ -37,6 +39,7 @@ struct connect_opts {
 	int tcp_info;
 	long long parallel, fd;
 	int scan;
+	struct connect_probe_opts probe; /* --count: TCP ping */
 };
 
 const struct opt_cmd cmd_connect_desc = {
@@ -49,9 +52,11 @@ const struct opt_cmd cmd_connect_desc = {
 		   "-w sets both the connect and the idle timeout.\n"
 		   "With -z, PORT may be a list of ranges (20-25,80,443); open ports are printed\n"
 		   "one per line (with -v also closed and filtered ones); status 0 if any is open.\n"
-		   "--fd N relays a socket that is already connected, inherited as fd N.",
+		   "--fd N relays a socket that is already connected, inherited as fd N.\n"
+		   "--count N pings HOST PORT (or several HOST:PORT) with timed connects\n"
+		   "closed by a reset; status 0 if every target answered (open or closed).",
 	.min_args = 0,
-	.max_args = 2,
+	.max_args = -1,
 };
 
 struct ctx {
@@ -122,6 +127,8 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		{ o->connect_timeout == 0, "--connect-timeout 0: give a duration greater than 0" },
 		{ !o->scan && o->parallel >= 0, "--parallel needs -z/--scan" },
 		{ o->tcp_info && (o->udp || unix_ep), "--tcp-info needs a TCP connection" },
+		{ o->probe.interval >= 0 || o->probe.openmetrics || o->probe.targets,
+		  "--interval, --targets and --openmetrics need --count" },
 	};
 	size_t i;
 
@@ -438,10 +445,28 @@ static int parse_target(const struct connect_opts *o, const struct opt_args *pos
 	if (!pos->argc)
 		return err_set(e, EXIT_USAGE, "missing arguments (usage: sockctl connect [OPTIONS] "
 			       "%s)", cmd_connect_desc.args);
+	if (pos->argc > 2)
+		return err_set(e, EXIT_USAGE, "too many arguments: several HOST:PORT targets need "
+			       "--count");
 	/* lists always parse, so that one without -z gets check()'s message */
 	return addr_parse_endpoint(pos->argc, pos->argv,
 				   ADDR_EP_PORT_LIST | (o->unix_sock ? ADDR_EP_UNIX : 0),
 				   o->udp ? "udp" : "tcp", ep, e);
+}
+
+/* --count: connect's own options that TCP ping uses, and whether others were given. */
+static int connect_probe_from(struct connect_opts *o, const struct opt_args *pos)
+{
+	struct connect_probe_opts *p = &o->probe;
+	const struct relay_eof_opts *f = &o->eof;
+
+	p->family = o->family, p->json = o->json, p->verbose = o->verbose;
+	p->tcp_info = o->tcp_info, p->numeric = o->numeric, p->so = &o->so;
+	p->timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
+	p->conflict = o->udp || o->unix_sock || o->fd >= 0 || o->type || o->nonblock ||
+		      o->parallel >= 0 || f->recv_only || f->send_only || f->quit_after_eof >= 0 ||
+		      f->no_shutdown || f->keep_sending || f->exit_on_peer_eof || f->idle_timeout >= 0;
+	return connect_probe(p, pos->argc, pos->argv);
 }
 
 int cmd_connect(int argc, char **argv)
@@ -464,6 +489,15 @@ int cmd_connect(int argc, char **argv)
 		OPT_DURATION_D(0, "attempt-delay", &o.attempt_delay, SOCK_ATTEMPT_DELAY,
 			       "Happy Eyeballs: start the next address after DUR"),
 		OPT_NUMERIC_HOST('n', &o.numeric),
+		OPT_GROUP("TCP ping"),
+		OPT_INT(0, "count", &o.probe.count, "N", 0, LLONG_MAX,
+			"TCP ping: N timed connects per target (0: until interrupted)"),
+		OPT_DURATION_D(0, "interval", &o.probe.interval, TCPPING_DEFAULT_INTERVAL,
+			       "--count: from one probe's start to the next's"),
+		OPT_STRING(0, "targets", &o.probe.targets, "FILE",
+			   "--count: also each HOST:PORT of FILE, one a line ('-': stdin)"),
+		OPT_STRING(0, "openmetrics", &o.probe.openmetrics, "FILE",
+			   "--count: write the summary to FILE in the OpenMetrics format"),
 		OPT_GROUP("End of stdin, idle peers"),
 		OPT_RELAY_EOF(&o.eof),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_CLIENT),
@@ -485,10 +519,12 @@ int cmd_connect(int argc, char **argv)
 		return cmd_trace(TRACE_TCP, opts, argc, argv);
 	o.timeout = o.connect_timeout = o.attempt_delay = -1;
 	relay_eof_opts_init(&o.eof);
-	o.parallel = o.fd = -1;
+	o.parallel = o.fd = o.probe.count = o.probe.interval = -1;
 	sock_opts_init(&o.so);
 	if (opt_run(&cmd_connect_desc, opts, argc, argv, &pos, &status))
 		return status;
+	if (o.probe.count >= 0)
+		return connect_probe_from(&o, &pos);
 	if (parse_target(&o, &pos, &ep, &e))
 		return err_report("connect", &e);
 	if (o.so.flowlabel >= 0 && !o.family && o.fd < 0 && ep.kind != EP_UNIX)

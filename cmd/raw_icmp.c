@@ -24,15 +24,18 @@ static const char *const type_names[] = { "echo", "timestamp", NULL };
 
 const struct opt_cmd cmd_raw_icmp_desc = {
 	.name = NAME,
-	.args = "HOST",
+	.args = "HOST...",
 	.summary = "ICMP/ICMPv6 echo like ping, privileges dropped after socket()",
 	.details = "The socket is an unprivileged ICMP datagram socket when\n"
 		   "net.ipv4.ping_group_range allows it, else a raw socket (CAP_NET_RAW);\n"
 		   "opened before the options are read; then every capability is dropped.\n"
 		   "Without -i a probe goes out every second (with -f: every 10ms).\n"
-		   "Exit status: 0 a reply came, 1 none came, 2 bad usage or no socket.",
-	.min_args = 1,
-	.max_args = 1,
+		   "Several HOSTs, --targets or a CIDR (198.18.0.0/28) probe many hosts from one\n"
+		   "socket per family, as fping does, with a summary table per host.\n"
+		   "Exit status: 0 a reply came (several hosts: from every one), 1 none came\n"
+		   "(several: from some), 2 bad usage or no socket.",
+	.min_args = 0,
+	.max_args = -1,
 };
 
 static volatile sig_atomic_t got_stop, got_status;
@@ -151,7 +154,7 @@ static int prepare(struct ctx *c, struct err *e)
 	return ping_request_type(&r, c->f, &c->qtype, e);
 }
 
-static void catch_signals(sigset_t *old)
+void raw_icmp_catch_signals(sigset_t *old)
 {
 	struct sigaction sa = { 0 };
 
@@ -185,6 +188,7 @@ static int engine(struct ctx *c, struct err *e)
 	};
 	int fd = c->fd;
 
+	raw_icmp_more_config(o, c->root, &cfg);
 	if (ping_init(&c->eng, &cfg, raw_icmp_on_event, c, e))
 		return -1;
 	c->eng_ready = 1;
@@ -212,7 +216,7 @@ static int ping(struct ctx *c, struct ping_socks *s, struct priv *pv, struct err
 		return -1;
 	if (c->root && priv_drop(pv, e)) /* the options are set: root's rights go too */
 		return -1;
-	catch_signals(&old);
+	raw_icmp_catch_signals(&old);
 	raw_icmp_header(c);
 	ping_run(&c->eng, &got_stop, &got_status, &stop_signals, &old);
 	if (c->out_failed) {
@@ -220,14 +224,14 @@ static int ping(struct ctx *c, struct ping_socks *s, struct priv *pv, struct err
 		return -1;
 	}
 	raw_icmp_summary(c);
-	return 0;
+	return c->o->openmetrics ? raw_icmp_metrics_one(c, e) : 0;
 }
 
 int cmd_raw_icmp(int argc, char **argv)
 {
 	struct icmp_opts o = {
 		.count = -1, .size = SIZE_UNSET, .code = -1, .preload = -1,
-		.interval = -1, .timeout = -1, .deadline = -1,
+		.interval = -1, .timeout = -1, .deadline = -1, .rate = -1, .stamp_format = -1,
 	};
 	struct opt opts[] = {
 		OPT_IPV4(&o.family),
@@ -244,6 +248,10 @@ int cmd_raw_icmp(int argc, char **argv)
 			 "send on each reply or every 10ms (-i), print the summary only"),
 		OPT_INT('l', "preload", &o.preload, "N", 1, 65536,
 			"send N probes at once, then one per interval"),
+		OPT_CALLBACK('p', "pattern", &o, "HEX", raw_icmp_opt_pattern,
+			     "fill the payload with these bytes (up to 16, in hex)"),
+		OPT_FLAG('A', "adaptive", &o.adaptive,
+			 "send the next probe on each reply (users: 200ms apart at least)"),
 		OPT_CHOICE(0, "mode", &o.mode, "MODE", mode_names,
 			   "socket: auto (dgram, then raw), dgram or raw"),
 		OPT_STRINGV(0, "type", &o.type, "TYPE", type_names,
@@ -251,8 +259,22 @@ int cmd_raw_icmp(int argc, char **argv)
 		OPT_INT(0, "code", &o.code, "N", 0, 255, "ICMP code to send (default 0)"),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_ICMP),
 		OPT_TRACE(&(struct trace_opts){ 0 }, "ICMP echo"),
+		OPT_GROUP("Many targets"),
+		OPT_STRING(0, "targets", &o.targets, "FILE",
+			   "also probe each host (or CIDR) of FILE, one a line ('-': stdin)"),
+		OPT_INT(0, "rate", &o.rate, "N", 1, 1000000,
+			"send at most N probes a second, all targets together"),
+		OPT_FLAG('a', "alive", &o.alive, "list only the hosts that answered"),
+		OPT_FLAG('u', "unreachable", &o.unreachable,
+			 "list only the hosts that did not answer"),
+		OPT_STRING(0, "openmetrics", &o.openmetrics, "FILE",
+			   "write the summary to FILE in the OpenMetrics format"),
 		OPT_GROUP("Output"),
-		OPT_FLAG('D', "timestamps", &o.stamps, "prefix each line with the Unix time"),
+		OPT_FLAG('D', "timestamps", &o.stamps, "prefix each line with the time"),
+		OPT_CHOICE(0, "timestamp-format", &o.stamp_format, "FMT", raw_icmp_ts_names,
+			   "-D's format: unix, iso or ctime (implies -D)"),
+		OPT_FLAG('O', "report-outstanding", &o.report_outstanding,
+			 "report each probe left unanswered when the next is sent"),
 		OPT_FLAG('n', "numeric", &o.numeric, "numeric addresses only (always so)"),
 		OPT_NUMERIC_HOST(0, &o.numeric_host),
 		OPT_JSON(&o.json),
@@ -264,7 +286,8 @@ int cmd_raw_icmp(int argc, char **argv)
 	struct err e = { 0 };
 	struct priv pv;
 	struct ping_socks s;
-	struct ctx c = { .o = &o, .fd = -1, .stop = &got_stop };
+	struct ctx c = { .o = &o, .fd = -1, .stop = &got_stop, .status = &got_status,
+			 .signals = &stop_signals };
 	struct ping_request r;
 	int rc;
 
@@ -285,9 +308,16 @@ int cmd_raw_icmp(int argc, char **argv)
 	}
 	if (o.so.flowlabel >= 0 && !o.family)
 		o.family = AF_INET6; /* a flow label is IPv6's */
-	c.host = pos.argv[0];
+	if (o.stamp_format >= 0)
+		o.stamps = 1;
 	r = request(&o);
-	if (ping_check_request(&r, &e) || addr_check_host_family(c.host, o.family, &e) ||
+	if (!ping_check_request(&r, &e) && raw_icmp_is_multi(&o, pos.argc, pos.argv)) {
+		rc = raw_icmp_multi(&c, &s, &pv, pos.argc, pos.argv, &e);
+		ping_socks_close(&s, 0);
+		return rc < 0 ? err_report(NAME, &e) : rc;
+	}
+	c.host = pos.argv[0];
+	if (e.status || addr_check_host_family(c.host, o.family, &e) ||
 	    (o.numeric_host && addr_check_numeric(c.host, &e))) {
 		ping_socks_close(&s, 0);
 		return err_report(NAME, &e);

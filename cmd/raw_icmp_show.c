@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "cmd.h"
@@ -12,13 +13,34 @@
 #include "out.h"
 #include "raw_icmp.h"
 
-static void print_stamp(const struct ctx *c)
+void raw_icmp_stamp(const struct icmp_opts *o)
 {
 	int64_t t = clock_real_ns();
+	time_t sec = (time_t)(t / NS_PER_SEC);
+	struct tm tm;
+	char buf[64];
 
-	if (c->o->stamps)
-		printf("[%lld.%06lld] ", (long long)(t / NS_PER_SEC),
-		       (long long)(t % NS_PER_SEC / 1000));
+	if (!o->stamps)
+		return;
+	switch (o->stamp_format) {
+	case RAW_ICMP_TS_ISO:
+		gmtime_r(&sec, &tm);
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+		printf("[%s.%06lldZ] ", buf, (long long)(t % NS_PER_SEC / 1000));
+		break;
+	case RAW_ICMP_TS_CTIME:
+		localtime_r(&sec, &tm);
+		strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", &tm);
+		printf("[%s] ", buf);
+		break;
+	default:
+		printf("[%lld.%06lld] ", (long long)sec, (long long)(t % NS_PER_SEC / 1000));
+	}
+}
+
+static void print_stamp(const struct ctx *c)
+{
+	raw_icmp_stamp(c->o);
 }
 
 static int text_out(const struct ctx *c)
@@ -33,6 +55,28 @@ static void line_done(struct ctx *c)
 		return;
 	c->out_failed = 1;
 	*c->stop = 1;
+}
+
+/* -O: ping's "no answer yet for icmp_seq=N"; JSON: a timeout object. */
+static void show_timeout(struct ctx *c, uint16_t seq)
+{
+	if (c->o->json) {
+		struct jsonw w;
+
+		json_begin(&w, stdout);
+		json_str(&w, "event", "timeout");
+		json_str(&w, "host", c->host);
+		json_str(&w, "address", c->addr);
+		json_uint(&w, "seq", seq);
+		json_end(&w);
+		line_done(c);
+		return;
+	}
+	if (!text_out(c))
+		return;
+	print_stamp(c);
+	printf("no answer yet for icmp_seq=%u\n", seq);
+	line_done(c);
 }
 
 static void show_reply(struct ctx *c, const struct icmp_pkt *p, const char *from,
@@ -286,6 +330,9 @@ void raw_icmp_on_event(void *ctx, const struct ping_event *ev)
 		break;
 	case PING_EV_STATUS:
 		status_line(c);
+		break;
+	case PING_EV_TIMEOUT:
+		show_timeout(c, ev->seq);
 		break;
 	}
 }

@@ -527,7 +527,9 @@ size_t icmp_build(const struct icmp_family *f, const struct icmp_probe *pr, uint
 
 		be_put64(cb, pr->counter);
 		for (i = 0; i < pr->size; i++)
-			buf[ICMP_HDRLEN + i] = i < 8 ? cb[i] : pattern_byte(i);
+			buf[ICMP_HDRLEN + i] = i < 8 ? cb[i]
+					       : pr->pattern_len ? pr->pattern[(i - 8) % pr->pattern_len]
+								 : pattern_byte(i);
 	}
 	if (!f->kernel_csum)
 		be_put16(buf + 2, icmp_checksum(buf, len));
@@ -542,13 +544,18 @@ int icmp_payload_counter(const struct icmp_pkt *p, uint64_t *counter)
 	return 0;
 }
 
-size_t icmp_payload_mismatch(const struct icmp_pkt *p)
+size_t icmp_payload_mismatch_pat(const struct icmp_pkt *p, const uint8_t *pat, size_t n)
 {
 	size_t i, bad = 0;
 
 	for (i = 8; p->data && i < p->data_len; i++)
-		bad += p->data[i] != pattern_byte(i);
+		bad += p->data[i] != (pat && n ? pat[(i - 8) % n] : pattern_byte(i));
 	return bad;
+}
+
+size_t icmp_payload_mismatch(const struct icmp_pkt *p)
+{
+	return icmp_payload_mismatch_pat(p, NULL, 0);
 }
 
 int icmp_tstamp_fields(const struct icmp_pkt *p, uint32_t ts[3])

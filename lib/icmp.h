@@ -71,6 +71,8 @@ struct icmp_probe {
 	uint64_t counter;    /* the full sequence number, written into the payload */
 	size_t size;         /* payload bytes after the 8-byte header */
 	uint32_t tstamp_ms;  /* timestamp requests: originate (ms since midnight UT) */
+	const uint8_t *pattern; /* -p: fills the payload after the counter; NULL: ours */
+	size_t pattern_len;
 };
 
 struct icmp_family {
@@ -126,6 +128,8 @@ size_t icmp_build(const struct icmp_family *f, const struct icmp_probe *pr, uint
 int icmp_payload_counter(const struct icmp_pkt *p, uint64_t *counter);
 /* Bytes of the payload that differ from what icmp_build writes (after the counter). */
 size_t icmp_payload_mismatch(const struct icmp_pkt *p);
+/* The same against a -p pattern of @n bytes (NULL: icmp_build's own). */
+size_t icmp_payload_mismatch_pat(const struct icmp_pkt *p, const uint8_t *pat, size_t n);
 
 /* IPv4 timestamp replies: originate, receive, transmit (ms since midnight UT). */
 int icmp_tstamp_fields(const struct icmp_pkt *p, uint32_t ts[3]);

@@ -19,6 +19,9 @@ enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_REPLIED, SLOT_ERROR, SLOT_LATE }
 
 #define RCVBUF_BYTES (256 * 1024)
 #define RBUF_BYTES (65536 + 128) /* the largest IPv4 packet, IP header included */
+#define RECV_EVERY 32 /* probes sent in a row before the replies are read */
+#define ICMP4_ECHO_REQUEST_TYPE 8
+#define ICMP6_ECHO_REQUEST_TYPE 128
 
 static int64_t now_on(clockid_t clk)
 {
@@ -77,9 +80,13 @@ int ping_add_socket(struct ping *p, int fd, int raw, const struct icmp_family *f
 	s->fd = fd;
 	s->raw = raw;
 	s->f = f;
-	rt = f->reply_type(p->cfg.type);
+	/* an echo request of either family means echo in both (a run over both) */
+	s->qtype = p->cfg.type == ICMP4_ECHO_REQUEST_TYPE || p->cfg.type == ICMP6_ECHO_REQUEST_TYPE
+			   ? f->echo_request
+			   : p->cfg.type;
+	rt = f->reply_type(s->qtype);
 	/* no reply is expected to other queries: errors only */
-	s->rtype = rt < 0 && p->cfg.type != f->echo_request ? 0xff : (uint8_t)rt;
+	s->rtype = rt < 0 && s->qtype != f->echo_request ? 0xff : (uint8_t)rt;
 	if (cap > p->sbuf_len) {
 		uint8_t *b = realloc(p->sbuf, cap);
 
@@ -92,7 +99,7 @@ int ping_add_socket(struct ping *p, int fd, int raw, const struct icmp_family *f
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (f->recv_ttl(fd, e))
 		return -1;
-	if (raw && f->filter(fd, p->cfg.type, e))
+	if (raw && f->filter(fd, s->qtype, e))
 		return -1;
 	if (!raw && f->recv_err(fd, e))
 		return -1;
@@ -138,6 +145,8 @@ struct ping_target *ping_add_target(struct ping *p, const struct sockaddr *sa, s
 	t->f = f;
 	addr_ntop(sa, len, t->addr_str, sizeof(t->addr_str));
 	n = slots_for(p->cfg.count);
+	if (p->cfg.max_slots && n > p->cfg.max_slots)
+		n = p->cfg.max_slots; /* a power of two too: see ping_add_target's caller */
 	t->slots = calloc(n, sizeof(*t->slots));
 	if (!t->slots)
 		return err_set(e, EXIT_FAIL, "out of memory"), NULL;
@@ -244,25 +253,40 @@ void ping_socks_close(struct ping_socks *s, int keep_family)
 
 /* ---- sending ---- */
 
+/* -O: the last probe to @t is still unanswered as the next goes out (or the run ends). */
+static void report_timeout(struct ping *p, struct ping_target *t, struct ping_slot *s)
+{
+	struct ping_event ev = { .type = PING_EV_TIMEOUT, .target = t, .seq = s->seq };
+
+	if (!p->cfg.report_timeouts || s->state != SLOT_PENDING || !s->counter || s->reported)
+		return;
+	s->reported = 1;
+	emit(p, &ev);
+}
+
 /* 0 sent (or failed for good, counted), 1 try again later (buffers full). */
 static int send_probe(struct ping *p, struct ping_target *t)
 {
 	struct ping_sock *so = sock_of(p, t->f->family);
 	uint64_t counter = t->ntx + 1;
 	struct icmp_probe pr = {
-		.type = p->cfg.type,
+		.type = so->qtype,
 		.code = p->cfg.code,
 		.id = p->ident,
 		.seq = (uint16_t)counter,
 		.counter = counter,
 		.size = p->cfg.size,
+		.pattern = p->cfg.pattern,
+		.pattern_len = p->cfg.pattern_len,
 	};
 	struct ping_slot *s = &t->slots[pr.seq & t->slot_mask];
 	struct ping_event ev = { .type = PING_EV_SEND_ERROR, .target = t, .seq = pr.seq };
 	size_t len;
 	ssize_t n;
 
-	if (p->cfg.type == ICMP4_TIMESTAMP && t->f->family == AF_INET)
+	if (t->ntx)
+		report_timeout(p, t, &t->slots[(uint16_t)t->last_seq & t->slot_mask]);
+	if (so->qtype == ICMP4_TIMESTAMP && t->f->family == AF_INET)
 		pr.tstamp_ms = icmp_tstamp_now();
 	len = icmp_build(t->f, &pr, p->sbuf, ICMP_HDRLEN + t->f->max_payload);
 	if (s->state == SLOT_PENDING) /* wrapped before its reply came: lost */
@@ -275,6 +299,7 @@ static int send_probe(struct ping *p, struct ping_target *t)
 	}
 	ev.errnum = errno;
 	s->counter = counter;
+	s->reported = 0;
 	s->seq = pr.seq;
 	t->ntx++;
 	t->last_send = clock_mono_ns();
@@ -308,17 +333,65 @@ static const unsigned char *addr_bytes(const struct sockaddr_storage *ss)
 		       (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
 }
 
+/* Order of the lookup index: family, then address bytes. */
+static int cmp_key(const struct icmp_family *f, const unsigned char *a, const struct ping_target *t)
+{
+	if (f->family != t->f->family)
+		return f->family < t->f->family ? -1 : 1;
+	return memcmp(a, addr_bytes(&t->addr), f->addr_bytes);
+}
+
+static int cmp_targets(const void *a, const void *b)
+{
+	const struct ping_target *x = *(const struct ping_target *const *)a;
+	const struct ping_target *y = *(const struct ping_target *const *)b;
+
+	return cmp_key(x->f, addr_bytes(&x->addr), y);
+}
+
+/*
+ * Many targets: an index sorted by address, so that a reply from a /16
+ * finds its target in 16 steps, not 65536.  Built once, when the run
+ * starts (no target is added after); without memory, the linear search.
+ */
+static void build_index(struct ping *p)
+{
+	free(p->index);
+	p->index = NULL;
+	if (p->ntargets < 8)
+		return;
+	p->index = malloc(p->ntargets * sizeof(struct ping_target *));
+	if (!p->index)
+		return;
+	memcpy(p->index, p->targets, p->ntargets * sizeof(struct ping_target *));
+	qsort(p->index, p->ntargets, sizeof(struct ping_target *), cmp_targets);
+}
+
 /* The target with address @a (@f's family); with one target, that one if @any. */
 static struct ping_target *target_at(struct ping *p, const struct icmp_family *f,
 				     const unsigned char *a, int any)
 {
-	size_t i;
+	size_t i, lo = 0, hi = p->ntargets;
 
 	if (p->ntargets == 1 && any)
 		return p->targets[0]->f == f ? p->targets[0] : NULL;
-	for (i = 0; i < p->ntargets; i++)
-		if (p->targets[i]->f == f && !memcmp(addr_bytes(&p->targets[i]->addr), a, f->addr_bytes))
-			return p->targets[i];
+	if (!p->index) {
+		for (i = 0; i < p->ntargets; i++)
+			if (!cmp_key(f, a, p->targets[i]))
+				return p->targets[i];
+		return NULL;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_key(f, a, p->index[mid]);
+
+		if (!c)
+			return p->index[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 
@@ -365,9 +438,16 @@ static void on_reply(struct ping *p, struct ping_target *t, const struct icmp_pk
 		rtt_add(&t->rtt, ev.rtt_ns);
 		if (s->counter == t->last_seq && p->cfg.flood)
 			t->next_send = 0; /* flood: answered, send the next one now */
+		if (s->counter == t->last_seq && p->cfg.adaptive) {
+			int64_t now = clock_mono_ns(), at = t->last_send + p->cfg.adaptive_min;
+
+			/* -A: answered, the next one goes now (but not before the minimum) */
+			if (at < t->next_send)
+				t->next_send = at > now ? at : now;
+		}
 	}
 	if (p->cfg.check_payload && pkt->type == t->f->echo_reply)
-		ev.mismatch = icmp_payload_mismatch(pkt);
+		ev.mismatch = icmp_payload_mismatch_pat(pkt, p->cfg.pattern, p->cfg.pattern_len);
 	if (ev.rtt_ns < 0)
 		ev.rtt_ns = 0;
 	emit(p, &ev);
@@ -424,7 +504,7 @@ static void on_packet(struct ping *p, struct ping_sock *so, size_t len, const st
 		t = target_at(p, f, addr_bytes(&r->from), 1);
 		if (t)
 			on_reply(p, t, &pkt, r, from);
-	} else if (pkt.kind == ICMP_K_ERROR && pkt.orig_has_icmp && pkt.orig_type == p->cfg.type &&
+	} else if (pkt.kind == ICMP_K_ERROR && pkt.orig_has_icmp && pkt.orig_type == so->qtype &&
 		   pkt.orig_id == p->ident) {
 		on_error(p, target_at(p, f, pkt.orig_dst, 0), &pkt, from, pkt.orig_seq);
 	}
@@ -584,7 +664,7 @@ static void schedule_next(const struct ping *p, struct ping_target *t, int64_t n
 static int64_t send_due(struct ping *p, int64_t now, int *sending)
 {
 	int64_t next = -1;
-	size_t i;
+	size_t i, sent = 0;
 
 	*sending = 0;
 	for (i = 0; i < p->ntargets; i++) {
@@ -592,11 +672,27 @@ static int64_t send_due(struct ping *p, int64_t now, int *sending)
 
 		if (!more_to_send(p, t))
 			continue;
+		if (now >= t->next_send && p->cfg.rate_gap && now < p->next_any) {
+			/* --rate: due, but the global cap says not yet */
+			*sending = 1;
+			next = clock_earliest(next, p->next_any);
+			continue;
+		}
 		if (now >= t->next_send) {
-			if (send_probe(p, t))
+			/* many targets at once: read the replies between the sends, or
+			 * the first ones fill the receive buffer and the rest are lost */
+			if (++sent % RECV_EVERY == 0)
+				while (recv_any(p))
+					;
+			if (send_probe(p, t)) {
 				t->next_send = now + NS_PER_MS;
-			else
+			} else {
 				schedule_next(p, t, now);
+				/* keep the long-run rate without bursts after a stall */
+				p->next_any = p->next_any + p->cfg.rate_gap < now
+						      ? now + p->cfg.rate_gap
+						      : p->next_any + p->cfg.rate_gap;
+			}
 		}
 		/* the wait for the last replies starts at the last probe */
 		if (more_to_send(p, t)) {
@@ -649,6 +745,7 @@ void ping_run(struct ping *p, volatile sig_atomic_t *stop, volatile sig_atomic_t
 			kernel_ts = 0;
 	/* kernel stamps are CLOCK_REALTIME, so send times must be too */
 	p->clk = kernel_ts ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+	build_index(p);
 	p->start = clock_mono_ns();
 	deadline = p->cfg.deadline >= 0 ? p->start + p->cfg.deadline : -1;
 	for (k = 0; k < p->ntargets; k++) {
@@ -678,6 +775,13 @@ void ping_run(struct ping *p, volatile sig_atomic_t *stop, volatile sig_atomic_t
 		wait_io(p, clock_earliest(sending ? next : linger_end, deadline), stop, status,
 			block, mask);
 	}
+	for (k = 0; k < p->ntargets && !*stop && p->cfg.report_timeouts; k++) {
+		struct ping_target *t = p->targets[k];
+		uint32_t j;
+
+		for (j = 0; j <= t->slot_mask; j++) /* the unanswered, in the order sent */
+			report_timeout(p, t, &t->slots[(uint16_t)(t->last_seq + 1 + j) & t->slot_mask]);
+	}
 }
 
 int64_t ping_time_spent(const struct ping *p, const struct ping_target *t)
@@ -697,6 +801,7 @@ void ping_free(struct ping *p)
 		free(p->targets[i]);
 	}
 	free(p->targets);
+	free(p->index);
 	free(p->sbuf);
 	free(p->rbuf);
 	memset(p, 0, sizeof(*p));

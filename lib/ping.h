@@ -45,6 +45,13 @@ struct ping_config {
 	int64_t deadline;    /* ns for the whole run, -1: none */
 	int flood;           /* send the next probe as soon as the last is answered */
 	int check_payload;   /* compare each echo reply's payload (ev.mismatch) */
+	int64_t rate_gap;    /* ns between any two probes, all targets (--rate); 0: none */
+	uint32_t max_slots;  /* cap on each target's sequence slots (many targets); 0: none */
+	int report_timeouts; /* -O: PING_EV_TIMEOUT for each probe left unanswered */
+	int adaptive;        /* -A: on the last probe's reply, send the next one... */
+	int64_t adaptive_min; /* ...this long after the last (not before) */
+	uint8_t pattern[16]; /* -p: payload bytes after the counter */
+	size_t pattern_len;  /* 0: the default payload */
 };
 
 /* A slot per sequence number in use: what happened to it. */
@@ -53,6 +60,7 @@ struct ping_slot {
 	uint64_t counter; /* the full sequence number */
 	uint16_t seq;
 	uint8_t state;
+	uint8_t reported; /* -O: its timeout was reported */
 };
 
 struct ping_target {
@@ -63,6 +71,7 @@ struct ping_target {
 	uint64_t ntx, nrx, ndup, nlate, nerr, nbad;
 	struct rtt_stats rtt;
 	int64_t last_send; /* clock_mono_ns() of the last probe counted as sent */
+	void *user;        /* the caller's */
 	/* engine state */
 	uint64_t outstanding, last_seq;
 	int64_t next_send;
@@ -80,6 +89,8 @@ enum ping_ev_type {
 	PING_EV_BAD_CSUM,    /* a message with a bad checksum (counted): pkt, from */
 	PING_EV_UNSENT,      /* a reply for a sequence number never sent: seq */
 	PING_EV_STATUS,      /* the caller's status flag was seen (SIGQUIT) */
+	PING_EV_TIMEOUT,     /* report_timeouts: probe seq got no reply before the next was
+			      * sent, or before the run ended */
 };
 
 struct ping_event {
@@ -102,6 +113,7 @@ struct ping_sock {
 	int fd;
 	int raw;       /* SOCK_RAW: sees (IPv4) IP headers; else SOCK_DGRAM */
 	int kernel_ts; /* SO_TIMESTAMPNS is on */
+	uint8_t qtype; /* the query type sent on it */
 	uint8_t rtype; /* the reply type expected; 0xff: none (errors only) */
 	const struct icmp_family *f;
 };
@@ -113,9 +125,11 @@ struct ping {
 	struct ping_sock socks[2]; /* IPv4, IPv6; fd -1 when absent */
 	struct ping_target **targets; /* each stays where it is: callers keep pointers */
 	size_t ntargets;
+	struct ping_target **index;   /* the targets by address, for many (ping_run builds it) */
 	uint16_t ident;
 	clockid_t clk;     /* send and receive stamps */
 	int64_t start;     /* clock_mono_ns() when ping_run started */
+	int64_t next_any;  /* rate_gap: the earliest moment for the next probe */
 	uint8_t *sbuf, *rbuf;
 	size_t sbuf_len, rbuf_len;
 };
@@ -182,6 +196,9 @@ int ping_resolve(const char *host, int family, struct sockaddr_storage *ss, sock
  */
 int ping_socks_take(struct ping_socks *s, const struct icmp_family *f, int mode, int want_dgram,
 		    int *raw, const char **why, struct err *e);
+/* The same, leaving the other sockets open (a run over both families). */
+int ping_socks_take_one(struct ping_socks *s, const struct icmp_family *f, int mode,
+			int want_dgram, int *raw, const char **why, struct err *e);
 /*
  * Whether the run went as ping's exit status 0 says: a reply came and, with
  * a deadline and a count, count replies came.

@@ -105,6 +105,15 @@ int ping_resolve(const char *host, int family, struct sockaddr_storage *ss, sock
 int ping_socks_take(struct ping_socks *s, const struct icmp_family *f, int mode, int want_dgram,
 		    int *raw, const char **why, struct err *e)
 {
+	int fd = ping_socks_take_one(s, f, mode, want_dgram, raw, why, e);
+
+	ping_socks_close(s, 0);
+	return fd;
+}
+
+int ping_socks_take_one(struct ping_socks *s, const struct icmp_family *f, int mode,
+			int want_dgram, int *raw, const char **why, struct err *e)
+{
 	struct ping_fam_socks *fs = ping_socks_of(s, f->family);
 	const char *why_d = want_dgram ? fs->why_dgram : "";
 	const char *why_r = mode != PING_MODE_DGRAM ? fs->why_raw : "";
@@ -119,7 +128,6 @@ int ping_socks_take(struct ping_socks *s, const struct icmp_family *f, int mode,
 		fs->raw = -1;
 		*raw = 1;
 	}
-	ping_socks_close(s, 0);
 	if (fd < 0) {
 		if (mode == PING_MODE_AUTO && !want_dgram)
 			why_d = "--type needs a raw socket";

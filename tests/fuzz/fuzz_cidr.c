@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * addr_parse_cidr, then addr_cidr_match against an address made of the
- * first 16 bytes of input (as IPv4, IPv6 and v4-mapped IPv6).
+ * first 16 bytes of input (as IPv4, IPv6 and v4-mapped IPv6); and the
+ * expansion of lib/targets: its first, last and a middle host lie in the prefix.
  * Input: 16 bytes of address, then the CIDR text.
  */
 #include <arpa/inet.h>
@@ -9,6 +10,28 @@
 
 #include "addr.h"
 #include "fuzz.h"
+#include "targets.h"
+
+static void expand(const struct cidr *c, const char *s)
+{
+	struct err e = { 0 };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	uint64_t n, i;
+
+	if (targets_cidr_count(c, s, &n, &e)) {
+		fuzz_check_err(&e, EXIT_USAGE);
+		return;
+	}
+	FUZZ_ASSERT(n >= 1 && n <= TARGETS_MAX, "%s: %llu hosts", s, (unsigned long long)n);
+	for (i = 0; i < 3; i++) {
+		uint64_t k = i == 0 ? 0 : i == 1 ? n / 2 : n - 1;
+
+		targets_cidr_nth(c, k, &ss, &len);
+		FUZZ_ASSERT(ss.ss_family == c->family && addr_cidr_match(c, (struct sockaddr *)&ss),
+			    "%s: host %llu outside the prefix", s, (unsigned long long)k);
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(addr_cidr_match(&c, c.family == AF_INET ? (struct sockaddr *)&sin :
 								       (struct sockaddr *)&sin6),
 			    "%s does not match its own address", s);
+		expand(&c, s);
 	}
 	free(s);
 	return 0;
