@@ -197,8 +197,10 @@ delay_link() {
 	run -0 jq -se 'map(select(.event == "probe")) | length == 5 and
 		all(.state == "open" and (.tcpi_rtt_ms | type) == "number" and
 		    ((.rtt_ms - .tcpi_rtt_ms) | fabs) <= 0.1 * .tcpi_rtt_ms)' <<<"$json"
-	# 20 ms each way: the average is within 5% of 40 ms
-	run -0 jq -se '.[-1].rtt_avg_ms | . >= 38 and . <= 42' <<<"$json"
+	# 20 ms each way: never under 40 ms less the clock's slack.  No upper
+	# bound: the delay line is a python process, late when the machine is
+	# loaded (the netem test below holds the 5% bound where netem exists).
+	run -0 jq -se '.[-1].rtt_avg_ms | . >= 39.5' <<<"$json"
 	run -0 in_ns a "$SOCKCTL" connect --count 1 --tcp-info 198.18.9.2 "$PORT"
 	[[ ${lines[1]} =~ open\ time=[0-9.]+\ ms\ tcpi_rtt=[0-9.]+\ ms$ ]]
 }
