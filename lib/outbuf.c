@@ -62,7 +62,7 @@ void outbuf_putc(struct outbuf *b, char c)
 	b->p[b->len++] = c;
 }
 
-void outbuf_u64(struct outbuf *b, uint64_t v)
+void outbuf_u64_pad(struct outbuf *b, uint64_t v, unsigned width)
 {
 	char t[20];
 	size_t i = sizeof(t);
@@ -71,7 +71,14 @@ void outbuf_u64(struct outbuf *b, uint64_t v)
 		t[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
+	while (i > 0 && sizeof(t) - i < width)
+		t[--i] = '0';
 	outbuf_put(b, t + i, sizeof(t) - i);
+}
+
+void outbuf_u64(struct outbuf *b, uint64_t v)
+{
+	outbuf_u64_pad(b, v, 1);
 }
 
 void outbuf_i64(struct outbuf *b, int64_t v)
@@ -114,14 +121,17 @@ void outbuf_fixed(struct outbuf *b, int64_t v, unsigned scale, unsigned decimals
 void outbuf_hex(struct outbuf *b, const void *s, size_t n)
 {
 	const unsigned char *p = s;
+	char *o;
 	size_t i;
 
 	if (n > SIZE_MAX / 2 || outbuf_reserve(b, 2 * n))
 		return;
-	for (i = 0; i < n; i++) {
-		b->p[b->len++] = hexd[p[i] >> 4];
-		b->p[b->len++] = hexd[p[i] & 15];
+	o = b->p + b->len;
+	for (i = 0; i < n; i++, o += 2) {
+		o[0] = hexd[p[i] >> 4];
+		o[1] = hexd[p[i] & 15];
 	}
+	b->len += 2 * n;
 }
 
 /* What each byte becomes, in text and in JSON. */

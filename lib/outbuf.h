@@ -42,6 +42,8 @@ void outbuf_puts(struct outbuf *b, const char *s);
 void outbuf_putc(struct outbuf *b, char c);
 void outbuf_u64(struct outbuf *b, uint64_t v);
 void outbuf_i64(struct outbuf *b, int64_t v);
+/* @v in at least @width (<= 20) digits, zeros in front: printf("%06llu"). */
+void outbuf_u64_pad(struct outbuf *b, uint64_t v, unsigned width);
 /*
  * @v / 10^@scale (@scale <= 9) with @decimals (<= @scale) decimals, rounded
  * half away from zero: printf("%.6f", ns / 1e9) is outbuf_fixed(b, ns, 9, 6),

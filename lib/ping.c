@@ -690,6 +690,11 @@ void ping_run(struct ping *p, volatile sig_atomic_t *stop, volatile sig_atomic_t
 			break;
 		if (recv_any(p))
 			continue;
+		{
+			struct ping_event ev = { .type = PING_EV_IDLE };
+
+			emit(p, &ev);
+		}
 		wait_io(p, clock_earliest(sending ? next : linger_end, deadline), stop, status,
 			block, mask);
 	}

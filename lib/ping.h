@@ -81,6 +81,7 @@ enum ping_ev_type {
 	PING_EV_BAD_CSUM,    /* a message with a bad checksum (counted): pkt, from */
 	PING_EV_UNSENT,      /* a reply for a sequence number never sent: seq */
 	PING_EV_STATUS,      /* the caller's status flag was seen (SIGQUIT) */
+	PING_EV_IDLE,        /* nothing more to read now: the engine waits (flush output) */
 };
 
 struct ping_event {
