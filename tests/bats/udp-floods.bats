@@ -132,7 +132,7 @@ to_cat() {
 	wait_for 10 nlines_is 100001 "$(T)/out"
 	python3 "$SEQ" json "$(T)/out" 100000
 	tail -1 "$(T)/out" | jq -e '.event == "stats" and .datagrams == 100000 and
-		.dropped_at_socket == 0
+		.dropped_at_socket == 0'
 }
 
 @test "--line-buffered: each datagram is out before the next one comes (udp-recv, listen -u)" {
