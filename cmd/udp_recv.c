@@ -337,6 +337,7 @@ static void report_rx_mode(const struct recv_ctx *c)
 static void report_stats(struct recv_ctx *c)
 {
 	c->st.sock_drops = dgram_rx_sock_drops(&c->rx);
+	c->st.drops_are_reads = c->rx.gro;
 	if (c->o->json) {
 		dgram_stats_print(&c->st, stdout, 1);
 		return;
@@ -346,10 +347,12 @@ static void report_stats(struct recv_ctx *c)
 	dgram_stats_print(&c->st, stderr, 0);
 	fputc('\n', stderr);
 	if (c->st.sock_drops)
-		err_msg("udp-recv", "hint: %llu datagrams were dropped here, at this socket, its "
+		err_msg("udp-recv", "hint: %llu %s were dropped here, at this socket, its "
 				    "receive buffer (%d bytes) full: raise --rcvbuf, or show less "
 				    "(-q, --json to a file)",
-			(unsigned long long)c->st.sock_drops, c->st.rcvbuf);
+			(unsigned long long)c->st.sock_drops,
+			dgram_stats_path_known(&c->st) ? "datagrams" : "coalesced reads",
+			c->st.rcvbuf);
 }
 
 static void report_end(const struct recv_ctx *c)

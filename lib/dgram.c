@@ -208,6 +208,7 @@ static void stats_json(const struct dgram_stats *s, FILE *f)
 	json_uint(&w, "truncated", s->truncated);
 	json_uint(&w, "discarded", s->discarded);
 	json_uint(&w, "dropped_at_socket", s->sock_drops);
+	json_bool(&w, "dropped_are_reads", s->drops_are_reads && s->sock_drops);
 	if (s->rcvbuf > 0)
 		json_int(&w, "rcvbuf", s->rcvbuf);
 	else
@@ -227,7 +228,10 @@ static void stats_json(const struct dgram_stats *s, FILE *f)
 		json_bool(&w, "end_seen", s->end_seen);
 		json_uint(&w, "received", s->unique);
 		json_uint(&w, "lost", dgram_stats_lost(s));
-		json_uint(&w, "lost_before_host", dgram_stats_lost_path(s));
+		if (dgram_stats_path_known(s))
+			json_uint(&w, "lost_before_host", dgram_stats_lost_path(s));
+		else
+			json_null(&w, "lost_before_host");
 		json_uint(&w, "duplicates", s->dups);
 		json_uint(&w, "reordered", s->reordered);
 		json_uint(&w, "bad_stamps", s->lat_bogus);
@@ -264,12 +268,19 @@ void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json)
 	if (s->discarded)
 		fprintf(f, ", %llu more read past -c and discarded",
 			(unsigned long long)s->discarded);
-	fprintf(f, "; dropped at this socket (receive buffer full): %llu",
-		(unsigned long long)s->sock_drops);
+	fprintf(f, "; dropped at this socket (receive buffer full): %llu%s",
+		(unsigned long long)s->sock_drops,
+		dgram_stats_path_known(s) ? "" : " coalesced (GRO) reads, each of one or more "
+						 "datagrams");
 	if (!s->probes && !s->end_seen)
 		return;
-	fprintf(f, "; lost before reaching this host: %llu",
-		(unsigned long long)dgram_stats_lost_path(s));
+	if (dgram_stats_path_known(s))
+		fprintf(f, "; lost before reaching this host: %llu",
+			(unsigned long long)dgram_stats_lost_path(s));
+	else
+		fprintf(f, "; lost before reaching this host: at most %llu (--no-gro counts "
+			   "datagrams)",
+			(unsigned long long)dgram_stats_lost_path(s));
 	fprintf(f, "; probes: %llu received of %llu sent%s, %llu lost (%.2f%%), "
 		   "%llu duplicates, %llu reordered",
 		(unsigned long long)s->unique, (unsigned long long)exp,

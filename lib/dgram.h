@@ -77,6 +77,7 @@ struct dgram_stats {
 	uint64_t discarded;  /* read past udp-recv -c N in a coalesced read: not counted above */
 	/* the kernel's count (SO_RXQ_OVFL): dropped at our socket, its buffer full */
 	uint64_t sock_drops;
+	int drops_are_reads; /* UDP GRO was on: a coalesced train is dropped, and counted, as one */
 	int rcvbuf;          /* the effective receive buffer, bytes (0: unknown) */
 };
 void dgram_stats_init(struct dgram_stats *s);
@@ -96,9 +97,15 @@ uint64_t dgram_stats_expected(const struct dgram_stats *s);
 uint64_t dgram_stats_lost(const struct dgram_stats *s);
 /*
  * Of those, lost before reaching this host: the loss the socket's own drops
- * (sock_drops, inside this host) do not explain.
+ * (sock_drops, inside this host) do not explain.  Unknown (the caller says
+ * so) when drops_are_reads and sock_drops is not 0: see dgram_stats_path_known.
  */
 uint64_t dgram_stats_lost_path(const struct dgram_stats *s);
+/* 0 if the socket dropped coalesced reads: how many datagrams they held is unknown. */
+static inline int dgram_stats_path_known(const struct dgram_stats *s)
+{
+	return !(s->drops_are_reads && s->sock_drops);
+}
 /*
  * 1 and the span from the first datagram to the last in *@ns if a rate can be
  * measured: two datagrams or more, at least the clock's resolution apart.
