@@ -127,6 +127,7 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		{ o->udp && o->backlog >= 0, "--backlog needs a stream socket (not -u)" },
 		{ o->nonblock && (o->keep_open || o->udp),
 		  "--nonblock needs a single TCP or Unix client" },
+		{ o->line_buffered && !o->udp, "--line-buffered applies to datagrams (-u)" },
 	};
 	size_t i;
 

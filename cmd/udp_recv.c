@@ -337,7 +337,8 @@ static void report_rx_mode(const struct recv_ctx *c)
 static void report_stats(struct recv_ctx *c)
 {
 	c->st.sock_drops = dgram_rx_sock_drops(&c->rx);
-	c->st.drops_are_reads = c->rx.gro;
+	/* a sender's GSO trains show as coalesced reads; without any, drops are datagrams */
+	c->st.drops_are_reads = c->rx.gro && c->rx.gro_reads > 0;
 	if (c->o->json) {
 		dgram_stats_print(&c->st, stdout, 1);
 		return;

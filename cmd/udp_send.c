@@ -96,6 +96,8 @@ static int check_opts(const struct send_opts *o, int nmsg, struct err *e)
 			       DGRAM_PROBE_HDR);
 	if (o->interval >= 0 && o->rate >= 0)
 		return err_set(e, EXIT_USAGE, "-i/--interval conflicts with --rate: use one");
+	if (o->line_buffered && o->wait < 0)
+		return err_set(e, EXIT_USAGE, "--line-buffered applies to the replies of -W");
 	return 0;
 }
 

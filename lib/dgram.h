@@ -77,7 +77,7 @@ struct dgram_stats {
 	uint64_t discarded;  /* read past udp-recv -c N in a coalesced read: not counted above */
 	/* the kernel's count (SO_RXQ_OVFL): dropped at our socket, its buffer full */
 	uint64_t sock_drops;
-	int drops_are_reads; /* UDP GRO was on: a coalesced train is dropped, and counted, as one */
+	int drops_are_reads; /* coalesced (GRO) reads came: a train is dropped, and counted, as one */
 	int rcvbuf;          /* the effective receive buffer, bytes (0: unknown) */
 };
 void dgram_stats_init(struct dgram_stats *s);

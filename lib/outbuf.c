@@ -397,7 +397,8 @@ static size_t ipv4_text(const struct sockaddr_in *sin, char *o)
 const char *outbuf_addr_text(struct outbuf_addr_cache *c, const struct sockaddr *sa,
 			     socklen_t len)
 {
-	if (!c->len || c->len != len || len > sizeof(c->sa) || memcmp(&c->sa, sa, len)) {
+	if (!c->len || c->len != len || len > sizeof(c->sa) ||
+	    memcmp(&c->sa, sa, len) != 0) {
 		if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
 			c->hostlen = ipv4_text((const struct sockaddr_in *)sa, c->host);
 		else
