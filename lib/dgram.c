@@ -268,26 +268,25 @@ void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json)
 	if (s->discarded)
 		fprintf(f, ", %llu more read past -c and discarded",
 			(unsigned long long)s->discarded);
+	if (s->probes || s->end_seen)
+		fprintf(f, "; probes: %llu received of %llu sent%s, %llu lost (%.2f%%), "
+			   "%llu duplicates, %llu reordered",
+			(unsigned long long)s->unique, (unsigned long long)exp,
+			s->end_seen ? "" : " (no end marker: estimated)",
+			(unsigned long long)dgram_stats_lost(s),
+			exp ? 100.0 * (double)dgram_stats_lost(s) / (double)exp : 0.0,
+			(unsigned long long)s->dups, (unsigned long long)s->reordered);
+	/* where the loss happened: here (the kernel's count), or on the way */
 	fprintf(f, "; dropped at this socket (receive buffer full): %llu%s",
 		(unsigned long long)s->sock_drops,
 		dgram_stats_path_known(s) ? "" : " coalesced (GRO) reads, each of one or more "
 						 "datagrams");
 	if (!s->probes && !s->end_seen)
 		return;
-	if (dgram_stats_path_known(s))
-		fprintf(f, "; lost before reaching this host: %llu",
-			(unsigned long long)dgram_stats_lost_path(s));
-	else
-		fprintf(f, "; lost before reaching this host: at most %llu (--no-gro counts "
-			   "datagrams)",
-			(unsigned long long)dgram_stats_lost_path(s));
-	fprintf(f, "; probes: %llu received of %llu sent%s, %llu lost (%.2f%%), "
-		   "%llu duplicates, %llu reordered",
-		(unsigned long long)s->unique, (unsigned long long)exp,
-		s->end_seen ? "" : " (no end marker: estimated)",
-		(unsigned long long)dgram_stats_lost(s),
-		exp ? 100.0 * (double)dgram_stats_lost(s) / (double)exp : 0.0,
-		(unsigned long long)s->dups, (unsigned long long)s->reordered);
+	fprintf(f, "; lost before reaching this host: %s%llu%s",
+		dgram_stats_path_known(s) ? "" : "at most ",
+		(unsigned long long)dgram_stats_lost_path(s),
+		dgram_stats_path_known(s) ? "" : " (--no-gro counts datagrams)");
 	if (s->lat_n)
 		fprintf(f, "; latency min/avg/max %.3f/%.3f/%.3f ms", ms((double)s->lat_min),
 			ms(s->lat_sum / (double)s->lat_n), ms((double)s->lat_max));
