@@ -486,6 +486,8 @@ int cmd_udp_recv(int argc, char **argv)
 				: o.hex ? DGRAM_HEX : DGRAM_TEXT;
 	c.utf8 = c.fmt == DGRAM_TEXT && out_locale_utf8();
 	c.live = o.line_buffered || isatty(STDOUT_FILENO);
+	if (c.fmt != DGRAM_QUIET && (i = cmd_stdout_pipe_grow()) > 0 && o.verbose)
+		err_msg("udp-recv", "stdout is a pipe of %d bytes", i);
 	dgram_stats_init(&c.st);
 	c.st.res_ns = clock_res_ns();
 	install_signals();
