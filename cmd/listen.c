@@ -323,7 +323,7 @@ static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, i
 		return relay_one(o, &so, fds, n, e);
 	if (!o->udp) {
 		rc = server_run_stream(fds, n, &so, &st, e);
-	} else if (!(rc = server_show_rcvbuf(ctx, fds, n, o->so.rcvbuf >= 0, e))) {
+	} else if (!(rc = server_show_rcvbuf(ctx, fds, n, o->so.rcvbuf, e))) {
 		rc = server_run_dgram(fds, n, &so, &st, e);
 		server_show_drops(ctx, &st);
 	}

@@ -244,16 +244,11 @@ void raw_icmp_show_rcvbuf(const struct ctx *c)
 {
 	const struct ping_sock *ps = ping_socket(&c->eng, c->f->family);
 
-	if (!c->o->verbose || !ps)
-		return;
-	if (c->o->so.rcvbuf >= 0)
-		err_msg(NAME, "receive buffer %d bytes (--rcvbuf; the kernel doubles it)",
-			sock_rxq_rcvbuf(ps->fd));
-	else
-		err_msg(NAME, "receive buffer %d bytes (default for floods: %d asked%s, kernel "
-			      "default %d; --rcvbuf sets it)",
-			sock_rxq_rcvbuf(ps->fd), ps->rcvbuf.asked,
-			ps->rcvbuf.forced ? " with SO_RCVBUFFORCE" : "", ps->rcvbuf.before);
+	char d[160];
+
+	if (c->o->verbose && ps)
+		err_msg(NAME, "%s", sock_rxq_describe(ps->fd, c->o->so.rcvbuf, &ps->rcvbuf, d,
+						      sizeof(d)));
 }
 
 static void summary_json(const struct ctx *c, int64_t elapsed, uint64_t drops)

@@ -127,26 +127,19 @@ void server_show_listening(const struct server_show *s, const int *fds, int n, i
 	fflush(stderr);
 }
 
-int server_show_rcvbuf(const struct server_show *s, const int *fds, int n, int rcvbuf_given,
+int server_show_rcvbuf(const struct server_show *s, const int *fds, int n, int rcvbuf,
 		       struct err *e)
 {
 	int i;
 
 	for (i = 0; i < n; i++) {
 		struct sock_rxq_buf rb;
+		char d[160];
 
-		if (!rcvbuf_given && sock_rxq_flood_default(fds[i], &rb, e))
+		if (rcvbuf < 0 && sock_rxq_flood_default(fds[i], &rb, e))
 			return -1;
-		if (!s->verbose)
-			continue;
-		if (rcvbuf_given)
-			err_msg(s->cmd, "receive buffer %d bytes (--rcvbuf; the kernel doubles it)",
-				sock_rxq_rcvbuf(fds[i]));
-		else
-			err_msg(s->cmd, "receive buffer %d bytes (default for floods: %d asked%s, "
-					"kernel default %d; --rcvbuf sets it)",
-				rb.granted, rb.asked, rb.forced ? " with SO_RCVBUFFORCE" : "",
-				rb.before);
+		if (s->verbose)
+			err_msg(s->cmd, "%s", sock_rxq_describe(fds[i], rcvbuf, &rb, d, sizeof(d)));
 	}
 	return 0;
 }

@@ -22,10 +22,10 @@ void server_show_listening(const struct server_show *s, const int *fds, int n, i
 			   const char *unix_path);
 
 /*
- * Datagram sockets: unless --rcvbuf set one (@rcvbuf_given), the receive
- * buffer for floods (lib/sock_rxq); with -v, the effective size.
+ * Datagram sockets: unless --rcvbuf set one (@rcvbuf >= 0, what it asked),
+ * the receive buffer for floods (lib/sock_rxq); with -v, the effective size.
  */
-int server_show_rcvbuf(const struct server_show *s, const int *fds, int n, int rcvbuf_given,
+int server_show_rcvbuf(const struct server_show *s, const int *fds, int n, int rcvbuf,
 		       struct err *e);
 /* Datagrams dropped at the sockets (@st->sock_drops): said, with the --rcvbuf hint. */
 void server_show_drops(const struct server_show *s, const struct server_stats *st);

@@ -126,18 +126,15 @@ static int open_socks(const struct recv_opts *o, const struct endpoint *ep, int 
 		struct sockaddr_storage ss = { 0 };
 		socklen_t len = sizeof(ss);
 		char where[ADDR_STRLEN];
-		int got = 0;
-		socklen_t gl = sizeof(got);
 		struct sock_rxq_buf rb;
+		char d[160];
 
 		if (getsockname(fds[i], (struct sockaddr *)&ss, &len))
 			return err_sys(e, EXIT_FAIL, errno, "getsockname");
 		/* an inherited socket gets the options too (set after its bind) */
 		if (o->fd >= 0 && sock_apply_opts(fds[i], ss.ss_family, SOCK_DGRAM, &o->so, e))
 			return -1;
-		if (o->so.rcvbuf >= 0)
-			getsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &got, &gl);
-		else if (sock_rxq_flood_default(fds[i], &rb, e))
+		if (o->so.rcvbuf < 0 && sock_rxq_flood_default(fds[i], &rb, e))
 			return -1;
 		if (o->join && ss.ss_family == (dgram_is_multicast(o->join, AF_INET) ? AF_INET
 										      : AF_INET6) &&
@@ -149,13 +146,7 @@ static int open_socks(const struct recv_opts *o, const struct endpoint *ep, int 
 			continue;
 		err_msg("udp-recv", "bound %s", addr_format((struct sockaddr *)&ss, len, where,
 							      sizeof(where)));
-		if (o->so.rcvbuf >= 0)
-			err_msg("udp-recv", "SO_RCVBUF %d requested, %d granted (the kernel doubles "
-				"it)", o->so.rcvbuf, got);
-		else
-			err_msg("udp-recv", "receive buffer %d bytes (default for floods: %d asked%s, "
-				"kernel default %d; --rcvbuf sets it)", rb.granted, rb.asked,
-				rb.forced ? " with SO_RCVBUFFORCE" : "", rb.before);
+		err_msg("udp-recv", "%s", sock_rxq_describe(fds[i], o->so.rcvbuf, &rb, d, sizeof(d)));
 		if (o->join && ss.ss_family == (dgram_is_multicast(o->join, AF_INET) ? AF_INET
 										      : AF_INET6))
 			err_msg("udp-recv", "joined %s%s%s", o->join, o->mcast_if ? " on " : "",

@@ -2,6 +2,7 @@
 #include "sock_rxq.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <linux/sock_diag.h>
 #include <string.h>
 
@@ -17,6 +18,20 @@ int sock_rxq_rcvbuf(int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len))
 		return -1;
 	return v;
+}
+
+const char *sock_rxq_describe(int fd, int requested, const struct sock_rxq_buf *r, char *buf,
+			      size_t n)
+{
+	if (requested >= 0)
+		snprintf(buf, n, "SO_RCVBUF %d requested, %d granted (the kernel doubles it)",
+			 requested, sock_rxq_rcvbuf(fd));
+	else
+		snprintf(buf, n, "receive buffer %d bytes (default for floods: %d asked%s, kernel "
+				 "default %d; --rcvbuf sets it)",
+			 sock_rxq_rcvbuf(fd), r->asked, r->forced ? " with SO_RCVBUFFORCE" : "",
+			 r->before);
+	return buf;
 }
 
 int sock_rxq_flood_default(int fd, struct sock_rxq_buf *r, struct err *e)

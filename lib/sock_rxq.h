@@ -38,6 +38,13 @@ struct sock_rxq_buf {
 int sock_rxq_flood_default(int fd, struct sock_rxq_buf *r, struct err *e);
 /* The effective receive buffer of @fd (SO_RCVBUF read back), -1 if unknown. */
 int sock_rxq_rcvbuf(int fd);
+/*
+ * What -v says of @fd's receive buffer, in @buf: with --rcvbuf (@requested
+ * >= 0) "SO_RCVBUF R requested, G granted ...", else the flood default @r
+ * "receive buffer G bytes (default for floods: ...)".
+ */
+const char *sock_rxq_describe(int fd, int requested, const struct sock_rxq_buf *r, char *buf,
+			      size_t n);
 
 /*
  * SO_RXQ_OVFL on: every read carries the socket's count of datagrams
