@@ -56,6 +56,7 @@ int dgram_rx_init(struct dgram_rx *rx, const int *fds, int n, const struct dgram
 	rx->nfds = n;
 	for (i = 0; i < n; i++) {
 		socklen_t len = sizeof(rx->local[i]);
+		struct err ignored = { 0 };
 
 		rx->fds[i] = fds[i];
 		if (getsockname(fds[i], (struct sockaddr *)&rx->local[i], &len))
@@ -65,15 +66,9 @@ int dgram_rx_init(struct dgram_rx *rx, const int *fds, int n, const struct dgram
 			return -1;
 		if (o->echo && dgram_pktinfo_on(fds[i], rx->local[i].ss_family, e))
 			return -1;
+		/* every kernel since 2.6.33 has it; without it, SO_MEMINFO still counts */
+		(void)sock_rxq_ovfl_on(fds[i], &ignored);
 		sock_rxq_drops_start(&rx->drops[i], fds[i]);
-	}
-	/* every kernel since 2.6.33 has it; without it, SO_MEMINFO still counts */
-	rx->ovfl = 1;
-	for (i = 0; i < n; i++) {
-		struct err ignored = { 0 };
-
-		if (sock_rxq_ovfl_on(fds[i], &ignored))
-			rx->ovfl = 0;
 	}
 	dgram_echo_rate_init(&rx->rate, o->echo_rate);
 	setup_gro(rx);

@@ -86,7 +86,6 @@ struct dgram_rx {
 	int fds[DGRAM_RX_MAXFDS];
 	struct sockaddr_storage local[DGRAM_RX_MAXFDS]; /* each socket's name */
 	struct sock_rxq_drops drops[DGRAM_RX_MAXFDS]; /* each socket's kernel drop count */
-	int ovfl;             /* SO_RXQ_OVFL is on on every socket */
 	int gro;              /* UDP_GRO is on on every socket */
 	char gro_off[512];    /* why not, when it was asked for */
 	struct dgram_batch b;
