@@ -181,7 +181,7 @@ to_cat() {
 @test "--line-buffered where nothing is shown as it comes is bad input" {
 	usage() {
 		run -2 --separate-stderr "$@"
-		[ -z "$output" ] && [ "${#stderr_lines[@]}" = 1 ] && [[ $stderr == *"--line-buffered"* ]]
+		[ -z "$output" ] && [ "${#stderr_lines[@]}" = 1 ] && [[ $stderr == *"--line-buffered applies to"* ]]
 	}
 	usage "$SOCKCTL" listen --line-buffered 127.0.0.1 0
 	usage "$SOCKCTL" udp-send --line-buffered 127.0.0.1 9 x
