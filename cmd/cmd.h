@@ -36,6 +36,15 @@ struct err;
  * call it after each line or batch and stop on failure (in cmd/main.c).
  */
 int cmd_stdout_flush(struct err *e);
+struct dgram_out;
+/* Write @o's lines to stdout and flush it, as cmd_stdout_flush (cmd/dgram_out.c). */
+int cmd_dgram_flush(struct dgram_out *o, struct err *e);
+/*
+ * Stdout is a pipe: make it hold 1 MiB (F_SETPIPE_SZ), so that a reader
+ * that lags for a moment does not stop a flood's receiver.  The pipe's size
+ * in bytes, 0 if stdout is no pipe (cmd/dgram_out.c).
+ */
+int cmd_stdout_pipe_grow(void);
 /* The reader of stdout went away: end the way other tools do, by SIGPIPE. */
 void cmd_end_by_sigpipe(void);
 

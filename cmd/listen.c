@@ -35,6 +35,7 @@ struct cidr_list {
 
 struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
+	int line_buffered;
 	const char *unix_path, *source, *port, *type;
 	int sock_type;      /* from --type, or the inherited socket's */
 	long long max_conns, backlog, mode, fd, echo_rate;
@@ -126,6 +127,7 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		{ o->udp && o->backlog >= 0, "--backlog needs a stream socket (not -u)" },
 		{ o->nonblock && (o->keep_open || o->udp),
 		  "--nonblock needs a single TCP or Unix client" },
+		{ o->line_buffered && !o->udp, "--line-buffered applies to datagrams (-u)" },
 	};
 	size_t i;
 
@@ -299,6 +301,7 @@ static void server_setup(const struct listen_opts *o, struct server_show *ctx,
 	so->deny = o->deny.c;
 	so->ndeny = o->deny.n;
 	so->echo_rate = (unsigned)o->echo_rate;
+	so->line_buffered = o->line_buffered;
 	so->on_event = server_show_event;
 	so->ctx = ctx;
 }
@@ -307,7 +310,7 @@ static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, i
 			 struct err *e)
 {
 	struct server_opts so;
-	struct server_stats st;
+	struct server_stats st = { 0 };
 	int rc;
 
 	server_show_listening(ctx, fds, n, o->udp, o->unix_path);
@@ -318,10 +321,12 @@ static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, i
 	server_setup(o, ctx, &so);
 	if (!o->keep_open && !o->echo && !o->udp)
 		return relay_one(o, &so, fds, n, e);
-	if (o->udp)
-		rc = server_run_dgram(fds, n, &so, &st, e);
-	else
+	if (!o->udp) {
 		rc = server_run_stream(fds, n, &so, &st, e);
+	} else if (!(rc = server_show_rcvbuf(ctx, fds, n, o->so.rcvbuf, e))) {
+		rc = server_run_dgram(fds, n, &so, &st, e);
+		server_show_drops(ctx, &st);
+	}
 	sock_close_all(fds, n);
 	return rc;
 }
@@ -405,6 +410,9 @@ int cmd_listen(int argc, char **argv)
 		OPT_GROUP("Output"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
+		OPT_FLAG(0, "line-buffered", &o.line_buffered,
+			 "-u: write each datagram as it comes (default: once per batch read, "
+			 "unless stdout is a terminal)"),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

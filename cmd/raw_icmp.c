@@ -203,6 +203,7 @@ static int engine(struct ctx *c, struct err *e)
 		err_msg(NAME, "RTT from %s", ping_socket(&c->eng, c->f->family)->kernel_ts ?
 			"kernel receive timestamps (SO_TIMESTAMPNS)" :
 			"the monotonic clock (no SO_TIMESTAMPNS)");
+	raw_icmp_show_rcvbuf(c);
 	return 0;
 }
 
@@ -278,6 +279,9 @@ int cmd_raw_icmp(int argc, char **argv)
 		OPT_FLAG('n', "numeric", &o.numeric, "numeric addresses only (always so)"),
 		OPT_NUMERIC_HOST(0, &o.numeric_host),
 		OPT_JSON(&o.json),
+		OPT_FLAG(0, "line-buffered", &o.line_buffered,
+			 "write each reply as it comes (default: a burst's lines together, "
+			 "unless stdout is a terminal)"),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};
@@ -310,6 +314,7 @@ int cmd_raw_icmp(int argc, char **argv)
 		o.family = AF_INET6; /* a flow label is IPv6's */
 	if (o.stamp_format >= 0)
 		o.stamps = 1;
+	c.live = o.line_buffered || isatty(STDOUT_FILENO);
 	r = request(&o);
 	if (!ping_check_request(&r, &e) && raw_icmp_is_multi(&o, pos.argc, pos.argv)) {
 		rc = raw_icmp_multi(&c, &s, &pv, pos.argc, pos.argv, &e);
@@ -329,5 +334,6 @@ int cmd_raw_icmp(int argc, char **argv)
 	status = rc ? err_report(NAME, &e) : ping_target_met(&c.eng, c.t) ? EXIT_OK : EXIT_FAIL;
 	if (c.eng_ready)
 		ping_free(&c.eng);
+	outbuf_free(&c.line);
 	return status;
 }

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include "addr.h"
+#include "outbuf.h"
 #include "ping.h"
 #include "priv.h"
 #include "sock.h"
@@ -20,7 +21,7 @@ struct icmp_opts {
 	long long count, code, preload;
 	unsigned long long size; /* SIZE_UNSET: not given */
 	int64_t interval, timeout, deadline;
-	int quiet, flood, mode, json, verbose, numeric, numeric_host, stamps;
+	int quiet, flood, mode, json, verbose, numeric, numeric_host, stamps, line_buffered;
 	const char *type;
 	struct sockopts so;
 	/* many targets (cmd/raw_icmp_multi*.c), ping's other options (raw_icmp_opts.c) */
@@ -55,6 +56,9 @@ struct ctx {
 	const sigset_t *signals;       /* those the handlers catch */
 	struct err out_err;          /* stdout failed mid-run: reported at the end */
 	int out_failed;
+	struct outbuf line;          /* a reply line, formatted by hand */
+	int live;                    /* each line flushed as it is made (a terminal, --line-buffered) */
+	int unflushed;               /* lines written since the last flush */
 };
 
 
@@ -62,6 +66,8 @@ struct ctx {
 void raw_icmp_header(const struct ctx *c);
 /* The engine's hook (@ctx: struct ctx): each reply, error and status as it happens. */
 void raw_icmp_on_event(void *ctx, const struct ping_event *ev);
+/* -v: the socket's effective receive buffer, and whether --rcvbuf or the default set it. */
+void raw_icmp_show_rcvbuf(const struct ctx *c);
 /* The statistics at the end. */
 void raw_icmp_summary(const struct ctx *c);
 /* -D: "[1700000000.123456] ", "[2026-12-01T17:55:45.123456Z] " or ctime's, or nothing. */

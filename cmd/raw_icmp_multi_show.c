@@ -120,7 +120,7 @@ void multi_on_event(void *ctx, const struct ping_event *ev)
 	char eb[96];
 	int quiet = o->quiet || o->flood || listing(o);
 
-	if (!h && ev->type != PING_EV_STATUS)
+	if (!h && ev->type != PING_EV_STATUS && ev->type != PING_EV_IDLE)
 		return; /* about no target of ours */
 
 	switch (ev->type) {
@@ -131,6 +131,10 @@ void multi_on_event(void *ctx, const struct ping_event *ev)
 	case PING_EV_ERROR:
 		if (!quiet)
 			show_error(m, h, ev);
+		break;
+	case PING_EV_IDLE:
+		/* the burst is over: its lines go out together, as raw-icmp's */
+		fflush(stdout);
 		break;
 	case PING_EV_TIMEOUT:
 		if (!quiet)

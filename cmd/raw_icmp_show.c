@@ -12,30 +12,44 @@
 #include "icmp.h"
 #include "out.h"
 #include "raw_icmp.h"
+#include "sock_rxq.h"
 
-void raw_icmp_stamp(const struct icmp_opts *o)
+/* -D's "[...] " prefix in --timestamp-format's form, into @buf (empty without -D). */
+static size_t stamp_format(const struct icmp_opts *o, char *buf, size_t n)
 {
 	int64_t t = clock_real_ns();
 	time_t sec = (time_t)(t / NS_PER_SEC);
+	long long us = (long long)(t % NS_PER_SEC / 1000);
 	struct tm tm;
-	char buf[64];
+	char when[64];
+	int len;
 
+	buf[0] = '\0';
 	if (!o->stamps)
-		return;
+		return 0;
 	switch (o->stamp_format) {
 	case RAW_ICMP_TS_ISO:
 		gmtime_r(&sec, &tm);
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-		printf("[%s.%06lldZ] ", buf, (long long)(t % NS_PER_SEC / 1000));
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		len = snprintf(buf, n, "[%s.%06lldZ] ", when, us);
 		break;
 	case RAW_ICMP_TS_CTIME:
 		localtime_r(&sec, &tm);
-		strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", &tm);
-		printf("[%s] ", buf);
+		strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
+		len = snprintf(buf, n, "[%s] ", when);
 		break;
 	default:
-		printf("[%lld.%06lld] ", (long long)sec, (long long)(t % NS_PER_SEC / 1000));
+		len = snprintf(buf, n, "[%lld.%06lld] ", (long long)sec, us);
 	}
+	return len > 0 && (size_t)len < n ? (size_t)len : 0;
+}
+
+void raw_icmp_stamp(const struct icmp_opts *o)
+{
+	char buf[96];
+
+	if (stamp_format(o, buf, sizeof(buf)))
+		fputs(buf, stdout);
 }
 
 static void print_stamp(const struct ctx *c)
@@ -48,13 +62,112 @@ static int text_out(const struct ctx *c)
 	return !c->o->json && !c->o->quiet && !c->o->flood;
 }
 
-/* Each line as it happens, as ping does, unless flooding (then at exit). */
-static void line_done(struct ctx *c)
+static void flush_now(struct ctx *c)
 {
-	if (c->o->flood || c->out_failed || !cmd_stdout_flush(&c->out_err))
+	c->unflushed = 0;
+	if (c->out_failed || !cmd_stdout_flush(&c->out_err))
 		return;
 	c->out_failed = 1;
 	*c->stop = 1;
+}
+
+/*
+ * Each line as it happens on a terminal or with --line-buffered, as ping
+ * does; else the lines of a burst together, when the engine waits
+ * (PING_EV_IDLE); flooding, at exit.
+ */
+static void line_done(struct ctx *c)
+{
+	c->unflushed++;
+	if (c->live && !c->o->flood)
+		flush_now(c);
+}
+
+/* The line formatted in c->line to stdout, in order with the printf lines. */
+static void line_put(struct ctx *c)
+{
+	if (!outbuf_failed(&c->line))
+		fwrite(c->line.p, 1, c->line.len, stdout);
+	outbuf_reset(&c->line);
+}
+
+/* ping's "time=": 3 significant decimals below 1 ms, fewer above (icmp_format_ms). */
+static void put_ms(struct outbuf *b, int64_t ns)
+{
+	unsigned dec = ns < 1000000 ? 3 : ns < 10000000 ? 2 : ns < 100000000 ? 1 : 0;
+
+	outbuf_fixed(b, ns, 6, dec);
+}
+
+#define PUTK(b, k) outbuf_put((b), k, sizeof(k) - 1)
+
+static void reply_json(struct ctx *c, const struct icmp_pkt *p, const char *from, int64_t rtt,
+		       int dup, int late, const uint32_t *ts)
+{
+	struct outbuf *b = &c->line;
+
+	PUTK(b, "{\"event\":\"reply\",\"seq\":");
+	outbuf_u64(b, p->seq);
+	PUTK(b, ",\"from\":");
+	outbuf_json_string(b, from, strlen(from));
+	PUTK(b, ",\"bytes\":");
+	outbuf_u64(b, p->icmp_len);
+	PUTK(b, ",\"ttl\":");
+	if (p->ttl >= 0)
+		outbuf_i64(b, p->ttl);
+	else
+		PUTK(b, "null");
+	PUTK(b, ",\"time_ms\":");
+	outbuf_fixed(b, rtt, 6, 3);
+	outbuf_puts(b, dup ? ",\"dup\":true" : ",\"dup\":false");
+	outbuf_puts(b, late ? ",\"late\":true" : ",\"late\":false");
+	if (ts) {
+		PUTK(b, ",\"originate\":");
+		outbuf_u64(b, ts[0]);
+		PUTK(b, ",\"receive\":");
+		outbuf_u64(b, ts[1]);
+		PUTK(b, ",\"transmit\":");
+		outbuf_u64(b, ts[2]);
+	}
+	if (c->o->stamps) {
+		PUTK(b, ",\"timestamp\":");
+		outbuf_fixed(b, clock_real_ns(), 9, 6);
+	}
+	PUTK(b, "}\n");
+}
+
+static void reply_text(struct ctx *c, const struct icmp_pkt *p, const char *from, int64_t rtt,
+		       const char *note, const uint32_t *ts)
+{
+	struct outbuf *b = &c->line;
+
+	if (c->o->stamps) {
+		char stamp[96];
+
+		outbuf_put(b, stamp, stamp_format(c->o, stamp, sizeof(stamp)));
+	}
+	outbuf_u64(b, p->icmp_len);
+	PUTK(b, " bytes from ");
+	outbuf_puts(b, from);
+	PUTK(b, ": icmp_seq=");
+	outbuf_u64(b, p->seq);
+	if (p->ttl >= 0) {
+		PUTK(b, " ttl=");
+		outbuf_i64(b, p->ttl);
+	}
+	PUTK(b, " time=");
+	put_ms(b, rtt);
+	PUTK(b, " ms");
+	outbuf_puts(b, note);
+	if (ts) {
+		PUTK(b, " originate=");
+		outbuf_u64(b, ts[0]);
+		PUTK(b, " receive=");
+		outbuf_u64(b, ts[1]);
+		PUTK(b, " transmit=");
+		outbuf_u64(b, ts[2]);
+	}
+	outbuf_putc(b, '\n');
 }
 
 /* -O: ping's "no answer yet for icmp_seq=N"; JSON: a timeout object. */
@@ -83,46 +196,16 @@ static void show_reply(struct ctx *c, const struct icmp_pkt *p, const char *from
 		       int64_t rtt, int dup, int late)
 {
 	const char *note = dup ? " (DUP!)" : late ? " (late)" : "";
-	char ms[32];
 	uint32_t ts[3];
 	int has_ts = p->type == ICMP4_TIMESTAMP_REPLY && c->f->family == AF_INET && !icmp_tstamp_fields(p, ts);
 
-	if (c->o->json) {
-		struct jsonw w;
-
-		json_begin(&w, stdout);
-		json_str(&w, "event", "reply");
-		json_uint(&w, "seq", p->seq);
-		json_str(&w, "from", from);
-		json_uint(&w, "bytes", p->icmp_len);
-		if (p->ttl >= 0)
-			json_int(&w, "ttl", p->ttl);
-		else
-			json_null(&w, "ttl");
-		json_num(&w, "time_ms", (double)rtt / 1e6, 3);
-		json_bool(&w, "dup", dup);
-		json_bool(&w, "late", late);
-		if (has_ts) {
-			json_uint(&w, "originate", ts[0]);
-			json_uint(&w, "receive", ts[1]);
-			json_uint(&w, "transmit", ts[2]);
-		}
-		if (c->o->stamps)
-			json_num(&w, "timestamp", (double)clock_real_ns() / 1e9, 6);
-		json_end(&w);
-		line_done(c);
+	if (c->o->json)
+		reply_json(c, p, from, rtt, dup, late, has_ts ? ts : NULL);
+	else if (text_out(c))
+		reply_text(c, p, from, rtt, note, has_ts ? ts : NULL);
+	else
 		return;
-	}
-	if (!text_out(c))
-		return;
-	print_stamp(c);
-	printf("%zu bytes from %s: icmp_seq=%u", p->icmp_len, from, p->seq);
-	if (p->ttl >= 0)
-		printf(" ttl=%d", p->ttl);
-	printf(" time=%s ms%s", icmp_format_ms(rtt, ms, sizeof(ms)), note);
-	if (has_ts)
-		printf(" originate=%u receive=%u transmit=%u", ts[0], ts[1], ts[2]);
-	putchar('\n');
+	line_put(c);
 	line_done(c);
 }
 
@@ -202,7 +285,26 @@ static void show_send_error(const struct ctx *c, uint16_t seq, int errnum)
 	err_msg(NAME, "%s: sendto icmp_seq=%u: %s", c->addr, seq, eb);
 }
 
-static void summary_json(const struct ctx *c, int64_t elapsed)
+/* Lost probes (sent, not answered) that the socket's own drops do not explain. */
+static uint64_t lost_path(const struct ctx *c, uint64_t drops)
+{
+	uint64_t lost = c->t->ntx > c->t->nrx ? c->t->ntx - c->t->nrx : 0;
+
+	return lost > drops ? lost - drops : 0;
+}
+
+void raw_icmp_show_rcvbuf(const struct ctx *c)
+{
+	const struct ping_sock *ps = ping_socket(&c->eng, c->f->family);
+
+	char d[160];
+
+	if (c->o->verbose && ps)
+		err_msg(NAME, "%s", sock_rxq_describe(ps->fd, c->o->so.rcvbuf, &ps->rcvbuf, d,
+						      sizeof(d)));
+}
+
+static void summary_json(const struct ctx *c, int64_t elapsed, uint64_t drops)
 {
 	double mn, av, mx, md;
 	struct jsonw w;
@@ -220,6 +322,8 @@ static void summary_json(const struct ctx *c, int64_t elapsed)
 	json_uint(&w, "errors", c->t->nerr);
 	json_uint(&w, "bad_checksums", c->t->nbad);
 	json_num(&w, "loss_pct", ping_loss_pct(c->t), 3);
+	json_uint(&w, "dropped_at_socket", drops);
+	json_uint(&w, "lost_before_host", lost_path(c, drops));
 	json_num(&w, "time_ms", (double)elapsed / 1e6, 3);
 	if (have) {
 		json_num(&w, "rtt_min_ms", mn, 3);
@@ -239,10 +343,11 @@ static void summary_json(const struct ctx *c, int64_t elapsed)
 void raw_icmp_summary(const struct ctx *c)
 {
 	int64_t elapsed = ping_time_spent(&c->eng, c->t);
+	uint64_t drops = ping_sock_drops(&c->eng);
 	double mn, av, mx, md;
 
 	if (c->o->json) {
-		summary_json(c, elapsed);
+		summary_json(c, elapsed, drops);
 		return;
 	}
 	printf("\n--- %s ping statistics ---\n", c->host);
@@ -260,6 +365,18 @@ void raw_icmp_summary(const struct ctx *c)
 	       (long long)(elapsed / NS_PER_MS));
 	if (!rtt_ms(&c->t->rtt, &mn, &av, &mx, &md))
 		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", mn, av, mx, md);
+	/* where the loss happened: here, or before the replies reached this host */
+	if (drops || c->t->ntx > c->t->nrx)
+		printf("dropped at this socket (receive buffer full): %llu, lost before reaching "
+		       "this host: %llu\n",
+		       (unsigned long long)drops, (unsigned long long)lost_path(c, drops));
+	if (drops) {
+		fflush(stdout);
+		err_msg(NAME, "hint: %llu replies were dropped at this socket, its receive buffer "
+			      "(%d bytes) full: raise --rcvbuf",
+			(unsigned long long)drops,
+			sock_rxq_rcvbuf(ping_socket(&c->eng, c->f->family)->fd));
+	}
 }
 
 /* SIGQUIT, as ping: a one-line status on stderr, and carry on. */
@@ -333,6 +450,11 @@ void raw_icmp_on_event(void *ctx, const struct ping_event *ev)
 		break;
 	case PING_EV_TIMEOUT:
 		show_timeout(c, ev->seq);
+		break;
+	case PING_EV_IDLE:
+		/* the burst is over: its lines go out together */
+		if (c->unflushed && !c->o->flood)
+			flush_now(c);
 		break;
 	}
 }

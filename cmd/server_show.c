@@ -9,6 +9,7 @@
 #include "err.h"
 #include "out.h"
 #include "parse.h"
+#include "sock_rxq.h"
 
 static void event_json(const struct server_event *ev)
 {
@@ -124,4 +125,31 @@ void server_show_listening(const struct server_show *s, const int *fds, int n, i
 		}
 	}
 	fflush(stderr);
+}
+
+int server_show_rcvbuf(const struct server_show *s, const int *fds, int n, int rcvbuf,
+		       struct err *e)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct sock_rxq_buf rb;
+		char d[160];
+
+		if (rcvbuf < 0 && sock_rxq_flood_default(fds[i], &rb, e))
+			return -1;
+		if (s->verbose)
+			err_msg(s->cmd, "%s", sock_rxq_describe(fds[i], rcvbuf, &rb, d, sizeof(d)));
+	}
+	return 0;
+}
+
+void server_show_drops(const struct server_show *s, const struct server_stats *st)
+{
+	if (st->sock_drops)
+		err_msg(s->cmd, "%llu datagrams were dropped at this socket (receive buffer full): "
+				"raise --rcvbuf",
+			(unsigned long long)st->sock_drops);
+	else if (s->verbose)
+		err_msg(s->cmd, "dropped at this socket (receive buffer full): 0");
 }

@@ -21,4 +21,13 @@ void server_show_event(void *ctx, const struct server_event *ev);
 void server_show_listening(const struct server_show *s, const int *fds, int n, int udp,
 			   const char *unix_path);
 
+/*
+ * Datagram sockets: unless --rcvbuf set one (@rcvbuf >= 0, what it asked),
+ * the receive buffer for floods (lib/sock_rxq); with -v, the effective size.
+ */
+int server_show_rcvbuf(const struct server_show *s, const int *fds, int n, int rcvbuf,
+		       struct err *e);
+/* Datagrams dropped at the sockets (@st->sock_drops): said, with the --rcvbuf hint. */
+void server_show_drops(const struct server_show *s, const struct server_stats *st);
+
 #endif

@@ -19,12 +19,14 @@
 #include "cmd.h"
 #include "dgram.h"
 #include "dgram_recv.h"
+#include "dgram_show.h"
 #include "err.h"
 #include "inherit.h"
 #include "opt.h"
 #include "out.h"
 #include "parse.h"
 #include "sock.h"
+#include "sock_rxq.h"
 
 #define RECV_MAXFDS 2
 
@@ -32,7 +34,7 @@ struct recv_opts {
 	int family, verbose, json, nonblock, numeric;
 	long long count, fd_ll, echo_rate;
 	int64_t timeout;
-	int fd, echo, raw, hex, quiet, stats, until_end, no_gro;
+	int fd, echo, raw, hex, quiet, stats, until_end, no_gro, line_buffered;
 	unsigned long long size;
 	const char *join, *mcast_if;
 	struct sockopts so;
@@ -44,6 +46,8 @@ struct recv_ctx {
 	int utf8; /* the locale's charset is UTF-8: text shows it as is */
 	struct dgram_rx rx;
 	struct dgram_stats st;
+	struct dgram_out out; /* the lines of one recvmmsg batch */
+	int live;             /* a line is written as soon as it is made */
 	struct err out_err; /* stdout failed: why */
 	int out_failed;     /* stdout failed: nothing more goes there */
 };
@@ -122,16 +126,16 @@ static int open_socks(const struct recv_opts *o, const struct endpoint *ep, int 
 		struct sockaddr_storage ss = { 0 };
 		socklen_t len = sizeof(ss);
 		char where[ADDR_STRLEN];
-		int got = 0;
-		socklen_t gl = sizeof(got);
+		struct sock_rxq_buf rb;
+		char d[160];
 
 		if (getsockname(fds[i], (struct sockaddr *)&ss, &len))
 			return err_sys(e, EXIT_FAIL, errno, "getsockname");
 		/* an inherited socket gets the options too (set after its bind) */
 		if (o->fd >= 0 && sock_apply_opts(fds[i], ss.ss_family, SOCK_DGRAM, &o->so, e))
 			return -1;
-		if (o->so.rcvbuf >= 0)
-			getsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &got, &gl);
+		if (o->so.rcvbuf < 0 && sock_rxq_flood_default(fds[i], &rb, e))
+			return -1;
 		if (o->join && ss.ss_family == (dgram_is_multicast(o->join, AF_INET) ? AF_INET
 										      : AF_INET6) &&
 		    dgram_join(fds[i], ss.ss_family, o->join, o->mcast_if, e))
@@ -142,8 +146,7 @@ static int open_socks(const struct recv_opts *o, const struct endpoint *ep, int 
 			continue;
 		err_msg("udp-recv", "bound %s", addr_format((struct sockaddr *)&ss, len, where,
 							      sizeof(where)));
-		if (o->so.rcvbuf >= 0)
-			err_msg("udp-recv", "SO_RCVBUF %d requested, %d granted", o->so.rcvbuf, got);
+		err_msg("udp-recv", "%s", sock_rxq_describe(fds[i], o->so.rcvbuf, &rb, d, sizeof(d)));
 		if (o->join && ss.ss_family == (dgram_is_multicast(o->join, AF_INET) ? AF_INET
 										      : AF_INET6))
 			err_msg("udp-recv", "joined %s%s%s", o->join, o->mcast_if ? " on " : "",
@@ -162,6 +165,17 @@ static int end_marker(struct recv_ctx *c, const struct dgram_probe *p)
 	return c->o->until_end ? DGRAM_RX_STOP : DGRAM_RX_IGNORE;
 }
 
+/* Write the lines made so far: 0, or -1 when stdout failed (and out_err says why). */
+static int flush_out(struct recv_ctx *c)
+{
+	if (c->out_failed)
+		return -1;
+	if (!cmd_dgram_flush(&c->out, &c->out_err))
+		return 0;
+	c->out_failed = 1;
+	return -1;
+}
+
 /* One datagram: decode a probe, count it, show it. */
 static int on_datagram(struct recv_ctx *c, const struct dgram_rx_event *ev)
 {
@@ -178,7 +192,9 @@ static int on_datagram(struct recv_ctx *c, const struct dgram_rx_event *ev)
 		c->st.truncated++;
 	dgram_shown_set(&sh, ev->from, ev->fromlen, ev->data, ev->len, ev->cap, ev->real_ns, -1,
 			c->utf8);
-	dgram_show(stdout, c->fmt, &sh);
+	dgram_out_add(&c->out, c->fmt, &sh);
+	if (c->live && flush_out(c))
+		return DGRAM_RX_STOP;
 	return DGRAM_RX_COUNT;
 }
 
@@ -219,10 +235,8 @@ static int on_rx(void *ctx, const struct dgram_rx_event *ev)
 		return 0;
 	}
 	/* prompt output for pipes; one write per batch in a flood */
-	if (c->fmt != DGRAM_QUIET && cmd_stdout_flush(&c->out_err)) {
-		c->out_failed = 1;
+	if (c->fmt != DGRAM_QUIET && flush_out(c))
 		return DGRAM_RX_STOP;
-	}
 	return DGRAM_RX_COUNT;
 }
 
@@ -311,8 +325,11 @@ static void report_rx_mode(const struct recv_ctx *c)
 				    "one by one");
 }
 
-static void report_stats(const struct recv_ctx *c)
+static void report_stats(struct recv_ctx *c)
 {
+	c->st.sock_drops = dgram_rx_sock_drops(&c->rx);
+	/* a sender's GSO trains show as coalesced reads; without any, drops are datagrams */
+	c->st.drops_are_reads = c->rx.gro && c->rx.gro_reads > 0;
 	if (c->o->json) {
 		dgram_stats_print(&c->st, stdout, 1);
 		return;
@@ -321,6 +338,13 @@ static void report_stats(const struct recv_ctx *c)
 	fputs("sockctl udp-recv: ", stderr);
 	dgram_stats_print(&c->st, stderr, 0);
 	fputc('\n', stderr);
+	if (c->st.sock_drops)
+		err_msg("udp-recv", "hint: %llu %s were dropped here, at this socket, its "
+				    "receive buffer (%d bytes) full: raise --rcvbuf, or show less "
+				    "(-q, --json to a file)",
+			(unsigned long long)c->st.sock_drops,
+			dgram_stats_path_known(&c->st) ? "datagrams" : "coalesced reads",
+			c->st.rcvbuf);
 }
 
 static void report_end(const struct recv_ctx *c)
@@ -410,6 +434,9 @@ int cmd_udp_recv(int argc, char **argv)
 		OPT_GROUP("Output"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
+		OPT_FLAG(0, "line-buffered", &o.line_buffered,
+			 "write each datagram as it comes (default: once per batch read, "
+			 "unless stdout is a terminal)"),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};
@@ -449,15 +476,22 @@ int cmd_udp_recv(int argc, char **argv)
 	c.fmt = o.quiet ? DGRAM_QUIET : o.json ? DGRAM_JSON : o.raw ? DGRAM_RAW
 				: o.hex ? DGRAM_HEX : DGRAM_TEXT;
 	c.utf8 = c.fmt == DGRAM_TEXT && out_locale_utf8();
+	c.live = o.line_buffered || isatty(STDOUT_FILENO);
+	if (c.fmt != DGRAM_QUIET && (i = cmd_stdout_pipe_grow()) > 0 && o.verbose)
+		err_msg("udp-recv", "stdout is a pipe of %d bytes", i);
 	dgram_stats_init(&c.st);
 	c.st.res_ns = clock_res_ns();
 	install_signals();
 	rc = open_socks(&o, &ep, fds, &nfds, &e);
 	if (!rc)
 		rc = start_rx(&c, fds, nfds, &e);
+	if (!rc && nfds > 0)
+		c.st.rcvbuf = sock_rxq_rcvbuf(fds[0]);
 	if (!rc)
 		rc = run(&c, fds, nfds, &e);
 	c.st.discarded = c.rx.discarded;
+	if (!c.out_failed && c.out.b.len)
+		flush_out(&c); /* what a stop (a signal) left in the buffer */
 	report_end(&c);
 	if ((o.stats || recv_signal) && !(o.json && c.out_failed))
 		report_stats(&c);
@@ -465,5 +499,6 @@ int cmd_udp_recv(int argc, char **argv)
 		close(fds[i]);
 	dgram_rx_free(&c.rx);
 	dgram_stats_free(&c.st);
+	dgram_out_free(&c.out);
 	return rc ? err_report("udp-recv", &e) : EXIT_OK;
 }

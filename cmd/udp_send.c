@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "dgram.h"
 #include "dgram_send.h"
+#include "dgram_show.h"
 #include "err.h"
 #include "opt.h"
 #include "out.h"
@@ -32,7 +33,7 @@
 enum send_mode { MODE_ARGS, MODE_PROBES, MODE_LINES, MODE_RAW };
 
 struct send_opts {
-	int family, verbose, json, nonblock, quiet, raw, no_gso, numeric;
+	int family, verbose, json, nonblock, quiet, raw, no_gso, numeric, line_buffered;
 	long long count, rate, mcast_ttl;
 	int mcast_loop;
 	int64_t interval, wait;
@@ -57,6 +58,8 @@ struct send_ctx {
 	struct err out_err; /* stdout failed: why */
 	int out_failed;     /* stdout failed: nothing more goes there */
 	int utf8;           /* the locale's charset is UTF-8: replies show it as is */
+	struct dgram_out out; /* the replies of one batch (-W) */
+	int live;             /* --line-buffered, or a terminal: each reply as it comes */
 };
 
 static volatile sig_atomic_t send_signal;
@@ -94,6 +97,8 @@ static int check_opts(const struct send_opts *o, int nmsg, struct err *e)
 			       DGRAM_PROBE_HDR);
 	if (o->interval >= 0 && o->rate >= 0)
 		return err_set(e, EXIT_USAGE, "-i/--interval conflicts with --rate: use one");
+	if (o->line_buffered && o->wait < 0)
+		return err_set(e, EXIT_USAGE, "--line-buffered applies to the replies of -W");
 	return 0;
 }
 
@@ -202,10 +207,14 @@ static int on_tx(void *ctx, const struct dgram_tx_event *ev)
 		dgram_shown_set(&d, ev->from, ev->fromlen, ev->data, ev->len, ev->cap, ev->real_ns,
 				ev->rtt_ns, c->utf8);
 		d.event = "reply";
-		dgram_show(stdout, c->o->json ? DGRAM_JSON : DGRAM_TEXT, &d);
+		dgram_out_add(&c->out, c->o->json ? DGRAM_JSON : DGRAM_TEXT, &d);
+		if (c->live && cmd_dgram_flush(&c->out, &c->out_err)) {
+			c->out_failed = 1;
+			return -1;
+		}
 		return 0;
 	case DGRAM_TX_BATCH_END:
-		if (cmd_stdout_flush(&c->out_err)) {
+		if (cmd_dgram_flush(&c->out, &c->out_err)) {
 			c->out_failed = 1;
 			return -1;
 		}
@@ -429,6 +438,9 @@ int cmd_udp_send(int argc, char **argv)
 		OPT_FLAG('q', "quiet", &o.quiet, "no summary on stderr"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
+		OPT_FLAG(0, "line-buffered", &o.line_buffered,
+			 "-W: write each reply as it comes (default: once per batch read, "
+			 "unless stdout is a terminal)"),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};
@@ -472,6 +484,7 @@ int cmd_udp_send(int argc, char **argv)
 	c.fd = -1;
 	c.mode = pick_mode(&o, nmsg);
 	c.utf8 = !o.json && out_locale_utf8();
+	c.live = o.line_buffered || isatty(STDOUT_FILENO);
 	if (c.mode == MODE_RAW && !o.size)
 		o.size = RAW_DEFAULT;
 	c.limit = o.count >= 0 ? (uint64_t)o.count
@@ -496,6 +509,7 @@ int cmd_udp_send(int argc, char **argv)
 			(unsigned long long)c.tx.gso_datagrams, (unsigned long long)c.tx.gso_sends,
 			(unsigned long long)(c.tx.sent - c.tx.gso_datagrams));
 	dgram_tx_free(&c.tx);
+	dgram_out_free(&c.out);
 	if (rc)
 		return err_report("udp-send", &e);
 	if (o.wait >= 0 && !c.tx.replies) {

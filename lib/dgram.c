@@ -167,6 +167,13 @@ uint64_t dgram_stats_lost(const struct dgram_stats *s)
 	return exp > s->unique ? exp - s->unique : 0;
 }
 
+uint64_t dgram_stats_lost_path(const struct dgram_stats *s)
+{
+	uint64_t lost = dgram_stats_lost(s);
+
+	return lost > s->sock_drops ? lost - s->sock_drops : 0;
+}
+
 int dgram_stats_span(const struct dgram_stats *s, int64_t *ns)
 {
 	*ns = s->datagrams > 1 && s->last_ns > s->first_ns ? s->last_ns - s->first_ns : 0;
@@ -200,6 +207,12 @@ static void stats_json(const struct dgram_stats *s, FILE *f)
 	json_uint(&w, "bytes", s->bytes);
 	json_uint(&w, "truncated", s->truncated);
 	json_uint(&w, "discarded", s->discarded);
+	json_uint(&w, "dropped_at_socket", s->sock_drops);
+	json_bool(&w, "dropped_are_reads", s->drops_are_reads && s->sock_drops);
+	if (s->rcvbuf > 0)
+		json_int(&w, "rcvbuf", s->rcvbuf);
+	else
+		json_null(&w, "rcvbuf");
 	json_num(&w, "seconds", secs, 9);
 	/* no rate when every datagram arrived within the clock's resolution */
 	if (rate) {
@@ -215,6 +228,10 @@ static void stats_json(const struct dgram_stats *s, FILE *f)
 		json_bool(&w, "end_seen", s->end_seen);
 		json_uint(&w, "received", s->unique);
 		json_uint(&w, "lost", dgram_stats_lost(s));
+		if (dgram_stats_path_known(s))
+			json_uint(&w, "lost_before_host", dgram_stats_lost_path(s));
+		else
+			json_null(&w, "lost_before_host");
 		json_uint(&w, "duplicates", s->dups);
 		json_uint(&w, "reordered", s->reordered);
 		json_uint(&w, "bad_stamps", s->lat_bogus);
@@ -251,15 +268,25 @@ void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json)
 	if (s->discarded)
 		fprintf(f, ", %llu more read past -c and discarded",
 			(unsigned long long)s->discarded);
+	if (s->probes || s->end_seen)
+		fprintf(f, "; probes: %llu received of %llu sent%s, %llu lost (%.2f%%), "
+			   "%llu duplicates, %llu reordered",
+			(unsigned long long)s->unique, (unsigned long long)exp,
+			s->end_seen ? "" : " (no end marker: estimated)",
+			(unsigned long long)dgram_stats_lost(s),
+			exp ? 100.0 * (double)dgram_stats_lost(s) / (double)exp : 0.0,
+			(unsigned long long)s->dups, (unsigned long long)s->reordered);
+	/* where the loss happened: here (the kernel's count), or on the way */
+	fprintf(f, "; dropped at this socket (receive buffer full): %llu%s",
+		(unsigned long long)s->sock_drops,
+		dgram_stats_path_known(s) ? "" : " coalesced (GRO) reads, each of one or more "
+						 "datagrams");
 	if (!s->probes && !s->end_seen)
 		return;
-	fprintf(f, "; probes: %llu received of %llu sent%s, %llu lost (%.2f%%), "
-		   "%llu duplicates, %llu reordered",
-		(unsigned long long)s->unique, (unsigned long long)exp,
-		s->end_seen ? "" : " (no end marker: estimated)",
-		(unsigned long long)dgram_stats_lost(s),
-		exp ? 100.0 * (double)dgram_stats_lost(s) / (double)exp : 0.0,
-		(unsigned long long)s->dups, (unsigned long long)s->reordered);
+	fprintf(f, "; lost before reaching this host: %s%llu%s",
+		dgram_stats_path_known(s) ? "" : "at most ",
+		(unsigned long long)dgram_stats_lost_path(s),
+		dgram_stats_path_known(s) ? "" : " (--no-gro counts datagrams)");
 	if (s->lat_n)
 		fprintf(f, "; latency min/avg/max %.3f/%.3f/%.3f ms", ms((double)s->lat_min),
 			ms(s->lat_sum / (double)s->lat_n), ms((double)s->lat_max));
@@ -536,29 +563,6 @@ int dgram_set_rcvbuf(int fd, int bytes, int *got, struct err *e)
 	return 0;
 }
 
-static void show_json(FILE *f, const struct dgram_shown *d, const char *host)
-{
-	struct jsonw w;
-
-	json_begin(&w, f);
-	json_str(&w, "event", d->event ? d->event : "datagram");
-	json_str(&w, "from", host);
-	json_uint(&w, "port", addr_port(d->from));
-	json_uint(&w, "len", d->len);
-	if (out_utf8_valid(d->data, d->caplen))
-		json_strn(&w, "data", d->data, d->caplen);
-	else
-		json_hex(&w, "data_hex", d->data, d->caplen);
-	json_num(&w, "ts", (double)d->real_ns / 1e9, 6);
-	if (d->caplen < d->len) {
-		json_bool(&w, "truncated", 1);
-		json_uint(&w, "captured", d->caplen);
-	}
-	if (d->rtt_ns >= 0)
-		json_num(&w, "rtt_ms", (double)d->rtt_ns / 1e6, 3);
-	json_end(&w);
-}
-
 void dgram_shown_set(struct dgram_shown *d, const struct sockaddr *from, socklen_t fromlen,
 		     const void *data, size_t len, size_t caplen, int64_t real_ns, int64_t rtt_ns,
 		     int utf8)
@@ -572,31 +576,4 @@ void dgram_shown_set(struct dgram_shown *d, const struct sockaddr *from, socklen
 	d->real_ns = real_ns;
 	d->rtt_ns = rtt_ns;
 	d->utf8 = utf8;
-}
-
-void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d)
-{
-	char host[ADDR_STRLEN];
-
-	switch (fmt) {
-	case DGRAM_QUIET:
-		return;
-	case DGRAM_RAW:
-		fwrite(d->data, 1, d->caplen, f);
-		return;
-	case DGRAM_JSON:
-		show_json(f, d, addr_ntop(d->from, d->fromlen, host, sizeof(host)));
-		return;
-	case DGRAM_HEX:
-		fprintf(f, "%s %u %zu:\n", addr_ntop(d->from, d->fromlen, host, sizeof(host)),
-			addr_port(d->from), d->len);
-		out_hexdump(f, d->data, d->caplen, 0);
-		return;
-	case DGRAM_TEXT:
-		fprintf(f, "%s %u %zu: ", addr_ntop(d->from, d->fromlen, host, sizeof(host)),
-			addr_port(d->from), d->len);
-		out_text_escape(f, d->data, d->caplen, d->utf8 ? OUT_UTF8 : 0);
-		putc('\n', f);
-		return;
-	}
 }

@@ -75,6 +75,10 @@ struct dgram_stats {
 	size_t seen_bytes;
 	uint64_t untracked;  /* probes past the bitmap's limit (no dup check) */
 	uint64_t discarded;  /* read past udp-recv -c N in a coalesced read: not counted above */
+	/* the kernel's count (SO_RXQ_OVFL): dropped at our socket, its buffer full */
+	uint64_t sock_drops;
+	int drops_are_reads; /* coalesced (GRO) reads came: a train is dropped, and counted, as one */
+	int rcvbuf;          /* the effective receive buffer, bytes (0: unknown) */
 };
 void dgram_stats_init(struct dgram_stats *s);
 void dgram_stats_free(struct dgram_stats *s);
@@ -92,13 +96,27 @@ uint64_t dgram_stats_expected(const struct dgram_stats *s);
 /* expected - unique, never negative. */
 uint64_t dgram_stats_lost(const struct dgram_stats *s);
 /*
+ * Of those, lost before reaching this host: the loss the socket's own drops
+ * (sock_drops, inside this host) do not explain.  Unknown (the caller says
+ * so) when drops_are_reads and sock_drops is not 0: see dgram_stats_path_known.
+ */
+uint64_t dgram_stats_lost_path(const struct dgram_stats *s);
+/* 0 if the socket dropped coalesced reads: how many datagrams they held is unknown. */
+static inline int dgram_stats_path_known(const struct dgram_stats *s)
+{
+	return !(s->drops_are_reads && s->sock_drops);
+}
+/*
  * 1 and the span from the first datagram to the last in *@ns if a rate can be
  * measured: two datagrams or more, at least the clock's resolution apart.
  */
 int dgram_stats_span(const struct dgram_stats *s, int64_t *ns);
 /* Datagrams per second between the first and the last datagram (0: no rate). */
 double dgram_stats_rate(const struct dgram_stats *s);
-/* The summary as text (one line, no newline) or as one JSON object. */
+/*
+ * The summary as text (one line, no newline) or as one JSON object.  Both
+ * say the socket's drops apart from the loss before this host.
+ */
 void dgram_stats_print(const struct dgram_stats *s, FILE *f, int json);
 
 /* recvmmsg/sendmmsg batches: @n slots of @size bytes with their addresses. */
@@ -181,6 +199,6 @@ struct dgram_shown {
 void dgram_shown_set(struct dgram_shown *d, const struct sockaddr *from, socklen_t fromlen,
 		     const void *data, size_t len, size_t caplen, int64_t real_ns, int64_t rtt_ns,
 		     int utf8);
-void dgram_show(FILE *f, enum dgram_fmt fmt, const struct dgram_shown *d);
+/* Showing them, fast, in batches: lib/dgram_show.h. */
 
 #endif

@@ -56,6 +56,7 @@ int dgram_rx_init(struct dgram_rx *rx, const int *fds, int n, const struct dgram
 	rx->nfds = n;
 	for (i = 0; i < n; i++) {
 		socklen_t len = sizeof(rx->local[i]);
+		struct err ignored = { 0 };
 
 		rx->fds[i] = fds[i];
 		if (getsockname(fds[i], (struct sockaddr *)&rx->local[i], &len))
@@ -65,6 +66,9 @@ int dgram_rx_init(struct dgram_rx *rx, const int *fds, int n, const struct dgram
 			return -1;
 		if (o->echo && dgram_pktinfo_on(fds[i], rx->local[i].ss_family, e))
 			return -1;
+		/* every kernel since 2.6.33 has it; without it, SO_MEMINFO still counts */
+		(void)sock_rxq_ovfl_on(fds[i], &ignored);
+		sock_rxq_drops_start(&rx->drops[i], fds[i]);
 	}
 	dgram_echo_rate_init(&rx->rate, o->echo_rate);
 	setup_gro(rx);
@@ -73,6 +77,16 @@ int dgram_rx_init(struct dgram_rx *rx, const int *fds, int n, const struct dgram
 	if (dgram_batch_init(&rx->b, DGRAM_RX_BATCH, slot, e) || dgram_batch_ctrl(&rx->b, e))
 		return -1;
 	return 0;
+}
+
+uint64_t dgram_rx_sock_drops(const struct dgram_rx *rx)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < rx->nfds; i++)
+		n += sock_rxq_drops_total(&rx->drops[i], rx->fds[i]);
+	return n;
 }
 
 void dgram_rx_free(struct dgram_rx *rx)
@@ -139,14 +153,21 @@ static void echo_queue(struct dgram_rx *rx, const struct dgram_rx_event *ev)
 		echo_flush(rx, ev->fd);
 }
 
-static const struct sockaddr *local_of(const struct dgram_rx *rx, int fd)
+static int index_of(const struct dgram_rx *rx, int fd)
 {
 	int i;
 
 	for (i = 0; i < rx->nfds; i++)
 		if (rx->fds[i] == fd)
-			return (const struct sockaddr *)&rx->local[i];
-	return NULL;
+			return i;
+	return -1;
+}
+
+static const struct sockaddr *local_of(const struct dgram_rx *rx, int fd)
+{
+	int i = index_of(rx, fd);
+
+	return i >= 0 ? (const struct sockaddr *)&rx->local[i] : NULL;
 }
 
 /* One datagram: the guards, the hook's verdict, the count, the echo. */
@@ -249,7 +270,7 @@ static int icmp_errno(int errnum)
 
 int dgram_rx_drain(struct dgram_rx *rx, int fd, struct err *e)
 {
-	int any = 0;
+	int any = 0, k = index_of(rx, fd);
 
 	while (!rx->done) {
 		unsigned vlen = DGRAM_RX_BATCH, i;
@@ -271,6 +292,8 @@ int dgram_rx_drain(struct dgram_rx *rx, int fd, struct err *e)
 		}
 		any = 1;
 		real = clock_real_ns();
+		if (k >= 0 && r > 0) /* the last read carries the latest count */
+			sock_rxq_drops_note(&rx->drops[k], &rx->b.msgs[r - 1].msg_hdr);
 		for (i = 0; i < (unsigned)r; i++)
 			handle_slot(rx, fd, i, real);
 		if (rx->o.on_event) {

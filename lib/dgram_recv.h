@@ -21,6 +21,7 @@
 #include "dgram.h"
 #include "dgram_guard.h"
 #include "err.h"
+#include "sock_rxq.h"
 
 #define DGRAM_RX_MAXFDS 16
 #define DGRAM_RX_BATCH 64 /* datagrams (or GRO trains) per recvmmsg */
@@ -84,6 +85,7 @@ struct dgram_rx {
 	int nfds;
 	int fds[DGRAM_RX_MAXFDS];
 	struct sockaddr_storage local[DGRAM_RX_MAXFDS]; /* each socket's name */
+	struct sock_rxq_drops drops[DGRAM_RX_MAXFDS]; /* each socket's kernel drop count */
 	int gro;              /* UDP_GRO is on on every socket */
 	char gro_off[512];    /* why not, when it was asked for */
 	struct dgram_batch b;
@@ -103,7 +105,7 @@ struct dgram_rx {
 
 /*
  * Take the @n bound datagram sockets @fds (read with MSG_DONTWAIT), turn on
- * SO_TIMESTAMPNS, UDP_GRO as asked (a refusal only clears rx->gro and says
+ * SO_RXQ_OVFL (the kernel's drop count, see dgram_rx_sock_drops), SO_TIMESTAMPNS, UDP_GRO as asked (a refusal only clears rx->gro and says
  * why in rx->gro_off) and, with echo, IP_PKTINFO for the loop check.
  */
 int dgram_rx_init(struct dgram_rx *rx, const int *fds, int n, const struct dgram_rx_opts *o,
@@ -125,6 +127,12 @@ static inline uint64_t dgram_rx_suppressed(const struct dgram_rx *rx)
 {
 	return rx->warn.suppressed;
 }
+/*
+ * Datagrams the kernel dropped at the sockets since dgram_rx_init because
+ * their receive buffers were full (SO_RXQ_OVFL, and SO_MEMINFO for the
+ * drops after the last read): loss inside this host, not on the path.
+ */
+uint64_t dgram_rx_sock_drops(const struct dgram_rx *rx);
 void dgram_rx_free(struct dgram_rx *rx);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "dgram_recv.h"
+#include "outbuf.h"
 #include "parse.h"
 
 struct dsrv {
@@ -32,6 +33,8 @@ struct dsrv {
 	int64_t accept_deadline;
 	struct dgram_warn_limit refusals;
 	int failed;      /* writing out_fd failed: e says why */
+	struct outbuf outq; /* the payloads of one batch read, for out_fd */
+	int live;        /* each payload to out_fd as it comes */
 	char buf[DGRAM_MAX_V4];
 };
 
@@ -102,6 +105,21 @@ static int sender(struct dsrv *d, int fd, const struct sockaddr *sa, socklen_t l
 	return 1;
 }
 
+/* The payloads gathered so far to out_fd, in one write: 0, or -1 (failed, e says why). */
+static int write_out(struct dsrv *d)
+{
+	int rc = 0;
+
+	if (outbuf_failed(&d->outq))
+		rc = err_set(d->e, EXIT_FAIL, "out of memory for the output");
+	else if (d->outq.len)
+		rc = server_write_all(d->o->out_fd, d->outq.p, d->outq.len, d->e);
+	outbuf_reset(&d->outq);
+	if (rc)
+		d->failed = 1;
+	return rc;
+}
+
 static int on_datagram(struct dsrv *d, const struct dgram_rx_event *ev)
 {
 	const char *why = NULL;
@@ -116,10 +134,10 @@ static int on_datagram(struct dsrv *d, const struct dgram_rx_event *ev)
 	d->in += ev->len;
 	d->st->bytes_in += ev->len;
 	d->last = clock_mono_ns();
-	if (!d->o->echo && d->o->out_fd >= 0 &&
-	    server_write_all(d->o->out_fd, ev->data, ev->cap, d->e)) {
-		d->failed = 1;
-		return DGRAM_RX_STOP;
+	if (!d->o->echo && d->o->out_fd >= 0) {
+		outbuf_put(&d->outq, ev->data, ev->cap);
+		if (d->live && write_out(d))
+			return DGRAM_RX_STOP;
 	}
 	return DGRAM_RX_COUNT;
 }
@@ -130,6 +148,8 @@ static int on_rx(void *ctx, const struct dgram_rx_event *ev)
 
 	if (ev->type == DGRAM_RX_DATAGRAM)
 		return on_datagram(d, ev);
+	if (ev->type == DGRAM_RX_BATCH_END)
+		return d->outq.len && write_out(d) ? DGRAM_RX_STOP : DGRAM_RX_COUNT;
 	/* truncation cannot happen (64k buffers); a failed echo is not the server's failure */
 	return DGRAM_RX_COUNT;
 }
@@ -212,6 +232,7 @@ static int setup(struct dsrv *d, const int *fds, int n)
 	d->in_pollable = d->in_open && !(fstat(d->o->in_fd, &sb) == 0 &&
 					 (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)));
 	d->accept_deadline = clock_deadline(d->o->accept_timeout);
+	d->live = d->o->line_buffered || (d->o->out_fd >= 0 && isatty(d->o->out_fd));
 	dgram_rx_opts_init(&ro);
 	ro.echo = d->o->echo;
 	ro.echo_rate = d->o->echo_rate;
@@ -282,7 +303,9 @@ int server_run_dgram(const int *fds, int n, const struct server_opts *o,
 		}
 	}
 	st->bytes_out += d->rx.echo_bytes;
+	st->sock_drops = dgram_rx_sock_drops(&d->rx);
 	dgram_rx_free(&d->rx);
+	outbuf_free(&d->outq);
 	free(d);
 	return rc;
 }

@@ -48,6 +48,11 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *out)
 	return len;
 }
 
+size_t out_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	return utf8_decode(s, n, cp);
+}
+
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
 	uint32_t cp;
@@ -64,6 +69,11 @@ static int cp_unsafe(uint32_t cp)
 {
 	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
 	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+int out_cp_unsafe(uint32_t cp)
+{
+	return cp_unsafe(cp);
 }
 
 int out_utf8_valid(const void *s, size_t n)

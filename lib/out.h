@@ -4,6 +4,7 @@
 #define SOCKCTL_OUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -40,6 +41,13 @@ void json_sockaddr(struct jsonw *w, const struct sockaddr *sa, socklen_t len);
  * it; other UTF-8 as is; bytes that are not valid UTF-8 as U+FFFD.
  */
 void out_json_string(FILE *f, const void *s, size_t n);
+/*
+ * Length of the well-formed UTF-8 sequence at @s (at most @n > 0 bytes), its
+ * code point in *@cp; 0 if the bytes there are not one.
+ */
+size_t out_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* 1 for the code points a terminal acts on: C1 controls, bidi controls. */
+int out_cp_unsafe(uint32_t cp);
 /* 1 if @n bytes of @s are well-formed UTF-8 (no overlongs, no surrogates). */
 int out_utf8_valid(const void *s, size_t n);
 

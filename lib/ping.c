@@ -17,7 +17,6 @@
 
 enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_REPLIED, SLOT_ERROR, SLOT_LATE };
 
-#define RCVBUF_BYTES (256 * 1024)
 #define RBUF_BYTES (65536 + 128) /* the largest IPv4 packet, IP header included */
 #define RECV_EVERY 32 /* probes sent in a row before the replies are read */
 #define ICMP4_ECHO_REQUEST_TYPE 8
@@ -71,7 +70,7 @@ int ping_add_socket(struct ping *p, int fd, int raw, const struct icmp_family *f
 		    int tos, struct err *e)
 {
 	struct ping_sock *s = sock_of(p, f->family);
-	int on = 1, rcvbuf = RCVBUF_BYTES;
+	int on = 1;
 	int rt;
 	size_t cap = ICMP_HDRLEN + f->max_payload + 64;
 
@@ -96,7 +95,10 @@ int ping_add_socket(struct ping *p, int fd, int raw, const struct icmp_family *f
 		p->sbuf_len = cap;
 	}
 	s->kernel_ts = setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) == 0;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/* replies to a flood or a preload come in bursts: the datagram receivers' default */
+	if (sock_rxq_flood_default(fd, &s->rcvbuf, e) || sock_rxq_ovfl_on(fd, e))
+		return -1;
+	sock_rxq_drops_start(&s->drops, fd);
 	if (f->recv_ttl(fd, e))
 		return -1;
 	if (raw && f->filter(fd, s->qtype, e))
@@ -564,6 +566,8 @@ int ping_recv_one(struct ping *p, struct ping_sock *so, int errqueue)
 		return 0;
 	}
 	r.fromlen = m.msg_namelen;
+	if (!errqueue)
+		sock_rxq_drops_note(&so->drops, &m);
 	icmp_read_cmsgs(&m, &r.cm);
 	r.when = r.cm.when_ns >= 0 && p->clk == CLOCK_REALTIME ? r.cm.when_ns : now_on(p->clk);
 	if (m.msg_flags & MSG_TRUNC)
@@ -573,6 +577,17 @@ int ping_recv_one(struct ping *p, struct ping_sock *so, int errqueue)
 	else
 		on_packet(p, so, (size_t)n, &r);
 	return 1;
+}
+
+uint64_t ping_sock_drops(const struct ping *p)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (p->socks[i].fd >= 0)
+			n += sock_rxq_drops_total(&p->socks[i].drops, p->socks[i].fd);
+	return n;
 }
 
 /* Every socket once: 1 something was handled. */
@@ -772,6 +787,11 @@ void ping_run(struct ping *p, volatile sig_atomic_t *stop, volatile sig_atomic_t
 			break;
 		if (recv_any(p))
 			continue;
+		{
+			struct ping_event ev = { .type = PING_EV_IDLE };
+
+			emit(p, &ev);
+		}
 		wait_io(p, clock_earliest(sending ? next : linger_end, deadline), stop, status,
 			block, mask);
 	}

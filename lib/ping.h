@@ -30,6 +30,7 @@
 #include "err.h"
 #include "icmp.h"
 #include "rtt.h"
+#include "sock_rxq.h"
 
 #define PING_DEFAULT_INTERVAL INT64_C(1000000000) /* 1s, as ping */
 #define PING_FLOOD_INTERVAL INT64_C(10000000)     /* 10ms without replies, as ping -f */
@@ -91,6 +92,7 @@ enum ping_ev_type {
 	PING_EV_STATUS,      /* the caller's status flag was seen (SIGQUIT) */
 	PING_EV_TIMEOUT,     /* report_timeouts: probe seq got no reply before the next was
 			      * sent, or before the run ended */
+	PING_EV_IDLE,        /* nothing more to read now: the engine waits (flush output) */
 };
 
 struct ping_event {
@@ -116,6 +118,8 @@ struct ping_sock {
 	uint8_t qtype; /* the query type sent on it */
 	uint8_t rtype; /* the reply type expected; 0xff: none (errors only) */
 	const struct icmp_family *f;
+	struct sock_rxq_buf rcvbuf;  /* the flood default (lib/sock_rxq), before any --rcvbuf */
+	struct sock_rxq_drops drops; /* the kernel's drop count (SO_RXQ_OVFL) */
 };
 
 struct ping {
@@ -206,6 +210,12 @@ int ping_socks_take_one(struct ping_socks *s, const struct icmp_family *f, int m
 int ping_target_met(const struct ping *p, const struct ping_target *t);
 /* Packet loss of @t in percent (0 when nothing was sent). */
 double ping_loss_pct(const struct ping_target *t);
+
+/*
+ * Messages the kernel dropped at the engine's sockets since they were
+ * added, because their receive buffers were full: lost inside this host.
+ */
+uint64_t ping_sock_drops(const struct ping *p);
 
 /* A fresh engine; @fn gets every event.  Nothing is sent until ping_run(). */
 int ping_init(struct ping *p, const struct ping_config *cfg, ping_event_fn fn, void *ctx,

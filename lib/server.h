@@ -82,12 +82,15 @@ struct server_opts {
 	const struct cidr *deny; /* a client matching one is refused (wins over allow) */
 	size_t ndeny;
 	unsigned echo_rate;    /* datagram echo: replies/s per source address, 0 = no limit */
+	int line_buffered;     /* datagrams: each to out_fd as it comes (else once per
+				* batch read, unless out_fd is a terminal) */
 	server_event_fn on_event; /* may be NULL */
 	void *ctx;
 };
 
 struct server_stats {
 	uint64_t clients, refused, bytes_in, bytes_out;
+	uint64_t sock_drops; /* datagrams: dropped at the sockets, their buffers full */
 };
 
 void server_opts_init(struct server_opts *o);

@@ -199,8 +199,11 @@ two_hops() {
 	[[ $output =~ 100%\ packet\ loss,\ time\ ([0-9]+)ms ]]
 	[ "${BASH_REMATCH[1]}" -lt 500 ]
 	run -1 --separate-stderr in_ns a "$SOCKCTL" raw-icmp -c 1 -W 1 198.18.0.2
-	[[ $output =~ 100%\ packet\ loss,\ time\ ([0-9]+)ms$ ]]
+	line=$(grep 'packet loss' <<<"$output")
+	[[ $line =~ 100%\ packet\ loss,\ time\ ([0-9]+)ms$ ]]
 	[ "${BASH_REMATCH[1]}" -lt 500 ]
+	# the next line says where: not at this socket
+	[[ $output == *"dropped at this socket (receive buffer full): 0, lost before reaching this host: 1" ]]
 	# two probes 300ms apart: at least the interval, less than the 1s wait after it
 	run -1 --separate-stderr in_ns a "$SOCKCTL" raw-icmp --json -c 2 -i 0.3 -W 1 198.18.0.2
 	run -0 jq -se '.[-1].event == "summary" and .[-1].time_ms >= 300 and .[-1].time_ms < 1000' <<<"$output"
