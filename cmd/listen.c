@@ -127,7 +127,6 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		{ o->udp && relay_opt, "-N, --no-shutdown and -q apply to TCP and Unix streams" },
 		{ o->udp && o->backlog >= 0, "--backlog needs a stream socket (not -u)" },
 		{ o->tls.tls && o->udp, "--tls needs a stream socket (not -u)" },
-		{ o->tls.tls && o->keep_open, "--tls serves one client (not yet -k)" },
 		{ o->nonblock && (o->keep_open || o->udp),
 		  "--nonblock needs a single TCP or Unix client" },
 	};
@@ -311,6 +310,32 @@ static void server_setup(const struct listen_opts *o, struct server_show *ctx,
 	so->ctx = ctx;
 }
 
+/* --tls: one client relayed, or the server with TLS as its layer (-k, --echo). */
+static int serve_tls(const struct listen_opts *o, struct server_opts *so,
+		     int *fds, int n, struct err *e)
+{
+	struct tls_ctx *tls = NULL;
+	struct server_layer layer;
+	struct server_stats st;
+	int rc;
+
+	if (listen_tls_ctx(&(struct tls_show){ "listen", o->verbose, o->json }, &o->tls, fds, n,
+			   &tls, e)) {
+		sock_close_all(fds, n);
+		return -1;
+	}
+	if (!o->keep_open && !o->echo) {
+		rc = relay_one(o, so, fds, n, tls, e);
+	} else {
+		tls_layer_init(&layer, tls, listen_tls_ready);
+		so->layer = &layer;
+		rc = server_run_stream(fds, n, so, &st, e);
+		sock_close_all(fds, n);
+	}
+	tls_ctx_free(tls);
+	return rc;
+}
+
 static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, int *fds, int n,
 			 struct err *e)
 {
@@ -324,18 +349,8 @@ static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, i
 		return -1;
 	}
 	server_setup(o, ctx, &so);
-	if (o->tls.tls) {
-		struct tls_ctx *tls = NULL;
-
-		if (listen_tls_ctx(&(struct tls_show){ "listen", o->verbose, o->json }, &o->tls,
-				   fds, n, &tls, e)) {
-			sock_close_all(fds, n);
-			return -1;
-		}
-		rc = relay_one(o, &so, fds, n, tls, e);
-		tls_ctx_free(tls);
-		return rc;
-	}
+	if (o->tls.tls)
+		return serve_tls(o, &so, fds, n, e);
 	if (!o->keep_open && !o->echo && !o->udp)
 		return relay_one(o, &so, fds, n, NULL, e);
 	if (o->udp)

@@ -9,6 +9,8 @@
 #include "err.h"
 #include "out.h"
 #include "relay.h"
+#include "server.h"
+#include "server_show.h"
 #include "tls_show.h"
 
 #define NAMES_MAX 20
@@ -84,4 +86,16 @@ int listen_tls_serve(const struct tls_show *s, struct tls_ctx *c, int fd, const 
 	rc = tls_relay(conn, ro->recv_only ? -1 : 0, ro->send_only ? -1 : 1, ro, echo, st, e);
 	tls_conn_close(conn, rc == 0); /* a polite end: close_notify */
 	return rc;
+}
+
+void listen_tls_ready(void *ctx, void *conn, const struct server_event *ev)
+{
+	const struct server_show *ss = ctx;
+	const struct tls_show s = { ss->cmd, ss->verbose, ss->json };
+	struct tls_report r;
+	char who[ADDR_STRLEN];
+
+	tls_layer_report(conn, &r);
+	addr_format(ev->peer, ev->peerlen, who, sizeof(who));
+	tls_show_report(&s, stderr, &r, who, 0);
 }

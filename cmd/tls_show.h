@@ -53,5 +53,11 @@ int listen_tls_ctx(const struct tls_show *s, const struct tls_opts *t, const int
 int listen_tls_serve(const struct tls_show *s, struct tls_ctx *c, int fd, const char *who,
 		     const struct relay_opts *ro, int echo, struct relay_stats *st,
 		     struct err *e);
+/*
+ * listen -k --tls (and --echo): the server_layer hook for a client whose
+ * handshake is done; @ctx is listen's struct server_show.
+ */
+struct server_event;
+void listen_tls_ready(void *ctx, void *conn, const struct server_event *ev);
 
 #endif

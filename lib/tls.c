@@ -338,7 +338,7 @@ static int is_ip_literal(const char *h)
 	return inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1;
 }
 
-static void fill_report(struct tls_conn *t, struct tls_report *r)
+void tls_fill_report(struct tls_conn *t, struct tls_report *r)
 {
 	SSL *ssl = t->ssl;
 	const SSL_CIPHER *ci = SSL_get_current_cipher(ssl);
@@ -463,11 +463,11 @@ static int handshake(struct tls_conn *t, struct tls_report *r, struct err *e)
 		return handshake_error(t, rc, e);
 	}
 	r->handshake_ns = clock_mono_ns() - start;
-	fill_report(t, r);
+	tls_fill_report(t, r);
 	return check_pin(t, r, e);
 }
 
-static struct tls_conn *conn_new(struct tls_ctx *c, int fd, struct tls_report *r, struct err *e)
+struct tls_conn *tls_conn_new(struct tls_ctx *c, int fd, struct tls_report *r, struct err *e)
 {
 	struct tls_conn *t = calloc(1, sizeof(*t));
 
@@ -516,7 +516,7 @@ static void load_session(struct tls_conn *t)
 int tls_connect(struct tls_ctx *c, int fd, const char *host, struct tls_conn **out,
 		struct tls_report *r, struct err *e)
 {
-	struct tls_conn *t = conn_new(c, fd, r, e);
+	struct tls_conn *t = tls_conn_new(c, fd, r, e);
 	const char *name = c->verify_name ? c->verify_name : host;
 	const char *sni = c->sni ? c->sni : (host && !is_ip_literal(host) ? host : NULL);
 
@@ -547,7 +547,7 @@ int tls_connect(struct tls_ctx *c, int fd, const char *host, struct tls_conn **o
 int tls_accept(struct tls_ctx *c, int fd, struct tls_conn **out, struct tls_report *r,
 	       struct err *e)
 {
-	struct tls_conn *t = conn_new(c, fd, r, e);
+	struct tls_conn *t = tls_conn_new(c, fd, r, e);
 
 	if (!t)
 		return -1;

@@ -187,6 +187,17 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 void tls_conn_close(struct tls_conn *t, int notify);
 
 /*
+ * listen -k --tls: lib/server's layer (server.h) over @c, whose
+ * handshakes never block; @ready is the report hook for each client whose
+ * handshake is done (tls_layer_report fills a report for it).
+ */
+struct server_layer;
+struct server_event;
+void tls_layer_init(struct server_layer *l, struct tls_ctx *c,
+		    void (*ready)(void *ctx, void *conn, const struct server_event *ev));
+void tls_layer_report(void *conn, struct tls_report *r);
+
+/*
  * --starttls: the plaintext dialogue before the handshake, on connected
  * socket @fd, within @timeout_ns.  @host for XMPP's "to".  -1 with @e
  * (status 1) if the server does not offer or refuses TLS.

@@ -32,8 +32,13 @@ struct tls_conn {
 	/* the first verification error the callback saw */
 	int verr, vdepth;
 	char vsubject[256];
+	int64_t start_ns; /* tls_layer: when the handshake began */
 };
 
+/* A connection on @fd (not yet shaken hands); @r (may be NULL) is reset. */
+struct tls_conn *tls_conn_new(struct tls_ctx *c, int fd, struct tls_report *r, struct err *e);
+/* The report of a connection whose handshake is done. */
+void tls_fill_report(struct tls_conn *t, struct tls_report *r);
 /* The reason of OpenSSL's first queued error ("wrong version number"), or @dflt. */
 const char *tls_err_reason(const char *dflt, char *buf, size_t len);
 /* One certificate for the report. */

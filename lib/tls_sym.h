@@ -81,6 +81,7 @@
 	X(SSL_get_wbio) \
 	X(SSL_group_to_name) \
 	X(SSL_new) \
+	X(SSL_pending) \
 	X(SSL_read_ex) \
 	X(SSL_select_next_proto) \
 	X(SSL_session_reused) \
@@ -202,6 +203,7 @@ extern struct tls_syms tls_sym;
 #define SSL_get_wbio (*tls_sym.p_SSL_get_wbio)
 #define SSL_group_to_name (*tls_sym.p_SSL_group_to_name)
 #define SSL_new (*tls_sym.p_SSL_new)
+#define SSL_pending (*tls_sym.p_SSL_pending)
 #define SSL_read_ex (*tls_sym.p_SSL_read_ex)
 #define SSL_select_next_proto (*tls_sym.p_SSL_select_next_proto)
 #define SSL_session_reused (*tls_sym.p_SSL_session_reused)
