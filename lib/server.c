@@ -532,7 +532,9 @@ static void client_event(struct srv *s, struct client *c, uint32_t ev)
 		return;
 	if (c->handshaking) {
 		client_handshake(s, c);
-		return;
+		if (c->dead || c->handshaking)
+			return;
+		ev = 0; /* only what the layer already holds (below) */
 	}
 	if (c->lwant && (ev & c->lwant)) {
 		/* the layer waited for this: both directions try again */

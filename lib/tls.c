@@ -13,6 +13,10 @@
 #include "clock.h"
 #include "tls_int.h"
 
+#define TLS_READ_BUF ((size_t)256 * 1024)
+#define TLS_SUITES_DEFAULT \
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+
 void tls_opts_init(struct tls_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -227,9 +231,14 @@ static int ctx_common(struct tls_ctx *c, const struct tls_opts *o, struct err *e
 	}
 	c->ktls = ktls_offered();
 	SSL_CTX_set_options(c->ctx, c->ktls ? SSL_OP_ENABLE_KTLS : 0);
-	/* many records per write: fewer, larger writes on a bulk transfer */
-	SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-				 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	/* partial writes: the relay and the -k server retry the rest themselves */
+	SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* read many records per read(2), not one header and one body at a time */
+	SSL_CTX_set_read_ahead(c->ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(c->ctx, TLS_READ_BUF);
+	/* without --ciphersuites, AES-128-GCM first: as safe, and the fastest with AES-NI */
+	if (!o->ciphersuites)
+		SSL_CTX_set_ciphersuites(c->ctx, TLS_SUITES_DEFAULT);
 	c->handshake_timeout = o->handshake_timeout > 0 ? o->handshake_timeout
 							: TLS_HANDSHAKE_TIMEOUT;
 	c->allow_truncation = o->allow_truncation;
@@ -566,6 +575,7 @@ void tls_conn_close(struct tls_conn *t, int notify)
 	if (notify) {
 		ERR_clear_error();
 		SSL_shutdown(t->ssl);
+		(void)BIO_flush(SSL_get_wbio(t->ssl)); /* the relay's write buffer */
 	}
 	SSL_free(t->ssl);
 	ERR_clear_error();

@@ -110,7 +110,8 @@ static ssize_t layer_write(void *conn, const void *buf, size_t n, uint32_t *want
 
 static int layer_pending(void *conn)
 {
-	return SSL_pending(((struct tls_conn *)conn)->ssl) > 0;
+	/* read-ahead: whole records may wait in OpenSSL's buffer, not only plaintext */
+	return SSL_has_pending(((struct tls_conn *)conn)->ssl);
 }
 
 static void layer_close(void *conn, int orderly)

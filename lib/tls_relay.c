@@ -32,7 +32,42 @@ struct tr {
 	int rd_want, wr_want; /* SSL_ERROR_WANT_READ/WRITE of the last read/write; 0: none */
 	int rd_blocked, wr_blocked;
 	int stdin_tty;
+	int flush_wait;   /* the write buffer has records the socket did not take yet */
 };
+
+/*
+ * Records go out through a 256 KiB buffer BIO: one write(2) for the ~16
+ * records of one SSL_write_ex, not one per record.  Flushed after every
+ * write and close_notify; -1 if the socket failed.
+ */
+static int wbuf_push(struct tls_conn *t)
+{
+	BIO *buf = BIO_new(BIO_f_buffer()), *sock = SSL_get_wbio(t->ssl);
+
+	if (!buf || !sock || BIO_set_write_buffer_size(buf, TLS_BUF) <= 0 || !BIO_up_ref(sock)) {
+		BIO_free(buf);
+		return 0; /* unbuffered: slower, as correct */
+	}
+	BIO_push(buf, sock);
+	SSL_set0_wbio(t->ssl, buf);
+	return 0;
+}
+
+static int wflush(struct tr *r)
+{
+	BIO *b = SSL_get_wbio(r->t->ssl);
+
+	errno = 0;
+	if (BIO_flush(b) > 0) {
+		r->flush_wait = 0;
+		return 0;
+	}
+	if (BIO_should_retry(b)) {
+		r->flush_wait = 1;
+		return 0;
+	}
+	return -1;
+}
 
 static int write_all(int fd, const unsigned char *p, size_t n, int *err)
 {
@@ -149,11 +184,18 @@ static int tls_out(struct tr *r, struct err *e)
 	size_t n = 0;
 	int rc, se;
 
-	if (!r->in_len || r->wr_blocked)
+	if (!r->in_len || r->wr_blocked || r->flush_wait)
 		return 0;
 	ERR_clear_error();
 	errno = 0;
 	rc = SSL_write_ex(r->t->ssl, r->inb + r->in_off, r->in_len, &n);
+	if (rc == 1 && wflush(r)) {
+		r->st->sock_error = 1;
+		r->st->sock_errno = errno ? errno : EPIPE;
+		return err_sys(e, EXIT_FAIL, r->st->sock_errno, "%llu bytes sent, %llu received",
+			       (unsigned long long)r->st->to_sock,
+			       (unsigned long long)r->st->to_out);
+	}
 	if (rc == 1) {
 		r->in_off += n;
 		r->in_len -= n;
@@ -176,7 +218,7 @@ static int tls_shut(struct tr *r)
 {
 	int rc, se;
 
-	if (r->shut_done || !r->in_done || r->in_len || r->wr_blocked)
+	if (r->shut_done || !r->in_done || r->in_len || r->wr_blocked || r->flush_wait)
 		return 0;
 	if (r->o->no_shutdown || r->o->recv_only || r->echo) {
 		r->shut_done = 1;
@@ -192,6 +234,11 @@ static int tls_shut(struct tr *r)
 			return 0;
 		}
 		ERR_clear_error(); /* the peer is gone: its side tells */
+	}
+	if (wflush(r) || r->flush_wait) {
+		/* the socket takes it later; a failed socket shows on the read side */
+		if (r->flush_wait)
+			return 0;
 	}
 	shutdown(r->t->fd, SHUT_WR);
 	r->shut_done = 1;
@@ -272,6 +319,7 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 		err_sys(e, EXIT_FAIL, ENOMEM, "relay");
 		goto out;
 	}
+	wbuf_push(t);
 	r.in_done = echo || in_fd < 0 || o->recv_only;
 	r.stdin_tty = !r.in_done && isatty(in_fd);
 	if (o->idle_timeout > 0)
@@ -298,6 +346,8 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 			p[n].events |= r.rd_want == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN;
 		if (r.wr_blocked)
 			p[n].events |= r.wr_want == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		if (r.flush_wait)
+			p[n].events |= POLLOUT;
 		si = n++;
 		dl = clock_earliest(idle_deadline, quit_deadline);
 		ms = dl < 0 ? -1 : clock_ms_until(dl);
@@ -323,6 +373,13 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 			idle_deadline = clock_deadline(o->idle_timeout);
 		if (p[si].revents) {
 			r.rd_blocked = r.wr_blocked = 0;
+			if (r.flush_wait && wflush(&r) && !r.st->peer_eof) {
+				r.st->sock_error = 1;
+				r.st->sock_errno = errno ? errno : EPIPE;
+				err_sys(e, EXIT_FAIL, r.st->sock_errno, "%llu bytes sent, %llu received",
+					(unsigned long long)st->to_sock, (unsigned long long)st->to_out);
+				goto out;
+			}
 		}
 		if (ii >= 0 && p[ii].revents && stdin_read(&r, e) < 0)
 			goto out;

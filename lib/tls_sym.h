@@ -81,7 +81,14 @@
 	X(SSL_get_wbio) \
 	X(SSL_group_to_name) \
 	X(SSL_new) \
-	X(SSL_pending) \
+	X(BIO_int_ctrl) \
+	X(BIO_test_flags) \
+	X(SSL_set0_wbio) \
+	X(BIO_up_ref) \
+	X(BIO_push) \
+	X(BIO_f_buffer) \
+	X(SSL_CTX_set_default_read_buffer_len) \
+	X(SSL_has_pending) \
 	X(SSL_read_ex) \
 	X(SSL_select_next_proto) \
 	X(SSL_session_reused) \
@@ -203,7 +210,14 @@ extern struct tls_syms tls_sym;
 #define SSL_get_wbio (*tls_sym.p_SSL_get_wbio)
 #define SSL_group_to_name (*tls_sym.p_SSL_group_to_name)
 #define SSL_new (*tls_sym.p_SSL_new)
-#define SSL_pending (*tls_sym.p_SSL_pending)
+#define BIO_int_ctrl (*tls_sym.p_BIO_int_ctrl)
+#define BIO_test_flags (*tls_sym.p_BIO_test_flags)
+#define SSL_set0_wbio (*tls_sym.p_SSL_set0_wbio)
+#define BIO_up_ref (*tls_sym.p_BIO_up_ref)
+#define BIO_push (*tls_sym.p_BIO_push)
+#define BIO_f_buffer (*tls_sym.p_BIO_f_buffer)
+#define SSL_CTX_set_default_read_buffer_len (*tls_sym.p_SSL_CTX_set_default_read_buffer_len)
+#define SSL_has_pending (*tls_sym.p_SSL_has_pending)
 #define SSL_read_ex (*tls_sym.p_SSL_read_ex)
 #define SSL_select_next_proto (*tls_sym.p_SSL_select_next_proto)
 #define SSL_session_reused (*tls_sym.p_SSL_session_reused)
