@@ -14,6 +14,8 @@
 #include "tls_int.h"
 
 #define TLS_READ_BUF ((size_t)256 * 1024)
+/* --session: how long to wait for a TLS 1.3 ticket after the handshake */
+#define TLS_TICKET_WAIT (200 * NS_PER_MS)
 #define TLS_SUITES_DEFAULT \
 	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
@@ -178,6 +180,7 @@ static int save_session(SSL *ssl, SSL_SESSION *sess)
 
 	if (!t || !t->c->session || !SSL_SESSION_is_resumable(sess))
 		return 0;
+	t->saved = 1;
 	b = BIO_new_file(t->c->session, "w");
 	if (b) {
 		PEM_write_bio_SSL_SESSION(b, sess);
@@ -522,6 +525,29 @@ static void load_session(struct tls_conn *t)
 	ERR_clear_error();
 }
 
+/*
+ * --session with TLS 1.3: the ticket comes after the handshake.  Wait a
+ * little for it (connect -z closes at once otherwise), reading nothing of
+ * the application's: SSL_peek leaves data where it is.
+ */
+static void await_ticket(struct tls_conn *t)
+{
+	int64_t deadline = clock_deadline(TLS_TICKET_WAIT);
+	struct err e = { 0 };
+	char b;
+
+	while (!t->saved && SSL_version(t->ssl) == TLS1_3_VERSION && !SSL_session_reused(t->ssl)) {
+		size_t n = 0;
+
+		ERR_clear_error();
+		if (SSL_peek_ex(t->ssl, &b, 1, &n) == 1 ||
+		    SSL_get_error(t->ssl, 0) != SSL_ERROR_WANT_READ ||
+		    tls_wait(t->fd, 0, deadline, &e, "ticket"))
+			break;
+	}
+	ERR_clear_error();
+}
+
 int tls_connect(struct tls_ctx *c, int fd, const char *host, struct tls_conn **out,
 		struct tls_report *r, struct err *e)
 {
@@ -549,6 +575,8 @@ int tls_connect(struct tls_ctx *c, int fd, const char *host, struct tls_conn **o
 	}
 	if (sni && r)
 		snprintf(r->sni, sizeof(r->sni), "%s", sni);
+	if (c->session)
+		await_ticket(t);
 	*out = t;
 	return 0;
 }

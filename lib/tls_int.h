@@ -33,6 +33,7 @@ struct tls_conn {
 	int verr, vdepth;
 	char vsubject[256];
 	int64_t start_ns; /* tls_layer: when the handshake began */
+	int saved;        /* --session: a session was saved */
 };
 
 /* A connection on @fd (not yet shaken hands); @r (may be NULL) is reset. */

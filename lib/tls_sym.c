@@ -50,6 +50,14 @@ int tls_load(struct err *e)
 		return err_set(e, EXIT_FAIL, "--tls: %s has no %s (OpenSSL 3 is needed)",
 			       TLS_LIBSSL, miss);
 	}
+	/*
+	 * No OPENSSL_cleanup() at exit: freeing every table OpenSSL built
+	 * costs a short-lived command time for nothing (the process ends).
+	 */
+	if (!tls_sym.p_OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT, NULL)) {
+		dlclose(h);
+		return err_set(e, EXIT_FAIL, "--tls: OpenSSL failed to initialise");
+	}
 	loaded = 1;
 	/* libssl stays loaded for the life of the process: the table points into it */
 	// cppcheck-suppress resourceLeak

@@ -81,6 +81,9 @@
 	X(SSL_get_wbio) \
 	X(SSL_group_to_name) \
 	X(SSL_new) \
+	X(SSL_version) \
+	X(SSL_peek_ex) \
+	X(OPENSSL_init_ssl) \
 	X(BIO_int_ctrl) \
 	X(BIO_test_flags) \
 	X(SSL_set0_wbio) \
@@ -210,6 +213,9 @@ extern struct tls_syms tls_sym;
 #define SSL_get_wbio (*tls_sym.p_SSL_get_wbio)
 #define SSL_group_to_name (*tls_sym.p_SSL_group_to_name)
 #define SSL_new (*tls_sym.p_SSL_new)
+#define SSL_version (*tls_sym.p_SSL_version)
+#define SSL_peek_ex (*tls_sym.p_SSL_peek_ex)
+#define OPENSSL_init_ssl (*tls_sym.p_OPENSSL_init_ssl)
 #define BIO_int_ctrl (*tls_sym.p_BIO_int_ctrl)
 #define BIO_test_flags (*tls_sym.p_BIO_test_flags)
 #define SSL_set0_wbio (*tls_sym.p_SSL_set0_wbio)

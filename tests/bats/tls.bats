@@ -324,3 +324,16 @@ print(base64.b64encode(hashlib.sha256(d).digest()).decode())' "$PORT")
 	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/a.back"
 	cmp "$BATS_TEST_TMPDIR/b" "$BATS_TEST_TMPDIR/b.back"
 }
+
+@test "tls: --session saves the session and the next connection resumes it (also with -z)" {
+	local f=$BATS_TEST_TMPDIR/session.pem
+	s_server -www -naccept 4 -cert "$PKI/srv.pem" -key "$PKI/srv.key"
+	run -0 --separate-stderr "$SOCKCTL" connect -z --json --tls --ca "$PKI/ca.pem" --session "$f" localhost "$PORT"
+	grep -q '"resumed":false' <<<"$output"
+	[ -s "$f" ]
+	run -0 --separate-stderr "$SOCKCTL" connect -z --json --tls --ca "$PKI/ca.pem" --session "$f" localhost "$PORT"
+	grep -q '"resumed":true' <<<"$output"
+	run -0 --separate-stderr "$SOCKCTL" connect --json --tls --ca "$PKI/ca.pem" --session "$f" localhost "$PORT" \
+		< <(printf 'GET / HTTP/1.0\r\n\r\n')
+	grep -q '"resumed":true' <<<"$stderr"
+}
