@@ -249,6 +249,7 @@ sha_swap() {
 @test "listen --tls: an ephemeral certificate whose printed pin python's ssl client sees" {
 	local pin got
 	start_listen "$BATS_TEST_TMPDIR/err" --tls 127.0.0.1 0 </dev/null >"$BATS_TEST_TMPDIR/out"
+	wait_for 10 grep -q 'pin sha256:' "$BATS_TEST_TMPDIR/err"
 	pin=$(grep -o 'pin sha256:[^ ]*' "$BATS_TEST_TMPDIR/err" | cut -d: -f2)
 	[ -n "$pin" ]
 	got=$(timeout 20 python3 -c '
