@@ -124,6 +124,8 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		{ !o->scan && o->parallel >= 0, "--parallel needs -z/--scan" },
 		{ o->tcp_info && (o->udp || unix_ep), "--tcp-info needs a TCP connection" },
 		{ o->tls.tls && (o->udp || unix_ep), "--tls needs a TCP connection" },
+		{ o->tls.tls && inherited && !o->tls.verify_name && !o->tls.no_verify,
+		  "--tls with --fd has no HOST to check: give --verify-name NAME or --no-verify" },
 	};
 	size_t i;
 

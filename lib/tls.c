@@ -27,9 +27,64 @@ void tls_opts_init(struct tls_opts *o)
 	o->handshake_timeout = -1;
 }
 
+static int alpn_wire(const char *list, unsigned char *out, unsigned *len, struct err *e)
+{
+	const char *s = list;
+	unsigned n = 0;
+
+	while (*s) {
+		size_t k = strcspn(s, ",");
+
+		if (k == 0 || n + 1 + k > 255)
+			return err_set(e, EXIT_USAGE, "--alpn %.64s: give a list such as h2,http/1.1",
+				       list);
+		out[n++] = (unsigned char)k;
+		memcpy(out + n, s, k);
+		n += (unsigned)k;
+		s += k;
+		if (*s == ',')
+			s++;
+	}
+	*len = n;
+	return 0;
+}
+
+/*
+ * --ciphers, --ciphersuites, --groups are OpenSSL's to parse: ask it now,
+ * before anything is connected, so a bad list is bad input (status 2).
+ */
+static int check_lists(const struct tls_opts *o, struct err *e)
+{
+	SSL_CTX *ctx;
+	char why[160];
+	int rc = 0;
+
+	if (!o->ciphers && !o->ciphersuites && !o->groups)
+		return 0;
+	if (tls_load(e))
+		return -1;
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx)
+		return err_set(e, EXIT_FAIL, "TLS: cannot create a context");
+	if (o->ciphers && !SSL_CTX_set_cipher_list(ctx, o->ciphers))
+		rc = err_set(e, EXIT_USAGE, "--ciphers %.64s: %s", o->ciphers,
+			     tls_err_reason("no cipher matches", why, sizeof(why)));
+	else if (o->ciphersuites && !SSL_CTX_set_ciphersuites(ctx, o->ciphersuites))
+		rc = err_set(e, EXIT_USAGE, "--ciphersuites %.64s: %s", o->ciphersuites,
+			     tls_err_reason("no cipher suite matches", why, sizeof(why)));
+	else if (o->groups && !SSL_CTX_set1_groups_list(ctx, o->groups))
+		rc = err_set(e, EXIT_USAGE, "--groups %.64s: %s", o->groups,
+			     tls_err_reason("unknown group", why, sizeof(why)));
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return rc;
+}
+
 int tls_opts_check(const struct tls_opts *o, int server, struct err *e)
 {
 	uint8_t pins[TLS_PIN_MAX][32];
+	unsigned char wire[256];
+	unsigned wlen;
 	const struct {
 		int given;
 		const char *name;
@@ -63,11 +118,11 @@ int tls_opts_check(const struct tls_opts *o, int server, struct err *e)
 		return err_set(e, EXIT_USAGE, "--verify-client needs --ca");
 	if (o->handshake_timeout == 0)
 		return err_set(e, EXIT_USAGE, "--handshake-timeout 0: give a duration greater than 0");
-	if (o->alpn && (!*o->alpn || strlen(o->alpn) > 200))
-		return err_set(e, EXIT_USAGE, "--alpn %.64s: give a list such as h2,http/1.1", o->alpn);
+	if (o->alpn && alpn_wire(o->alpn, wire, &wlen, e))
+		return -1;
 	if (o->pin && tls_pin_parse(o->pin, pins, TLS_PIN_MAX, e) < 0)
 		return -1;
-	return 0;
+	return check_lists(o, e);
 }
 
 /* ---- errors ---- */
@@ -100,28 +155,6 @@ int tls_wait(int fd, int want_write, int64_t deadline, struct err *e, const char
 }
 
 /* ---- contexts ---- */
-
-static int alpn_wire(const char *list, unsigned char *out, unsigned *len, struct err *e)
-{
-	const char *s = list;
-	unsigned n = 0;
-
-	while (*s) {
-		size_t k = strcspn(s, ",");
-
-		if (k == 0 || k > 255 || n + 1 + k > 255)
-			return err_set(e, EXIT_USAGE, "--alpn %.64s: give a list such as h2,http/1.1",
-				       list);
-		out[n++] = (unsigned char)k;
-		memcpy(out + n, s, k);
-		n += (unsigned)k;
-		s += k;
-		if (*s == ',')
-			s++;
-	}
-	*len = n;
-	return 0;
-}
 
 static int ktls_offered(void)
 {

@@ -72,6 +72,11 @@ sha_swap() {
 	assert_usage_error --tls "$SOCKCTL" connect --tls -u 127.0.0.1 1
 	assert_usage_error --verify-client "$SOCKCTL" listen --tls --verify-client 127.0.0.1 0
 	assert_usage_error --tls "$SOCKCTL" listen --tls -u 127.0.0.1 0
+	assert_usage_error --ciphers "$SOCKCTL" connect --tls --ciphers BOGUS 127.0.0.1 1
+	assert_usage_error --groups "$SOCKCTL" connect --tls --groups nope 127.0.0.1 1
+	assert_usage_error --ciphersuites "$SOCKCTL" listen --tls --ciphersuites TLS_FOO 127.0.0.1 0
+	assert_usage_error --verify-name "$SOCKCTL" connect --tls --fd 0
+	assert_usage_error --alpn "$SOCKCTL" connect --tls --alpn , 127.0.0.1 1
 }
 
 # ---- the relay: data both ways, end of file ----
