@@ -311,11 +311,12 @@ static void server_setup(const struct listen_opts *o, struct server_show *ctx,
 }
 
 /* --tls: one client relayed, or the server with TLS as its layer (-k, --echo). */
-static int serve_tls(const struct listen_opts *o, struct server_opts *so,
+static int serve_tls(const struct listen_opts *o, const struct server_opts *so,
 		     int *fds, int n, struct err *e)
 {
 	struct tls_ctx *tls = NULL;
 	struct server_layer layer;
+	struct server_opts lso = *so;
 	struct server_stats st;
 	int rc;
 
@@ -328,8 +329,8 @@ static int serve_tls(const struct listen_opts *o, struct server_opts *so,
 		rc = relay_one(o, so, fds, n, tls, e);
 	} else {
 		tls_layer_init(&layer, tls, listen_tls_ready);
-		so->layer = &layer;
-		rc = server_run_stream(fds, n, so, &st, e);
+		lso.layer = &layer;
+		rc = server_run_stream(fds, n, &lso, &st, e);
 		sock_close_all(fds, n);
 	}
 	tls_ctx_free(tls);
