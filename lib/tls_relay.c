@@ -42,8 +42,12 @@ struct tr {
  */
 static int wbuf_push(struct tls_conn *t)
 {
-	BIO *buf = BIO_new(BIO_f_buffer()), *sock = SSL_get_wbio(t->ssl);
+	BIO *buf, *sock = SSL_get_wbio(t->ssl);
 
+	/* kTLS: the kernel builds the records; alerts must reach it apart from data */
+	if (!sock || BIO_get_ktls_send(sock))
+		return 0;
+	buf = BIO_new(BIO_f_buffer());
 	if (!buf || !sock || BIO_set_write_buffer_size(buf, TLS_BUF) <= 0 || !BIO_up_ref(sock)) {
 		BIO_free(buf);
 		return 0; /* unbuffered: slower, as correct */

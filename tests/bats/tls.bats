@@ -343,3 +343,13 @@ print(base64.b64encode(hashlib.sha256(d).digest()).decode())' "$PORT")
 		< <(printf 'GET / HTTP/1.0\r\n\r\n')
 	grep -q '"resumed":true' <<<"$stderr"
 }
+
+@test "listen --tls --verify-client: a client without a certificate is refused (status 1)" {
+	start_listen "$BATS_TEST_TMPDIR/err" --tls --verify-client --ca "$PKI/ca.pem" --cert "$PKI/srv.pem" \
+		--key "$PKI/srv.key" 127.0.0.1 0 </dev/null >"$BATS_TEST_TMPDIR/out"
+	run ! timeout 20 python3 "$PEER" client "$PORT" "$PKI/ca.pem" from-python
+	wait_pid 10 "$LPID"
+	[ "$WAIT_STATUS" = 1 ]
+	grep -q "TLS handshake failed" "$BATS_TEST_TMPDIR/err"
+	[ ! -s "$BATS_TEST_TMPDIR/out" ]
+}
