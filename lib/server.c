@@ -227,8 +227,8 @@ static uint32_t client_events(const struct srv *s, const struct client *c)
 {
 	uint32_t ev = c->lwant;
 
-	if (c->handshaking)
-		return ev;
+	if (c->handshaking) /* a server speaks after the ClientHello */
+		return ev ? ev : EPOLLIN;
 
 	/* echo: stop reading a client that does not take its echo (back-pressure) */
 	if (!c->eof && !(s->o->echo && c->plen))

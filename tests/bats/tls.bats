@@ -353,3 +353,23 @@ print(base64.b64encode(hashlib.sha256(d).digest()).decode())' "$PORT")
 	grep -q "TLS handshake failed" "$BATS_TEST_TMPDIR/err"
 	[ ! -s "$BATS_TEST_TMPDIR/out" ]
 }
+
+@test "listen -k --tls: stdin goes to a client that is still shaking hands, once it is done" {
+	start_listen "$BATS_TEST_TMPDIR/err" -k --tls --cert "$PKI/srv.pem" --key "$PKI/srv.key" 127.0.0.1 0 \
+		< <(sleep 1; printf broadcast; sleep 2) >/dev/null
+	# connected at once, its ClientHello only after stdin was read (at 1 s)
+	run -0 --separate-stderr timeout 20 python3 -c '
+import socket, ssl, sys, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+time.sleep(2)
+t = ssl.create_default_context(cafile=sys.argv[2]).wrap_socket(c, server_hostname="localhost")
+out = b""
+while len(out) < 9:
+    b = t.recv(4096)
+    if not b:
+        break
+    out += b
+t.unwrap()
+print(out.decode())' "$PORT" "$PKI/ca.pem"
+	[ "$output" = broadcast ]
+}
