@@ -233,6 +233,16 @@ sha_swap() {
 	[[ $stderr == *"--starttls smtp: the server said no"* ]]
 }
 
+@test "tls: --starttls imap, pop3, ftp, xmpp and postgres against scripted peers" {
+	local p
+	for p in imap pop3 ftp xmpp postgres; do
+		py_peer "starttls-$p" "$PKI/srv.pem" "$PKI/srv.key"
+		run -0 --separate-stderr "$SOCKCTL" connect -w 10 --tls --starttls "$p" --ca "$PKI/ca.pem" \
+			localhost "$PORT" </dev/null
+		[ "$output" = tls-ok ] || { echo "$p: $stderr"; return 1; }
+	done
+}
+
 # ---- listen --tls ----
 
 @test "listen --tls: curl --cacert gets the HTTP response sent from stdin" {

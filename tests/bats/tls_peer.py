@@ -11,6 +11,7 @@ Server modes (listen on 127.0.0.1:0, write the port to READY, serve one client):
     garbage         accept TCP, answer the ClientHello with plaintext
     smtp            a plaintext SMTP dialogue up to STARTTLS, then TLS: say
                     "tls-ok" and close_notify ("smtp-notls": no STARTTLS offered)
+    starttls-PROTO  the same for imap, pop3, ftp, xmpp, postgres
 Client mode:
   tls_peer.py client PORT CAFILE DATA   verify localhost, send DATA and
                     close_notify, print what comes back (to the server's EOF)
@@ -67,6 +68,43 @@ def smtp(c, ctx, offer):
             return
 
 
+def read_until(c, token):
+    got = b""
+    while token not in got:
+        b = c.recv(4096)
+        if not b:
+            raise SystemExit("client left before %r" % token)
+        got += b
+    return got
+
+
+# proto: (greeting, what the client sends, the answer that says go on)
+DIALOGUES = {
+    "imap": (b"* OK IMAP4rev1 ready\r\n", b"STARTTLS\r\n", b"a OK begin TLS\r\n"),
+    "pop3": (b"+OK POP3 ready\r\n", b"STLS\r\n", b"+OK begin TLS\r\n"),
+    "ftp": (b"220-welcome\r\n220 ready\r\n", b"AUTH TLS\r\n", b"234 AUTH TLS ok\r\n"),
+    "postgres": (b"", b"\x04\xd2\x16\x2f", b"S"),
+    "xmpp": (None, b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+             b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+}
+
+
+def plain_starttls(c, ctx, proto):
+    greeting, ask, go = DIALOGUES[proto]
+    if proto == "xmpp":
+        read_until(c, b"version='1.0'>")
+        c.sendall(b"<?xml version='1.0'?><stream:stream from='peer' version='1.0'>"
+                  b"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
+                  b"<required/></starttls></stream:features>")
+    elif greeting:
+        c.sendall(greeting)
+    read_until(c, ask)
+    c.sendall(go)
+    t = ctx.wrap_socket(c, server_side=True)
+    t.sendall(b"tls-ok\n")
+    t.unwrap()
+
+
 def main():
     mode = sys.argv[1]
     if mode == "client":
@@ -82,7 +120,7 @@ def main():
                 pass
         return
     ready, cert, key = sys.argv[2], sys.argv[3], sys.argv[4]
-    arg = sys.argv[5:] 
+    arg = sys.argv[5:]
     s = listen(ready)
     c, _ = s.accept()
     c.settimeout(60)
@@ -94,6 +132,9 @@ def main():
         c.recv(4096)
         c.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\nthis is not TLS\r\n")
         time.sleep(30)
+        return
+    if mode.startswith("starttls-"):
+        plain_starttls(c, ctx, mode[len("starttls-"):])
         return
     if mode in ("smtp", "smtp-notls"):
         smtp(c, ctx, mode == "smtp")
