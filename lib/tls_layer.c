@@ -15,8 +15,11 @@ static void *layer_open(void *ctx, int fd)
 	struct err e = { 0 };
 	struct tls_conn *t = tls_conn_new(ctx, fd, NULL, &e);
 
-	if (t)
-		t->start_ns = clock_mono_ns();
+	if (!t)
+		return NULL;
+	/* many clients at once: OpenSSL's own record-sized buffer, not the relay's 256 KiB */
+	SSL_set_default_read_buffer_len(t->ssl, 0);
+	t->start_ns = clock_mono_ns();
 	return t;
 }
 

@@ -81,6 +81,7 @@
 	X(SSL_get_wbio) \
 	X(SSL_group_to_name) \
 	X(SSL_new) \
+	X(SSL_set_default_read_buffer_len) \
 	X(SSL_version) \
 	X(SSL_peek_ex) \
 	X(OPENSSL_init_ssl) \
@@ -213,6 +214,7 @@ extern struct tls_syms tls_sym;
 #define SSL_get_wbio (*tls_sym.p_SSL_get_wbio)
 #define SSL_group_to_name (*tls_sym.p_SSL_group_to_name)
 #define SSL_new (*tls_sym.p_SSL_new)
+#define SSL_set_default_read_buffer_len (*tls_sym.p_SSL_set_default_read_buffer_len)
 #define SSL_version (*tls_sym.p_SSL_version)
 #define SSL_peek_ex (*tls_sym.p_SSL_peek_ex)
 #define OPENSSL_init_ssl (*tls_sym.p_OPENSSL_init_ssl)
