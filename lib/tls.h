@@ -69,8 +69,11 @@ int tls_opts_check(const struct tls_opts *o, int server, struct err *e);
 	OPT_GROUP("TLS"),                                                                      \
 	OPT_FLAG(0, "tls", &(t)->tls, "wrap the connection in TLS (OpenSSL)"),                   \
 	OPT_STRING(0, "ca", &(t)->ca, "FILE|DIR",                                               \
-		   "trust these CA certificates (PEM) instead of the system store"),           \
-	OPT_STRING(0, "cert", &(t)->cert, "FILE", "certificate (PEM, with its chain)"),         \
+		   (srv) ? "CA certificates (PEM) that client certificates must chain to"      \
+			 : "trust these CA certificates (PEM) instead of the system store"),   \
+	OPT_STRING(0, "cert", &(t)->cert, "FILE",                                               \
+		   (srv) ? "certificate (PEM, with its chain; default: an ephemeral one)"      \
+			 : "client certificate (PEM, with its chain)"),                        \
 	OPT_STRING(0, "key", &(t)->key, "FILE", "private key (PEM; default: in --cert)"),       \
 	{ .type = OPT_T_FLAG, .longopt = "no-verify", .value = OPT_PTR(int, &(t)->no_verify),  \
 	  .help = "do not fail on a certificate that does not verify (shown as a warning)",   \
