@@ -249,7 +249,7 @@ static int relay_one(const struct listen_opts *o, const struct server_opts *so, 
 		snprintf(who, sizeof(who), "the client");
 	if (tls)
 		rc = listen_tls_serve(&(struct tls_show){ "listen", o->verbose, o->json }, tls, fd,
-				      who, &ro, o->echo, &rs, e);
+				      who, &ro, &rs, e);
 	else
 		rc = relay_run(fd, ro.recv_only ? -1 : 0, ro.send_only ? -1 : 1, &ro, &rs, e);
 	if (rc && rs.out_errno == EPIPE) {

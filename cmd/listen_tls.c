@@ -68,7 +68,7 @@ int listen_tls_ctx(const struct tls_show *s, const struct tls_opts *t, const int
 }
 
 int listen_tls_serve(const struct tls_show *s, struct tls_ctx *c, int fd, const char *who,
-		     const struct relay_opts *ro, int echo, struct relay_stats *st,
+		     const struct relay_opts *ro, struct relay_stats *st,
 		     struct err *e)
 {
 	struct tls_conn *conn = NULL;
@@ -83,7 +83,7 @@ int listen_tls_serve(const struct tls_show *s, struct tls_ctx *c, int fd, const 
 		return err_set(e, EXIT_FAIL, "%s: %s", who, msg);
 	}
 	tls_show_report(s, stderr, &r, who, 0);
-	rc = tls_relay(conn, ro->recv_only ? -1 : 0, ro->send_only ? -1 : 1, ro, echo, st, e);
+	rc = tls_relay(conn, ro->recv_only ? -1 : 0, ro->send_only ? -1 : 1, ro, st, e);
 	tls_conn_close(conn, rc == 0); /* a polite end: close_notify */
 	return rc;
 }

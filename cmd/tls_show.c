@@ -135,7 +135,7 @@ int tls_client_run(const struct tls_show *s, const struct tls_opts *t, int fd,
 		return err_set(e, e->status, "%s: %s", peer, msg);
 	}
 	tls_show_report(s, stderr, &r, peer, 0);
-	rc = tls_relay(conn, ro->recv_only ? -1 : 0, ro->send_only ? -1 : 1, ro, 0, st, e);
+	rc = tls_relay(conn, ro->recv_only ? -1 : 0, ro->send_only ? -1 : 1, ro, st, e);
 	tls_conn_close(conn, rc == 0); /* a polite end: close_notify */
 	tls_ctx_free(c);
 	return rc;

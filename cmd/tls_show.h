@@ -49,9 +49,9 @@ int tls_client_scan(const struct tls_show *s, const struct tls_opts *t, const ch
  */
 int listen_tls_ctx(const struct tls_show *s, const struct tls_opts *t, const int *fds, int n,
 		   struct tls_ctx **out, struct err *e);
-/* One accepted client @fd (@who): handshake, report, relay under @ro (or @echo). */
+/* One accepted client @fd (@who): handshake, report, relay under @ro. */
 int listen_tls_serve(const struct tls_show *s, struct tls_ctx *c, int fd, const char *who,
-		     const struct relay_opts *ro, int echo, struct relay_stats *st,
+		     const struct relay_opts *ro, struct relay_stats *st,
 		     struct err *e);
 /*
  * listen -k --tls (and --echo): the server_layer hook for a client whose

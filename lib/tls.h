@@ -181,11 +181,10 @@ int tls_accept(struct tls_ctx *c, int fd, struct tls_conn **out, struct tls_repo
  * The relay of lib/relay over TLS: stdin EOF sends close_notify, then
  * shuts down writing; the peer's close_notify is its EOF; a TCP EOF
  * without close_notify is a truncation (status 1) unless
- * allow_truncation.  @echo: what is read goes back to the peer (in_fd and
- * out_fd unused).  Counts as relay_run does.
+ * allow_truncation.  Counts as relay_run does.
  */
 int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts *o,
-	      int echo, struct relay_stats *st, struct err *e);
+	      struct relay_stats *st, struct err *e);
 /* Send close_notify (best effort, non-blocking) and free; the fd stays open. */
 void tls_conn_close(struct tls_conn *t, int notify);
 

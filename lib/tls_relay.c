@@ -24,7 +24,7 @@ struct tr {
 	struct tls_conn *t;
 	const struct relay_opts *o;
 	struct relay_stats *st;
-	int in_fd, out_fd, echo;
+	int in_fd, out_fd;
 	unsigned char *inb, *outb;
 	size_t in_len, in_off, out_len;
 	int in_done;      /* no more from stdin (EOF, -d) */
@@ -158,22 +158,13 @@ static int tls_in(struct tr *r, struct err *e)
 	return sock_fail(r, rc, e);
 }
 
-/* Plaintext to stdout, or with echo back into the TLS stream. */
+/* Plaintext to stdout. */
 static int out_flush(struct tr *r, struct err *e)
 {
 	int en = 0;
 
 	if (!r->out_len)
 		return 0;
-	if (r->echo) {
-		if (r->in_len)
-			return 0;
-		memcpy(r->inb, r->outb, r->out_len);
-		r->in_len = r->out_len;
-		r->in_off = 0;
-		r->out_len = 0;
-		return 1;
-	}
 	if (r->out_fd >= 0 && write_all(r->out_fd, r->outb, r->out_len, &en)) {
 		r->st->out_errno = en;
 		return err_sys(e, EXIT_FAIL, en, "write to stdout");
@@ -204,8 +195,6 @@ static int tls_out(struct tr *r, struct err *e)
 		r->in_off += n;
 		r->in_len -= n;
 		r->st->to_sock += n;
-		if (r->echo)
-			r->st->to_out += n;
 		return 1;
 	}
 	se = SSL_get_error(r->t->ssl, rc);
@@ -224,7 +213,7 @@ static int tls_shut(struct tr *r)
 
 	if (r->shut_done || !r->in_done || r->in_len || r->wr_blocked || r->flush_wait)
 		return 0;
-	if (r->o->no_shutdown || r->o->recv_only || r->echo) {
+	if (r->o->no_shutdown || r->o->recv_only) {
 		r->shut_done = 1;
 		return 0;
 	}
@@ -275,8 +264,8 @@ static int finished(const struct tr *r)
 
 	if (r->o->send_only)
 		return sending_done;
-	if (receiving_done && (r->o->exit_on_peer_eof || r->stdin_tty || r->echo))
-		return !r->in_len || !r->echo ? 1 : 0;
+	if (receiving_done && (r->o->exit_on_peer_eof || r->stdin_tty))
+		return 1;
 	return sending_done && receiving_done;
 }
 
@@ -307,10 +296,10 @@ static int step(struct tr *r, struct err *e)
 	return 0;
 }
 
-int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts *o, int echo,
+int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts *o,
 	      struct relay_stats *st, struct err *e)
 {
-	struct tr r = { .t = t, .o = o, .st = st, .in_fd = in_fd, .out_fd = out_fd, .echo = echo };
+	struct tr r = { .t = t, .o = o, .st = st, .in_fd = in_fd, .out_fd = out_fd };
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
 	int64_t idle_deadline = -1, quit_deadline = -1;
 	int rc = -1;
@@ -324,7 +313,7 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 		goto out;
 	}
 	wbuf_push(t);
-	r.in_done = echo || in_fd < 0 || o->recv_only;
+	r.in_done = in_fd < 0 || o->recv_only;
 	r.stdin_tty = !r.in_done && isatty(in_fd);
 	if (o->idle_timeout > 0)
 		idle_deadline = clock_deadline(o->idle_timeout);
