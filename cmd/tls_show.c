@@ -76,7 +76,7 @@ void tls_show_report(const struct tls_show *s, FILE *f, const struct tls_report 
 	size_t i;
 
 	/* a failed verification the user let through is never silent */
-	if (r->verify_done && !r->verify_ok && !s->json)
+	if (r->verify_done && !r->verify_ok)
 		err_warn(s->cmd, "%s: certificate not verified: %s (depth %d, subject %s)", peer,
 			 r->verify_reason, r->verify_depth,
 			 r->nchain ? r->chain[r->verify_depth < (int)r->nchain ? r->verify_depth : 0]
