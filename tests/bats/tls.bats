@@ -383,3 +383,16 @@ t.unwrap()
 print(out.decode())' "$PORT" "$PKI/ca.pem"
 	[ "$output" = broadcast ]
 }
+
+@test "tls: OpenSSL is loaded only by --tls (not linked; a plain connect never opens it)" {
+	run -0 readelf -dW "$SOCKCTL"
+	[[ $output != *libssl* && $output != *libcrypto* ]]
+	local port
+	port=$(closed_port)
+	run -1 --separate-stderr env ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=openat -o "$BATS_TEST_TMPDIR/plain" \
+		"$SOCKCTL" connect -z 127.0.0.1 "$port"
+	! grep -q 'libssl\|libcrypto' "$BATS_TEST_TMPDIR/plain"
+	run -1 --separate-stderr env ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=openat -o "$BATS_TEST_TMPDIR/tls" \
+		"$SOCKCTL" connect -z --tls 127.0.0.1 "$port"
+	grep -q 'libssl.so.3' "$BATS_TEST_TMPDIR/tls"
+}
