@@ -33,6 +33,7 @@ struct tr {
 	int rd_blocked, wr_blocked;
 	int stdin_tty;
 	int flush_wait;   /* the write buffer has records the socket did not take yet */
+	uint64_t after_eof; /* bytes of stdin sent after the peer's EOF */
 };
 
 /*
@@ -195,6 +196,8 @@ static int tls_out(struct tr *r, struct err *e)
 		r->in_off += n;
 		r->in_len -= n;
 		r->st->to_sock += n;
+		if (r->st->peer_eof)
+			r->after_eof += n;
 		return 1;
 	}
 	se = SSL_get_error(r->t->ssl, rc);
@@ -206,8 +209,31 @@ static int tls_out(struct tr *r, struct err *e)
 	return sock_fail(r, rc, e);
 }
 
-/* stdin is done and sent: close_notify, then shutdown(SHUT_WR). */
-static int tls_shut(struct tr *r)
+/*
+ * Our close_notify met a reset: the peer had closed.  Only bytes stdin sent
+ * after the peer's EOF can be lost that way (the rest arrived before it
+ * closed); without any, the reset is the normal end of a closed peer.
+ */
+static int peer_gone(struct tr *r, struct err *e)
+{
+	ERR_clear_error();
+	if (!r->after_eof) {
+		r->shut_done = 1;
+		return 1;
+	}
+	r->st->sock_error = 1;
+	r->st->sock_errno = ECONNRESET;
+	ERR_clear_error();
+	return err_sys(e, EXIT_FAIL, ECONNRESET,
+		       "the peer had closed: %llu bytes read from stdin after its end "
+		       "were not delivered", (unsigned long long)r->after_eof);
+}
+
+/*
+ * stdin is done and sent: close_notify, then shutdown(SHUT_WR).  A peer
+ * that reset meanwhile never took what was sent since it closed: a failure.
+ */
+static int tls_shut(struct tr *r, struct err *e)
 {
 	int rc, se;
 
@@ -226,6 +252,8 @@ static int tls_shut(struct tr *r)
 			r->wr_blocked = 1;
 			return 0;
 		}
+		if (se == SSL_ERROR_SYSCALL && (errno == EPIPE || errno == ECONNRESET))
+			return peer_gone(r, e);
 		ERR_clear_error(); /* the peer is gone: its side tells */
 	}
 	if (wflush(r) || r->flush_wait) {
@@ -233,7 +261,9 @@ static int tls_shut(struct tr *r)
 		if (r->flush_wait)
 			return 0;
 	}
-	shutdown(r->t->fd, SHUT_WR);
+	/* ENOTCONN: the peer reset the connection (TCP lost its state) */
+	if (shutdown(r->t->fd, SHUT_WR) && errno == ENOTCONN)
+		return peer_gone(r, e);
 	r->shut_done = 1;
 	return 1;
 }
@@ -290,8 +320,11 @@ static int step(struct tr *r, struct err *e)
 				return -1;
 			progress = 1;
 		}
-		if (tls_shut(r))
+		if ((rc = tls_shut(r, e)) != 0) {
+			if (rc < 0)
+				return -1;
 			progress = 1;
+		}
 	} while (progress && !finished(r));
 	return 0;
 }

@@ -115,6 +115,17 @@ sha_swap() {
 	[[ $output == "HTTP/1.0 200 ok"* ]]
 }
 
+@test "tls relay: stdin sent after the peer closed (and reset) is a failure with a count; none is not" {
+	s_server -www -tls1_2 -cert "$PKI/srv.pem" -key "$PKI/srv.key"
+	run -1 --separate-stderr "$SOCKCTL" connect -w 10 --tls --ca "$PKI/ca.pem" localhost "$PORT" \
+		< <(printf 'GET / HTTP/1.0\r\n\r\n'; sleep 1; printf more; sleep 1)
+	[[ $output == "HTTP/1.0 200 ok"* ]]
+	[[ $stderr == *"4 bytes read from stdin after its end were not delivered"* ]]
+	s_server -www -tls1_2 -cert "$PKI/srv.pem" -key "$PKI/srv.key"
+	run -0 --separate-stderr "$SOCKCTL" connect -w 10 --tls --ca "$PKI/ca.pem" localhost "$PORT" \
+		< <(printf 'GET / HTTP/1.0\r\n\r\n'; sleep 1)
+}
+
 # ---- verification ----
 
 @test "tls verify: good chain, expired, wrong name, self-signed, unknown CA (openssl s_server)" {
