@@ -37,6 +37,12 @@ endif
 # system has one (Debian's libcap-ng-dev does), so no command pays for
 # loading a second shared library.  STATIC_CAPNG=0 links it dynamically.
 STATIC_CAPNG ?= 1
+# TLS: OpenSSL 3's headers only.  lib/tls dlopen()s libssl.so.3 when --tls
+# is used, so no command links (or starts up slower for) libssl.
+SSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags 'openssl >= 3' 2>/dev/null || echo MISSING)
+ifeq ($(SSL_CFLAGS),MISSING)
+$(error OpenSSL 3 (libssl-dev) not found by $(PKG_CONFIG): run 'sh deps.sh')
+endif
 ifeq ($(STATIC_CAPNG)$(SANITIZE),1)
 ifneq ($(wildcard $(shell $(CC) -print-file-name=libcap-ng.a)),)
 CAPNG_LIBS := -Wl,-Bstatic $(CAPNG_LIBS) -Wl,-Bdynamic
@@ -45,7 +51,7 @@ endif
 endif
 
 ALL_CPPFLAGS := -D_GNU_SOURCE -DSOCKCTL_VERSION='"$(VERSION)"' -Ilib -Icmd \
-                $(CAPNG_CFLAGS) $(HARDEN_CPPFLAGS) $(CPPFLAGS)
+                $(CAPNG_CFLAGS) $(SSL_CFLAGS) $(HARDEN_CPPFLAGS) $(CPPFLAGS)
 # -fno-math-errno: sqrt() becomes one instruction and libm is not needed;
 # --as-needed then leaves it out of the binary's dependencies.
 ALL_CFLAGS   := -std=c11 $(WARNINGS) -fno-math-errno $(HARDEN_CFLAGS) $(SAN_FLAGS) $(CFLAGS)

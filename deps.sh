@@ -13,27 +13,28 @@
 # shellcheck disable=SC2086 # the package lists are word lists, split on purpose
 set -eu
 
-# build: compiler, make, pkg-config, libcap-ng; lint and fuzz: cppcheck,
+# build: compiler, make, pkg-config, libcap-ng, OpenSSL 3's headers (libssl3,
+# dlopen()ed by --tls, comes with them); lint and fuzz: cppcheck,
 # clang-tidy, clang + its sanitizer runtime; docs: groff.
-BUILD="gcc make pkg-config libc6-dev libcap-ng-dev groff-base cppcheck clang-tidy
-clang libclang-rt-14-dev"
+BUILD="gcc make pkg-config libc6-dev libcap-ng-dev libssl-dev groff-base cppcheck
+clang-tidy clang libclang-rt-14-dev"
 # make check: bats, the peers tests compare against, namespaces and firewall
 # (iproute2, nftables), valgrind, netbase for /etc/services (tests use
 # service names such as www), systemd for systemd-socket-activate (nothing
 # is started: it is only the launcher the socket-activation tests use), strace
 # (options.bats proves -n looks nothing up), traceroute and iputils-tracepath
 # (trace.bats compares --trace with them), prometheus for promtool (checks
-# the --openmetrics files), fping (the oracle for raw-icmp's many targets).
+# the --openmetrics files), fping (the oracle for raw-icmp's many targets);
+# tls.bats: openssl (its CA, and s_server/s_client), curl, socat, python3's ssl.
 TEST="bats python3 netcat-openbsd socat ncat iputils-ping iproute2 nftables
 dnsmasq-base jq valgrind procps util-linux bash-completion libcap2-bin time
-netbase systemd strace traceroute iputils-tracepath prometheus fping"
+netbase systemd strace traceroute iputils-tracepath prometheus fping openssl curl"
 # benchmarks (make bench)
 BENCH="hyperfine iperf3 nmap"
-# for later work, cheap to have now: TLS and seccomp headers, more peers and
-# tools (curl, openssl, tshark, expect), load for flake
-# hunting (stress-ng), fresh roots for the set-up test (debootstrap).
-LATER="libssl-dev libseccomp-dev openssl curl tshark expect
-stress-ng debootstrap"
+# for later work, cheap to have now: seccomp headers, more peers and
+# tools (tshark, expect), load for flake hunting (stress-ng), fresh roots
+# for the set-up test (debootstrap).
+LATER="libseccomp-dev tshark expect stress-ng debootstrap"
 PACKAGES="$BUILD $TEST $BENCH $LATER"
 
 if [ "${1:-}" = --list ]; then

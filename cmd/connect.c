@@ -26,6 +26,7 @@
 #include "sock.h"
 #include "sock_connect.h"
 #include "trace_cmd.h"
+#include "tls_show.h"
 
 #define SCAN_PARALLEL 1024
 #define SCAN_TIMEOUT NS_PER_SEC
@@ -40,6 +41,7 @@ struct connect_opts {
 	long long parallel, fd;
 	int scan;
 	struct connect_probe_opts probe; /* --count: TCP ping */
+	struct tls_opts tls;
 };
 
 const struct opt_cmd cmd_connect_desc = {
@@ -129,10 +131,13 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		{ o->tcp_info && (o->udp || unix_ep), "--tcp-info needs a TCP connection" },
 		{ o->probe.interval >= 0 || o->probe.openmetrics || o->probe.targets,
 		  "--interval, --targets and --openmetrics need --count" },
+		{ o->tls.tls && (o->udp || unix_ep), "--tls needs a TCP connection" },
+		{ o->tls.tls && inherited && !o->tls.verify_name && !o->tls.no_verify,
+		  "--tls with --fd has no HOST to check: give --verify-name NAME or --no-verify" },
 	};
 	size_t i;
 
-	if (relay_eof_opts_check(eof, e))
+	if (relay_eof_opts_check(eof, e) || tls_opts_check(&o->tls, 0, e))
 		return -1;
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
@@ -397,6 +402,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	int fd, rc, type = SOCK_STREAM;
 	socklen_t tl = sizeof(type);
 	char peer[ADDR_STRLEN], msg[sizeof(e->msg)];
+	int64_t t0 = clock_mono_ns();
 
 	if (open_socket(o, ep, &c, &fd, e))
 		return -1;
@@ -412,7 +418,11 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	ro.dgram = type != SOCK_STREAM;
 	/* UDP has no end of its own: going quiet is how it ends */
 	ro.idle_ok = type == SOCK_DGRAM;
-	rc = relay_run(fd, STDIN_FILENO, STDOUT_FILENO, &ro, &st, e);
+	if (o->tls.tls)
+		rc = tls_client_run(&(struct tls_show){ "connect", o->verbose, o->json }, &o->tls,
+				    fd, ep->host, peer, clock_mono_ns() - t0, &ro, &st, e);
+	else
+		rc = relay_run(fd, STDIN_FILENO, STDOUT_FILENO, &ro, &st, e);
 	if (o->tcp_info)
 		show_tcp_info(o, fd);
 	show_end(o, &st, rc);
@@ -502,6 +512,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_RELAY_EOF(&o.eof),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_CLIENT),
 		OPT_TRACE(&(struct trace_opts){ 0 }, "TCP SYN"),
+		OPT_TLS(&o.tls, 0),
 		OPT_GROUP("Output"),
 		OPT_FLAG(0, "tcp-info", &o.tcp_info, "at the end show the kernel's TCP_INFO"),
 		OPT_FD(&o.fd, "relay the connected socket inherited as fd N"),
@@ -521,6 +532,7 @@ int cmd_connect(int argc, char **argv)
 	relay_eof_opts_init(&o.eof);
 	o.parallel = o.fd = o.probe.count = o.probe.interval = -1;
 	sock_opts_init(&o.so);
+	tls_opts_init(&o.tls);
 	if (opt_run(&cmd_connect_desc, opts, argc, argv, &pos, &status))
 		return status;
 	if (o.probe.count >= 0)
@@ -531,7 +543,11 @@ int cmd_connect(int argc, char **argv)
 		o.family = AF_INET6; /* a flow label is IPv6's */
 	if (check(&o, &ep, &e))
 		return err_report("connect", &e);
-	if (o.scan ? run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e))
+	if (o.scan && o.tls.tls
+		    ? tls_client_scan(&(struct tls_show){ "connect", o.verbose, o.json }, &o.tls,
+				      ep.host, ep.service, o.family, o.connect_timeout >= 0
+				      ? o.connect_timeout : o.timeout, &o.so, &e)
+		    : o.scan ? run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e))
 		return err_report("connect", &e);
 	return EXIT_OK;
 }

@@ -19,6 +19,7 @@
 #include "server.h"
 #include "server_show.h"
 #include "sock.h"
+#include "tls_show.h"
 
 #define MAX_FDS 16
 #define MAX_CIDRS 64
@@ -44,6 +45,7 @@ struct listen_opts {
 	struct relay_eof_opts eof;
 	struct sockopts so;
 	struct cidr_list allow, deny;
+	struct tls_opts tls;
 };
 
 const struct opt_cmd cmd_listen_desc = {
@@ -125,6 +127,7 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		  "-N, --no-shutdown and -q apply to one client (not -k)" },
 		{ o->udp && relay_opt, "-N, --no-shutdown and -q apply to TCP and Unix streams" },
 		{ o->udp && o->backlog >= 0, "--backlog needs a stream socket (not -u)" },
+		{ o->tls.tls && o->udp, "--tls needs a stream socket (not -u)" },
 		{ o->nonblock && (o->keep_open || o->udp),
 		  "--nonblock needs a single TCP or Unix client" },
 		{ o->line_buffered && !o->udp, "--line-buffered applies to datagrams (-u)" },
@@ -140,7 +143,7 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 	if (ep && sock_check_opts(&o->so, unix_ep ? AF_UNIX : o->family,
 				  o->udp ? SOCK_DGRAM : SOCK_STREAM, e))
 		return -1;
-	return relay_eof_opts_check(eof, e);
+	return relay_eof_opts_check(eof, e) || tls_opts_check(&o->tls, 1, e) ? -1 : 0;
 }
 
 /* ---- opening ---- */
@@ -225,7 +228,7 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 /* ---- one client, relayed ---- */
 
 static int relay_one(const struct listen_opts *o, const struct server_opts *so, int *fds, int n,
-		     struct err *e)
+		     struct tls_ctx *tls, struct err *e)
 {
 	struct relay_opts ro;
 	struct relay_stats rs;
@@ -242,15 +245,19 @@ static int relay_one(const struct listen_opts *o, const struct server_opts *so, 
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
 	ro.dgram = o->sock_type == SOCK_SEQPACKET; /* one stdin read = one message */
 	memset(&rs, 0, sizeof(rs));
-	rc = relay_run(fd, ro.recv_only ? -1 : 0, ro.send_only ? -1 : 1, &ro, &rs, e);
-	if (rc && rs.out_errno == EPIPE) {
-		sock_unix_cleanup();
-		cmd_end_by_sigpipe(); /* the kernel closes fd */
-	}
 	if (len)
 		addr_format((struct sockaddr *)&ss, len, who, sizeof(who));
 	else
 		snprintf(who, sizeof(who), "the client");
+	if (tls)
+		rc = listen_tls_serve(&(struct tls_show){ "listen", o->verbose, o->json }, tls, fd,
+				      who, &ro, &rs, e);
+	else
+		rc = relay_run(fd, ro.recv_only ? -1 : 0, ro.send_only ? -1 : 1, &ro, &rs, e);
+	if (rc && rs.out_errno == EPIPE) {
+		sock_unix_cleanup();
+		cmd_end_by_sigpipe(); /* the kernel closes fd */
+	}
 	/* not silent about data left behind (--exit-on-peer-eof) */
 	if (!rc && relay_cut_notice(&rs, msg, sizeof(msg)))
 		err_warn("listen", "%s %s", who, msg);
@@ -306,6 +313,33 @@ static void server_setup(const struct listen_opts *o, struct server_show *ctx,
 	so->ctx = ctx;
 }
 
+/* --tls: one client relayed, or the server with TLS as its layer (-k, --echo). */
+static int serve_tls(const struct listen_opts *o, const struct server_opts *so,
+		     int *fds, int n, struct err *e)
+{
+	struct tls_ctx *tls = NULL;
+	struct server_layer layer;
+	struct server_opts lso = *so;
+	struct server_stats st;
+	int rc;
+
+	if (listen_tls_ctx(&(struct tls_show){ "listen", o->verbose, o->json }, &o->tls, fds, n,
+			   &tls, e)) {
+		sock_close_all(fds, n);
+		return -1;
+	}
+	if (!o->keep_open && !o->echo) {
+		rc = relay_one(o, so, fds, n, tls, e);
+	} else {
+		tls_layer_init(&layer, tls, listen_tls_ready);
+		lso.layer = &layer;
+		rc = server_run_stream(fds, n, &lso, &st, e);
+		sock_close_all(fds, n);
+	}
+	tls_ctx_free(tls);
+	return rc;
+}
+
 static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, int *fds, int n,
 			 struct err *e)
 {
@@ -319,8 +353,10 @@ static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, i
 		return -1;
 	}
 	server_setup(o, ctx, &so);
+	if (o->tls.tls)
+		return serve_tls(o, &so, fds, n, e);
 	if (!o->keep_open && !o->echo && !o->udp)
-		return relay_one(o, &so, fds, n, e);
+		return relay_one(o, &so, fds, n, NULL, e);
 	if (!o->udp) {
 		rc = server_run_stream(fds, n, &so, &st, e);
 	} else if (!(rc = server_show_rcvbuf(ctx, fds, n, o->so.rcvbuf, e))) {
@@ -407,6 +443,7 @@ int cmd_listen(int argc, char **argv)
 		OPT_RELAY_EOF(&o.eof),
 		/* --reuseaddr is on for TCP unless --no-reuseaddr: see run() */
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP),
+		OPT_TLS(&o.tls, 1),
 		OPT_GROUP("Output"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
@@ -426,6 +463,7 @@ int cmd_listen(int argc, char **argv)
 	o.backlog = o.mode = o.fd = -1;
 	o.echo_rate = DGRAM_ECHO_RATE_DEFAULT;
 	sock_opts_init(&o.so);
+	tls_opts_init(&o.tls);
 	if (opt_run(&cmd_listen_desc, opts, argc, argv, &pos, &status))
 		return status;
 	if (run(&o, &pos, &e))

@@ -51,7 +51,9 @@ struct client {
 	unsigned dead : 1;           /* closed; freed after the current batch of events */
 	unsigned blocked : 1;        /* counted in srv.nblocked */
 	unsigned reset_on_close : 1; /* close with an RST (dropped) */
+	unsigned handshaking : 1;    /* the layer's handshake is under way */
 	socklen_t peerlen;
+	uint32_t lwant; /* the epoll events the layer waits for */
 	int64_t blocked_since; /* when it went over PEND_LIMIT */
 	uint64_t id, in, out;
 	uint64_t lost;   /* stdin bytes it was owed when it failed */
@@ -60,6 +62,7 @@ struct client {
 	struct client *prev, *next; /* oldest activity first when idle timeouts apply */
 	char *pend;                 /* bytes owed to the client */
 	size_t plen, poff, pcap;
+	void *lconn;    /* server_opts.layer's state of this client (TLS) */
 	union peer_addr peer; /* last: 1000 idle clients are 1000 of these */
 };
 
@@ -231,7 +234,10 @@ static void update_input(struct srv *s)
 
 static uint32_t client_events(const struct srv *s, const struct client *c)
 {
-	uint32_t ev = 0;
+	uint32_t ev = c->lwant;
+
+	if (c->handshaking) /* a server speaks after the ClientHello */
+		return ev ? ev : EPOLLIN;
 
 	/* echo: stop reading a client that does not take its echo (back-pressure) */
 	if (!c->eof && !(s->o->echo && c->plen))
@@ -277,6 +283,8 @@ static void client_fail(struct srv *s, struct client *c, int errnum, size_t extr
 static void client_close(struct srv *s, struct client *c, const char *reason, int errnum)
 {
 	emit(s, SERVER_EV_CLOSED, c, reason, errnum);
+	if (c->lconn)
+		s->o->layer->close(c->lconn, !c->reset_on_close && !errnum && !c->handshaking);
 	if (c->reset_on_close)
 		server_reset_close(c->src.fd);
 	else
@@ -342,12 +350,22 @@ static size_t owed(const struct client *c)
 }
 
 /* Send @buf to @c now, queue what the socket does not take.  -1: the client is gone. */
+/* send(2), or the layer's write */
+static ssize_t client_write(struct client *c, const struct server_layer *l, const char *buf,
+			    size_t n)
+{
+	if (!l)
+		return send(c->src.fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	c->lwant = 0;
+	return l->write(c->lconn, buf, n, &c->lwant);
+}
+
 static int client_send(struct srv *s, struct client *c, const char *buf, size_t n)
 {
 	ssize_t w = 0;
 
-	if (!owed(c)) {
-		w = send(c->src.fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (!owed(c) && !c->handshaking) {
+		w = client_write(c, s->o->layer, buf, n);
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			client_fail(s, c, errno, n);
 			return -1;
@@ -368,8 +386,7 @@ static int client_send(struct srv *s, struct client *c, const char *buf, size_t 
 static void client_flush(struct srv *s, struct client *c)
 {
 	while (owed(c)) {
-		ssize_t w = send(c->src.fd, c->pend + c->poff, owed(c),
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t w = client_write(c, s->o->layer, c->pend + c->poff, owed(c));
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -431,7 +448,15 @@ static int client_read(struct srv *s, struct client *c)
 
 	if (s->msg && msg_room(s, c))
 		return s->done == 2 ? -1 : 0;
-	n = s->msg ? recv(c->src.fd, s->buf, s->bufsize, 0) : read(c->src.fd, s->buf, SERVER_CHUNK);
+	if (s->o->layer) {
+		c->lwant = 0;
+		n = s->o->layer->read(c->lconn, s->buf, SERVER_CHUNK, &c->lwant);
+		if (c->lwant)
+			update_client(s, c);
+	} else {
+		n = s->msg ? recv(c->src.fd, s->buf, s->bufsize, 0)
+			   : read(c->src.fd, s->buf, SERVER_CHUNK);
+	}
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
@@ -476,10 +501,56 @@ static void client_fail(struct srv *s, struct client *c, int errnum, size_t extr
 	client_close(s, c, errnum == ECONNRESET || errnum == EPIPE ? "reset" : "error", errnum);
 }
 
+/* The layer's handshake, one step: done, waiting, or the client is closed. */
+static void client_handshake(struct srv *s, struct client *c)
+{
+	const struct server_layer *l = s->o->layer;
+	struct server_event ev;
+	char why[96] = "";
+	int rc;
+
+	c->lwant = 0;
+	rc = l->handshake(c->lconn, &c->lwant, why, sizeof(why));
+	if (rc < 0) {
+		client_close(s, c, why[0] ? why : "tls-handshake", 0);
+		return;
+	}
+	if (rc == 0) {
+		update_client(s, c);
+		return;
+	}
+	c->handshaking = 0;
+	touch(s, c);
+	if (l->ready) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = SERVER_EV_CONNECTION;
+		ev.id = c->id;
+		ev.peer = (const struct sockaddr *)&c->peer;
+		ev.peerlen = c->peerlen;
+		ev.duration_ns = clock_mono_ns() - c->start;
+		l->ready(s->o->ctx, c->lconn, &ev);
+	}
+	if (owed(c))
+		client_flush(s, c); /* what stdin sent meanwhile */
+	else
+		update_client(s, c);
+}
+
 static void client_event(struct srv *s, struct client *c, uint32_t ev)
 {
 	if (c->dead)
 		return;
+	if (c->handshaking) {
+		client_handshake(s, c);
+		if (c->dead || c->handshaking)
+			return;
+		ev = 0; /* only what the layer already holds (below) */
+	}
+	if (c->lwant && (ev & c->lwant)) {
+		/* the layer waited for this: both directions try again */
+		c->lwant = 0;
+		ev |= EPOLLIN | (owed(c) ? EPOLLOUT : 0);
+	}
 	if (c->eof && (ev & (EPOLLHUP | EPOLLERR))) {
 		/* it sent EOF, then went away for good: nothing more can reach it */
 		int err = 0;
@@ -495,6 +566,11 @@ static void client_event(struct srv *s, struct client *c, uint32_t ev)
 	if (c->dead)
 		return;
 	if ((ev & (EPOLLHUP | EPOLLERR)) || ((ev & EPOLLIN) && (client_events(s, c) & EPOLLIN)))
+		if (client_read(s, c) < 0)
+			s->done = 2;
+	/* bytes the layer holds raise no epoll event: read them now */
+	while (s->o->layer && !c->dead && !c->eof && s->done != 2 &&
+	       (client_events(s, c) & EPOLLIN) && s->o->layer->pending(c->lconn))
 		if (client_read(s, c) < 0)
 			s->done = 2;
 }
@@ -653,7 +729,13 @@ static int add_client(struct srv *s, int fd, const union peer_addr *peer, sockle
 	c->start = c->last = clock_mono_ns();
 	c->acked_base = relay_sock_acked(fd);
 	c->events = EPOLLIN;
-	if (ep_set(s, EPOLL_CTL_ADD, &c->src, EPOLLIN)) {
+	if (s->o->layer) {
+		c->lconn = s->o->layer->open(s->o->layer->ctx, fd);
+		c->handshaking = 1;
+	}
+	if ((s->o->layer && !c->lconn) || ep_set(s, EPOLL_CTL_ADD, &c->src, EPOLLIN)) {
+		if (c->lconn)
+			s->o->layer->close(c->lconn, 0);
 		close(fd);
 		free(c);
 		return 0;
@@ -778,9 +860,37 @@ static void drop_stalled(struct srv *s, int64_t now)
 	}
 }
 
+/* The earliest handshake deadline of the clients still shaking hands; -1: none. */
+static int64_t handshake_deadline(const struct srv *s)
+{
+	const struct client *c;
+	int64_t d = -1;
+
+	if (!s->o->layer)
+		return -1;
+	for (c = s->head; c; c = c->next)
+		if (c->handshaking)
+			d = clock_earliest(d, c->start + s->o->layer->handshake_timeout);
+	return d;
+}
+
+static void drop_slow_handshakes(struct srv *s, int64_t now)
+{
+	struct client *c, *next;
+
+	if (!s->o->layer)
+		return;
+	for (c = s->head; c; c = next) {
+		next = c->next;
+		if (c->handshaking && now >= c->start + s->o->layer->handshake_timeout)
+			client_close(s, c, "handshake-timeout", ETIMEDOUT);
+	}
+}
+
 static int next_timeout(const struct srv *s)
 {
-	int64_t d = clock_earliest(s->accept_deadline, stall_deadline(s));
+	int64_t d = clock_earliest(clock_earliest(s->accept_deadline, stall_deadline(s)),
+				   handshake_deadline(s));
 
 	if (s->o->idle_timeout >= 0 && s->head) {
 		int64_t t = s->head->last + s->o->idle_timeout;
@@ -806,6 +916,7 @@ static int timeouts(struct srv *s)
 	while (s->o->idle_timeout >= 0 && s->head && now >= s->head->last + s->o->idle_timeout)
 		client_close(s, s->head, "idle-timeout", 0);
 	drop_stalled(s, now);
+	drop_slow_handshakes(s, now);
 	if (s->paused && now >= s->retry_at) {
 		s->paused = 0;
 		if (!s->full)
@@ -868,6 +979,8 @@ static void srv_free(struct srv *s)
 
 		s->head = c->next;
 		emit(s, SERVER_EV_CLOSED, c, "shutdown", 0);
+		if (c->lconn)
+			s->o->layer->close(c->lconn, 0);
 		close(c->src.fd);
 		free(c->pend);
 		free(c);

@@ -62,6 +62,29 @@ struct server_event {
 
 typedef void (*server_event_fn)(void *ctx, const struct server_event *ev);
 
+/*
+ * A layer between the server and each stream client's socket (TLS): with
+ * one, a new client first goes through open() and handshake() (driven by
+ * epoll, never blocking the others; bytes owed to it wait), then every read
+ * and write of the client goes through it.  The calls behave like read(2)
+ * and send(2) on the non-blocking socket: -1 with errno EAGAIN when they
+ * would block, *@want then saying what to wait for (EPOLLIN or EPOLLOUT);
+ * read returns 0 at the client's orderly end.
+ */
+struct server_layer {
+	void *ctx;                /* passed to open() */
+	int64_t handshake_timeout; /* ns from accept; the client is closed then */
+	void *(*open)(void *ctx, int fd); /* NULL: the client is closed ("error") */
+	/* 1 done, 0 not yet (*@want), -1 failed (@why filled) */
+	int (*handshake)(void *conn, uint32_t *want, char *why, size_t len);
+	ssize_t (*read)(void *conn, void *buf, size_t n, uint32_t *want);
+	ssize_t (*write)(void *conn, const void *buf, size_t n, uint32_t *want);
+	int (*pending)(void *conn); /* read has bytes buffered that epoll cannot see */
+	void (*close)(void *conn, int orderly); /* orderly: say goodbye (close_notify) */
+	/* the handshake is done (called with server_opts.ctx), for the report */
+	void (*ready)(void *ctx, void *conn, const struct server_event *ev);
+};
+
 struct server_opts {
 	int echo;              /* each client's bytes go back to that client */
 	int exit_on_peer_eof;  /* a client's EOF closes it (once its queue is sent), even
@@ -86,6 +109,7 @@ struct server_opts {
 				* batch read, unless out_fd is a terminal) */
 	server_event_fn on_event; /* may be NULL */
 	void *ctx;
+	const struct server_layer *layer; /* stream clients only; NULL: none */
 };
 
 struct server_stats {
