@@ -226,6 +226,8 @@ static int run(struct trace_ctx *c, struct err *e)
 	rc = trace_run(&c->t, &got_stop, e);
 	if (!rc && !c->out_failed)
 		trace_show_end(c);
+	if (!rc && c->o->openmetrics && trace_write_openmetrics(c, e))
+		rc = -1;
 	if (c->out_failed) {
 		*e = c->out_err;
 		rc = -1;
@@ -286,7 +288,8 @@ int cmd_trace(enum trace_proto proto, const struct opt *cmd_opts, int argc, char
 			       "wait DUR for each probe's answer"),
 		OPT_TRACE(&o, "TCP SYN"),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_CLIENT),
-		OPT_GROUP("Output"), OPT_JSON(&o.json), OPT_VERBOSE(&o.verbose),
+		OPT_GROUP("Output"), OPT_TRACE_OPENMETRICS(&o), OPT_JSON(&o.json),
+		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};
 	struct opt udp_opts[] = {
@@ -296,7 +299,8 @@ int cmd_trace(enum trace_proto proto, const struct opt *cmd_opts, int argc, char
 			       "wait DUR for each probe's answer"),
 		OPT_TRACE(&o, "UDP"),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_UDP | SOCKOPT_CLIENT),
-		OPT_GROUP("Output"), OPT_JSON(&o.json), OPT_VERBOSE(&o.verbose),
+		OPT_GROUP("Output"), OPT_TRACE_OPENMETRICS(&o), OPT_JSON(&o.json),
+		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};
 	const struct opt *opts = proto == TRACE_TCP ? tcp_opts : udp_opts;
@@ -380,7 +384,7 @@ int cmd_trace_icmp(const struct opt *cmd_opts, int argc, char **argv, struct pin
 		OPT_GROUP("Output"),
 		OPT_FLAG('n', "numeric", &o.numeric, "numeric addresses only (always so)"),
 		OPT_NUMERIC_HOST(0, &o.numeric_host),
-		OPT_JSON(&o.json), OPT_VERBOSE(&o.verbose),
+		OPT_TRACE_OPENMETRICS(&o), OPT_JSON(&o.json), OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};
 	struct trace_ctx c = { .cmd = desc_icmp.name, .o = &o };

@@ -26,6 +26,7 @@ struct trace_opts {
 	int trace, family, numeric, numeric_host, json, verbose, resolve, mode;
 	long long max_ttl, first_ttl, queries, cycles;
 	int64_t wait, cycle_interval;
+	const char *openmetrics; /* --openmetrics FILE: the hops at the end */
 	struct sockopts so;
 };
 
@@ -48,6 +49,11 @@ struct trace_opts {
 	OPT_DURATION_D(0, "cycle-interval", &(t)->cycle_interval, TRACE_CYCLE_INTERVAL,    \
 		       "--cycles: from one round's start to the next"),                      \
 	OPT_FLAG(0, "resolve", &(t)->resolve, "--trace: show the hops' names (looked up in parallel)")
+
+/* --openmetrics in the trace tables; @t as for OPT_TRACE. */
+#define OPT_TRACE_OPENMETRICS(t)                                                             \
+	OPT_STRING(0, "openmetrics", &(t)->openmetrics, "FILE",                              \
+		   "--trace: write each hop's figures to FILE in the OpenMetrics format")
 
 /* Is this run a trace?  A trace option among the words before "--". */
 int trace_asked(int argc, char **argv);
@@ -79,5 +85,7 @@ void trace_show_header(struct trace_ctx *c);
 void trace_show_event(void *ctx, const struct trace_event *ev);
 /* The report (--cycles) and the final trace object. */
 void trace_show_end(struct trace_ctx *c);
+/* --openmetrics FILE: each hop shown, as lib/openmetrics's probe rows with hop and address. */
+int trace_write_openmetrics(const struct trace_ctx *c, struct err *e);
 
 #endif

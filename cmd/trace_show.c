@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "err.h"
+#include "openmetrics.h"
 #include "out.h"
 #include "trace_cmd.h"
 
@@ -303,4 +304,43 @@ void trace_show_end(struct trace_ctx *c)
 	json_num(&w, "time_ms", (double)(t->end_ns - t->start_ns) / 1e6, 3);
 	json_end(&w);
 	line_done(c);
+}
+
+/* --openmetrics: one row a hop shown, labelled with its TTL and who answered. */
+int trace_write_openmetrics(const struct trace_ctx *c, struct err *e)
+{
+	const struct trace *t = &c->t;
+	int i, n = trace_shown_hops(t), rc;
+	struct om_probe_row *rows = calloc(n > 0 ? (size_t)n : 1, sizeof(*rows));
+	char (*ttl)[8] = calloc(n > 0 ? (size_t)n : 1, sizeof(*ttl));
+	char (*who)[ADDR_STRLEN] = calloc(n > 0 ? (size_t)n : 1, sizeof(*who));
+	char port[8];
+
+	if (!rows || !ttl || !who) {
+		free(rows);
+		free(ttl);
+		free(who);
+		return err_set(e, EXIT_FAIL, "out of memory");
+	}
+	snprintf(port, sizeof(port), "%u", t->cfg.port);
+	for (i = 0; i < n; i++) {
+		const struct trace_hop *h = &t->hops[i];
+		const struct sockaddr_storage *a = h->decisive ? &h->decisive->from
+				       : h->naddrs ? &h->addrs[0] : NULL;
+
+		snprintf(ttl[i], sizeof(ttl[i]), "%d", h->ttl);
+		if (a && a->ss_family != AF_UNSPEC)
+			ntop(a, who[i], sizeof(who[i]));
+		rows[i] = (struct om_probe_row){
+			.host = c->host, .port = t->cfg.proto == TRACE_ICMP ? NULL : port,
+			.family = addr_family_name(t->dst.ss_family), .proto = proto_name(c),
+			.hop = ttl[i], .address = who[i][0] ? who[i] : NULL,
+			.sent = h->sent, .received = h->received, .closed = -1, .stats = &h->rtt,
+		};
+	}
+	rc = om_write_probes(c->o->openmetrics, rows, (size_t)(n > 0 ? n : 0), e);
+	free(rows);
+	free(ttl);
+	free(who);
+	return rc;
 }

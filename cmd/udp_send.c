@@ -39,6 +39,7 @@ struct send_opts {
 	int64_t interval, wait;
 	unsigned long long size;
 	const char *mcast_if;
+	const char *openmetrics; /* only a trace takes it */
 	struct sockopts so;
 };
 
@@ -97,6 +98,8 @@ static int check_opts(const struct send_opts *o, int nmsg, struct err *e)
 			       DGRAM_PROBE_HDR);
 	if (o->interval >= 0 && o->rate >= 0)
 		return err_set(e, EXIT_USAGE, "-i/--interval conflicts with --rate: use one");
+	if (o->openmetrics)
+		return err_set(e, EXIT_USAGE, "--openmetrics needs --trace");
 	if (o->line_buffered && o->wait < 0)
 		return err_set(e, EXIT_USAGE, "--line-buffered applies to the replies of -W");
 	return 0;
@@ -434,6 +437,8 @@ int cmd_udp_send(int argc, char **argv)
 			 "no UDP GSO (UDP_SEGMENT): one datagram per message to the kernel"),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_UDP | SOCKOPT_CLIENT),
 		OPT_TRACE(&(struct trace_opts){ 0 }, "UDP"),
+		OPT_STRING(0, "openmetrics", &o.openmetrics, "FILE",
+			   "--trace: write each hop's figures to FILE in the OpenMetrics format"),
 		OPT_GROUP("Output"),
 		OPT_FLAG('q', "quiet", &o.quiet, "no summary on stderr"),
 		OPT_NONBLOCK(&o.nonblock),

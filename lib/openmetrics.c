@@ -114,7 +114,7 @@ int om_commit(struct om *w, struct err *e)
 
 /* ---- probing runs ---- */
 
-enum { L_HOST, L_PORT, L_FAMILY, L_PROTO, L_EXTRA, NLABELS };
+enum { L_HOST, L_PORT, L_FAMILY, L_PROTO, L_HOP, L_ADDRESS, L_EXTRA, NLABELS };
 
 static size_t labels_of(const struct om_probe_row *r, struct om_label *l, const char *extra,
 			const char *extra_val)
@@ -123,6 +123,8 @@ static size_t labels_of(const struct om_probe_row *r, struct om_label *l, const 
 	l[L_PORT] = (struct om_label){ "port", r->port };
 	l[L_FAMILY] = (struct om_label){ "family", r->family };
 	l[L_PROTO] = (struct om_label){ "proto", r->proto };
+	l[L_HOP] = (struct om_label){ "hop", r->hop };
+	l[L_ADDRESS] = (struct om_label){ "address", r->address };
 	l[L_EXTRA] = (struct om_label){ extra, extra_val };
 	return NLABELS;
 }

@@ -47,6 +47,7 @@ void om_abort(struct om *w);
 /* ---- the summary of a probing run, one row per target ---- */
 struct om_probe_row {
 	const char *host, *port, *family, *proto; /* port NULL: no port label (ICMP) */
+	const char *hop, *address; /* a trace's hop (TTL) and who answered; NULL: no label */
 	uint64_t sent, received;
 	long long closed;              /* TCP: replies that were resets; -1: not counted */
 	struct rtt_series *rtt;        /* NULL: rtt_stats below (no percentiles, no jitter) */

@@ -256,6 +256,20 @@ EOF
 	jq -e -s '.[4].cycles == 2 and .[4].queries == 1' <<<"$output"
 }
 
+@test "--trace --openmetrics: one sample a hop, labelled with its TTL and address; promtool accepts it" {
+	om=$BATS_TEST_TMPDIR/trace.prom
+	run -0 --separate-stderr in_a "$SOCKCTL" udp-send --trace --cycles 2 --cycle-interval 0 \
+		--openmetrics "$om" "$DST4"
+	run -0 promtool check metrics <"$om"
+	for k in 1 2 3 4; do
+		grep -qx "sockctl_probes_sent{host=\"$DST4\",port=\"33434\",family=\"inet\",proto=\"udp\",hop=\"$k\",address=\"198.18.$k.2\"} 2" "$om"
+	done
+	[ "$(grep -c '^sockctl_probes_received{.*} 2$' "$om")" -eq 4 ]
+	run -0 --separate-stderr in_a "$SOCKCTL" raw-icmp --trace --openmetrics "$om" "$DST6"
+	grep -q '^sockctl_probes_sent{host="'"$DST6"'",family="inet6",proto="icmp",hop="4",address="'"${V6[3]}"'"} 3$' "$om"
+	assert_usage_error "--openmetrics needs --trace" "$SOCKCTL" udp-send --openmetrics "$om" 127.0.0.1 9 x
+}
+
 @test "--trace --resolve: the hops' names, from the namespace's hosts file" {
 	mkdir -p "/etc/netns/${TR}a"
 	printf '%s r1.test\n%s r2.test\n%s r3.test\n%s b.test\n' "${V4[@]}" >"/etc/netns/${TR}a/hosts"
