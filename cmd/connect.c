@@ -472,6 +472,7 @@ static int connect_probe_from(struct connect_opts *o, const struct opt_args *pos
 
 	p->family = o->family, p->json = o->json, p->verbose = o->verbose;
 	p->tcp_info = o->tcp_info, p->numeric = o->numeric, p->so = &o->so;
+	p->tls = &o->tls;
 	p->timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
 	p->conflict = o->udp || o->unix_sock || o->fd >= 0 || o->type || o->nonblock ||
 		      o->parallel >= 0 || f->recv_only || f->send_only || f->quit_after_eof >= 0 ||

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "addr.h"
 #include "clock.h"
@@ -21,6 +22,7 @@
 struct host {
 	const char *name;
 	char port[256]; /* as typed, then the number */
+	struct rtt_stats tls; /* --tls: the TLS handshakes */
 };
 
 struct pctx {
@@ -30,6 +32,8 @@ struct pctx {
 	size_t nhosts;
 	struct err out_err;
 	int out_failed;
+	struct tls_ctx *tls; /* --tls */
+	struct tcpping_layer layer;
 };
 
 static volatile sig_atomic_t got_stop;
@@ -73,8 +77,10 @@ static void probe_json(const struct tcpping_probe *p)
 		json_num(&w, "tcpi_rtt_ms", (double)p->tcpi_rtt_us / 1e3, 3);
 		json_num(&w, "tcpi_rttvar_ms", (double)p->tcpi_rttvar_us / 1e3, 3);
 	}
+	if (p->layer_ns >= 0)
+		json_num(&w, "tls_ms", (double)p->layer_ns / 1e6, 3);
 	if (p->state == TCPPING_ERROR)
-		json_str(&w, "error", err_errno_name(p->err));
+		json_str(&w, "error", p->why ? p->why : err_errno_name(p->err));
 	json_end(&w);
 }
 
@@ -84,6 +90,8 @@ static void on_probe(void *ctx, const struct tcpping_probe *p)
 	const struct tcpping_target *t = p->t;
 	char where[ADDR_STRLEN + 8], why[ERR_DESC_LEN];
 
+	if (p->layer_ns >= 0)
+		rtt_add(&((struct host *)t->user)->tls, p->layer_ns);
 	if (c->o->json) {
 		probe_json(p);
 		line_done(c);
@@ -94,6 +102,8 @@ static void on_probe(void *ctx, const struct tcpping_probe *p)
 	case TCPPING_OPEN:
 		printf("reply from %s: tcp_seq=%llu open time=%.3f ms", where,
 		       (unsigned long long)p->seq, (double)p->rtt_ns / 1e6);
+		if (p->layer_ns >= 0)
+			printf(" tls=%.3f ms", (double)p->layer_ns / 1e6);
 		if (p->tcpi_rtt_us >= 0)
 			printf(" tcpi_rtt=%.3f ms", (double)p->tcpi_rtt_us / 1e3);
 		putchar('\n');
@@ -108,7 +118,7 @@ static void on_probe(void *ctx, const struct tcpping_probe *p)
 		break;
 	case TCPPING_ERROR:
 		printf("no reply from %s: tcp_seq=%llu %s\n", where, (unsigned long long)p->seq,
-		       err_errno_desc(p->err, why, sizeof(why)));
+		       p->why ? p->why : err_errno_desc(p->err, why, sizeof(why)));
 		break;
 	}
 	line_done(c);
@@ -170,6 +180,14 @@ static void summary_json(const struct pctx *c, struct tcpping_target *t)
 	num_or_null(&w, "rtt_p90_ms", f.have_pct, f.p90);
 	num_or_null(&w, "rtt_p99_ms", f.have_pct, f.p99);
 	num_or_null(&w, "jitter_ms", f.have_jitter, f.jitter);
+	if (c->o->tls && c->o->tls->tls) {
+		double mn, av, mx, md;
+		int have = !rtt_ms(&((const struct host *)t->user)->tls, &mn, &av, &mx, &md);
+
+		num_or_null(&w, "tls_min_ms", have, mn);
+		num_or_null(&w, "tls_avg_ms", have, av);
+		num_or_null(&w, "tls_max_ms", have, mx);
+	}
 	json_end(&w);
 }
 
@@ -191,6 +209,9 @@ static void summary_text(const struct pctx *c, struct tcpping_target *t)
 		printf(", jitter %.3f ms", f.jitter);
 	if (f.have_pct)
 		putchar('\n');
+	if (!rtt_ms(&h->tls, &f.mn, &f.av, &f.mx, &f.md))
+		printf("tls handshake min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", f.mn, f.av, f.mx,
+		       f.md);
 }
 
 static int write_metrics(struct pctx *c, struct err *e)
@@ -235,6 +256,7 @@ static int parse_one(const struct connect_probe_opts *o, char *const *args, int 
 	if (!h->name)
 		return err_set(e, EXIT_FAIL, "out of memory");
 	snprintf(h->port, sizeof(h->port), "%s", ep.service);
+	rtt_init(&h->tls);
 	return 0;
 }
 
@@ -328,6 +350,27 @@ static void catch_signals(sigset_t *block, sigset_t *old)
 	sigprocmask(SIG_BLOCK, NULL, old);
 }
 
+/* ---- --tls: lib/tls's client handshake as lib/tcpping's layer ---- */
+
+static void *tls_open(void *ctx, int fd, const struct tcpping_target *t, struct err *e)
+{
+	return tls_client_open(ctx, fd, name_of(t), NULL, e);
+}
+
+static int tls_step(void *conn, uint32_t *want, struct err *e)
+{
+	uint32_t w = 0;
+	int rc = tls_client_step(conn, &w, e);
+
+	*want = w == TLS_WANT_WRITE ? EPOLLOUT : EPOLLIN;
+	return rc;
+}
+
+static void tls_close(void *conn)
+{
+	tls_conn_close(conn, 0); /* the probe ends with a reset anyway */
+}
+
 static int run(struct pctx *c, int argc, char **argv, struct err *e)
 {
 	const struct connect_probe_opts *o = c->o;
@@ -346,8 +389,18 @@ static int run(struct pctx *c, int argc, char **argv, struct err *e)
 		return err_set(e, EXIT_USAGE, "--count (TCP ping) cannot be used with -u, -U, "
 			       "--fd, --type, --nonblock, --parallel or the relay options");
 	if (sock_check_opts(o->so, o->family, SOCK_STREAM, e) ||
-	    parse_targets(o, argc, argv, c, e) || tcpping_init(&c->eng, &cfg, on_probe, c, e) ||
-	    add_targets(c, e))
+	    (o->tls && tls_opts_check(o->tls, 0, e)) || parse_targets(o, argc, argv, c, e))
+		return -1;
+	if (o->tls && o->tls->tls) {
+		if (o->tls->starttls != TLS_STARTTLS_NONE || o->tls->session)
+			return err_set(e, EXIT_USAGE, "--count --tls: no --starttls or --session");
+		if (tls_client_ctx(o->tls, &c->tls, e))
+			return -1;
+		c->layer = (struct tcpping_layer){ .ctx = c->tls, .open = tls_open,
+						   .step = tls_step, .close = tls_close };
+		cfg.layer = &c->layer;
+	}
+	if (tcpping_init(&c->eng, &cfg, on_probe, c, e) || add_targets(c, e))
 		return -1;
 	catch_signals(&block, &old);
 	header(c);
@@ -382,6 +435,8 @@ int connect_probe(const struct connect_probe_opts *o, int argc, char **argv)
 			if (!tcpping_answered(c.eng.targets[i]))
 				status = EXIT_FAIL;
 	tcpping_free(&c.eng);
+	if (c.tls)
+		tls_ctx_free(c.tls);
 	for (i = 0; c.hosts && i < c.nhosts; i++)
 		free((void *)c.hosts[i].name);
 	free(c.hosts);

@@ -7,6 +7,7 @@
 
 #include "sock.h"
 #include "tcpping.h"
+#include "tls.h"
 
 struct connect_probe_opts {
 	/* from connect's option table */
@@ -18,6 +19,7 @@ struct connect_probe_opts {
 	int family, json, verbose, tcp_info, numeric;
 	int64_t timeout;         /* -w or --connect-timeout; -1: TCPPING_DEFAULT_TIMEOUT */
 	const struct sockopts *so;
+	const struct tls_opts *tls; /* --tls: a TLS handshake after each TCP one */
 	int conflict;            /* options given that --count cannot use */
 };
 

@@ -68,33 +68,47 @@ uint64_t tcpping_answered(const struct tcpping_target *t)
 	return t->open + t->closed;
 }
 
-static void read_tcp_info(int fd, struct tcpping_probe *pr)
+/* TCP_INFO's RTT sample into @t, right after TCP's handshake. */
+static void read_tcp_info(struct tcpping_target *t)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
 
 	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+	if (getsockopt(t->fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
 		return;
-	pr->tcpi_rtt_us = ti.tcpi_rtt;
-	pr->tcpi_rttvar_us = ti.tcpi_rttvar;
+	t->tcpi_rtt_us = ti.tcpi_rtt;
+	t->tcpi_rttvar_us = ti.tcpi_rttvar;
 }
 
-/* The probe of @t ended at @now with @err (0: connected; ETIMEDOUT: ours). */
-static int finish(struct tcpping *p, struct tcpping_target *t, int err, int64_t now,
-		  struct err *e)
+/*
+ * The probe of @t ended at @now with @err (0: connected, and with a layer
+ * its handshake done; ETIMEDOUT: ours); @why: the layer's failure.
+ */
+static int finish(struct tcpping *p, struct tcpping_target *t, int err, const char *why,
+		  int64_t now, struct err *e)
 {
-	struct tcpping_probe pr = { .t = t, .seq = t->seq, .err = err, .rtt_ns = now - t->started,
-				    .tcpi_rtt_us = -1, .tcpi_rttvar_us = -1 };
+	int64_t tcp_end = t->connected ? t->connected : now;
+	struct tcpping_probe pr = { .t = t, .seq = t->seq, .err = err, .rtt_ns = tcp_end - t->started,
+				    .tcpi_rtt_us = t->tcpi_rtt_us, .tcpi_rttvar_us = t->tcpi_rttvar_us,
+				    .layer_ns = -1, .why = why };
 	struct linger lg = { 1, 0 };
 	int rc = 0;
 
+	if (t->conn) {
+		p->cfg.layer->close(t->conn);
+		t->conn = NULL;
+	}
 	if (!err) {
 		pr.state = TCPPING_OPEN;
 		t->open++;
-		if (p->cfg.tcp_info)
-			read_tcp_info(t->fd, &pr);
+		if (t->connected)
+			pr.layer_ns = now - t->connected;
 		/* a reset, not a FIN: no TIME_WAIT left on either side */
+		setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	} else if (why) {
+		pr.state = TCPPING_ERROR;
+		t->errors++;
 		setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	} else if (err == ECONNREFUSED) {
 		pr.state = TCPPING_CLOSED;
@@ -119,6 +133,40 @@ static int finish(struct tcpping *p, struct tcpping_target *t, int err, int64_t 
 	if (p->fn)
 		p->fn(p->fn_ctx, &pr);
 	return rc;
+}
+
+/* The layer's next step; the probe ends when it is done or fails. */
+static int layer_step(struct tcpping *p, struct tcpping_target *t, struct err *e)
+{
+	struct epoll_event ev = { .data.ptr = t };
+	struct err le = { 0 };
+	uint32_t want = 0;
+	int rc = p->cfg.layer->step(t->conn, &want, &le);
+
+	if (rc > 0)
+		return finish(p, t, 0, NULL, clock_mono_ns(), e);
+	if (rc < 0)
+		return finish(p, t, EPROTO, le.msg, clock_mono_ns(), e);
+	ev.events = want ? want : EPOLLIN;
+	if (epoll_ctl(p->ep, EPOLL_CTL_MOD, t->fd, &ev))
+		return err_sys(e, EXIT_FAIL, errno, "epoll_ctl");
+	return 0;
+}
+
+/* TCP's handshake of @t's probe is done at @now: the probe ends, or its layer begins. */
+static int connected(struct tcpping *p, struct tcpping_target *t, int64_t now, struct err *e)
+{
+	struct err le = { 0 };
+
+	if (p->cfg.tcp_info)
+		read_tcp_info(t);
+	if (!p->cfg.layer)
+		return finish(p, t, 0, NULL, now, e);
+	t->connected = now;
+	t->conn = p->cfg.layer->open(p->cfg.layer->ctx, t->fd, t, &le);
+	if (!t->conn)
+		return finish(p, t, EPROTO, le.msg, clock_mono_ns(), e);
+	return layer_step(p, t, e);
 }
 
 /* A local failure that must stop the run (no descriptor left, a bad -s). */
@@ -152,11 +200,13 @@ static int start(struct tcpping *p, struct tcpping_target *t, struct err *e)
 	t->fd = fd;
 	t->seq++;
 	t->sent++;
+	t->connected = 0;
+	t->tcpi_rtt_us = t->tcpi_rttvar_us = -1;
 	t->started = clock_mono_ns();
 	t->deadline = t->started + p->cfg.timeout;
 	rc = connect(fd, (struct sockaddr *)&t->addr, t->addrlen);
 	if (!rc)
-		return finish(p, t, 0, clock_mono_ns(), e);
+		return connected(p, t, clock_mono_ns(), e);
 	if (errno != EINPROGRESS) {
 		int saved = errno;
 
@@ -167,7 +217,7 @@ static int start(struct tcpping *p, struct tcpping_target *t, struct err *e)
 			t->seq--;
 			return err_sys(e, EXIT_FAIL, saved, "connect to %s", t->addr_str);
 		}
-		return finish(p, t, saved, clock_mono_ns(), e);
+		return finish(p, t, saved, NULL, clock_mono_ns(), e);
 	}
 	if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &ev))
 		return err_sys(e, EXIT_FAIL, errno, "epoll_ctl");
@@ -188,7 +238,7 @@ static int64_t step(struct tcpping *p, int *failed, struct err *e)
 	for (i = 0; i < p->ntargets && !*failed; i++) {
 		struct tcpping_target *t = p->targets[i];
 
-		if (t->fd >= 0 && now >= t->deadline && finish(p, t, ETIMEDOUT, now, e))
+		if (t->fd >= 0 && now >= t->deadline && finish(p, t, ETIMEDOUT, NULL, now, e))
 			*failed = 1;
 		if (t->fd < 0 && more(p, t) && now >= t->next && start(p, t, e))
 			*failed = 1;
@@ -213,12 +263,17 @@ static void on_events(struct tcpping *p, const struct epoll_event *ev, int n, in
 
 		if (t->fd < 0)
 			continue;
+		if (t->conn) {
+			if (layer_step(p, t, e))
+				*failed = 1;
+			continue;
+		}
 		if ((ev[i].events & (EPOLLERR | EPOLLHUP)) &&
 		    getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len))
 			err = errno;
 		else if ((ev[i].events & (EPOLLERR | EPOLLHUP)) && !err)
 			err = ECONNRESET;
-		if (finish(p, t, err, now, e))
+		if (err ? finish(p, t, err, NULL, now, e) : connected(p, t, now, e))
 			*failed = 1;
 	}
 }
@@ -273,11 +328,16 @@ int tcpping_run(struct tcpping *p, const volatile sig_atomic_t *stop, const sigs
 			on_events(p, ev, n, &failed, e);
 	}
 	p->end = clock_mono_ns();
-	for (i = 0; i < p->ntargets; i++)
+	for (i = 0; i < p->ntargets; i++) {
+		if (p->targets[i]->conn) {
+			p->cfg.layer->close(p->targets[i]->conn);
+			p->targets[i]->conn = NULL;
+		}
 		if (p->targets[i]->fd >= 0) {
 			close(p->targets[i]->fd);
 			p->targets[i]->fd = -1;
 		}
+	}
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	return failed ? -1 : 0;
 }

@@ -46,6 +46,23 @@ struct tcpping_target {
 	int fd;
 	uint64_t seq;
 	int64_t started, next, deadline;
+	void *conn;             /* the layer's, while its handshake runs */
+	int64_t connected;      /* with a layer: when TCP's handshake ended */
+	int64_t tcpi_rtt_us, tcpi_rttvar_us; /* read then */
+};
+
+/*
+ * A handshake after TCP's (connect --count --tls): open() on the
+ * established non-blocking socket, step() whenever the socket is as *@want
+ * said (EPOLLIN, EPOLLOUT) until it is done, close() before the reset.  The
+ * probe's rtt stays TCP's handshake; layer_ns is this one's.  A failed one
+ * ends the probe as TCPPING_ERROR with the layer's message.
+ */
+struct tcpping_layer {
+	void *ctx;
+	void *(*open)(void *ctx, int fd, const struct tcpping_target *t, struct err *e);
+	int (*step)(void *conn, uint32_t *want, struct err *e); /* 1 done, 0 wait, -1 failed */
+	void (*close)(void *conn);
 };
 
 struct tcpping_probe {
@@ -56,6 +73,8 @@ struct tcpping_probe {
 	int64_t rtt_ns;           /* open, closed: the handshake; timeout: the timeout */
 	int64_t tcpi_rtt_us;      /* open, with .tcp_info: TCP_INFO's tcpi_rtt; -1: none */
 	int64_t tcpi_rttvar_us;
+	int64_t layer_ns;         /* open, with a layer: its handshake; -1: none */
+	const char *why;          /* error from the layer: its message; NULL otherwise */
 };
 
 typedef void (*tcpping_fn)(void *ctx, const struct tcpping_probe *p);
@@ -66,6 +85,7 @@ struct tcpping_config {
 	int64_t timeout;  /* ns per probe */
 	int tcp_info;     /* read TCP_INFO right after the handshake */
 	const struct sockopts *so; /* applied to every probe's socket; NULL: none */
+	const struct tcpping_layer *layer; /* after TCP's handshake; NULL: none */
 };
 
 struct tcpping {

@@ -581,25 +581,73 @@ static void await_ticket(struct tls_conn *t)
 	ERR_clear_error();
 }
 
-int tls_connect(struct tls_ctx *c, int fd, const char *host, struct tls_conn **out,
-		struct tls_report *r, struct err *e)
+/* The SNI a client sends for @host: --sni, else the host given unless it is an address. */
+static const char *sni_of(const struct tls_ctx *c, const char *host)
+{
+	return c->sni ? c->sni : (host && !is_ip_literal(host) ? host : NULL);
+}
+
+struct tls_conn *tls_client_open(struct tls_ctx *c, int fd, const char *host,
+				 struct tls_report *r, struct err *e)
 {
 	struct tls_conn *t = tls_conn_new(c, fd, r, e);
 	const char *name = c->verify_name ? c->verify_name : host;
-	const char *sni = c->sni ? c->sni : (host && !is_ip_literal(host) ? host : NULL);
+	const char *sni = sni_of(c, host);
 
 	if (!t)
-		return -1;
+		return NULL;
 	if (sni && !SSL_set_tlsext_host_name(t->ssl, sni)) {
 		tls_conn_close(t, 0);
-		return err_set(e, EXIT_USAGE, "--sni %.64s: not a valid server name", sni);
+		err_set(e, EXIT_USAGE, "--sni %.64s: not a valid server name", sni);
+		return NULL;
 	}
 	if (name && is_ip_literal(name)) {
 		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name);
 	} else if (name && !SSL_set1_host(t->ssl, name)) {
 		tls_conn_close(t, 0);
-		return err_set(e, EXIT_USAGE, "--verify-name %.64s: not a valid name", name);
+		err_set(e, EXIT_USAGE, "--verify-name %.64s: not a valid name", name);
+		return NULL;
 	}
+	SSL_set_connect_state(t->ssl);
+	t->start_ns = clock_mono_ns();
+	return t;
+}
+
+int tls_client_step(struct tls_conn *t, uint32_t *want, struct err *e)
+{
+	struct tls_report r;
+	int rc, se;
+
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_connect(t->ssl);
+	if (rc == 1) {
+		t->start_ns = clock_mono_ns() - t->start_ns; /* now the handshake's duration */
+		memset(&r, 0, sizeof(r));
+		tls_fill_report(t, &r);
+		return check_pin(t, &r, e) ? -1 : 1;
+	}
+	se = SSL_get_error(t->ssl, rc);
+	if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE) {
+		*want = se == SSL_ERROR_WANT_READ ? TLS_WANT_READ : TLS_WANT_WRITE;
+		return 0;
+	}
+	return handshake_error(t, rc, e);
+}
+
+int64_t tls_conn_handshake_ns(const struct tls_conn *t)
+{
+	return t->start_ns;
+}
+
+int tls_connect(struct tls_ctx *c, int fd, const char *host, struct tls_conn **out,
+		struct tls_report *r, struct err *e)
+{
+	struct tls_conn *t = tls_client_open(c, fd, host, r, e);
+	const char *sni = sni_of(c, host);
+
+	if (!t)
+		return -1;
 	if (c->session)
 		load_session(t);
 	if (handshake(t, r, e)) {

@@ -173,6 +173,19 @@ void tls_ctx_free(struct tls_ctx *c);
  */
 int tls_connect(struct tls_ctx *c, int fd, const char *host, struct tls_conn **out,
 		struct tls_report *r, struct err *e);
+/*
+ * The same client, driven from the caller's event loop (TCP ping): a
+ * connection on non-blocking @fd whose handshake tls_client_step() takes
+ * one step at a time: 1 done (verified, pinned), 0 wait until @fd is as
+ * *@want says, -1 failed with @e (status 1) as tls_connect() says it.
+ * tls_conn_handshake_ns() is the handshake's duration once done.
+ */
+#define TLS_WANT_READ 1
+#define TLS_WANT_WRITE 2
+struct tls_conn *tls_client_open(struct tls_ctx *c, int fd, const char *host,
+				 struct tls_report *r, struct err *e);
+int tls_client_step(struct tls_conn *t, uint32_t *want, struct err *e);
+int64_t tls_conn_handshake_ns(const struct tls_conn *t);
 /* The server's handshake on accepted socket @fd. */
 int tls_accept(struct tls_ctx *c, int fd, struct tls_conn **out, struct tls_report *r,
 	       struct err *e);

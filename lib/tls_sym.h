@@ -98,6 +98,7 @@
 	X(SSL_session_reused) \
 	X(SSL_set1_host) \
 	X(SSL_set_ex_data) \
+	X(SSL_set_connect_state) \
 	X(SSL_set_fd) \
 	X(SSL_set_session) \
 	X(SSL_shutdown) \
@@ -231,6 +232,7 @@ extern struct tls_syms tls_sym;
 #define SSL_session_reused (*tls_sym.p_SSL_session_reused)
 #define SSL_set1_host (*tls_sym.p_SSL_set1_host)
 #define SSL_set_ex_data (*tls_sym.p_SSL_set_ex_data)
+#define SSL_set_connect_state (*tls_sym.p_SSL_set_connect_state)
 #define SSL_set_fd (*tls_sym.p_SSL_set_fd)
 #define SSL_set_session (*tls_sym.p_SSL_set_session)
 #define SSL_shutdown (*tls_sym.p_SSL_shutdown)

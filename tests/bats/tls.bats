@@ -407,3 +407,23 @@ print(out.decode())' "$PORT" "$PKI/ca.pem"
 		"$SOCKCTL" connect -z --tls 127.0.0.1 "$port"
 	grep -q 'libssl.so.3' "$BATS_TEST_TMPDIR/tls"
 }
+
+@test "tls: connect --count --tls pings with a full handshake, its time a second column; a bad chain is no answer" {
+	bg openssl s_server -accept 127.0.0.1:0 -naccept 6 -cert "$PKI/srv.pem" -key "$PKI/srv.key" \
+		-quiet </dev/null >/dev/null 2>&1
+	PORT=$(bound_port "$BG_PID")
+	run -0 --separate-stderr "$SOCKCTL" connect --count 2 --interval 0.05 --tls \
+		--ca "$PKI/ca.pem" localhost "$PORT"
+	[[ ${lines[1]} =~ tcp_seq=1\ open\ time=[0-9.]+\ ms\ tls=[0-9.]+\ ms$ ]]
+	[[ ${lines[2]} =~ tcp_seq=2\ open\ time=[0-9.]+\ ms\ tls=[0-9.]+\ ms$ ]]
+	[[ $output == *"tls handshake min/avg/max/mdev = "* ]]
+	run -0 --separate-stderr "$SOCKCTL" connect --count 2 --interval 0.05 --tls --json \
+		--ca "$PKI/ca.pem" localhost "$PORT"
+	jq -e -s '.[0:2] | all(.event == "probe" and .state == "open" and .tls_ms > 0 and .rtt_ms < .tls_ms)' <<<"$output"
+	jq -e -s '.[2].tls_min_ms > 0 and .[2].tls_avg_ms >= .[2].tls_min_ms' <<<"$output"
+	# the system store does not know the suite's CA: no answer, the reason on each line
+	run -1 --separate-stderr "$SOCKCTL" connect --count 2 --interval 0.05 --tls localhost "$PORT"
+	[[ ${lines[1]} == *"tcp_seq=1 TLS: certificate verify failed: unable to get local issuer certificate"* ]]
+	[[ $output == *"2 probes sent, 0 open, 0 closed, 2 lost"* ]]
+	assert_usage_error "--session" "$SOCKCTL" connect --count 1 --tls --session /tmp/x localhost "$PORT"
+}
