@@ -200,7 +200,7 @@ int proxy_nc_parse(const char *addr, const char *proto, const char *user,
 	if (!proto || !strcmp(proto, "5")) {
 		u->kind = PROXY_SOCKS5H;
 	} else if (!strcmp(proto, "4")) {
-		u->kind = PROXY_SOCKS4A;
+		u->kind = PROXY_SOCKS4; /* nc resolves the target for SOCKS4 */
 	} else if (!strcasecmp(proto, "connect")) {
 		u->kind = PROXY_HTTP;
 		defport = "3128"; /* nc's default for CONNECT */

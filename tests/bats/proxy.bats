@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# connect through SOCKS4/4a/5 and HTTP CONNECT proxies (real ones: microsocks,
+# dante, tinyproxy, ncat; hostile ones in python), and listen --proxy-server
+# as the proxy for curl, ssh and sockctl.  Every proxy and target runs in a
+# network namespace of the test's own (only lo), so fixed ports are fine.
+load helper
+
+PEER="$BATS_TEST_DIRNAME/proxy_peer.py"
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	ns_add p
+	head -c 1048576 /dev/urandom >"$D/A"
+	head -c 786432 /dev/urandom >"$D/B"
+}
+
+teardown() {
+	common_teardown
+}
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# start_target [COUNT] [NBYTES]: the target on 127.0.0.1:5000 in the namespace
+# reads NBYTES (-1: to EOF) of each of COUNT clients, then sends B and closes.
+start_target() {
+	bg in_ns p python3 "$PEER" target 127.0.0.1 5000 "${2:-1048576}" "$D/B" "$D/hash" "${1:-1}"
+	wait_for 10 tcp_listening 5000 p
+}
+
+# through ARGS...: A through the proxy to the target, B back; both hashes checked.
+through() {
+	: >"$D/hash"
+	timeout 60 ip netns exec "$(ns p)" "$SOCKCTL" connect "$@" 127.0.0.1 5000 \
+		<"$D/A" >"$D/got" 2>"$D/err" || { cat "$D/err"; return 1; }
+	wait_for 10 test -s "$D/hash"
+	[ "$(cat "$D/hash")" = "$(sha "$D/A")" ]
+	[ "$(sha "$D/got")" = "$(sha "$D/B")" ]
+}
+
+start_microsocks() {
+	bg in_ns p microsocks -i 127.0.0.1 -p 1080 "$@"
+	wait_for 10 tcp_listening 1080 p
+}
+
+# dante in the foreground, as root inside the namespace, config in the test dir.
+start_danted() {
+	cat >"$D/danted.conf" <<-EOF2
+		logoutput: $D/danted.log
+		internal: 127.0.0.1 port = 1081
+		external: 127.0.0.1
+		socksmethod: ${1:-none}
+		clientmethod: none
+		user.privileged: root
+		user.unprivileged: nobody
+		client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+		socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 protocol: tcp }
+	EOF2
+	bg in_ns p danted -f "$D/danted.conf"
+	wait_for 10 tcp_listening 1081 p
+}
+
+start_tinyproxy() {
+	printf 'Port 8888\nListen 127.0.0.1\nTimeout 30\nMaxClients 8\nLogLevel Info\n%s\n' \
+		"${1:-}" >"$D/tinyproxy.conf"
+	bg in_ns p tinyproxy -d -c "$D/tinyproxy.conf"
+	wait_for 10 tcp_listening 8888 p
+}
+
+start_hostile() {
+	rm -f "$D/hostile.port"
+	bg in_ns p python3 "$PEER" hostile 127.0.0.1 0 "$1" "$D/hostile.port"
+	wait_for 10 test -s "$D/hostile.port"
+	HP=$(cat "$D/hostile.port")
+}
+
+# ---- real proxies ----
+
+@test "proxy: microsocks, SOCKS5 and socks5h, 1 MiB each way, sha256 both directions" {
+	start_microsocks
+	start_target 2
+	# microsocks closes both sides at the first EOF: the client keeps its own open
+	through --no-shutdown --proxy socks5://127.0.0.1:1080
+	through --no-shutdown -x 127.0.0.1:1080 -X 5
+}
+
+@test "proxy: microsocks with -u/-P: password from the URL, from SOCKCTL_PROXY_PASSWORD; a wrong one is named" {
+	start_microsocks -u alice -P 's3cret:x'
+	start_target 2
+	through --no-shutdown --proxy 'socks5h://alice:s3cret%3Ax@127.0.0.1:1080'
+	export SOCKCTL_PROXY_PASSWORD='s3cret:x'
+	through --no-shutdown -x 127.0.0.1:1080 -P alice
+	SOCKCTL_PROXY_PASSWORD=wrong run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
+		--proxy socks5://alice@127.0.0.1:1080 127.0.0.1 5000 </dev/null
+	[[ $output == *"socks5 proxy 127.0.0.1:1080: user alice: user name or password rejected"* ]]
+	# no user offered: the proxy accepts no method of ours
+	run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
+		--proxy socks5://127.0.0.1:1080 127.0.0.1 5000 </dev/null
+	[[ $output == *"no acceptable authentication method"* ]]
+}
+
+@test "proxy: a refused target through SOCKS5 is status 1 naming REP 0x05 in words" {
+	start_microsocks
+	run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
+		--proxy socks5h://127.0.0.1:1080 localhost 5001 </dev/null
+	[ "$output" = "sockctl connect: socks5h proxy 127.0.0.1:1080: REP 0x05: connection refused by destination" ]
+}
+
+@test "proxy: dante, SOCKS5 and SOCKS4, with half-close: the target answers after our EOF" {
+	start_danted
+	start_target 3 -1
+	through --proxy socks5://127.0.0.1:1081
+	through --proxy socks5h://127.0.0.1:1081
+	through --proxy socks4://127.0.0.1:1081
+}
+
+@test "proxy: tinyproxy (HTTP CONNECT) and ncat --proxy-type http, 1 MiB each way" {
+	start_tinyproxy
+	bg in_ns p ncat -l 127.0.0.1 3128 --proxy-type http -k
+	wait_for 10 tcp_listening 3128 p
+	start_target 3
+	through --no-shutdown --proxy http://127.0.0.1:8888
+	through --no-shutdown -x 127.0.0.1:3128 -X connect
+	through --no-shutdown --proxy http://127.0.0.1:3128
+}
+
+@test "proxy: tinyproxy with BasicAuth: right credentials pass, none is HTTP 407 with its Proxy-Authenticate" {
+	start_tinyproxy 'BasicAuth bob pw123'
+	start_target 1
+	through --no-shutdown --proxy http://bob:pw123@127.0.0.1:8888
+	run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
+		--proxy http://127.0.0.1:8888 127.0.0.1 5000 </dev/null
+	[[ $output == *"http proxy 127.0.0.1:8888: HTTP 407 "*"; Proxy-Authenticate: Basic realm="* ]]
+}
+
+@test "proxy: -z through microsocks: one line per port, open and closed" {
+	start_microsocks
+	start_target 1 0
+	run -0 --separate-stderr timeout 30 ip netns exec "$(ns p)" "$SOCKCTL" connect -z -v \
+		--proxy socks5://127.0.0.1:1080 127.0.0.1 4999-5001
+	[ "${lines[0]}" = "127.0.0.1 4999 closed" ]
+	[ "${lines[1]}" = "127.0.0.1 5000 open" ]
+	[ "${lines[2]}" = "127.0.0.1 5001 closed" ]
+	[ "${#lines[@]}" -eq 3 ]
+	run -1 timeout 30 ip netns exec "$(ns p)" "$SOCKCTL" connect -z --json \
+		--proxy socks5://127.0.0.1:1080 127.0.0.1 5001
+	[ -z "$output" ] || [[ $output == *'"event":"error"'* ]]
+}
+
+# ---- hostile proxies ----
+
+@test "proxy: hostile replies: truncated, wrong version, oversized, slowloris, each status 1, bounded" {
+	start_hostile s5-truncated
+	run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
+		--proxy socks5://127.0.0.1:$HP 127.0.0.1 5000 </dev/null
+	[[ $output == *"closed the connection after 3 bytes of its reply"* ]]
+
+	start_hostile s5-wrongver
+	run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
+		--proxy socks5://127.0.0.1:$HP 127.0.0.1 5000 </dev/null
+	[[ $output == *"invalid reply: version 4 in the reply, not 5"* ]]
+
+	start_hostile http-oversized
+	run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
+		--proxy http://127.0.0.1:$HP 127.0.0.1 5000 </dev/null
+	[[ $output == *"invalid reply: reply headers longer than 8 KiB"* ]]
+
+	start_hostile s5-slowloris
+	run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect -w 1 \
+		--proxy socks5://127.0.0.1:$HP 127.0.0.1 5000 </dev/null
+	[[ $output == *"socks5 proxy 127.0.0.1:$HP: timed out waiting for its reply"* ]]
+}
+
+@test "proxy: HTTP 407 from a proxy names Proxy-Authenticate; tunnel bytes after the 200 are not lost" {
+	start_hostile http-407
+	run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
+		--proxy http://127.0.0.1:$HP example.org 443 </dev/null
+	[ "$output" = "sockctl connect: http proxy 127.0.0.1:$HP: HTTP 407 Proxy Authentication Required; Proxy-Authenticate: Basic realm=\"sockctl test\"" ]
+	start_hostile http-tunnel
+	run -0 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
+		--proxy http://127.0.0.1:$HP example.org 443 </dev/null
+	[ "$output" = "first tunnel bytes" ]
+}
+
+@test "proxy: bad proxy options are status 2, one line, before any connection" {
+	assert_usage_error "unknown scheme 'socks9'" "$SOCKCTL" connect --proxy socks9://h:1 h 1
+	assert_usage_error "proxy port '0'" "$SOCKCTL" connect --proxy socks5://h:0 h 1
+	assert_usage_error "-X/--proxy-type '6'" "$SOCKCTL" connect -x h:1 -X 6 h 1
+	assert_usage_error "need -x/--proxy-addr" "$SOCKCTL" connect -X 5 h 1
+	assert_usage_error "carries TCP" "$SOCKCTL" connect -u --proxy socks5://h:1 h 1
+	assert_usage_error "conflicts with -x" "$SOCKCTL" connect --proxy socks5://h:1 -x h:2 h 1
+	# no terminal and no SOCKCTL_PROXY_PASSWORD: said at once, no password in argv needed
+	assert_usage_error "SOCKCTL_PROXY_PASSWORD" setsid "$SOCKCTL" connect -x 127.0.0.1:1 -P bob h 1
+	# a password in the URL never appears in a message
+	run -2 "$SOCKCTL" connect --proxy 'socks5://u:hunter2@h:99999' h 1
+	[[ $output != *hunter2* ]]
+}
