@@ -194,3 +194,116 @@ start_hostile() {
 	run -2 "$SOCKCTL" connect --proxy 'socks5://u:hunter2@h:99999' h 1
 	[[ $output != *hunter2* ]]
 }
+
+# ---- listen --proxy-server ----
+
+# start_pserver ARGS...: sockctl listen -k ARGS on 127.0.0.1:${PSPORT:-1080} in the namespace
+start_pserver() {
+	: >"$D/pserver.err"
+	bg ip netns exec "$(ns p)" "$SOCKCTL" listen -k "$@" 127.0.0.1 "${PSPORT:-1080}" \
+		2>"$D/pserver.err"
+	PSPID=$BG_PID
+	wait_for 10 tcp_listening "${PSPORT:-1080}" p
+}
+
+@test "proxy server: SOCKS5 to sockctl connect, half-close carried both ways, sha256 both directions" {
+	start_pserver --proxy-server socks5 -v
+	start_target 2 -1
+	# the target answers only after our EOF: the proxy must carry the half-close
+	through --proxy socks5://127.0.0.1:1080
+	through --proxy socks5h://127.0.0.1:1080
+	wait_for 10 grep -q "to 127.0.0.1 port 5000: 1048576 bytes up, 786432 down, .* (eof)" "$D/pserver.err"
+}
+
+@test "proxy server: curl --socks5-hostname and curl --proxy (HTTP CONNECT), 768 KiB each" {
+	cp "$D/B" "$D/www.bin"
+	bg ip netns exec "$(ns p)" python3 -m http.server -b 127.0.0.1 -d "$D" 8000
+	wait_for 10 tcp_listening 8000 p
+	start_pserver --proxy-server socks5
+	run -0 timeout 30 ip netns exec "$(ns p)" curl -sS -o "$D/c1" --socks5-hostname 127.0.0.1:1080 \
+		http://localhost:8000/www.bin
+	[ "$(sha "$D/c1")" = "$(sha "$D/B")" ]
+	kill "$PSPID"
+	wait_pid 10 "$PSPID"
+	wait_for 10 eval '! tcp_listening 1080 p'
+	start_pserver --proxy-server http
+	run -0 timeout 30 ip netns exec "$(ns p)" curl -sS -p -o "$D/c2" --proxy http://127.0.0.1:1080 \
+		http://127.0.0.1:8000/www.bin
+	[ "$(sha "$D/c2")" = "$(sha "$D/B")" ]
+}
+
+@test "proxy server: --proxy-auth FILE (SOCKS5 and HTTP), wrong passwords refused and named" {
+	printf '# users of the test\nalice:pa:ss\nbob:x\n' >"$D/users"
+	start_pserver --proxy-server socks5 --proxy-auth "$D/users" -v
+	start_target 1
+	through --proxy 'socks5://alice:pa%3Ass@127.0.0.1:1080'
+	SOCKCTL_PROXY_PASSWORD=nope run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
+		-x 127.0.0.1:1080 -P bob 127.0.0.1 5000 </dev/null
+	[[ $output == *"user bob: user name or password rejected"* ]]
+	wait_for 10 grep -q "(auth-failed: wrong user name or password)" "$D/pserver.err"
+	kill "$PSPID"
+	wait_pid 10 "$PSPID"
+	wait_for 10 eval '! tcp_listening 1080 p'
+	start_pserver --proxy-server http --proxy-auth "$D/users"
+	run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect --proxy http://127.0.0.1:1080 \
+		127.0.0.1 5000 </dev/null
+	[[ $output == *'HTTP 407 Proxy Authentication Required; Proxy-Authenticate: Basic realm="sockctl"'* ]]
+}
+
+@test "proxy server: --deny turns a client away, --json names target, bytes and reason per client" {
+	start_pserver --proxy-server socks5 --json --deny 127.0.0.2
+	start_target 1
+	through --proxy socks5://127.0.0.1:1080
+	wait_for 10 grep -q '"event":"proxy"' "$D/pserver.err"
+	run jq -c 'select(.event == "proxy") | [.target, .target_port, .bytes_up, .bytes_down, .reason, .ok]' \
+		"$D/pserver.err"
+	[ "$output" = '["127.0.0.1",5000,1048576,786432,"eof",true]' ]
+	run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect -s 127.0.0.2 \
+		--proxy socks5://127.0.0.1:1080 127.0.0.1 5000 </dev/null
+	wait_for 10 grep -q '"event":"refused".*"reason":"denied' "$D/pserver.err"
+}
+
+@test "proxy server: bad --proxy-server input is status 2" {
+	assert_usage_error "--proxy-server 'socks4'" "$SOCKCTL" listen --proxy-server socks4 0
+	assert_usage_error "needs a TCP listener" "$SOCKCTL" listen -u --proxy-server socks5 0
+	assert_usage_error "--proxy-auth needs --proxy-server" "$SOCKCTL" listen --proxy-auth /x 0
+	printf 'nocolon\n' >"$D/bad"
+	assert_usage_error "line 1: give USER:PASSWORD" "$SOCKCTL" listen --proxy-server socks5 \
+		--proxy-auth "$D/bad" 127.0.0.1 0
+}
+
+# ---- ssh's ProxyCommand, the real-world client ----
+
+@test "proxy: ssh -o ProxyCommand='sockctl connect --proxy socks5h://...' to sshd in the namespace" {
+	command -v /usr/sbin/sshd || skip "openssh-server is not installed (deps.sh installs it)"
+	mkdir -p /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$D/hostkey"
+	ssh-keygen -q -t ed25519 -N '' -f "$D/id"
+	cp "$D/id.pub" "$D/authorized_keys"
+	chmod 600 "$D/authorized_keys"
+	cat >"$D/sshd_config" <<-EOF2
+		Port 2222
+		ListenAddress 127.0.0.1
+		HostKey $D/hostkey
+		AuthorizedKeysFile $D/authorized_keys
+		PermitRootLogin prohibit-password
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		UsePAM no
+		StrictModes no
+		PidFile none
+	EOF2
+	bg ip netns exec "$(ns p)" /usr/sbin/sshd -D -e -f "$D/sshd_config" 2>"$D/sshd.log"
+	wait_for 10 tcp_listening 2222 p
+	start_microsocks
+	PSPORT=1082 start_pserver --proxy-server socks5
+	for url in socks5h://127.0.0.1:1080 socks5h://127.0.0.1:1082; do
+		timeout 60 ip netns exec "$(ns p)" ssh -F /dev/null -i "$D/id" -p 2222 \
+			-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+			-o LogLevel=ERROR -o ProxyCommand="$SOCKCTL connect --proxy $url %h %p" \
+			"$(id -un)@localhost" "sha256sum | cut -c1-64; cat '$D/B'" <"$D/A" >"$D/ssh.out" ||
+			{ cat "$D/sshd.log"; return 1; }
+		[ "$(head -c 64 "$D/ssh.out")" = "$(sha "$D/A")" ]
+		[ "$(tail -c +66 "$D/ssh.out" | sha256sum | cut -d' ' -f1)" = "$(sha "$D/B")" ]
+	done
+}
