@@ -161,7 +161,7 @@ int proxy_url_parse(const char *url, struct proxy_url *u, struct err *e)
 	u->kind = schemes[i].kind;
 	auth = sep + 3;
 	end = auth + strcspn(auth, "/?#");
-	if (*end && strcmp(end, "/"))
+	if (*end && strcmp(end, "/") != 0)
 		return err_set(e, EXIT_USAGE, "--proxy: a proxy URL has no path (%.32s)", end);
 	at = NULL;
 	for (sep = auth; sep < end; sep++)
@@ -339,13 +339,13 @@ static enum proxy_verdict parse_http(const uint8_t *b, size_t n, struct proxy_re
 	int code, i;
 
 	if (n < 12 || !http_ended(b, n)) {
-		if (n >= 5 && memcmp(b, "HTTP/", 5))
+		if (n >= 5 && memcmp(b, "HTTP/", 5) != 0)
 			return bad(r, "not an HTTP reply");
 		if (n + http_need(b, n) > PROXY_REPLY_MAX)
 			return bad(r, "reply headers longer than 8 KiB");
 		return more(r, n, n + http_need(b, n));
 	}
-	if (memcmp(s, "HTTP/1.", 7) || (s[7] != '0' && s[7] != '1') || s[8] != ' ')
+	if (memcmp(s, "HTTP/1.", 7) != 0 || (s[7] != '0' && s[7] != '1') || s[8] != ' ')
 		return bad(r, "not an HTTP/1.x status line");
 	code = 0;
 	for (i = 9; i < 12; i++) {
@@ -436,10 +436,14 @@ enum proxy_verdict proxy_reply_parse(enum proxy_step step, const uint8_t *b, siz
 int proxy_req_s5_greeting(const struct proxy_url *u, uint8_t *buf)
 {
 	if (u->user[0]) {
-		memcpy(buf, "\x05\x02\x00\x02", 4);
+		static const uint8_t m[] = { 5, 2, 0, 2 };
+
+		memcpy(buf, m, sizeof(m));
 		return 4;
 	}
-	memcpy(buf, "\x05\x01\x00", 3);
+	static const uint8_t m1[] = { 5, 1, 0 };
+
+	memcpy(buf, m1, sizeof(m1));
 	return 3;
 }
 
@@ -461,7 +465,9 @@ int proxy_req_s5_connect(const struct proxy_target *t, uint8_t *buf, struct err 
 {
 	size_t n = 4;
 
-	memcpy(buf, "\x05\x01\x00", 3);
+	buf[0] = 5;
+	buf[1] = 1;
+	buf[2] = 0;
 	if (!t->addr) {
 		size_t hl = strlen(t->host);
 
@@ -500,7 +506,8 @@ int proxy_req_s4(const struct proxy_url *u, const struct proxy_target *t, uint8_
 			return err_set(e, EXIT_USAGE, "SOCKS4 reaches IPv4 addresses only");
 		memcpy(buf + 4, &((const struct sockaddr_in *)(const void *)t->addr)->sin_addr, 4);
 	} else {
-		memcpy(buf + 4, "\0\0\0\1", 4); /* SOCKS4a: 0.0.0.x, the name follows */
+		buf[4] = buf[5] = buf[6] = 0; /* SOCKS4a: 0.0.0.x, the name follows */
+		buf[7] = 1;
 	}
 	memcpy(buf + 8, u->user, ul + 1);
 	n = 9 + ul;
@@ -819,12 +826,11 @@ static int resolve_target(struct hs *h, const char *host, struct sockaddr_storag
 int proxy_handshake(int fd, const struct proxy_url *u, const char *host, uint16_t port,
 		    const struct proxy_client_opts *o, enum proxy_fail *why, struct err *e)
 {
-	enum proxy_fail dummy;
-	struct hs h = { .fd = fd, .u = u, .o = o, .why = why ? why : &dummy, .e = e };
+	struct hs h = { .fd = fd, .u = u, .o = o, .why = why, .e = e };
 	struct sockaddr_storage ss;
 	struct proxy_target t = { .host = host, .port = port };
 
-	*h.why = PROXY_F_NONE;
+	*why = PROXY_F_NONE;
 	snprintf(h.name, sizeof(h.name), strchr(u->host, ':') ? "%s proxy [%s]:%s"
 							      : "%s proxy %s:%s",
 		 proxy_kind_name(u->kind), u->host, u->port);
@@ -933,19 +939,19 @@ static enum proxy_verdict http_request(const uint8_t *b, size_t n, struct proxy_
 							  b[i - 2] == '\n')))
 			end = s + i + 1;
 	if (!end) {
-		if (n >= 8 && memcmp(b, "CONNECT ", 8))
+		if (n >= 8 && memcmp(b, "CONNECT ", 8) != 0)
 			return qbad(q, "not a CONNECT request");
 		if (n >= PROXY_REPLY_MAX)
 			return qbad(q, "request headers longer than 8 KiB");
 		return qmore(q, n, n + 1);
 	}
 	q->len = (size_t)(end - s);
-	if (q->len < 8 || memcmp(b, "CONNECT ", 8))
+	if (q->len < 8 || memcmp(b, "CONNECT ", 8) != 0)
 		return qbad(q, "not a CONNECT request");
 	eol = memchr(s, '\n', q->len);
 	hp = s + 8;
 	sp = memchr(hp, ' ', (size_t)(eol - hp));
-	if (!sp || (size_t)(eol - sp) < 9 || memcmp(sp + 1, "HTTP/1.", 7) ||
+	if (!sp || (size_t)(eol - sp) < 9 || memcmp(sp + 1, "HTTP/1.", 7) != 0 ||
 	    (sp[8] != '0' && sp[8] != '1'))
 		return qbad(q, "request line is not CONNECT HOST:PORT HTTP/1.x");
 	q->http_version = sp[8] - '0';
@@ -989,27 +995,22 @@ static enum proxy_verdict http_request(const uint8_t *b, size_t n, struct proxy_
 		q->port = (uint16_t)port;
 	}
 	for (line = eol + 1; line < end; line = eol + 1) {
-		const char *v, *ve, *colon;
+		const char *v, *colon;
+		char val[1024];
 		size_t dl;
 		uint8_t dec[sizeof(auth)];
 
 		eol = memchr(line, '\n', (size_t)(end - line));
 		if (!eol)
 			break;
-		if ((size_t)(eol - line) < 26 || strncasecmp(line, "Proxy-Authorization:", 20))
+		if ((size_t)(eol - line) < 26 || strncasecmp(line, "Proxy-Authorization:", 20) != 0)
 			continue;
-		v = line + 20;
-		ve = eol;
-		while (v < ve && (*v == ' ' || *v == '\t'))
-			v++;
-		while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
-			ve--;
-		if (ve - v < 6 || strncasecmp(v, "Basic ", 6))
+		header_value(line + 20, (size_t)(eol - line) - 20, val, sizeof(val));
+		if (strncasecmp(val, "Basic ", 6) != 0)
 			return qbad(q, "Proxy-Authorization is not Basic");
-		v += 6;
-		while (v < ve && *v == ' ')
-			v++;
-		if (proxy_base64_decode(v, (size_t)(ve - v), dec, sizeof(dec), &dl) ||
+		for (v = val + 6; *v == ' '; v++)
+			;
+		if (proxy_base64_decode(v, strlen(v), dec, sizeof(dec), &dl) ||
 		    memchr(dec, 0, dl) || !(colon = memchr(dec, ':', dl)))
 			return qbad(q, "Proxy-Authorization: bad Basic credentials");
 		if ((size_t)((const uint8_t *)colon - dec) > PROXY_FIELD_MAX ||

@@ -139,7 +139,7 @@ struct proxy_client_opts {
  * @port; on return 0 the socket carries the tunnel, and not one byte of it
  * has been read.  On failure -1, @e (status 1) names the proxy's reply in
  * words ("socks5 proxy 127.0.0.1:1080: REP 0x05: connection refused by
- * destination"), and *@why (may be NULL) says what kind of failure it was.
+ * destination"), and *@why says what kind of failure it was.
  */
 int proxy_handshake(int fd, const struct proxy_url *u, const char *host, uint16_t port,
 		    const struct proxy_client_opts *o, enum proxy_fail *why, struct err *e);

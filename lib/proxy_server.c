@@ -16,8 +16,7 @@
 
 #include "clock.h"
 
-#define PIPE_SIZE (256 * 1024)
-#define SPLICE_CHUNK (256 * 1024)
+#define PIPE_SIZE ((size_t)256 * 1024)
 
 enum pstate { P_GREET, P_AUTH, P_REQUEST, P_CONNECTING, P_RELAY };
 
@@ -330,7 +329,7 @@ static int open_pipe(struct dir *d)
 {
 	if (pipe2(d->pipe, O_CLOEXEC | O_NONBLOCK))
 		return -1;
-	fcntl(d->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+	fcntl(d->pipe[1], F_SETPIPE_SZ, (int)PIPE_SIZE);
 	return 0;
 }
 
@@ -339,7 +338,7 @@ static void connected(struct psrv *s, struct pclient *c)
 {
 	int err = 0;
 	socklen_t el = sizeof(err);
-	struct sockaddr_storage b;
+	struct sockaddr_storage b = { 0 };
 	socklen_t bl = sizeof(b);
 	uint8_t r[22] = { 5, 0, 0, 1 };
 	char why[ERR_DESC_LEN];
