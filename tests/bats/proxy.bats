@@ -55,7 +55,19 @@ start_danted() {
 		client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
 		socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 protocol: tcp }
 	EOF2
-	bg in_ns p danted -f "$D/danted.conf"
+	if [ "${1:-}" = username ]; then
+		# dante checks users against the system's: a user of the test's own, in
+		# a passwd and shadow seen only by this danted (a private mount namespace)
+		cp /etc/passwd "$D/passwd"
+		cp /etc/shadow "$D/shadow"
+		echo "sockt:x:4242:4242::/nonexistent:/usr/sbin/nologin" >>"$D/passwd"
+		echo "sockt:$(openssl passwd -6 'pw 42'):19000:0:99999:7:::" >>"$D/shadow"
+		bg ip netns exec "$(ns p)" unshare -m sh -c 'mount --bind "$1" /etc/passwd &&
+			mount --bind "$2" /etc/shadow && exec danted -f "$3"' danted \
+			"$D/passwd" "$D/shadow" "$D/danted.conf"
+	else
+		bg in_ns p danted -f "$D/danted.conf"
+	fi
 	wait_for 10 tcp_listening 1081 p
 }
 
@@ -111,6 +123,15 @@ start_hostile() {
 	through --proxy socks5://127.0.0.1:1081
 	through --proxy socks5h://127.0.0.1:1081
 	through --proxy socks4://127.0.0.1:1081
+}
+
+@test "proxy: dante with RFC 1929 user/password: the right password passes, a wrong one is named" {
+	start_danted username
+	start_target 1 -1
+	through --proxy 'socks5://sockt:pw%2042@127.0.0.1:1081'
+	SOCKCTL_PROXY_PASSWORD='pw 41' run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
+		-x 127.0.0.1:1081 -P sockt 127.0.0.1 5000 </dev/null
+	[ "$output" = "sockctl connect: socks5h proxy 127.0.0.1:1081: user sockt: user name or password rejected" ]
 }
 
 @test "proxy: tinyproxy (HTTP CONNECT) and ncat --proxy-type http, 1 MiB each way" {
