@@ -363,7 +363,8 @@ static enum proxy_verdict parse_http(const uint8_t *b, size_t n, struct proxy_re
 		eol = memchr(line, '\n', (size_t)(end - line));
 		if (!eol)
 			break;
-		if (!strncasecmp(line, "Proxy-Authenticate:", 19) && eol - line >= 19 && !r->auth[0])
+		if (eol - line >= 19 && !r->auth[0] &&
+		    strncasecmp(line, "Proxy-Authenticate:", 19) == 0)
 			header_value(line + 19, (size_t)(eol - line) - 19, r->auth, sizeof(r->auth));
 	}
 	if (!r->text[0])

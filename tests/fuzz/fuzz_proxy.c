@@ -3,7 +3,7 @@
  * libFuzzer target for lib/proxy's parsers of hostile bytes: the replies a
  * proxy sends its client (every step, fed as the client feeds them: only
  * the bytes asked for), the requests a client sends the proxy server, and
- * base64.  Invariants: a reply never asks for more than PROXY_REPLY_MAX in
+ * base64; and proxy URLs (argv, not hostile, but one-line errors).  Invariants: a reply never asks for more than PROXY_REPLY_MAX in
  * all, "more" always asks for at least one byte, and every text is one
  * printable line.
  */
@@ -78,5 +78,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	request(PROXY_HTTP, PROXY_SREQ_GREETING, data, size);
 	if (!proxy_base64_decode((const char *)data, size, dec, sizeof(dec), &dl))
 		FUZZ_ASSERT(dl < sizeof(dec), "decoded %zu bytes into %zu", dl, sizeof(dec));
+	{
+		char *url = fuzz_str(data, size);
+		struct proxy_url u;
+		struct err e = { 0 };
+
+		if (proxy_url_parse(url, &u, &e))
+			fuzz_check_err(&e, EXIT_USAGE);
+		else
+			FUZZ_ASSERT(u.host[0] && u.port[0], "a URL without host or port");
+		free(url);
+	}
 	return 0;
 }
