@@ -12,7 +12,7 @@
 #include "parse.h"
 #include "proxy_server.h"
 
-/* A client gets this long from accept to its tunnel. */
+/* A client gets this long from accept to its tunnel (--idle-timeout if shorter). */
 #define HANDSHAKE_TIMEOUT (10 * NS_PER_SEC)
 
 const char *const listen_proxy_types[] = { "socks5", "http", NULL };
@@ -116,6 +116,8 @@ int listen_proxy_serve(const struct listen_proxy *p, const struct server_opts *s
 	po.so = so;
 	po.family = family;
 	po.handshake_timeout = HANDSHAKE_TIMEOUT;
+	if (so->idle_timeout >= 0 && so->idle_timeout < HANDSHAKE_TIMEOUT)
+		po.handshake_timeout = so->idle_timeout;
 	po.on_event = show_event;
 	po.ctx = &sh;
 	rc = proxy_server_run(fds, n, &po, e);

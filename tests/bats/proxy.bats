@@ -284,6 +284,43 @@ start_pserver() {
 	wait_for 10 grep -q '"event":"refused".*"reason":"denied' "$D/pserver.err"
 }
 
+@test "proxy server: hostile clients (wrong version, garbage, a GET, slowloris) are closed, the proxy serves on" {
+	start_pserver --proxy-server socks5 -v --idle-timeout 1
+	start_target 1
+	in_ns p python3 - <<-'PY'
+		import socket, time
+		def ask(data, pause=0):
+		    s = socket.create_connection(("127.0.0.1", 1080), timeout=10)
+		    s.sendall(data)
+		    time.sleep(pause)
+		    try:
+		        got = s.recv(100)
+		    except ConnectionResetError:
+		        got = b"reset"
+		    s.close()
+		    return got
+		# SOCKS4 to a SOCKS5 proxy, then a reserved byte that is not 0
+		assert ask(b"\x04\x01\x00\x50\x7f\x00\x00\x01\x00") == b""
+		assert ask(b"\x05\x01\x00\x05\x01\x07\x01\x7f\x00\x00\x01\x13\x88")[:2] == b"\x05\x00"
+		# slowloris: half a greeting, then nothing: closed after --idle-timeout
+		t0 = time.time()
+		assert ask(b"\x05\x02\x00") == b""
+		assert 0.5 < time.time() - t0 < 8, time.time() - t0
+	PY
+	wait_for 10 grep -q "(bad-request: not SOCKS version 5)" "$D/pserver.err"
+	wait_for 10 grep -q "(bad-request: reserved byte is not 0)" "$D/pserver.err"
+	wait_for 10 grep -q "(handshake-timeout)" "$D/pserver.err"
+	through --proxy socks5://127.0.0.1:1080
+	kill "$PSPID"
+	wait_pid 10 "$PSPID"
+	wait_for 10 eval '! tcp_listening 1080 p'
+	start_pserver --proxy-server http -v
+	run -0 timeout 10 ip netns exec "$(ns p)" sh -c \
+		'printf "GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n" | "$1" connect 127.0.0.1 1080' sh "$SOCKCTL"
+	[[ ${lines[0]} == "HTTP/1.1 400 Bad Request"* ]]
+	wait_for 10 grep -q "(bad-request: not a CONNECT request)" "$D/pserver.err"
+}
+
 @test "proxy server: bad --proxy-server input is status 2" {
 	assert_usage_error "--proxy-server 'socks4'" "$SOCKCTL" listen --proxy-server socks4 0
 	assert_usage_error "needs a TCP listener" "$SOCKCTL" listen -u --proxy-server socks5 0
