@@ -14,9 +14,6 @@
 #include "out.h"
 #include "parse.h"
 
-/* Without a connect timeout, a proxy gets this long to answer. */
-#define PROXY_TIMEOUT (30 * NS_PER_SEC)
-
 const char *const connect_proxy_types[] = { "5", "4", "connect", NULL };
 
 static int check(struct connect_proxy *p, int not_tcp, struct err *e)
@@ -136,17 +133,10 @@ static int tunnel(const struct connect_proxy *p, const struct endpoint *ep, uint
 		  const struct sock_connect_opts *co, int64_t timeout, int *fd,
 		  enum proxy_fail *why, struct err *e)
 {
-	struct proxy_client_opts po = { .family = co->family };
 	int64_t t0 = clock_mono_ns();
 
-	*why = PROXY_F_IO;
-	po.deadline = clock_deadline(timeout >= 0 ? timeout : PROXY_TIMEOUT);
-	if (sock_connect(p->u.host, p->u.port, co, fd, e))
+	if (proxy_connect(&p->u, ep->host, port, co, timeout, fd, why, e))
 		return -1;
-	if (proxy_handshake(*fd, &p->u, ep->host, port, &po, why, e)) {
-		close(*fd);
-		return -1;
-	}
 	show_tunnel(p, ep, port, clock_mono_ns() - t0);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "sock.h"
+#include "sock_connect.h"
 
 static const struct {
 	const char *name;
@@ -1069,4 +1070,22 @@ enum proxy_verdict proxy_request_parse(enum proxy_kind kind, enum proxy_sreq_ste
 		return s5_request(b, n, q);
 	}
 	return qbad(q, "unknown step");
+}
+
+int proxy_connect(const struct proxy_url *u, const char *host, uint16_t port,
+		  const struct sock_connect_opts *co, int64_t timeout, int *fd,
+		  enum proxy_fail *why, struct err *e)
+{
+	struct proxy_client_opts po = { .family = co->family };
+
+	*why = PROXY_F_IO;
+	po.deadline = clock_deadline(timeout >= 0 ? timeout : PROXY_TIMEOUT);
+	if (sock_connect(u->host, u->port, co, fd, e))
+		return -1;
+	if (proxy_handshake(*fd, u, host, port, &po, why, e)) {
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	return 0;
 }

@@ -144,6 +144,21 @@ struct proxy_client_opts {
 int proxy_handshake(int fd, const struct proxy_url *u, const char *host, uint16_t port,
 		    const struct proxy_client_opts *o, enum proxy_fail *why, struct err *e);
 
+/* Without a connect timeout, a proxy gets this long to answer. */
+#define PROXY_TIMEOUT (30 * INT64_C(1000000000))
+
+struct sock_connect_opts;
+/*
+ * The whole client: connect to the proxy @u with @co (Happy Eyeballs, source
+ * address, socket options, trace), then proxy_handshake() to @host @port
+ * within @timeout ns (-1: PROXY_TIMEOUT).  The tunnel's socket (non-blocking)
+ * goes to @fd.  For connect --proxy and for any engine that needs an
+ * outbound leg through a proxy (listen --forward).
+ */
+int proxy_connect(const struct proxy_url *u, const char *host, uint16_t port,
+		  const struct sock_connect_opts *co, int64_t timeout, int *fd,
+		  enum proxy_fail *why, struct err *e);
+
 /* ---- the server's side ---- */
 
 /*
