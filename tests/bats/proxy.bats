@@ -284,6 +284,17 @@ start_pserver() {
 	wait_for 10 grep -q '"event":"refused".*"reason":"denied' "$D/pserver.err"
 }
 
+@test "proxy server: -m 1 resets a second client while the first is served" {
+	start_pserver --proxy-server socks5 -v -m 1
+	# the first client: connected, in its handshake, for 3 s
+	bg in_ns p python3 -c 'import socket, time
+s = socket.create_connection(("127.0.0.1", 1080)); time.sleep(3)'
+	wait_for 10 eval "ss -N $(ns p) -Htn state established 'dport = :1080' | grep -q ."
+	run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
+		--proxy socks5://127.0.0.1:1080 127.0.0.1 5000 </dev/null
+	wait_for 10 grep -q "refused 127.0.0.1:[0-9]*: max-conns" "$D/pserver.err"
+}
+
 @test "proxy server: hostile clients (wrong version, garbage, a GET, slowloris) are closed, the proxy serves on" {
 	start_pserver --proxy-server socks5 -v --idle-timeout 1
 	start_target 1
