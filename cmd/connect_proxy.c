@@ -85,7 +85,7 @@ static int get_password(struct connect_proxy *p, struct err *e)
 	else
 		n = read(tty, p->u.pass, sizeof(p->u.pass) - 1);
 	if (echo_off)
-		tcsetattr(tty, TCSAFLUSH, &t);
+		tcsetattr(tty, TCSANOW, &t); /* keep what was typed after the password */
 	close(tty);
 	if (n < 0)
 		return err_sys(e, EXIT_FAIL, errno, "reading the proxy password from /dev/tty");

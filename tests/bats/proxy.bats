@@ -104,6 +104,25 @@ start_hostile() {
 	SOCKCTL_PROXY_PASSWORD=wrong run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
 		--proxy socks5://alice@127.0.0.1:1080 127.0.0.1 5000 </dev/null
 	[[ $output == *"socks5 proxy 127.0.0.1:1080: user alice: user name or password rejected"* ]]
+	# no password anywhere: asked for on the terminal, not echoed
+	unset SOCKCTL_PROXY_PASSWORD
+	printf 'pong\n' >"$D/pong"
+	: >"$D/hash"
+	bg in_ns p python3 "$PEER" target 127.0.0.1 5000 6 "$D/pong" "$D/hash" 1
+	wait_for 10 tcp_listening 5000 p
+	run -0 timeout 30 ip netns exec "$(ns p)" expect -c '
+		set timeout 20
+		spawn -noecho '"$SOCKCTL"' connect --no-shutdown -x 127.0.0.1:1080 -P alice 127.0.0.1 5000
+		expect "Password for proxy user alice at 127.0.0.1: "
+		send "s3cret:x\r"
+		send "hello\r"
+		expect "pong"
+		expect eof
+		catch wait result
+		exit [lindex $result 3]'
+	[[ $output == *pong* ]]
+	[[ $output != *"s3cret"* ]]
+	[ "$(cat "$D/hash")" = "$(printf 'hello\n' | sha256sum | cut -d' ' -f1)" ]
 	# no user offered: the proxy accepts no method of ours
 	run -1 timeout 20 ip netns exec "$(ns p)" "$SOCKCTL" connect \
 		--proxy socks5://127.0.0.1:1080 127.0.0.1 5000 </dev/null
