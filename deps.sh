@@ -25,10 +25,13 @@ clang-tidy clang libclang-rt-14-dev"
 # (options.bats proves -n looks nothing up), traceroute and iputils-tracepath
 # (trace.bats compares --trace with them), prometheus for promtool (checks
 # the --openmetrics files), fping (the oracle for raw-icmp's many targets);
-# tls.bats: openssl (its CA, and s_server/s_client), curl, socat, python3's ssl.
+# tls.bats: openssl (its CA, and s_server/s_client), curl, socat, python3's ssl;
+# proxy.bats: microsocks, dante-server, tinyproxy, openssh for ssh's
+# ProxyCommand to a local sshd.
 TEST="bats python3 netcat-openbsd socat ncat iputils-ping iproute2 nftables
 dnsmasq-base jq valgrind procps util-linux bash-completion libcap2-bin time
-netbase systemd strace traceroute iputils-tracepath prometheus fping openssl curl"
+netbase systemd strace traceroute iputils-tracepath prometheus fping openssl curl
+microsocks dante-server tinyproxy openssh-server openssh-client"
 # benchmarks (make bench)
 BENCH="hyperfine iperf3 nmap"
 # for later work, cheap to have now: seccomp headers, more peers and

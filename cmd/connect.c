@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "connect_probe.h"
+#include "connect_proxy.h"
 #include "err.h"
 #include "inherit.h"
 #include "opt.h"
@@ -42,6 +43,7 @@ struct connect_opts {
 	int scan;
 	struct connect_probe_opts probe; /* --count: TCP ping */
 	struct tls_opts tls;
+	struct connect_proxy px;
 };
 
 const struct opt_cmd cmd_connect_desc = {
@@ -104,6 +106,17 @@ static void on_attempt(void *p, const struct sock_attempt *a)
 	else if (a->ev == SOCK_EV_RESULT || a->err != EINPROGRESS)
 		err_msg("connect", "%s: %s after %s", where,
 			a->timed_out ? "timed out" : err_errno_desc(a->err, why, sizeof(why)), dur);
+}
+
+static void fill_co(const struct connect_opts *o, struct ctx *c, struct sock_connect_opts *co)
+{
+	sock_connect_opts_init(co);
+	co->family = o->family;
+	co->timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
+	co->attempt_delay = o->attempt_delay;
+	co->so = &o->so;
+	co->trace = on_attempt;
+	co->ctx = c;
 }
 
 /* The options against each other and against the endpoint's kind: once. */
@@ -221,7 +234,24 @@ static int run_scan(const struct connect_opts *o, const struct endpoint *ep, str
 	long limit, open;
 	size_t nports;
 	int type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
+	int64_t timeout = o->connect_timeout >= 0 ? o->connect_timeout
+			  : o->timeout >= 0	  ? o->timeout
+						  : SCAN_TIMEOUT;
 
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	if (o->px.on) {
+		struct sock_connect_opts co;
+		struct ctx cc = { o };
+
+		fill_co(o, &cc, &co);
+		co.timeout = timeout;
+		snprintf(c.host, sizeof(c.host), "%s", ep->host);
+		open = connect_proxy_scan(&o->px, ep, &co, timeout, on_scan, &c, &nports, e);
+		if (open < 0)
+			return -1;
+		goto tally;
+	}
 	if (addr_parse_port_list(ep->service, o->udp ? "udp" : "tcp", &pl, e))
 		return -1;
 	if (resolve_one(ep->host, ep->service, o->family, type, &ss, &len, e) ||
@@ -237,21 +267,18 @@ static int run_scan(const struct connect_opts *o, const struct endpoint *ep, str
 		limit = 1;
 	if (so_scan.parallel > limit)
 		so_scan.parallel = (int)limit;
-	so_scan.timeout = o->connect_timeout >= 0 ? o->connect_timeout
-			  : o->timeout >= 0	  ? o->timeout
-						  : SCAN_TIMEOUT;
+	so_scan.timeout = timeout;
 	so_scan.udp = o->udp;
 	so_scan.so = &o->so;
 	so_scan.src = srclen ? (struct sockaddr *)&src : NULL;
 	so_scan.srclen = srclen;
-	memset(&c, 0, sizeof(c));
-	c.o = o;
 	addr_ntop((struct sockaddr *)&ss, len, c.host, sizeof(c.host));
 	open = scan_run((struct sockaddr *)&ss, len, &pl, &so_scan, on_scan, &c, e);
 	nports = pl.count;
 	addr_port_list_free(&pl);
 	if (open < 0)
 		return -1;
+tally:
 	if (c.hits == 0)
 		return err_set(e, EXIT_FAIL, "%s: no open port among %zu checked", c.host,
 			       nports);
@@ -377,13 +404,9 @@ static int open_socket(const struct connect_opts *o, const struct endpoint *ep, 
 
 	if (o->fd >= 0)
 		return adopt_socket(o, fd, e);
-	sock_connect_opts_init(&co);
-	co.family = o->family;
-	co.timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
-	co.attempt_delay = o->attempt_delay;
-	co.so = &o->so;
-	co.trace = on_attempt;
-	co.ctx = c;
+	fill_co(o, c, &co);
+	if (o->px.on)
+		return connect_proxy_open(&o->px, ep, &co, fd, e);
 	if (ep->kind == EP_UNIX) {
 		co.type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
 		if (o->type && addr_socktype_parse(o->type, &co.type, e))
@@ -514,6 +537,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_CLIENT),
 		OPT_TRACE(&(struct trace_opts){ 0 }, "TCP SYN"),
 		OPT_TLS(&o.tls, 0),
+		OPT_PROXY_CLIENT(&o.px),
 		OPT_GROUP("Output"),
 		OPT_FLAG(0, "tcp-info", &o.tcp_info, "at the end show the kernel's TCP_INFO"),
 		OPT_FD(&o.fd, "relay the connected socket inherited as fd N"),
@@ -542,7 +566,8 @@ int cmd_connect(int argc, char **argv)
 		return err_report("connect", &e);
 	if (o.so.flowlabel >= 0 && !o.family && o.fd < 0 && ep.kind != EP_UNIX)
 		o.family = AF_INET6; /* a flow label is IPv6's */
-	if (check(&o, &ep, &e))
+	if (connect_proxy_prepare(&o.px, o.udp || o.nonblock || o.fd >= 0 || ep.kind == EP_UNIX,
+				  o.verbose, o.json, &e) || check(&o, &ep, &e))
 		return err_report("connect", &e);
 	if (o.scan && o.tls.tls
 		    ? tls_client_scan(&(struct tls_show){ "connect", o.verbose, o.json }, &o.tls,

@@ -13,6 +13,7 @@
 #include "dgram_guard.h"
 #include "err.h"
 #include "inherit.h"
+#include "listen_proxy.h"
 #include "opt.h"
 #include "parse.h"
 #include "relay.h"
@@ -46,6 +47,7 @@ struct listen_opts {
 	struct sockopts so;
 	struct cidr_list allow, deny;
 	struct tls_opts tls;
+	struct listen_proxy px;
 };
 
 const struct opt_cmd cmd_listen_desc = {
@@ -137,6 +139,8 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
+	if (listen_proxy_check(&o->px, o->udp || o->echo || unix_ep, e))
+		return -1;
 	if (o->numeric && inet_ep && addr_check_numeric(ep->host, e))
 		return -1;
 	/* an inherited socket (@ep NULL): adopt_sockets() checks against it */
@@ -355,9 +359,11 @@ static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, i
 	server_setup(o, ctx, &so);
 	if (o->tls.tls)
 		return serve_tls(o, &so, fds, n, e);
-	if (!o->keep_open && !o->echo && !o->udp)
+	if (o->px.type)
+		rc = listen_proxy_serve(&o->px, &so, o->family, o->verbose, o->json, fds, n, e);
+	else if (!o->keep_open && !o->echo && !o->udp)
 		return relay_one(o, &so, fds, n, NULL, e);
-	if (!o->udp) {
+	else if (!o->udp) {
 		rc = server_run_stream(fds, n, &so, &st, e);
 	} else if (!(rc = server_show_rcvbuf(ctx, fds, n, o->so.rcvbuf, e))) {
 		rc = server_run_dgram(fds, n, &so, &st, e);
@@ -439,6 +445,7 @@ int cmd_listen(int argc, char **argv)
 			     "-U: permissions of the socket file (default 0600, not the umask)"),
 		OPT_INT_D(0, "backlog", &o.backlog, "N", 0, 1 << 20, SOMAXCONN,
 			  "listen(2) backlog (at most net.core.somaxconn)"),
+		OPT_PROXY_SERVER(&o.px),
 		OPT_GROUP("End of stdin, idle peers"),
 		OPT_RELAY_EOF(&o.eof),
 		/* --reuseaddr is on for TCP unless --no-reuseaddr: see run() */
