@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "err.h"
+#include "exec_show.h"
 #include "inherit.h"
 #include "opt.h"
 #include "out.h"
@@ -36,6 +37,8 @@ struct connect_opts {
 	int tcp_info;
 	long long parallel, fd;
 	int scan;
+	const char *exec, *sh_exec; /* -e, -c */
+	struct exec_cmd xcmd;
 };
 
 const struct opt_cmd cmd_connect_desc = {
@@ -121,6 +124,11 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		{ o->connect_timeout == 0, "--connect-timeout 0: give a duration greater than 0" },
 		{ !o->scan && o->parallel >= 0, "--parallel needs -z/--scan" },
 		{ o->tcp_info && (o->udp || unix_ep), "--tcp-info needs a TCP connection" },
+		{ o->exec && o->sh_exec, "-e/--exec and -c/--sh-exec exclude each other" },
+		{ (o->exec || o->sh_exec) && (o->scan || o->tcp_info || eof->recv_only ||
+					      eof->send_only || eof->quit_after_eof >= 0 ||
+					      eof->no_shutdown || eof->exit_on_peer_eof),
+		  "-e/-c: the program has the connection; -z and relay options do not apply" },
 	};
 	size_t i;
 
@@ -399,6 +407,8 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	else
 		snprintf(peer, sizeof(peer), "%.64s port %.64s", ep->host, ep->service);
 	show_ends(o, fd, peer);
+	if (o->xcmd.argv) /* the program's status is ours */
+		return exec_show_connect(&o->xcmd, o->verbose, o->json, fd, e);
 	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
 	ro.dgram = type != SOCK_STREAM;
@@ -463,6 +473,9 @@ int cmd_connect(int argc, char **argv)
 		OPT_DURATION_D(0, "attempt-delay", &o.attempt_delay, SOCK_ATTEMPT_DELAY,
 			       "Happy Eyeballs: start the next address after DUR"),
 		OPT_NUMERIC_HOST('n', &o.numeric),
+		OPT_STRING('e', "exec", &o.exec, "'PROG ARGS'",
+			   "run PROG with the connection as its stdin/stdout (no shell)"),
+		OPT_STRING('c', "sh-exec", &o.sh_exec, "'CMD'", "run CMD by /bin/sh -c, as -e does"),
 		OPT_GROUP("End of stdin, idle peers"),
 		OPT_RELAY_EOF(&o.eof),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_CLIENT),
@@ -491,7 +504,10 @@ int cmd_connect(int argc, char **argv)
 		o.family = AF_INET6; /* a flow label is IPv6's */
 	if (check(&o, &ep, &e))
 		return err_report("connect", &e);
-	if (o.scan ? run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e))
+	if ((o.exec || o.sh_exec) &&
+	    exec_cmd_parse(o.exec ? o.exec : o.sh_exec, !o.exec, &o.xcmd, &e))
 		return err_report("connect", &e);
-	return EXIT_OK;
+	status = o.scan ? run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e);
+	exec_cmd_free(&o.xcmd);
+	return status < 0 ? err_report("connect", &e) : status;
 }

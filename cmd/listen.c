@@ -12,6 +12,7 @@
 #include "dgram_server.h"
 #include "dgram_guard.h"
 #include "err.h"
+#include "exec_show.h"
 #include "inherit.h"
 #include "opt.h"
 #include "parse.h"
@@ -36,6 +37,9 @@ struct cidr_list {
 struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
 	const char *unix_path, *source, *port, *type;
+	const char *exec, *sh_exec; /* -e, -c */
+	struct exec_cmd xcmd;
+	int status;                 /* without -k, -e/-c: the program's */
 	int sock_type;      /* from --type, or the inherited socket's */
 	long long max_conns, backlog, mode, fd, echo_rate;
 	int max_serving; /* without -m: from the open-file limit; more wait */
@@ -126,6 +130,12 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		{ o->udp && o->backlog >= 0, "--backlog needs a stream socket (not -u)" },
 		{ o->nonblock && (o->keep_open || o->udp),
 		  "--nonblock needs a single TCP or Unix client" },
+		{ o->exec && o->sh_exec, "-e/--exec and -c/--sh-exec exclude each other" },
+		{ (o->exec || o->sh_exec) && (o->udp || o->echo || o->sock_type == SOCK_SEQPACKET),
+		  "-e/-c need a stream listener (not -u, --echo or seqpacket)" },
+		{ (o->exec || o->sh_exec) && (relay_opt || eof->recv_only || eof->send_only ||
+					      eof->exit_on_peer_eof || o->stall_timeout >= 0),
+		  "-e/-c: the program has the connection; relay options do not apply" },
 	};
 	size_t i;
 
@@ -303,7 +313,7 @@ static void server_setup(const struct listen_opts *o, struct server_show *ctx,
 	so->ctx = ctx;
 }
 
-static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, int *fds, int n,
+static int serve_sockets(struct listen_opts *o, struct server_show *ctx, int *fds, int n,
 			 struct err *e)
 {
 	struct server_opts so;
@@ -316,6 +326,8 @@ static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, i
 		return -1;
 	}
 	server_setup(o, ctx, &so);
+	if (o->xcmd.argv)
+		return listen_exec_serve(&o->xcmd, ctx, &so, o->nonblock, fds, n, &o->status, e);
 	if (!o->keep_open && !o->echo && !o->udp)
 		return relay_one(o, &so, fds, n, e);
 	if (o->udp)
@@ -334,6 +346,9 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 	int fds[MAX_FDS], n = 0, rc, nact = inherit_listen_fds(MAX_FDS, e);
 
 	if (nact < 0 || parse_type(o, e))
+		return -1;
+	if ((o->exec || o->sh_exec) && !(o->exec && o->sh_exec) &&
+	    exec_cmd_parse(o->exec ? o->exec : o->sh_exec, !o->exec, &o->xcmd, e))
 		return -1;
 	if (nact || o->fd >= 0) {
 		if (adopt_sockets(o, pos, nact, s, &n, e) || check_opts(o, NULL, e) ||
@@ -374,6 +389,10 @@ int cmd_listen(int argc, char **argv)
 		OPT_UNIX_TYPE(&o.type),
 		OPT_FD(&o.fd, "serve the listening (or bound) socket inherited as fd N"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
+		OPT_STRING('e', "exec", &o.exec, "'PROG ARGS'",
+			   "run PROG per client, the connection as its stdin/stdout (no shell)"),
+		OPT_STRING('c', "sh-exec", &o.sh_exec, "'CMD'",
+			   "run CMD by /bin/sh -c per client, as -e does"),
 		OPT_INT(0, "echo-rate", &o.echo_rate, "N", 0, 1000000,
 			"with -u --echo: at most N replies a second to one source address "
 			"(0: no limit; default 1000)"),
@@ -420,7 +439,9 @@ int cmd_listen(int argc, char **argv)
 	sock_opts_init(&o.so);
 	if (opt_run(&cmd_listen_desc, opts, argc, argv, &pos, &status))
 		return status;
-	if (run(&o, &pos, &e))
+	status = run(&o, &pos, &e);
+	exec_cmd_free(&o.xcmd);
+	if (status)
 		return err_report("listen", &e);
-	return EXIT_OK;
+	return o.status;
 }

@@ -24,11 +24,14 @@
 /* seqpacket: the largest message read whole; a longer one closes its client */
 #define MSG_MAX ((size_t)64 * 1024 * 1024)
 
-enum src_kind { SRC_LISTENER, SRC_INPUT, SRC_CLIENT };
+enum src_kind { SRC_LISTENER, SRC_INPUT, SRC_CLIENT, SRC_WATCH };
 
-/* What an epoll event points at: every source begins with one of these. */
+/*
+ * What an epoll event points at: every source begins with one of these, or
+ * is a handler's struct server_watch, which begins with the same int.
+ */
 struct src {
-	enum src_kind kind;
+	int kind; /* enum src_kind */
 	int fd;
 };
 
@@ -626,9 +629,43 @@ static void pause_accepting(struct srv *s, int errnum)
 	emit(s, SERVER_EV_PAUSED, NULL, "accept paused", errnum);
 }
 
+/* The client is counted until server_release(); accepting pauses at max_serving. */
+static void count_client(struct srv *s)
+{
+	s->nclients++;
+	s->st->clients++;
+	s->accept_deadline = -1;
+	if (!s->o->keep_open)
+		set_accepting(s, 0);
+	if (s->o->max_serving > 0 && s->nclients >= (size_t)s->o->max_serving) {
+		s->full = 1; /* the next ones wait in the backlog */
+		set_accepting(s, 0);
+	}
+}
+
+static int hand_off(struct srv *s, int fd, const struct sockaddr_storage *peer, socklen_t len)
+{
+	struct client tmp;
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.id = ++s->next_id;
+	tmp.peer = *peer;
+	tmp.peerlen = len;
+	emit(s, SERVER_EV_CONNECTION, &tmp, NULL, 0);
+	count_client(s);
+	if (s->o->handoff->start(s->o->handoff->ctx, (struct server_loop *)(void *)s, fd, tmp.id,
+				 (const struct sockaddr *)peer, len))
+		server_release((struct server_loop *)(void *)s);
+	return 1;
+}
+
 static int add_client(struct srv *s, int fd, const struct sockaddr_storage *peer, socklen_t len)
 {
-	struct client *c = calloc(1, sizeof(*c));
+	struct client *c;
+
+	if (s->o->handoff)
+		return hand_off(s, fd, peer, len);
+	c = calloc(1, sizeof(*c));
 
 	if (!c) {
 		close(fd);
@@ -700,6 +737,55 @@ static int accept_some(struct srv *s, int lfd)
 		add_client(s, fd, &tmp.peer, tmp.peerlen);
 	}
 	return 0;
+}
+
+/* ---- handed-off clients ---- */
+
+/* struct server_loop is struct srv to the handlers, opaque. */
+static struct srv *loop_srv(struct server_loop *l)
+{
+	return (struct srv *)(void *)l;
+}
+
+int server_watch_add(struct server_loop *l, struct server_watch *w, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	w->kind = SRC_WATCH;
+	w->fd = fd;
+	return epoll_ctl(loop_srv(l)->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int server_watch_mod(struct server_loop *l, struct server_watch *w, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	return epoll_ctl(loop_srv(l)->ep, EPOLL_CTL_MOD, w->fd, &ev);
+}
+
+void server_watch_del(struct server_loop *l, struct server_watch *w)
+{
+	epoll_ctl(loop_srv(l)->ep, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+void server_release(struct server_loop *l)
+{
+	struct srv *s = loop_srv(l);
+
+	s->nclients--;
+	if (!s->o->keep_open)
+		s->done = 1;
+	if (s->paused) {
+		s->paused = 0;
+		if (!s->full)
+			set_accepting(s, 1);
+		emit(s, SERVER_EV_RESUMED, NULL, NULL, 0);
+	}
+	if (s->full && s->o->keep_open) {
+		s->full = 0;
+		if (!s->paused)
+			set_accepting(s, 1);
+	}
 }
 
 /* ---- stdin, broadcast ---- */
@@ -907,7 +993,11 @@ int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 		for (i = 0; i < n && !s.done; i++) {
 			struct src *src = evs[i].data.ptr;
 
-			if (src->kind == SRC_LISTENER && s.accepting)
+			/* both kinds of source begin with the int kind */
+			if (*(const int *)evs[i].data.ptr == SRC_WATCH)
+				((struct server_watch *)evs[i].data.ptr)->ready(evs[i].data.ptr,
+										 evs[i].events);
+			else if (src->kind == SRC_LISTENER && s.accepting)
 				rc = accept_some(&s, src->fd);
 			else if (src->kind == SRC_INPUT && s.in_registered)
 				input_read(&s);
