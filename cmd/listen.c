@@ -14,6 +14,7 @@
 #include "err.h"
 #include "exec_show.h"
 #include "inherit.h"
+#include "listen_forward.h"
 #include "opt.h"
 #include "parse.h"
 #include "relay.h"
@@ -40,6 +41,9 @@ struct listen_opts {
 	const char *exec, *sh_exec; /* -e, -c */
 	struct exec_cmd xcmd;
 	int status;                 /* without -k, -e/-c: the program's */
+	const char *forward;        /* --forward TARGET */
+	struct endpoint fwd;
+	int64_t connect_timeout;
 	int sock_type;      /* from --type, or the inherited socket's */
 	long long max_conns, backlog, mode, fd, echo_rate;
 	int max_serving; /* without -m: from the open-file limit; more wait */
@@ -131,6 +135,13 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		{ o->nonblock && (o->keep_open || o->udp),
 		  "--nonblock needs a single TCP or Unix client" },
 		{ o->exec && o->sh_exec, "-e/--exec and -c/--sh-exec exclude each other" },
+		{ o->forward && (o->exec || o->sh_exec || o->echo || o->udp ||
+				 o->sock_type == SOCK_SEQPACKET),
+		  "--forward cannot be used with -e, -c, --echo, -u or seqpacket" },
+		{ o->forward && (relay_opt || eof->recv_only || eof->send_only ||
+				 eof->exit_on_peer_eof || o->stall_timeout >= 0),
+		  "--forward: the clients talk to the target; relay options do not apply" },
+		{ o->connect_timeout >= 0 && !o->forward, "--connect-timeout needs --forward" },
 		{ (o->exec || o->sh_exec) && (o->udp || o->echo || o->sock_type == SOCK_SEQPACKET),
 		  "-e/-c need a stream listener (not -u, --echo or seqpacket)" },
 		{ (o->exec || o->sh_exec) && (relay_opt || eof->recv_only || eof->send_only ||
@@ -326,6 +337,9 @@ static int serve_sockets(struct listen_opts *o, struct server_show *ctx, int *fd
 		return -1;
 	}
 	server_setup(o, ctx, &so);
+	if (o->forward)
+		return listen_forward_serve(&o->fwd, &o->so, o->connect_timeout, ctx, &so, fds, n,
+					    e);
 	if (o->xcmd.argv)
 		return listen_exec_serve(&o->xcmd, ctx, &so, o->nonblock, fds, n, &o->status, e);
 	if (!o->keep_open && !o->echo && !o->udp)
@@ -349,6 +363,8 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		return -1;
 	if ((o->exec || o->sh_exec) && !(o->exec && o->sh_exec) &&
 	    exec_cmd_parse(o->exec ? o->exec : o->sh_exec, !o->exec, &o->xcmd, e))
+		return -1;
+	if (o->forward && addr_parse_endpoint(1, (char *const *)&o->forward, 0, "tcp", &o->fwd, e))
 		return -1;
 	if (nact || o->fd >= 0) {
 		if (adopt_sockets(o, pos, nact, s, &n, e) || check_opts(o, NULL, e) ||
@@ -389,6 +405,10 @@ int cmd_listen(int argc, char **argv)
 		OPT_UNIX_TYPE(&o.type),
 		OPT_FD(&o.fd, "serve the listening (or bound) socket inherited as fd N"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
+		OPT_STRING(0, "forward", &o.forward, "HOST:PORT",
+			   "connect each client to HOST:PORT (or unix:PATH) and relay both ways"),
+		OPT_DURATION(0, "connect-timeout", &o.connect_timeout,
+			     "--forward: give up connecting to the target after DUR (default 10s)"),
 		OPT_STRING('e', "exec", &o.exec, "'PROG ARGS'",
 			   "run PROG per client, the connection as its stdin/stdout (no shell)"),
 		OPT_STRING('c', "sh-exec", &o.sh_exec, "'CMD'",
@@ -432,7 +452,7 @@ int cmd_listen(int argc, char **argv)
 	struct err e = { 0 };
 
 	memset(&o, 0, sizeof(o));
-	o.timeout = o.stall_timeout = -1;
+	o.timeout = o.stall_timeout = o.connect_timeout = -1;
 	relay_eof_opts_init(&o.eof);
 	o.backlog = o.mode = o.fd = -1;
 	o.echo_rate = DGRAM_ECHO_RATE_DEFAULT;

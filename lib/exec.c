@@ -272,7 +272,7 @@ static void job_exited(struct server_watch *w, uint32_t events)
 	close(w->fd);
 	job_emit(j, 1, &st, NULL);
 	server_release(j->loop);
-	free(j);
+	server_defer_free(j->loop, j);
 }
 
 static int job_start(void *ctx, struct server_loop *l, int fd, uint64_t id,

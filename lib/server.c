@@ -85,6 +85,8 @@ struct srv {
 	socklen_t fail_peerlen;
 	char *buf;
 	size_t bufsize;
+	void **grave;       /* server_defer_free: freed after this batch */
+	size_t ngrave, capgrave;
 };
 
 void server_opts_init(struct server_opts *o)
@@ -493,6 +495,8 @@ static void client_event(struct srv *s, struct client *c, uint32_t ev)
 
 static void bury(struct srv *s)
 {
+	while (s->ngrave)
+		free(s->grave[--s->ngrave]);
 	while (s->dead) {
 		struct client *c = s->dead;
 
@@ -788,6 +792,22 @@ void server_release(struct server_loop *l)
 	}
 }
 
+void server_defer_free(struct server_loop *l, void *p)
+{
+	struct srv *s = loop_srv(l);
+
+	if (s->ngrave == s->capgrave) {
+		size_t cap = s->capgrave ? s->capgrave * 2 : 16;
+		void **g = realloc(s->grave, cap * sizeof(*g));
+
+		if (!g)
+			return; /* leaked rather than freed under a pending event */
+		s->grave = g;
+		s->capgrave = cap;
+	}
+	s->grave[s->ngrave++] = p;
+}
+
 /* ---- stdin, broadcast ---- */
 
 static void input_read(struct srv *s)
@@ -948,6 +968,7 @@ static void srv_free(struct srv *s)
 		free(c);
 	}
 	bury(s);
+	free(s->grave);
 	close(s->ep);
 	free(s->buf);
 }

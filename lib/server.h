@@ -93,6 +93,12 @@ int server_watch_mod(struct server_loop *l, struct server_watch *w, uint32_t eve
 void server_watch_del(struct server_loop *l, struct server_watch *w);
 /* A handed-off client is done: its place is free (without keep_open the server ends). */
 void server_release(struct server_loop *l);
+/*
+ * free(@p) once the current batch of events is handled: a later event of
+ * the batch may still point at a watch inside @p (the handler marks it
+ * dead and ignores it).
+ */
+void server_defer_free(struct server_loop *l, void *p);
 
 struct server_opts {
 	int echo;              /* each client's bytes go back to that client */

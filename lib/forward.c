@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+#include "forward.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+/* Bytes a direction's pipe may hold (asked for; the kernel may give less). */
+#define PIPE_WANT (256 * 1024)
+/* splice calls of one direction per wake-up: the other clients get their turn */
+#define MOVES_PER_WAKE 16
+
+/* One direction: @from's bytes into a pipe, from the pipe into @to. */
+struct dir {
+	int from, to;
+	int pipe[2];  /* made at the first byte: an idle pair holds no pipe */
+	size_t inpipe, cap;
+	int eof;      /* @from said EOF */
+	int shut;     /* @to was shut down for writing: this direction is done */
+	uint64_t bytes;
+};
+
+struct job {
+	struct server_watch wc, wt; /* client socket, target socket */
+	struct server_loop *loop;
+	struct forward_server *f;
+	struct dir up, down;        /* client -> target, target -> client */
+	uint32_t ec, et;            /* registered events (0: not registered) */
+	int dead;                   /* ended: events left in this batch are ignored */
+	uint64_t id;
+	int64_t start;
+	socklen_t clientlen, targetlen;
+	struct sockaddr_storage client, target;
+};
+
+/* wc is the job's first member */
+static struct job *job_of(struct server_watch *w)
+{
+	return (struct job *)(void *)w;
+}
+
+static void dir_init(struct dir *d, int from, int to)
+{
+	memset(d, 0, sizeof(*d));
+	d->from = from;
+	d->to = to;
+	d->pipe[0] = d->pipe[1] = -1;
+}
+
+static void dir_free(struct dir *d)
+{
+	if (d->pipe[0] >= 0) {
+		close(d->pipe[0]);
+		close(d->pipe[1]);
+	}
+	d->pipe[0] = d->pipe[1] = -1;
+}
+
+static int dir_pipe(struct dir *d)
+{
+	int sz;
+
+	if (pipe2(d->pipe, O_CLOEXEC | O_NONBLOCK))
+		return -1;
+	fcntl(d->pipe[1], F_SETPIPE_SZ, PIPE_WANT);
+	sz = fcntl(d->pipe[1], F_GETPIPE_SZ);
+	d->cap = sz > 0 ? (size_t)sz : 65536;
+	return 0;
+}
+
+/*
+ * Move what can move now.  0, or the errno that ends the pair, with *@who
+ * 0 if @from failed (reading), 1 if @to failed (writing).
+ */
+static int dir_move(struct dir *d, int *who)
+{
+	int i;
+
+	for (i = 0; i < MOVES_PER_WAKE; i++) {
+		int moved = 0;
+		ssize_t n;
+
+		if (!d->eof && (d->pipe[0] < 0 || d->inpipe < d->cap)) {
+			if (d->pipe[0] < 0 && dir_pipe(d)) {
+				*who = 0;
+				return errno;
+			}
+			n = splice(d->from, NULL, d->pipe[1], NULL, d->cap - d->inpipe,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				d->inpipe += (size_t)n;
+				moved = 1;
+			} else if (n == 0) {
+				d->eof = 1;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				*who = 0;
+				return errno;
+			}
+		}
+		if (d->inpipe) {
+			n = splice(d->pipe[0], NULL, d->to, NULL, d->inpipe,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				d->inpipe -= (size_t)n;
+				d->bytes += (uint64_t)n;
+				moved = 1;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				*who = 1;
+				return errno;
+			}
+		}
+		if (d->eof && !d->inpipe && !d->shut) {
+			/* the EOF goes on once everything before it has */
+			shutdown(d->to, SHUT_WR);
+			d->shut = 1;
+			dir_free(d);
+		}
+		if (!moved)
+			break;
+	}
+	return 0;
+}
+
+/* What @fd must wait for: reading (its direction has room) and writing (bytes wait). */
+static uint32_t want(const struct dir *reads, const struct dir *writes)
+{
+	uint32_t ev = 0;
+
+	if (!reads->eof && (reads->pipe[0] < 0 || reads->inpipe < reads->cap))
+		ev |= EPOLLIN;
+	if (writes->inpipe)
+		ev |= EPOLLOUT;
+	return ev;
+}
+
+/* (Re)register, or drop a descriptor with nothing to wait for (a HUP would spin). */
+static void watch(struct job *j, struct server_watch *w, uint32_t *have, uint32_t ev)
+{
+	if (ev == *have)
+		return;
+	if (!ev)
+		server_watch_del(j->loop, w);
+	else if (!*have)
+		server_watch_add(j->loop, w, w->fd, ev);
+	else
+		server_watch_mod(j->loop, w, ev);
+	*have = ev;
+}
+
+static void job_end(struct job *j, const char *reason, const char *side, int errnum)
+{
+	struct forward_event ev;
+	int rst = errnum != 0;
+
+	watch(j, &j->wc, &j->ec, 0);
+	watch(j, &j->wt, &j->et, 0);
+	if (rst) {
+		/* one side failed: the other must not take it for an orderly end */
+		server_reset_close(j->wc.fd);
+		server_reset_close(j->wt.fd);
+	} else {
+		close(j->wc.fd);
+		close(j->wt.fd);
+	}
+	dir_free(&j->up);
+	dir_free(&j->down);
+	if (j->f->on_event) {
+		memset(&ev, 0, sizeof(ev));
+		ev.id = j->id;
+		ev.client = (const struct sockaddr *)&j->client;
+		ev.clientlen = j->clientlen;
+		ev.target = j->targetlen ? (const struct sockaddr *)&j->target : NULL;
+		ev.targetlen = j->targetlen;
+		ev.bytes_up = j->up.bytes;
+		ev.bytes_down = j->down.bytes;
+		ev.duration_ns = clock_mono_ns() - j->start;
+		ev.reason = reason;
+		ev.side = side;
+		ev.errnum = errnum;
+		j->f->on_event(j->f->ctx, &ev);
+	}
+	j->dead = 1;
+	server_release(j->loop);
+	server_defer_free(j->loop, j);
+}
+
+static void job_step(struct job *j)
+{
+	int who = 0, err = dir_move(&j->up, &who);
+
+	if (err) {
+		/* up reads the client (who 0) and writes the target (who 1) */
+		job_end(j, err == ECONNRESET || err == EPIPE ? "reset" : "error",
+			who ? "target" : "client", err);
+		return;
+	}
+	err = dir_move(&j->down, &who);
+	if (err) {
+		job_end(j, err == ECONNRESET || err == EPIPE ? "reset" : "error",
+			who ? "client" : "target", err);
+		return;
+	}
+	if (j->up.shut && j->down.shut) {
+		job_end(j, "eof", NULL, 0);
+		return;
+	}
+	watch(j, &j->wc, &j->ec, want(&j->up, &j->down));
+	watch(j, &j->wt, &j->et, want(&j->down, &j->up));
+}
+
+/* A socket error (EPOLLERR) with nothing else to do: end with it. */
+static int sock_failed(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return errno;
+	return err;
+}
+
+static void client_ready(struct server_watch *w, uint32_t events)
+{
+	struct job *j = job_of(w);
+	int err;
+
+	if (j->dead)
+		return;
+	if ((events & EPOLLERR) && (err = sock_failed(w->fd))) {
+		job_end(j, err == ECONNRESET || err == EPIPE ? "reset" : "error", "client", err);
+		return;
+	}
+	job_step(j);
+}
+
+static void target_ready(struct server_watch *w, uint32_t events)
+{
+	struct job *j = (struct job *)(void *)((char *)w - offsetof(struct job, wt));
+	int err;
+
+	if (j->dead)
+		return;
+	if ((events & EPOLLERR) && (err = sock_failed(w->fd))) {
+		job_end(j, err == ECONNRESET || err == EPIPE ? "reset" : "error", "target", err);
+		return;
+	}
+	job_step(j);
+}
+
+int forward_open_default(const struct forward_server *f, int *fd, struct err *e)
+{
+	if (f->target.kind == EP_UNIX)
+		return sock_connect_unix(f->target.path, &f->co, fd, e);
+	return sock_connect(f->target.host, f->target.service, &f->co, fd, e);
+}
+
+static void connect_failed(const struct job *j, const struct err *e)
+{
+	struct forward_event ev;
+
+	if (!j->f->on_event)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.id = j->id;
+	ev.client = (const struct sockaddr *)&j->client;
+	ev.clientlen = j->clientlen;
+	ev.duration_ns = clock_mono_ns() - j->start;
+	ev.reason = "connect-failed";
+	ev.side = "target";
+	ev.error = e->msg;
+	j->f->on_event(j->f->ctx, &ev);
+}
+
+static int job_start(void *ctx, struct server_loop *l, int fd, uint64_t id,
+		     const struct sockaddr *peer, socklen_t peerlen)
+{
+	struct forward_server *f = ctx;
+	struct job *j = calloc(1, sizeof(*j));
+	struct err e = { 0 };
+	forward_open_fn open_fn = f->open_target ? f->open_target : forward_open_default;
+	int tfd = -1, fl;
+
+	if (!j) {
+		server_reset_close(fd);
+		return -1;
+	}
+	j->loop = l;
+	j->f = f;
+	j->id = id;
+	j->start = clock_mono_ns();
+	j->clientlen = peerlen > sizeof(j->client) ? sizeof(j->client) : peerlen;
+	memcpy(&j->client, peer, j->clientlen);
+	/* the loop waits for this connect (bounded by co.timeout) */
+	if (open_fn(f, &tfd, &e)) {
+		connect_failed(j, &e);
+		server_reset_close(fd); /* refused or unreachable: the client learns by an RST */
+		free(j);
+		return -1;
+	}
+	fl = fcntl(tfd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(tfd, F_SETFL, fl | O_NONBLOCK);
+	j->targetlen = sizeof(j->target);
+	if (getpeername(tfd, (struct sockaddr *)&j->target, &j->targetlen))
+		j->targetlen = 0;
+	j->wc.ready = client_ready;
+	j->wt.ready = target_ready;
+	j->wc.fd = fd;
+	j->wt.fd = tfd;
+	dir_init(&j->up, fd, tfd);
+	dir_init(&j->down, tfd, fd);
+	/* nothing is read before the target is there: now both sides may talk */
+	job_step(j);
+	return 0;
+}
+
+void forward_server_init(struct forward_server *f, const struct endpoint *target,
+			 forward_event_fn fn, void *ctx)
+{
+	memset(f, 0, sizeof(*f));
+	f->target = *target;
+	sock_connect_opts_init(&f->co);
+	f->co.type = SOCK_STREAM;
+	f->on_event = fn;
+	f->ctx = ctx;
+	f->handoff.start = job_start;
+	f->handoff.ctx = f;
+}

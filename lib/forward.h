@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Port forwarding (listen --forward): every client handed off by lib/server
+ * gets its own outbound connection (Happy Eyeballs, connect timeout and
+ * socket options through lib/sock_connect), and bytes move socket to socket
+ * through a kernel pipe with splice(2), in the server's epoll loop.  Each
+ * direction ends on its own: the EOF of one side becomes a shutdown(SHUT_WR)
+ * of the other once what was read is delivered, and the pair is closed when
+ * both directions are done.  A reset on either side resets the other.  A
+ * target that refuses or cannot be reached: the client is reset (RST) and
+ * the event says why; the server keeps running.
+ *
+ * The outbound leg is opened by forward_server.open_target (default: a plain
+ * connect): the hook where a proxy (--proxy) or another way in can be put.
+ * It must return a connected, non-blocking stream socket whose bytes can be
+ * spliced.
+ */
+#ifndef SOCKCTL_FORWARD_H
+#define SOCKCTL_FORWARD_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "err.h"
+#include "server.h"
+#include "sock_connect.h"
+
+/* One client's forwarding ended (or never began: @error). */
+struct forward_event {
+	uint64_t id;
+	const struct sockaddr *client; /* the client's address */
+	socklen_t clientlen;
+	const struct sockaddr *target; /* the connected target (NULL if none) */
+	socklen_t targetlen;
+	uint64_t bytes_up, bytes_down; /* client -> target, target -> client */
+	int64_t duration_ns;
+	const char *reason; /* "eof", "reset", "error", "connect-failed" */
+	const char *side;   /* "client" or "target": whose failure (reset, error) */
+	int errnum;
+	const char *error;  /* connect-failed: the connect error's message */
+};
+typedef void (*forward_event_fn)(void *ctx, const struct forward_event *ev);
+
+struct forward_server;
+/* Open the outbound leg for one client: a connected non-blocking socket in *@fd. */
+typedef int (*forward_open_fn)(const struct forward_server *f, int *fd, struct err *e);
+
+struct forward_server {
+	struct endpoint target;      /* HOST:PORT or unix:PATH */
+	struct sock_connect_opts co; /* family, timeout, attempt delay, socket options */
+	forward_open_fn open_target; /* NULL: forward_open_default */
+	void *open_ctx;              /* for a replacement open_target */
+	forward_event_fn on_event;   /* may be NULL */
+	void *ctx;
+	struct server_handoff handoff; /* for server_opts.handoff */
+};
+
+/* @target is copied; co from sock_connect_opts_init (type SOCK_STREAM). */
+void forward_server_init(struct forward_server *f, const struct endpoint *target,
+			 forward_event_fn fn, void *ctx);
+/* The plain outbound connect: sock_connect, or sock_connect_unix. */
+int forward_open_default(const struct forward_server *f, int *fd, struct err *e);
+
+#endif
