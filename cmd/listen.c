@@ -135,9 +135,8 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		{ o->nonblock && (o->keep_open || o->udp),
 		  "--nonblock needs a single TCP or Unix client" },
 		{ o->exec && o->sh_exec, "-e/--exec and -c/--sh-exec exclude each other" },
-		{ o->forward && (o->exec || o->sh_exec || o->echo || o->udp ||
-				 o->sock_type == SOCK_SEQPACKET),
-		  "--forward cannot be used with -e, -c, --echo, -u or seqpacket" },
+		{ o->forward && (o->exec || o->sh_exec || o->echo || o->sock_type == SOCK_SEQPACKET),
+		  "--forward cannot be used with -e, -c, --echo or seqpacket" },
 		{ o->forward && (relay_opt || eof->recv_only || eof->send_only ||
 				 eof->exit_on_peer_eof || o->stall_timeout >= 0),
 		  "--forward: the clients talk to the target; relay options do not apply" },
@@ -364,7 +363,8 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 	if ((o->exec || o->sh_exec) && !(o->exec && o->sh_exec) &&
 	    exec_cmd_parse(o->exec ? o->exec : o->sh_exec, !o->exec, &o->xcmd, e))
 		return -1;
-	if (o->forward && addr_parse_endpoint(1, (char *const *)&o->forward, 0, "tcp", &o->fwd, e))
+	if (o->forward && addr_parse_endpoint(1, (char *const *)&o->forward, 0,
+							 o->udp ? "udp" : "tcp", &o->fwd, e))
 		return -1;
 	if (nact || o->fd >= 0) {
 		if (adopt_sockets(o, pos, nact, s, &n, e) || check_opts(o, NULL, e) ||

@@ -76,11 +76,18 @@ int listen_forward_serve(const struct endpoint *target, const struct sockopts *s
 	struct forward_server f;
 	struct server_opts kso = *so;
 	struct server_stats st;
-	int rc;
+	int rc, type = SOCK_STREAM;
+	socklen_t tl = sizeof(type);
 
 	forward_server_init(&f, target, forward_show_event, show);
 	f.co.so = sso;
 	f.co.timeout = connect_timeout >= 0 ? connect_timeout : FORWARD_CONNECT_TIMEOUT;
+	getsockopt(fds[0], SOL_SOCKET, SO_TYPE, &type, &tl);
+	if (type == SOCK_DGRAM) {
+		rc = forward_udp_run(fds, n, &f, so, e);
+		sock_close_all(fds, n);
+		return rc;
+	}
 	kso.handoff = &f.handoff;
 	kso.in_fd = kso.out_fd = -1;
 	/* without -m: the open-file limit counted per client, not per socket */

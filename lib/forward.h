@@ -63,3 +63,19 @@ void forward_server_init(struct forward_server *f, const struct endpoint *target
 int forward_open_default(const struct forward_server *f, int *fd, struct err *e);
 
 #endif
+
+/*
+ * listen -u --forward: datagrams from each client address go out through
+ * that address's own connected UDP socket to the target (opened through
+ * f->co, type SOCK_DGRAM), and the target's replies come back from the
+ * listening socket the client used.  A session ends after o->idle_timeout
+ * without a datagram either way (-1: FORWARD_UDP_IDLE) or when the target
+ * is unreachable (ICMP: ECONNREFUSED), with a forward event; allow/deny
+ * and max_conns (sessions at once) apply per datagram of a new address,
+ * SERVER_EV_CONNECTION and SERVER_EV_REFUSED go to o->on_event.  Without
+ * o->keep_open the first session is the only one and ends the run.
+ * -1 with @e on failure (epoll, a listening socket's error).
+ */
+int forward_udp_run(const int *fds, int n, struct forward_server *f,
+		    const struct server_opts *o, struct err *e);
+#define FORWARD_UDP_IDLE (60 * INT64_C(1000000000))

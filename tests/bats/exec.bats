@@ -5,6 +5,9 @@ load helper
 
 teardown() { common_teardown; }
 
+# count_is N PATTERN FILE: FILE has N lines matching PATTERN (for wait_for).
+count_is() { [ "$(grep -c -- "$2" "$3")" = "$1" ]; }
+
 setup() {
 	LO=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 	export LO
@@ -92,7 +95,7 @@ print(d.decode(), end="")' "$LO" "$PORT"
 	echo one >&"${A[1]}"
 	read -r -t 10 got <&"${A[0]}"
 	[ "$got" = "got one" ]
-	wait_for 10 test "$(grep -c '"event":"exec"' "$BATS_TEST_TMPDIR/err")" = 2
+	wait_for 10 count_is 2 '"event":"exec"' "$BATS_TEST_TMPDIR/err"
 	grep '"event":"exec"' "$BATS_TEST_TMPDIR/err" | python3 -c '
 import json, sys
 for l in sys.stdin:

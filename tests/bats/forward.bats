@@ -5,6 +5,9 @@ load helper
 
 teardown() { common_teardown; }
 
+# count_is N PATTERN FILE: FILE has N lines matching PATTERN (for wait_for).
+count_is() { [ "$(grep -c -- "$2" "$3")" = "$1" ]; }
+
 setup() {
 	LO=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 	export LO
@@ -20,7 +23,7 @@ forwarder() {
 @test "forward: bad input is one line on stderr, status 2, nothing opened" {
 	assert_usage_error "--forward" "$SOCKCTL" listen -k --forward 127.0.0.1:1 --echo 0
 	assert_usage_error "--forward" "$SOCKCTL" listen -k --forward 127.0.0.1:1 -e cat 0
-	assert_usage_error "--forward" "$SOCKCTL" listen -k --forward 127.0.0.1:1 -u 0
+	assert_usage_error "--forward" "$SOCKCTL" listen -k --forward 127.0.0.1:1 -U --type seqpacket /tmp/nosuch.sock
 	assert_usage_error "--forward" "$SOCKCTL" listen --forward 127.0.0.1:1 -q 1 0
 	assert_usage_error "--connect-timeout needs --forward" "$SOCKCTL" listen --connect-timeout 1s 0
 	assert_usage_error "70000" "$SOCKCTL" listen -k --forward 127.0.0.1:70000 0
@@ -188,4 +191,41 @@ assert ev["reason"] == "eof" and ev["id"] == 1, ev' "$LO" "$tport"
 	forwarder --deny 127.0.0.0/8 --forward "$LO:$tport" "$LO" 0
 	timeout 10 nc.openbsd "$LO" "$FPORT" </dev/null || true
 	wait_for 10 grep -q "refused .*: denied" "$BATS_TEST_TMPDIR/fwd.err"
+}
+
+@test "forward: -u, one outbound socket per client address, expired after --idle-timeout" {
+	bg python3 -c '
+import socket, sys, os
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], 0))
+open(sys.argv[2] + ".tmp", "w").write(str(s.getsockname()[1])); os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+while True:
+    d, a = s.recvfrom(65536)
+    s.sendto(d.upper() + (" via %d" % a[1]).encode(), a)' "$LO" "$BATS_TEST_TMPDIR/tport"
+	wait_for 10 test -s "$BATS_TEST_TMPDIR/tport"
+	: >"$BATS_TEST_TMPDIR/j.err"
+	"$SOCKCTL" listen -u -k --json --idle-timeout 1s --forward "$LO:$(cat "$BATS_TEST_TMPDIR/tport")" \
+		"$LO" 0 </dev/null 2>"$BATS_TEST_TMPDIR/j.err" &
+	echo $! >>"$BATS_TEST_TMPDIR/.pids"
+	port=$(listen_port "$BATS_TEST_TMPDIR/j.err")
+	run -0 timeout 10 python3 -c '
+import socket, sys
+p = (sys.argv[1], int(sys.argv[2]))
+a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.settimeout(5)
+b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.settimeout(5)
+a.sendto(b"one", p); r1 = a.recv(100)
+b.sendto(b"two", p); r2 = b.recv(100)
+a.sendto(b"three", p); r3 = a.recv(100)
+via = lambda r: r.split(b" via ")[1]
+assert r1.startswith(b"ONE") and r2.startswith(b"TWO") and r3.startswith(b"THREE"), (r1, r2, r3)
+# each client address has its own outbound socket, kept between datagrams
+assert via(r1) == via(r3) and via(r1) != via(r2), (r1, r2, r3)
+print("ok")' "$LO" "$port"
+	[ "$output" = ok ]
+	wait_for 10 count_is 2 '"event":"forward"' "$BATS_TEST_TMPDIR/j.err"
+	grep '"event":"forward"' "$BATS_TEST_TMPDIR/j.err" | python3 -c '
+import json, sys
+evs = [json.loads(l) for l in sys.stdin]
+ups = sorted(e["bytes_up"] for e in evs)
+assert ups == [3, 8], evs
+assert all(e["reason"] == "idle-timeout" and e["duration_ms"] >= 1000 for e in evs), evs'
 }
