@@ -21,10 +21,11 @@ clang libclang-rt-14-dev"
 # (iproute2, nftables), valgrind, netbase for /etc/services (tests use
 # service names such as www), systemd for systemd-socket-activate (nothing
 # is started: it is only the launcher the socket-activation tests use), strace
-# (options.bats proves -n looks nothing up).
+# (options.bats proves -n looks nothing up), bsdextrautils for hexdump -C
+# (session.bats compares --hex-dump with it).
 TEST="bats python3 netcat-openbsd socat ncat iputils-ping iproute2 nftables
 dnsmasq-base jq valgrind procps util-linux bash-completion libcap2-bin time
-netbase systemd strace"
+netbase systemd strace bsdextrautils"
 # benchmarks (make bench)
 BENCH="hyperfine iperf3 nmap"
 # for later work, cheap to have now: TLS and seccomp headers, more peers and

@@ -22,6 +22,7 @@
 #include "parse.h"
 #include "relay.h"
 #include "scan.h"
+#include "session_log.h"
 #include "sock.h"
 #include "sock_connect.h"
 
@@ -39,6 +40,8 @@ struct connect_opts {
 	int scan;
 	const char *exec, *sh_exec; /* -e, -c */
 	struct exec_cmd xcmd;
+	struct session_opts see;    /* -C, --delay, -o, --hex-dump */
+	struct session_log *log;
 };
 
 const struct opt_cmd cmd_connect_desc = {
@@ -129,6 +132,8 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 					      eof->send_only || eof->quit_after_eof >= 0 ||
 					      eof->no_shutdown || eof->exit_on_peer_eof),
 		  "-e/-c: the program has the connection; -z and relay options do not apply" },
+		{ o->scan && session_opts_any(&o->see),
+		  "-z/--scan sends no data: -C, --delay, -o and --hex-dump do not apply" },
 	};
 	size_t i;
 
@@ -407,10 +412,12 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	else
 		snprintf(peer, sizeof(peer), "%.64s port %.64s", ep->host, ep->service);
 	show_ends(o, fd, peer);
-	if (o->xcmd.argv) /* the program's status is ours */
-		return exec_show_connect(&o->xcmd, o->verbose, o->json, fd, e);
-	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
+	session_log_apply(o->log, &o->see, &ro);
+	if (o->xcmd.argv) /* the program's status is ours */
+		return exec_show_connect(&o->xcmd, o->verbose, o->json, fd,
+					 session_opts_any(&o->see) ? &ro : NULL, e);
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
 	ro.dgram = type != SOCK_STREAM;
 	/* UDP has no end of its own: going quiet is how it ends */
 	ro.idle_ok = type == SOCK_DGRAM;
@@ -476,6 +483,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_STRING('e', "exec", &o.exec, "'PROG ARGS'",
 			   "run PROG with the connection as its stdin/stdout (no shell)"),
 		OPT_STRING('c', "sh-exec", &o.sh_exec, "'CMD'", "run CMD by /bin/sh -c, as -e does"),
+		OPT_SESSION(&o.see),
 		OPT_GROUP("End of stdin, idle peers"),
 		OPT_RELAY_EOF(&o.eof),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_CLIENT),
@@ -491,11 +499,14 @@ int cmd_connect(int argc, char **argv)
 	int status;
 	struct endpoint ep;
 	struct err e = { 0 };
+	struct session_log log;
 
 	o.timeout = o.connect_timeout = o.attempt_delay = -1;
 	relay_eof_opts_init(&o.eof);
 	o.parallel = o.fd = -1;
 	sock_opts_init(&o.so);
+	session_opts_init(&o.see);
+	o.log = &log;
 	if (opt_run(&cmd_connect_desc, opts, argc, argv, &pos, &status))
 		return status;
 	if (parse_target(&o, &pos, &ep, &e))
@@ -507,7 +518,10 @@ int cmd_connect(int argc, char **argv)
 	if ((o.exec || o.sh_exec) &&
 	    exec_cmd_parse(o.exec ? o.exec : o.sh_exec, !o.exec, &o.xcmd, &e))
 		return err_report("connect", &e);
+	if (session_log_open(&log, &o.see, &e))
+		return err_report("connect", &e);
 	status = o.scan ? run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e);
 	exec_cmd_free(&o.xcmd);
+	session_log_close(&log);
 	return status < 0 ? err_report("connect", &e) : status;
 }

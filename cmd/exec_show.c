@@ -2,6 +2,8 @@
 /* connect/listen -e, -c: the program's events and the recipes around lib/exec. */
 #include "exec_show.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,27 +84,71 @@ void exec_show_event(void *ctx, const struct exec_event *ev)
 			sig_name(ev->st.signal, sig, sizeof(sig)), dur);
 }
 
-int exec_show_connect(const struct exec_cmd *x, int verbose, int json, int fd, struct err *e)
+int exec_show_connect(const struct exec_cmd *x, int verbose, int json, int fd,
+		      const struct relay_opts *ro, struct err *e)
 {
 	struct server_show show = { .cmd = "connect", .verbose = verbose, .json = json };
 	int status;
 
-	if (exec_show_run(&show, x, fd, 0, NULL, 0, &status, e))
+	if (exec_show_run(&show, x, fd, 0, NULL, 0, ro, &status, e))
 		return -1;
 	return status;
 }
 
+/*
+ * The program behind pipes: relay_run carries fd <-> the program, seeing
+ * the bytes; the peer's EOF closes the program's stdin, the program's stdout
+ * EOF shuts down our side of @fd.  0 once the relay is over (a failure is a
+ * warning: the program's status still decides), -1 if it could not start.
+ */
+static int run_piped(struct server_show *show, const struct exec_cmd *x, int fd,
+		     const struct relay_opts *ro, pid_t *pid, struct err *e)
+{
+	int in[2], out[2], rc;
+	struct relay_opts r = *ro;
+	struct relay_stats rs = { 0 };
+	struct err re = { 0 };
+
+	if (pipe2(in, O_CLOEXEC))
+		return err_sys(e, EXIT_FAIL, errno, "pipe");
+	if (pipe2(out, O_CLOEXEC)) {
+		close(in[0]);
+		close(in[1]);
+		return err_sys(e, EXIT_FAIL, errno, "pipe");
+	}
+	rc = exec_spawn(x, in[0], out[1], fd, pid, e);
+	close(in[0]);
+	close(out[1]);
+	if (!rc) {
+		r.out_is_program = 1;
+		if (relay_run(fd, out[0], in[1], &r, &rs, &re))
+			err_warn(show->cmd, "%s", re.msg);
+	}
+	close(out[0]);
+	if (rc || !rs.out_closed)
+		close(in[1]);
+	close(fd);
+	return rc;
+}
+
 int exec_show_run(struct server_show *show, const struct exec_cmd *x, int fd, uint64_t id,
-		  const struct sockaddr *peer, socklen_t peerlen, int *status, struct err *e)
+		  const struct sockaddr *peer, socklen_t peerlen, const struct relay_opts *ro,
+		  int *status, struct err *e)
 {
 	struct exec_event ev = { .id = id, .peer = peer, .peerlen = peerlen };
 	int64_t start = clock_mono_ns();
-	int rc = exec_spawn(x, fd, fd, fd, &ev.pid, e);
+	int rc;
 
-	close(fd); /* the program has it */
-	if (rc)
-		return -1;
-	exec_show_event(show, &ev);
+	if (ro) {
+		if (run_piped(show, x, fd, ro, &ev.pid, e))
+			return -1;
+	} else {
+		rc = exec_spawn(x, fd, fd, fd, &ev.pid, e);
+		close(fd); /* the program has it */
+		if (rc)
+			return -1;
+		exec_show_event(show, &ev);
+	}
 	if (exec_wait(ev.pid, &ev.st, e))
 		return -1;
 	ev.ended = 1;
@@ -113,8 +159,8 @@ int exec_show_run(struct server_show *show, const struct exec_cmd *x, int fd, ui
 }
 
 int listen_exec_serve(const struct exec_cmd *x, struct server_show *show,
-		      const struct server_opts *so, int nonblock, int *fds, int n, int *status,
-		      struct err *e)
+		      const struct server_opts *so, int nonblock, int *fds, int n,
+		      const struct relay_opts *ro, int *status, struct err *e)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct exec_server xs;
@@ -128,7 +174,7 @@ int listen_exec_serve(const struct exec_cmd *x, struct server_show *show,
 		sock_close_all(fds, n); /* one client, as without -e */
 		if (fd < 0)
 			return -1;
-		return exec_show_run(show, x, fd, 1, (struct sockaddr *)&ss, len, status, e);
+		return exec_show_run(show, x, fd, 1, (struct sockaddr *)&ss, len, ro, status, e);
 	}
 	exec_server_init(&xs, x, exec_show_event, show);
 	kso = *so;

@@ -20,6 +20,7 @@
 #include "relay.h"
 #include "server.h"
 #include "server_show.h"
+#include "session_log.h"
 #include "sock.h"
 
 #define MAX_FDS 16
@@ -41,6 +42,8 @@ struct listen_opts {
 	const char *exec, *sh_exec; /* -e, -c */
 	struct exec_cmd xcmd;
 	int status;                 /* without -k, -e/-c: the program's */
+	struct session_opts see;    /* -C, --delay, -o, --hex-dump */
+	struct session_log log;
 	const char *forward;        /* --forward TARGET */
 	struct endpoint fwd;
 	int64_t connect_timeout;
@@ -141,6 +144,9 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 				 eof->exit_on_peer_eof || o->stall_timeout >= 0),
 		  "--forward: the clients talk to the target; relay options do not apply" },
 		{ o->connect_timeout >= 0 && !o->forward, "--connect-timeout needs --forward" },
+		{ session_opts_any(&o->see) && (o->keep_open || o->udp || o->echo || o->forward),
+		  "-C, --delay, -o and --hex-dump need one stream client (not -k, -u, --echo or "
+		  "--forward)" },
 		{ (o->exec || o->sh_exec) && (o->udp || o->echo || o->sock_type == SOCK_SEQPACKET),
 		  "-e/-c need a stream listener (not -u, --echo or seqpacket)" },
 		{ (o->exec || o->sh_exec) && (relay_opt || eof->recv_only || eof->send_only ||
@@ -242,7 +248,7 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 
 /* ---- one client, relayed ---- */
 
-static int relay_one(const struct listen_opts *o, const struct server_opts *so, int *fds, int n,
+static int relay_one(struct listen_opts *o, const struct server_opts *so, int *fds, int n,
 		     struct err *e)
 {
 	struct relay_opts ro;
@@ -258,6 +264,7 @@ static int relay_one(const struct listen_opts *o, const struct server_opts *so, 
 	if (fd < 0)
 		return -1;
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
+	session_log_apply(&o->log, &o->see, &ro);
 	ro.dgram = o->sock_type == SOCK_SEQPACKET; /* one stdin read = one message */
 	memset(&rs, 0, sizeof(rs));
 	rc = relay_run(fd, ro.recv_only ? -1 : 0, ro.send_only ? -1 : 1, &ro, &rs, e);
@@ -339,8 +346,14 @@ static int serve_sockets(struct listen_opts *o, struct server_show *ctx, int *fd
 	if (o->forward)
 		return listen_forward_serve(&o->fwd, &o->so, o->connect_timeout, ctx, &so, fds, n,
 					    e);
-	if (o->xcmd.argv)
-		return listen_exec_serve(&o->xcmd, ctx, &so, o->nonblock, fds, n, &o->status, e);
+	if (o->xcmd.argv) {
+		struct relay_opts ro;
+
+		relay_opts_init(&ro);
+		session_log_apply(&o->log, &o->see, &ro);
+		return listen_exec_serve(&o->xcmd, ctx, &so, o->nonblock, fds, n,
+					 session_opts_any(&o->see) ? &ro : NULL, &o->status, e);
+	}
 	if (!o->keep_open && !o->echo && !o->udp)
 		return relay_one(o, &so, fds, n, e);
 	if (o->udp)
@@ -370,6 +383,8 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		if (adopt_sockets(o, pos, nact, s, &n, e) || check_opts(o, NULL, e) ||
 		    inherit_prepare(s, n, &o->so, (int)o->backlog, fds, e))
 			return -1;
+		if (session_log_open(&o->log, &o->see, e))
+			return -1;
 		plan_clients(o);
 		return serve_sockets(o, &ctx, fds, n, e);
 	}
@@ -379,6 +394,8 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 	/* TCP servers restart onto their port at once, past TIME_WAIT */
 	if (o->so.reuseaddr == SOCKOPT_UNSET && !o->udp)
 		o->so.reuseaddr = 1;
+	if (session_log_open(&o->log, &o->see, e))
+		return -1;
 	plan_clients(o);
 	if (open_sockets(o, &ep, fds, &n, &unix_name, e))
 		return -1;
@@ -437,6 +454,7 @@ int cmd_listen(int argc, char **argv)
 			     "-U: permissions of the socket file (default 0600, not the umask)"),
 		OPT_INT_D(0, "backlog", &o.backlog, "N", 0, 1 << 20, SOMAXCONN,
 			  "listen(2) backlog (at most net.core.somaxconn)"),
+		OPT_SESSION(&o.see),
 		OPT_GROUP("End of stdin, idle peers"),
 		OPT_RELAY_EOF(&o.eof),
 		/* --reuseaddr is on for TCP unless --no-reuseaddr: see run() */
@@ -457,10 +475,13 @@ int cmd_listen(int argc, char **argv)
 	o.backlog = o.mode = o.fd = -1;
 	o.echo_rate = DGRAM_ECHO_RATE_DEFAULT;
 	sock_opts_init(&o.so);
+	session_opts_init(&o.see);
+	o.log.fd = o.log.hex = -1;
 	if (opt_run(&cmd_listen_desc, opts, argc, argv, &pos, &status))
 		return status;
 	status = run(&o, &pos, &e);
 	exec_cmd_free(&o.xcmd);
+	session_log_close(&o.log);
 	if (status)
 		return err_report("listen", &e);
 	return o.status;
