@@ -44,6 +44,7 @@ struct listen_opts {
 	int status;                 /* without -k, -e/-c: the program's */
 	struct session_opts see;    /* -C, --delay, -o, --hex-dump */
 	struct session_log log;
+	int broker, chat;           /* --broker, --chat */
 	const char *forward;        /* --forward TARGET */
 	struct endpoint fwd;
 	int64_t connect_timeout;
@@ -144,6 +145,10 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 				 eof->exit_on_peer_eof || o->stall_timeout >= 0),
 		  "--forward: the clients talk to the target; relay options do not apply" },
 		{ o->connect_timeout >= 0 && !o->forward, "--connect-timeout needs --forward" },
+		{ (o->broker || o->chat) && (!o->keep_open || o->udp || o->echo || o->forward ||
+					     o->exec || o->sh_exec || o->sock_type == SOCK_SEQPACKET),
+		  "--broker and --chat need -k with a stream (not -u, --echo, --forward, -e or "
+		  "-c)" },
 		{ session_opts_any(&o->see) && (o->keep_open || o->udp || o->echo || o->forward),
 		  "-C, --delay, -o and --hex-dump need one stream client (not -k, -u, --echo or "
 		  "--forward)" },
@@ -326,6 +331,8 @@ static void server_setup(const struct listen_opts *o, struct server_show *ctx,
 	so->deny = o->deny.c;
 	so->ndeny = o->deny.n;
 	so->echo_rate = (unsigned)o->echo_rate;
+	so->broker = o->broker || o->chat;
+	so->chat = o->chat;
 	so->on_event = server_show_event;
 	so->ctx = ctx;
 }
@@ -422,6 +429,9 @@ int cmd_listen(int argc, char **argv)
 		OPT_UNIX_TYPE(&o.type),
 		OPT_FD(&o.fd, "serve the listening (or bound) socket inherited as fd N"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
+		OPT_FLAG(0, "broker", &o.broker, "with -k: each client's bytes go to every other client"),
+		OPT_FLAG(0, "chat", &o.chat,
+			 "--broker with \"<userN> \" before each line, control characters dropped"),
 		OPT_STRING(0, "forward", &o.forward, "HOST:PORT",
 			   "connect each client to HOST:PORT (or unix:PATH) and relay both ways"),
 		OPT_DURATION(0, "connect-timeout", &o.connect_timeout,

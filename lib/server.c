@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -47,6 +48,7 @@ struct client {
 	uint64_t lost;   /* stdin bytes it was owed when it failed */
 	int64_t acked_base; /* relay_sock_acked at accept */
 	int reset_on_close; /* close with an RST (dropped) */
+	int mid_line;       /* chat: the last byte from it was not a newline */
 	int64_t start, last;
 	struct client *prev, *next; /* oldest activity first when idle timeouts apply */
 	char *pend;                 /* bytes owed to the client */
@@ -227,12 +229,30 @@ static uint32_t client_events(const struct srv *s, const struct client *c)
 {
 	uint32_t ev = 0;
 
-	/* echo: stop reading a client that does not take its echo (back-pressure) */
-	if (!c->eof && !(s->o->echo && c->plen))
+	/* echo: stop reading a client that does not take its echo (back-pressure);
+	 * broker: stop reading everyone while someone is too far behind */
+	if (!c->eof && !(s->o->echo && c->plen) && !(s->o->broker && s->nblocked))
 		ev |= EPOLLIN;
 	if (c->plen)
 		ev |= EPOLLOUT;
 	return ev;
+}
+
+static void update_client(struct srv *s, struct client *c);
+
+/* broker: someone fell behind, or caught up: every client's reading changes */
+static void update_all(struct srv *s)
+{
+	struct client *c;
+
+	for (c = s->head; c; c = c->next) {
+		uint32_t ev = client_events(s, c);
+
+		if (ev != c->events) {
+			ep_set(s, EPOLL_CTL_MOD, &c->src, ev);
+			c->events = ev;
+		}
+	}
 }
 
 static void update_client(struct srv *s, struct client *c)
@@ -253,6 +273,8 @@ static void update_client(struct srv *s, struct client *c)
 		} else {
 			s->nblocked--;
 		}
+		if (s->o->broker && s->nblocked == (blocked ? 1u : 0u))
+			update_all(s);
 		update_input(s);
 	}
 }
@@ -267,6 +289,8 @@ static int eof_client_waits(const struct srv *s)
 
 /* @c failed with @errnum while @extra more bytes were on their way to it. */
 static void client_fail(struct srv *s, struct client *c, int errnum, size_t extra);
+
+static void chat_announce(struct srv *s, const struct client *who, const char *what);
 
 static void client_close(struct srv *s, struct client *c, const char *reason, int errnum)
 {
@@ -285,6 +309,7 @@ static void client_close(struct srv *s, struct client *c, const char *reason, in
 	c->dead = 1;
 	c->next = s->dead;
 	s->dead = c;
+	chat_announce(s, c, "left");
 	if (!s->o->keep_open)
 		s->done = 1;
 	if (s->paused) {
@@ -418,6 +443,79 @@ static int msg_room(struct srv *s, struct client *c)
 	return 0;
 }
 
+/*
+ * chat: @n bytes from @c as lines for the others: @prefix ("<userN> ", @pl
+ * bytes) at the start of each line, control characters (but the newline and
+ * tab) dropped.  @out has room for n * (pl + 1); returns the length.
+ */
+static size_t chat_lines(struct client *c, const char *in, size_t n, const char *prefix,
+			 size_t pl, char *out)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
+			continue;
+		if (!c->mid_line) {
+			memcpy(out + k, prefix, pl);
+			k += pl;
+		}
+		out[k++] = (char)ch;
+		c->mid_line = ch != '\n';
+	}
+	return k;
+}
+
+/* broker: @c's bytes to stdout (as any client's) and to every other client. */
+static int broker_send(struct srv *s, struct client *from, const char *buf, size_t n)
+{
+	struct client *c, *next;
+	char *line = NULL;
+
+	if (s->o->chat) {
+		char prefix[32];
+		size_t pl = (size_t)snprintf(prefix, sizeof(prefix), "<user%llu> ",
+					     (unsigned long long)from->id);
+
+		/* a prefix per line at most: every byte a line of its own */
+		if (!(line = malloc(n * (pl + 1))))
+			return 0;
+		n = chat_lines(from, buf, n, prefix, pl, line);
+		buf = line;
+	}
+	if (n && s->o->out_fd >= 0 && server_write_all(s->o->out_fd, buf, n, s->e)) {
+		free(line);
+		return -1;
+	}
+	for (c = s->head; c && n; c = next) {
+		next = c->next;
+		if (c != from && !c->dead && client_send(s, c, buf, n) == 0)
+			update_client(s, c);
+	}
+	free(line);
+	return 0;
+}
+
+/* chat: "<announce> userN joined/left" to everyone else. */
+static void chat_announce(struct srv *s, const struct client *who, const char *what)
+{
+	struct client *c, *next;
+	char msg[64];
+	int n;
+
+	if (!s->o->chat)
+		return;
+	n = snprintf(msg, sizeof(msg), "<announce> user%llu %s\n", (unsigned long long)who->id,
+		     what);
+	for (c = s->head; c; c = next) {
+		next = c->next;
+		if (c != who && !c->dead && client_send(s, c, msg, (size_t)n) == 0)
+			update_client(s, c);
+	}
+}
+
 /* Returns -1 only when the whole server must stop (output write error). */
 static int client_read(struct srv *s, struct client *c)
 {
@@ -448,6 +546,8 @@ static int client_read(struct srv *s, struct client *c)
 			update_client(s, c);
 		return 0;
 	}
+	if (s->o->broker)
+		return broker_send(s, c, s->buf, (size_t)n);
 	if (s->o->out_fd >= 0 && server_write_all(s->o->out_fd, s->buf, (size_t)n, s->e))
 		return -1;
 	return 0;
@@ -693,6 +793,7 @@ static int add_client(struct srv *s, int fd, const struct sockaddr_storage *peer
 	s->st->clients++;
 	s->accept_deadline = -1;
 	emit(s, SERVER_EV_CONNECTION, c, NULL, 0);
+	chat_announce(s, c, "joined");
 	update_input(s);
 	if (!s->o->keep_open)
 		set_accepting(s, 0);

@@ -123,6 +123,10 @@ struct server_opts {
 	server_event_fn on_event; /* may be NULL */
 	void *ctx;
 	const struct server_handoff *handoff; /* NULL: clients are relayed to out_fd */
+	int broker;            /* each client's bytes also go to every other client;
+				* while one of them is over SERVER_PEND_LIMIT nobody is read */
+	int chat;              /* broker, each line prefixed "<userN> " (N the client's
+				* id), control characters dropped, joins and leaves announced */
 };
 
 struct server_stats {
