@@ -12,7 +12,7 @@
 #include "clock.h"
 
 /* Bytes a direction's pipe may hold (asked for; the kernel may give less). */
-#define PIPE_WANT (256 * 1024)
+#define PIPE_WANT (1024 * 1024)
 /* splice calls of one direction per wake-up: the other clients get their turn */
 #define MOVES_PER_WAKE 16
 
@@ -23,6 +23,9 @@ struct dir {
 	size_t inpipe, cap;
 	int eof;      /* @from said EOF */
 	int shut;     /* @to was shut down for writing: this direction is done */
+	int rd, wr;   /* @from may have bytes, @to may take some (from epoll; a short
+		       * splice or EAGAIN clears them: no call that is sure to fail) */
+	int pipe_full; /* EAGAIN into a pipe holding bytes: read again once some left */
 	uint64_t bytes;
 };
 
@@ -51,6 +54,7 @@ static void dir_init(struct dir *d, int from, int to)
 	d->from = from;
 	d->to = to;
 	d->pipe[0] = d->pipe[1] = -1;
+	d->rd = d->wr = 1;
 }
 
 static void dir_free(struct dir *d)
@@ -86,31 +90,49 @@ static int dir_move(struct dir *d, int *who)
 		int moved = 0;
 		ssize_t n;
 
-		if (!d->eof && (d->pipe[0] < 0 || d->inpipe < d->cap)) {
+		if (d->rd && !d->eof && !d->pipe_full && (d->pipe[0] < 0 || d->inpipe < d->cap)) {
+			size_t room;
+
 			if (d->pipe[0] < 0 && dir_pipe(d)) {
 				*who = 0;
 				return errno;
 			}
-			n = splice(d->from, NULL, d->pipe[1], NULL, d->cap - d->inpipe,
+			room = d->cap - d->inpipe;
+			n = splice(d->from, NULL, d->pipe[1], NULL, room,
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				d->inpipe += (size_t)n;
 				moved = 1;
+				if ((size_t)n < room)
+					d->rd = 0; /* drained, most likely: epoll says when not */
 			} else if (n == 0) {
 				d->eof = 1;
-			} else if (errno != EAGAIN && errno != EINTR) {
+			} else if (errno == EAGAIN) {
+				d->rd = 0;
+				d->pipe_full = d->inpipe > 0; /* or out of pipe slots */
+			} else if (errno != EINTR) {
 				*who = 0;
 				return errno;
 			}
 		}
-		if (d->inpipe) {
-			n = splice(d->pipe[0], NULL, d->to, NULL, d->inpipe,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (d->wr && d->inpipe) {
+			size_t len = d->inpipe;
+
+			n = splice(d->pipe[0], NULL, d->to, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				d->inpipe -= (size_t)n;
 				d->bytes += (uint64_t)n;
+				if (d->pipe_full) {
+					/* what could not come in for want of room may now */
+					d->pipe_full = 0;
+					d->rd = 1;
+				}
 				moved = 1;
-			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				if ((size_t)n < len)
+					d->wr = 0;
+			} else if (n < 0 && errno == EAGAIN) {
+				d->wr = 0;
+			} else if (n < 0 && errno != EINTR) {
 				*who = 1;
 				return errno;
 			}
@@ -132,7 +154,8 @@ static uint32_t want(const struct dir *reads, const struct dir *writes)
 {
 	uint32_t ev = 0;
 
-	if (!reads->eof && (reads->pipe[0] < 0 || reads->inpipe < reads->cap))
+	if (!reads->eof && !reads->pipe_full &&
+	    (reads->pipe[0] < 0 || reads->inpipe < reads->cap))
 		ev |= EPOLLIN;
 	if (writes->inpipe)
 		ev |= EPOLLOUT;
@@ -236,6 +259,10 @@ static void client_ready(struct server_watch *w, uint32_t events)
 		job_end(j, err == ECONNRESET || err == EPIPE ? "reset" : "error", "client", err);
 		return;
 	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		j->up.rd = 1;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		j->down.wr = 1;
 	job_step(j);
 }
 
@@ -250,6 +277,10 @@ static void target_ready(struct server_watch *w, uint32_t events)
 		job_end(j, err == ECONNRESET || err == EPIPE ? "reset" : "error", "target", err);
 		return;
 	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		j->down.rd = 1;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		j->up.wr = 1;
 	job_step(j);
 }
 
