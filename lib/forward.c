@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -36,6 +38,8 @@ struct job {
 	struct dir up, down;        /* client -> target, target -> client */
 	uint32_t ec, et;            /* registered events (0: not registered) */
 	int dead;                   /* ended: events left in this batch are ignored */
+	struct conn *conn;          /* while connecting */
+	struct sock_race *conn_race;
 	uint64_t id;
 	int64_t start;
 	socklen_t clientlen, targetlen;
@@ -308,14 +312,186 @@ static void connect_failed(const struct job *j, const struct err *e)
 	j->f->on_event(j->f->ctx, &ev);
 }
 
+/* The target is connected (@tfd): both sides may talk now. */
+static void job_connected(struct job *j, int tfd)
+{
+	int fl = fcntl(tfd, F_GETFL);
+
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(tfd, F_SETFL, fl | O_NONBLOCK);
+	j->targetlen = sizeof(j->target);
+	if (getpeername(tfd, (struct sockaddr *)&j->target, &j->targetlen))
+		j->targetlen = 0;
+	j->wc.ready = client_ready;
+	j->wt.ready = target_ready;
+	j->wt.fd = tfd;
+	dir_init(&j->up, j->wc.fd, tfd);
+	dir_init(&j->down, tfd, j->wc.fd);
+	job_step(j);
+}
+
+/* The target could not be reached: the client is reset, its place freed. */
+static void job_unreachable(struct job *j, const struct err *e)
+{
+	connect_failed(j, e);
+	server_reset_close(j->wc.fd); /* refused or unreachable: the client learns by an RST */
+	j->dead = 1;
+	server_release(j->loop);
+	server_defer_free(j->loop, j);
+}
+
+/* ---- connecting without stopping the loop: lib/sock_connect's race, in steps ---- */
+
+struct cwatch {
+	struct server_watch w; /* first: the loop hands it back */
+	struct conn *c;
+	int active;
+};
+
+struct conn {
+	struct cwatch a[SOCK_RACE_MAX]; /* the attempts in flight */
+	int n;
+	struct cwatch tw;               /* a timerfd: the race's next wake */
+	struct job *j;
+	struct sock_race *race;
+};
+
+static void race_ready(struct server_watch *w, uint32_t events);
+
+static void conn_disarm(struct conn *c)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->a[i].active) {
+			server_watch_del(c->j->loop, &c->a[i].w);
+			c->a[i].active = 0;
+		}
+	c->n = 0;
+}
+
+/* Watch what the race has in flight, and its next wake. */
+static void conn_arm(struct conn *c)
+{
+	struct itimerspec its;
+	int fds[SOCK_RACE_MAX], i, n = sock_race_fds(c->race, fds, SOCK_RACE_MAX);
+	int64_t wake = sock_race_wake(c->race);
+
+	for (i = 0; i < n; i++) {
+		c->a[i].w.ready = race_ready;
+		c->a[i].c = c;
+		c->a[i].active = !server_watch_add(c->j->loop, &c->a[i].w, fds[i], EPOLLOUT);
+	}
+	c->n = n;
+	memset(&its, 0, sizeof(its));
+	if (wake >= 0) {
+		/* all zero would disarm it: a deadline already past fires at once */
+		its.it_value.tv_sec = wake / NS_PER_SEC;
+		its.it_value.tv_nsec = (wake % NS_PER_SEC) ? (wake % NS_PER_SEC) : 1;
+	}
+	timerfd_settime(c->tw.w.fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* One step of the race, @ready the attempts now writable (none: the timer). */
+static void conn_step(struct conn *c, const int *ready, int nready)
+{
+	struct job *j = c->j;
+	struct err e = { 0 };
+	int tfd = -1, rc;
+
+	conn_disarm(c); /* a step may close attempts: their numbers may come back */
+	rc = sock_race_step(c->race, ready, nready, &tfd, &e);
+	if (rc == 0) {
+		conn_arm(c);
+		return;
+	}
+	server_watch_del(j->loop, &c->tw.w);
+	close(c->tw.w.fd);
+	c->tw.active = 0;
+	sock_race_end(c->race);
+	c->race = NULL;
+	j->conn = NULL;
+	server_defer_free(j->loop, c); /* events of this batch may still name it */
+	if (rc < 0)
+		job_unreachable(j, &e);
+	else
+		job_connected(j, tfd);
+}
+
+static void race_ready(struct server_watch *w, uint32_t events)
+{
+	struct cwatch *cw = (struct cwatch *)(void *)w;
+	struct pollfd p = { .fd = w->fd, .events = POLLOUT };
+	int fd = w->fd;
+
+	(void)events;
+	/* an event left from before a re-arm may name a slot that now holds
+	 * another attempt: only one that is really done counts */
+	if (!cw->active || !cw->c->race || poll(&p, 1, 0) != 1)
+		return;
+	conn_step(cw->c, &fd, 1);
+}
+
+static void race_timer(struct server_watch *w, uint32_t events)
+{
+	struct cwatch *cw = (struct cwatch *)(void *)w;
+	uint64_t n;
+
+	(void)events;
+	if (!cw->active || !cw->c->race)
+		return;
+	if (read(w->fd, &n, sizeof(n)) < 0 && errno == EAGAIN)
+		return;
+	conn_step(cw->c, NULL, 0);
+}
+
+/* Start connecting to the target; the job goes on in race_ready and race_timer. */
+static void conn_begin(struct job *j)
+{
+	const struct forward_server *f = j->f;
+	struct err e = { 0 };
+	struct conn *c;
+	int tfd = -1, rc, timer;
+
+	rc = sock_race_begin(f->target.host, f->target.service, &f->co, &j->conn_race, &tfd, &e);
+	if (rc > 0) {
+		job_connected(j, tfd);
+		return;
+	}
+	if (rc < 0) {
+		job_unreachable(j, &e);
+		return;
+	}
+	timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	c = calloc(1, sizeof(*c));
+	if (!c || timer < 0) {
+		free(c);
+		if (timer >= 0)
+			close(timer);
+		sock_race_end(j->conn_race);
+		err_sys(&e, EXIT_FAIL, ENOMEM, "connecting");
+		job_unreachable(j, &e);
+		return;
+	}
+	c->j = j;
+	c->race = j->conn_race;
+	j->conn_race = NULL;
+	j->conn = c;
+	c->tw.w.ready = race_timer;
+	c->tw.c = c;
+	c->tw.active = !server_watch_add(j->loop, &c->tw.w, timer, EPOLLIN);
+	if (!c->tw.active)
+		c->tw.w.fd = timer; /* closed with it all the same */
+	conn_arm(c);
+}
+
 static int job_start(void *ctx, struct server_loop *l, int fd, uint64_t id,
 		     const struct sockaddr *peer, socklen_t peerlen)
 {
 	struct forward_server *f = ctx;
 	struct job *j = calloc(1, sizeof(*j));
 	struct err e = { 0 };
-	forward_open_fn open_fn = f->open_target ? f->open_target : forward_open_default;
-	int tfd = -1, fl;
+	int tfd = -1;
 
 	if (!j) {
 		server_reset_close(fd);
@@ -327,27 +503,20 @@ static int job_start(void *ctx, struct server_loop *l, int fd, uint64_t id,
 	j->start = clock_mono_ns();
 	j->clientlen = peerlen > sizeof(j->client) ? sizeof(j->client) : peerlen;
 	memcpy(&j->client, peer, j->clientlen);
-	/* the loop waits for this connect (bounded by co.timeout) */
-	if (open_fn(f, &tfd, &e)) {
+	j->wc.fd = fd;
+	/* nothing is read from the client before the target is there */
+	if (!f->open_target && f->target.kind == EP_INET) {
+		conn_begin(j);
+		return 0;
+	}
+	/* a Unix target answers at once; a replacement hook is its own affair */
+	if ((f->open_target ? f->open_target : forward_open_default)(f, &tfd, &e)) {
 		connect_failed(j, &e);
-		server_reset_close(fd); /* refused or unreachable: the client learns by an RST */
+		server_reset_close(fd);
 		free(j);
 		return -1;
 	}
-	fl = fcntl(tfd, F_GETFL);
-	if (fl >= 0 && !(fl & O_NONBLOCK))
-		fcntl(tfd, F_SETFL, fl | O_NONBLOCK);
-	j->targetlen = sizeof(j->target);
-	if (getpeername(tfd, (struct sockaddr *)&j->target, &j->targetlen))
-		j->targetlen = 0;
-	j->wc.ready = client_ready;
-	j->wt.ready = target_ready;
-	j->wc.fd = fd;
-	j->wt.fd = tfd;
-	dir_init(&j->up, fd, tfd);
-	dir_init(&j->down, tfd, fd);
-	/* nothing is read before the target is there: now both sides may talk */
-	job_step(j);
+	job_connected(j, tfd);
 	return 0;
 }
 

@@ -10,10 +10,12 @@
  * target that refuses or cannot be reached: the client is reset (RST) and
  * the event says why; the server keeps running.
  *
- * The outbound leg is opened by forward_server.open_target (default: a plain
- * connect): the hook where a proxy (--proxy) or another way in can be put.
- * It must return a connected, non-blocking stream socket whose bytes can be
- * spliced.
+ * The outbound leg of a HOST:PORT target is connected with lib/sock_connect's
+ * race in steps (sock_race_*), watched in the loop: a slow target stalls
+ * nobody (the getaddrinfo of a name is still waited for).  Setting
+ * forward_server.open_target replaces that with a blocking hook: where a
+ * proxy (--proxy) or another way in can be put.  It must return a
+ * connected stream socket whose bytes can be spliced.
  */
 #ifndef SOCKCTL_FORWARD_H
 #define SOCKCTL_FORWARD_H

@@ -229,3 +229,40 @@ ups = sorted(e["bytes_up"] for e in evs)
 assert ups == [3, 8], evs
 assert all(e["reason"] == "idle-timeout" and e["duration_ms"] >= 1000 for e in evs), evs'
 }
+
+@test "forward: a target that never answers stalls nobody: other clients are accepted meanwhile; --connect-timeout resets it" {
+	# a listener whose queue is full: SYNs to it are dropped, connects hang
+	bg python3 -c '
+import socket, sys, os, time
+s = socket.socket(); s.bind((sys.argv[1], 0)); s.listen(0)
+held = []
+for _ in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(s.getsockname())
+    except BlockingIOError: pass
+    held.append(c)
+time.sleep(0.5)
+open(sys.argv[2] + ".tmp", "w").write(str(s.getsockname()[1])); os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+time.sleep(120)' "$LO" "$BATS_TEST_TMPDIR/tport"
+	wait_for 10 test -s "$BATS_TEST_TMPDIR/tport"
+	forwarder --connect-timeout 4s --forward "$LO:$(cat "$BATS_TEST_TMPDIR/tport")" "$LO" 0
+	bg timeout 30 python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+try:
+    print("eof" if c.recv(10) == b"" else "data")
+except ConnectionResetError:
+    print("reset")' "$LO" "$FPORT" >"$BATS_TEST_TMPDIR/a.out"
+	wait_for 10 count_is 1 "connection from" "$BATS_TEST_TMPDIR/fwd.err"
+	# while the first client's target is being connected, a second is accepted
+	timeout 10 nc.openbsd -w 1 "$LO" "$FPORT" </dev/null >/dev/null 2>&1 &
+	wait_for 10 count_is 2 "connection from" "$BATS_TEST_TMPDIR/fwd.err"
+	wait_for 20 grep -q . "$BATS_TEST_TMPDIR/a.out"
+	[ "$(cat "$BATS_TEST_TMPDIR/a.out")" = reset ]
+	wait_for 10 grep -q "forward failed: .*timed out after 4.0s" "$BATS_TEST_TMPDIR/fwd.err"
+	# the second connection came in before the first one's connect gave up
+	first_fail=$(grep -n "forward failed" "$BATS_TEST_TMPDIR/fwd.err" | head -n1 | cut -d: -f1)
+	second=$(grep -n "connection from" "$BATS_TEST_TMPDIR/fwd.err" | sed -n 2p | cut -d: -f1)
+	[ "$second" -lt "$first_fail" ]
+	kill -0 "$FPID"
+}
