@@ -149,9 +149,14 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 					     o->exec || o->sh_exec || o->sock_type == SOCK_SEQPACKET),
 		  "--broker and --chat need -k with a stream (not -u, --echo, --forward, -e or "
 		  "-c)" },
-		{ session_opts_any(&o->see) && (o->keep_open || o->udp || o->echo || o->forward),
-		  "-C, --delay, -o and --hex-dump need one stream client (not -k, -u, --echo or "
+		{ (o->see.delay > 0 || o->see.output || o->see.hex_dump) &&
+		  (o->keep_open || o->udp || o->echo || o->forward),
+		  "--delay, -o and --hex-dump need one stream client (not -k, -u, --echo or "
 		  "--forward)" },
+		{ o->see.crlf && (o->udp || o->echo || o->forward ||
+				  (o->keep_open && (o->exec || o->sh_exec))),
+		  "-C/--crlf needs stdin going to stream clients (not -u, --echo, --forward or "
+		  "-k -e/-c)" },
 		{ (o->exec || o->sh_exec) && (o->udp || o->echo || o->sock_type == SOCK_SEQPACKET),
 		  "-e/-c need a stream listener (not -u, --echo or seqpacket)" },
 		{ (o->exec || o->sh_exec) && (relay_opt || eof->recv_only || eof->send_only ||
@@ -332,6 +337,7 @@ static void server_setup(const struct listen_opts *o, struct server_show *ctx,
 	so->ndeny = o->deny.n;
 	so->echo_rate = (unsigned)o->echo_rate;
 	so->broker = o->broker || o->chat;
+	so->crlf = o->see.crlf;
 	so->chat = o->chat;
 	so->on_event = server_show_event;
 	so->ctx = ctx;

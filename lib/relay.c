@@ -335,11 +335,10 @@ static int chan_error(const struct chan *c, int side_is_src, int errnum, struct 
 		       side_is_src ? c->src_name : c->dst_name, cause);
 }
 
-/* --crlf: the @n bytes at @p become CRLF lines in place (room for 2n); the new length. */
-static size_t chan_crlf(struct chan *c, char *p, size_t n)
+size_t relay_crlf(char *p, size_t n, int *last_cr)
 {
 	size_t add = 0, i, j;
-	int cr = c->last_cr;
+	int cr = *last_cr;
 
 	for (i = 0; i < n; i++) {
 		if (p[i] == '\n' && !cr)
@@ -352,11 +351,11 @@ static size_t chan_crlf(struct chan *c, char *p, size_t n)
 			char ch = p[i - 1];
 
 			p[--j] = ch;
-			if (ch == '\n' && !(i >= 2 ? p[i - 2] == '\r' : c->last_cr))
+			if (ch == '\n' && !(i >= 2 ? p[i - 2] == '\r' : *last_cr))
 				p[--j] = '\r';
 		}
 	}
-	c->last_cr = cr;
+	*last_cr = cr;
 	return n + add;
 }
 
@@ -401,7 +400,8 @@ static ssize_t chan_fill(struct chan *c, struct relay_stats *st, struct err *e)
 		if (c->mode == CH_PIPE)
 			c->pending += (size_t)n;
 		else
-			c->len += c->crlf ? chan_crlf(c, c->buf + c->len, (size_t)n) : (size_t)n;
+			c->len += c->crlf ? relay_crlf(c->buf + c->len, (size_t)n, &c->last_cr)
+					: (size_t)n;
 		return n;
 	}
 	if (n == 0)

@@ -92,6 +92,13 @@ struct relay_stats {
 void relay_opts_init(struct relay_opts *o);
 
 /*
+ * --crlf: the @n bytes at @p (with room for 2n) become CRLF lines in place:
+ * each LF not after a CR gets one; *@last_cr carries "the previous byte was
+ * a CR" from one call to the next.  Returns the new length.
+ */
+size_t relay_crlf(char *p, size_t n, int *last_cr);
+
+/*
  * The notice owed when reading stdin stopped at the peer's EOF (a terminal,
  * or --exit-on-peer-eof) while stdin still had bytes ready: "closed the
  * connection before stdin ended: 65536 bytes ready on stdin were not sent".

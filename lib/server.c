@@ -73,6 +73,7 @@ struct srv {
 	int in_open;        /* in_fd not at EOF */
 	int in_pollable;    /* epoll accepts in_fd (not a regular file) */
 	int in_registered;
+	int in_last_cr;     /* --crlf: the last byte of stdin was a CR */
 	int keep_sending;   /* a client's EOF ends only its direction (relay.h's rule) */
 	size_t nblocked;    /* clients over PEND_LIMIT */
 	struct client *head, *tail;
@@ -913,7 +914,8 @@ void server_defer_free(struct server_loop *l, void *p)
 
 static void input_read(struct srv *s)
 {
-	ssize_t n = read(s->in.fd, s->buf, SERVER_CHUNK);
+	/* --crlf: every byte may become two */
+	ssize_t n = read(s->in.fd, s->buf, s->o->crlf ? SERVER_CHUNK / 2 : SERVER_CHUNK);
 	struct client *c, *next;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -930,6 +932,8 @@ static void input_read(struct srv *s)
 		}
 		return;
 	}
+	if (s->o->crlf)
+		n = (ssize_t)relay_crlf(s->buf, (size_t)n, &s->in_last_cr);
 	for (c = s->head; c; c = next) {
 		next = c->next;
 		if (client_send(s, c, s->buf, (size_t)n) == 0)

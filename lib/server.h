@@ -125,6 +125,7 @@ struct server_opts {
 	const struct server_handoff *handoff; /* NULL: clients are relayed to out_fd */
 	int broker;            /* each client's bytes also go to every other client;
 				* while one of them is over SERVER_PEND_LIMIT nobody is read */
+	int crlf;              /* each LF read from in_fd goes out as CRLF (relay_crlf) */
 	int chat;              /* broker, each line prefixed "<userN> " (N the client's
 				* id), control characters dropped, joins and leaves announced */
 };

@@ -5,9 +5,6 @@ load helper
 
 teardown() { common_teardown; }
 
-# count_is N PATTERN FILE: FILE has N lines matching PATTERN (for wait_for).
-count_is() { [ "$(grep -c -- "$2" "$3")" = "$1" ]; }
-
 setup() {
 	LO=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 	export LO

@@ -34,9 +34,12 @@ while True:
 '
 
 @test "session: bad input is one line, status 2; an unwritable log is status 1 before connecting" {
-	assert_usage_error "-C, --delay" "$SOCKCTL" listen -k -C 0
-	assert_usage_error "-C, --delay" "$SOCKCTL" listen --forward 127.0.0.1:1 -o /dev/null 0
-	assert_usage_error "-C, --delay" "$SOCKCTL" listen -u --hex-dump /dev/null 0
+	assert_usage_error "--delay, -o" "$SOCKCTL" listen -k -o "$BATS_TEST_TMPDIR/log" 0
+	assert_usage_error "--delay, -o" "$SOCKCTL" listen --forward 127.0.0.1:1 -o "$BATS_TEST_TMPDIR/log" 0
+	assert_usage_error "--delay, -o" "$SOCKCTL" listen -u --hex-dump "$BATS_TEST_TMPDIR/log" 0
+	assert_usage_error "-C/--crlf" "$SOCKCTL" listen -k -C -e cat 0
+	assert_usage_error "-C/--crlf" "$SOCKCTL" listen -u -C 0
+	[ ! -e "$BATS_TEST_TMPDIR/log" ]
 	assert_usage_error "-z/--scan" "$SOCKCTL" connect -z -C 127.0.0.1 1
 	assert_usage_error "--delay" "$SOCKCTL" connect --delay 1x 127.0.0.1 1
 	run -1 "$SOCKCTL" connect -o /nonexistent/dir/log 127.0.0.1 1
@@ -58,6 +61,29 @@ open(out, "wb").write(d)'
 	[ "$output" = "$(printf 'a\r\nb\r')" ]
 	wait_pid 10 "$LPID"
 	[ "$(cat "$BATS_TEST_TMPDIR/got")" = "$(printf 'x\ny')" ]
+}
+
+@test "session: listen -k -C sends stdin to every client with CRLF" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	# read-write: opening does not wait for a writer, and stdin never ends
+	start_listen "$BATS_TEST_TMPDIR/err" -k -C "$LO" 0 <>"$BATS_TEST_TMPDIR/in" >/dev/null
+	for who in a b; do
+		bg timeout 20 python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+d = b""
+while d.count(b"\n") < 2:
+    x = c.recv(100)
+    if not x: break
+    d += x
+open(sys.argv[3], "w").write(repr(d))' "$LO" "$PORT" "$BATS_TEST_TMPDIR/got.$who"
+	done
+	wait_for 10 count_is 2 "connection from" "$BATS_TEST_TMPDIR/err"
+	printf 'one\ntwo\r\n' >"$BATS_TEST_TMPDIR/in"
+	wait_for 10 test -s "$BATS_TEST_TMPDIR/got.a"
+	wait_for 10 test -s "$BATS_TEST_TMPDIR/got.b"
+	[ "$(cat "$BATS_TEST_TMPDIR/got.a")" = "b'one\\r\\ntwo\\r\\n'" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/got.b")" = "b'one\\r\\ntwo\\r\\n'" ]
 }
 
 @test "session: --delay DUR waits between lines sent from stdin" {
