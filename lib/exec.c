@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,7 +118,10 @@ static void end_vars(int sock, int peer, char *addr, size_t alen, char *port, si
 		  : getsockname(sock, (struct sockaddr *)&ss, &len);
 	if (sock < 0 || rc)
 		return;
-	addr_ntop((struct sockaddr *)&ss, len, buf, sizeof(buf));
+	if (ss.ss_family == AF_UNIX && len <= offsetof(struct sockaddr_un, sun_path))
+		buf[0] = '\0'; /* unnamed (a socketpair, a client that did not bind) */
+	else
+		addr_ntop((struct sockaddr *)&ss, len, buf, sizeof(buf));
 	snprintf(addr, alen, "SOCKCTL_%s_ADDR=%s", who, buf);
 	/* a Unix socket has a path (or @name, or nothing), no port */
 	if (ss.ss_family != AF_UNIX)
