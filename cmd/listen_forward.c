@@ -69,6 +69,33 @@ void forward_show_event(void *ctx, const struct forward_event *ev)
 		parse_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
 }
 
+/* Without -k the one client's forwarding is the job: its failure is listen's. */
+struct one {
+	struct server_show *show;
+	int failed;
+	char why[400];
+};
+
+static void one_event(void *ctx, const struct forward_event *ev)
+{
+	struct one *o = ctx;
+	char client[ADDR_STRLEN];
+
+	forward_show_event(o->show, ev);
+	if (ev->error)
+		snprintf(o->why, sizeof(o->why), "%s", ev->error);
+	else if (ev->errnum)
+		snprintf(o->why, sizeof(o->why), "%s by the %s after %llu bytes up, %llu down",
+			 ev->reason, ev->side, (unsigned long long)ev->bytes_up,
+			 (unsigned long long)ev->bytes_down);
+	else
+		return;
+	o->failed = 1;
+	addr_format(ev->client, ev->clientlen, client, sizeof(client));
+	snprintf(o->why + strlen(o->why), sizeof(o->why) - strlen(o->why), " (client %s)",
+		 client);
+}
+
 int listen_forward_serve(const struct endpoint *target, const struct sockopts *sso,
 			 int64_t connect_timeout, struct server_show *show,
 			 const struct server_opts *so, int *fds, int n, struct err *e)
@@ -78,14 +105,18 @@ int listen_forward_serve(const struct endpoint *target, const struct sockopts *s
 	struct server_stats st;
 	int rc, type = SOCK_STREAM;
 	socklen_t tl = sizeof(type);
+	struct one one = { .show = show };
 
-	forward_server_init(&f, target, forward_show_event, show);
+	forward_server_init(&f, target, so->keep_open ? forward_show_event : one_event,
+			    so->keep_open ? (void *)show : (void *)&one);
 	f.co.so = sso;
 	f.co.timeout = connect_timeout >= 0 ? connect_timeout : FORWARD_CONNECT_TIMEOUT;
 	getsockopt(fds[0], SOL_SOCKET, SO_TYPE, &type, &tl);
 	if (type == SOCK_DGRAM) {
 		rc = forward_udp_run(fds, n, &f, so, e);
 		sock_close_all(fds, n);
+		if (!rc && one.failed)
+			return err_set(e, EXIT_FAIL, "forward failed: %s", one.why);
 		return rc;
 	}
 	kso.handoff = &f.handoff;
@@ -95,5 +126,7 @@ int listen_forward_serve(const struct endpoint *target, const struct sockopts *s
 		kso.max_serving /= FDS_PER_CLIENT;
 	rc = server_run_stream(fds, n, &kso, &st, e);
 	sock_close_all(fds, n);
+	if (!rc && one.failed)
+		return err_set(e, EXIT_FAIL, "forward failed: %s", one.why);
 	return rc;
 }

@@ -141,6 +141,12 @@ except ConnectionResetError:
 	[ "$output" = reset ]
 	kill -0 "$FPID"
 	kill "$FPID"
+	# without -k the one client's failure is listen's: status 1, named
+	start_listen "$BATS_TEST_TMPDIR/one.err" --forward "$LO:$tport" "$LO" 0 </dev/null
+	timeout 10 nc.openbsd "$LO" "$PORT" </dev/null || true
+	wait_pid 10 "$LPID"
+	[ "$WAIT_STATUS" = 1 ]
+	grep -q "forward failed: .*connection refused (client " "$BATS_TEST_TMPDIR/one.err"
 	# a Unix target: a socat server answers through the forwarder (ncat -c
 	# would drop its answer at the client's early EOF: the bug we avoid)
 	bg socat "UNIX-LISTEN:$BATS_TEST_TMPDIR/t.sock" SYSTEM:'echo from socat'
