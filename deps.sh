@@ -27,11 +27,12 @@ clang-tidy clang libclang-rt-14-dev"
 # the --openmetrics files), fping (the oracle for raw-icmp's many targets);
 # tls.bats: openssl (its CA, and s_server/s_client), curl, socat, python3's ssl;
 # proxy.bats: microsocks, dante-server, tinyproxy, openssh for ssh's
-# ProxyCommand to a local sshd.
+# ProxyCommand to a local sshd; bsdextrautils for hexdump -C (session.bats
+# compares --hex-dump with it).
 TEST="bats python3 netcat-openbsd socat ncat iputils-ping iproute2 nftables
 dnsmasq-base jq valgrind procps util-linux bash-completion libcap2-bin time
 netbase systemd strace traceroute iputils-tracepath prometheus fping openssl curl
-microsocks dante-server tinyproxy openssh-server openssh-client"
+microsocks dante-server tinyproxy openssh-server openssh-client bsdextrautils"
 # benchmarks (make bench)
 BENCH="hyperfine iperf3 nmap"
 # for later work, cheap to have now: seccomp headers, more peers and

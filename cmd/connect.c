@@ -18,12 +18,14 @@
 #include "connect_probe.h"
 #include "connect_proxy.h"
 #include "err.h"
+#include "exec_show.h"
 #include "inherit.h"
 #include "opt.h"
 #include "out.h"
 #include "parse.h"
 #include "relay.h"
 #include "scan.h"
+#include "session_log.h"
 #include "sock.h"
 #include "sock_connect.h"
 #include "trace_cmd.h"
@@ -44,6 +46,10 @@ struct connect_opts {
 	struct connect_probe_opts probe; /* --count: TCP ping */
 	struct tls_opts tls;
 	struct connect_proxy px;
+	const char *exec, *sh_exec; /* -e, -c */
+	struct exec_cmd xcmd;
+	struct session_opts see;    /* -C, --delay, -o, --hex-dump */
+	struct session_log *log;
 };
 
 const struct opt_cmd cmd_connect_desc = {
@@ -147,6 +153,16 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		{ o->tls.tls && (o->udp || unix_ep), "--tls needs a TCP connection" },
 		{ o->tls.tls && inherited && !o->tls.verify_name && !o->tls.no_verify,
 		  "--tls with --fd has no HOST to check: give --verify-name NAME or --no-verify" },
+		{ o->exec && o->sh_exec, "-e/--exec and -c/--sh-exec exclude each other" },
+		{ (o->exec || o->sh_exec) && (o->scan || o->tcp_info || eof->recv_only ||
+					      eof->send_only || eof->quit_after_eof >= 0 ||
+					      eof->no_shutdown || eof->exit_on_peer_eof),
+		  "-e/-c: the program has the connection; -z and relay options do not apply" },
+		{ o->tls.tls && (o->exec || o->sh_exec || session_opts_any(&o->see)),
+		  "--tls does not combine with -e, -c, -C, --delay, -o or --hex-dump in this "
+		  "version" },
+		{ o->scan && session_opts_any(&o->see),
+		  "-z/--scan sends no data: -C, --delay, -o and --hex-dump do not apply" },
 	};
 	size_t i;
 
@@ -436,8 +452,12 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	else
 		snprintf(peer, sizeof(peer), "%.64s port %.64s", ep->host, ep->service);
 	show_ends(o, fd, peer);
-	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
+	session_log_apply(o->log, &o->see, &ro);
+	if (o->xcmd.argv) /* the program's status is ours */
+		return exec_show_connect(&o->xcmd, o->verbose, o->json, fd,
+					 session_opts_any(&o->see) ? &ro : NULL, e);
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
 	ro.dgram = type != SOCK_STREAM;
 	/* UDP has no end of its own: going quiet is how it ends */
 	ro.idle_ok = type == SOCK_DGRAM;
@@ -498,6 +518,7 @@ static int connect_probe_from(struct connect_opts *o, const struct opt_args *pos
 	p->tls = &o->tls;
 	p->timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
 	p->conflict = o->udp || o->unix_sock || o->fd >= 0 || o->type || o->nonblock ||
+		      o->exec || o->sh_exec || session_opts_any(&o->see) || o->px.url || o->px.addr ||
 		      o->parallel >= 0 || f->recv_only || f->send_only || f->quit_after_eof >= 0 ||
 		      f->no_shutdown || f->keep_sending || f->exit_on_peer_eof || f->idle_timeout >= 0;
 	return connect_probe(p, pos->argc, pos->argv);
@@ -532,6 +553,10 @@ int cmd_connect(int argc, char **argv)
 			   "--count: also each HOST:PORT of FILE, one a line ('-': stdin)"),
 		OPT_STRING(0, "openmetrics", &o.probe.openmetrics, "FILE",
 			   "--count: write the summary to FILE in the OpenMetrics format"),
+		OPT_STRING('e', "exec", &o.exec, "'PROG ARGS'",
+			   "run PROG with the connection as its stdin/stdout (no shell)"),
+		OPT_STRING('c', "sh-exec", &o.sh_exec, "'CMD'", "run CMD by /bin/sh -c, as -e does"),
+		OPT_SESSION(&o.see),
 		OPT_GROUP("End of stdin, idle peers"),
 		OPT_RELAY_EOF(&o.eof),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_CLIENT),
@@ -550,6 +575,7 @@ int cmd_connect(int argc, char **argv)
 	int status;
 	struct endpoint ep;
 	struct err e = { 0 };
+	struct session_log log;
 
 	if (trace_asked(argc, argv))
 		return cmd_trace(TRACE_TCP, opts, argc, argv);
@@ -558,6 +584,8 @@ int cmd_connect(int argc, char **argv)
 	o.parallel = o.fd = o.probe.count = o.probe.interval = -1;
 	sock_opts_init(&o.so);
 	tls_opts_init(&o.tls);
+	session_opts_init(&o.see);
+	o.log = &log;
 	if (opt_run(&cmd_connect_desc, opts, argc, argv, &pos, &status))
 		return status;
 	if (o.probe.count >= 0)
@@ -569,11 +597,18 @@ int cmd_connect(int argc, char **argv)
 	if (connect_proxy_prepare(&o.px, o.udp || o.nonblock || o.fd >= 0 || ep.kind == EP_UNIX,
 				  o.verbose, o.json, &e) || check(&o, &ep, &e))
 		return err_report("connect", &e);
-	if (o.scan && o.tls.tls
-		    ? tls_client_scan(&(struct tls_show){ "connect", o.verbose, o.json }, &o.tls,
-				      ep.host, ep.service, o.family, o.connect_timeout >= 0
-				      ? o.connect_timeout : o.timeout, &o.so, &e)
-		    : o.scan ? run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e))
+	if ((o.exec || o.sh_exec) &&
+	    exec_cmd_parse(o.exec ? o.exec : o.sh_exec, !o.exec, &o.xcmd, &e))
 		return err_report("connect", &e);
-	return EXIT_OK;
+	if (session_log_open(&log, &o.see, &e))
+		return err_report("connect", &e);
+	if (o.scan && o.tls.tls)
+		status = tls_client_scan(&(struct tls_show){ "connect", o.verbose, o.json }, &o.tls,
+					 ep.host, ep.service, o.family, o.connect_timeout >= 0
+					 ? o.connect_timeout : o.timeout, &o.so, &e);
+	else
+		status = o.scan ? run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e);
+	exec_cmd_free(&o.xcmd);
+	session_log_close(&log);
+	return status < 0 ? err_report("connect", &e) : status;
 }

@@ -387,7 +387,8 @@ static int run(struct pctx *c, int argc, char **argv, struct err *e)
 
 	if (o->conflict)
 		return err_set(e, EXIT_USAGE, "--count (TCP ping) cannot be used with -u, -U, "
-			       "--fd, --type, --nonblock, --parallel or the relay options");
+			       "--fd, --type, --nonblock, --parallel, -e, -c, --proxy, -C, "
+			       "--delay, -o, --hex-dump or the relay options");
 	if (sock_check_opts(o->so, o->family, SOCK_STREAM, e) ||
 	    (o->tls && tls_opts_check(o->tls, 0, e)) || parse_targets(o, argc, argv, c, e))
 		return -1;

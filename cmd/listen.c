@@ -12,13 +12,16 @@
 #include "dgram_server.h"
 #include "dgram_guard.h"
 #include "err.h"
+#include "exec_show.h"
 #include "inherit.h"
 #include "listen_proxy.h"
+#include "listen_forward.h"
 #include "opt.h"
 #include "parse.h"
 #include "relay.h"
 #include "server.h"
 #include "server_show.h"
+#include "session_log.h"
 #include "sock.h"
 #include "tls_show.h"
 
@@ -39,6 +42,15 @@ struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
 	int line_buffered;
 	const char *unix_path, *source, *port, *type;
+	const char *exec, *sh_exec; /* -e, -c */
+	struct exec_cmd xcmd;
+	int status;                 /* without -k, -e/-c: the program's */
+	struct session_opts see;    /* -C, --delay, -o, --hex-dump */
+	struct session_log log;
+	int broker, chat;           /* --broker, --chat */
+	const char *forward;        /* --forward TARGET */
+	struct endpoint fwd;
+	int64_t connect_timeout;
 	int sock_type;      /* from --type, or the inherited socket's */
 	long long max_conns, backlog, mode, fd, echo_rate;
 	int max_serving; /* without -m: from the open-file limit; more wait */
@@ -133,6 +145,38 @@ static int check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		{ o->nonblock && (o->keep_open || o->udp),
 		  "--nonblock needs a single TCP or Unix client" },
 		{ o->line_buffered && !o->udp, "--line-buffered applies to datagrams (-u)" },
+		{ o->exec && o->sh_exec, "-e/--exec and -c/--sh-exec exclude each other" },
+		{ o->forward && (o->exec || o->sh_exec || o->echo || o->sock_type == SOCK_SEQPACKET),
+		  "--forward cannot be used with -e, -c, --echo or seqpacket" },
+		{ o->forward && (relay_opt || eof->recv_only || eof->send_only ||
+				 eof->exit_on_peer_eof || o->stall_timeout >= 0),
+		  "--forward: the clients talk to the target; relay options do not apply" },
+		{ o->connect_timeout >= 0 && !o->forward, "--connect-timeout needs --forward" },
+		{ (o->broker || o->chat) && (!o->keep_open || o->udp || o->echo || o->forward ||
+					     o->exec || o->sh_exec || o->sock_type == SOCK_SEQPACKET),
+		  "--broker and --chat need -k with a stream (not -u, --echo, --forward, -e or "
+		  "-c)" },
+		{ (o->see.delay > 0 || o->see.output || o->see.hex_dump) &&
+		  (o->keep_open || o->udp || o->echo || o->forward),
+		  "--delay, -o and --hex-dump need one stream client (not -k, -u, --echo or "
+		  "--forward)" },
+		{ o->see.crlf && (o->udp || o->echo || o->forward ||
+				  (o->keep_open && (o->exec || o->sh_exec))),
+		  "-C/--crlf needs stdin going to stream clients (not -u, --echo, --forward or "
+		  "-k -e/-c)" },
+		{ (o->exec || o->sh_exec) && (o->udp || o->echo || o->sock_type == SOCK_SEQPACKET),
+		  "-e/-c need a stream listener (not -u, --echo or seqpacket)" },
+		{ (o->exec || o->sh_exec) && (relay_opt || eof->recv_only || eof->send_only ||
+					      eof->exit_on_peer_eof || o->stall_timeout >= 0),
+		  "-e/-c: the program has the connection; relay options do not apply" },
+		{ o->px.type && (o->forward || o->exec || o->sh_exec || o->broker || o->chat ||
+				 o->tls.tls || session_opts_any(&o->see)),
+		  "--proxy-server cannot be used with --forward, -e, -c, --broker, --chat, --tls, "
+		  "-C, --delay, -o or --hex-dump" },
+		{ o->tls.tls && (o->forward || o->exec || o->sh_exec || o->broker || o->chat ||
+				 session_opts_any(&o->see)),
+		  "--tls does not combine with --forward, -e, -c, --broker, --chat, -C, --delay, -o "
+		  "or --hex-dump in this version" },
 	};
 	size_t i;
 
@@ -231,7 +275,7 @@ static int open_sockets(const struct listen_opts *o, const struct endpoint *ep, 
 
 /* ---- one client, relayed ---- */
 
-static int relay_one(const struct listen_opts *o, const struct server_opts *so, int *fds, int n,
+static int relay_one(struct listen_opts *o, const struct server_opts *so, int *fds, int n,
 		     struct tls_ctx *tls, struct err *e)
 {
 	struct relay_opts ro;
@@ -247,6 +291,7 @@ static int relay_one(const struct listen_opts *o, const struct server_opts *so, 
 	if (fd < 0)
 		return -1;
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
+	session_log_apply(&o->log, &o->see, &ro);
 	ro.dgram = o->sock_type == SOCK_SEQPACKET; /* one stdin read = one message */
 	memset(&rs, 0, sizeof(rs));
 	if (len)
@@ -313,12 +358,15 @@ static void server_setup(const struct listen_opts *o, struct server_show *ctx,
 	so->ndeny = o->deny.n;
 	so->echo_rate = (unsigned)o->echo_rate;
 	so->line_buffered = o->line_buffered;
+	so->broker = o->broker || o->chat;
+	so->crlf = o->see.crlf;
+	so->chat = o->chat;
 	so->on_event = server_show_event;
 	so->ctx = ctx;
 }
 
 /* --tls: one client relayed, or the server with TLS as its layer (-k, --echo). */
-static int serve_tls(const struct listen_opts *o, const struct server_opts *so,
+static int serve_tls(struct listen_opts *o, const struct server_opts *so,
 		     int *fds, int n, struct err *e)
 {
 	struct tls_ctx *tls = NULL;
@@ -344,7 +392,7 @@ static int serve_tls(const struct listen_opts *o, const struct server_opts *so,
 	return rc;
 }
 
-static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, int *fds, int n,
+static int serve_sockets(struct listen_opts *o, struct server_show *ctx, int *fds, int n,
 			 struct err *e)
 {
 	struct server_opts so;
@@ -359,6 +407,17 @@ static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, i
 	server_setup(o, ctx, &so);
 	if (o->tls.tls)
 		return serve_tls(o, &so, fds, n, e);
+	if (o->forward)
+		return listen_forward_serve(&o->fwd, &o->so, o->connect_timeout, ctx, &so, fds, n,
+					    e);
+	if (o->xcmd.argv) {
+		struct relay_opts ro;
+
+		relay_opts_init(&ro);
+		session_log_apply(&o->log, &o->see, &ro);
+		return listen_exec_serve(&o->xcmd, ctx, &so, o->nonblock, fds, n,
+					 session_opts_any(&o->see) ? &ro : NULL, &o->status, e);
+	}
 	if (o->px.type)
 		rc = listen_proxy_serve(&o->px, &so, o->family, o->verbose, o->json, fds, n, e);
 	else if (!o->keep_open && !o->echo && !o->udp)
@@ -382,9 +441,17 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 
 	if (nact < 0 || parse_type(o, e))
 		return -1;
+	if ((o->exec || o->sh_exec) && !(o->exec && o->sh_exec) &&
+	    exec_cmd_parse(o->exec ? o->exec : o->sh_exec, !o->exec, &o->xcmd, e))
+		return -1;
+	if (o->forward && addr_parse_endpoint(1, (char *const *)&o->forward, 0,
+							 o->udp ? "udp" : "tcp", &o->fwd, e))
+		return -1;
 	if (nact || o->fd >= 0) {
 		if (adopt_sockets(o, pos, nact, s, &n, e) || check_opts(o, NULL, e) ||
 		    inherit_prepare(s, n, &o->so, (int)o->backlog, fds, e))
+			return -1;
+		if (session_log_open(&o->log, &o->see, e))
 			return -1;
 		plan_clients(o);
 		return serve_sockets(o, &ctx, fds, n, e);
@@ -395,6 +462,8 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 	/* TCP servers restart onto their port at once, past TIME_WAIT */
 	if (o->so.reuseaddr == SOCKOPT_UNSET && !o->udp)
 		o->so.reuseaddr = 1;
+	if (session_log_open(&o->log, &o->see, e))
+		return -1;
 	plan_clients(o);
 	if (open_sockets(o, &ep, fds, &n, &unix_name, e))
 		return -1;
@@ -421,6 +490,17 @@ int cmd_listen(int argc, char **argv)
 		OPT_UNIX_TYPE(&o.type),
 		OPT_FD(&o.fd, "serve the listening (or bound) socket inherited as fd N"),
 		OPT_FLAG(0, "echo", &o.echo, "send each client's bytes back to it"),
+		OPT_FLAG(0, "broker", &o.broker, "with -k: each client's bytes go to every other client"),
+		OPT_FLAG(0, "chat", &o.chat,
+			 "--broker with \"<userN> \" before each line, control characters dropped"),
+		OPT_STRING(0, "forward", &o.forward, "HOST:PORT",
+			   "connect each client to HOST:PORT (or unix:PATH) and relay both ways"),
+		OPT_DURATION(0, "connect-timeout", &o.connect_timeout,
+			     "--forward: give up connecting to the target after DUR (default 10s)"),
+		OPT_STRING('e', "exec", &o.exec, "'PROG ARGS'",
+			   "run PROG per client, the connection as its stdin/stdout (no shell)"),
+		OPT_STRING('c', "sh-exec", &o.sh_exec, "'CMD'",
+			   "run CMD by /bin/sh -c per client, as -e does"),
 		OPT_INT(0, "echo-rate", &o.echo_rate, "N", 0, 1000000,
 			"with -u --echo: at most N replies a second to one source address "
 			"(0: no limit; default 1000)"),
@@ -446,6 +526,7 @@ int cmd_listen(int argc, char **argv)
 		OPT_INT_D(0, "backlog", &o.backlog, "N", 0, 1 << 20, SOMAXCONN,
 			  "listen(2) backlog (at most net.core.somaxconn)"),
 		OPT_PROXY_SERVER(&o.px),
+		OPT_SESSION(&o.see),
 		OPT_GROUP("End of stdin, idle peers"),
 		OPT_RELAY_EOF(&o.eof),
 		/* --reuseaddr is on for TCP unless --no-reuseaddr: see run() */
@@ -465,15 +546,20 @@ int cmd_listen(int argc, char **argv)
 	struct err e = { 0 };
 
 	memset(&o, 0, sizeof(o));
-	o.timeout = o.stall_timeout = -1;
+	o.timeout = o.stall_timeout = o.connect_timeout = -1;
 	relay_eof_opts_init(&o.eof);
 	o.backlog = o.mode = o.fd = -1;
 	o.echo_rate = DGRAM_ECHO_RATE_DEFAULT;
 	sock_opts_init(&o.so);
 	tls_opts_init(&o.tls);
+	session_opts_init(&o.see);
+	o.log.fd = o.log.hex = -1;
 	if (opt_run(&cmd_listen_desc, opts, argc, argv, &pos, &status))
 		return status;
-	if (run(&o, &pos, &e))
+	status = run(&o, &pos, &e);
+	exec_cmd_free(&o.xcmd);
+	session_log_close(&o.log);
+	if (status)
 		return err_report("listen", &e);
-	return EXIT_OK;
+	return o.status;
 }

@@ -13,6 +13,12 @@
 
 #include "err.h"
 
+/*
+ * A chunk of @n bytes just written: @to_sock 1 from in_fd to the socket, 0
+ * from the socket to out_fd.  Non-zero: the relay fails ("session log: ...").
+ */
+typedef int (*relay_tap_fn)(void *ctx, int to_sock, const void *data, size_t n);
+
 struct relay_opts {
 	int64_t idle_timeout;   /* ns; -1: none.  No bytes either way for this long: stop,
 				 * error "idle timeout after 2.0s" (status 1) */
@@ -26,6 +32,21 @@ struct relay_opts {
 	int idle_ok;            /* an idle timeout ends the relay successfully (UDP) */
 	int exit_on_peer_eof;   /* on the peer's EOF stop reading stdin and end (the
 				 * default is to send stdin to its EOF; see relay_run) */
+	/*
+	 * Seeing the bytes: any of these makes both directions go through a
+	 * user-space buffer (no splice, sendfile or discard).
+	 */
+	int crlf;               /* an LF from in_fd goes to the socket as CRLF (one after a
+				 * CR stays as it is) */
+	int64_t line_delay;     /* > 0: ns to wait after each line from in_fd is sent */
+	relay_tap_fn tap;       /* each chunk as it is written out, in order */
+	void *tap_ctx;
+	/*
+	 * out_fd is a program's stdin (listen/connect -e through the relay):
+	 * closed once the peer's EOF has been delivered, and the program leaving
+	 * (EPIPE) ends only that direction.
+	 */
+	int out_is_program;
 };
 
 /*
@@ -53,6 +74,7 @@ struct relay_stats {
 	int sock_error; /* the error came from the socket (prefix the peer's name) */
 	int out_errno;  /* writing out_fd failed with this errno (EPIPE: the reader left) */
 	int sock_errno; /* the socket failed with this errno (ECONNRESET, EPIPE, ...) */
+	int out_closed; /* out_is_program: out_fd was closed by the relay */
 	int stdin_tty;  /* stdin is a terminal: the peer's EOF ended the relay at once */
 	int stdin_cut;  /* reading stdin stopped at the peer's EOF before stdin's EOF */
 	/*
@@ -68,6 +90,13 @@ struct relay_stats {
 
 /* All "unset": -1 timeouts, 0 flags. */
 void relay_opts_init(struct relay_opts *o);
+
+/*
+ * --crlf: the @n bytes at @p (with room for 2n) become CRLF lines in place:
+ * each LF not after a CR gets one; *@last_cr carries "the previous byte was
+ * a CR" from one call to the next.  Returns the new length.
+ */
+size_t relay_crlf(char *p, size_t n, int *last_cr);
 
 /*
  * The notice owed when reading stdin stopped at the peer's EOF (a terminal,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -26,11 +27,14 @@
 /* seqpacket: the largest message read whole; a longer one closes its client */
 #define MSG_MAX ((size_t)64 * 1024 * 1024)
 
-enum src_kind { SRC_LISTENER, SRC_INPUT, SRC_CLIENT };
+enum src_kind { SRC_LISTENER, SRC_INPUT, SRC_CLIENT, SRC_WATCH };
 
-/* What an epoll event points at: every source begins with one of these. */
+/*
+ * What an epoll event points at: every source begins with one of these, or
+ * is a handler's struct server_watch, which begins with the same int.
+ */
 struct src {
-	enum src_kind kind;
+	int kind; /* enum src_kind */
 	int fd;
 };
 
@@ -52,6 +56,7 @@ struct client {
 	unsigned blocked : 1;        /* counted in srv.nblocked */
 	unsigned reset_on_close : 1; /* close with an RST (dropped) */
 	unsigned handshaking : 1;    /* the layer's handshake is under way */
+	unsigned mid_line : 1;       /* chat: the last byte from it was not a newline */
 	socklen_t peerlen;
 	uint32_t lwant; /* the epoll events the layer waits for */
 	int64_t blocked_since; /* when it went over PEND_LIMIT */
@@ -82,6 +87,7 @@ struct srv {
 	int in_open;        /* in_fd not at EOF */
 	int in_pollable;    /* epoll accepts in_fd (not a regular file) */
 	int in_registered;
+	int in_last_cr;     /* --crlf: the last byte of stdin was a CR */
 	int keep_sending;   /* a client's EOF ends only its direction (relay.h's rule) */
 	size_t nblocked;    /* clients over PEND_LIMIT */
 	struct client *head, *tail;
@@ -96,6 +102,8 @@ struct srv {
 	socklen_t fail_peerlen;
 	char *buf;
 	size_t bufsize;
+	void **grave;       /* server_defer_free: freed after this batch */
+	size_t ngrave, capgrave;
 };
 
 void server_opts_init(struct server_opts *o)
@@ -239,12 +247,30 @@ static uint32_t client_events(const struct srv *s, const struct client *c)
 	if (c->handshaking) /* a server speaks after the ClientHello */
 		return ev ? ev : EPOLLIN;
 
-	/* echo: stop reading a client that does not take its echo (back-pressure) */
-	if (!c->eof && !(s->o->echo && c->plen))
+	/* echo: stop reading a client that does not take its echo (back-pressure);
+	 * broker: stop reading everyone while someone is too far behind */
+	if (!c->eof && !(s->o->echo && c->plen) && !(s->o->broker && s->nblocked))
 		ev |= EPOLLIN;
 	if (c->plen)
 		ev |= EPOLLOUT;
 	return ev;
+}
+
+static void update_client(struct srv *s, struct client *c);
+
+/* broker: someone fell behind, or caught up: every client's reading changes */
+static void update_all(struct srv *s)
+{
+	struct client *c;
+
+	for (c = s->head; c; c = c->next) {
+		uint32_t ev = client_events(s, c);
+
+		if (ev != c->events) {
+			ep_set(s, EPOLL_CTL_MOD, &c->src, ev);
+			c->events = ev;
+		}
+	}
 }
 
 static void update_client(struct srv *s, struct client *c)
@@ -265,6 +291,8 @@ static void update_client(struct srv *s, struct client *c)
 		} else {
 			s->nblocked--;
 		}
+		if (s->o->broker && s->nblocked == (blocked ? 1u : 0u))
+			update_all(s);
 		update_input(s);
 	}
 }
@@ -279,6 +307,8 @@ static int eof_client_waits(const struct srv *s)
 
 /* @c failed with @errnum while @extra more bytes were on their way to it. */
 static void client_fail(struct srv *s, struct client *c, int errnum, size_t extra);
+
+static void chat_announce(struct srv *s, const struct client *who, const char *what);
 
 static void client_close(struct srv *s, struct client *c, const char *reason, int errnum)
 {
@@ -299,6 +329,7 @@ static void client_close(struct srv *s, struct client *c, const char *reason, in
 	c->dead = 1;
 	c->next = s->dead;
 	s->dead = c;
+	chat_announce(s, c, "left");
 	if (!s->o->keep_open)
 		s->done = 1;
 	if (s->paused) {
@@ -441,6 +472,79 @@ static int msg_room(struct srv *s, struct client *c)
 	return 0;
 }
 
+/*
+ * chat: @n bytes from @c as lines for the others: @prefix ("<userN> ", @pl
+ * bytes) at the start of each line, control characters (but the newline and
+ * tab) dropped.  @out has room for n * (pl + 1); returns the length.
+ */
+static size_t chat_lines(struct client *c, const char *in, size_t n, const char *prefix,
+			 size_t pl, char *out)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
+			continue;
+		if (!c->mid_line) {
+			memcpy(out + k, prefix, pl);
+			k += pl;
+		}
+		out[k++] = (char)ch;
+		c->mid_line = ch != '\n';
+	}
+	return k;
+}
+
+/* broker: @c's bytes to stdout (as any client's) and to every other client. */
+static int broker_send(struct srv *s, struct client *from, const char *buf, size_t n)
+{
+	struct client *c, *next;
+	char *line = NULL;
+
+	if (s->o->chat) {
+		char prefix[32];
+		size_t pl = (size_t)snprintf(prefix, sizeof(prefix), "<user%llu> ",
+					     (unsigned long long)from->id);
+
+		/* a prefix per line at most: every byte a line of its own */
+		if (!(line = malloc(n * (pl + 1))))
+			return 0;
+		n = chat_lines(from, buf, n, prefix, pl, line);
+		buf = line;
+	}
+	if (n && s->o->out_fd >= 0 && server_write_all(s->o->out_fd, buf, n, s->e)) {
+		free(line);
+		return -1;
+	}
+	for (c = s->head; c && n; c = next) {
+		next = c->next;
+		if (c != from && !c->dead && client_send(s, c, buf, n) == 0)
+			update_client(s, c);
+	}
+	free(line);
+	return 0;
+}
+
+/* chat: "<announce> userN joined/left" to everyone else. */
+static void chat_announce(struct srv *s, const struct client *who, const char *what)
+{
+	struct client *c, *next;
+	char msg[64];
+	int n;
+
+	if (!s->o->chat)
+		return;
+	n = snprintf(msg, sizeof(msg), "<announce> user%llu %s\n", (unsigned long long)who->id,
+		     what);
+	for (c = s->head; c; c = next) {
+		next = c->next;
+		if (c != who && !c->dead && client_send(s, c, msg, (size_t)n) == 0)
+			update_client(s, c);
+	}
+}
+
 /* Returns -1 only when the whole server must stop (output write error). */
 static int client_read(struct srv *s, struct client *c)
 {
@@ -479,6 +583,8 @@ static int client_read(struct srv *s, struct client *c)
 			update_client(s, c);
 		return 0;
 	}
+	if (s->o->broker)
+		return broker_send(s, c, s->buf, (size_t)n);
 	if (s->o->out_fd >= 0 && server_write_all(s->o->out_fd, s->buf, (size_t)n, s->e))
 		return -1;
 	return 0;
@@ -577,6 +683,8 @@ static void client_event(struct srv *s, struct client *c, uint32_t ev)
 
 static void bury(struct srv *s)
 {
+	while (s->ngrave)
+		free(s->grave[--s->ngrave]);
 	while (s->dead) {
 		struct client *c = s->dead;
 
@@ -713,10 +821,43 @@ static void pause_accepting(struct srv *s, int errnum)
 	emit(s, SERVER_EV_PAUSED, NULL, "accept paused", errnum);
 }
 
+/* The client is counted until server_release(); accepting pauses at max_serving. */
+static void count_client(struct srv *s)
+{
+	s->nclients++;
+	s->st->clients++;
+	s->accept_deadline = -1;
+	if (!s->o->keep_open)
+		set_accepting(s, 0);
+	if (s->o->max_serving > 0 && s->nclients >= (size_t)s->o->max_serving) {
+		s->full = 1; /* the next ones wait in the backlog */
+		set_accepting(s, 0);
+	}
+}
+
+static int hand_off(struct srv *s, int fd, const union peer_addr *peer, socklen_t len)
+{
+	struct client tmp;
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.id = ++s->next_id;
+	tmp.peer = *peer;
+	tmp.peerlen = len;
+	emit(s, SERVER_EV_CONNECTION, &tmp, NULL, 0);
+	count_client(s);
+	if (s->o->handoff->start(s->o->handoff->ctx, (struct server_loop *)(void *)s, fd, tmp.id,
+				 (const struct sockaddr *)peer, len))
+		server_release((struct server_loop *)(void *)s);
+	return 1;
+}
+
 static int add_client(struct srv *s, int fd, const union peer_addr *peer, socklen_t len)
 {
-	struct client *c = calloc(1, sizeof(*c));
+	struct client *c;
 
+	if (s->o->handoff)
+		return hand_off(s, fd, peer, len);
+	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
 		return 0;
@@ -741,17 +882,10 @@ static int add_client(struct srv *s, int fd, const union peer_addr *peer, sockle
 		return 0;
 	}
 	list_append(s, c);
-	s->nclients++;
-	s->st->clients++;
-	s->accept_deadline = -1;
+	count_client(s);
 	emit(s, SERVER_EV_CONNECTION, c, NULL, 0);
+	chat_announce(s, c, "joined");
 	update_input(s);
-	if (!s->o->keep_open)
-		set_accepting(s, 0);
-	if (s->o->max_serving > 0 && s->nclients >= (size_t)s->o->max_serving) {
-		s->full = 1; /* the next ones wait in the backlog */
-		set_accepting(s, 0);
-	}
 	return 1;
 }
 
@@ -795,11 +929,77 @@ static int accept_some(struct srv *s, int lfd)
 	return 0;
 }
 
+/* ---- handed-off clients ---- */
+
+/* struct server_loop is struct srv to the handlers, opaque. */
+static struct srv *loop_srv(struct server_loop *l)
+{
+	return (struct srv *)(void *)l;
+}
+
+int server_watch_add(struct server_loop *l, struct server_watch *w, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	w->kind = SRC_WATCH;
+	w->fd = fd;
+	return epoll_ctl(loop_srv(l)->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int server_watch_mod(struct server_loop *l, struct server_watch *w, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	return epoll_ctl(loop_srv(l)->ep, EPOLL_CTL_MOD, w->fd, &ev);
+}
+
+void server_watch_del(struct server_loop *l, struct server_watch *w)
+{
+	epoll_ctl(loop_srv(l)->ep, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+void server_release(struct server_loop *l)
+{
+	struct srv *s = loop_srv(l);
+
+	s->nclients--;
+	if (!s->o->keep_open)
+		s->done = 1;
+	if (s->paused) {
+		s->paused = 0;
+		if (!s->full)
+			set_accepting(s, 1);
+		emit(s, SERVER_EV_RESUMED, NULL, NULL, 0);
+	}
+	if (s->full && s->o->keep_open) {
+		s->full = 0;
+		if (!s->paused)
+			set_accepting(s, 1);
+	}
+}
+
+void server_defer_free(struct server_loop *l, void *p)
+{
+	struct srv *s = loop_srv(l);
+
+	if (s->ngrave == s->capgrave) {
+		size_t cap = s->capgrave ? s->capgrave * 2 : 16;
+		void **g = realloc(s->grave, cap * sizeof(*g));
+
+		if (!g)
+			return; /* leaked rather than freed under a pending event */
+		s->grave = g;
+		s->capgrave = cap;
+	}
+	s->grave[s->ngrave++] = p;
+}
+
 /* ---- stdin, broadcast ---- */
 
 static void input_read(struct srv *s)
 {
-	ssize_t n = read(s->in.fd, s->buf, SERVER_CHUNK);
+	/* --crlf: every byte may become two */
+	ssize_t n = read(s->in.fd, s->buf, s->o->crlf ? SERVER_CHUNK / 2 : SERVER_CHUNK);
 	struct client *c, *next;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -816,6 +1016,8 @@ static void input_read(struct srv *s)
 		}
 		return;
 	}
+	if (s->o->crlf)
+		n = (ssize_t)relay_crlf(s->buf, (size_t)n, &s->in_last_cr);
 	for (c = s->head; c; c = next) {
 		next = c->next;
 		if (client_send(s, c, s->buf, (size_t)n) == 0)
@@ -986,6 +1188,7 @@ static void srv_free(struct srv *s)
 		free(c);
 	}
 	bury(s);
+	free(s->grave);
 	close(s->ep);
 	free(s->buf);
 }
@@ -1031,7 +1234,11 @@ int server_run_stream(const int *lfds, int nl, const struct server_opts *o,
 		for (i = 0; i < n && !s.done; i++) {
 			struct src *src = evs[i].data.ptr;
 
-			if (src->kind == SRC_LISTENER && s.accepting)
+			/* both kinds of source begin with the int kind */
+			if (*(const int *)evs[i].data.ptr == SRC_WATCH)
+				((struct server_watch *)evs[i].data.ptr)->ready(evs[i].data.ptr,
+										 evs[i].events);
+			else if (src->kind == SRC_LISTENER && s.accepting)
 				rc = accept_some(&s, src->fd);
 			else if (src->kind == SRC_INPUT && s.in_registered)
 				input_read(&s);

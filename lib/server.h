@@ -85,6 +85,44 @@ struct server_layer {
 	void (*ready)(void *ctx, void *conn, const struct server_event *ev);
 };
 
+/*
+ * Handing clients off (listen -k --exec, --forward, ...): with
+ * server_opts.handoff set, a client that allow/deny and max_conns let in is
+ * given to handoff->start instead of being relayed to the output fd.  It
+ * counts as a client (max_conns, max_serving, stats) until its handler calls
+ * server_release().  Handlers watch their own descriptors in the engine's
+ * epoll loop with server_watch_*, so one process serves every client.
+ */
+struct server_loop; /* the engine's loop, opaque */
+struct server_watch {
+	int kind;       /* the engine's: set by server_watch_add */
+	int fd;
+	void (*ready)(struct server_watch *w, uint32_t events); /* epoll events */
+};
+struct server_handoff {
+	/*
+	 * Take the accepted client @fd (non-blocking, close-on-exec), number
+	 * @id, from @peer.  0: taken (the handler owns @fd and will call
+	 * server_release once); -1: the handler closed @fd already and the
+	 * client is not counted.
+	 */
+	int (*start)(void *ctx, struct server_loop *l, int fd, uint64_t id,
+		     const struct sockaddr *peer, socklen_t peerlen);
+	void *ctx;
+};
+/* Watch @fd for @events (EPOLLIN, EPOLLOUT); 0, or -1 with errno. */
+int server_watch_add(struct server_loop *l, struct server_watch *w, int fd, uint32_t events);
+int server_watch_mod(struct server_loop *l, struct server_watch *w, uint32_t events);
+void server_watch_del(struct server_loop *l, struct server_watch *w);
+/* A handed-off client is done: its place is free (without keep_open the server ends). */
+void server_release(struct server_loop *l);
+/*
+ * free(@p) once the current batch of events is handled: a later event of
+ * the batch may still point at a watch inside @p (the handler marks it
+ * dead and ignores it).
+ */
+void server_defer_free(struct server_loop *l, void *p);
+
 struct server_opts {
 	int echo;              /* each client's bytes go back to that client */
 	int exit_on_peer_eof;  /* a client's EOF closes it (once its queue is sent), even
@@ -110,6 +148,12 @@ struct server_opts {
 	server_event_fn on_event; /* may be NULL */
 	void *ctx;
 	const struct server_layer *layer; /* stream clients only; NULL: none */
+	const struct server_handoff *handoff; /* NULL: clients are relayed to out_fd */
+	int broker;            /* each client's bytes also go to every other client;
+				* while one of them is over SERVER_PEND_LIMIT nobody is read */
+	int crlf;              /* each LF read from in_fd goes out as CRLF (relay_crlf) */
+	int chat;              /* broker, each line prefixed "<userN> " (N the client's
+				* id), control characters dropped, joins and leaves announced */
 };
 
 struct server_stats {

@@ -177,72 +177,149 @@ static int fail(struct race *r, size_t tried, int timed_out, struct err *e)
 	return -1;
 }
 
-static int race_run(struct race *r, const struct addrinfo **list, size_t n, int *fd,
-		    struct err *e)
-{
-	int64_t deadline = clock_deadline(r->o->timeout), next_at = 0, now;
-	int64_t delay = r->o->attempt_delay >= 0 ? r->o->attempt_delay : SOCK_ATTEMPT_DELAY;
-	struct pollfd p[HE_MAX];
-	size_t next = 0;
-	int i, rc, wait;
+/* The state of one sock_connect, between steps (struct sock_race in the header). */
+struct sock_race {
+	struct race r;
+	struct addrinfo *res;
+	const struct addrinfo *list[HE_MAX];
+	size_t n, next;
+	int64_t deadline, next_at, delay;
+};
 
+/*
+ * Move the race on without waiting: collect the attempts @p says are done,
+ * time out, start the next address when due.  1 connected (*fd), 0 still
+ * going, -1 failed (@e).
+ */
+static int race_step(struct sock_race *sr, struct pollfd *p, int np, int *fd, struct err *e)
+{
+	struct race *r = &sr->r;
+	int64_t now;
+	int i, rc;
+
+	if (np > 0 && reap(r, p, np, fd))
+		return 1;
 	for (;;) {
 		now = clock_mono_ns();
-		if (deadline >= 0 && now >= deadline) {
+		if (sr->deadline >= 0 && now >= sr->deadline) {
 			for (i = r->nfl - 1; i >= 0; i--) {
 				trace(r->o, r->begin, SOCK_EV_RESULT, r->fl[i].ai, ETIMEDOUT,
 				      r->fl[i].start, now - r->fl[i].start, 1);
 				r->last_ai = r->fl[i].ai;
 				drop(r, i);
 			}
-			return fail(r, next, 1, e);
+			return fail(r, sr->next, 1, e);
 		}
-		if (next < n && (r->nfl == 0 || now >= next_at)) {
-			rc = start(r, list[next++], fd, e);
+		if (sr->next < sr->n && (r->nfl == 0 || now >= sr->next_at)) {
+			rc = start(r, sr->list[sr->next++], fd, e);
 			if (rc)
-				return rc > 0 ? 0 : -1;
-			next_at = clock_mono_ns() + delay;
+				return rc > 0 ? 1 : -1;
+			sr->next_at = clock_mono_ns() + sr->delay;
 			continue;
 		}
 		if (r->nfl == 0)
-			return fail(r, next, 0, e);
-		for (i = 0; i < r->nfl; i++) {
-			p[i].fd = r->fl[i].fd;
-			p[i].events = POLLOUT;
-			p[i].revents = 0;
-		}
-		wait = clock_ms_until(next < n ? clock_earliest(deadline, next_at) : deadline);
-		rc = poll(p, (nfds_t)r->nfl, wait);
-		if (rc < 0 && errno != EINTR)
-			return err_sys(e, EXIT_FAIL, errno, "poll");
-		if (rc > 0 && reap(r, p, r->nfl, fd))
-			return 0;
+			return fail(r, sr->next, 0, e);
+		return 0;
 	}
+}
+
+int sock_race_begin(const char *host, const char *service, const struct sock_connect_opts *o,
+		    struct sock_race **sr_out, int *fd, struct err *e)
+{
+	struct addrinfo hints;
+	struct sock_race *sr = calloc(1, sizeof(*sr));
+	int rc;
+
+	*sr_out = NULL;
+	if (!sr)
+		return err_set(e, EXIT_FAIL, "out of memory");
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = o->family;
+	hints.ai_socktype = o->type;
+	if (sock_getaddrinfo(host && *host ? host : NULL, service, &hints, &sr->res, e)) {
+		free(sr);
+		return -1;
+	}
+	sr->r.o = o;
+	sr->r.begin = clock_mono_ns();
+	sr->n = interleave(sr->res, sr->list, HE_MAX);
+	sr->deadline = clock_deadline(o->timeout);
+	sr->delay = o->attempt_delay >= 0 ? o->attempt_delay : SOCK_ATTEMPT_DELAY;
+	rc = race_step(sr, NULL, 0, fd, e);
+	if (rc) {
+		sock_race_end(sr);
+		return rc > 0 ? 1 : -1;
+	}
+	*sr_out = sr;
+	return 0;
+}
+
+int sock_race_fds(const struct sock_race *sr, int *fds, int max)
+{
+	int i;
+
+	for (i = 0; i < sr->r.nfl && i < max; i++)
+		fds[i] = sr->r.fl[i].fd;
+	return i;
+}
+
+int64_t sock_race_wake(const struct sock_race *sr)
+{
+	return sr->next < sr->n ? clock_earliest(sr->deadline, sr->next_at) : sr->deadline;
+}
+
+int sock_race_step(struct sock_race *sr, const int *ready, int nready, int *fd, struct err *e)
+{
+	struct pollfd p[HE_MAX];
+	int i, j;
+
+	/* the in-flight attempts that are done: those @ready names */
+	for (i = 0; i < sr->r.nfl; i++) {
+		p[i].fd = sr->r.fl[i].fd;
+		p[i].events = POLLOUT;
+		p[i].revents = 0;
+		for (j = 0; j < nready; j++)
+			if (ready[j] == p[i].fd)
+				p[i].revents = POLLOUT;
+	}
+	return race_step(sr, p, sr->r.nfl, fd, e);
+}
+
+void sock_race_end(struct sock_race *sr)
+{
+	int i;
+
+	if (!sr)
+		return;
+	for (i = sr->r.nfl - 1; i >= 0; i--)
+		drop(&sr->r, i); /* the losers of the race */
+	freeaddrinfo(sr->res);
+	free(sr);
 }
 
 int sock_connect(const char *host, const char *service, const struct sock_connect_opts *o,
 		 int *fd, struct err *e)
 {
-	struct addrinfo hints, *res;
-	const struct addrinfo *list[HE_MAX];
-	struct race r;
-	size_t n;
-	int rc, i;
+	struct sock_race *sr;
+	struct pollfd p[HE_MAX];
+	int rc = sock_race_begin(host, service, o, &sr, fd, e), i, n;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = o->family;
-	hints.ai_socktype = o->type;
-	if (sock_getaddrinfo(host && *host ? host : NULL, service, &hints, &res, e))
-		return -1;
-	memset(&r, 0, sizeof(r));
-	r.o = o;
-	r.begin = clock_mono_ns();
-	n = interleave(res, list, HE_MAX);
-	rc = race_run(&r, list, n, fd, e);
-	for (i = r.nfl - 1; i >= 0; i--)
-		drop(&r, i); /* the losers of the race */
-	freeaddrinfo(res);
-	return rc;
+	while (rc == 0) {
+		n = sr->r.nfl;
+		for (i = 0; i < n; i++) {
+			p[i].fd = sr->r.fl[i].fd;
+			p[i].events = POLLOUT;
+			p[i].revents = 0;
+		}
+		rc = poll(p, (nfds_t)n, clock_ms_until(sock_race_wake(sr)));
+		if (rc < 0 && errno != EINTR) {
+			rc = err_sys(e, EXIT_FAIL, errno, "poll");
+			break;
+		}
+		rc = race_step(sr, p, rc > 0 ? n : 0, fd, e);
+	}
+	sock_race_end(sr);
+	return rc < 0 ? -1 : 0;
 }
 
 int sock_connect_unix(const char *path, const struct sock_connect_opts *o, int *fd,

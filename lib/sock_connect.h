@@ -56,6 +56,27 @@ void sock_connect_opts_init(struct sock_connect_opts *o);
 int sock_connect(const char *host, const char *service, const struct sock_connect_opts *o,
 		 int *fd, struct err *e);
 
+/*
+ * sock_connect in steps, for an event loop that must not wait: begin
+ * (resolves @host, starts the first attempt), then watch the descriptors
+ * sock_race_fds gives for writability and call sock_race_step with those
+ * that became writable (or none, when sock_race_wake, a CLOCK_MONOTONIC
+ * deadline or -1, has passed).  Each returns 1 connected (*@fd), 0 still
+ * going, -1 failed (@e, worded as sock_connect's).  The descriptors change
+ * from step to step.  sock_race_end frees it and closes the losers (NULL
+ * is fine); @o must outlive the race.  sock_connect is begin, a poll loop
+ * and end.
+ */
+struct sock_race;
+int sock_race_begin(const char *host, const char *service, const struct sock_connect_opts *o,
+		    struct sock_race **sr_out, int *fd, struct err *e);
+int sock_race_fds(const struct sock_race *sr, int *fds, int max);
+int64_t sock_race_wake(const struct sock_race *sr);
+int sock_race_step(struct sock_race *sr, const int *ready, int nready, int *fd, struct err *e);
+void sock_race_end(struct sock_race *sr);
+/* The most descriptors a race has in flight at once. */
+#define SOCK_RACE_MAX 64
+
 /* A Unix client of @o->type to @path ("@name": abstract).  No timeout is needed:
  * a Unix connect never waits for a handshake. */
 int sock_connect_unix(const char *path, const struct sock_connect_opts *o, int *fd,

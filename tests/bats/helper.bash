@@ -24,6 +24,10 @@ wait_for() {
 	done
 }
 
+# count_is N PATTERN FILE: FILE has N lines matching PATTERN.  For wait_for:
+# `wait_for 10 test "$(grep -c ...)" = N` counts once, before the first try.
+count_is() { [ "$(grep -c -- "$2" "$3")" = "$1" ]; }
+
 # wait_pid SECONDS PID: wait for PID to exit; its status in $WAIT_STATUS;
 # fails (and kills it) if it is still running after SECONDS.
 wait_pid() {

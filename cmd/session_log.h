@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What connect and listen do with the bytes they relay, when asked:
+ * -C/--crlf, --delay DUR between lines from stdin, and a session log in a
+ * file (-o/--output: raw chunks; --hex-dump: the same as a hex dump), written
+ * with one write(2) per chunk as the bytes move, so a crash loses nothing
+ * already relayed.  Log format, one record per chunk written out:
+ *   "> OFFSET LENGTH TIME\n" then LENGTH raw bytes and "\n"   (-o)
+ *   "> OFFSET LENGTH TIME\n" then hexdump -C lines               (--hex-dump)
+ * ">" sent to the peer, "<" received from it; OFFSET counts that direction's
+ * bytes from 0; TIME is UTC, ISO 8601 with microseconds.
+ * (-x is not the hex dump: on connect it is nc's proxy, so the hex dump is
+ * long-only everywhere.)
+ */
+#ifndef SOCKCTL_SESSION_LOG_H
+#define SOCKCTL_SESSION_LOG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "relay.h"
+
+struct session_opts {
+	int crlf;
+	int64_t delay;        /* -1: none */
+	const char *output;   /* -o FILE */
+	const char *hex_dump; /* --hex-dump FILE */
+};
+
+#define OPT_SESSION(s)                                                                    \
+	OPT_FLAG('C', "crlf", &(s)->crlf, "send each LF from stdin as CRLF"),             \
+	OPT_DURATION(0, "delay", &(s)->delay, "wait DUR after each line sent from stdin"), \
+	OPT_STRING('o', "output", &(s)->output, "FILE",                                    \
+		   "log the session, both directions, to FILE as it moves"),                \
+	OPT_STRING(0, "hex-dump", &(s)->hex_dump, "FILE",                                  \
+		   "log the session to FILE as a hex dump (-x is nc's proxy)")
+
+struct session_log {
+	int fd, hex;      /* -1: none */
+	FILE *hexf;       /* on hex */
+	uint64_t off[2];  /* [1] sent to the peer, [0] received */
+};
+
+void session_opts_init(struct session_opts *s);
+/* Any of them given: the bytes must go through sockctl. */
+int session_opts_any(const struct session_opts *s);
+/* Open the files (before any socket).  -1 with @e (status 1). */
+int session_log_open(struct session_log *l, const struct session_opts *s, struct err *e);
+/* The relay options that do what @s asks, @l the tap's log. */
+void session_log_apply(struct session_log *l, const struct session_opts *s,
+		       struct relay_opts *ro);
+void session_log_close(struct session_log *l);
+
+#endif
