@@ -6,7 +6,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <linux/tcp.h> /* glibc's struct tcp_info lacks tcpi_delivery_rate */
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,6 +14,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "connect.h"
 #include "connect_probe.h"
 #include "connect_proxy.h"
 #include "err.h"
@@ -24,33 +24,11 @@
 #include "out.h"
 #include "parse.h"
 #include "relay.h"
-#include "scan.h"
 #include "session_log.h"
 #include "sock.h"
 #include "sock_connect.h"
 #include "trace_cmd.h"
 #include "tls_show.h"
-
-#define SCAN_PARALLEL 1024
-#define SCAN_TIMEOUT NS_PER_SEC
-
-struct connect_opts {
-	int family, udp, unix_sock, verbose, json, nonblock, numeric;
-	const char *type;
-	int64_t timeout, connect_timeout, attempt_delay;
-	struct relay_eof_opts eof;
-	struct sockopts so;
-	int tcp_info;
-	long long parallel, fd;
-	int scan;
-	struct connect_probe_opts probe; /* --count: TCP ping */
-	struct tls_opts tls;
-	struct connect_proxy px;
-	const char *exec, *sh_exec; /* -e, -c */
-	struct exec_cmd xcmd;
-	struct session_opts see;    /* -C, --delay, -o, --hex-dump */
-	struct session_log *log;
-};
 
 const struct opt_cmd cmd_connect_desc = {
 	.name = "connect",
@@ -69,59 +47,15 @@ const struct opt_cmd cmd_connect_desc = {
 	.max_args = -1,
 };
 
-struct ctx {
-	const struct connect_opts *o;
-};
-
-/* Each connect attempt, for -v, --json and --nonblock. */
-static void on_attempt(void *p, const struct sock_attempt *a)
-{
-	const struct ctx *c = p;
-	char where[ADDR_STRLEN], dur[32], why[ERR_DESC_LEN];
-	struct jsonw w;
-
-	addr_format(a->addr, a->addrlen, where, sizeof(where));
-	parse_format_duration(a->ns, dur, sizeof(dur));
-	if (c->o->json) {
-		json_begin(&w, stderr);
-		json_str(&w, "event", a->ev == SOCK_EV_START ? "attempt" : "result");
-		json_sockaddr(&w, a->addr, a->addrlen);
-		json_str(&w, a->ev == SOCK_EV_START ? "connect" : "so_error",
-			 a->err ? err_errno_name(a->err) : "0");
-		json_int(&w, "errno", a->err);
-		json_num(&w, "ms", (double)a->ns / 1e6, 3);
-		json_num(&w, "start_ms", (double)a->at_ns / 1e6, 3);
-		json_end(&w);
-		return;
-	}
-	if (c->o->nonblock) {
-		if (a->ev == SOCK_EV_START)
-			err_msg("connect", "connect(%s) = %s (%s %d)", where, a->err ? "-1" : "0",
-				a->err ? err_errno_name(a->err) : "OK", a->err);
-		else
-			err_msg("connect", "%s: SO_ERROR = %s (%d) after %s", where,
-				a->err ? err_errno_name(a->err) : "0", a->err, dur);
-		return;
-	}
-	if (!c->o->verbose)
-		return;
-	if (a->ev == SOCK_EV_START && (!a->err || a->err == EINPROGRESS))
-		err_msg("connect", "trying %s at +%.3fs", where, (double)a->at_ns / 1e9);
-	else if (a->ev == SOCK_EV_RESULT && !a->err)
-		err_msg("connect", "connected to %s in %s", where, dur);
-	else if (a->ev == SOCK_EV_RESULT || a->err != EINPROGRESS)
-		err_msg("connect", "%s: %s after %s", where,
-			a->timed_out ? "timed out" : err_errno_desc(a->err, why, sizeof(why)), dur);
-}
-
-static void fill_co(const struct connect_opts *o, struct ctx *c, struct sock_connect_opts *co)
+void connect_fill_co(const struct connect_opts *o, struct connect_ctx *c,
+		     struct sock_connect_opts *co)
 {
 	sock_connect_opts_init(co);
 	co->family = o->family;
 	co->timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
 	co->attempt_delay = o->attempt_delay;
 	co->so = &o->so;
-	co->trace = on_attempt;
+	co->trace = connect_on_attempt;
 	co->ctx = c;
 }
 
@@ -185,205 +119,7 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 	return 0;
 }
 
-/* ---- -z: port checks ---- */
-
-struct scan_ctx {
-	const struct connect_opts *o;
-	long hits; /* open, or for UDP open|filtered */
-	char host[ADDR_STRLEN];
-};
-
-static void on_scan(void *p, const struct scan_result *r)
-{
-	struct scan_ctx *c = p;
-	struct jsonw w;
-	int show;
-
-	if (r->state == SCAN_OPEN || r->state == SCAN_OPEN_FILTERED)
-		c->hits++;
-	show = r->state == SCAN_OPEN || c->o->verbose ||
-		   (c->o->udp && r->state == SCAN_OPEN_FILTERED);
-	if (!show)
-		return;
-	if (c->o->json) {
-		json_begin(&w, stdout);
-		json_str(&w, "event", "scan");
-		json_str(&w, "address", c->host);
-		json_uint(&w, "port", r->port);
-		json_str(&w, "state", scan_state_name(r->state));
-		json_num(&w, "ms", (double)r->ns / 1e6, 3);
-		if (r->err)
-			json_str(&w, "error", err_errno_name(r->err));
-		json_end(&w);
-		return;
-	}
-	printf("%s %u %s\n", c->host, r->port, scan_state_name(r->state));
-}
-
-/* The address of @host for -z; a failure names the port list as given. */
-static int resolve_one(const char *host, const char *ports, int family, int type,
-		       struct sockaddr_storage *ss, socklen_t *len, struct err *e)
-{
-	struct addrinfo hints;
-	char why[sizeof(e->msg)];
-	size_t hl = strlen(host);
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = type;
-	if (!sock_resolve_first(host, NULL, &hints, ss, len, e))
-		return 0;
-	/* "HOST: EAI_...: text" -> "HOST port LIST: EAI_...: text" */
-	snprintf(why, sizeof(why), "%s",
-		 !strncmp(e->msg, host, hl) && !strncmp(e->msg + hl, ": ", 2) ? e->msg + hl + 2
-									       : e->msg);
-	return err_set(e, e->status, "%.64s port %.64s: %s", host, ports, why);
-}
-
-static int run_scan(const struct connect_opts *o, const struct endpoint *ep, struct err *e)
-{
-	struct port_list pl;
-	struct sockaddr_storage ss, src;
-	socklen_t len, srclen = 0;
-	struct scan_opts so_scan;
-	struct scan_ctx c;
-	long limit, open;
-	size_t nports;
-	int type = o->udp ? SOCK_DGRAM : SOCK_STREAM;
-	int64_t timeout = o->connect_timeout >= 0 ? o->connect_timeout
-			  : o->timeout >= 0	  ? o->timeout
-						  : SCAN_TIMEOUT;
-
-	memset(&c, 0, sizeof(c));
-	c.o = o;
-	if (o->px.on) {
-		struct sock_connect_opts co;
-		struct ctx cc = { o };
-
-		fill_co(o, &cc, &co);
-		co.timeout = timeout;
-		snprintf(c.host, sizeof(c.host), "%s", ep->host);
-		open = connect_proxy_scan(&o->px, ep, &co, timeout, on_scan, &c, &nports, e);
-		if (open < 0)
-			return -1;
-		goto tally;
-	}
-	if (addr_parse_port_list(ep->service, o->udp ? "udp" : "tcp", &pl, e))
-		return -1;
-	if (resolve_one(ep->host, ep->service, o->family, type, &ss, &len, e) ||
-	    sock_source_addr(&o->so, ss.ss_family, type, &src, &srclen, e)) {
-		addr_port_list_free(&pl);
-		return -1;
-	}
-	memset(&so_scan, 0, sizeof(so_scan));
-	so_scan.parallel = o->parallel > 0 ? (int)o->parallel : SCAN_PARALLEL;
-	/* every check holds a descriptor: stay under the limit, keep some spare */
-	limit = sock_raise_nofile() - 16;
-	if (limit < 1)
-		limit = 1;
-	if (so_scan.parallel > limit)
-		so_scan.parallel = (int)limit;
-	so_scan.timeout = timeout;
-	so_scan.udp = o->udp;
-	so_scan.so = &o->so;
-	so_scan.src = srclen ? (struct sockaddr *)&src : NULL;
-	so_scan.srclen = srclen;
-	addr_ntop((struct sockaddr *)&ss, len, c.host, sizeof(c.host));
-	open = scan_run((struct sockaddr *)&ss, len, &pl, &so_scan, on_scan, &c, e);
-	nports = pl.count;
-	addr_port_list_free(&pl);
-	if (open < 0)
-		return -1;
-tally:
-	if (c.hits == 0)
-		return err_set(e, EXIT_FAIL, "%s: no open port among %zu checked", c.host,
-			       nports);
-	return 0;
-}
-
 /* ---- the connection ---- */
-
-static void show_tcp_info(const struct connect_opts *o, int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	struct jsonw w;
-
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-		return;
-	if (o->json) {
-		json_begin(&w, stderr);
-		json_str(&w, "event", "tcp_info");
-		json_num(&w, "rtt_ms", ti.tcpi_rtt / 1e3, 3);
-		json_num(&w, "rttvar_ms", ti.tcpi_rttvar / 1e3, 3);
-		json_uint(&w, "retransmits", ti.tcpi_total_retrans);
-		json_uint(&w, "cwnd", ti.tcpi_snd_cwnd);
-		json_uint(&w, "pmtu", ti.tcpi_pmtu);
-		json_uint(&w, "mss", ti.tcpi_snd_mss);
-		json_uint(&w, "delivery_rate", ti.tcpi_delivery_rate);
-		json_end(&w);
-		return;
-	}
-	err_msg("connect", "tcp_info: rtt %.3fms rttvar %.3fms retransmits %u cwnd %u pmtu %u "
-			   "mss %u delivery_rate %llu B/s",
-		ti.tcpi_rtt / 1e3, ti.tcpi_rttvar / 1e3, ti.tcpi_total_retrans, ti.tcpi_snd_cwnd,
-		ti.tcpi_pmtu, ti.tcpi_snd_mss, (unsigned long long)ti.tcpi_delivery_rate);
-}
-
-/* Show both ends (-v, --json); the peer's name goes to @pb for later messages. */
-static void show_ends(const struct connect_opts *o, int fd, char *pb)
-{
-	struct sockaddr_storage l, p;
-	socklen_t ll = sizeof(l), pl = sizeof(p);
-	char lb[ADDR_STRLEN];
-	struct jsonw w;
-
-	if (getsockname(fd, (struct sockaddr *)&l, &ll) ||
-	    getpeername(fd, (struct sockaddr *)&p, &pl))
-		return;
-	addr_format((struct sockaddr *)&p, pl, pb, ADDR_STRLEN);
-	if (o->json) {
-		json_begin(&w, stderr);
-		json_str(&w, "event", "connected");
-		json_str(&w, "local", addr_format((struct sockaddr *)&l, ll, lb, sizeof(lb)));
-		json_str(&w, "peer", pb);
-		json_end(&w);
-	} else if (o->verbose) {
-		err_msg("connect", "local %s, peer %s",
-			addr_format((struct sockaddr *)&l, ll, lb, sizeof(lb)),
-			pb);
-	}
-}
-
-static void show_end(const struct connect_opts *o, const struct relay_stats *st, int rc)
-{
-	char dur[32];
-	struct jsonw w;
-	int64_t took = st->end_ns - st->start_ns;
-	int errnum = relay_end_errno(rc, st);
-
-	if (o->json) {
-		json_begin(&w, stderr);
-		json_str(&w, "event", "closed");
-		json_uint(&w, "sent", st->to_sock);
-		json_uint(&w, "received", st->to_out);
-		json_num(&w, "ms", (double)took / 1e6, 3);
-		json_bool(&w, "peer_closed", st->peer_eof);
-		json_bool(&w, "ok", rc == 0);
-		json_str(&w, "reason", relay_end_reason(rc, st));
-		if (errnum)
-			json_str(&w, "errno", err_errno_name(errnum));
-		if (st->undelivered)
-			json_uint(&w, "undelivered", st->undelivered);
-		json_end(&w);
-	} else if (o->verbose) {
-		err_msg("connect", "%llu bytes sent, %llu received in %s%s",
-			(unsigned long long)st->to_sock, (unsigned long long)st->to_out,
-			parse_format_duration(took, dur, sizeof(dur)),
-			st->peer_eof ? " (peer closed)" : "");
-	}
-}
 
 /* --fd N: a connected socket of the kind the options say (if they say). */
 static int adopt_socket(const struct connect_opts *o, int *fd, struct err *e)
@@ -413,14 +149,14 @@ static int adopt_socket(const struct connect_opts *o, int *fd, struct err *e)
 	return 0;
 }
 
-static int open_socket(const struct connect_opts *o, const struct endpoint *ep, struct ctx *c,
+static int open_socket(const struct connect_opts *o, const struct endpoint *ep, struct connect_ctx *c,
 		       int *fd, struct err *e)
 {
 	struct sock_connect_opts co;
 
 	if (o->fd >= 0)
 		return adopt_socket(o, fd, e);
-	fill_co(o, c, &co);
+	connect_fill_co(o, c, &co);
 	if (o->px.on)
 		return connect_proxy_open(&o->px, ep, &co, fd, e);
 	if (ep->kind == EP_UNIX) {
@@ -435,7 +171,7 @@ static int open_socket(const struct connect_opts *o, const struct endpoint *ep, 
 
 static int run_connect(const struct connect_opts *o, const struct endpoint *ep, struct err *e)
 {
-	struct ctx c = { o };
+	struct connect_ctx c = { o };
 	struct relay_opts ro;
 	struct relay_stats st;
 	int fd, rc, type = SOCK_STREAM;
@@ -451,7 +187,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 		snprintf(peer, sizeof(peer), "unix:%s", ep->path);
 	else
 		snprintf(peer, sizeof(peer), "%.64s port %.64s", ep->host, ep->service);
-	show_ends(o, fd, peer);
+	connect_show_ends(o, fd, peer);
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
 	session_log_apply(o->log, &o->see, &ro);
 	if (o->xcmd.argv) /* the program's status is ours */
@@ -467,8 +203,8 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	else
 		rc = relay_run(fd, STDIN_FILENO, STDOUT_FILENO, &ro, &st, e);
 	if (o->tcp_info)
-		show_tcp_info(o, fd);
-	show_end(o, &st, rc);
+		connect_show_tcp_info(o, fd);
+	connect_show_end(o, &st, rc);
 	/* not silent about data left behind (--exit-on-peer-eof) */
 	if (!rc && relay_cut_notice(&st, msg, sizeof(msg)))
 		err_warn("connect", "%s %s", peer, msg);
@@ -607,7 +343,7 @@ int cmd_connect(int argc, char **argv)
 					 ep.host, ep.service, o.family, o.connect_timeout >= 0
 					 ? o.connect_timeout : o.timeout, &o.so, &e);
 	else
-		status = o.scan ? run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e);
+		status = o.scan ? connect_run_scan(&o, &ep, &e) : run_connect(&o, &ep, &e);
 	exec_cmd_free(&o.xcmd);
 	session_log_close(&log);
 	return status < 0 ? err_report("connect", &e) : status;
