@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "listen.h"
 #include "dgram_server.h"
 #include "dgram_guard.h"
 #include "err.h"
@@ -24,43 +25,6 @@
 #include "session_log.h"
 #include "sock.h"
 #include "tls_show.h"
-
-#define MAX_FDS 16
-#define MAX_CIDRS 64
-/* -k: a client that takes no broadcast for this long is dropped (--stall-timeout) */
-#define STALL_TIMEOUT_DEFAULT (10 * NS_PER_SEC)
-/* -k without -m: serve at most the open-file limit less this many (listeners,
- * stdio, epoll) at once, the others wait in the backlog: accept never hits EMFILE */
-#define FD_RESERVE 32
-
-struct cidr_list {
-	struct cidr c[MAX_CIDRS];
-	size_t n;
-};
-
-struct listen_opts {
-	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
-	int line_buffered;
-	const char *unix_path, *source, *port, *type;
-	const char *exec, *sh_exec; /* -e, -c */
-	struct exec_cmd xcmd;
-	int status;                 /* without -k, -e/-c: the program's */
-	struct session_opts see;    /* -C, --delay, -o, --hex-dump */
-	struct session_log log;
-	int broker, chat;           /* --broker, --chat */
-	const char *forward;        /* --forward TARGET */
-	struct endpoint fwd;
-	int64_t connect_timeout;
-	int sock_type;      /* from --type, or the inherited socket's */
-	long long max_conns, backlog, mode, fd, echo_rate;
-	int max_serving; /* without -m: from the open-file limit; more wait */
-	int64_t timeout, stall_timeout;
-	struct relay_eof_opts eof;
-	struct sockopts so;
-	struct cidr_list allow, deny;
-	struct tls_opts tls;
-	struct listen_proxy px;
-};
 
 const struct opt_cmd cmd_listen_desc = {
 	.name = "listen",
@@ -98,100 +62,6 @@ static int set_mode(const struct opt *o, const char *arg, struct err *e)
 		return -1;
 	*(long long *)o->value = mode;
 	return 0;
-}
-
-/* ---- checks before any socket is opened ---- */
-
-struct rule {
-	int bad;
-	const char *msg;
-};
-
-/* The options against each other and against the endpoint's kind: once. */
-static int check_opts(const struct listen_opts *o, const struct endpoint *ep, struct err *e)
-{
-	const struct relay_eof_opts *eof = &o->eof;
-	int relay_opt = eof->nc_shutdown || eof->no_shutdown || eof->quit_after_eof >= 0;
-	/* @ep NULL: an inherited or activated socket, whatever it is */
-	int unix_ep = ep && ep->kind == EP_UNIX, inet_ep = ep && ep->kind == EP_INET;
-	int unix_file = unix_ep && ep->path[0] != '@';
-	const struct rule rules[] = {
-		{ inet_ep && o->type, "--type needs a Unix socket (-U PATH or unix:PATH)" },
-		{ unix_ep && (o->source || o->port),
-		  "a Unix socket (-U PATH, unix:PATH) cannot be used with -s or -p" },
-		{ unix_ep && o->family, "-4/-6 cannot be used with a Unix socket (-U, unix:)" },
-		{ unix_ep && (o->allow.n || o->deny.n),
-		  "--allow/--deny need an IP listener, not a Unix socket (-U, unix:)" },
-		{ unix_ep && (o->so.ttl >= 0 || o->so.tos >= 0 || o->so.nodelay > 0 ||
-			      o->so.keepalive > 0),
-		  "--ttl, --tos, --nodelay and --keepalive need an IP listener, not a Unix socket" },
-		{ o->mode >= 0 && !unix_file,
-		  "--mode needs a Unix socket file (-U PATH; an abstract @name has no "
-		  "permissions)" },
-		{ eof->exit_on_peer_eof && (o->udp || o->echo),
-		  "--exit-on-peer-eof applies to streams with stdin (not -u or --echo)" },
-		{ o->max_conns > 0 && !o->keep_open, "-m/--max-conns needs -k" },
-		{ o->stall_timeout >= 0 && (!o->keep_open || o->udp || o->echo),
-		  "--stall-timeout needs -k with a stream (not -u or --echo)" },
-		{ o->echo && (relay_opt || eof->recv_only || eof->send_only),
-		  "--echo cannot be used with -N, --no-shutdown, -q, -d or --send-only" },
-		{ eof->recv_only && eof->send_only,
-		  "-d/--recv-only and --send-only exclude each other" },
-		{ o->keep_open && relay_opt,
-		  "-N, --no-shutdown and -q apply to one client (not -k)" },
-		{ o->udp && relay_opt, "-N, --no-shutdown and -q apply to TCP and Unix streams" },
-		{ o->udp && o->backlog >= 0, "--backlog needs a stream socket (not -u)" },
-		{ o->tls.tls && o->udp, "--tls needs a stream socket (not -u)" },
-		{ o->nonblock && (o->keep_open || o->udp),
-		  "--nonblock needs a single TCP or Unix client" },
-		{ o->line_buffered && !o->udp, "--line-buffered applies to datagrams (-u)" },
-		{ o->exec && o->sh_exec, "-e/--exec and -c/--sh-exec exclude each other" },
-		{ o->forward && (o->exec || o->sh_exec || o->echo || o->sock_type == SOCK_SEQPACKET),
-		  "--forward cannot be used with -e, -c, --echo or seqpacket" },
-		{ o->forward && (relay_opt || eof->recv_only || eof->send_only ||
-				 eof->exit_on_peer_eof || o->stall_timeout >= 0),
-		  "--forward: the clients talk to the target; relay options do not apply" },
-		{ o->connect_timeout >= 0 && !o->forward, "--connect-timeout needs --forward" },
-		{ (o->broker || o->chat) && (!o->keep_open || o->udp || o->echo || o->forward ||
-					     o->exec || o->sh_exec || o->sock_type == SOCK_SEQPACKET),
-		  "--broker and --chat need -k with a stream (not -u, --echo, --forward, -e or "
-		  "-c)" },
-		{ (o->see.delay > 0 || o->see.output || o->see.hex_dump) &&
-		  (o->keep_open || o->udp || o->echo || o->forward),
-		  "--delay, -o and --hex-dump need one stream client (not -k, -u, --echo or "
-		  "--forward)" },
-		{ o->see.crlf && (o->udp || o->echo || o->forward ||
-				  (o->keep_open && (o->exec || o->sh_exec))),
-		  "-C/--crlf needs stdin going to stream clients (not -u, --echo, --forward or "
-		  "-k -e/-c)" },
-		{ (o->exec || o->sh_exec) && (o->udp || o->echo || o->sock_type == SOCK_SEQPACKET),
-		  "-e/-c need a stream listener (not -u, --echo or seqpacket)" },
-		{ (o->exec || o->sh_exec) && (relay_opt || eof->recv_only || eof->send_only ||
-					      eof->exit_on_peer_eof || o->stall_timeout >= 0),
-		  "-e/-c: the program has the connection; relay options do not apply" },
-		{ o->px.type && (o->forward || o->exec || o->sh_exec || o->broker || o->chat ||
-				 o->tls.tls || session_opts_any(&o->see)),
-		  "--proxy-server cannot be used with --forward, -e, -c, --broker, --chat, --tls, "
-		  "-C, --delay, -o or --hex-dump" },
-		{ o->tls.tls && (o->forward || o->exec || o->sh_exec || o->broker || o->chat ||
-				 session_opts_any(&o->see)),
-		  "--tls does not combine with --forward, -e, -c, --broker, --chat, -C, --delay, -o "
-		  "or --hex-dump in this version" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
-		if (rules[i].bad)
-			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
-	if (listen_proxy_check(&o->px, o->udp || o->echo || unix_ep, e))
-		return -1;
-	if (o->numeric && inet_ep && addr_check_numeric(ep->host, e))
-		return -1;
-	/* an inherited socket (@ep NULL): adopt_sockets() checks against it */
-	if (ep && sock_check_opts(&o->so, unix_ep ? AF_UNIX : o->family,
-				  o->udp ? SOCK_DGRAM : SOCK_STREAM, e))
-		return -1;
-	return relay_eof_opts_check(eof, e) || tls_opts_check(&o->tls, 1, e) ? -1 : 0;
 }
 
 /* ---- opening ---- */
@@ -448,7 +318,7 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 							 o->udp ? "udp" : "tcp", &o->fwd, e))
 		return -1;
 	if (nact || o->fd >= 0) {
-		if (adopt_sockets(o, pos, nact, s, &n, e) || check_opts(o, NULL, e) ||
+		if (adopt_sockets(o, pos, nact, s, &n, e) || listen_check_opts(o, NULL, e) ||
 		    inherit_prepare(s, n, &o->so, (int)o->backlog, fds, e))
 			return -1;
 		if (session_log_open(&o->log, &o->see, e))
@@ -457,7 +327,7 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		return serve_sockets(o, &ctx, fds, n, e);
 	}
 	if (addr_parse_passive(pos->argc, pos->argv, o->unix_sock, o->source, o->port,
-			       o->udp ? "udp" : "tcp", &ep, e) || check_opts(o, &ep, e))
+			       o->udp ? "udp" : "tcp", &ep, e) || listen_check_opts(o, &ep, e))
 		return -1;
 	/* TCP servers restart onto their port at once, past TIME_WAIT */
 	if (o->so.reuseaddr == SOCKOPT_UNSET && !o->udp)
