@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "udp_send.h"
 #include "dgram.h"
 #include "dgram_send.h"
 #include "dgram_show.h"
@@ -29,39 +30,6 @@
 #include "trace_cmd.h"
 
 #define RAW_DEFAULT 1472 /* an Ethernet frame's UDP payload over IPv4: no fragments */
-
-enum send_mode { MODE_ARGS, MODE_PROBES, MODE_LINES, MODE_RAW };
-
-struct send_opts {
-	int family, verbose, json, nonblock, quiet, raw, no_gso, numeric, line_buffered;
-	long long count, rate, mcast_ttl;
-	int mcast_loop;
-	int64_t interval, wait;
-	unsigned long long size;
-	const char *mcast_if;
-	const char *openmetrics; /* only a trace takes it */
-	struct sockopts so;
-};
-
-struct send_ctx {
-	const struct send_opts *o;
-	enum send_mode mode;
-	int fd, connected;
-	struct sockaddr_storage dst;
-	socklen_t dstlen;
-	char dstname[ADDR_STRLEN];
-	size_t maxlen;  /* the largest datagram the family carries */
-	uint64_t limit; /* datagrams to send, 0: until interrupted */
-	int64_t interval;
-	char **msgs;    /* MODE_ARGS */
-	int nmsg;
-	struct dgram_tx tx;
-	struct err out_err; /* stdout failed: why */
-	int out_failed;     /* stdout failed: nothing more goes there */
-	int utf8;           /* the locale's charset is UTF-8: replies show it as is */
-	struct dgram_out out; /* the replies of one batch (-W) */
-	int live;             /* --line-buffered, or a terminal: each reply as it comes */
-};
 
 static volatile sig_atomic_t send_signal;
 
@@ -199,43 +167,6 @@ static int open_sock(struct send_ctx *c, struct err *e)
 	return 0;
 }
 
-/* What the engine reports: replies to stdout, notes to stderr. */
-static int on_tx(void *ctx, const struct dgram_tx_event *ev)
-{
-	struct send_ctx *c = ctx;
-	struct dgram_shown d;
-
-	switch (ev->type) {
-	case DGRAM_TX_REPLY:
-		dgram_shown_set(&d, ev->from, ev->fromlen, ev->data, ev->len, ev->cap, ev->real_ns,
-				ev->rtt_ns, c->utf8);
-		d.event = "reply";
-		dgram_out_add(&c->out, c->o->json ? DGRAM_JSON : DGRAM_TEXT, &d);
-		if (c->live && cmd_dgram_flush(&c->out, &c->out_err)) {
-			c->out_failed = 1;
-			return -1;
-		}
-		return 0;
-	case DGRAM_TX_BATCH_END:
-		if (cmd_dgram_flush(&c->out, &c->out_err)) {
-			c->out_failed = 1;
-			return -1;
-		}
-		return 0;
-	case DGRAM_TX_NOTE:
-		if (c->o->verbose)
-			err_msg("udp-send", "%s", ev->text);
-		return 0;
-	case DGRAM_TX_PEER_LEFT:
-		/* without -W, a receiver leaving at the end marker (--until-end) is the protocol */
-		if (!c->o->quiet && (c->o->wait >= 0 || c->o->verbose))
-			err_msg("udp-send", "%s after %s (not an error: the receiver has left)",
-				ev->text, ev->after_marker ? "the end marker" : "the last reply");
-		return 0;
-	}
-	return 0;
-}
-
 /* Fill slot @i with datagram number @k: a MESSAGE argument, or a probe. */
 static size_t fill(void *ctx, struct dgram_tx *tx, unsigned i, uint64_t k, int64_t real)
 {
@@ -289,53 +220,6 @@ static int send_stdin(struct send_ctx *c, struct err *e)
 	return rc;
 }
 
-static void summary(const struct send_ctx *c)
-{
-	const struct send_opts *o = c->o;
-	const struct dgram_tx *tx = &c->tx;
-	char host[ADDR_STRLEN];
-	double mn, av, mx, md;
-	int have_rtt = !rtt_ms(&tx->rtt, &mn, &av, &mx, &md);
-
-	if (o->json) {
-		struct jsonw w;
-
-		json_begin(&w, stdout);
-		json_str(&w, "event", "summary");
-		json_str(&w, "to", addr_ntop((struct sockaddr *)&c->dst, c->dstlen, host,
-					     sizeof(host)));
-		json_uint(&w, "port", addr_port((struct sockaddr *)&c->dst));
-		json_uint(&w, "sent", tx->sent);
-		json_uint(&w, "bytes", tx->bytes);
-		if (o->wait >= 0) {
-			json_uint(&w, "replies", tx->replies);
-			json_uint(&w, "bad_stamps", tx->bad_stamps);
-		}
-		if (have_rtt) {
-			json_num(&w, "rtt_min_ms", mn, 3);
-			json_num(&w, "rtt_avg_ms", av, 3);
-			json_num(&w, "rtt_max_ms", mx, 3);
-		}
-		json_end(&w);
-		return;
-	}
-	if (o->quiet)
-		return;
-	fflush(stdout);
-	fprintf(stderr, "sockctl udp-send: %llu datagram%s, %llu bytes sent to %s",
-		(unsigned long long)tx->sent, tx->sent == 1 ? "" : "s", (unsigned long long)tx->bytes,
-		c->dstname);
-	if (o->wait >= 0)
-		fprintf(stderr, "; %llu repl%s", (unsigned long long)tx->replies,
-			tx->replies == 1 ? "y" : "ies");
-	if (have_rtt)
-		fprintf(stderr, ", rtt min/avg/max %.3f/%.3f/%.3f ms", mn, av, mx);
-	if (tx->bad_stamps)
-		fprintf(stderr, "; %llu repl%s stamped in the future or over an hour ago (no rtt)",
-			(unsigned long long)tx->bad_stamps, tx->bad_stamps == 1 ? "y" : "ies");
-	fputc('\n', stderr);
-}
-
 /* Everything about the input that can be checked before a socket opens. */
 static int check_sizes(struct send_ctx *c, char **msgs, int nmsg, struct err *e)
 {
@@ -370,7 +254,7 @@ static int start_tx(struct send_ctx *c, struct err *e)
 		  : c->mode == MODE_LINES			 ? c->maxlen
 								 : 1;
 	to.stop = &send_signal;
-	to.on_event = on_tx;
+	to.on_event = udp_send_on_tx;
 	to.ctx = c;
 	if (dgram_tx_init(&c->tx, c->fd, (struct sockaddr *)&c->dst, c->dstlen, c->connected,
 			  c->dstname, &to, e))
@@ -505,7 +389,7 @@ int cmd_udp_send(int argc, char **argv)
 	c.nmsg = nmsg;
 	rc = run(&c, &ep, &e);
 	if ((!rc || c.tx.sent) && !(o.json && c.out_failed))
-		summary(&c);
+		udp_send_summary(&c);
 	if (c.fd >= 0)
 		close(c.fd);
 	if (o.verbose && c.tx.gso_sends)
