@@ -74,12 +74,16 @@ LIBA     := $(BUILD)/libsockctl.a
 # follow in name order.  The binary links the objects, not the archive: every
 # object is used (--gc-sections finds under 2 KiB to drop).
 LINK_ORDER := cmd/main cmd/priv_start lib/priv lib/err lib/opt lib/out lib/parse lib/addr \
-              lib/clock lib/sock lib/rtt cmd/resolve \
-              cmd/connect lib/sock_connect lib/scan lib/relay lib/inherit \
-              cmd/listen lib/server cmd/server_show \
-              lib/dgram_server lib/dgram_recv lib/dgram_guard cmd/udp_recv lib/dgram \
-              lib/dgram_send cmd/udp_send \
-              cmd/raw_icmp cmd/raw_icmp_show lib/ping lib/ping_check lib/icmp
+              lib/clock lib/sock lib/rtt cmd/resolve lib/tls_opts cmd/trace_ask \
+              cmd/connect cmd/connect_show cmd/connect_scan cmd/connect_proxy cmd/session_log \
+              lib/exec lib/sock_connect lib/scan lib/relay lib/inherit \
+              cmd/listen cmd/listen_check cmd/listen_proxy cmd/listen_forward cmd/exec_show \
+              lib/server cmd/server_show \
+              lib/dgram_server lib/dgram_recv lib/dgram_guard lib/sock_rxq lib/dgram_show \
+              cmd/dgram_out cmd/udp_recv lib/dgram lib/dgram_send cmd/udp_send cmd/udp_send_show \
+              cmd/trace_cmd lib/tls \
+              cmd/raw_icmp cmd/raw_icmp_opts cmd/raw_icmp_show lib/outbuf lib/ping lib/ping_check \
+              lib/icmp
 LINK_OBJ := $(foreach f,$(LINK_ORDER),$(filter $(BUILD)/$(f).o,$(CMD_OBJ) $(LIB_OBJ))) \
             $(filter-out $(LINK_ORDER:%=$(BUILD)/%.o),$(CMD_OBJ) $(LIB_OBJ))
 MANPAGES := $(sort $(wildcard docs/*.1))

@@ -55,6 +55,8 @@ struct trace_opts {
 	OPT_STRING(0, "openmetrics", &(t)->openmetrics, "FILE",                              \
 		   "--trace: write each hop's figures to FILE in the OpenMetrics format")
 
+/* The trace option @w names ("--max-ttl=5" -> "max-ttl"), or NULL. */
+const char *trace_word(const char *w);
 /* Is this run a trace?  A trace option among the words before "--". */
 int trace_asked(int argc, char **argv);
 /* connect --trace (TRACE_TCP) and udp-send --trace (TRACE_UDP); @cmd_opts: the command's table. */

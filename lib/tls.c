@@ -19,15 +19,7 @@
 #define TLS_SUITES_DEFAULT \
 	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
-void tls_opts_init(struct tls_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->min_version = o->max_version = TLS_VER_UNSET;
-	o->starttls = TLS_STARTTLS_NONE;
-	o->handshake_timeout = -1;
-}
-
-static int alpn_wire(const char *list, unsigned char *out, unsigned *len, struct err *e)
+int tls_alpn_wire(const char *list, unsigned char *out, unsigned *len, struct err *e)
 {
 	const char *s = list;
 	unsigned n = 0;
@@ -53,7 +45,7 @@ static int alpn_wire(const char *list, unsigned char *out, unsigned *len, struct
  * --ciphers, --ciphersuites, --groups are OpenSSL's to parse: ask it now,
  * before anything is connected, so a bad list is bad input (status 2).
  */
-static int check_lists(const struct tls_opts *o, struct err *e)
+int tls_check_lists(const struct tls_opts *o, struct err *e)
 {
 	SSL_CTX *ctx;
 	char why[160];
@@ -78,51 +70,6 @@ static int check_lists(const struct tls_opts *o, struct err *e)
 	SSL_CTX_free(ctx);
 	ERR_clear_error();
 	return rc;
-}
-
-int tls_opts_check(const struct tls_opts *o, int server, struct err *e)
-{
-	uint8_t pins[TLS_PIN_MAX][32];
-	unsigned char wire[256];
-	unsigned wlen;
-	const struct {
-		int given;
-		const char *name;
-	} need_tls[] = {
-		{ !!o->ca, "--ca" }, { !!o->cert, "--cert" }, { !!o->key, "--key" },
-		{ !!o->sni, "--sni" }, { !!o->verify_name, "--verify-name" }, { !!o->pin, "--pin" },
-		{ !!o->alpn, "--alpn" }, { !!o->ciphers, "--ciphers" },
-		{ !!o->ciphersuites, "--ciphersuites" }, { !!o->groups, "--groups" },
-		{ !!o->session, "--session" }, { o->no_verify, "--no-verify" },
-		{ o->allow_truncation, "--tls-allow-truncation" },
-		{ o->verify_client, "--verify-client" },
-		{ o->min_version != TLS_VER_UNSET, "--tls-min" },
-		{ o->max_version != TLS_VER_UNSET, "--tls-max" },
-		{ o->starttls != TLS_STARTTLS_NONE, "--starttls" },
-		{ o->handshake_timeout >= 0, "--handshake-timeout" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(need_tls) / sizeof(need_tls[0]); i++)
-		if (need_tls[i].given && !o->tls)
-			return err_set(e, EXIT_USAGE, "%s needs --tls", need_tls[i].name);
-	if (!o->tls)
-		return 0;
-	if (o->min_version != TLS_VER_UNSET && o->max_version != TLS_VER_UNSET &&
-	    o->min_version > o->max_version)
-		return err_set(e, EXIT_USAGE, "--tls-min %s is above --tls-max %s",
-			       tls_version_names[o->min_version], tls_version_names[o->max_version]);
-	if (o->key && !o->cert)
-		return err_set(e, EXIT_USAGE, "--key needs --cert");
-	if (server && o->verify_client && !o->ca)
-		return err_set(e, EXIT_USAGE, "--verify-client needs --ca");
-	if (o->handshake_timeout == 0)
-		return err_set(e, EXIT_USAGE, "--handshake-timeout 0: give a duration greater than 0");
-	if (o->alpn && alpn_wire(o->alpn, wire, &wlen, e))
-		return -1;
-	if (o->pin && tls_pin_parse(o->pin, pins, TLS_PIN_MAX, e) < 0)
-		return -1;
-	return check_lists(o, e);
 }
 
 /* ---- errors ---- */
@@ -244,7 +191,7 @@ static int ctx_common(struct tls_ctx *c, const struct tls_opts *o, struct err *e
 	if (o->groups && !SSL_CTX_set1_groups_list(c->ctx, o->groups))
 		return err_set(e, EXIT_USAGE, "--groups %.64s: %s", o->groups,
 			       tls_err_reason("unknown group", why, sizeof(why)));
-	if (o->alpn && alpn_wire(o->alpn, c->alpn, &c->alpn_len, e))
+	if (o->alpn && tls_alpn_wire(o->alpn, c->alpn, &c->alpn_len, e))
 		return -1;
 	if (o->ca) {
 		int dir = !stat(o->ca, &sb) && S_ISDIR(sb.st_mode);

@@ -38,6 +38,10 @@ struct tls_conn {
 
 /* A connection on @fd (not yet shaken hands); @r (may be NULL) is reset. */
 struct tls_conn *tls_conn_new(struct tls_ctx *c, int fd, struct tls_report *r, struct err *e);
+/* --alpn LIST in the wire format (status 2 if it is not a list). */
+int tls_alpn_wire(const char *list, unsigned char *out, unsigned *len, struct err *e);
+/* --ciphers, --ciphersuites, --groups parsed by OpenSSL now (loads it): status 2 if bad. */
+int tls_check_lists(const struct tls_opts *o, struct err *e);
 /* The report of a connection whose handshake is done. */
 void tls_fill_report(struct tls_conn *t, struct tls_report *r);
 /* The reason of OpenSSL's first queued error ("wrong version number"), or @dflt. */
