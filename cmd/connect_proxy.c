@@ -100,6 +100,8 @@ int connect_proxy_prepare(struct connect_proxy *p, int not_tcp, int verbose, int
 {
 	p->verbose = verbose;
 	p->json = json;
+	if (!p->cmd)
+		p->cmd = "connect";
 	if (check(p, not_tcp, e))
 		return -1;
 	return p->on ? get_password(p, e) : 0;
@@ -122,7 +124,7 @@ static void show_tunnel(const struct connect_proxy *p, const struct endpoint *ep
 		json_num(&w, "ms", (double)ns / 1e6, 3);
 		json_end(&w);
 	} else if (p->verbose) {
-		err_msg("connect", "%s proxy %s port %s: tunnel to %s port %u open in %s",
+		err_msg(p->cmd, "%s proxy %s port %s: tunnel to %s port %u open in %s",
 			proxy_kind_name(p->u.kind), p->u.host, p->u.port, ep->host, port,
 			parse_format_duration(ns, dur, sizeof(dur)));
 	}

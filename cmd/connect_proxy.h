@@ -26,6 +26,7 @@ struct connect_proxy {
 	const char *addr, *type, *user; /* nc's -x HOST:PORT, -X 5|4|connect, -P USER */
 	int on;                        /* a proxy is in use */
 	int verbose, json;
+	const char *cmd;               /* whose messages: "connect" unless set */
 	struct proxy_url u;
 };
 

@@ -278,8 +278,8 @@ static int serve_sockets(struct listen_opts *o, struct server_show *ctx, int *fd
 	if (o->tls.tls)
 		return serve_tls(o, &so, fds, n, e);
 	if (o->forward)
-		return listen_forward_serve(&o->fwd, &o->so, o->connect_timeout, ctx, &so, fds, n,
-					    e);
+		return listen_forward_serve(&o->fwd, &o->fpx, &o->so, o->connect_timeout, ctx, &so,
+					    fds, n, e);
 	if (o->xcmd.argv) {
 		struct relay_opts ro;
 
@@ -316,6 +316,12 @@ static int run(struct listen_opts *o, const struct opt_args *pos, struct err *e)
 		return -1;
 	if (o->forward && addr_parse_endpoint(1, (char *const *)&o->forward, 0,
 							 o->udp ? "udp" : "tcp", &o->fwd, e))
+		return -1;
+	if ((o->fpx.url || o->fpx.addr) && !o->forward)
+		return err_set(e, EXIT_USAGE, "--proxy and -x need --forward (the outbound leg)");
+	o->fpx.cmd = "listen";
+	if (connect_proxy_prepare(&o->fpx, o->udp || (o->forward && o->fwd.kind == EP_UNIX),
+				  o->verbose, o->json, e))
 		return -1;
 	if (nact || o->fd >= 0) {
 		if (adopt_sockets(o, pos, nact, s, &n, e) || listen_check_opts(o, NULL, e) ||
@@ -367,6 +373,8 @@ int cmd_listen(int argc, char **argv)
 			   "connect each client to HOST:PORT (or unix:PATH) and relay both ways"),
 		OPT_DURATION(0, "connect-timeout", &o.connect_timeout,
 			     "--forward: give up connecting to the target after DUR (default 10s)"),
+		OPT_PROXY_CLIENT(&o.fpx),
+		OPT_GROUP("Programs"),
 		OPT_STRING('e', "exec", &o.exec, "'PROG ARGS'",
 			   "run PROG per client, the connection as its stdin/stdout (no shell)"),
 		OPT_STRING('c', "sh-exec", &o.sh_exec, "'CMD'",

@@ -7,6 +7,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "connect_proxy.h"
 #include "exec_show.h"
 #include "listen_proxy.h"
 #include "relay.h"
@@ -38,6 +39,7 @@ struct listen_opts {
 	struct session_log log;
 	int broker, chat;           /* --broker, --chat */
 	const char *forward;        /* --forward TARGET */
+	struct connect_proxy fpx;   /* --forward through a proxy (--proxy, -x) */
 	struct endpoint fwd;
 	int64_t connect_timeout;
 	int sock_type;      /* from --type, or the inherited socket's */

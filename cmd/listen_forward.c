@@ -96,8 +96,14 @@ static void one_event(void *ctx, const struct forward_event *ev)
 		 client);
 }
 
-int listen_forward_serve(const struct endpoint *target, const struct sockopts *sso,
-			 int64_t connect_timeout, struct server_show *show,
+/* --proxy: the outbound leg is a tunnel (blocking: lib/forward's hook says so). */
+static int open_via_proxy(const struct forward_server *f, int *fd, struct err *e)
+{
+	return connect_proxy_open(f->open_ctx, &f->target, &f->co, fd, e);
+}
+
+int listen_forward_serve(const struct endpoint *target, const struct connect_proxy *px,
+			 const struct sockopts *sso, int64_t connect_timeout, struct server_show *show,
 			 const struct server_opts *so, int *fds, int n, struct err *e)
 {
 	struct forward_server f;
@@ -111,6 +117,10 @@ int listen_forward_serve(const struct endpoint *target, const struct sockopts *s
 			    so->keep_open ? (void *)show : (void *)&one);
 	f.co.so = sso;
 	f.co.timeout = connect_timeout >= 0 ? connect_timeout : FORWARD_CONNECT_TIMEOUT;
+	if (px && px->on) {
+		f.open_target = open_via_proxy;
+		f.open_ctx = (void *)px;
+	}
 	getsockopt(fds[0], SOL_SOCKET, SO_TYPE, &type, &tl);
 	if (type == SOCK_DGRAM) {
 		rc = forward_udp_run(fds, n, &f, so, e);

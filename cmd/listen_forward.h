@@ -3,6 +3,7 @@
 #ifndef SOCKCTL_LISTEN_FORWARD_H
 #define SOCKCTL_LISTEN_FORWARD_H
 
+#include "connect_proxy.h"
 #include "forward.h"
 #include "server_show.h"
 
@@ -14,8 +15,8 @@ void forward_show_event(void *ctx, const struct forward_event *ev);
  * outbound socket with the options @sso, connecting for at most
  * @connect_timeout (-1: FORWARD_CONNECT_TIMEOUT).
  */
-int listen_forward_serve(const struct endpoint *target, const struct sockopts *sso,
-			 int64_t connect_timeout, struct server_show *show,
+int listen_forward_serve(const struct endpoint *target, const struct connect_proxy *px,
+			 const struct sockopts *sso, int64_t connect_timeout, struct server_show *show,
 			 const struct server_opts *so, int *fds, int n, struct err *e);
 
 /* The outbound connect's timeout unless --connect-timeout says otherwise. */

@@ -395,3 +395,20 @@ s = socket.create_connection(("127.0.0.1", 1080)); time.sleep(3)'
 		[ "$(tail -c +66 "$D/ssh.out" | sha256sum | cut -d' ' -f1)" = "$(sha "$D/B")" ]
 	done
 }
+
+@test "proxy: listen --forward --proxy: each client's outbound leg is a tunnel through microsocks (sha256 both ways)" {
+	start_microsocks
+	start_target 1
+	bg in_ns p "$SOCKCTL" listen -v --forward 127.0.0.1:5000 --proxy socks5://127.0.0.1:1080 \
+		127.0.0.1 6000 2>"$D/fwd.err"
+	wait_for 10 tcp_listening 6000 p
+	: >"$D/hash"
+	timeout 60 ip netns exec "$(ns p)" "$SOCKCTL" connect --no-shutdown 127.0.0.1 6000 \
+		<"$D/A" >"$D/got"
+	wait_for 10 test -s "$D/hash"
+	[ "$(cat "$D/hash")" = "$(sha "$D/A")" ]
+	[ "$(sha "$D/got")" = "$(sha "$D/B")" ]
+	wait_for 10 grep -q "socks5 proxy 127.0.0.1 port 1080: tunnel to 127.0.0.1 port 5000 open" "$D/fwd.err"
+	assert_usage_error "--proxy and -x need --forward" "$SOCKCTL" listen --proxy socks5://127.0.0.1:1 127.0.0.1 0
+	assert_usage_error "a proxy (--proxy, -x) carries TCP" "$SOCKCTL" listen -u --forward 127.0.0.1:9 -x 127.0.0.1:1 127.0.0.1 0
+}
