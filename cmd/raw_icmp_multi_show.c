@@ -166,8 +166,6 @@ void multi_on_event(void *ctx, const struct ping_event *ev)
 static void summary_json(const struct mhost *h)
 {
 	const struct ping_target *t = h->t;
-	double mn, av, mx, md;
-	int have = !rtt_ms(&t->rtt, &mn, &av, &mx, &md);
 	struct jsonw w;
 
 	json_head(&w, "summary", h);
@@ -176,17 +174,7 @@ static void summary_json(const struct mhost *h)
 	json_uint(&w, "duplicates", t->ndup);
 	json_uint(&w, "errors", t->nerr);
 	json_num(&w, "loss_pct", ping_loss_pct(t), 3);
-	if (have) {
-		json_num(&w, "rtt_min_ms", mn, 3);
-		json_num(&w, "rtt_avg_ms", av, 3);
-		json_num(&w, "rtt_max_ms", mx, 3);
-		json_num(&w, "rtt_mdev_ms", md, 3);
-	} else {
-		json_null(&w, "rtt_min_ms");
-		json_null(&w, "rtt_avg_ms");
-		json_null(&w, "rtt_max_ms");
-		json_null(&w, "rtt_mdev_ms");
-	}
+	json_rtt(&w, &t->rtt);
 	json_end(&w);
 }
 

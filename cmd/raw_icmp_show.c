@@ -306,9 +306,7 @@ void raw_icmp_show_rcvbuf(const struct ctx *c)
 
 static void summary_json(const struct ctx *c, int64_t elapsed, uint64_t drops)
 {
-	double mn, av, mx, md;
 	struct jsonw w;
-	int have = !rtt_ms(&c->t->rtt, &mn, &av, &mx, &md);
 
 	json_begin(&w, stdout);
 	json_str(&w, "event", "summary");
@@ -325,17 +323,7 @@ static void summary_json(const struct ctx *c, int64_t elapsed, uint64_t drops)
 	json_uint(&w, "dropped_at_socket", drops);
 	json_uint(&w, "lost_before_host", lost_path(c, drops));
 	json_num(&w, "time_ms", (double)elapsed / 1e6, 3);
-	if (have) {
-		json_num(&w, "rtt_min_ms", mn, 3);
-		json_num(&w, "rtt_avg_ms", av, 3);
-		json_num(&w, "rtt_max_ms", mx, 3);
-		json_num(&w, "rtt_mdev_ms", md, 3);
-	} else {
-		json_null(&w, "rtt_min_ms");
-		json_null(&w, "rtt_avg_ms");
-		json_null(&w, "rtt_max_ms");
-		json_null(&w, "rtt_mdev_ms");
-	}
+	json_rtt(&w, &c->t->rtt);
 	json_end(&w);
 }
 

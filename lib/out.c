@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "rtt.h"
 
 /*
  * Length of the well-formed UTF-8 sequence at @s (at most @n bytes), or 0;
@@ -190,6 +191,22 @@ void json_null(struct jsonw *w, const char *k)
 {
 	key(w, k);
 	fputs("null", w->f);
+}
+
+void json_rtt(struct jsonw *w, const struct rtt_stats *s)
+{
+	static const char *const keys[] = { "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms",
+					    "rtt_mdev_ms" };
+	double v[4];
+	int have = !rtt_ms(s, &v[0], &v[1], &v[2], &v[3]);
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (have)
+			json_num(w, keys[i], v[i], 3);
+		else
+			json_null(w, keys[i]);
+	}
 }
 
 void json_hex(struct jsonw *w, const char *k, const void *val, size_t n)

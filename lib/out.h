@@ -23,6 +23,9 @@ void json_uint(struct jsonw *w, const char *key, unsigned long long val);
 void json_num(struct jsonw *w, const char *key, double val, int prec);
 void json_bool(struct jsonw *w, const char *key, int val);
 void json_null(struct jsonw *w, const char *key);
+struct rtt_stats;
+/* "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms", "rtt_mdev_ms" of @s (3 decimals), null without a sample. */
+void json_rtt(struct jsonw *w, const struct rtt_stats *s);
 /* Lower-case hex of @n bytes, as a string. */
 void json_hex(struct jsonw *w, const char *key, const void *val, size_t n);
 /* An array of @n numbers with @prec decimals (NaN and infinities become null). */

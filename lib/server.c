@@ -310,6 +310,25 @@ static void client_fail(struct srv *s, struct client *c, int errnum, size_t extr
 
 static void chat_announce(struct srv *s, const struct client *who, const char *what);
 
+/* A client left: without -k the server is done; else accepting resumes if it had paused. */
+static void slot_freed(struct srv *s)
+{
+	if (!s->o->keep_open)
+		s->done = 1;
+	if (s->paused) {
+		/* a descriptor is free again */
+		s->paused = 0;
+		if (!s->full)
+			set_accepting(s, 1);
+		emit(s, SERVER_EV_RESUMED, NULL, NULL, 0);
+	}
+	if (s->full && s->o->keep_open) {
+		s->full = 0;
+		if (!s->paused)
+			set_accepting(s, 1);
+	}
+}
+
 static void client_close(struct srv *s, struct client *c, const char *reason, int errnum)
 {
 	emit(s, SERVER_EV_CLOSED, c, reason, errnum);
@@ -330,20 +349,7 @@ static void client_close(struct srv *s, struct client *c, const char *reason, in
 	c->next = s->dead;
 	s->dead = c;
 	chat_announce(s, c, "left");
-	if (!s->o->keep_open)
-		s->done = 1;
-	if (s->paused) {
-		/* a descriptor is free again */
-		s->paused = 0;
-		if (!s->full)
-			set_accepting(s, 1);
-		emit(s, SERVER_EV_RESUMED, NULL, NULL, 0);
-	}
-	if (s->full && s->o->keep_open) {
-		s->full = 0;
-		if (!s->paused)
-			set_accepting(s, 1);
-	}
+	slot_freed(s);
 	update_input(s);
 }
 
@@ -963,19 +969,7 @@ void server_release(struct server_loop *l)
 	struct srv *s = loop_srv(l);
 
 	s->nclients--;
-	if (!s->o->keep_open)
-		s->done = 1;
-	if (s->paused) {
-		s->paused = 0;
-		if (!s->full)
-			set_accepting(s, 1);
-		emit(s, SERVER_EV_RESUMED, NULL, NULL, 0);
-	}
-	if (s->full && s->o->keep_open) {
-		s->full = 0;
-		if (!s->paused)
-			set_accepting(s, 1);
-	}
+	slot_freed(s);
 }
 
 void server_defer_free(struct server_loop *l, void *p)
