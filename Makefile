@@ -1,9 +1,13 @@
 # sockctl — see README.md.  Honours CC, CFLAGS, CPPFLAGS, LDFLAGS, PREFIX, DESTDIR.
-VERSION   := 0.1.0
+# The one place the version is written: --version, the man pages (at
+# install) and debian/changelog (checked by debian/rules and docs.bats) read it.
+VERSION   := $(shell cat VERSION)
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man/man1
 COMPDIR   ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 PKG_CONFIG ?= pkg-config
 INSTALL   ?= install
 
@@ -63,7 +67,8 @@ BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 LIBA     := $(BUILD)/libsockctl.a
 MANPAGES := $(sort $(wildcard docs/*.1))
 
-.PHONY: all check unit objs bench install uninstall deps clean lint fuzz fuzz-build transfer-matrix
+.PHONY: all check unit objs bench install uninstall deps clean lint fuzz fuzz-build transfer-matrix \
+	completions deb deb-check
 .DEFAULT_GOAL := all
 
 all: sockctl
@@ -90,6 +95,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIBA)
 $(BUILD)/tests/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+# --version is compiled in
+$(BUILD)/cmd/main.o: VERSION
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:=.dep)
 
@@ -123,19 +131,33 @@ transfer-matrix: sockctl
 bench: sockctl $(BENCH_BIN)
 	@BENCH_DIR=$(BUILD)/tests/bench tests/bench/run
 
+# completions/ holds what 'sockctl completion SHELL' prints (docs.bats fails
+# when they differ): after changing an option table, run make completions.
+COMPLETIONS := completions/sockctl.bash completions/_sockctl completions/sockctl.fish
+completions: sockctl
+	./sockctl completion bash >completions/sockctl.bash.tmp
+	./sockctl completion zsh >completions/_sockctl.tmp
+	./sockctl completion fish >completions/sockctl.fish.tmp
+	for f in $(COMPLETIONS); do mv $$f.tmp $$f || exit 1; done
+
 install: sockctl
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(COMPDIR)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(COMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	$(INSTALL) -m 755 sockctl $(DESTDIR)$(BINDIR)/sockctl
 	@# the shared SOCKET OPTIONS text (.so docs/sockopts.inc) goes inline
-	for p in $(MANPAGES); do soelim $$p > $(DESTDIR)$(MANDIR)/$${p##*/} && \
+	for p in $(MANPAGES); do soelim $$p | sed 's/@VERSION@/$(VERSION)/g' \
+		>$(DESTDIR)$(MANDIR)/$${p##*/} && \
 		chmod 644 $(DESTDIR)$(MANDIR)/$${p##*/} || exit 1; done
 	$(INSTALL) -m 644 completions/sockctl.bash $(DESTDIR)$(COMPDIR)/sockctl
+	$(INSTALL) -m 644 completions/_sockctl $(DESTDIR)$(ZSHCOMPDIR)/_sockctl
+	$(INSTALL) -m 644 completions/sockctl.fish $(DESTDIR)$(FISHCOMPDIR)/sockctl.fish
 	@echo "raw-icmp for users: widen net.ipv4.ping_group_range, or"
 	@echo "  sudo setcap cap_net_raw+p $(DESTDIR)$(BINDIR)/sockctl"
 	@echo "  (every other command then drops it at start; undo: sudo setcap -r ...; see sockctl(1))"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sockctl $(DESTDIR)$(COMPDIR)/sockctl
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_sockctl $(DESTDIR)$(FISHCOMPDIR)/sockctl.fish
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(notdir $(MANPAGES)))
 
 # Build and test dependencies, from Debian/Ubuntu packages: deps.sh holds

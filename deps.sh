@@ -24,7 +24,7 @@ clang libclang-rt-14-dev"
 # (options.bats proves -n looks nothing up).
 TEST="bats python3 netcat-openbsd socat ncat iputils-ping iproute2 nftables
 dnsmasq-base jq valgrind procps util-linux bash-completion libcap2-bin time
-netbase systemd strace"
+netbase systemd strace zsh fish"
 # benchmarks (make bench)
 BENCH="hyperfine iperf3 nmap"
 # for later work, cheap to have now: TLS and seccomp headers, more peers and
