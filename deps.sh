@@ -27,12 +27,14 @@ dnsmasq-base jq valgrind procps util-linux bash-completion libcap2-bin time
 netbase systemd strace zsh fish"
 # benchmarks (make bench)
 BENCH="hyperfine iperf3 nmap"
+# the Debian package (make deb, make deb-check) and the JSON schemas' test
+PACKAGE="debhelper dpkg-dev fakeroot lintian python3-jsonschema"
 # for later work, cheap to have now: TLS and seccomp headers, more peers and
 # tools (fping, traceroute, curl, openssl, tshark, expect), load for flake
 # hunting (stress-ng), fresh roots for the set-up test (debootstrap).
 LATER="libssl-dev libseccomp-dev openssl curl fping traceroute tshark expect
 stress-ng debootstrap"
-PACKAGES="$BUILD $TEST $BENCH $LATER"
+PACKAGES="$BUILD $TEST $BENCH $PACKAGE $LATER"
 
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' $PACKAGES
