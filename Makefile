@@ -8,6 +8,7 @@ MANDIR    ?= $(PREFIX)/share/man/man1
 COMPDIR   ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+SCHEMADIR   ?= $(PREFIX)/share/sockctl/schemas
 PKG_CONFIG ?= pkg-config
 INSTALL   ?= install
 
@@ -155,6 +156,8 @@ install: sockctl
 	$(INSTALL) -m 644 completions/sockctl.bash $(DESTDIR)$(COMPDIR)/sockctl
 	$(INSTALL) -m 644 completions/_sockctl $(DESTDIR)$(ZSHCOMPDIR)/_sockctl
 	$(INSTALL) -m 644 completions/sockctl.fish $(DESTDIR)$(FISHCOMPDIR)/sockctl.fish
+	$(INSTALL) -d $(DESTDIR)$(SCHEMADIR)
+	$(INSTALL) -m 644 docs/*.schema.json $(DESTDIR)$(SCHEMADIR)/
 	@echo "raw-icmp for users: widen net.ipv4.ping_group_range, or"
 	@echo "  sudo setcap cap_net_raw+p $(DESTDIR)$(BINDIR)/sockctl"
 	@echo "  (every other command then drops it at start; undo: sudo setcap -r ...; see sockctl(1))"
@@ -162,6 +165,7 @@ install: sockctl
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sockctl $(DESTDIR)$(COMPDIR)/sockctl
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_sockctl $(DESTDIR)$(FISHCOMPDIR)/sockctl.fish
+	rm -rf $(DESTDIR)$(SCHEMADIR)
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(notdir $(MANPAGES)))
 
 # ---- make deb: the Debian package (debian/) into build/deb/, lintian-clean ----
