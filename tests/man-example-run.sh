@@ -11,7 +11,9 @@
 # UDP echo on 127.0.0.1 19200, 9000, 53, and /run/app.sock (a stream
 # socket; FIXTURE "seqpacket": a seqpacket one); "none" starts nothing.
 # ACTION "exit N": COMMAND must end with status N within 30 s; "serve": it
-# must still be running after 1 s (a server, or a ping without -c).
+# must still be running after 1 s (a server, or a ping without -c);
+# "report": "hello\n" on its stdin, 3 s at most: prints its status (124:
+# still running) and a digest of its stdout.
 # Prints "ok" or "FAIL: why".  Every process it starts is killed by PID.
 set -u
 if [ "${1:-}" != --inner ]; then
@@ -92,6 +94,11 @@ exit*)
 	else
 		echo "FAIL: status $st, not $want: $(head -c 300 err)"
 	fi
+	;;
+report)
+	# for tests/bats/coming-from.bats: the same input to both tools of a pair
+	printf 'hello\n' | timeout 3 sh -c "$cmd" >out 2>err
+	echo "status=$? out=$(md5sum <out | cut -c1-12) bytes=$(wc -c <out)"
 	;;
 *) echo "FAIL: unknown action $action" ;;
 esac
