@@ -166,7 +166,7 @@ static int load(struct ccmd *cc, const struct command *c, struct err *e)
 		o->values = field(&line);
 		o->kind = field(&line);
 		o->help = field(&line);
-		if (o->lng && strcmp(o->lng, "--list-options"))
+		if (o->lng && strcmp(o->lng, "--list-options") != 0)
 			cc->nopts++;
 	}
 	if (!(cc->args = strdup(c->desc->args)))

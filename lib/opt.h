@@ -74,13 +74,13 @@ struct opt {
 	const char *const *choices; /* CHOICE values; completion values for others */
 	opt_cb cb;
 	unsigned flags;
+	enum opt_kind kind; /* OPT_K_AUTO: from .argname */
 	/*
 	 * With OPT_DEFAULT: the default, for --help to show ("(default 1024)",
 	 * "(default 250ms)") from the constant the command itself falls back
 	 * to, so that no help text restates it.  The field stays unset.
 	 */
 	long long def;
-	enum opt_kind kind; /* OPT_K_AUTO: from .argname */
 };
 
 /*
