@@ -40,6 +40,15 @@ int cmd_priv_start(int argc, char **argv);
  */
 int cmd_completion(int argc, char **argv, const struct command *cmds, size_t n);
 
+struct relay_opts;
+struct relay_eof_opts;
+/*
+ * --progress (in @eo): attach cmd/progress.c's hook to @ro, the relay of
+ * @in_fd (stdin), when stderr is a terminal or @json asks for events.
+ */
+void cmd_progress_attach(struct relay_opts *ro, const struct relay_eof_opts *eo, int json,
+			 int in_fd);
+
 struct err;
 /*
  * Flush stdout and check that everything written to it so far went out.

@@ -404,6 +404,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	ro.dgram = type != SOCK_STREAM;
 	/* UDP has no end of its own: going quiet is how it ends */
 	ro.idle_ok = type == SOCK_DGRAM;
+	cmd_progress_attach(&ro, &o->eof, o->json, STDIN_FILENO);
 	rc = relay_run(fd, STDIN_FILENO, STDOUT_FILENO, &ro, &st, e);
 	if (o->tcp_info)
 		show_tcp_info(o, fd);

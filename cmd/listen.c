@@ -240,6 +240,7 @@ static int relay_one(const struct listen_opts *o, const struct server_opts *so, 
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
 	ro.dgram = o->sock_type == SOCK_SEQPACKET; /* one stdin read = one message */
 	memset(&rs, 0, sizeof(rs));
+	cmd_progress_attach(&ro, &o->eof, o->json, 0);
 	rc = relay_run(fd, ro.recv_only ? -1 : 0, ro.send_only ? -1 : 1, &ro, &rs, e);
 	if (rc && rs.out_errno == EPIPE) {
 		sock_unix_cleanup();

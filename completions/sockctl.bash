@@ -104,8 +104,8 @@ _sockctl_resolve() { # data | arg OPTION | sel OPTION
 _sockctl_connect() { # data | arg OPTION | sel OPTION
 	case $1 in
 	data)
-		opts='--ipv4 --ipv6 --udp --unix --type --scan --parallel --timeout --connect-timeout --attempt-delay --numeric-host --idle-timeout --shutdown --no-shutdown --quit-after-eof --recv-only --send-only --exit-on-peer-eof --keep-sending --source --source-port --interface --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --no-reuseaddr --reuseaddr --reuseport --freebind --transparent --broadcast --nodelay --keepalive --keepidle --keepintvl --keepcnt --user-timeout --fastopen --mptcp --tcp-info --fd --nonblock --json --verbose --help'
-		argopts='--type --parallel --timeout -w --connect-timeout --attempt-delay --idle-timeout --quit-after-eof -q --source -s --source-port -p --interface -I --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout --fd'
+		opts='--ipv4 --ipv6 --udp --unix --type --scan --parallel --timeout --connect-timeout --attempt-delay --numeric-host --idle-timeout --shutdown --no-shutdown --quit-after-eof --recv-only --send-only --exit-on-peer-eof --keep-sending --progress --size --source --source-port --interface --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --no-reuseaddr --reuseaddr --reuseport --freebind --transparent --broadcast --nodelay --keepalive --keepidle --keepintvl --keepcnt --user-timeout --fastopen --mptcp --tcp-info --fd --nonblock --json --verbose --help'
+		argopts='--type --parallel --timeout -w --connect-timeout --attempt-delay --idle-timeout --quit-after-eof -q --size --source -s --source-port -p --interface -I --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout --fd'
 		pos='host service' unixp=1 ;;
 	arg)
 		case $2 in
@@ -125,8 +125,8 @@ _sockctl_connect() { # data | arg OPTION | sel OPTION
 _sockctl_listen() { # data | arg OPTION | sel OPTION
 	case $1 in
 	data)
-		opts='--ipv4 --ipv6 --keep-open --udp --unix --type --fd --echo --echo-rate --max-conns --stall-timeout --listen --numeric-host --source --port --allow --deny --timeout --mode --backlog --idle-timeout --shutdown --no-shutdown --quit-after-eof --recv-only --send-only --exit-on-peer-eof --keep-sending --interface --mark --ttl --tos --pmtu --sndbuf --rcvbuf --no-reuseaddr --reuseaddr --reuseport --freebind --transparent --broadcast --nodelay --keepalive --keepidle --keepintvl --keepcnt --user-timeout --fastopen --mptcp --nonblock --json --verbose --help'
-		argopts='--type --fd --echo-rate --max-conns -m --stall-timeout --source -s --port -p --allow --deny --timeout -w --mode --backlog --idle-timeout --quit-after-eof -q --interface -I --mark --ttl --tos --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout'
+		opts='--ipv4 --ipv6 --keep-open --udp --unix --type --fd --echo --echo-rate --max-conns --stall-timeout --listen --numeric-host --source --port --allow --deny --timeout --mode --backlog --idle-timeout --shutdown --no-shutdown --quit-after-eof --recv-only --send-only --exit-on-peer-eof --keep-sending --progress --size --interface --mark --ttl --tos --pmtu --sndbuf --rcvbuf --no-reuseaddr --reuseaddr --reuseport --freebind --transparent --broadcast --nodelay --keepalive --keepidle --keepintvl --keepcnt --user-timeout --fastopen --mptcp --nonblock --json --verbose --help'
+		argopts='--type --fd --echo-rate --max-conns -m --stall-timeout --source -s --port -p --allow --deny --timeout -w --mode --backlog --idle-timeout --quit-after-eof -q --size --interface -I --mark --ttl --tos --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout'
 		pos='host service' unixp=1 ;;
 	arg)
 		case $2 in

@@ -87,12 +87,12 @@ function __sockctl_data --no-scope-shadowing
 		set unixp 0
 	case connect
 		set pos host service
-		set argopts -- --type --parallel --timeout -w --connect-timeout --attempt-delay --idle-timeout --quit-after-eof -q --source -s --source-port -p --interface -I --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout --fd
+		set argopts -- --type --parallel --timeout -w --connect-timeout --attempt-delay --idle-timeout --quit-after-eof -q --size --source -s --source-port -p --interface -I --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout --fd
 		set sel -- -U 'path' --unix 'path'
 		set unixp 1
 	case listen
 		set pos host service
-		set argopts -- --type --fd --echo-rate --max-conns -m --stall-timeout --source -s --port -p --allow --deny --timeout -w --mode --backlog --idle-timeout --quit-after-eof -q --interface -I --mark --ttl --tos --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout
+		set argopts -- --type --fd --echo-rate --max-conns -m --stall-timeout --source -s --port -p --allow --deny --timeout -w --mode --backlog --idle-timeout --quit-after-eof -q --size --interface -I --mark --ttl --tos --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout
 		set sel -- -U 'path' --unix 'path'
 		set unixp 1
 	case udp-send
@@ -154,6 +154,8 @@ complete -c sockctl -n '__sockctl_is connect' -l recv-only -s d -d 'never read s
 complete -c sockctl -n '__sockctl_is connect' -l send-only -d 'never read the socket: only send stdin'
 complete -c sockctl -n '__sockctl_is connect' -l exit-on-peer-eof -d 'on the peer\'s EOF stop reading stdin and end'
 complete -c sockctl -n '__sockctl_is connect' -l keep-sending -d 'send stdin to its EOF after the peer\'s EOF (the default; compat)'
+complete -c sockctl -n '__sockctl_is connect' -l progress -d 'bytes, rate and ETA on stderr (a terminal); --json: progress events'
+complete -c sockctl -n '__sockctl_is connect' -l size -x -d 'for --progress: the bytes stdin will give (default: a file\'s size)'
 complete -c sockctl -n '__sockctl_is connect' -l source -s s -x -a '(__fish_print_hostnames)' -d 'bind to this local address'
 complete -c sockctl -n '__sockctl_is connect' -l source-port -s p -x -a '(__sockctl_services)' -d 'bind to this local port'
 complete -c sockctl -n '__sockctl_is connect' -l interface -s I -x -a '(__fish_print_interfaces)' -d 'SO_BINDTODEVICE: use only this interface (or VRF)'
@@ -213,6 +215,8 @@ complete -c sockctl -n '__sockctl_is listen' -l recv-only -s d -d 'never read st
 complete -c sockctl -n '__sockctl_is listen' -l send-only -d 'never read the socket: only send stdin'
 complete -c sockctl -n '__sockctl_is listen' -l exit-on-peer-eof -d 'on the peer\'s EOF stop reading stdin and end'
 complete -c sockctl -n '__sockctl_is listen' -l keep-sending -d 'send stdin to its EOF after the peer\'s EOF (the default; compat)'
+complete -c sockctl -n '__sockctl_is listen' -l progress -d 'bytes, rate and ETA on stderr (a terminal); --json: progress events'
+complete -c sockctl -n '__sockctl_is listen' -l size -x -d 'for --progress: the bytes stdin will give (default: a file\'s size)'
 complete -c sockctl -n '__sockctl_is listen' -l interface -s I -x -a '(__fish_print_interfaces)' -d 'SO_BINDTODEVICE: use only this interface (or VRF)'
 complete -c sockctl -n '__sockctl_is listen' -l mark -x -d 'SO_MARK: firewall mark for policy routing'
 complete -c sockctl -n '__sockctl_is listen' -l ttl -x -d 'IP_TTL / IPV6_UNICAST_HOPS'

@@ -177,7 +177,11 @@ struct opt {
 	OPT_FLAG(0, "exit-on-peer-eof", &(r)->exit_on_peer_eof,                             \
 		 "on the peer's EOF stop reading stdin and end"),                            \
 	OPT_FLAG(0, "keep-sending", &(r)->keep_sending,                                     \
-		 "send stdin to its EOF after the peer's EOF (the default; compat)")
+		 "send stdin to its EOF after the peer's EOF (the default; compat)"),               \
+	OPT_FLAG(0, "progress", &(r)->progress,                                             \
+		 "bytes, rate and ETA on stderr (a terminal); --json: progress events"),          \
+	OPT_SIZE(0, "size", &(r)->size, 0,                                                   \
+		 "for --progress: the bytes stdin will give (default: a file's size)")
 
 /* udp-send and raw-icmp; -c and -q differ between them (0 allowed; what -q hides). */
 #define OPT_INTERVAL(v) OPT_DURATION('i', "interval", (v), "wait DUR between packets sent")
