@@ -1,17 +1,26 @@
 # sockctl — see README.md.  Honours CC, CFLAGS, CPPFLAGS, LDFLAGS, PREFIX, DESTDIR.
-VERSION   := 0.1.0
+# The one place the version is written: --version, the man pages (at
+# install) and debian/changelog (checked by debian/rules and docs.bats) read it.
+VERSION   := $(shell cat VERSION)
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man/man1
 COMPDIR   ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+SCHEMADIR   ?= $(PREFIX)/share/sockctl/schemas
 PKG_CONFIG ?= pkg-config
 INSTALL   ?= install
 
 CFLAGS    ?= -O2 -g
 WARNINGS  := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wno-format-nonliteral
-# Hardening, on by default (distributions' own flags come after and win).
+# Hardening, on by default (distributions' own flags come after and win;
+# a _FORTIFY_SOURCE of theirs replaces ours, without a redefinition warning).
 HARDEN_CPPFLAGS := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3
+ifneq ($(findstring _FORTIFY_SOURCE,$(CPPFLAGS)),)
+HARDEN_CPPFLAGS :=
+endif
 HARDEN_CFLAGS   := -fstack-protector-strong -fstack-clash-protection -fPIE
 HARDEN_LDFLAGS  := -pie -Wl,-z,relro -Wl,-z,now
 
@@ -88,7 +97,8 @@ LINK_OBJ := $(foreach f,$(LINK_ORDER),$(filter $(BUILD)/$(f).o,$(CMD_OBJ) $(LIB_
             $(filter-out $(LINK_ORDER:%=$(BUILD)/%.o),$(CMD_OBJ) $(LIB_OBJ))
 MANPAGES := $(sort $(wildcard docs/*.1))
 
-.PHONY: all check unit objs bench install uninstall deps clean lint fuzz fuzz-build transfer-matrix
+.PHONY: all check unit objs bench install uninstall deps clean lint fuzz fuzz-build transfer-matrix \
+	completions deb deb-check
 .DEFAULT_GOAL := all
 
 all: sockctl
@@ -115,6 +125,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIBA)
 $(BUILD)/tests/bench/%: tests/bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+# --version is compiled in
+$(BUILD)/cmd/main.o: VERSION
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:=.dep)
 
@@ -148,20 +161,56 @@ transfer-matrix: sockctl
 bench: sockctl $(BENCH_BIN)
 	@BENCH_DIR=$(BUILD)/tests/bench tests/bench/run
 
+# completions/ holds what 'sockctl completion SHELL' prints (docs.bats fails
+# when they differ): after changing an option table, run make completions.
+COMPLETIONS := completions/sockctl.bash completions/_sockctl completions/sockctl.fish
+completions: sockctl
+	./sockctl completion bash >completions/sockctl.bash.tmp
+	./sockctl completion zsh >completions/_sockctl.tmp
+	./sockctl completion fish >completions/sockctl.fish.tmp
+	for f in $(COMPLETIONS); do mv $$f.tmp $$f || exit 1; done
+
 install: sockctl
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(COMPDIR)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(COMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	$(INSTALL) -m 755 sockctl $(DESTDIR)$(BINDIR)/sockctl
 	@# the shared SOCKET OPTIONS text (.so docs/sockopts.inc) goes inline
-	for p in $(MANPAGES); do soelim $$p > $(DESTDIR)$(MANDIR)/$${p##*/} && \
+	for p in $(MANPAGES); do soelim $$p | sed 's/@VERSION@/$(VERSION)/g' \
+		>$(DESTDIR)$(MANDIR)/$${p##*/} && \
 		chmod 644 $(DESTDIR)$(MANDIR)/$${p##*/} || exit 1; done
 	$(INSTALL) -m 644 completions/sockctl.bash $(DESTDIR)$(COMPDIR)/sockctl
+	$(INSTALL) -m 644 completions/_sockctl $(DESTDIR)$(ZSHCOMPDIR)/_sockctl
+	$(INSTALL) -m 644 completions/sockctl.fish $(DESTDIR)$(FISHCOMPDIR)/sockctl.fish
+	$(INSTALL) -d $(DESTDIR)$(SCHEMADIR)
+	$(INSTALL) -m 644 docs/*.schema.json $(DESTDIR)$(SCHEMADIR)/
 	@echo "raw-icmp for users: widen net.ipv4.ping_group_range, or"
 	@echo "  sudo setcap cap_net_raw+p $(DESTDIR)$(BINDIR)/sockctl"
 	@echo "  (every other command then drops it at start; undo: sudo setcap -r ...; see sockctl(1))"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sockctl $(DESTDIR)$(COMPDIR)/sockctl
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_sockctl $(DESTDIR)$(FISHCOMPDIR)/sockctl.fish
+	rm -rf $(DESTDIR)$(SCHEMADIR)
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(notdir $(MANPAGES)))
+
+# ---- make deb: the Debian package (debian/) into build/deb/, lintian-clean ----
+# Built from a copy of the tracked and new files (git ls-files), so nothing
+# of build/ or a local ./sockctl gets in.  DEB_BUILD_OPTIONS passes through
+# (nocheck skips the unit tests).  make deb-check installs the package into
+# a fresh Debian 12 chroot and tests it there (slow; root; downloads).
+DEB_DIR := build/deb
+DEB_SRC := $(DEB_DIR)/src/sockctl-$(VERSION)
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -40 ../build.log; exit 1; }
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.changes $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
+	lintian --fail-on error,warning $(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb
+
+deb-check: deb
+	tests/deb-check.sh $(DEB_DIR)/sockctl_$(VERSION)_*.deb
 
 # Build and test dependencies, from Debian/Ubuntu packages: deps.sh holds
 # the list and installs only what is missing (run it directly where make is

@@ -32,14 +32,16 @@ clang-tidy clang libclang-rt-14-dev"
 TEST="bats python3 netcat-openbsd socat ncat iputils-ping iproute2 nftables
 dnsmasq-base jq valgrind procps util-linux bash-completion libcap2-bin time
 netbase systemd strace traceroute iputils-tracepath prometheus fping openssl curl
-microsocks dante-server tinyproxy openssh-server openssh-client bsdextrautils"
+microsocks dante-server tinyproxy openssh-server openssh-client bsdextrautils zsh fish"
 # benchmarks (make bench)
 BENCH="hyperfine iperf3 nmap"
+# the Debian package (make deb, make deb-check) and the JSON schemas' test
+PACKAGE="debhelper dpkg-dev fakeroot lintian python3-jsonschema"
 # for later work, cheap to have now: seccomp headers, more peers and
 # tools (tshark, expect), load for flake hunting (stress-ng), fresh roots
 # for the set-up test (debootstrap).
 LATER="libseccomp-dev tshark expect stress-ng debootstrap"
-PACKAGES="$BUILD $TEST $BENCH $LATER"
+PACKAGES="$BUILD $TEST $BENCH $PACKAGE $LATER"
 
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' $PACKAGES

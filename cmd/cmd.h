@@ -3,6 +3,8 @@
 #ifndef SOCKCTL_CMD_H
 #define SOCKCTL_CMD_H
 
+#include <stddef.h>
+
 int cmd_resolve(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
 int cmd_listen(int argc, char **argv);
@@ -16,6 +18,11 @@ int cmd_raw_icmp(int argc, char **argv);
  * shows them, and nothing else repeats them.
  */
 struct opt_cmd;
+/* An entry of main's dispatch table. */
+struct command {
+	const struct opt_cmd *desc; /* name and summary, from the command's file */
+	int (*fn)(int argc, char **argv);
+};
 extern const struct opt_cmd cmd_resolve_desc, cmd_connect_desc, cmd_listen_desc,
 	cmd_udp_send_desc, cmd_udp_recv_desc, cmd_raw_icmp_desc;
 
@@ -25,6 +32,22 @@ extern const struct opt_cmd cmd_resolve_desc, cmd_connect_desc, cmd_listen_desc,
  * 0, or EXIT_FAIL after saying why on stderr: the process must not go on.
  */
 int cmd_priv_start(int argc, char **argv);
+
+/*
+ * sockctl completion SHELL: the completion script for bash, zsh or fish,
+ * generated from the option tables of the @n commands @cmds (argv[0] is
+ * "completion").  The exit status.
+ */
+int cmd_completion(int argc, char **argv, const struct command *cmds, size_t n);
+
+struct relay_opts;
+struct relay_eof_opts;
+/*
+ * --progress (in @eo): attach cmd/progress.c's hook to @ro, the relay of
+ * @in_fd (stdin), when stderr is a terminal or @json asks for events.
+ */
+void cmd_progress_attach(struct relay_opts *ro, const struct relay_eof_opts *eo, int json,
+			 int in_fd);
 
 struct err;
 /*

@@ -95,6 +95,9 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 		{ o->tls.tls && (o->exec || o->sh_exec || session_opts_any(&o->see)),
 		  "--tls does not combine with -e, -c, -C, --delay, -o or --hex-dump in this "
 		  "version" },
+		{ eof->progress && (o->scan || o->udp || o->tls.tls || o->exec || o->sh_exec),
+		  "--progress shows one TCP or Unix relay: not with -z, -u, --tls, -e or -c" },
+		{ eof->size && !eof->progress, "--size needs --progress" },
 		{ o->scan && session_opts_any(&o->see),
 		  "-z/--scan sends no data: -C, --delay, -o and --hex-dump do not apply" },
 	};
@@ -197,6 +200,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	ro.dgram = type != SOCK_STREAM;
 	/* UDP has no end of its own: going quiet is how it ends */
 	ro.idle_ok = type == SOCK_DGRAM;
+	cmd_progress_attach(&ro, &o->eof, o->json, STDIN_FILENO);
 	if (o->tls.tls)
 		rc = tls_client_run(&(struct tls_show){ "connect", o->verbose, o->json }, &o->tls,
 				    fd, ep->host, peer, clock_mono_ns() - t0, &ro, &st, e);
@@ -256,7 +260,8 @@ static int connect_probe_from(struct connect_opts *o, const struct opt_args *pos
 	p->conflict = o->udp || o->unix_sock || o->fd >= 0 || o->type || o->nonblock ||
 		      o->exec || o->sh_exec || session_opts_any(&o->see) || o->px.url || o->px.addr ||
 		      o->parallel >= 0 || f->recv_only || f->send_only || f->quit_after_eof >= 0 ||
-		      f->no_shutdown || f->keep_sending || f->exit_on_peer_eof || f->idle_timeout >= 0;
+		      f->no_shutdown || f->keep_sending || f->exit_on_peer_eof || f->idle_timeout >= 0 ||
+		      f->progress;
 	return connect_probe(p, pos->argc, pos->argv);
 }
 

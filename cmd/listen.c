@@ -164,6 +164,7 @@ static int relay_one(struct listen_opts *o, const struct server_opts *so, int *f
 	session_log_apply(&o->log, &o->see, &ro);
 	ro.dgram = o->sock_type == SOCK_SEQPACKET; /* one stdin read = one message */
 	memset(&rs, 0, sizeof(rs));
+	cmd_progress_attach(&ro, &o->eof, o->json, 0);
 	if (len)
 		addr_format((struct sockaddr *)&ss, len, who, sizeof(who));
 	else

@@ -72,6 +72,11 @@ int listen_check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		{ (o->exec || o->sh_exec) && (relay_opt || eof->recv_only || eof->send_only ||
 					      eof->exit_on_peer_eof || o->stall_timeout >= 0),
 		  "-e/-c: the program has the connection; relay options do not apply" },
+		{ eof->progress && (o->keep_open || o->udp || o->echo || o->tls.tls || o->forward ||
+				    o->exec || o->sh_exec || o->px.type),
+		  "--progress shows one relayed client: not with -k, -u, --echo, --tls, --forward, "
+		  "-e, -c or --proxy-server" },
+		{ eof->size && !eof->progress, "--size needs --progress" },
 		{ o->px.type && (o->forward || o->exec || o->sh_exec || o->broker || o->chat ||
 				 o->tls.tls || session_opts_any(&o->see)),
 		  "--proxy-server cannot be used with --forward, -e, -c, --broker, --chat, --tls, "

@@ -15,11 +15,6 @@
 #define SOCKCTL_VERSION "0.0.0"
 #endif
 
-struct command {
-	const struct opt_cmd *desc; /* name and summary, from the command's file */
-	int (*fn)(int argc, char **argv);
-};
-
 static const struct command commands[] = {
 	{ &cmd_resolve_desc, cmd_resolve },
 	{ &cmd_connect_desc, cmd_connect },
@@ -97,7 +92,8 @@ static void usage(FILE *f)
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s  %s\n", commands[i].desc->name, commands[i].desc->summary);
 	fputs("\n'sockctl help COMMAND' or 'sockctl COMMAND --help' shows a command's options.\n"
-	      "'sockctl --version' shows the version.\n",
+	      "'sockctl --version' shows the version.\n"
+	      "'sockctl completion bash|zsh|fish' prints the completion script for a shell.\n",
 	      f);
 }
 
@@ -204,6 +200,8 @@ int main(int argc, char **argv)
 		hargv[2] = NULL;
 		return run(c, 2, hargv);
 	}
+	if (!strcmp(argv[1], "completion"))
+		return finish("completion", cmd_completion(argc - 1, argv + 1, commands, NCOMMANDS));
 	if (!strcmp(argv[1], "--list-commands")) {
 		size_t i;
 

@@ -298,6 +298,70 @@ void opt_print_help(const struct opt_cmd *cmd, const struct opt *opts, FILE *f)
 		      f);
 }
 
+enum opt_kind opt_kind_of_word(const char *word)
+{
+	static const struct {
+		const char *name;
+		enum opt_kind kind;
+	} names[] = {
+		{ "FILE", OPT_K_PATH },	    { "PATH", OPT_K_PATH },    { "DIR", OPT_K_PATH },
+		{ "IFACE", OPT_K_IFACE },   { "HOST", OPT_K_HOST },    { "ADDR", OPT_K_HOST },
+		{ "V6ADDR", OPT_K_HOST },   { "ADDRESS", OPT_K_HOST }, { "PORT", OPT_K_SERVICE },
+		{ "SERVICE", OPT_K_SERVICE },
+	};
+	size_t i, len;
+
+	if (!word)
+		return OPT_K_NONE;
+	word += strspn(word, "[");
+	len = strcspn(word, "]./[");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i].name) == len && !strncmp(names[i].name, word, len))
+			return names[i].kind;
+	/* CERTFILE, KEYFILE, PIDFILE... */
+	if (len > 4 && !strncmp(word + len - 4, "FILE", 4))
+		return OPT_K_PATH;
+	return OPT_K_NONE;
+}
+
+enum opt_kind opt_kind(const struct opt *o)
+{
+	if (!has_arg(o))
+		return OPT_K_NONE;
+	if (o->kind != OPT_K_AUTO)
+		return o->kind;
+	return opt_kind_of_word(o->argname);
+}
+
+const char *opt_kind_name(enum opt_kind k)
+{
+	switch (k) {
+	case OPT_K_PATH:
+		return "path";
+	case OPT_K_IFACE:
+		return "iface";
+	case OPT_K_HOST:
+		return "host";
+	case OPT_K_SERVICE:
+		return "service";
+	case OPT_K_AUTO:
+	case OPT_K_NONE:
+		break;
+	}
+	return "-";
+}
+
+/* @s on one list line: tabs and newlines would split it. */
+static void print_field(const char *s, FILE *f)
+{
+	if (!s || !*s) {
+		fputc('-', f);
+		return;
+	}
+	for (; *s; s++)
+		fputc(*s == '\t' || *s == '\n' ? ' ' : *s, f);
+}
+
 void opt_print_list(const struct opt *opts, FILE *f)
 {
 	size_t n = count_opts(opts), i, j;
@@ -308,7 +372,7 @@ void opt_print_list(const struct opt *opts, FILE *f)
 		if (skipped(o))
 			continue;
 		if (o->type == OPT_T_BOOL && (o->flags & OPT_NEGATABLE))
-			fprintf(f, "--no-%s\t-\t-\t-\n", o->longopt);
+			fprintf(f, "--no-%s\t-\t-\t-\t-\tnot %s\n", o->longopt, o->help);
 		fprintf(f, "--%s\t", o->longopt);
 		if (o->shortopt)
 			fprintf(f, "-%c\t", o->shortopt);
@@ -320,6 +384,8 @@ void opt_print_list(const struct opt *opts, FILE *f)
 				fprintf(f, "%s%s", j ? "," : "", o->choices[j]);
 		else
 			fputc('-', f);
+		fprintf(f, "\t%s\t", opt_kind_name(opt_kind(o)));
+		print_field(o->help, f);
 		fputc('\n', f);
 	}
 }

@@ -37,6 +37,21 @@ enum opt_type {
 	OPT_T_GROUP,    /* not an option: a heading in --help (.help) */
 };
 
+/*
+ * What an option's argument (or a positional word) names, for completion:
+ * the shells offer paths, interfaces, host names or service names.
+ * OPT_K_AUTO (0) derives it from the argument name (see opt_kind()), so an
+ * option spelled "FILE", "IFACE", "HOST" or "PORT" needs no .kind at all.
+ */
+enum opt_kind {
+	OPT_K_AUTO,
+	OPT_K_NONE,    /* free text: nothing to offer but .choices */
+	OPT_K_PATH,    /* a file name */
+	OPT_K_IFACE,   /* a network interface */
+	OPT_K_HOST,    /* a host name or address */
+	OPT_K_SERVICE, /* a port number or a service name (/etc/services) */
+};
+
 enum {
 	OPT_HIDDEN = 1 << 0,    /* parsed, but left out of --help */
 	OPT_NEGATABLE = 1 << 1, /* OPT_T_BOOL: --no-NAME is generated, setting 0 */
@@ -59,6 +74,7 @@ struct opt {
 	const char *const *choices; /* CHOICE values; completion values for others */
 	opt_cb cb;
 	unsigned flags;
+	enum opt_kind kind; /* OPT_K_AUTO: from .argname */
 	/*
 	 * With OPT_DEFAULT: the default, for --help to show ("(default 1024)",
 	 * "(default 250ms)") from the constant the command itself falls back
@@ -161,7 +177,11 @@ struct opt {
 	OPT_FLAG(0, "exit-on-peer-eof", &(r)->exit_on_peer_eof,                             \
 		 "on the peer's EOF stop reading stdin and end"),                            \
 	OPT_FLAG(0, "keep-sending", &(r)->keep_sending,                                     \
-		 "send stdin to its EOF after the peer's EOF (the default; compat)")
+		 "send stdin to its EOF after the peer's EOF (the default; compat)"),               \
+	OPT_FLAG(0, "progress", &(r)->progress,                                             \
+		 "bytes, rate and ETA on stderr (a terminal); --json: progress events"),          \
+	OPT_SIZE(0, "size", &(r)->size, 0,                                                   \
+		 "for --progress: the bytes stdin will give (default: a file's size)")
 
 /* udp-send and raw-icmp; -c and -q differ between them (0 allowed; what -q hides). */
 #define OPT_INTERVAL(v) OPT_DURATION('i', "interval", (v), "wait DUR between packets sent")
@@ -306,9 +326,23 @@ int opt_run(const struct opt_cmd *cmd, const struct opt *opts, int argc, char **
 void opt_print_help(const struct opt_cmd *cmd, const struct opt *opts, FILE *f);
 /*
  * One line per option, tab-separated: --long, -s or "-", ARGNAME or "-",
- * comma-separated values or "-".  Hidden options are listed too.
+ * comma-separated values or "-", the kind of the argument (opt_kind_name:
+ * "-" for none), and the help text ("-" for none).  Hidden options are
+ * listed too.  sockctl's completion generator reads these lines: a new
+ * column goes at the end.
  */
 void opt_print_list(const struct opt *opts, FILE *f);
+
+/*
+ * The kind of @o's argument: .kind, or derived from .argname when that is
+ * OPT_K_AUTO (FILE, PATH, DIR: a path; IFACE: an interface; HOST, ADDR:
+ * a host; PORT, SERVICE: a service); OPT_K_NONE for options without one.
+ */
+enum opt_kind opt_kind(const struct opt *o);
+/* The same, for a word such as "HOST" or "[PORT]" (a positional argument). */
+enum opt_kind opt_kind_of_word(const char *word);
+/* "path", "iface", "host", "service", or "-" for OPT_K_NONE. */
+const char *opt_kind_name(enum opt_kind k);
 
 /* "-w/--timeout" or "--json": how an option is named in messages. */
 const char *opt_name(const struct opt *o, char *buf, size_t n);

@@ -144,6 +144,19 @@ void relay_eof_opts_init(struct relay_eof_opts *eo)
 	eo->quit_after_eof = -1;
 }
 
+uint64_t relay_expected_size(const struct relay_eof_opts *eo, int in_fd)
+{
+	struct stat sb;
+	off_t at;
+
+	if (eo->size)
+		return eo->size;
+	if (in_fd < 0 || fstat(in_fd, &sb) || !S_ISREG(sb.st_mode))
+		return 0;
+	at = lseek(in_fd, 0, SEEK_CUR);
+	return at >= 0 && sb.st_size > at ? (uint64_t)(sb.st_size - at) : 0;
+}
+
 int relay_eof_opts_check(const struct relay_eof_opts *eo, struct err *e)
 {
 	if (eo->exit_on_peer_eof && eo->keep_sending)
@@ -574,6 +587,7 @@ struct relay {
 	unsigned k_in;    /* what stdin is (fd_kind) */
 	int64_t acked_base; /* relay_sock_acked before anything was sent */
 	int64_t last_ns, eof_ns;
+	int64_t progress_ns; /* when the progress hook was last called */
 	struct saved_fl saved[3];
 	int nsaved;
 };
@@ -663,6 +677,8 @@ static int64_t next_deadline(const struct relay *r)
 {
 	int64_t d = -1;
 
+	if (r->o->progress)
+		d = r->progress_ns + r->o->progress_every;
 	if (r->o->idle_timeout >= 0)
 		d = r->last_ns + r->o->idle_timeout;
 	if (r->o->quit_after_eof >= 0 && r->eof_ns && !r->b.stopped)
@@ -796,6 +812,10 @@ static int relay_loop(struct relay *r, struct err *e)
 			finish_sending(r);
 		if (chan_finished(&r->a) && chan_finished(&r->b))
 			return 0;
+		if (r->o->progress && now - r->progress_ns >= r->o->progress_every) {
+			r->o->progress(r->o->progress_arg, r->st, now, 0);
+			r->progress_ns = now;
+		}
 		rc = check_timers(r, now, e);
 		if (rc)
 			return rc < 0 ? -1 : 0;
@@ -876,9 +896,11 @@ int relay_run(int sock, int in_fd, int out_fd, const struct relay_opts *o,
 		set_nonblock(&r, r.a.src, k_in);
 	if (out_fd != sock && out_fd != in_fd)
 		set_nonblock(&r, r.b.dst, k_out);
-	st->start_ns = r.last_ns = clock_mono_ns();
+	st->start_ns = r.last_ns = r.progress_ns = clock_mono_ns();
 	rc = relay_loop(&r, e);
 	st->end_ns = clock_mono_ns();
+	if (o->progress)
+		o->progress(o->progress_arg, st, st->end_ns, 1);
 	if (rc && st->sock_error)
 		sock_failed(&r, e);
 	else if (rc && st->idle_timed_out)

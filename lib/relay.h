@@ -13,6 +13,7 @@
 
 #include "err.h"
 
+struct relay_stats;
 /*
  * A chunk of @n bytes just written: @to_sock 1 from in_fd to the socket, 0
  * from the socket to out_fd.  Non-zero: the relay fails ("session log: ...").
@@ -32,6 +33,15 @@ struct relay_opts {
 	int idle_ok;            /* an idle timeout ends the relay successfully (UDP) */
 	int exit_on_peer_eof;   /* on the peer's EOF stop reading stdin and end (the
 				 * default is to send stdin to its EOF; see relay_run) */
+	/*
+	 * Progress: when set, called every progress_every ns at most while
+	 * the relay runs (from its loop, never from a signal), and once more
+	 * with @final 1 when it ends; @now_ns on CLOCK_MONOTONIC, comparable
+	 * with st->start_ns.  relay_run never prints: the caller's hook does.
+	 */
+	void (*progress)(void *arg, const struct relay_stats *st, int64_t now_ns, int final);
+	void *progress_arg;
+	int64_t progress_every;
 	/*
 	 * Seeing the bytes: any of these makes both directions go through a
 	 * user-space buffer (no splice, sendfile or discard).
@@ -61,6 +71,8 @@ struct relay_eof_opts {
 	int no_shutdown, recv_only, send_only;
 	int exit_on_peer_eof;   /* --exit-on-peer-eof */
 	int keep_sending;       /* --keep-sending: the default; accepted, changes nothing */
+	int progress;           /* --progress: the command attaches a relay_opts.progress hook */
+	unsigned long long size; /* --size: the bytes stdin will give, for --progress's ETA */
 };
 
 struct relay_stats {
@@ -131,6 +143,11 @@ uint64_t relay_sock_delivered(int sock, int64_t base, uint64_t written);
 
 /* All "not given": -1 timeouts, 0 flags. */
 void relay_eof_opts_init(struct relay_eof_opts *eo);
+/*
+ * The length --progress expects: --size if given, else what is left of
+ * @in_fd when it is a regular file; 0: unknown.
+ */
+uint64_t relay_expected_size(const struct relay_eof_opts *eo, int in_fd);
 /* Options of @eo that exclude each other: -1 with @e (status 2), else 0. */
 int relay_eof_opts_check(const struct relay_eof_opts *eo, struct err *e);
 /*

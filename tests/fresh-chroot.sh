@@ -24,31 +24,19 @@ SUITE=${SUITE:-bookworm}
 [ "$(id -u)" -eq 0 ] || { echo "fresh-chroot: run as root" >&2; exit 2; }
 [ ! -e "$DIR" ] || { echo "fresh-chroot: $DIR exists; give a new directory" >&2; exit 2; }
 
-if [ -z "${MIRROR:-}" ]; then # the machine's own Debian mirror
-	MIRROR=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-		/etc/apt/sources.list.d/*.sources 2>/dev/null |
-		sed -n -E 's,^(deb|URIs:)[[:space:]]+(\[[^]]*\][[:space:]]+)?(https?://[^[:space:]]*/debian)/?([[:space:]].*)?$,\3,p' |
-		head -n 1)
-	MIRROR=${MIRROR:-http://deb.debian.org/debian}
-fi
-
 run() { # show a command, then run it
 	echo "+ $*"
 	"$@"
 }
 
-echo "== fresh-chroot: $SUITE minbase from $MIRROR into $DIR, source $SRC ($(git -C "$SRC" rev-parse --short HEAD))"
+echo "== fresh-chroot: $SUITE minbase into $DIR, source $SRC ($(git -C "$SRC" rev-parse --short HEAD))"
 date -u
-run debootstrap --variant=minbase "$SUITE" "$DIR" "$MIRROR" >"$DIR.debootstrap.log" 2>&1 ||
-	{ tail -20 "$DIR.debootstrap.log"; exit 1; }
-echo "debootstrap ok ($(grep -c '^I: ' "$DIR.debootstrap.log") steps, log in $DIR.debootstrap.log)"
+"$SRC/tests/debootstrap.sh" "$DIR"
 echo "== what the fresh root lacks:"
 for f in usr/bin/make usr/bin/cc usr/bin/gcc usr/bin/sudo etc/services etc/hosts usr/bin/git; do
 	if [ -e "$DIR/$f" ]; then echo "  /$f present"; else echo "  /$f missing"; fi
 done
 run git clone -q "$SRC" "$DIR/src"
-# name resolution for apt inside the chroot (the machine's own resolver)
-cp /etc/resolv.conf "$DIR/etc/resolv.conf"
 
 # The part that needs mounts, in a private mount namespace.
 cat >"$DIR/.fresh-inner.sh" <<'INNER'

@@ -1,0 +1,32 @@
+#!/usr/bin/env bats
+# The version is written once (VERSION); the packaging follows it.
+load helper
+
+teardown() { common_teardown; }
+
+@test "--version, the man pages and debian/changelog all say the version in VERSION" {
+	cd "$BATS_TEST_DIRNAME/../.."
+	v=$(cat VERSION)
+	[[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]
+	run -0 "$SOCKCTL" --version
+	[ "$output" = "sockctl $v" ]
+	# the pages carry @VERSION@, which make install fills in
+	for p in docs/*.1; do
+		grep -q '^\.TH .* "sockctl @VERSION@" ' "$p" || { echo "$p: .TH without @VERSION@"; return 1; }
+	done
+	run -0 dpkg-parsechangelog -l debian/changelog -S Version
+	[ "$output" = "$v" ]
+	d=$BATS_TEST_TMPDIR/root
+	run -0 make -s install DESTDIR="$d" PREFIX=/usr
+	run -0 grep -l "\"sockctl $v\"" "$d"/usr/share/man/man1/sockctl-connect.1
+	! grep -r @VERSION@ "$d/usr/share/man/man1"
+}
+
+@test "make install puts the bash, zsh and fish completions where each shell looks" {
+	cd "$BATS_TEST_DIRNAME/../.."
+	d=$BATS_TEST_TMPDIR/root
+	run -0 make -s install DESTDIR="$d" PREFIX=/usr ZSHCOMPDIR=/usr/share/zsh/vendor-completions
+	cmp completions/sockctl.bash "$d/usr/share/bash-completion/completions/sockctl"
+	cmp completions/_sockctl "$d/usr/share/zsh/vendor-completions/_sockctl"
+	cmp completions/sockctl.fish "$d/usr/share/fish/vendor_completions.d/sockctl.fish"
+}
