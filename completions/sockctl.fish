@@ -87,17 +87,17 @@ function __sockctl_data --no-scope-shadowing
 		set unixp 0
 	case connect
 		set pos host service
-		set argopts -- --type --parallel --timeout -w --connect-timeout --attempt-delay --idle-timeout --quit-after-eof -q --size --source -s --source-port -p --interface -I --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout --fd
+		set argopts -- --type --parallel --timeout -w --connect-timeout --attempt-delay --count --interval --targets --openmetrics --exec -e --sh-exec -c --delay --output -o --hex-dump --idle-timeout --quit-after-eof -q --size --source -s --source-port -p --interface -I --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout --max-ttl --first-ttl --queries --cycles --cycle-interval --ca --cert --key --sni --verify-name --pin --session --starttls --alpn --tls-min --tls-max --ciphers --ciphersuites --groups --handshake-timeout --proxy --proxy-addr -x --proxy-type -X --proxy-user -P --fd
 		set sel -- -U 'path' --unix 'path'
 		set unixp 1
 	case listen
 		set pos host service
-		set argopts -- --type --fd --echo-rate --max-conns -m --stall-timeout --source -s --port -p --allow --deny --timeout -w --mode --backlog --idle-timeout --quit-after-eof -q --size --interface -I --mark --ttl --tos --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout
+		set argopts -- --type --fd --forward --connect-timeout --proxy --proxy-addr -x --proxy-type -X --proxy-user -P --exec -e --sh-exec -c --echo-rate --max-conns -m --stall-timeout --source -s --port -p --allow --deny --timeout -w --mode --backlog --proxy-server --proxy-auth --delay --output -o --hex-dump --idle-timeout --quit-after-eof -q --size --interface -I --mark --ttl --tos --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout --ca --cert --key --alpn --tls-min --tls-max --ciphers --ciphersuites --groups --handshake-timeout
 		set sel -- -U 'path' --unix 'path'
 		set unixp 1
 	case udp-send
 		set pos host service -
-		set argopts -- --count -c --interval -i --rate --size --wait -W --mcast-ttl --mcast-if --mcast-loop --source -s --source-port -p --interface -I --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf
+		set argopts -- --count -c --interval -i --rate --size --wait -W --mcast-ttl --mcast-if --mcast-loop --source -s --source-port -p --interface -I --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --max-ttl --first-ttl --queries --cycles --cycle-interval --openmetrics
 		set sel --
 		set unixp 0
 	case udp-recv
@@ -107,7 +107,7 @@ function __sockctl_data --no-scope-shadowing
 		set unixp 0
 	case raw-icmp
 		set pos host
-		set argopts -- --count -c --interval -i --timeout -W --deadline -w --size -s --preload -l --mode --type --code --interface -I --mark --ttl -t --tos -Q --flowlabel --pmtu --sndbuf --rcvbuf
+		set argopts -- --count -c --interval -i --timeout -W --deadline -w --size -s --preload -l --pattern -p --mode --type --code --interface -I --mark --ttl -t --tos -Q --flowlabel --pmtu --sndbuf --rcvbuf --max-ttl --first-ttl --queries --cycles --cycle-interval --targets --rate --openmetrics --timestamp-format
 		set sel --
 		set unixp 0
 	case '*'
@@ -146,6 +146,16 @@ complete -c sockctl -n '__sockctl_is connect' -l timeout -s w -x -d 'connect and
 complete -c sockctl -n '__sockctl_is connect' -l connect-timeout -x -d 'give up connecting after DUR'
 complete -c sockctl -n '__sockctl_is connect' -l attempt-delay -x -d 'Happy Eyeballs: start the next address after DUR'
 complete -c sockctl -n '__sockctl_is connect' -l numeric-host -s n -d 'AI_NUMERICHOST: addresses only, no name lookup'
+complete -c sockctl -n '__sockctl_is connect' -l count -x -d 'TCP ping: N timed connects per target (0: until interrupted)'
+complete -c sockctl -n '__sockctl_is connect' -l interval -x -d '--count: from one probe\'s start to the next\'s'
+complete -c sockctl -n '__sockctl_is connect' -l targets -r -F -d '--count: also each HOST:PORT of FILE, one a line (\'-\': stdin)'
+complete -c sockctl -n '__sockctl_is connect' -l openmetrics -r -F -d '--count: write the summary to FILE in the OpenMetrics format'
+complete -c sockctl -n '__sockctl_is connect' -l exec -s e -x -d 'run PROG with the connection as its stdin/stdout (no shell)'
+complete -c sockctl -n '__sockctl_is connect' -l sh-exec -s c -x -d 'run CMD by /bin/sh -c, as -e does'
+complete -c sockctl -n '__sockctl_is connect' -l crlf -s C -d 'send each LF from stdin as CRLF'
+complete -c sockctl -n '__sockctl_is connect' -l delay -x -d 'wait DUR after each line sent from stdin'
+complete -c sockctl -n '__sockctl_is connect' -l output -s o -r -F -d 'log the session, both directions, to FILE as it moves'
+complete -c sockctl -n '__sockctl_is connect' -l hex-dump -r -F -d 'log the session to FILE as a hex dump (-x is nc\'s proxy)'
 complete -c sockctl -n '__sockctl_is connect' -l idle-timeout -x -d 'close after DUR without bytes either way'
 complete -c sockctl -n '__sockctl_is connect' -l shutdown -s N -d 'shut down writing on stdin EOF (the default; for nc)'
 complete -c sockctl -n '__sockctl_is connect' -l no-shutdown -d 'on stdin EOF do not shut down writing'
@@ -180,6 +190,35 @@ complete -c sockctl -n '__sockctl_is connect' -l keepcnt -x -d 'TCP_KEEPCNT: pro
 complete -c sockctl -n '__sockctl_is connect' -l user-timeout -x -d 'TCP_USER_TIMEOUT: fail when sent data stays unacknowledged for DUR'
 complete -c sockctl -n '__sockctl_is connect' -l fastopen -d 'TCP Fast Open (TCP_FASTOPEN_CONNECT / TCP_FASTOPEN)'
 complete -c sockctl -n '__sockctl_is connect' -l mptcp -d 'Multipath TCP (IPPROTO_MPTCP)'
+complete -c sockctl -n '__sockctl_is connect' -l trace -d 'trace the route with TCP SYN probes'
+complete -c sockctl -n '__sockctl_is connect' -l max-ttl -x -d '--trace: the last TTL (hop limit) probed'
+complete -c sockctl -n '__sockctl_is connect' -l first-ttl -x -d '--trace: the first TTL probed'
+complete -c sockctl -n '__sockctl_is connect' -l queries -x -d '--trace: probes per hop and round (--cycles: 1)'
+complete -c sockctl -n '__sockctl_is connect' -l cycles -x -d '--trace: N rounds, then loss and RTT per hop (mtr --report)'
+complete -c sockctl -n '__sockctl_is connect' -l cycle-interval -x -d '--cycles: from one round\'s start to the next'
+complete -c sockctl -n '__sockctl_is connect' -l resolve -d '--trace: show the hops\' names (looked up in parallel)'
+complete -c sockctl -n '__sockctl_is connect' -l tls -d 'wrap the connection in TLS (OpenSSL)'
+complete -c sockctl -n '__sockctl_is connect' -l ca -x -d 'trust these CA certificates (PEM) instead of the system store'
+complete -c sockctl -n '__sockctl_is connect' -l cert -r -F -d 'client certificate (PEM, with its chain)'
+complete -c sockctl -n '__sockctl_is connect' -l key -r -F -d 'private key (PEM; default: in --cert)'
+complete -c sockctl -n '__sockctl_is connect' -l no-verify -d 'do not fail on a certificate that does not verify (shown as a warning)'
+complete -c sockctl -n '__sockctl_is connect' -l sni -x -d 'server name to send (default: HOST, none for an address)'
+complete -c sockctl -n '__sockctl_is connect' -l verify-name -x -d 'check the certificate against NAME instead of HOST'
+complete -c sockctl -n '__sockctl_is connect' -l pin -x -d 'require this public key (SPKI SHA-256; \';\' list)'
+complete -c sockctl -n '__sockctl_is connect' -l session -r -F -d 'resume the session saved in FILE, save the new one there'
+complete -c sockctl -n '__sockctl_is connect' -l tls-allow-truncation -d 'accept a TCP EOF without close_notify as the peer\'s EOF'
+complete -c sockctl -n '__sockctl_is connect' -l starttls -x -a 'smtp imap pop3 ftp xmpp postgres' -d 'upgrade a plaintext session first'
+complete -c sockctl -n '__sockctl_is connect' -l alpn -x -d 'protocols to offer (h2,http/1.1)'
+complete -c sockctl -n '__sockctl_is connect' -l tls-min -x -a '1.2 1.3' -d 'lowest TLS version'
+complete -c sockctl -n '__sockctl_is connect' -l tls-max -x -a '1.2 1.3' -d 'highest TLS version'
+complete -c sockctl -n '__sockctl_is connect' -l ciphers -x -d 'TLS 1.2 cipher list (OpenSSL syntax)'
+complete -c sockctl -n '__sockctl_is connect' -l ciphersuites -x -d 'TLS 1.3 cipher suites'
+complete -c sockctl -n '__sockctl_is connect' -l groups -x -d 'key exchange groups (X25519:P-256)'
+complete -c sockctl -n '__sockctl_is connect' -l handshake-timeout -x -d 'give up a TLS handshake after DUR'
+complete -c sockctl -n '__sockctl_is connect' -l proxy -x -d 'socks5|socks5h|socks4|socks4a|http://[USER[:PASS]@]HOST:PORT'
+complete -c sockctl -n '__sockctl_is connect' -l proxy-addr -s x -x -d 'nc: the proxy to go through'
+complete -c sockctl -n '__sockctl_is connect' -l proxy-type -s X -x -a '5 4 connect' -d 'nc: with -x: 5 (SOCKS5, the default), 4 (SOCKS4) or connect (HTTP)'
+complete -c sockctl -n '__sockctl_is connect' -l proxy-user -s P -x -d 'proxy user (password: $SOCKCTL_PROXY_PASSWORD or a prompt)'
 complete -c sockctl -n '__sockctl_is connect' -l tcp-info -d 'at the end show the kernel\'s TCP_INFO'
 complete -c sockctl -n '__sockctl_is connect' -l fd -x -d 'relay the connected socket inherited as fd N'
 complete -c sockctl -n '__sockctl_is connect' -l nonblock -d 'report EAGAIN/EINPROGRESS instead of waiting'
@@ -195,6 +234,16 @@ complete -c sockctl -n '__sockctl_is listen' -l unix -s U -d 'the argument is th
 complete -c sockctl -n '__sockctl_is listen' -l type -x -a 'stream dgram seqpacket' -d 'Unix socket type: stream, dgram or seqpacket'
 complete -c sockctl -n '__sockctl_is listen' -l fd -x -d 'serve the listening (or bound) socket inherited as fd N'
 complete -c sockctl -n '__sockctl_is listen' -l echo -d 'send each client\'s bytes back to it'
+complete -c sockctl -n '__sockctl_is listen' -l broker -d 'with -k: each client\'s bytes go to every other client'
+complete -c sockctl -n '__sockctl_is listen' -l chat -d '--broker with "<userN> " before each line, control characters dropped'
+complete -c sockctl -n '__sockctl_is listen' -l forward -x -d 'connect each client to HOST:PORT (or unix:PATH) and relay both ways'
+complete -c sockctl -n '__sockctl_is listen' -l connect-timeout -x -d '--forward: give up connecting to the target after DUR (default 10s)'
+complete -c sockctl -n '__sockctl_is listen' -l proxy -x -d 'socks5|socks5h|socks4|socks4a|http://[USER[:PASS]@]HOST:PORT'
+complete -c sockctl -n '__sockctl_is listen' -l proxy-addr -s x -x -d 'nc: the proxy to go through'
+complete -c sockctl -n '__sockctl_is listen' -l proxy-type -s X -x -a '5 4 connect' -d 'nc: with -x: 5 (SOCKS5, the default), 4 (SOCKS4) or connect (HTTP)'
+complete -c sockctl -n '__sockctl_is listen' -l proxy-user -s P -x -d 'proxy user (password: $SOCKCTL_PROXY_PASSWORD or a prompt)'
+complete -c sockctl -n '__sockctl_is listen' -l exec -s e -x -d 'run PROG per client, the connection as its stdin/stdout (no shell)'
+complete -c sockctl -n '__sockctl_is listen' -l sh-exec -s c -x -d 'run CMD by /bin/sh -c per client, as -e does'
 complete -c sockctl -n '__sockctl_is listen' -l echo-rate -x -d 'with -u --echo: at most N replies a second to one source address (0: no limit; default 1000)'
 complete -c sockctl -n '__sockctl_is listen' -l max-conns -s m -x -d 'with -k: at most N clients at once; more are reset at once (default: the open-file limit less 32, more wait)'
 complete -c sockctl -n '__sockctl_is listen' -l stall-timeout -x -d 'with -k: drop a client that takes no broadcast for DUR (default 10s; 0: never)'
@@ -207,6 +256,12 @@ complete -c sockctl -n '__sockctl_is listen' -l deny -x -a '(__fish_print_hostna
 complete -c sockctl -n '__sockctl_is listen' -l timeout -s w -x -d 'fail if no client arrives within DUR; also the idle timeout'
 complete -c sockctl -n '__sockctl_is listen' -l mode -x -d '-U: permissions of the socket file (default 0600, not the umask)'
 complete -c sockctl -n '__sockctl_is listen' -l backlog -x -d 'listen(2) backlog (at most net.core.somaxconn)'
+complete -c sockctl -n '__sockctl_is listen' -l proxy-server -x -a 'socks5 http' -d 'be a SOCKS5 or HTTP CONNECT proxy: socks5 or http'
+complete -c sockctl -n '__sockctl_is listen' -l proxy-auth -r -F -d '--proxy-server: accept only the USER:PASSWORD lines of FILE'
+complete -c sockctl -n '__sockctl_is listen' -l crlf -s C -d 'send each LF from stdin as CRLF'
+complete -c sockctl -n '__sockctl_is listen' -l delay -x -d 'wait DUR after each line sent from stdin'
+complete -c sockctl -n '__sockctl_is listen' -l output -s o -r -F -d 'log the session, both directions, to FILE as it moves'
+complete -c sockctl -n '__sockctl_is listen' -l hex-dump -r -F -d 'log the session to FILE as a hex dump (-x is nc\'s proxy)'
 complete -c sockctl -n '__sockctl_is listen' -l idle-timeout -x -d 'close after DUR without bytes either way'
 complete -c sockctl -n '__sockctl_is listen' -l shutdown -s N -d 'shut down writing on stdin EOF (the default; for nc)'
 complete -c sockctl -n '__sockctl_is listen' -l no-shutdown -d 'on stdin EOF do not shut down writing'
@@ -238,8 +293,22 @@ complete -c sockctl -n '__sockctl_is listen' -l keepcnt -x -d 'TCP_KEEPCNT: prob
 complete -c sockctl -n '__sockctl_is listen' -l user-timeout -x -d 'TCP_USER_TIMEOUT: fail when sent data stays unacknowledged for DUR'
 complete -c sockctl -n '__sockctl_is listen' -l fastopen -d 'TCP Fast Open (TCP_FASTOPEN_CONNECT / TCP_FASTOPEN)'
 complete -c sockctl -n '__sockctl_is listen' -l mptcp -d 'Multipath TCP (IPPROTO_MPTCP)'
+complete -c sockctl -n '__sockctl_is listen' -l tls -d 'wrap the connection in TLS (OpenSSL)'
+complete -c sockctl -n '__sockctl_is listen' -l ca -x -d 'CA certificates (PEM) that client certificates must chain to'
+complete -c sockctl -n '__sockctl_is listen' -l cert -r -F -d 'certificate (PEM, with its chain; default: an ephemeral one)'
+complete -c sockctl -n '__sockctl_is listen' -l key -r -F -d 'private key (PEM; default: in --cert)'
+complete -c sockctl -n '__sockctl_is listen' -l tls-allow-truncation -d 'accept a TCP EOF without close_notify as the peer\'s EOF'
+complete -c sockctl -n '__sockctl_is listen' -l verify-client -d 'require a client certificate that verifies against --ca'
+complete -c sockctl -n '__sockctl_is listen' -l alpn -x -d 'protocols to pick from the client\'s offer (h2,http/1.1)'
+complete -c sockctl -n '__sockctl_is listen' -l tls-min -x -a '1.2 1.3' -d 'lowest TLS version'
+complete -c sockctl -n '__sockctl_is listen' -l tls-max -x -a '1.2 1.3' -d 'highest TLS version'
+complete -c sockctl -n '__sockctl_is listen' -l ciphers -x -d 'TLS 1.2 cipher list (OpenSSL syntax)'
+complete -c sockctl -n '__sockctl_is listen' -l ciphersuites -x -d 'TLS 1.3 cipher suites'
+complete -c sockctl -n '__sockctl_is listen' -l groups -x -d 'key exchange groups (X25519:P-256)'
+complete -c sockctl -n '__sockctl_is listen' -l handshake-timeout -x -d 'give up a TLS handshake after DUR'
 complete -c sockctl -n '__sockctl_is listen' -l nonblock -d 'report EAGAIN/EINPROGRESS instead of waiting'
 complete -c sockctl -n '__sockctl_is listen' -l json -d 'write results and events as JSON Lines'
+complete -c sockctl -n '__sockctl_is listen' -l line-buffered -d '-u: write each datagram as it comes (default: once per batch read, unless stdout is a terminal)'
 complete -c sockctl -n '__sockctl_is listen' -l verbose -s v -d 'show each step on stderr'
 complete -c sockctl -n '__sockctl_is listen' -l help -s h -d 'show this help and exit'
 
@@ -272,9 +341,18 @@ complete -c sockctl -n '__sockctl_is udp-send' -l reuseport -d 'SO_REUSEPORT: sh
 complete -c sockctl -n '__sockctl_is udp-send' -l freebind -d 'IP_FREEBIND: bind an address not (yet) on this host'
 complete -c sockctl -n '__sockctl_is udp-send' -l transparent -d 'IP_TRANSPARENT: transparent proxying (CAP_NET_ADMIN)'
 complete -c sockctl -n '__sockctl_is udp-send' -l broadcast -s b -d 'SO_BROADCAST: allow broadcast'
+complete -c sockctl -n '__sockctl_is udp-send' -l trace -d 'trace the route with UDP probes'
+complete -c sockctl -n '__sockctl_is udp-send' -l max-ttl -x -d '--trace: the last TTL (hop limit) probed'
+complete -c sockctl -n '__sockctl_is udp-send' -l first-ttl -x -d '--trace: the first TTL probed'
+complete -c sockctl -n '__sockctl_is udp-send' -l queries -x -d '--trace: probes per hop and round (--cycles: 1)'
+complete -c sockctl -n '__sockctl_is udp-send' -l cycles -x -d '--trace: N rounds, then loss and RTT per hop (mtr --report)'
+complete -c sockctl -n '__sockctl_is udp-send' -l cycle-interval -x -d '--cycles: from one round\'s start to the next'
+complete -c sockctl -n '__sockctl_is udp-send' -l resolve -d '--trace: show the hops\' names (looked up in parallel)'
+complete -c sockctl -n '__sockctl_is udp-send' -l openmetrics -r -F -d '--trace: write each hop\'s figures to FILE in the OpenMetrics format'
 complete -c sockctl -n '__sockctl_is udp-send' -l quiet -s q -d 'no summary on stderr'
 complete -c sockctl -n '__sockctl_is udp-send' -l nonblock -d 'report EAGAIN/EINPROGRESS instead of waiting'
 complete -c sockctl -n '__sockctl_is udp-send' -l json -d 'write results and events as JSON Lines'
+complete -c sockctl -n '__sockctl_is udp-send' -l line-buffered -d '-W: write each reply as it comes (default: once per batch read, unless stdout is a terminal)'
 complete -c sockctl -n '__sockctl_is udp-send' -l verbose -s v -d 'show each step on stderr'
 complete -c sockctl -n '__sockctl_is udp-send' -l help -s h -d 'show this help and exit'
 
@@ -310,6 +388,7 @@ complete -c sockctl -n '__sockctl_is udp-recv' -l transparent -d 'IP_TRANSPARENT
 complete -c sockctl -n '__sockctl_is udp-recv' -l broadcast -s b -d 'SO_BROADCAST: allow broadcast'
 complete -c sockctl -n '__sockctl_is udp-recv' -l nonblock -d 'report EAGAIN/EINPROGRESS instead of waiting'
 complete -c sockctl -n '__sockctl_is udp-recv' -l json -d 'write results and events as JSON Lines'
+complete -c sockctl -n '__sockctl_is udp-recv' -l line-buffered -d 'write each datagram as it comes (default: once per batch read, unless stdout is a terminal)'
 complete -c sockctl -n '__sockctl_is udp-recv' -l verbose -s v -d 'show each step on stderr'
 complete -c sockctl -n '__sockctl_is udp-recv' -l help -s h -d 'show this help and exit'
 
@@ -323,6 +402,8 @@ complete -c sockctl -n '__sockctl_is raw-icmp' -l size -s s -x -d 'payload bytes
 complete -c sockctl -n '__sockctl_is raw-icmp' -l quiet -s q -d 'print the summary only'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l flood -s f -d 'send on each reply or every 10ms (-i), print the summary only'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l preload -s l -x -d 'send N probes at once, then one per interval'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l pattern -s p -x -d 'fill the payload with these bytes (up to 16, in hex)'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l adaptive -s A -d 'send the next probe on each reply (users: 200ms apart at least)'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l mode -x -a 'auto dgram raw' -d 'socket: auto (dgram, then raw), dgram or raw'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l type -x -a 'echo timestamp' -d 'ICMP type to send: echo, timestamp or 0-255 (raw)'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l code -x -d 'ICMP code to send (default 0)'
@@ -334,10 +415,25 @@ complete -c sockctl -n '__sockctl_is raw-icmp' -l flowlabel -x -d 'IPv6 flow lab
 complete -c sockctl -n '__sockctl_is raw-icmp' -l pmtu -x -a 'dont want do probe' -d 'path MTU discovery (IP_MTU_DISCOVER)'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l sndbuf -x -d 'SO_SNDBUF in bytes'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l rcvbuf -x -d 'SO_RCVBUF in bytes'
-complete -c sockctl -n '__sockctl_is raw-icmp' -l timestamps -s D -d 'prefix each line with the Unix time'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l trace -d 'trace the route with ICMP echo probes'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l max-ttl -x -d '--trace: the last TTL (hop limit) probed'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l first-ttl -x -d '--trace: the first TTL probed'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l queries -x -d '--trace: probes per hop and round (--cycles: 1)'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l cycles -x -d '--trace: N rounds, then loss and RTT per hop (mtr --report)'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l cycle-interval -x -d '--cycles: from one round\'s start to the next'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l resolve -d '--trace: show the hops\' names (looked up in parallel)'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l targets -r -F -d 'also probe each host (or CIDR) of FILE, one a line (\'-\': stdin)'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l rate -x -d 'send at most N probes a second, all targets together'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l alive -s a -d 'list only the hosts that answered'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l unreachable -s u -d 'list only the hosts that did not answer'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l openmetrics -r -F -d 'write the summary to FILE in the OpenMetrics format'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l timestamps -s D -d 'prefix each line with the time'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l timestamp-format -x -a 'unix iso ctime' -d '-D\'s format: unix, iso or ctime (implies -D)'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l report-outstanding -s O -d 'report each probe left unanswered when the next is sent'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l numeric -s n -d 'numeric addresses only (always so)'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l numeric-host -d 'AI_NUMERICHOST: addresses only, no name lookup'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l json -d 'write results and events as JSON Lines'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l line-buffered -d 'write each reply as it comes (default: a burst\'s lines together, unless stdout is a terminal)'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l verbose -s v -d 'show each step on stderr'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l help -s h -d 'show this help and exit'
 
