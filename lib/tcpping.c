@@ -95,7 +95,7 @@ static int finish(struct tcpping *p, struct tcpping_target *t, int err, const ch
 	struct linger lg = { 1, 0 };
 	int rc = 0;
 
-	if (t->conn) {
+	if (t->conn && p->cfg.layer) {
 		p->cfg.layer->close(t->conn);
 		t->conn = NULL;
 	}
@@ -329,7 +329,7 @@ int tcpping_run(struct tcpping *p, const volatile sig_atomic_t *stop, const sigs
 	}
 	p->end = clock_mono_ns();
 	for (i = 0; i < p->ntargets; i++) {
-		if (p->targets[i]->conn) {
+		if (p->targets[i]->conn && p->cfg.layer) {
 			p->cfg.layer->close(p->targets[i]->conn);
 			p->targets[i]->conn = NULL;
 		}
