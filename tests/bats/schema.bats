@@ -162,12 +162,19 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 	fi
 }
 
-@test "listen -e/-c: the exec object matches docs/sockctl-listen.schema.json" {
+@test "listen and connect -e/-c: the exec object matches their schemas" {
 	serve_json "$J/listen" -k -m 2 -c 'read -r l; echo "got $l"; exit 3' 127.0.0.1 0
 	echo one | timeout 10 nc.openbsd -N 127.0.0.1 "$PORT" >/dev/null
 	wait_for 10 grep -q '"event":"exec"' "$J/listen"
 	stop "$LPID"
 	check listen listening,connection,exec "$J/listen"
+	# connect -c: the same object without the client's address
+	serve_json "$J/peer" -k --echo 127.0.0.1 0
+	"$SOCKCTL" connect --json -c 'echo hi; exit 4' 127.0.0.1 "$PORT" >/dev/null 2>"$J/cerr" || true
+	"$SOCKCTL" connect --json -c 'kill -TERM $$' 127.0.0.1 "$PORT" >/dev/null 2>>"$J/cerr" || true
+	stop "$LPID"
+	grep -q '"signal"' "$J/cerr"
+	check connect connected,exec "$J/cerr"
 }
 
 @test "listen --forward: the forward object matches docs/sockctl-listen.schema.json" {
