@@ -115,8 +115,17 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 	serve_json "$J/listen" --tls -k --echo 127.0.0.1 0
 	echo hello | "$SOCKCTL" connect --json -w 10 --tls --no-verify 127.0.0.1 "$PORT" >/dev/null 2>"$J/err"
 	"$SOCKCTL" connect --json -w 10 -z --tls --no-verify 127.0.0.1 "$PORT" >"$J/out" 2>>"$J/err"
+	grep -q '"verify_depth"' "$J/out"
+	# failed handshakes: a certificate that does not verify, a peer that speaks no TLS
+	run -1 "$SOCKCTL" connect --json -w 10 -z --tls 127.0.0.1 "$PORT"
+	printf '%s\n' "$output" >>"$J/out"
 	wait_for 10 grep -q '"event":"closed"' "$J/listen"
 	stop "$LPID"
+	serve_json "$J/plain" -k 127.0.0.1 0
+	run -1 "$SOCKCTL" connect --json -w 10 -z --tls 127.0.0.1 "$PORT" </dev/null
+	printf '%s\n' "$output" >>"$J/out"
+	stop "$LPID"
+	[ "$(grep -c '"verified":false,"error":' "$J/out")" -eq 2 ]
 	check connect tls,connected,closed "$J/out" "$J/err"
 	check listen listening,tls_certificate,connection,tls,closed "$J/listen"
 }
@@ -126,6 +135,15 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 	"$SOCKCTL" connect --json --count 3 --interval 0.05 127.0.0.1 "$PORT" >"$J/out" 2>"$J/err"
 	"$SOCKCTL" connect --json --count 1 -w 1 127.0.0.1 "$(closed_port)" >>"$J/out" 2>>"$J/err" || true
 	stop "$LPID"
+	# a probe without an answer: rtt_ms null, and a summary without round trips
+	ns_add a
+	ns_add b
+	ns_link a b 198.18.1.1/24 198.18.1.2/24
+	in_ns b nft add table inet t
+	in_ns b nft add chain inet t in '{ type filter hook input priority 0; policy drop; }'
+	in_ns a "$SOCKCTL" connect --json --count 1 -w 300ms 198.18.1.2 80 >>"$J/out" 2>>"$J/err" || true
+	grep -q '"rtt_ms":null' "$J/out"
+	grep -q '"rtt_avg_ms":null' "$J/out"
 	check connect probe,summary "$J/out" "$J/err"
 	serve_json "$J/tlisten" --tls -k --echo 127.0.0.1 0
 	"$SOCKCTL" connect --json --count 3 --interval 0.05 --tls --no-verify 127.0.0.1 "$PORT" \
