@@ -232,16 +232,20 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 	check connect progress,connected,closed "$J/err"
 }
 
-@test "udp-recv --stats: the flood keys (socket drops, rcvbuf) match the schema" {
-	"$SOCKCTL" udp-recv --json -q --stats -c 3 -w 10 --rcvbuf 64k 127.0.0.1 0 >"$J/out" 2>"$J/err" &
+@test "udp-recv --stats: the flood keys (socket drops, rcvbuf, lost_before_host) match the schema" {
+	# a tiny receive buffer and a burst of stamped probes: drops at the socket
+	"$SOCKCTL" udp-recv --json -v -q --stats --until-end -w 20 --rcvbuf 1 127.0.0.1 0 \
+		>"$J/out" 2>"$J/err" &
 	rpid=$!
 	echo $rpid >>"$BATS_TEST_TMPDIR/.pids"
 	port=$(bound_port "$rpid" udp)
-	"$SOCKCTL" udp-send -c 3 --size 64 127.0.0.1 "$port" </dev/null >/dev/null 2>&1
-	wait_pid 10 "$rpid"
-	grep -q '"dropped_at_socket"' "$J/out"
-	grep -q '"rcvbuf"' "$J/out"
-	check udp-recv stats "$J/out" "$J/err"
+	"$SOCKCTL" udp-send -q --no-gso -c 5000 --size 64 --rate 0 127.0.0.1 "$port" </dev/null
+	wait_pid 30 "$rpid"
+	cat "$J/out"
+	grep -q '"dropped_at_socket":[1-9]' "$J/out"
+	grep -q '"lost_before_host":' "$J/out"
+	grep -q '"rcvbuf":[0-9]' "$J/out"
+	check udp-recv stats,notice "$J/out" "$J/err"
 }
 
 @test "listen -u's drop report and listen -k --chat: their objects (notices, sessions) match the schema" {
