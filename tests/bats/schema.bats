@@ -113,16 +113,16 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 
 @test "TLS: connect --tls's tls event and listen --tls's certificate and tls events match their schemas" {
 	serve_json "$J/listen" --tls -k --echo 127.0.0.1 0
-	echo hello | "$SOCKCTL" connect --json -w 10 --tls --no-verify 127.0.0.1 "$PORT" >/dev/null 2>"$J/err"
-	"$SOCKCTL" connect --json -w 10 -z --tls --no-verify 127.0.0.1 "$PORT" >"$J/out" 2>>"$J/err"
+	echo hello | timeout 30 "$SOCKCTL" connect --json -w 10 --tls --no-verify 127.0.0.1 "$PORT" >/dev/null 2>"$J/err"
+	timeout 30 "$SOCKCTL" connect --json -w 10 -z --tls --no-verify 127.0.0.1 "$PORT" >"$J/out" 2>>"$J/err"
 	grep -q '"verify_depth"' "$J/out"
 	# failed handshakes: a certificate that does not verify, a peer that speaks no TLS
-	run -1 "$SOCKCTL" connect --json -w 10 -z --tls 127.0.0.1 "$PORT"
+	run -1 timeout 30 "$SOCKCTL" connect --json -w 10 -z --tls 127.0.0.1 "$PORT"
 	printf '%s\n' "$output" >>"$J/out"
 	wait_for 10 grep -q '"event":"closed"' "$J/listen"
 	stop "$LPID"
 	serve_json "$J/plain" -k 127.0.0.1 0
-	run -1 "$SOCKCTL" connect --json -w 10 -z --tls 127.0.0.1 "$PORT" </dev/null
+	run -1 timeout 30 "$SOCKCTL" connect --json -w 10 -z --tls 127.0.0.1 "$PORT" </dev/null
 	printf '%s\n' "$output" >>"$J/out"
 	stop "$LPID"
 	[ "$(grep -c '"verified":false,"error":' "$J/out")" -eq 2 ]
@@ -132,8 +132,8 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 
 @test "connect --count: probe and summary objects, with and without --tls, match the schema" {
 	serve_json "$J/listen" -k --echo 127.0.0.1 0
-	"$SOCKCTL" connect --json --count 3 --interval 0.05 127.0.0.1 "$PORT" >"$J/out" 2>"$J/err"
-	"$SOCKCTL" connect --json --count 1 -w 1 127.0.0.1 "$(closed_port)" >>"$J/out" 2>>"$J/err" || true
+	timeout 30 "$SOCKCTL" connect --json --count 3 --interval 0.05 127.0.0.1 "$PORT" >"$J/out" 2>"$J/err"
+	timeout 30 "$SOCKCTL" connect --json --count 1 -w 1 127.0.0.1 "$(closed_port)" >>"$J/out" 2>>"$J/err" || true
 	stop "$LPID"
 	# a probe without an answer: rtt_ms null, and a summary without round trips
 	ns_add a
@@ -141,12 +141,12 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 	ns_link a b 198.18.1.1/24 198.18.1.2/24
 	in_ns b nft add table inet t
 	in_ns b nft add chain inet t in '{ type filter hook input priority 0; policy drop; }'
-	in_ns a "$SOCKCTL" connect --json --count 1 -w 300ms 198.18.1.2 80 >>"$J/out" 2>>"$J/err" || true
+	in_ns a timeout 30 "$SOCKCTL" connect --json --count 1 -w 300ms 198.18.1.2 80 >>"$J/out" 2>>"$J/err" || true
 	grep -q '"rtt_ms":null' "$J/out"
 	grep -q '"rtt_avg_ms":null' "$J/out"
 	check connect probe,summary "$J/out" "$J/err"
 	serve_json "$J/tlisten" --tls -k --echo 127.0.0.1 0
-	"$SOCKCTL" connect --json --count 3 --interval 0.05 --tls --no-verify 127.0.0.1 "$PORT" \
+	timeout 30 "$SOCKCTL" connect --json --count 3 --interval 0.05 --tls --no-verify 127.0.0.1 "$PORT" \
 		>"$J/tout" 2>"$J/terr"
 	stop "$LPID"
 	grep -q '"tls_ms"' "$J/tout"
@@ -159,7 +159,7 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 	ns_add b
 	ns_link a b 198.18.1.1/24 198.18.1.2/24
 	# 198.18.1.2 answers; 198.18.1.9, on the link, does not
-	in_ns a "$SOCKCTL" raw-icmp --json -O -c 2 -i 0.2 -W 300ms 198.18.1.2 198.18.1.9 \
+	in_ns a timeout 30 "$SOCKCTL" raw-icmp --json -O -c 2 -i 0.2 -W 300ms 198.18.1.2 198.18.1.9 \
 		>"$J/out" 2>"$J/err" || true
 	grep -q '"host"' "$J/out"
 	check raw-icmp reply,timeout,summary "$J/out" "$J/err"
@@ -188,8 +188,8 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 	check listen listening,connection,exec "$J/listen"
 	# connect -c: the same object without the client's address
 	serve_json "$J/peer" -k --echo 127.0.0.1 0
-	"$SOCKCTL" connect --json -c 'echo hi; exit 4' 127.0.0.1 "$PORT" >/dev/null 2>"$J/cerr" || true
-	"$SOCKCTL" connect --json -c 'kill -TERM $$' 127.0.0.1 "$PORT" >/dev/null 2>>"$J/cerr" || true
+	timeout 30 "$SOCKCTL" connect --json -c 'echo hi; exit 4' 127.0.0.1 "$PORT" >/dev/null 2>"$J/cerr" || true
+	timeout 30 "$SOCKCTL" connect --json -c 'kill -TERM $$' 127.0.0.1 "$PORT" >/dev/null 2>>"$J/cerr" || true
 	stop "$LPID"
 	grep -q '"signal"' "$J/cerr"
 	check connect connected,exec "$J/cerr"
@@ -211,9 +211,9 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 	serve_json "$J/target" -k --echo 127.0.0.1 0
 	tpid=$LPID tport=$PORT
 	serve_json "$J/listen" -k --proxy-server socks5 --deny 127.0.0.2 127.0.0.1 0
-	echo hello | "$SOCKCTL" connect --json -w 10 --proxy "socks5://127.0.0.1:$PORT" 127.0.0.1 "$tport" \
+	echo hello | timeout 30 "$SOCKCTL" connect --json -w 10 --proxy "socks5://127.0.0.1:$PORT" 127.0.0.1 "$tport" \
 		>/dev/null 2>"$J/err"
-	"$SOCKCTL" connect --json -w 10 -s 127.0.0.2 --proxy "socks5://127.0.0.1:$PORT" 127.0.0.1 "$tport" \
+	timeout 30 "$SOCKCTL" connect --json -w 10 -s 127.0.0.2 --proxy "socks5://127.0.0.1:$PORT" 127.0.0.1 "$tport" \
 		</dev/null >/dev/null 2>>"$J/err" || true
 	wait_for 10 grep -q '"event":"refused"' "$J/listen"
 	wait_for 10 grep -q '"event":"proxy"' "$J/listen"
@@ -226,7 +226,7 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 @test "connect --progress --json with a file on stdin: progress objects match the schema" {
 	serve_json "$J/listen" -k 127.0.0.1 0
 	head -c 200000 /dev/zero >"$J/f"
-	"$SOCKCTL" connect --json --progress 127.0.0.1 "$PORT" <"$J/f" >/dev/null 2>"$J/err"
+	timeout 30 "$SOCKCTL" connect --json --progress 127.0.0.1 "$PORT" <"$J/f" >/dev/null 2>"$J/err"
 	stop "$LPID"
 	grep -q '"total":200000' "$J/err"
 	check connect progress,connected,closed "$J/err"
@@ -239,7 +239,7 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 	rpid=$!
 	echo $rpid >>"$BATS_TEST_TMPDIR/.pids"
 	port=$(bound_port "$rpid" udp)
-	"$SOCKCTL" udp-send -q --no-gso -c 5000 --size 64 --rate 0 127.0.0.1 "$port" </dev/null
+	timeout 30 "$SOCKCTL" udp-send -q --no-gso -c 5000 --size 64 --rate 0 127.0.0.1 "$port" </dev/null
 	wait_pid 30 "$rpid"
 	cat "$J/out"
 	grep -q '"dropped_at_socket":[1-9]' "$J/out"
@@ -255,7 +255,7 @@ stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
 	upid=$!
 	echo "$upid" >>"$BATS_TEST_TMPDIR/.pids"
 	port=$(listen_port "$J/udp")
-	"$SOCKCTL" udp-send 127.0.0.1 "$port" x 2>/dev/null
+	timeout 10 "$SOCKCTL" udp-send 127.0.0.1 "$port" x 2>/dev/null
 	wait_pid 20 "$upid"
 	grep -q '"event":"notice".*dropped at this socket' "$J/udp"
 	check listen listening,connection,closed,notice "$J/udp"
