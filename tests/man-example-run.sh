@@ -5,9 +5,10 @@
 # /run/app.sock collide with nothing and no packet leaves.  There, lo carries
 # 127.0.0.1, ::1, 198.18.0.2 and 198.18.1.2; eth0 (a veth pair) has 198.18.5.1/24;
 # /etc/hosts names host, example.org, www.example.org and tutorialspoint.com
-# as 127.0.0.1; the working directory has file.bin, request, query.bin and
-# dir/.  FIXTURE "peers" (the default) first starts the peers the examples
-# talk to: TCP echo servers on 127.0.0.1 19200, 9000, 80, 22 and [::1]:8080,
+# as 127.0.0.1; the working directory has file.bin, request, query.bin,
+# hosts.txt (three addresses on lo) and dir/.  FIXTURE "peers" (the default)
+# first starts the peers the examples talk to: TCP echo servers on 127.0.0.1
+# 19200, 9000, 80, 22 and [::1]:8080,
 # UDP echo on 127.0.0.1 19200, 9000, 53, and /run/app.sock (a stream
 # socket; FIXTURE "seqpacket": a seqpacket one); "none" starts nothing.
 # ACTION "exit N": COMMAND must end with status N within 30 s; "serve": it
@@ -49,6 +50,7 @@ head -c 100000 /dev/urandom >file.bin
 printf 'GET / HTTP/1.0\r\n\r\n' >request
 printf 'query' >query.bin
 echo data >dir/file
+printf '127.0.0.1\n198.18.0.2\n198.18.1.2\n' >hosts.txt
 
 serve() { # serve CMD...: a fixture in the background
 	"$@" </dev/null >/dev/null 2>&1 &

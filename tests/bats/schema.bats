@@ -33,9 +33,9 @@ for f in sys.argv[1:]:
 }
 
 @test "the schema check fails on an event it does not know, a wrong type and an extra key" {
-	printf '%s\n' '{"event":"tls","version":"1.3"}' >"$J/a"
+	printf '%s\n' '{"event":"nonesuch","version":"1.3"}' >"$J/a"
 	run -1 /usr/bin/python3 tests/schema-check.py connect "$J/a"
-	[[ $output == *"connect event 'tls' has no schema in docs/sockctl-connect.schema.json"* ]]
+	[[ $output == *"connect event 'nonesuch' has no schema in docs/sockctl-connect.schema.json"* ]]
 	printf '%s\n' '{"event":"scan","address":"127.0.0.1","port":"80","state":"open","ms":1}' >"$J/b"
 	run -1 /usr/bin/python3 tests/schema-check.py connect "$J/b"
 	[[ $output == *"'80' is not of type 'integer'"* ]]
@@ -98,4 +98,172 @@ for f in sys.argv[1:]:
 	run -2 "$SOCKCTL" raw-icmp --json -c 0x 127.0.0.1
 	printf '%s\n' "$output" >>"$J/err"
 	check raw-icmp reply,summary,error "$J/out" "$J/err"
+}
+
+# ---- the events of the features merged after the schemas were written ----
+
+serve_json() { # serve_json FILE ARGS...: sockctl listen --json ARGS in the background; LPID, PORT
+	"$SOCKCTL" listen --json "${@:2}" </dev/null >/dev/null 2>"$1" &
+	LPID=$!
+	echo "$LPID" >>"$BATS_TEST_TMPDIR/.pids"
+	PORT=$(listen_port "$1")
+}
+
+stop() { kill "$1" 2>/dev/null || true; wait_pid 10 "$1"; }
+
+@test "TLS: connect --tls's tls event and listen --tls's certificate and tls events match their schemas" {
+	serve_json "$J/listen" --tls -k --echo 127.0.0.1 0
+	echo hello | timeout 30 "$SOCKCTL" connect --json -w 10 --tls --no-verify 127.0.0.1 "$PORT" >/dev/null 2>"$J/err"
+	timeout 30 "$SOCKCTL" connect --json -w 10 -z --tls --no-verify 127.0.0.1 "$PORT" >"$J/out" 2>>"$J/err"
+	grep -q '"verify_depth"' "$J/out"
+	# failed handshakes: a certificate that does not verify, a peer that speaks no TLS
+	run -1 timeout 30 "$SOCKCTL" connect --json -w 10 -z --tls 127.0.0.1 "$PORT"
+	printf '%s\n' "$output" >>"$J/out"
+	wait_for 10 grep -q '"event":"closed"' "$J/listen"
+	stop "$LPID"
+	serve_json "$J/plain" -k 127.0.0.1 0
+	run -1 timeout 30 "$SOCKCTL" connect --json -w 10 -z --tls 127.0.0.1 "$PORT" </dev/null
+	printf '%s\n' "$output" >>"$J/out"
+	stop "$LPID"
+	[ "$(grep -c '"verified":false,"error":' "$J/out")" -eq 2 ]
+	check connect tls,connected,closed "$J/out" "$J/err"
+	check listen listening,tls_certificate,connection,tls,closed "$J/listen"
+}
+
+@test "connect --count: probe and summary objects, with and without --tls, match the schema" {
+	serve_json "$J/listen" -k --echo 127.0.0.1 0
+	timeout 30 "$SOCKCTL" connect --json --count 3 --interval 0.05 127.0.0.1 "$PORT" >"$J/out" 2>"$J/err"
+	timeout 30 "$SOCKCTL" connect --json --count 1 -w 1 127.0.0.1 "$(closed_port)" >>"$J/out" 2>>"$J/err" || true
+	stop "$LPID"
+	# a probe without an answer: rtt_ms null, and a summary without round trips
+	ns_add a
+	ns_add b
+	ns_link a b 198.18.1.1/24 198.18.1.2/24
+	in_ns b nft add table inet t
+	in_ns b nft add chain inet t in '{ type filter hook input priority 0; policy drop; }'
+	in_ns a timeout 30 "$SOCKCTL" connect --json --count 1 -w 300ms 198.18.1.2 80 >>"$J/out" 2>>"$J/err" || true
+	grep -q '"rtt_ms":null' "$J/out"
+	grep -q '"rtt_avg_ms":null' "$J/out"
+	check connect probe,summary "$J/out" "$J/err"
+	serve_json "$J/tlisten" --tls -k --echo 127.0.0.1 0
+	timeout 30 "$SOCKCTL" connect --json --count 3 --interval 0.05 --tls --no-verify 127.0.0.1 "$PORT" \
+		>"$J/tout" 2>"$J/terr"
+	stop "$LPID"
+	grep -q '"tls_ms"' "$J/tout"
+	grep -q '"tls_avg_ms"' "$J/tout"
+	check connect probe,summary "$J/tout" "$J/terr"
+}
+
+@test "raw-icmp over many targets: reply, timeout (-O) and summary objects match the schema" {
+	ns_add a
+	ns_add b
+	ns_link a b 198.18.1.1/24 198.18.1.2/24
+	# 198.18.1.2 answers; 198.18.1.9, on the link, does not
+	in_ns a timeout 30 "$SOCKCTL" raw-icmp --json -O -c 2 -i 0.2 -W 300ms 198.18.1.2 198.18.1.9 \
+		>"$J/out" 2>"$J/err" || true
+	grep -q '"host"' "$J/out"
+	check raw-icmp reply,timeout,summary "$J/out" "$J/err"
+}
+
+@test "--trace: hop and trace objects of connect, udp-send and raw-icmp match their schemas" {
+	serve_json "$J/listen" -k 127.0.0.1 0
+	timeout 60 "$SOCKCTL" connect --trace --json 127.0.0.1 "$PORT" >"$J/c" 2>"$J/cerr"
+	stop "$LPID"
+	check connect hop,trace "$J/c" "$J/cerr"
+	timeout 60 "$SOCKCTL" udp-send --trace --json 127.0.0.1 >"$J/u" 2>"$J/uerr"
+	check udp-send hop,trace "$J/u" "$J/uerr"
+	if timeout 60 "$SOCKCTL" raw-icmp --trace --json 127.0.0.1 >"$J/r" 2>"$J/rerr"; then
+		check raw-icmp hop,trace "$J/r" "$J/rerr"
+	else
+		cat "$J/rerr"
+		grep -q 'permission\|not permitted' "$J/rerr"
+	fi
+}
+
+@test "listen and connect -e/-c: the exec object matches their schemas" {
+	serve_json "$J/listen" -k -m 2 -c 'read -r l; echo "got $l"; exit 3' 127.0.0.1 0
+	echo one | timeout 10 nc.openbsd -N 127.0.0.1 "$PORT" >/dev/null
+	wait_for 10 grep -q '"event":"exec"' "$J/listen"
+	stop "$LPID"
+	check listen listening,connection,exec "$J/listen"
+	# connect -c: the same object without the client's address
+	serve_json "$J/peer" -k --echo 127.0.0.1 0
+	timeout 30 "$SOCKCTL" connect --json -c 'echo hi; exit 4' 127.0.0.1 "$PORT" >/dev/null 2>"$J/cerr" || true
+	timeout 30 "$SOCKCTL" connect --json -c 'kill -TERM $$' 127.0.0.1 "$PORT" >/dev/null 2>>"$J/cerr" || true
+	stop "$LPID"
+	grep -q '"signal"' "$J/cerr"
+	check connect connected,exec "$J/cerr"
+}
+
+@test "listen --forward: the forward object matches docs/sockctl-listen.schema.json" {
+	serve_json "$J/target" -k --echo 127.0.0.1 0
+	tpid=$LPID tport=$PORT
+	serve_json "$J/listen" -k --forward "127.0.0.1:$tport" 127.0.0.1 0
+	echo hello | timeout 10 nc.openbsd -N 127.0.0.1 "$PORT" >/dev/null
+	timeout 10 nc.openbsd -N 127.0.0.1 "$PORT" </dev/null >/dev/null
+	wait_for 10 grep -q '"event":"forward"' "$J/listen"
+	stop "$LPID"
+	stop "$tpid"
+	check listen listening,forward "$J/listen"
+}
+
+@test "proxies: listen --proxy-server's tunnel, proxy and refused, connect --proxy's proxy object" {
+	serve_json "$J/target" -k --echo 127.0.0.1 0
+	tpid=$LPID tport=$PORT
+	serve_json "$J/listen" -k --proxy-server socks5 --deny 127.0.0.2 127.0.0.1 0
+	echo hello | timeout 30 "$SOCKCTL" connect --json -w 10 --proxy "socks5://127.0.0.1:$PORT" 127.0.0.1 "$tport" \
+		>/dev/null 2>"$J/err"
+	timeout 30 "$SOCKCTL" connect --json -w 10 -s 127.0.0.2 --proxy "socks5://127.0.0.1:$PORT" 127.0.0.1 "$tport" \
+		</dev/null >/dev/null 2>>"$J/err" || true
+	wait_for 10 grep -q '"event":"refused"' "$J/listen"
+	wait_for 10 grep -q '"event":"proxy"' "$J/listen"
+	stop "$LPID"
+	stop "$tpid"
+	check connect proxy,connected "$J/err"
+	check listen listening,tunnel,proxy,refused "$J/listen"
+}
+
+@test "connect --progress --json with a file on stdin: progress objects match the schema" {
+	serve_json "$J/listen" -k 127.0.0.1 0
+	head -c 200000 /dev/zero >"$J/f"
+	timeout 30 "$SOCKCTL" connect --json --progress 127.0.0.1 "$PORT" <"$J/f" >/dev/null 2>"$J/err"
+	stop "$LPID"
+	grep -q '"total":200000' "$J/err"
+	check connect progress,connected,closed "$J/err"
+}
+
+@test "udp-recv --stats: the flood keys (socket drops, rcvbuf, lost_before_host) match the schema" {
+	# a tiny receive buffer and a burst of stamped probes: drops at the socket
+	"$SOCKCTL" udp-recv --json -v -q --stats --until-end -w 20 --rcvbuf 1 127.0.0.1 0 \
+		>"$J/out" 2>"$J/err" &
+	rpid=$!
+	echo $rpid >>"$BATS_TEST_TMPDIR/.pids"
+	port=$(bound_port "$rpid" udp)
+	timeout 30 "$SOCKCTL" udp-send -q --no-gso -c 5000 --size 64 --rate 0 127.0.0.1 "$port" </dev/null
+	wait_pid 30 "$rpid"
+	cat "$J/out"
+	grep -q '"dropped_at_socket":[1-9]' "$J/out"
+	grep -q '"lost_before_host":' "$J/out"
+	grep -q '"rcvbuf":[0-9]' "$J/out"
+	check udp-recv stats,notice "$J/out" "$J/err"
+}
+
+@test "listen -u's drop report and listen -k --chat: their objects (notices, sessions) match the schema" {
+	# listen -u reports its socket's drops at the end as a notice, not an event of its own
+	timeout 30 "$SOCKCTL" listen --json -v -u --idle-timeout 1s 127.0.0.1 0 </dev/null >/dev/null \
+		2>"$J/udp" &
+	upid=$!
+	echo "$upid" >>"$BATS_TEST_TMPDIR/.pids"
+	port=$(listen_port "$J/udp")
+	timeout 10 "$SOCKCTL" udp-send 127.0.0.1 "$port" x 2>/dev/null
+	wait_pid 20 "$upid"
+	grep -q '"event":"notice".*dropped at this socket' "$J/udp"
+	check listen listening,connection,closed,notice "$J/udp"
+	# --chat (and --broker): connection and closed events, nothing new
+	serve_json "$J/chat" -k --chat 127.0.0.1 0
+	echo hi | timeout 10 nc.openbsd -N 127.0.0.1 "$PORT" >/dev/null
+	echo yo | timeout 10 nc.openbsd -N 127.0.0.1 "$PORT" >/dev/null
+	wait_for 10 count_is 2 '"event":"closed"' "$J/chat"
+	stop "$LPID"
+	check listen listening,connection,closed "$J/chat"
 }
