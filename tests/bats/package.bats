@@ -16,6 +16,9 @@ teardown() { common_teardown; }
 	done
 	run -0 dpkg-parsechangelog -l debian/changelog -S Version
 	[ "$output" = "$v" ]
+	# CHANGELOG.md's newest release is this one (Unreleased above it may be empty)
+	run -0 grep -m1 -E '^## \[[0-9]' CHANGELOG.md
+	[[ $output == "## [$v] - "* ]]
 	d=$BATS_TEST_TMPDIR/root
 	run -0 make -s install DESTDIR="$d" PREFIX=/usr
 	run -0 grep -l "\"sockctl $v\"" "$d"/usr/share/man/man1/sockctl-connect.1
