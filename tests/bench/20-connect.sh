@@ -15,18 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now() { date +%s%N; }
-free_port() {
-	python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
-}
-listening() { ss -Htln "sport = :$1" | grep -q .; }
-wait_listen() {
-	local i
-	for i in $(seq 200); do listening "$1" && return 0; sleep 0.05; done
-	return 1
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-row() { printf 'ROW\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$(ratio "$2" "$4")" "$6"; }
+. "$(dirname "$0")/common.bash"
 
 SIZE=$((1024 * 1024 * 1024))
 head -c "$SIZE" /dev/urandom >"$TMP/1g"

@@ -14,8 +14,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-row() { printf 'ROW\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$(ratio "$2" "$4")" "$6"; }
+. "$(dirname "$0")/common.bash"
 # wait_line FILE REGEX: up to 10 s for a line matching REGEX
 wait_line() {
 	local i

@@ -19,8 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-row() { printf 'ROW\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$(ratio "$2" "$4")" "$6"; }
+. "$(dirname "$0")/common.bash"
 wait_line() {
 	local i
 	for i in $(seq 200); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
@@ -28,7 +27,6 @@ wait_line() {
 }
 # a port nobody listens on now, for the peers that cannot report port 0 (bench only)
 free_port() { python3 -c 'import socket, sys; s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$LO"; }
-now() { date +%s%N; }
 # a loopback address of our own: a stranger's port scan of 127.0.0.1 (the
 # machine is shared) must not become a one-client sink's client
 LO=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
