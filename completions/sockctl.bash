@@ -16,9 +16,9 @@ _sockctl_kind() { # KIND CUR: what a word of that kind can be
 }
 
 _sockctl() {
-	local cur prev words cword
+	local cur words cword
 	if declare -F _get_comp_words_by_ref >/dev/null; then
-		_get_comp_words_by_ref -n =: cur prev words cword
+		_get_comp_words_by_ref -n =: cur words cword
 	else
 		cur=${COMP_WORDS[COMP_CWORD]} words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
 	fi
@@ -57,7 +57,7 @@ _sockctl() {
 			[[ -n $sel ]] && pos=$sel
 		else n=$((n + 1)); fi
 	done
-	local kind vals
+	local vals
 	if [[ -n $want ]]; then
 		vals=$("$f" arg "$want")
 	elif [[ $cur == --*=* ]]; then
@@ -66,7 +66,8 @@ _sockctl() {
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
 		return
 	else
-		local -a p=($pos)
+		local -a p
+		read -ra p <<<"$pos"
 		vals="@${p[n]:--}"
 		if [[ $vals == @host && -n $unixp && $cur == unix:* ]]; then
 			compopt -o filenames 2>/dev/null
