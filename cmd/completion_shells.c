@@ -5,6 +5,26 @@
 
 #include "completion.h"
 
+/* Each option that changes the positional kinds, by both its names: " -U 'path'". */
+static void put_sel(const struct ccmd *cc, FILE *f)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < cc->nsel; i++) {
+		const struct copt *o = completion_find_opt(cc, cc->sel[i].opt);
+		const char *names[2] = { o->shrt, o->lng };
+
+		for (k = 0; k < 2; k++) {
+			if (!names[k])
+				continue;
+			fprintf(f, " %s '", names[k]);
+			for (j = 0; j < MAX_POS && cc->sel[i].kinds[j]; j++)
+				fprintf(f, "%s%s", j ? " " : "", cc->sel[i].kinds[j]);
+			fputc('\'', f);
+		}
+	}
+}
+
 /* ---------------------------------------------------------------- zsh */
 
 static const char zsh_head[] =
@@ -89,27 +109,14 @@ static void zsh_opt(const struct copt *o, FILE *f)
 static void zsh_cmd(const struct ccmd *cc, FILE *f)
 {
 	char fn[64];
-	size_t i, j;
+	size_t i;
 
 	fprintf(f, "_sockctl_cmd_%s() {\n", completion_fn_name(cc->desc->name, fn, sizeof(fn)));
 	fputs("\tlocal _sockctl_posk='", f);
 	for (i = 0; i < MAX_POS && cc->pos[i]; i++)
 		fprintf(f, "%s%s", i ? " " : "", cc->pos[i]);
 	fprintf(f, "' _sockctl_unixp=%d\n\tlocal -A _sockctl_sel=(", cc->unix_prefix);
-	for (i = 0; i < cc->nsel; i++) {
-		const struct copt *o = completion_find_opt(cc, cc->sel[i].opt);
-		const char *names[2] = { o->shrt, o->lng };
-		size_t k;
-
-		for (k = 0; k < 2; k++) {
-			if (!names[k])
-				continue;
-			fprintf(f, " %s '", names[k]);
-			for (j = 0; j < MAX_POS && cc->sel[i].kinds[j]; j++)
-				fprintf(f, "%s%s", j ? " " : "", cc->sel[i].kinds[j]);
-			fputc('\'', f);
-		}
-	}
+	put_sel(cc, f);
 	fputs(" )\n\tlocal -a _sockctl_argopts=(", f);
 	for (i = 0; i < cc->nopts; i++)
 		if (cc->opts[i].arg)
@@ -256,7 +263,7 @@ static void fish_kind(const char *kind, FILE *f)
 /* The case of __sockctl_data that sets what __sockctl_pos needs for @cc. */
 static void fish_data(const struct ccmd *cc, FILE *f)
 {
-	size_t i, j;
+	size_t i;
 
 	fprintf(f, "\tcase %s\n\t\tset pos", cc->desc->name);
 	for (i = 0; i < MAX_POS && cc->pos[i]; i++)
@@ -267,20 +274,7 @@ static void fish_data(const struct ccmd *cc, FILE *f)
 			fprintf(f, " %s%s%s", cc->opts[i].lng, cc->opts[i].shrt ? " " : "",
 				cc->opts[i].shrt ? cc->opts[i].shrt : "");
 	fputs("\n\t\tset sel --", f);
-	for (i = 0; i < cc->nsel; i++) {
-		const struct copt *o = completion_find_opt(cc, cc->sel[i].opt);
-		const char *names[2] = { o->shrt, o->lng };
-		size_t k;
-
-		for (k = 0; k < 2; k++) {
-			if (!names[k])
-				continue;
-			fprintf(f, " %s '", names[k]);
-			for (j = 0; j < MAX_POS && cc->sel[i].kinds[j]; j++)
-				fprintf(f, "%s%s", j ? " " : "", cc->sel[i].kinds[j]);
-			fputc('\'', f);
-		}
-	}
+	put_sel(cc, f);
 	fprintf(f, "\n\t\tset unixp %d\n", cc->unix_prefix);
 }
 

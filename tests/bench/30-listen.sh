@@ -15,12 +15,6 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/common.bash"
-# wait_line FILE REGEX: up to 10 s for a line matching REGEX
-wait_line() {
-	local i
-	for i in $(seq 200); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-	return 1
-}
 
 CLIENTS=${ECHO_CLIENTS:-500} ROUNDS=${ECHO_ROUNDS:-200} SIZE=64
 

@@ -20,11 +20,6 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/common.bash"
-wait_line() {
-	local i
-	for i in $(seq 200); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-	return 1
-}
 # a port nobody listens on now, for the peers that cannot report port 0 (bench only)
 free_port() { python3 -c 'import socket, sys; s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$LO"; }
 # a loopback address of our own: a stranger's port scan of 127.0.0.1 (the

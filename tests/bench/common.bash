@@ -13,3 +13,9 @@ wait_listen() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 # row WHAT OURS PEER PEER_FIGURE UNIT TARGET: one line of the table, the ratio computed
 row() { printf 'ROW\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$(ratio "$2" "$4")" "$6"; }
+# wait_line FILE REGEX: up to 10 s for a line matching REGEX
+wait_line() {
+	local i
+	for i in $(seq 200); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+	return 1
+}
