@@ -68,7 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				dgram_stats_probe(&s, &p, now);
 		}
 		free(copy);
-		now += (int64_t)(len & 0x0f); /* arrival times that may or may not advance */
+		/* arrival times that may or may not advance, saturating at the clock's end */
+		if (now > INT64_MAX - 0x0f)
+			now = INT64_MAX;
+		else
+			now += (int64_t)(len & 0x0f);
 		if (now < 0)
 			now = 0;
 	}
