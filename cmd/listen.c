@@ -276,6 +276,7 @@ static int serve_sockets(struct listen_opts *o, struct server_show *ctx, int *fd
 		return -1;
 	}
 	server_setup(o, ctx, &so);
+	session_log_server(&o->log, &o->see, &so);
 	if (o->tls.tls && !o->xcmd.argv)
 		return serve_tls(o, &so, fds, n, e);
 	if (o->forward)

@@ -60,9 +60,10 @@ int listen_check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		  "--broker and --chat need -k with a stream (not -u, --echo, --forward, -e or "
 		  "-c)" },
 		{ (o->see.delay > 0 || o->see.output || o->see.hex_dump) &&
-		  ((o->keep_open && !o->exec && !o->sh_exec) || o->udp || o->echo || o->forward),
-		  "--delay, -o and --hex-dump need one stream client or -k with -e/-c (not -k "
-		  "alone, -u, --echo or --forward)" },
+		  (o->udp || o->echo || o->forward),
+		  "--delay, -o and --hex-dump need stream clients (not -u, --echo or --forward)" },
+		{ o->see.delay > 0 && o->keep_open && o->sock_type == SOCK_SEQPACKET,
+		  "--delay with -k splits stdin at lines: not with seqpacket (messages)" },
 		{ o->see.crlf && (o->udp || o->echo || o->forward),
 		  "-C/--crlf needs stdin going to stream clients (not -u, --echo or --forward)" },
 		{ (o->exec || o->sh_exec) && (o->udp || o->echo || o->sock_type == SOCK_SEQPACKET),

@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "out.h"
+#include "server.h"
 
 void session_opts_init(struct session_opts *s)
 {
@@ -71,9 +72,9 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* "> 0 5 2026-12-01T18:00:00.123456Z\n"; with -k " ID PEER" before the "\n" */
-static size_t header(const struct session_log *l, char *buf, size_t len, int to_sock,
-		     uint64_t off, size_t n)
+/* "> 0 5 2026-12-01T18:00:00.123456Z\n"; with a client @id " ID PEER" before the "\n" */
+static size_t header(char *buf, size_t len, int to_sock, uint64_t off, size_t n, uint64_t id,
+		     const char *who)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -83,17 +84,16 @@ static size_t header(const struct session_log *l, char *buf, size_t len, int to_
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (l->client)
+	if (id)
 		k = snprintf(buf, len, "%c %llu %zu %s.%06ldZ %llu %s\n", to_sock ? '>' : '<',
 			     (unsigned long long)off, n, when, ts.tv_nsec / 1000,
-			     (unsigned long long)l->client, l->who);
+			     (unsigned long long)id, who);
 	else
 		k = snprintf(buf, len, "%c %llu %zu %s.%06ldZ\n", to_sock ? '>' : '<',
 			     (unsigned long long)off, n, when, ts.tv_nsec / 1000);
 	return k < 0 ? 0 : (size_t)k >= len ? len - 1 : (size_t)k;
 }
 
-/* -o: the header, the bytes and "\n" in one writev(2), so records never interleave. */
 static int log_raw(int fd, const char *head, size_t hl, const void *data, size_t n)
 {
 	struct iovec iov[3] = { { (void *)head, hl }, { (void *)data, n }, { "\n", 1 } };
@@ -138,18 +138,46 @@ static int log_hex(int fd, const char *head, size_t hl, const void *data, size_t
 	return rc ? -1 : 0;
 }
 
+/* One record in each log, written out before the relay goes on: a crash loses nothing. */
+static int record(const struct session_log *l, int to_sock, uint64_t off, uint64_t id,
+		  const char *who, const void *data, size_t n)
+{
+	char head[96 + ADDR_STRLEN];
+	size_t hl = header(head, sizeof(head), to_sock, off, n, id, who);
+
+	if (l->fd >= 0 && log_raw(l->fd, head, hl, data, n))
+		return -1;
+	return l->hex >= 0 ? log_hex(l->hex, head, hl, data, n, off) : 0;
+}
+
 static int tap(void *ctx, int to_sock, const void *data, size_t n)
 {
 	struct session_log *l = ctx;
 	uint64_t off = l->off[to_sock];
-	char head[96 + ADDR_STRLEN];
-	size_t hl = header(l, head, sizeof(head), to_sock, off, n);
 
 	l->off[to_sock] += n;
-	/* out before the relay goes on: a crash loses nothing already relayed */
-	if (l->fd >= 0 && log_raw(l->fd, head, hl, data, n))
-		return -1;
-	return l->hex >= 0 ? log_hex(l->hex, head, hl, data, n, off) : 0;
+	return record(l, to_sock, off, l->client, l->who, data, n);
+}
+
+/* listen -k without -e: lib/server's tap, every client named */
+static int server_tap(void *ctx, uint64_t id, const struct sockaddr *peer, socklen_t peerlen,
+		      int to_client, uint64_t off, const void *data, size_t n)
+{
+	char who[ADDR_STRLEN] = "-";
+
+	if (peer && peerlen)
+		addr_format(peer, peerlen, who, sizeof(who));
+	return record(ctx, to_client, off, id, who, data, n);
+}
+
+void session_log_server(struct session_log *l, const struct session_opts *s,
+			struct server_opts *so)
+{
+	so->line_delay = s->delay > 0 ? s->delay : 0;
+	if (l->fd >= 0 || l->hex >= 0) {
+		so->tap = server_tap;
+		so->tap_ctx = l;
+	}
 }
 
 void session_log_name(struct session_log *l, uint64_t id, const struct sockaddr *peer,

@@ -9,9 +9,10 @@
  *   "> OFFSET LENGTH TIME\n" then hexdump -C lines               (--hex-dump)
  * ">" sent to the peer, "<" received from it; OFFSET counts that direction's
  * bytes from 0; TIME is UTC, ISO 8601 with microseconds.  With listen -k
- * (-e/-c) every client's relay process writes to the same files (O_APPEND,
- * one write(2) per record, so records never interleave) and each header
- * names its client: "> OFFSET LENGTH TIME ID PEER", ID as in the events.
+ * every client's records go to the same files (with -e/-c each from the
+ * client's own relay process: O_APPEND, one write(2) per record, so records
+ * never interleave) and each header names its client:
+ * "> OFFSET LENGTH TIME ID PEER", ID as in the events, OFFSET per client.
  * (-x is not the hex dump: on connect it is nc's proxy, so the hex dump is
  * long-only everywhere.)
  */
@@ -58,6 +59,10 @@ int session_log_open(struct session_log *l, const struct session_opts *s, struct
 void session_log_apply(struct session_log *l, const struct session_opts *s,
 		       struct relay_opts *ro);
 void session_log_close(struct session_log *l);
+/* listen -k without -e: what @s asks of lib/server (the log of every client, --delay). */
+struct server_opts;
+void session_log_server(struct session_log *l, const struct session_opts *s,
+			struct server_opts *so);
 /* In a client's relay process (listen -k): name @id, @peer in every header, offsets from 0. */
 void session_log_name(struct session_log *l, uint64_t id, const struct sockaddr *peer,
 		      socklen_t peerlen);
