@@ -33,10 +33,9 @@ start_json_listen() {
 }
 
 @test "exec -k: what stays refused is one line, status 2" {
-	# -k without -e: stdin goes to every client, client bytes to stdout; see the man page
-	assert_usage_error "-k alone" "$SOCKCTL" listen -k -o "$BATS_TEST_TMPDIR/log" 0
-	assert_usage_error "-k alone" "$SOCKCTL" listen -k --delay 1s 0
-	assert_usage_error "-k alone" "$SOCKCTL" listen -k --hex-dump "$BATS_TEST_TMPDIR/log" 0
+	assert_usage_error "--delay, -o" "$SOCKCTL" listen -k --echo -o "$BATS_TEST_TMPDIR/log" 0
+	assert_usage_error "seqpacket" "$SOCKCTL" listen -k --delay 1s --type seqpacket \
+		-U "$BATS_TEST_TMPDIR/sock"
 	assert_usage_error "--tls does not combine" "$SOCKCTL" listen --tls -C -e cat 0
 	assert_usage_error "--tls does not combine" "$SOCKCTL" connect --tls -o /dev/null -e cat \
 		127.0.0.1 1
@@ -268,4 +267,95 @@ c.close()' "$LO" "$PORT"
 	wait_for 10 grep -q '"event":"exec"' "$t/err"
 	grep '"event":"exec"' "$t/err" | grep -q '"status":3'
 	kill -0 "$LPID"
+}
+
+# k_clients N FIFO OUTDIR [DATA...]: python3 opens N clients to $LO:$PORT at
+# once, then writes "a\nb\nc\n" into FIFO (listen's stdin) and closes it;
+# client i sends DATA[i] (if given), shuts down its side and reads to EOF
+# into OUTDIR/got.i.  OUTDIR/elapsed: seconds from the write to the last EOF.
+k_clients() {
+	bg python3 -c '
+import os, socket, sys, time
+n, fifo, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+host, port, data = sys.argv[4], int(sys.argv[5]), sys.argv[6:]
+cs = [socket.create_connection((host, port)) for _ in range(n)]
+w = os.open(fifo, os.O_WRONLY)
+open(out + "/ready", "w").write("1")
+time.sleep(0.5)  # not a race: the clients are in before stdin has a byte
+t0 = time.monotonic()
+os.write(w, b"a\nb\nc\n")
+os.close(w)
+for i, c in enumerate(cs):
+    if i < len(data):
+        c.sendall(data[i].encode())
+    c.shutdown(socket.SHUT_WR)
+for i, c in enumerate(cs):
+    d = b""
+    while True:
+        x = c.recv(65536)
+        if not x: break
+        d += x
+    open("%s/got.%d" % (out, i), "wb").write(d)
+open(out + "/elapsed", "w").write("%.3f" % (time.monotonic() - t0))' "$1" "$2" "$3" "$LO" "$PORT" "${@:4}"
+	KPID=$BG_PID
+}
+
+@test "listen -k (no -e): -o and --hex-dump log stdin's broadcast and every client's bytes, each named" {
+	local t=$BATS_TEST_TMPDIR W
+	mkfifo "$t/fifo"
+	exec {W}<>"$t/fifo"
+	# W keeps the FIFO open until the clients are in; nobody else may hold it
+	start_listen "$t/err" -k -o "$t/log" --hex-dump "$t/hex" "$LO" 0 <"$t/fifo" >"$t/stdout" \
+		{W}>&-
+	k_clients 3 "$t/fifo" "$t" one two three {W}>&-
+	wait_for 10 test -s "$t/ready"
+	exec {W}>&-
+	wait_pid 20 "$KPID"
+	[ "$WAIT_STATUS" = 0 ]
+	for i in 0 1 2; do [ "$(cat "$t/got.$i")" = "$(printf 'a\nb\nc')" ]; done
+	wait_for 10 count_is 3 "closed" "$t/err"
+	python3 - "$t" <<'PY'
+import re, sys
+t = sys.argv[1]
+HEAD = re.compile(rb"([<>]) (\d+) (\d+) \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z (\d+) (\S+)")
+log, raw, i = open(t + "/log", "rb").read(), {}, 0
+while i < len(log):
+    nl = log.index(b"\n", i)
+    m = HEAD.fullmatch(log[i:nl])
+    assert m, log[i:nl]
+    buf = raw.setdefault((int(m.group(4)), m.group(1)), bytearray())
+    assert int(m.group(2)) == len(buf)
+    n = int(m.group(3))
+    buf += log[nl + 1:nl + 1 + n]
+    i = nl + 2 + n
+ids = sorted({k[0] for k in raw})
+assert len(ids) == 3, raw
+assert sorted(bytes(raw[(k, b"<")]) for k in ids) == [b"one", b"three", b"two"], raw
+assert all(bytes(raw[(k, b">")]) == b"a\nb\nc\n" for k in ids), raw
+hexd, cur = {}, None
+for line in open(t + "/hex", "rb").read().split(b"\n"):
+    m = HEAD.fullmatch(line)
+    if m:
+        cur = hexd.setdefault((int(m.group(4)), m.group(1)), bytearray())
+    elif line.strip():
+        cur += bytes(int(x, 16) for x in line.split(b"|")[0].split()[1:])
+assert hexd == raw
+PY
+	# stdout has every client's bytes, whole
+	[ "$(tr -d '\n' <"$t/stdout" | fold -w 100 | grep -o 'one\|two\|three' | sort | paste -sd,)" = "one,three,two" ]
+}
+
+@test "listen -k (no -e): --delay DUR paces stdin's broadcast, line by line (lower bound)" {
+	local t=$BATS_TEST_TMPDIR W
+	mkfifo "$t/fifo"
+	exec {W}<>"$t/fifo"
+	start_listen "$t/err" -k --delay 300ms "$LO" 0 <"$t/fifo" >/dev/null {W}>&-
+	k_clients 2 "$t/fifo" "$t" {W}>&-
+	wait_for 10 test -s "$t/ready"
+	exec {W}>&-
+	wait_pid 20 "$KPID"
+	[ "$WAIT_STATUS" = 0 ]
+	for i in 0 1; do [ "$(cat "$t/got.$i")" = "$(printf 'a\nb\nc')" ]; done
+	# after a and after b: 600 ms at least before c is out
+	python3 -c 'import sys; assert float(open(sys.argv[1]).read()) >= 0.6' "$t/elapsed"
 }
