@@ -359,3 +359,24 @@ PY
 	# after a and after b: 600 ms at least before c is out
 	python3 -c 'import sys; assert float(open(sys.argv[1]).read()) >= 0.6' "$t/elapsed"
 }
+
+@test "exec -k: the exec object behind the relay (bytes, relay_error) matches the schemas" {
+	local t=$BATS_TEST_TMPDIR root
+	root=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	start_json_listen "$t/listen" -k -C -c 'head -c 20000000 /dev/zero | tr "\0" "\n"' "$LO" 0
+	timeout 10 python3 -c '
+import socket, struct, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+c.recv(1000)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()' "$LO" "$PORT"
+	wait_for 10 grep -q '"relay_error"' "$t/listen"
+	run -0 /usr/bin/python3 "$root/tests/schema-check.py" --require listening,connection,exec \
+		listen "$t/listen"
+	start_listen "$t/err" --tls "$LO" 0 </dev/null
+	timeout 10 "$SOCKCTL" connect --json --tls --no-verify -c 'echo hi' "$LO" "$PORT" \
+		>/dev/null 2>"$t/connect"
+	grep -q '"bytes_out":3' "$t/connect"
+	run -0 /usr/bin/python3 "$root/tests/schema-check.py" --require connected,tls,exec \
+		connect "$t/connect"
+}
