@@ -63,7 +63,8 @@ static void child_setup(void *ctx, uint64_t id, const struct sockaddr *peer, soc
 static void child_tls(void *ctx, const struct tls_report *r, const struct sockaddr *peer,
 		      socklen_t len)
 {
-	const struct server_show *show = ((const struct fork_ctx *)ctx)->show;
+	const struct fork_ctx *f = ctx;
+	const struct server_show *show = f->show;
 	char who[ADDR_STRLEN];
 
 	addr_format(peer, len, who, sizeof(who));
@@ -74,7 +75,8 @@ static void child_tls(void *ctx, const struct tls_report *r, const struct sockad
 /* The parent's exec events; a relay failure is a warning (never listen's status). */
 static void fork_event(void *ctx, const struct exec_event *ev)
 {
-	struct server_show *show = ((const struct fork_ctx *)ctx)->show;
+	const struct fork_ctx *f = ctx;
+	struct server_show *show = f->show;
 	char who[ADDR_STRLEN] = "the peer";
 
 	exec_show_event(show, ev);

@@ -428,9 +428,11 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 		if (r.flush_wait)
 			p[n].events |= POLLOUT;
 		si = n++;
-		if (r.out_blocked) {
+		if (r.out_blocked || (o->out_is_program && !r.out_len && !r.out_gone &&
+				      !st->out_closed && out_fd >= 0)) {
+			/* events 0: POLLERR once the program has closed its stdin */
 			p[n].fd = out_fd;
-			p[n].events = POLLOUT;
+			p[n].events = r.out_blocked ? POLLOUT : 0;
 			oi = n++;
 		}
 		dl = clock_earliest(idle_deadline, quit_deadline);
@@ -465,7 +467,9 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 				goto out;
 			}
 		}
-		if (oi >= 0 && p[oi].revents)
+		if (oi >= 0 && p[oi].revents && !p[oi].events)
+			r.out_gone = 1; /* the program is gone: its direction is dropped */
+		else if (oi >= 0 && p[oi].revents)
 			r.out_blocked = 0; /* writable, or an error that the write will tell */
 		if (ii >= 0 && p[ii].revents && stdin_read(&r, e) < 0)
 			goto out;

@@ -380,3 +380,20 @@ c.close()' "$LO" "$PORT"
 	run -0 /usr/bin/python3 "$root/tests/schema-check.py" --require connected,tls,exec \
 		connect "$t/connect"
 }
+
+@test "exec -k: -m counts the relay processes; a client over the cap is reset, the held one still served" {
+	local t=$BATS_TEST_TMPDIR
+	start_json_listen "$t/err" -k -m 1 -C -c 'read -r l; echo "got $l"' "$LO" 0
+	coproc A { exec timeout 20 nc.openbsd "$LO" "$PORT"; }
+	echo "$A_PID" >>"$t/.pids"
+	wait_for 10 grep -q '"id":1' "$t/err"
+	run timeout 10 nc.openbsd "$LO" "$PORT" </dev/null
+	wait_for 10 grep -q '"reason":"max-conns"' "$t/err"
+	echo one >&"${A[1]}"
+	read -r -t 10 got <&"${A[0]}"
+	[ "$got" = $'got one\r' ]
+	wait_for 10 grep -q '"event":"exec"' "$t/err"
+	# its place is free again: the next client is served
+	run -0 timeout 10 nc.openbsd -N "$LO" "$PORT" < <(echo two)
+	[ "$output" = $'got two\r' ]
+}
