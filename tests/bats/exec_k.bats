@@ -397,3 +397,20 @@ c.close()' "$LO" "$PORT"
 	run -0 timeout 10 nc.openbsd -N "$LO" "$PORT" < <(echo two)
 	[ "$output" = $'got two\r' ]
 }
+
+@test "exec tls: under -k a stalled handshake holds up nobody; it ends after --handshake-timeout" {
+	local t=$BATS_TEST_TMPDIR
+	start_json_listen "$t/err" -k --tls --handshake-timeout 1s -e /bin/cat "$LO" 0
+	# a client that connects and never says a word
+	bg python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+time.sleep(20)' "$LO" "$PORT"
+	wait_for 10 grep -q '"id":1' "$t/err"
+	run -0 --separate-stderr timeout 10 "$SOCKCTL" connect --tls --no-verify "$LO" "$PORT" \
+		< <(echo served meanwhile)
+	[ "$output" = "served meanwhile" ]
+	# the silent one: its relay process gave up, the exec event says why
+	wait_for 15 grep -q '"event":"exec","id":1,.*"error":' "$t/err"
+	kill -0 "$LPID"
+}
