@@ -353,7 +353,8 @@ static int dir_move(struct dir *d, struct why *x)
 		int moved = 0;
 		ssize_t n;
 
-		if (!d->eof && (rc = dir_read(d, x)) != 0) {
+		/* as many records (or reads) as the buffer takes: then one big write */
+		while (!d->eof && d->len < BUF_SIZE && (rc = dir_read(d, x)) != 0) {
 			if (rc < 0)
 				return -1;
 			moved = 1;
