@@ -63,6 +63,7 @@ struct dir {
 	int eof;   /* @from ended */
 	int trunc; /* ... without close_notify */
 	int shut;  /* @to's writing is shut: this direction is done */
+	int again; /* stopped by MOVES_PER_WAKE, not by a leg that would block */
 	uint64_t bytes;
 };
 
@@ -196,6 +197,7 @@ static ssize_t side_read(struct side *s, char *buf, size_t n, int *err)
 	}
 	ERR_clear_error();
 	errno = 0;
+	s->rd_wants_out = 0;
 	if (SSL_read_ex(s->t->ssl, buf, n, &got) == 1)
 		return (ssize_t)got;
 	se = SSL_get_error(s->t->ssl, 0);
@@ -232,6 +234,7 @@ static ssize_t side_write(struct side *s, const char *buf, size_t n, int *err)
 	}
 	ERR_clear_error();
 	errno = 0;
+	s->wr_wants_in = 0;
 	if (SSL_write_ex(s->t->ssl, buf, n, &put) == 1)
 		return (ssize_t)put;
 	se = SSL_get_error(s->t->ssl, 0);
@@ -251,6 +254,7 @@ static int side_shut(struct side *s, int *err)
 	if (s->t) {
 		ERR_clear_error();
 		errno = 0;
+		s->wr_wants_in = 0;
 		rc = SSL_shutdown(s->t->ssl);
 		if (rc < 0) {
 			se = SSL_get_error(s->t->ssl, rc);
@@ -349,6 +353,7 @@ static int dir_move(struct dir *d, struct why *x)
 {
 	int i, err = 0, rc;
 
+	d->again = 0;
 	for (i = 0; i < MOVES_PER_WAKE; i++) {
 		int moved = 0;
 		ssize_t n;
@@ -389,6 +394,7 @@ static int dir_move(struct dir *d, struct why *x)
 		if (!moved)
 			break;
 	}
+	d->again = i == MOVES_PER_WAKE;
 	return 0;
 }
 
@@ -397,23 +403,23 @@ static uint32_t side_want(const struct dir *in, const struct dir *out, const str
 {
 	uint32_t ev = 0;
 
-	if (!in->eof && in->len < BUF_SIZE) { /* room, once compacted */
-		ev |= EPOLLIN;
-		if (s->rd_wants_out)
-			ev |= EPOLLOUT;
-	}
-	if (out->len || (out->eof && !out->shut && !out->trunc)) {
-		ev |= EPOLLOUT;
-		if (s->wr_wants_in)
-			ev |= EPOLLIN;
-	}
+	/* what the last SSL call said it waits for, not what it would spin on */
+	if (!in->eof && in->len < BUF_SIZE) /* room, once compacted */
+		ev |= s->rd_wants_out ? EPOLLOUT : EPOLLIN;
+	if (out->len || (out->eof && !out->shut && !out->trunc))
+		ev |= s->wr_wants_in ? EPOLLIN : EPOLLOUT;
 	return ev;
 }
 
-/* Records OpenSSL holds raise no epoll event: a wake through the other leg's EPOLLOUT. */
+/*
+ * A direction stopped by its budget may have whole records in OpenSSL's
+ * buffer, which raise no epoll event: a wake through the other leg's
+ * EPOLLOUT (it was writable a moment ago).  Not SSL_has_pending(): a partial
+ * record counts there, and waking for it would spin.
+ */
 static int held(const struct dir *d)
 {
-	return d->from->t && !d->eof && SSL_has_pending(d->from->t->ssl);
+	return d->again && d->from->t && !d->eof && d->len < BUF_SIZE;
 }
 
 static void pair_rewatch(struct pair *p)
