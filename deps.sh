@@ -33,8 +33,8 @@ TEST="bats python3 netcat-openbsd socat ncat iputils-ping iproute2 nftables
 dnsmasq-base jq valgrind procps util-linux bash-completion libcap2-bin time
 netbase systemd strace traceroute iputils-tracepath prometheus fping openssl curl
 microsocks dante-server tinyproxy openssh-server openssh-client bsdextrautils zsh fish"
-# benchmarks (make bench)
-BENCH="hyperfine iperf3 nmap"
+# benchmarks (make bench; stunnel4: TLS termination, 60-forward-tls.sh)
+BENCH="hyperfine iperf3 nmap stunnel4"
 # the Debian package (make deb, make deb-check) and the JSON schemas' test
 PACKAGE="debhelper dpkg-dev fakeroot lintian python3-jsonschema"
 # for later work, cheap to have now: seccomp headers, more peers and

@@ -277,11 +277,10 @@ static int serve_sockets(struct listen_opts *o, struct server_show *ctx, int *fd
 	}
 	server_setup(o, ctx, &so);
 	session_log_server(&o->log, &o->see, &so);
+	if (o->forward) /* with --tls too: TLS termination */
+		return listen_forward_serve(o, ctx, &so, fds, n, e);
 	if (o->tls.tls && !o->xcmd.argv)
 		return serve_tls(o, &so, fds, n, e);
-	if (o->forward)
-		return listen_forward_serve(&o->fwd, &o->fpx, &o->so, o->connect_timeout, ctx, &so,
-					    fds, n, e);
 	if (o->xcmd.argv) {
 		struct relay_opts ro;
 
@@ -378,6 +377,7 @@ int cmd_listen(int argc, char **argv)
 			   "connect each client to HOST:PORT (or unix:PATH) and relay both ways"),
 		OPT_DURATION(0, "connect-timeout", &o.connect_timeout,
 			     "--forward: give up connecting to the target after DUR (default 10s)"),
+		OPT_FORWARD_TLS(&o.ftls),
 		OPT_PROXY_CLIENT(&o.fpx),
 		OPT_GROUP("Programs"),
 		OPT_STRING('e', "exec", &o.exec, "'PROG ARGS'",

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "connect_proxy.h"
 #include "exec_show.h"
+#include "listen_forward.h"
 #include "listen_proxy.h"
 #include "relay.h"
 #include "session_log.h"
@@ -40,6 +41,7 @@ struct listen_opts {
 	int broker, chat;           /* --broker, --chat */
 	const char *forward;        /* --forward TARGET */
 	struct connect_proxy fpx;   /* --forward through a proxy (--proxy, -x) */
+	struct listen_ftls ftls;    /* --forward-tls and its options */
 	struct endpoint fwd;
 	int64_t connect_timeout;
 	int sock_type;      /* from --type, or the inherited socket's */

@@ -80,8 +80,8 @@ int listen_check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 				 o->tls.tls || session_opts_any(&o->see)),
 		  "--proxy-server cannot be used with --forward, -e, -c, --broker, --chat, --tls, "
 		  "-C, --delay, -o or --hex-dump" },
-		{ o->tls.tls && (o->forward || o->broker || o->chat || session_opts_any(&o->see)),
-		  "--tls does not combine with --forward, --broker, --chat, -C, --delay, -o "
+		{ o->tls.tls && (o->broker || o->chat || session_opts_any(&o->see)),
+		  "--tls does not combine with --broker, --chat, -C, --delay, -o "
 		  "or --hex-dump in this version" },
 	};
 	size_t i;
@@ -89,7 +89,8 @@ int listen_check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].bad)
 			return err_set(e, EXIT_USAGE, "%s", rules[i].msg);
-	if (listen_proxy_check(&o->px, o->udp || o->echo || unix_ep, e))
+	if (listen_proxy_check(&o->px, o->udp || o->echo || unix_ep, e) ||
+	    listen_ftls_check(o, e))
 		return -1;
 	if (o->numeric && inet_ep && addr_check_numeric(ep->host, e))
 		return -1;

@@ -8,6 +8,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "err.h"
+#include "listen.h"
 #include "out.h"
 #include "parse.h"
 #include "sock.h"
@@ -37,6 +38,7 @@ static void event_json(const struct forward_event *ev)
 		json_str(&w, "errno", err_errno_name(ev->errnum));
 	if (ev->error)
 		json_str(&w, "error", ev->error);
+	listen_ftls_json(&w, ev);
 	json_end(&w);
 	fflush(stderr);
 }
@@ -54,7 +56,8 @@ void forward_show_event(void *ctx, const struct forward_event *ev)
 	if (ev->error) {
 		/* the client was reset: say why, -v or not */
 		err_warn(c->cmd, "%s: forward failed: %s", client, ev->error);
-		return;
+		if (!ev->target)
+			return;
 	}
 	if (!c->verbose)
 		return;
@@ -67,6 +70,7 @@ void forward_show_event(void *ctx, const struct forward_event *ev)
 		ev->target ? addr_format(ev->target, ev->targetlen, target, sizeof(target)) : "?",
 		(unsigned long long)ev->bytes_up, (unsigned long long)ev->bytes_down,
 		parse_format_duration(ev->duration_ns, dur, sizeof(dur)), why);
+	listen_ftls_text(c, ev);
 }
 
 /* Without -k the one client's forwarding is the job: its failure is listen's. */
@@ -102,10 +106,12 @@ static int open_via_proxy(const struct forward_server *f, int *fd, struct err *e
 	return connect_proxy_open(f->open_ctx, &f->target, &f->co, fd, e);
 }
 
-int listen_forward_serve(const struct endpoint *target, const struct connect_proxy *px,
-			 const struct sockopts *sso, int64_t connect_timeout, struct server_show *show,
+int listen_forward_serve(const struct listen_opts *o, struct server_show *show,
 			 const struct server_opts *so, int *fds, int n, struct err *e)
 {
+	const struct endpoint *target = &o->fwd;
+	const struct connect_proxy *px = &o->fpx;
+	int64_t connect_timeout = o->connect_timeout;
 	struct forward_server f;
 	struct server_opts kso = *so;
 	struct server_stats st;
@@ -115,7 +121,7 @@ int listen_forward_serve(const struct endpoint *target, const struct connect_pro
 
 	forward_server_init(&f, target, so->keep_open ? forward_show_event : one_event,
 			    so->keep_open ? (void *)show : (void *)&one);
-	f.co.so = sso;
+	f.co.so = &o->so;
 	f.co.timeout = connect_timeout >= 0 ? connect_timeout : FORWARD_CONNECT_TIMEOUT;
 	if (px && px->on) {
 		f.open_target = open_via_proxy;
@@ -129,6 +135,10 @@ int listen_forward_serve(const struct endpoint *target, const struct connect_pro
 			return err_set(e, EXIT_FAIL, "forward failed: %s", one.why);
 		return rc;
 	}
+	if (listen_ftls_setup(o, show, fds, n, &f, e)) {
+		sock_close_all(fds, n);
+		return -1;
+	}
 	kso.handoff = &f.handoff;
 	kso.in_fd = kso.out_fd = -1;
 	/* without -m: the open-file limit counted per client, not per socket */
@@ -136,6 +146,7 @@ int listen_forward_serve(const struct endpoint *target, const struct connect_pro
 		kso.max_serving /= FDS_PER_CLIENT;
 	rc = server_run_stream(fds, n, &kso, &st, e);
 	sock_close_all(fds, n);
+	listen_ftls_free(&f);
 	if (!rc && one.failed)
 		return err_set(e, EXIT_FAIL, "forward failed: %s", one.why);
 	return rc;

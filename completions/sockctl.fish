@@ -92,7 +92,7 @@ function __sockctl_data --no-scope-shadowing
 		set unixp 1
 	case listen
 		set pos host service
-		set argopts -- --type --fd --forward --connect-timeout --proxy --proxy-addr -x --proxy-type -X --proxy-user -P --exec -e --sh-exec -c --echo-rate --max-conns -m --stall-timeout --source -s --port -p --allow --deny --timeout -w --mode --backlog --proxy-server --proxy-auth --delay --output -o --hex-dump --idle-timeout --quit-after-eof -q --size --interface -I --mark --ttl --tos --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout --ca --cert --key --alpn --tls-min --tls-max --ciphers --ciphersuites --groups --handshake-timeout
+		set argopts -- --type --fd --forward --connect-timeout --forward-ca --forward-sni --proxy --proxy-addr -x --proxy-type -X --proxy-user -P --exec -e --sh-exec -c --echo-rate --max-conns -m --stall-timeout --source -s --port -p --allow --deny --timeout -w --mode --backlog --proxy-server --proxy-auth --delay --output -o --hex-dump --idle-timeout --quit-after-eof -q --size --interface -I --mark --ttl --tos --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout --ca --cert --key --alpn --tls-min --tls-max --ciphers --ciphersuites --groups --handshake-timeout
 		set sel -- -U 'path' --unix 'path'
 		set unixp 1
 	case udp-send
@@ -238,6 +238,10 @@ complete -c sockctl -n '__sockctl_is listen' -l broker -d 'with -k: each client\
 complete -c sockctl -n '__sockctl_is listen' -l chat -d '--broker with "<userN> " before each line, control characters dropped'
 complete -c sockctl -n '__sockctl_is listen' -l forward -x -d 'connect each client to HOST:PORT (or unix:PATH) and relay both ways'
 complete -c sockctl -n '__sockctl_is listen' -l connect-timeout -x -d '--forward: give up connecting to the target after DUR (default 10s)'
+complete -c sockctl -n '__sockctl_is listen' -l forward-tls -d '--forward: TLS to the target, verified against the system\'s CAs and HOST'
+complete -c sockctl -n '__sockctl_is listen' -l forward-ca -r -F -d '--forward-tls: trust these CA certificates (PEM) instead of the system\'s'
+complete -c sockctl -n '__sockctl_is listen' -l forward-sni -x -d '--forward-tls: send NAME as SNI and check the certificate against it'
+complete -c sockctl -n '__sockctl_is listen' -l forward-insecure -d '--forward-tls: do not verify the target\'s certificate (warned once)'
 complete -c sockctl -n '__sockctl_is listen' -l proxy -x -d 'socks5|socks5h|socks4|socks4a|http://[USER[:PASS]@]HOST:PORT'
 complete -c sockctl -n '__sockctl_is listen' -l proxy-addr -s x -x -d 'nc: the proxy to go through'
 complete -c sockctl -n '__sockctl_is listen' -l proxy-type -s X -x -a '5 4 connect' -d 'nc: with -x: 5 (SOCKS5, the default), 4 (SOCKS4) or connect (HTTP)'

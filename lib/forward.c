@@ -322,6 +322,15 @@ static void job_connected(struct job *j, int tfd)
 	j->targetlen = sizeof(j->target);
 	if (getpeername(tfd, (struct sockaddr *)&j->target, &j->targetlen))
 		j->targetlen = 0;
+	if (j->f->tls_client || j->f->tls_target) {
+		/* TLS cannot be spliced: lib/forward_tls moves this pair */
+		forward_tls_start(j->loop, j->f, j->wc.fd, tfd, j->id, j->start,
+				  (const struct sockaddr *)&j->client, j->clientlen,
+				  (const struct sockaddr *)&j->target, j->targetlen);
+		j->dead = 1;
+		server_defer_free(j->loop, j);
+		return;
+	}
 	j->wc.ready = client_ready;
 	j->wt.ready = target_ready;
 	j->wt.fd = tfd;

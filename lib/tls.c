@@ -582,6 +582,36 @@ int tls_client_step(struct tls_conn *t, uint32_t *want, struct err *e)
 	return handshake_error(t, rc, e);
 }
 
+struct tls_conn *tls_server_open(struct tls_ctx *c, int fd, struct err *e)
+{
+	struct tls_conn *t = tls_conn_new(c, fd, NULL, e);
+
+	if (!t)
+		return NULL;
+	SSL_set_accept_state(t->ssl);
+	t->start_ns = clock_mono_ns();
+	return t;
+}
+
+int tls_server_step(struct tls_conn *t, uint32_t *want, struct err *e)
+{
+	int rc, se;
+
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_accept(t->ssl);
+	if (rc == 1) {
+		t->start_ns = clock_mono_ns() - t->start_ns; /* now the handshake's duration */
+		return 1;
+	}
+	se = SSL_get_error(t->ssl, rc);
+	if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE) {
+		*want = se == SSL_ERROR_WANT_READ ? TLS_WANT_READ : TLS_WANT_WRITE;
+		return 0;
+	}
+	return handshake_error(t, rc, e);
+}
+
 int64_t tls_conn_handshake_ns(const struct tls_conn *t)
 {
 	return t->start_ns;

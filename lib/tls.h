@@ -186,6 +186,13 @@ struct tls_conn *tls_client_open(struct tls_ctx *c, int fd, const char *host,
 				 struct tls_report *r, struct err *e);
 int tls_client_step(struct tls_conn *t, uint32_t *want, struct err *e);
 int64_t tls_conn_handshake_ns(const struct tls_conn *t);
+/*
+ * The server's side of the same (listen --tls --forward): a connection
+ * from tls_server_open() on accepted non-blocking @fd, stepped as
+ * tls_client_step() steps the client's.
+ */
+struct tls_conn *tls_server_open(struct tls_ctx *c, int fd, struct err *e);
+int tls_server_step(struct tls_conn *t, uint32_t *want, struct err *e);
 /* The server's handshake on accepted socket @fd. */
 int tls_accept(struct tls_ctx *c, int fd, struct tls_conn **out, struct tls_report *r,
 	       struct err *e);

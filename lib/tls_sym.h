@@ -98,6 +98,7 @@
 	X(SSL_session_reused) \
 	X(SSL_set1_host) \
 	X(SSL_set_ex_data) \
+	X(SSL_set_accept_state) \
 	X(SSL_set_connect_state) \
 	X(SSL_set_fd) \
 	X(SSL_set_session) \
@@ -134,6 +135,7 @@
 	X(X509_set_pubkey) \
 	X(X509_set_version) \
 	X(X509_sign) \
+	X(X509_get_default_cert_file) \
 	X(X509_verify_cert_error_string) \
 	X(i2d_X509_PUBKEY) \
 	X(OpenSSL_version_num) \
@@ -232,6 +234,7 @@ extern struct tls_syms tls_sym;
 #define SSL_session_reused (*tls_sym.p_SSL_session_reused)
 #define SSL_set1_host (*tls_sym.p_SSL_set1_host)
 #define SSL_set_ex_data (*tls_sym.p_SSL_set_ex_data)
+#define SSL_set_accept_state (*tls_sym.p_SSL_set_accept_state)
 #define SSL_set_connect_state (*tls_sym.p_SSL_set_connect_state)
 #define SSL_set_fd (*tls_sym.p_SSL_set_fd)
 #define SSL_set_session (*tls_sym.p_SSL_set_session)
@@ -268,6 +271,7 @@ extern struct tls_syms tls_sym;
 #define X509_set_pubkey (*tls_sym.p_X509_set_pubkey)
 #define X509_set_version (*tls_sym.p_X509_set_version)
 #define X509_sign (*tls_sym.p_X509_sign)
+#define X509_get_default_cert_file (*tls_sym.p_X509_get_default_cert_file)
 #define X509_verify_cert_error_string (*tls_sym.p_X509_verify_cert_error_string)
 #define i2d_X509_PUBKEY (*tls_sym.p_i2d_X509_PUBKEY)
 #define OpenSSL_version_num (*tls_sym.p_OpenSSL_version_num)
