@@ -20,7 +20,8 @@ HARDEN_LDFLAGS  := -pie -Wl,-z,relro -Wl,-z,now
 ifeq ($(SANITIZE),1)
 BUILD     := build/san
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-HARDEN_CPPFLAGS :=
+# the seccomp filter then also allows what the sanitizers do at exit
+HARDEN_CPPFLAGS := -DSOCKCTL_SANITIZE
 else
 BUILD     := build/rel
 SAN_FLAGS :=
@@ -42,15 +43,27 @@ ifneq ($(wildcard $(shell $(CC) -print-file-name=libcap-ng.a)),)
 CAPNG_LIBS := -Wl,-Bstatic $(CAPNG_LIBS) -Wl,-Bdynamic
 endif
 endif
+SECCOMP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libseccomp 2>/dev/null)
+SECCOMP_LIBS   := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo MISSING)
+ifeq ($(SECCOMP_LIBS),MISSING)
+$(error libseccomp not found by $(PKG_CONFIG): run 'sh deps.sh' (as root, or a user with sudo))
+endif
+# the same as libcap-ng: its archive when there is one (STATIC_SECCOMP=0: not)
+STATIC_SECCOMP ?= 1
+ifeq ($(STATIC_SECCOMP)$(SANITIZE),1)
+ifneq ($(wildcard $(shell $(CC) -print-file-name=libseccomp.a)),)
+SECCOMP_LIBS := -Wl,-Bstatic $(SECCOMP_LIBS) -Wl,-Bdynamic
+endif
+endif
 endif
 
 ALL_CPPFLAGS := -D_GNU_SOURCE -DSOCKCTL_VERSION='"$(VERSION)"' -Ilib -Icmd \
-                $(CAPNG_CFLAGS) $(HARDEN_CPPFLAGS) $(CPPFLAGS)
+                $(CAPNG_CFLAGS) $(SECCOMP_CFLAGS) $(HARDEN_CPPFLAGS) $(CPPFLAGS)
 # -fno-math-errno: sqrt() becomes one instruction and libm is not needed;
 # --as-needed then leaves it out of the binary's dependencies.
 ALL_CFLAGS   := -std=c11 $(WARNINGS) -fno-math-errno $(HARDEN_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 ALL_LDFLAGS  := -Wl,--as-needed $(HARDEN_LDFLAGS) $(SAN_FLAGS) $(LDFLAGS)
-LIBS         := $(CAPNG_LIBS) -lm $(LDLIBS)
+LIBS         := $(CAPNG_LIBS) $(SECCOMP_LIBS) -lm $(LDLIBS)
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
@@ -73,7 +86,8 @@ LINK_ORDER := cmd/main cmd/priv_start lib/priv lib/err lib/opt lib/out lib/parse
               cmd/listen lib/server cmd/server_show \
               lib/dgram_server lib/dgram_recv lib/dgram_guard cmd/udp_recv lib/dgram \
               lib/dgram_send cmd/udp_send \
-              cmd/raw_icmp cmd/raw_icmp_show lib/ping lib/ping_check lib/icmp
+              cmd/raw_icmp cmd/raw_icmp_show lib/ping lib/ping_check lib/icmp \
+              cmd/sandbox cmd/sandbox_tables lib/sandbox
 LINK_OBJ := $(foreach f,$(LINK_ORDER),$(filter $(BUILD)/$(f).o,$(CMD_OBJ) $(LIB_OBJ))) \
             $(filter-out $(LINK_ORDER:%=$(BUILD)/%.o),$(CMD_OBJ) $(LIB_OBJ))
 MANPAGES := $(sort $(wildcard docs/*.1))
@@ -87,6 +101,17 @@ all: sockctl
 # switching between the two relink it.
 sockctl: $(LINK_OBJ) $(BUILD)/.stamp
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(LINK_OBJ) $(LIBS)
+
+# The same binary with the sandbox's test hook (cmd/sandbox.c built with
+# -DSOCKCTL_TEST_HOOKS): only tests/bats/sandbox.bats runs it; ./sockctl
+# has no hook.
+HOOKS_BIN := $(BUILD)/sockctl-hooks
+$(BUILD)/cmd/sandbox_hooks.o: cmd/sandbox.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) -DSOCKCTL_TEST_HOOKS $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(HOOKS_BIN): $(filter-out $(BUILD)/cmd/sandbox.o,$(LINK_OBJ)) $(BUILD)/cmd/sandbox_hooks.o
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/.stamp:
 	@mkdir -p $(BUILD) && rm -f build/*/.stamp && touch $@
@@ -106,7 +131,7 @@ $(BUILD)/tests/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:=.dep)
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:=.dep) $(BUILD)/cmd/sandbox_hooks.d
 
 unit: $(UNIT_BIN)
 
@@ -123,12 +148,12 @@ SAN_ASAN := $(SAN_ASAN):detect_stack_use_after_return=1:log_path=$(SAN_LOG_DIR)/
 SAN_UBSAN := print_stacktrace=1:halt_on_error=1:exitcode=86:log_path=$(SAN_LOG_DIR)/ubsan
 SAN_ENV := ASAN_OPTIONS=$(SAN_ASAN) UBSAN_OPTIONS=$(SAN_UBSAN) SAN_LOG_DIR=$(SAN_LOG_DIR)
 
-check: sockctl unit
+check: sockctl unit $(HOOKS_BIN)
 ifeq ($(SANITIZE),1)
 	@rm -rf $(SAN_LOG_DIR) && mkdir -p $(SAN_LOG_DIR)
-	@$(SAN_ENV) UNIT_DIR=$(BUILD)/tests/unit tests/run
+	@$(SAN_ENV) SOCKCTL_HOOKS=$(CURDIR)/$(HOOKS_BIN) UNIT_DIR=$(BUILD)/tests/unit tests/run
 else
-	@UNIT_DIR=$(BUILD)/tests/unit tests/run
+	@SOCKCTL_HOOKS=$(CURDIR)/$(HOOKS_BIN) UNIT_DIR=$(BUILD)/tests/unit tests/run
 endif
 
 # issue 9's file-transfer matrix as a markdown table (about 2 minutes)

@@ -13,9 +13,9 @@
 # shellcheck disable=SC2086 # the package lists are word lists, split on purpose
 set -eu
 
-# build: compiler, make, pkg-config, libcap-ng; lint and fuzz: cppcheck,
+# build: compiler, make, pkg-config, libcap-ng, libseccomp (the sandbox); lint and fuzz: cppcheck,
 # clang-tidy, clang + its sanitizer runtime; docs: groff.
-BUILD="gcc make pkg-config libc6-dev libcap-ng-dev groff-base cppcheck clang-tidy
+BUILD="gcc make pkg-config libc6-dev libcap-ng-dev libseccomp-dev groff-base cppcheck clang-tidy
 clang libclang-rt-14-dev"
 # make check: bats, the peers tests compare against, namespaces and firewall
 # (iproute2, nftables), valgrind, netbase for /etc/services (tests use
@@ -30,7 +30,7 @@ BENCH="hyperfine iperf3 nmap"
 # for later work, cheap to have now: TLS and seccomp headers, more peers and
 # tools (fping, traceroute, curl, openssl, tshark, expect), load for flake
 # hunting (stress-ng), fresh roots for the set-up test (debootstrap).
-LATER="libssl-dev libseccomp-dev openssl curl fping traceroute tshark expect
+LATER="libssl-dev openssl curl fping traceroute tshark expect
 stress-ng debootstrap"
 PACKAGES="$BUILD $TEST $BENCH $LATER"
 

@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "cmd_sandbox.h"
 #include "err.h"
 #include "inherit.h"
 #include "opt.h"
@@ -35,7 +36,7 @@ struct connect_opts {
 	struct sockopts so;
 	int tcp_info;
 	long long parallel, fd;
-	int scan;
+	int scan, no_sandbox;
 };
 
 const struct opt_cmd cmd_connect_desc = {
@@ -143,6 +144,15 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 	return 0;
 }
 
+/* After set-up: see cmd/sandbox_tables.c for where and why. */
+static int enter_sandbox(const struct connect_opts *o, const struct sandbox_table *t,
+			 struct err *e)
+{
+	struct cmd_sandbox s = { .cmd = "connect", .off = o->no_sandbox, .verbose = o->verbose };
+
+	return cmd_sandbox_enter(&s, t, e);
+}
+
 /* ---- -z: port checks ---- */
 
 struct scan_ctx {
@@ -234,6 +244,10 @@ static int run_scan(const struct connect_opts *o, const struct endpoint *ep, str
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	addr_ntop((struct sockaddr *)&ss, len, c.host, sizeof(c.host));
+	if (enter_sandbox(o, &sb_connect_scan, e)) {
+		addr_port_list_free(&pl);
+		return -1;
+	}
 	open = scan_run((struct sockaddr *)&ss, len, &pl, &so_scan, on_scan, &c, e);
 	nports = pl.count;
 	addr_port_list_free(&pl);
@@ -392,6 +406,10 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 
 	if (open_socket(o, ep, &c, &fd, e))
 		return -1;
+	if (enter_sandbox(o, &sb_connect_relay, e)) {
+		close(fd);
+		return -1;
+	}
 	if (o->fd >= 0)
 		snprintf(peer, sizeof(peer), "the peer of --fd %d", (int)o->fd);
 	else if (ep->kind == EP_UNIX)
@@ -471,6 +489,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_FD(&o.fd, "relay the connected socket inherited as fd N"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

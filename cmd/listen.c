@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "cmd_sandbox.h"
 #include "dgram_server.h"
 #include "dgram_guard.h"
 #include "err.h"
@@ -35,6 +36,7 @@ struct cidr_list {
 
 struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
+	int no_sandbox;
 	const char *unix_path, *source, *port, *type;
 	int sock_type;      /* from --type, or the inherited socket's */
 	long long max_conns, backlog, mode, fd, echo_rate;
@@ -308,6 +310,7 @@ static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, i
 {
 	struct server_opts so;
 	struct server_stats st;
+	struct cmd_sandbox sb = { .cmd = "listen", .off = o->no_sandbox, .verbose = o->verbose };
 	int rc;
 
 	server_show_listening(ctx, fds, n, o->udp, o->unix_path);
@@ -316,6 +319,12 @@ static int serve_sockets(const struct listen_opts *o, struct server_show *ctx, i
 		return -1;
 	}
 	server_setup(o, ctx, &so);
+	sb.unix_remove = o->unix_path;
+	if (cmd_sandbox_enter(&sb, o->udp ? &sb_listen_dgram : !o->keep_open && !o->echo
+							? &sb_listen_one : &sb_listen_stream, e)) {
+		sock_close_all(fds, n);
+		return -1;
+	}
 	if (!o->keep_open && !o->echo && !o->udp)
 		return relay_one(o, &so, fds, n, e);
 	if (o->udp)
@@ -405,6 +414,7 @@ int cmd_listen(int argc, char **argv)
 		OPT_GROUP("Output"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

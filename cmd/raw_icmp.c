@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "cmd.h"
+#include "cmd_sandbox.h"
 #include "err.h"
 #include "icmp.h"
 #include "opt.h"
@@ -204,12 +205,15 @@ static int engine(struct ctx *c, struct err *e)
 static int ping(struct ctx *c, struct ping_socks *s, struct priv *pv, struct err *e)
 {
 	sigset_t old;
+	struct cmd_sandbox sb = { .cmd = NAME, .off = c->o->no_sandbox, .verbose = c->o->verbose };
 
 	if (c->o->family)
 		ping_socks_close(s, c->o->family);
 	if (prepare(c, e) || pick_socket(c, s, pv, e) || engine(c, e))
 		return -1;
 	if (c->root && priv_drop(pv, e)) /* the options are set: root's rights go too */
+		return -1;
+	if (cmd_sandbox_enter(&sb, &sb_raw_icmp, e))
 		return -1;
 	catch_signals(&old);
 	raw_icmp_header(c);
@@ -254,6 +258,7 @@ int cmd_raw_icmp(int argc, char **argv)
 		OPT_FLAG('n', "numeric", &o.numeric, "numeric addresses only (always so)"),
 		OPT_NUMERIC_HOST(0, &o.numeric_host),
 		OPT_JSON(&o.json),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

@@ -19,7 +19,7 @@ struct icmp_opts {
 	long long count, code, preload;
 	unsigned long long size; /* SIZE_UNSET: not given */
 	int64_t interval, timeout, deadline;
-	int quiet, flood, mode, json, verbose, numeric, numeric_host, stamps;
+	int quiet, flood, mode, json, verbose, numeric, numeric_host, stamps, no_sandbox;
 	const char *type;
 	struct sockopts so;
 };

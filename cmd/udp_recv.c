@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "cmd_sandbox.h"
 #include "dgram.h"
 #include "dgram_recv.h"
 #include "err.h"
@@ -29,7 +30,7 @@
 #define RECV_MAXFDS 2
 
 struct recv_opts {
-	int family, verbose, json, nonblock, numeric;
+	int family, verbose, json, nonblock, numeric, no_sandbox;
 	long long count, fd_ll, echo_rate;
 	int64_t timeout;
 	int fd, echo, raw, hex, quiet, stats, until_end, no_gro;
@@ -357,10 +358,13 @@ static int start_rx(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
 	ro.count = (uint64_t)c->o->count;
 	ro.on_event = on_rx;
 	ro.ctx = c;
+	struct cmd_sandbox sb = { .cmd = "udp-recv", .off = c->o->no_sandbox,
+				  .verbose = c->o->verbose };
+
 	if (dgram_rx_init(&c->rx, fds, nfds, &ro, e))
 		return -1;
 	report_rx_mode(c);
-	return 0;
+	return cmd_sandbox_enter(&sb, &sb_udp_recv, e);
 }
 
 static void install_signals(void)
@@ -410,6 +414,7 @@ int cmd_udp_recv(int argc, char **argv)
 		OPT_GROUP("Output"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "cmd_sandbox.h"
 #include "dgram.h"
 #include "dgram_send.h"
 #include "err.h"
@@ -31,7 +32,7 @@
 enum send_mode { MODE_ARGS, MODE_PROBES, MODE_LINES, MODE_RAW };
 
 struct send_opts {
-	int family, verbose, json, nonblock, quiet, raw, no_gso, numeric;
+	int family, verbose, json, nonblock, quiet, raw, no_gso, numeric, no_sandbox;
 	long long count, rate, mcast_ttl;
 	int mcast_loop;
 	int64_t interval, wait;
@@ -376,11 +377,12 @@ static int start_tx(struct send_ctx *c, struct err *e)
 static int run(struct send_ctx *c, const struct endpoint *ep, struct err *e)
 {
 	const struct send_opts *o = c->o;
+	struct cmd_sandbox sb = { .cmd = "udp-send", .off = o->no_sandbox, .verbose = o->verbose };
 	int rc;
 
 	if (resolve_dst(c, ep, e) || check_sizes(c, c->msgs, c->nmsg, e))
 		return -1;
-	if (open_sock(c, e) || start_tx(c, e))
+	if (open_sock(c, e) || start_tx(c, e) || cmd_sandbox_enter(&sb, &sb_udp_send, e))
 		return -1;
 	if (c->mode == MODE_ARGS || c->mode == MODE_PROBES)
 		rc = dgram_tx_generate(&c->tx, fill, c, e);
@@ -427,6 +429,7 @@ int cmd_udp_send(int argc, char **argv)
 		OPT_FLAG('q', "quiet", &o.quiet, "no summary on stderr"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

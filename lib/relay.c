@@ -685,6 +685,25 @@ static void sock_failed(struct relay *r, struct err *e)
 			(unsigned long long)st->delivered, (unsigned long long)st->to_out);
 }
 
+/*
+ * The idle timeout ended a relay that still held stdin's bytes (a peer with
+ * a zero window): nothing is lost silently, the count joins the message.
+ */
+static void idle_failed(struct relay *r, struct err *e)
+{
+	struct relay_stats *st = r->st;
+	char msg[sizeof(e->msg)];
+
+	st->delivered = relay_sock_delivered(r->sock, r->acked_base, st->to_sock);
+	st->undelivered = chan_pending(&r->a) + (st->to_sock - st->delivered);
+	if (!st->undelivered)
+		return;
+	snprintf(msg, sizeof(msg), "%s", e->msg);
+	err_set(e, EXIT_FAIL, "%s: %llu bytes sent; %llu bytes read from stdin were not "
+		"delivered", msg, (unsigned long long)st->delivered,
+		(unsigned long long)st->undelivered);
+}
+
 static int relay_loop(struct relay *r, struct err *e)
 {
 	struct pollfd p[3];
@@ -789,6 +808,8 @@ int relay_run(int sock, int in_fd, int out_fd, const struct relay_opts *o,
 	st->end_ns = clock_mono_ns();
 	if (rc && st->sock_error)
 		sock_failed(&r, e);
+	else if (rc && st->idle_timed_out)
+		idle_failed(&r, e);
 	else
 		st->delivered = st->to_sock;
 	restore_flags(&r);

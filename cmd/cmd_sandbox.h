@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sandbox as commands enter it (lib/sandbox.h has the mechanism): each
+ * command calls cmd_sandbox_enter() once, at the end of its set-up, with
+ * the table of the mode it runs (cmd/sandbox_tables.c).
+ */
+#ifndef SOCKCTL_CMD_SANDBOX_H
+#define SOCKCTL_CMD_SANDBOX_H
+
+#include "sandbox.h"
+
+#define CMD_SANDBOX_PATHS 8
+
+struct cmd_sandbox {
+	const char *cmd;   /* for -v and errors */
+	int off;           /* --no-sandbox */
+	int verbose;       /* -v: say what is on */
+	/* A Unix socket file the command removes at the end: its directory
+	 * gets Landlock's REMOVE_FILE. */
+	const char *unix_remove;
+	/* Files the command still opens after set-up (-o logs, --cert files). */
+	struct sandbox_path paths[CMD_SANDBOX_PATHS];
+	int npaths;
+};
+
+/*
+ * Confine the process as @t says (SOCKCTL_SANDBOX_LOG=1 in the environment:
+ * log, do not kill).  -v says "sandbox: seccomp on (MODE, N syscalls),
+ * landlock ABI N" or why either is off.  0, or -1 with @e set: the command
+ * ends with status 1 rather than run unconfined.
+ */
+int cmd_sandbox_enter(const struct cmd_sandbox *s, const struct sandbox_table *t, struct err *e);
+
+/* The tables, one per command and mode (cmd/sandbox_tables.c). */
+extern const struct sandbox_table sb_resolve, sb_connect_relay, sb_connect_scan, sb_listen_one,
+	sb_listen_stream, sb_listen_dgram, sb_udp_send, sb_udp_recv, sb_raw_icmp;
+
+#endif
