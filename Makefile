@@ -92,7 +92,7 @@ LINK_OBJ := $(foreach f,$(LINK_ORDER),$(filter $(BUILD)/$(f).o,$(CMD_OBJ) $(LIB_
             $(filter-out $(LINK_ORDER:%=$(BUILD)/%.o),$(CMD_OBJ) $(LIB_OBJ))
 MANPAGES := $(sort $(wildcard docs/*.1))
 
-.PHONY: all check unit objs bench install uninstall deps clean lint fuzz fuzz-build transfer-matrix
+.PHONY: all check soak unit objs bench install uninstall deps clean lint fuzz fuzz-build transfer-matrix
 .DEFAULT_GOAL := all
 
 all: sockctl
@@ -155,6 +155,10 @@ ifeq ($(SANITIZE),1)
 else
 	@SOCKCTL_HOOKS=$(CURDIR)/$(HOOKS_BIN) UNIT_DIR=$(BUILD)/tests/unit tests/run
 endif
+
+# issue 13's soak: 10 minutes (SOAK_SECONDS=N for a shorter one)
+soak: sockctl
+	@tests/soak.sh
 
 # issue 9's file-transfer matrix as a markdown table (about 2 minutes)
 transfer-matrix: sockctl

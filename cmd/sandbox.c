@@ -57,34 +57,44 @@ static void say(const struct cmd_sandbox *s, const struct sandbox_table *t,
 		log ? "others logged" : "others kill", ll);
 }
 
-int cmd_sandbox_enter(const struct cmd_sandbox *s, const struct sandbox_table *t, struct err *e)
+/* The Landlock paths: the command's, then the Unix socket's directory. */
+static int fs_paths(const struct cmd_sandbox *s, struct sandbox_path *paths, char *dir,
+		    size_t dirlen)
 {
-	struct sandbox_path paths[CMD_SANDBOX_PATHS + 3];
-	struct sandbox_opts o = { .off = s->off, .paths = paths };
-	struct sandbox_report r;
-	const char *log = getenv("SOCKCTL_SANDBOX_LOG");
-	char dir[4096], msg[sizeof(e->msg)];
-	const char *slash;
-	int i;
+	const char *slash = s->unix_remove ? strrchr(s->unix_remove, '/') : NULL;
+	int i, n = 0;
 
-	o.log = log && !strcmp(log, "1");
 	for (i = 0; i < s->npaths && i < CMD_SANDBOX_PATHS; i++)
-		paths[o.npaths++] = s->paths[i];
-	if (s->unix_remove && (slash = strrchr(s->unix_remove, '/')) &&
-	    (size_t)(slash - s->unix_remove) < sizeof(dir)) {
-		snprintf(dir, sizeof(dir), "%.*s", slash == s->unix_remove ? 1 : (int)(slash - s->unix_remove),
-			 s->unix_remove);
-		paths[o.npaths++] = (struct sandbox_path){ dir, SB_FS_REMOVE };
+		paths[n++] = s->paths[i];
+	if (slash && (size_t)(slash - s->unix_remove) < dirlen) {
+		/* "/x.sock" lives in "/", "a/b.sock" in "a" */
+		snprintf(dir, dirlen, "%.*s",
+			 slash == s->unix_remove ? 1 : (int)(slash - s->unix_remove), s->unix_remove);
+		paths[n++] = (struct sandbox_path){ dir, SB_FS_REMOVE };
 	} else if (s->unix_remove) {
-		paths[o.npaths++] = (struct sandbox_path){ ".", SB_FS_REMOVE };
+		paths[n++] = (struct sandbox_path){ ".", SB_FS_REMOVE };
 	}
 #ifdef SOCKCTL_SANITIZE
 	/* LeakSanitizer reads /proc/self at exit; reports go to SAN_LOG_DIR */
-	paths[o.npaths++] = (struct sandbox_path){ "/proc", SB_FS_READ };
+	paths[n++] = (struct sandbox_path){ "/proc", SB_FS_READ };
 	if (getenv("SAN_LOG_DIR") && !access(getenv("SAN_LOG_DIR"), F_OK))
-		paths[o.npaths++] = (struct sandbox_path){ getenv("SAN_LOG_DIR"),
-							   SB_FS_WRITE | SB_FS_CREATE };
+		paths[n++] = (struct sandbox_path){ getenv("SAN_LOG_DIR"),
+						    SB_FS_WRITE | SB_FS_CREATE };
 #endif
+	return n;
+}
+
+int cmd_sandbox_enter(const struct cmd_sandbox *s, const struct sandbox_table *t, struct err *e)
+{
+	struct sandbox_path paths[CMD_SANDBOX_PATHS + 3];
+	struct sandbox_opts o = { .off = s->off };
+	struct sandbox_report r;
+	const char *log = getenv("SOCKCTL_SANDBOX_LOG");
+	char dir[4096], msg[sizeof(e->msg)];
+
+	o.log = log && !strcmp(log, "1");
+	o.npaths = fs_paths(s, paths, dir, sizeof(dir));
+	o.paths = paths;
 	if (sandbox_install(t, &o, &r, e)) {
 		snprintf(msg, sizeof(msg), "%s", e->msg);
 		return err_set(e, EXIT_FAIL, "%s (--no-sandbox runs without it)", msg);

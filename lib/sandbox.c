@@ -91,7 +91,7 @@ static const struct sc g_exit[] = { A(exit), A(exit_group), END };
  */
 static const struct sc g_sanitize[] = {
 	A(clone), A(clone3), A(ptrace), A(wait4), A(waitid), A(prctl), A(sched_yield),
-	A(openat), A(open), A(getdents64), A(readlink), A(readlinkat), A(getppid),
+	A(openat), A(open), A(getdents), A(getdents64), A(readlink), A(readlinkat), A(getppid),
 	A(sched_getaffinity), A(futex), A(set_robust_list), A(rseq), A(exit), A(munmap),
 	A(mmap), A(mprotect), A(getrlimit), A(prlimit64), A(pipe2), A(kill), A(statx),
 	A(write), A(pread64), A(lstat), A(stat), A(access), END,
@@ -190,7 +190,7 @@ static int seccomp_load_table(const struct sandbox_table *t, int log, int *rules
 	collect(t, &a);
 	ctx = seccomp_init(log ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
-		return err_set(e, EXIT_FAIL, "sandbox: seccomp_init failed");
+		return err_set(e, EXIT_FAIL, "sandbox: no seccomp filter here (seccomp_init failed)");
 	for (nr = 0; nr < MAX_NR && !rc; nr++)
 		if (a.cond[nr] != C_ABSENT)
 			rc = add_rule(ctx, nr, a.cond[nr]);
