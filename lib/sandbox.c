@@ -5,10 +5,12 @@
 #include <seccomp.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -19,8 +21,9 @@
 enum cond {
 	C_NONE,
 	C_NOEXEC, /* mmap/mprotect: arg 2 (prot) without PROT_EXEC */
-	C_IOCTL,  /* ioctl: arg 1 is FIONREAD or TCGETS (isatty) */
+	C_IOCTL,  /* ioctl: arg 1 is FIONREAD, TCGETS (isatty) or SIOCGIFNAME */
 	C_RDONLY, /* openat: arg 2 (flags) opens for reading only */
+	C_IFSOCK, /* socket: only glibc's throwaway socket for if_indextoname */
 	C_ABSENT = 0xff,
 };
 
@@ -36,6 +39,16 @@ static const struct sc g_stdio[] = {
 	A(read), A(write), A(readv), A(writev), A(close), A(fstat), A(newfstatat), A(lseek),
 	A(fcntl), A(dup), { SCMP_SYS(ioctl), C_IOCTL }, END,
 };
+/*
+ * An IPv6 address with a scope (fe80::1%eth0) is formatted by getnameinfo,
+ * which names the interface with if_indextoname(): glibc opens a datagram
+ * socket for its SIOCGIFNAME ioctl, trying AF_UNIX first.  Every command
+ * formats peer addresses after set-up, so every filter has this: an
+ * AF_UNIX socket fails with EAFNOSUPPORT (no way to local daemons), an
+ * AF_INET datagram socket is allowed (no more than the sockets the command
+ * already holds can do).
+ */
+static const struct sc g_ifname[] = { { SCMP_SYS(socket), C_IFSOCK }, END };
 static const struct sc g_time[] = {
 	A(clock_gettime), A(gettimeofday), A(clock_getres), A(clock_nanosleep), A(nanosleep),
 	A(time), END,
@@ -106,7 +119,7 @@ static const struct group {
 	{ SB_MEMORY, g_memory }, { SB_RELAY, g_relay },	    { SB_EPOLL, g_epoll },
 	{ SB_ACCEPT, g_accept }, { SB_DGRAM, g_dgram },	    { SB_ICMP, g_icmp },
 	{ SB_CONNECT, g_connect }, { SB_RESOLVE, g_resolve }, { SB_UNLINK, g_unlink },
-	{ SB_EXIT, g_exit },
+	{ SB_EXIT, g_exit },	 { SB_STDIO, g_ifname },
 };
 
 /* Syscall numbers on the architectures we build for stay below this. */
@@ -169,9 +182,19 @@ static int add_rule(scmp_filter_ctx ctx, int nr, unsigned char cond)
 					SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	case C_IOCTL:
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+		if (!rc)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A1(SCMP_CMP_EQ, TCGETS));
 		return rc ? rc
 			  : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					     SCMP_A1(SCMP_CMP_EQ, TCGETS));
+					     SCMP_A1(SCMP_CMP_EQ, SIOCGIFNAME));
+	case C_IFSOCK:
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), nr, 1,
+				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		return rc ? rc
+			  : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 3,
+					     SCMP_A0(SCMP_CMP_EQ, AF_INET),
+					     SCMP_A1(SCMP_CMP_EQ, SOCK_DGRAM | SOCK_CLOEXEC),
+					     SCMP_A2(SCMP_CMP_EQ, 0));
 	case C_RDONLY:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,

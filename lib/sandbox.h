@@ -39,7 +39,7 @@
 
 /* The shared groups of syscalls: see the lists in lib/sandbox.c. */
 enum sandbox_group {
-	SB_STDIO = 1 << 0,    /* read/write/close/fstat/fcntl/lseek/ioctl(FIONREAD, TCGETS) */
+	SB_STDIO = 1 << 0,    /* read/write/close/fstat/fcntl/lseek/ioctl; if_indextoname */
 	SB_TIME = 1 << 1,     /* clocks, sleeps */
 	SB_SIGNALS = 1 << 2,  /* handlers, masks, raise(): the end by SIGPIPE */
 	SB_MEMORY = 1 << 3,   /* brk, mmap/mprotect without PROT_EXEC, munmap, madvise */

@@ -151,3 +151,21 @@ while True:
 	[[ $output == *127.0.0.1* ]]
 	! grep -q SOCKCTL_TEST_FORBIDDEN "$SOCKCTL"
 }
+
+@test "sandbox: a scoped IPv6 peer (fe80::%IFACE) is named under the filter (if_indextoname)" {
+	ns_add a
+	ns_add b
+	ns_link a b 198.18.13.1/24 198.18.13.2/24 fe80::a/64 fe80::b/64
+	local va="v$$a" err="$BATS_TEST_TMPDIR/r.err"
+	va=${va:0:15}
+	bg in_ns b "$SOCKCTL" udp-recv -v -c 1 -w 10 :: 0 >"$BATS_TEST_TMPDIR/out" 2>"$err"
+	local port
+	port=$(listen_port "$err")
+	wait_for 10 grep -q 'sandbox: seccomp on' "$err"
+	in_ns a "$SOCKCTL" udp-send -q "fe80::b%$va" "$port" hello
+	wait_pid 10 "$BG_PID"
+	[ "$WAIT_STATUS" -eq 0 ] || { cat "$err"; return 1; }
+	# the interface by name, as without the filter (not a bare %index)
+	grep -Eq '^fe80::[0-9a-f:]+%v[^ ]+ [0-9]+ 5: hello$' "$BATS_TEST_TMPDIR/out" ||
+		{ cat "$BATS_TEST_TMPDIR/out"; return 1; }
+}
