@@ -16,7 +16,7 @@ struct cmd_sandbox {
 	int off;           /* --no-sandbox */
 	int verbose;       /* -v: say what is on */
 	/* A Unix socket file the command removes at the end: its directory
-	 * gets Landlock's REMOVE_FILE. */
+	 * gets Landlock's REMOVE_FILE (an abstract @name: nothing). */
 	const char *unix_remove;
 	/* Files the command still opens after set-up (-o logs, --cert files). */
 	struct sandbox_path paths[CMD_SANDBOX_PATHS];

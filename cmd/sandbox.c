@@ -61,17 +61,18 @@ static void say(const struct cmd_sandbox *s, const struct sandbox_table *t,
 static int fs_paths(const struct cmd_sandbox *s, struct sandbox_path *paths, char *dir,
 		    size_t dirlen)
 {
-	const char *slash = s->unix_remove ? strrchr(s->unix_remove, '/') : NULL;
+	/* an abstract name (@name) has no file to remove */
+	const char *unix = s->unix_remove && s->unix_remove[0] != '@' ? s->unix_remove : NULL;
+	const char *slash = unix ? strrchr(unix, '/') : NULL;
 	int i, n = 0;
 
 	for (i = 0; i < s->npaths && i < CMD_SANDBOX_PATHS; i++)
 		paths[n++] = s->paths[i];
-	if (slash && (size_t)(slash - s->unix_remove) < dirlen) {
+	if (slash && (size_t)(slash - unix) < dirlen) {
 		/* "/x.sock" lives in "/", "a/b.sock" in "a" */
-		snprintf(dir, dirlen, "%.*s",
-			 slash == s->unix_remove ? 1 : (int)(slash - s->unix_remove), s->unix_remove);
+		snprintf(dir, dirlen, "%.*s", slash == unix ? 1 : (int)(slash - unix), unix);
 		paths[n++] = (struct sandbox_path){ dir, SB_FS_REMOVE };
-	} else if (s->unix_remove) {
+	} else if (unix) {
 		paths[n++] = (struct sandbox_path){ ".", SB_FS_REMOVE };
 	}
 #ifdef SOCKCTL_SANITIZE

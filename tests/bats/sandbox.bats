@@ -61,6 +61,9 @@ while True:
 	kill "$LPID"
 	wait_pid 5 "$LPID"
 	[ ! -e "$sock" ]
+	# an abstract name has no file and no directory for Landlock
+	start_listen "$err" -k -U "@sockctl-sandbox-$$" </dev/null
+	confined "$LPID" "$err"
 }
 
 @test "sandbox: udp-recv and a relaying connect are confined" {
