@@ -81,13 +81,12 @@ LIBA     := $(BUILD)/libsockctl.a
 # follow in name order.  The binary links the objects, not the archive: every
 # object is used (--gc-sections finds under 2 KiB to drop).
 LINK_ORDER := cmd/main cmd/priv_start lib/priv lib/err lib/opt lib/out lib/parse lib/addr \
-              lib/clock lib/sock lib/rtt cmd/resolve \
+              lib/clock lib/sock lib/rtt cmd/sandbox cmd/sandbox_tables lib/sandbox cmd/resolve \
               cmd/connect lib/sock_connect lib/scan lib/relay lib/inherit \
               cmd/listen lib/server cmd/server_show \
               lib/dgram_server lib/dgram_recv lib/dgram_guard cmd/udp_recv lib/dgram \
               lib/dgram_send cmd/udp_send \
-              cmd/raw_icmp cmd/raw_icmp_show lib/ping lib/ping_check lib/icmp \
-              cmd/sandbox cmd/sandbox_tables lib/sandbox
+              cmd/raw_icmp cmd/raw_icmp_show lib/ping lib/ping_check lib/icmp
 LINK_OBJ := $(foreach f,$(LINK_ORDER),$(filter $(BUILD)/$(f).o,$(CMD_OBJ) $(LIB_OBJ))) \
             $(filter-out $(LINK_ORDER:%=$(BUILD)/%.o),$(CMD_OBJ) $(LIB_OBJ))
 MANPAGES := $(sort $(wildcard docs/*.1))
