@@ -55,15 +55,17 @@ sample() {
 	echo "$((SECONDS - T0)) $rss $fds" >>"$TMP/$1.samples"
 }
 
-# check_growth NAME: every sample after BASE within 5% of the highest before
+# check_growth NAME [KIB]: every sample after BASE within 5% of the highest
+# before (plus KIB of RSS known to be touched bit by bit, see below)
 check_growth() {
-	awk -v base="$BASE" -v name="$1" '
+	awk -v base="$BASE" -v name="$1" -v allow="${2:-0}" '
 		$1 < base { if ($2 > r) r = $2; if ($3 > f) f = $3; next }
 		{ n++; if ($2 > rr) rr = $2; if ($3 > ff) ff = $3 }
 		END {
 			printf "soak: %s: first minute RSS %d KiB, %d fds; after: RSS <= %d KiB, fds <= %d (%d samples)\n", name, r, f, rr, ff, n
 			if (!n || !r) { print "soak: " name ": no samples"; exit 1 }
-			if (rr > r * 1.05) { print "soak: " name ": RSS grew more than 5%"; exit 1 }
+			if (allow) printf "soak: %s: %d KiB allowed on top (a table filled as it goes)\n", name, allow
+			if (rr > r * 1.05 + allow) { print "soak: " name ": RSS grew more than 5%"; exit 1 }
 			if (ff > f * 1.05) { print "soak: " name ": fd count grew more than 5%"; exit 1 }
 		}' "$TMP/$1.samples" || bad "$1 grew"
 }
@@ -177,7 +179,13 @@ echo "soak: icmp: $stats"
 tx=$(awk '{ print $1 }' <<<"$stats") rx=$(awk '{ print $4 }' <<<"$stats")
 [ -n "$tx" ] && [ "$tx" -gt 0 ] && [ "$tx" = "$rx" ] || bad "raw-icmp: $tx sent, $rx replies"
 check_growth echo
-check_growth icmp
+# raw-icmp without -c holds a slot per sequence number (lib/ping: 65536 x
+# 24 bytes), calloc()ed, so its pages are touched one by one as the
+# sequence advances: RSS climbs about 1.4 MiB over the first 655 s at
+# -i 0.01, then stays.  That is bounded, not a leak: allowed here, and
+# anything beyond it still fails.  Drop the allowance once lib/ping touches
+# (or shrinks) the table up front.
+check_growth icmp 1536
 if [ "$fail" -eq 0 ]; then
 	echo "soak: ok (${SECS}s)"
 fi
