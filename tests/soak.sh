@@ -125,7 +125,7 @@ ip -n "$NSA" addr add 198.18.14.1/24 dev "vs$$a"
 ip -n "$NSB" addr add 198.18.14.2/24 dev "vs$$b"
 ip -n "$NSA" link set lo up; ip -n "$NSB" link set lo up
 ip -n "$NSA" link set "vs$$a" up; ip -n "$NSB" link set "vs$$b" up
-for i in $(seq 100); do # carrier and an active qdisc (tests/bats/helper.bash: link_wait)
+for _ in $(seq 100); do # carrier and an active qdisc (tests/bats/helper.bash: link_wait)
 	ip -n "$NSA" -o link show "vs$$a" | grep -q LOWER_UP &&
 		! tc -n "$NSA" qdisc show dev "vs$$a" | grep -q noop && break
 	sleep 0.05
