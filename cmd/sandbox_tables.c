@@ -53,7 +53,8 @@ const struct sandbox_table sb_listen_dgram = { "listen -u",
 					       SB_BASE | SB_RELAY | SB_DGRAM | SB_UNLINK,
 					       listen_dgram_extra };
 
-const struct sandbox_table sb_udp_send = { "udp-send", SB_BASE | SB_DGRAM, NULL };
+/* udp-send and raw-icmp name the path MTU when --pmtu do meets EMSGSIZE */
+const struct sandbox_table sb_udp_send = { "udp-send", SB_BASE | SB_DGRAM | SB_PATH_MTU, NULL };
 const struct sandbox_table sb_udp_recv = { "udp-recv", SB_BASE | SB_DGRAM, NULL };
 
-const struct sandbox_table sb_raw_icmp = { "raw-icmp", SB_BASE | SB_ICMP, NULL };
+const struct sandbox_table sb_raw_icmp = { "raw-icmp", SB_BASE | SB_ICMP | SB_PATH_MTU, NULL };

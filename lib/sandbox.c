@@ -20,10 +20,11 @@
 /* A condition on an allowed syscall's arguments; NONE is the widest. */
 enum cond {
 	C_NONE,
+	C_DGRAMSOCK, /* socket: an AF_INET or AF_INET6 datagram socket (path MTU) */
+	C_IFSOCK, /* socket: only glibc's throwaway socket for if_indextoname */
 	C_NOEXEC, /* mmap/mprotect: arg 2 (prot) without PROT_EXEC */
 	C_IOCTL,  /* ioctl: arg 1 is FIONREAD, TCGETS (isatty) or SIOCGIFNAME */
 	C_RDONLY, /* openat: arg 2 (flags) opens for reading only */
-	C_IFSOCK, /* socket: only glibc's throwaway socket for if_indextoname */
 	C_ABSENT = 0xff,
 };
 
@@ -93,6 +94,11 @@ static const struct sc g_resolve[] = {
 	A(recvfrom), A(recvmsg), A(poll), A(getsockname), A(setsockopt), A(uname),
 	A(getrandom), END,
 };
+/* sock_path_mtu(): a datagram socket connect()ed to the destination says
+ * the route's MTU (IP_MTU), for the EMSGSIZE message of --pmtu do */
+static const struct sc g_path_mtu[] = {
+	{ SCMP_SYS(socket), C_DGRAMSOCK }, A(connect), A(getsockopt), END,
+};
 static const struct sc g_unlink[] = { A(newfstatat), A(unlinkat), END };
 static const struct sc g_exit[] = { A(exit), A(exit_group), END };
 
@@ -119,7 +125,7 @@ static const struct group {
 	{ SB_MEMORY, g_memory }, { SB_RELAY, g_relay },	    { SB_EPOLL, g_epoll },
 	{ SB_ACCEPT, g_accept }, { SB_DGRAM, g_dgram },	    { SB_ICMP, g_icmp },
 	{ SB_CONNECT, g_connect }, { SB_RESOLVE, g_resolve }, { SB_UNLINK, g_unlink },
-	{ SB_EXIT, g_exit },	 { SB_STDIO, g_ifname },
+	{ SB_EXIT, g_exit },	 { SB_STDIO, g_ifname },      { SB_PATH_MTU, g_path_mtu },
 };
 
 /* Syscall numbers on the architectures we build for stay below this. */
@@ -188,13 +194,20 @@ static int add_rule(scmp_filter_ctx ctx, int nr, unsigned char cond)
 			  : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					     SCMP_A1(SCMP_CMP_EQ, SIOCGIFNAME));
 	case C_IFSOCK:
+	case C_DGRAMSOCK:
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), nr, 1,
 				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-		return rc ? rc
-			  : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 3,
-					     SCMP_A0(SCMP_CMP_EQ, AF_INET),
-					     SCMP_A1(SCMP_CMP_EQ, SOCK_DGRAM | SOCK_CLOEXEC),
-					     SCMP_A2(SCMP_CMP_EQ, 0));
+		if (!rc)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 3,
+					      SCMP_A0(SCMP_CMP_EQ, AF_INET),
+					      SCMP_A1(SCMP_CMP_EQ, SOCK_DGRAM | SOCK_CLOEXEC),
+					      SCMP_A2(SCMP_CMP_EQ, 0));
+		return rc || cond == C_IFSOCK
+			       ? rc
+			       : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 3,
+						  SCMP_A0(SCMP_CMP_EQ, AF_INET6),
+						  SCMP_A1(SCMP_CMP_EQ, SOCK_DGRAM | SOCK_CLOEXEC),
+						  SCMP_A2(SCMP_CMP_EQ, 0));
 	case C_RDONLY:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,

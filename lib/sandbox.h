@@ -52,6 +52,7 @@ enum sandbox_group {
 	SB_RESOLVE = 1 << 10, /* name lookups after set-up (files, DNS): avoid if possible */
 	SB_UNLINK = 1 << 11,  /* fstatat/unlinkat: removing our Unix socket file at the end */
 	SB_EXIT = 1 << 12,    /* exit, exit_group */
+	SB_PATH_MTU = 1 << 13, /* an IPv4/IPv6 datagram socket + connect: the route's MTU */
 };
 
 /* Every command's filter has these. */
