@@ -31,6 +31,10 @@ struct cmd_sandbox {
  */
 int cmd_sandbox_enter(const struct cmd_sandbox *s, const struct sandbox_table *t, struct err *e);
 
+/* The same for a command that gives no paths (the usual case). */
+int cmd_sandbox_plain(const char *cmd, int off, int verbose, const struct sandbox_table *t,
+		      struct err *e);
+
 /* The tables, one per command and mode (cmd/sandbox_tables.c). */
 extern const struct sandbox_table sb_resolve, sb_connect_relay, sb_connect_scan, sb_listen_one,
 	sb_listen_stream, sb_listen_dgram, sb_udp_send, sb_udp_recv, sb_raw_icmp;

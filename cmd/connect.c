@@ -144,15 +144,6 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 	return 0;
 }
 
-/* After set-up: see cmd/sandbox_tables.c for where and why. */
-static int enter_sandbox(const struct connect_opts *o, const struct sandbox_table *t,
-			 struct err *e)
-{
-	struct cmd_sandbox s = { .cmd = "connect", .off = o->no_sandbox, .verbose = o->verbose };
-
-	return cmd_sandbox_enter(&s, t, e);
-}
-
 /* ---- -z: port checks ---- */
 
 struct scan_ctx {
@@ -244,7 +235,7 @@ static int run_scan(const struct connect_opts *o, const struct endpoint *ep, str
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	addr_ntop((struct sockaddr *)&ss, len, c.host, sizeof(c.host));
-	if (enter_sandbox(o, &sb_connect_scan, e)) {
+	if (cmd_sandbox_plain("connect", o->no_sandbox, o->verbose, &sb_connect_scan, e)) {
 		addr_port_list_free(&pl);
 		return -1;
 	}
@@ -406,7 +397,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 
 	if (open_socket(o, ep, &c, &fd, e))
 		return -1;
-	if (enter_sandbox(o, &sb_connect_relay, e)) {
+	if (cmd_sandbox_plain("connect", o->no_sandbox, o->verbose, &sb_connect_relay, e)) {
 		close(fd);
 		return -1;
 	}

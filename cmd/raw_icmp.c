@@ -205,7 +205,6 @@ static int engine(struct ctx *c, struct err *e)
 static int ping(struct ctx *c, struct ping_socks *s, struct priv *pv, struct err *e)
 {
 	sigset_t old;
-	struct cmd_sandbox sb = { .cmd = NAME, .off = c->o->no_sandbox, .verbose = c->o->verbose };
 
 	if (c->o->family)
 		ping_socks_close(s, c->o->family);
@@ -213,7 +212,7 @@ static int ping(struct ctx *c, struct ping_socks *s, struct priv *pv, struct err
 		return -1;
 	if (c->root && priv_drop(pv, e)) /* the options are set: root's rights go too */
 		return -1;
-	if (cmd_sandbox_enter(&sb, &sb_raw_icmp, e))
+	if (cmd_sandbox_plain(NAME, c->o->no_sandbox, c->o->verbose, &sb_raw_icmp, e))
 		return -1;
 	catch_signals(&old);
 	raw_icmp_header(c);

@@ -173,12 +173,8 @@ static int print_results(const struct resolve_opts *o, const struct addrinfo *re
 }
 
 /* The lookup is done: what is left prints what it returned (see sandbox_tables.c). */
-static int enter_sandbox(const struct resolve_opts *o, struct err *e)
-{
-	struct cmd_sandbox s = { .cmd = "resolve", .off = o->no_sandbox, .verbose = o->verbose };
-
-	return cmd_sandbox_enter(&s, &sb_resolve, e);
-}
+#define enter_sandbox(o, e) cmd_sandbox_plain("resolve", (o)->no_sandbox, (o)->verbose, \
+					      &sb_resolve, (e))
 
 static int forward(const struct resolve_opts *o, const struct opt_args *pos, struct err *e)
 {

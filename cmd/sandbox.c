@@ -57,6 +57,14 @@ static void say(const struct cmd_sandbox *s, const struct sandbox_table *t,
 		log ? "others logged" : "others kill", ll);
 }
 
+int cmd_sandbox_plain(const char *cmd, int off, int verbose, const struct sandbox_table *t,
+		      struct err *e)
+{
+	struct cmd_sandbox s = { .cmd = cmd, .off = off, .verbose = verbose };
+
+	return cmd_sandbox_enter(&s, t, e);
+}
+
 /* The Landlock paths: the command's, then the Unix socket's directory. */
 static int fs_paths(const struct cmd_sandbox *s, struct sandbox_path *paths, char *dir,
 		    size_t dirlen)

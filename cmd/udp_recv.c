@@ -358,13 +358,10 @@ static int start_rx(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
 	ro.count = (uint64_t)c->o->count;
 	ro.on_event = on_rx;
 	ro.ctx = c;
-	struct cmd_sandbox sb = { .cmd = "udp-recv", .off = c->o->no_sandbox,
-				  .verbose = c->o->verbose };
-
 	if (dgram_rx_init(&c->rx, fds, nfds, &ro, e))
 		return -1;
 	report_rx_mode(c);
-	return cmd_sandbox_enter(&sb, &sb_udp_recv, e);
+	return cmd_sandbox_plain("udp-recv", c->o->no_sandbox, c->o->verbose, &sb_udp_recv, e);
 }
 
 static void install_signals(void)

@@ -377,12 +377,11 @@ static int start_tx(struct send_ctx *c, struct err *e)
 static int run(struct send_ctx *c, const struct endpoint *ep, struct err *e)
 {
 	const struct send_opts *o = c->o;
-	struct cmd_sandbox sb = { .cmd = "udp-send", .off = o->no_sandbox, .verbose = o->verbose };
 	int rc;
 
 	if (resolve_dst(c, ep, e) || check_sizes(c, c->msgs, c->nmsg, e))
 		return -1;
-	if (open_sock(c, e) || start_tx(c, e) || cmd_sandbox_enter(&sb, &sb_udp_send, e))
+	if (open_sock(c, e) || start_tx(c, e) || cmd_sandbox_plain("udp-send", o->no_sandbox, o->verbose, &sb_udp_send, e))
 		return -1;
 	if (c->mode == MODE_ARGS || c->mode == MODE_PROBES)
 		rc = dgram_tx_generate(&c->tx, fill, c, e);
