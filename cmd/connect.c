@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "cmd_sandbox.h"
 #include "connect.h"
 #include "connect_probe.h"
 #include "connect_proxy.h"
@@ -172,8 +173,29 @@ static int open_socket(const struct connect_opts *o, const struct endpoint *ep, 
 	return sock_connect(ep->host, ep->service, &co, fd, e);
 }
 
+/*
+ * Confined once connected (cmd/sandbox_tables.c): --tls after its handshake
+ * (tls_client_run), -e/-c with no_new_privs only (their programs would
+ * inherit a filter).  --session's file: Landlock lets its directory be written.
+ */
+static int connect_sandbox(const struct connect_opts *o, struct cmd_sandbox *sb, struct err *e)
+{
+	sb->cmd = "connect";
+	sb->off = o->no_sandbox;
+	sb->verbose = o->verbose;
+	if (o->xcmd.argv) {
+		sb->no_filter_why = "-e/-c: the program would inherit the filter";
+		return cmd_sandbox_enter(sb, &sb_connect_relay, e);
+	}
+	if (o->tls.tls)
+		return o->tls.session ? cmd_sandbox_dir_of(sb, o->tls.session, SB_FS_WRITE |
+							   SB_FS_CREATE, e) : 0;
+	return cmd_sandbox_enter(sb, &sb_connect_relay, e);
+}
+
 static int run_connect(const struct connect_opts *o, const struct endpoint *ep, struct err *e)
 {
+	struct cmd_sandbox sb = { 0 };
 	struct connect_ctx c = { o };
 	struct relay_opts ro;
 	struct relay_stats st;
@@ -193,6 +215,10 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	connect_show_ends(o, fd, peer);
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
 	session_log_apply(o->log, &o->see, &ro);
+	if (connect_sandbox(o, &sb, e)) {
+		close(fd);
+		return -1;
+	}
 	if (o->xcmd.argv) /* the program's status is ours */
 		return exec_show_connect(&o->xcmd, o->verbose, o->json, fd,
 					 session_opts_any(&o->see) ? &ro : NULL, e);
@@ -202,7 +228,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	ro.idle_ok = type == SOCK_DGRAM;
 	cmd_progress_attach(&ro, &o->eof, o->json, STDIN_FILENO);
 	if (o->tls.tls)
-		rc = tls_client_run(&(struct tls_show){ "connect", o->verbose, o->json }, &o->tls,
+		rc = tls_client_run(&(struct tls_show){ "connect", o->verbose, o->json }, &sb, &o->tls,
 				    fd, ep->host, peer, clock_mono_ns() - t0, &ro, &st, e);
 	else
 		rc = relay_run(fd, STDIN_FILENO, STDOUT_FILENO, &ro, &st, e);
@@ -309,6 +335,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_FD(&o.fd, "relay the connected socket inherited as fd N"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

@@ -247,7 +247,8 @@ static int serve_tls(struct listen_opts *o, const struct server_opts *so,
 	int rc;
 
 	if (listen_tls_ctx(&(struct tls_show){ "listen", o->verbose, o->json }, &o->tls, fds, n,
-			   &tls, e)) {
+			   &tls, e) || listen_sandbox(o, e)) {
+		tls_ctx_free(tls);
 		sock_close_all(fds, n);
 		return -1;
 	}
@@ -276,6 +277,10 @@ static int serve_sockets(struct listen_opts *o, struct server_show *ctx, int *fd
 		return -1;
 	}
 	server_setup(o, ctx, &so);
+	if (!o->tls.tls && listen_sandbox(o, e)) {
+		sock_close_all(fds, n);
+		return -1;
+	}
 	if (o->tls.tls)
 		return serve_tls(o, &so, fds, n, e);
 	if (o->forward)
@@ -417,6 +422,7 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG(0, "line-buffered", &o.line_buffered,
 			 "-u: write each datagram as it comes (default: once per batch read, "
 			 "unless stdout is a terminal)"),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "cmd_sandbox.h"
 #include "err.h"
 #include "out.h"
 #include "relay.h"
@@ -111,7 +112,8 @@ void tls_show_report(const struct tls_show *s, FILE *f, const struct tls_report 
 			r->ktls_note);
 }
 
-int tls_client_run(const struct tls_show *s, const struct tls_opts *t, int fd,
+int tls_client_run(const struct tls_show *s, const struct cmd_sandbox *sb,
+		   const struct tls_opts *t, int fd,
 		   const char *host, const char *peer, int64_t tcp_ns, const struct relay_opts *ro,
 		   struct relay_stats *st, struct err *e)
 {
@@ -135,6 +137,13 @@ int tls_client_run(const struct tls_show *s, const struct tls_opts *t, int fd,
 		return err_set(e, e->status, "%s: %s", peer, msg);
 	}
 	tls_show_report(s, stderr, &r, peer, 0);
+	/* libssl, its contexts and the CA store are loaded, the peer verified */
+	if (sb && cmd_sandbox_enter(sb, t->session ? &sb_connect_tls_session : &sb_connect_tls,
+				       e)) {
+		tls_conn_close(conn, 0);
+		tls_ctx_free(c);
+		return -1;
+	}
 	rc = tls_relay(conn, ro->recv_only ? -1 : 0, ro->send_only ? -1 : 1, ro, st, e);
 	tls_conn_close(conn, rc == 0); /* a polite end: close_notify */
 	tls_ctx_free(c);

@@ -11,6 +11,8 @@ struct relay_opts;
 struct relay_stats;
 struct sockopts;
 
+struct cmd_sandbox;
+
 struct tls_show {
 	const char *cmd; /* "connect", "listen" */
 	int verbose, json;
@@ -27,9 +29,11 @@ void tls_show_report(const struct tls_show *s, FILE *f, const struct tls_report 
 
 /*
  * connect --tls: STARTTLS if asked, the handshake on connected socket @fd
- * to @host (as given), the report, then the relay under @ro.  Fills @st.
+ * to @host (as given), the report, the sandbox @sb (NULL: none; see
+ * cmd/sandbox_tables.c), then the relay under @ro.  Fills @st.
  */
-int tls_client_run(const struct tls_show *s, const struct tls_opts *t, int fd,
+int tls_client_run(const struct tls_show *s, const struct cmd_sandbox *sb,
+		   const struct tls_opts *t, int fd,
 		   const char *host, const char *peer, int64_t tcp_ns, const struct relay_opts *ro,
 		   struct relay_stats *st, struct err *e);
 
