@@ -41,6 +41,9 @@ int listen_sandbox(const struct listen_opts *o, struct err *e)
 		if (o->forward && !o->no_sandbox)
 			warm_resolver(o);
 		sb.paths[sb.npaths++] = (struct sandbox_path){ "/etc", SB_FS_READ };
+		/* --proxy-auth FILE is read when the server starts */
+		if (o->px.type && o->px.auth)
+			sb.paths[sb.npaths++] = (struct sandbox_path){ o->px.auth, SB_FS_READ };
 		p = o->forward ? &sb_listen_forward : &sb_listen_proxy;
 	} else if (o->tls.tls && o->tls.ca) {
 		/* --verify-client --ca DIR: a hashed directory is read per handshake */

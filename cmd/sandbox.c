@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -122,6 +123,10 @@ int cmd_sandbox_enter(const struct cmd_sandbox *s, const struct sandbox_prog *t,
 	char dir[4096], msg[sizeof(e->msg)];
 
 	o.log = log && !strcmp(log, "1");
+	/* strftime() and localtime() read /etc/localtime once: now, before
+	 * Landlock and the filter (-o logs, -D stamps); resolve shows no time */
+	if (t != &sb_resolve)
+		tzset();
 	o.npaths = fs_paths(s, paths, dir, sizeof(dir));
 	o.paths = paths;
 	if (sandbox_install(t, &o, &r, e)) {

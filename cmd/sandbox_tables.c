@@ -68,9 +68,10 @@ const struct sandbox_table sandbox_tables[] = {
 	 * stopping the loop (a timerfd wakes the Happy Eyeballs race); -u too */
 	{ "listen_forward", "listen --forward",
 	  LISTEN_ANY | SB_EPOLL | SB_CONNECT | SB_RESOLVE | SB_DGRAM, forward_extra },
-	/* --proxy-server: getaddrinfo() of each request's host, then a connect */
-	{ "listen_proxy", "listen --proxy-server", LISTEN_ANY | SB_EPOLL | SB_CONNECT | SB_RESOLVE,
-	  NULL },
+	/* --proxy-server: getaddrinfo() of each request's host, then a connect;
+	 * --proxy-auth FILE is read as the server starts (Landlock: that file) */
+	{ "listen_proxy", "listen --proxy-server",
+	  LISTEN_ANY | SB_EPOLL | SB_CONNECT | SB_RESOLVE | SB_FILES, NULL },
 	{ "listen_dgram", "listen -u", LISTEN_ANY | SB_DGRAM, listen_dgram_extra },
 	/* udp-send and raw-icmp name the path MTU when --pmtu do meets EMSGSIZE */
 	{ "udp_send", "udp-send", SB_BASE | SB_DGRAM | SB_PATH_MTU, NULL },

@@ -97,13 +97,14 @@ static const struct sc g_connect[] = {
  * glibc's resolver and NSS: read-only opens of /etc/hosts, resolv.conf,
  * nsswitch.conf, gai.conf, and DNS over UDP and TCP (Landlock must also
  * allow /etc: the command lists it).  NSS modules other than "files" and
- * "dns" would dlopen a library (PROT_EXEC: refused): this table is for
+ * "dns" would dlopen a library (PROT_EXEC: refused); futex: glibc's
+ * once-only initialisations wake their waiters.  This table is for
  * names looked up after set-up, and a mode avoids it where it can.
  */
 static const struct sc g_resolve[] = {
 	{ SCMP_SYS(openat), C_RDONLY }, A(socket), A(connect), A(bind), A(sendto), A(sendmmsg),
 	A(recvfrom), A(recvmsg), A(poll), A(getsockname), A(setsockopt), A(uname),
-	A(getrandom), A(newfstatat), A(fstat), A(read), A(close), END,
+	A(getrandom), A(newfstatat), A(fstat), A(read), A(close), A(futex), END,
 };
 /* sock_path_mtu(): a datagram socket connect()ed to the destination says
  * the route's MTU (IP_MTU), for the EMSGSIZE message of --pmtu do */
