@@ -27,6 +27,15 @@ struct cmd_sandbox {
 	char dir[1024]; /* cmd_sandbox_dir_of()'s directory */
 };
 
+/*
+ * Landlock: reading the CA store, for modes whose handshakes run under the
+ * filter (a hashed directory is read per handshake): with @store the
+ * system's (/etc/ssl, /usr/lib/ssl, /usr/share/ca-certificates, where present) and
+ * @ca (--ca FILE|DIR; NULL: none).  With @etc, /etc too (names looked up).
+ */
+int cmd_sandbox_read_paths(struct cmd_sandbox *s, int store, const char *ca, int etc,
+			   struct err *e);
+
 /* Landlock: let @access be done in the directory of @file (one such call). */
 int cmd_sandbox_dir_of(struct cmd_sandbox *s, const char *file, unsigned access, struct err *e);
 
@@ -43,8 +52,13 @@ int cmd_sandbox_plain(const char *cmd, int off, int verbose, const struct sandbo
 		      struct err *e);
 
 /* The programs, one per row of cmd/sandbox_tables.c (generated). */
-extern const struct sandbox_prog sb_resolve, sb_connect_relay, sb_connect_tls, sb_connect_tls_session, sb_connect_scan,
-	sb_listen_one, sb_listen_stream, sb_listen_tls, sb_listen_tls_ca, sb_listen_forward, sb_listen_proxy, sb_listen_dgram,
-	sb_udp_send, sb_udp_recv, sb_raw_icmp, sb_raw_icmp_metrics, sb_test_base, sb_test_relay;
+extern const struct sandbox_prog sb_resolve,
+	sb_connect_relay, sb_connect_tls, sb_connect_tls_session,
+	sb_connect_scan, sb_connect_scan_tls, sb_connect_scan_tls_session,
+	sb_connect_count, sb_connect_count_files, sb_trace, sb_trace_files,
+	sb_listen_one, sb_listen_stream, sb_listen_tls, sb_listen_tls_ca, sb_listen_forward,
+	sb_listen_proxy, sb_listen_dgram,
+	sb_udp_send, sb_udp_recv, sb_raw_icmp, sb_raw_icmp_metrics,
+	sb_test_base, sb_test_relay;
 
 #endif

@@ -281,7 +281,7 @@ static int connect_probe_from(struct connect_opts *o, const struct opt_args *pos
 
 	p->family = o->family, p->json = o->json, p->verbose = o->verbose;
 	p->tcp_info = o->tcp_info, p->numeric = o->numeric, p->so = &o->so;
-	p->tls = &o->tls;
+	p->tls = &o->tls, p->no_sandbox = o->no_sandbox;
 	p->timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
 	p->conflict = o->udp || o->unix_sock || o->fd >= 0 || o->type || o->nonblock ||
 		      o->exec || o->sh_exec || session_opts_any(&o->see) || o->px.url || o->px.addr ||
@@ -371,7 +371,9 @@ int cmd_connect(int argc, char **argv)
 	if (session_log_open(&log, &o.see, &e))
 		return err_report("connect", &e);
 	if (o.scan && o.tls.tls)
-		status = tls_client_scan(&(struct tls_show){ "connect", o.verbose, o.json }, &o.tls,
+		status = tls_client_scan(&(struct tls_show){ "connect", o.verbose, o.json },
+					 &(struct cmd_sandbox){ .cmd = "connect", .off = o.no_sandbox,
+								.verbose = o.verbose }, &o.tls,
 					 ep.host, ep.service, o.family, o.connect_timeout >= 0
 					 ? o.connect_timeout : o.timeout, &o.so, &e);
 	else

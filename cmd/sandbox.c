@@ -86,6 +86,29 @@ int cmd_sandbox_dir_of(struct cmd_sandbox *s, const char *file, unsigned access,
 	return 0;
 }
 
+static int add_read(struct cmd_sandbox *s, const char *path, struct err *e)
+{
+	if (!path || access(path, F_OK)) /* not on this system: nothing to allow */
+		return 0;
+	if (s->npaths >= CMD_SANDBOX_PATHS)
+		return err_set(e, EXIT_FAIL, "sandbox: too many paths");
+	s->paths[s->npaths++] = (struct sandbox_path){ path, SB_FS_READ };
+	return 0;
+}
+
+int cmd_sandbox_read_paths(struct cmd_sandbox *s, int store, const char *ca, int etc,
+			   struct err *e)
+{
+	static const char *const system_store[] = { "/etc/ssl", "/usr/lib/ssl",
+						     "/usr/share/ca-certificates" };
+	size_t i;
+
+	for (i = 0; store && i < sizeof(system_store) / sizeof(system_store[0]); i++)
+		if (add_read(s, system_store[i], e))
+			return -1;
+	return add_read(s, ca, e) || add_read(s, etc ? "/etc" : NULL, e) ? -1 : 0;
+}
+
 /* The Landlock paths: the command's, then the Unix socket's directory. */
 static int fs_paths(const struct cmd_sandbox *s, struct sandbox_path *paths, char *dir,
 		    size_t dirlen)

@@ -60,6 +60,23 @@ const struct sandbox_table sandbox_tables[] = {
 	{ "connect_tls_session", "connect --tls --session", SB_BASE | SB_RELAY | SB_TLS |
 	  SB_WRITE_FILES, NULL },
 	{ "connect_scan", "connect -z", SB_BASE | SB_CONNECT | SB_EPOLL, connect_scan_extra },
+	/* -z --tls: each port resolved, connected (blocking) and verified in turn */
+	{ "connect_scan_tls", "connect -z --tls",
+	  SB_BASE | SB_RELAY | SB_CONNECT | SB_RESOLVE | SB_TLS | SB_FILES, NULL },
+	/* -z --tls --session FILE: each port's ticket saved (Landlock: FILE's directory) */
+	{ "connect_scan_tls_session", "connect -z --tls --session", SB_BASE | SB_RELAY |
+	  SB_CONNECT | SB_RESOLVE | SB_TLS | SB_FILES | SB_WRITE_FILES, NULL },
+	/* --count: TCP ping, a non-blocking connect per probe in epoll */
+	{ "connect_count", "connect --count", SB_BASE | SB_CONNECT | SB_EPOLL, NULL },
+	/* --count --tls (a handshake per probe, CA store read) or --openmetrics */
+	{ "connect_count_files", "connect --count (--tls, --openmetrics)",
+	  SB_BASE | SB_CONNECT | SB_EPOLL | SB_RELAY | SB_TLS | SB_FILES | SB_WRITE_FILES, NULL },
+	/* --trace (connect, udp-send, raw-icmp): TCP probes a socket each, UDP
+	 * sendmmsg, the answers from the error queue or the ICMP socket */
+	{ "trace", "--trace", SB_BASE | SB_CONNECT | SB_DGRAM | SB_ICMP | SB_EPOLL, NULL },
+	/* --trace --resolve (threads doing getnameinfo) or --openmetrics */
+	{ "trace_files", "--trace (--resolve, --openmetrics)", SB_BASE | SB_CONNECT | SB_DGRAM |
+	  SB_ICMP | SB_EPOLL | SB_THREADS | SB_RESOLVE | SB_WRITE_FILES, NULL },
 	{ "listen_one", "listen", LISTEN_ANY, NULL },
 	{ "listen_stream", "listen -k", LISTEN_ANY | SB_EPOLL, NULL },
 	{ "listen_tls", "listen --tls", LISTEN_ANY | SB_EPOLL | SB_TLS, NULL },

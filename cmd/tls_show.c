@@ -204,7 +204,8 @@ static int scan_one(const struct tls_show *s, const struct tls_opts *t, struct t
 	return ok;
 }
 
-int tls_client_scan(const struct tls_show *s, const struct tls_opts *t, const char *host,
+int tls_client_scan(const struct tls_show *s, struct cmd_sandbox *sb,
+		    const struct tls_opts *t, const char *host,
 		    const char *ports, int family, int64_t timeout, const struct sockopts *so,
 		    struct err *e)
 {
@@ -215,7 +216,13 @@ int tls_client_scan(const struct tls_show *s, const struct tls_opts *t, const ch
 
 	if (addr_parse_port_list(ports, "tcp", &pl, e))
 		return -1;
-	if (tls_client_ctx(t, &c, e)) {
+	if (tls_client_ctx(t, &c, e) ||
+	    (sb && (cmd_sandbox_read_paths(sb, 1, t->ca, 1, e) ||
+		    (t->session && cmd_sandbox_dir_of(sb, t->session,
+						      SB_FS_READ | SB_FS_WRITE | SB_FS_CREATE, e)) ||
+		    cmd_sandbox_enter(sb, t->session ? &sb_connect_scan_tls_session
+						     : &sb_connect_scan_tls, e)))) {
+		tls_ctx_free(c);
 		addr_port_list_free(&pl);
 		return -1;
 	}

@@ -40,9 +40,12 @@ int tls_client_run(const struct tls_show *s, const struct cmd_sandbox *sb,
 /*
  * connect -z --tls: for each port of @ports on @host in turn, connect
  * (within @timeout), handshake, report, close: one row each (a "tls" event
- * or a failure).  Status 0 if any handshake verified.
+ * or a failure).  Status 0 if any handshake verified.  @sb (NULL: none) is
+ * entered once the context is loaded: each port is resolved, connected and
+ * verified under it.
  */
-int tls_client_scan(const struct tls_show *s, const struct tls_opts *t, const char *host,
+int tls_client_scan(const struct tls_show *s, struct cmd_sandbox *sb,
+		    const struct tls_opts *t, const char *host,
 		    const char *ports, int family, int64_t timeout, const struct sockopts *so,
 		    struct err *e);
 

@@ -177,3 +177,62 @@ while True:
 	grep -Eq '^fe80::[0-9a-f:]+%v[^ ]+ [0-9]+ 5: hello$' "$BATS_TEST_TMPDIR/out" ||
 		{ cat "$BATS_TEST_TMPDIR/out"; return 1; }
 }
+
+@test "sandbox: listen -k --tls, -k --forward and -k --proxy-server serve under their filters" {
+	local err="$BATS_TEST_TMPDIR/l.err" eerr="$BATS_TEST_TMPDIR/e.err" echo_port
+	start_listen "$err" -k --echo --tls 127.0.0.1 0 </dev/null
+	confined "$LPID" "$err"
+	grep -q 'seccomp on (listen --tls, ' "$err"
+	run -0 --separate-stderr timeout 20 "$SOCKCTL" connect -w 10 --tls --no-verify 127.0.0.1 \
+		"$PORT" < <(printf tls-echo)
+	[ "$output" = tls-echo ]
+	kill "$LPID"
+	start_listen "$eerr" -k --echo 127.0.0.1 0 </dev/null
+	echo_port=$PORT
+	# the target by name: looked up for each client, under the filter
+	start_listen "$err" -k -4 --forward "localhost:$echo_port" 127.0.0.1 0 </dev/null
+	confined "$LPID" "$err"
+	grep -q 'seccomp on (listen --forward, ' "$err"
+	run -0 --separate-stderr timeout 20 "$SOCKCTL" connect -w 10 127.0.0.1 "$PORT" \
+		< <(printf forwarded)
+	[ "$output" = forwarded ]
+	kill "$LPID"
+	start_listen "$err" -k -4 --proxy-server socks5 127.0.0.1 0 </dev/null
+	confined "$LPID" "$err"
+	grep -q 'seccomp on (listen --proxy-server, ' "$err"
+	run -0 --separate-stderr timeout 20 "$SOCKCTL" connect -w 10 \
+		--proxy "socks5h://127.0.0.1:$PORT" localhost "$echo_port" < <(printf proxied)
+	[ "$output" = proxied ]
+}
+
+@test "sandbox: connect --tls is confined after its handshake; -e/-c run with no filter, -v says so" {
+	local err="$BATS_TEST_TMPDIR/l.err" cerr="$BATS_TEST_TMPDIR/c.err"
+	start_listen "$err" -k --echo --tls 127.0.0.1 0 </dev/null
+	bg "$SOCKCTL" connect -v -d --tls --no-verify 127.0.0.1 "$PORT" 2>"$cerr"
+	confined "$BG_PID" "$cerr"
+	grep -q 'seccomp on (connect --tls, ' "$cerr"
+	grep -q 'tls TLSv1' "$cerr" # the handshake came first
+	kill "$LPID"
+	# -e: the program would inherit a filter: none (nor Landlock), no_new_privs only
+	start_listen "$err" -e cat 127.0.0.1 0 </dev/null
+	wait_for 10 grep -q 'sandbox: seccomp and landlock off (-e/-c' "$err"
+	grep -qx $'Seccomp:\t0' "/proc/$LPID/status"
+	grep -qx $'NoNewPrivs:\t1' "/proc/$LPID/status"
+	run -0 --separate-stderr timeout 20 "$SOCKCTL" connect -w 10 127.0.0.1 "$PORT" \
+		< <(printf via-cat)
+	[ "$output" = via-cat ]
+}
+
+@test "sandbox: connect --count, udp-send --trace (--resolve) and connect -z --tls say their mode" {
+	silent_peer
+	run -0 "$SOCKCTL" connect -v --count 1 "127.0.0.1:$PEER"
+	[[ $output == *"seccomp on (connect --count, "* ]]
+	# --resolve's threads name the hop from /etc/hosts under the filter; in a
+	# namespace of its own so that no DNS query can leave the machine
+	run -0 unshare -n sh -c 'ip link set lo up && "$0" udp-send -v --trace --resolve \
+		--max-ttl 2 -W 2 127.0.0.1' "$SOCKCTL"
+	[[ $output == *"seccomp on (--trace (--resolve, --openmetrics), "* ]]
+	[[ $output == *localhost* ]]
+	run "$SOCKCTL" connect -v -z --tls --no-verify -w 2 127.0.0.1 "$PEER"
+	[[ $output == *"seccomp on (connect -z --tls, "* ]]
+}
