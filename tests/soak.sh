@@ -7,8 +7,9 @@
 #  - echo:  listen -k --echo on 127.0.0.1, a client churning 200 connections
 #           a second (each sends 1-4 KiB, reads the echo back, closes);
 #  - icmp:  raw-icmp -i 0.01 against a host in a network namespace;
-#  - forward: listen -k --forward with 50 bulk streams: a slot, run only
-#           once the binary has --forward (soak_forward below).
+#  - forward: listen -k --forward to a python3 sink, 50 concurrent bulk
+#           streams (each a loop of 256 KiB connections at 1 MiB/s), every
+#           connection's sha256 and count checked by the sink's answer.
 # Every 5 s the RSS and fd count of each sockctl are sampled.  Fails unless,
 # after the first minute, every sample is within 5% of the first minute's
 # highest, nothing was lost or wrong (byte counts and sha256 of all bytes
@@ -38,8 +39,8 @@ bad() { echo "soak: FAIL: $*"; fail=1; }
 
 # port_of PID: the TCP port PID listens on (10 s at most)
 port_of() {
-	local i line
-	for i in $(seq 200); do
+	local line
+	for _ in $(seq 200); do
 		line=$(ss -Htlnp | grep -m1 "pid=$1,") &&
 			{ awk '{ for (i = 1; i <= NF; i++) if ($i ~ /:[0-9]+$/) { sub(/.*:/, "", $i); print $i; exit } }' <<<"$line"; return 0; }
 		sleep 0.05
@@ -135,26 +136,101 @@ ip netns exec "$NSA" "$SOCKCTL" raw-icmp -q -i 0.01 -W 1 -w "$SECS" 198.18.14.2 
 ICMP_PID=$!
 PIDS+=("$ICMP_PID")
 
-# ---- forward: the slot for listen -k --forward with 50 bulk streams ----
-# Once --forward lands: start `listen -k --forward 127.0.0.1:PORT_OF_A_SINK`
-# in front of a python3 sink that hashes what it receives, run 50 streams
-# through it for $SECS (each sends a fixed amount, the sink reports its sha256
-# and byte count), sample it as "forward" and check_growth forward below.
-soak_forward() {
-	if ! "$SOCKCTL" listen --list-options | grep -q $'^--forward\t'; then
-		echo "soak: forward: skipped, this binary has no listen --forward yet"
-		return 0
-	fi
-	echo "soak: forward: listen --forward exists: fill in soak_forward (tests/soak.sh)"
-	return 1
-}
-soak_forward || bad "forward soak not written"
+# ---- forward: listen -k --forward with 50 concurrent bulk streams ----
+# A python3 sink hashes each connection's bytes and answers with their
+# sha256 and count; 50 streams, each a loop of connections through the
+# forwarder that send 256 KiB (paced to 1 MiB/s a stream), half-close and
+# check the sink's answer.  Prints one line of totals.
+python3 - "$TMP/sink.port" >"$TMP/sink.out" 2>"$TMP/sink.err" <<'EOF' &
+import hashlib, os, socketserver, sys
+class H(socketserver.BaseRequestHandler):
+    def handle(self):
+        h, n = hashlib.sha256(), 0
+        while True:
+            d = self.request.recv(262144)
+            if not d:
+                break
+            h.update(d)
+            n += len(d)
+        self.request.sendall(("%s %d\n" % (h.hexdigest(), n)).encode())
+class S(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+s = S(("127.0.0.1", 0), H)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.server_address[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+EOF
+SINK_PID=$!
+PIDS+=("$SINK_PID")
+for _ in $(seq 200); do [ -s "$TMP/sink.port" ] && break; sleep 0.05; done
+SINK_PORT=$(cat "$TMP/sink.port" 2>/dev/null) || { echo "soak: the sink did not listen"; exit 1; }
+"$SOCKCTL" listen -k --forward "127.0.0.1:$SINK_PORT" 127.0.0.1 0 </dev/null \
+	>"$TMP/forward.out" 2>"$TMP/forward.err" &
+FWD_PID=$!
+PIDS+=("$FWD_PID")
+FWD_PORT=$(port_of "$FWD_PID") || { echo "soak: listen --forward did not listen"; exit 1; }
+python3 - "$FWD_PORT" "$SECS" >"$TMP/streams.out" 2>"$TMP/streams.err" <<'EOF' &
+import hashlib, socket, sys, threading, time
+port, secs = int(sys.argv[1]), float(sys.argv[2])
+STREAMS, SIZE, RATE = 50, 262144, 1 << 20
+lock = threading.Lock()
+tot = {"conns": 0, "bytes": 0, "errors": 0}
+all_h = hashlib.sha256()
+def stream(k):
+    t0 = time.monotonic()
+    i = 0
+    while time.monotonic() - t0 < secs:
+        i += 1
+        data = hashlib.sha256(b"%d-%d" % (k, i)).digest() * (SIZE // 32)
+        want = "%s %d" % (hashlib.sha256(data).hexdigest(), len(data))
+        start = time.monotonic()
+        try:
+            c = socket.create_connection(("127.0.0.1", port), timeout=30)
+            c.sendall(data)
+            c.shutdown(socket.SHUT_WR)
+            back = b""
+            while True:
+                d = c.recv(4096)
+                if not d:
+                    break
+                back += d
+            c.close()
+            ok = back.decode().strip() == want
+            if not ok:
+                print("stream %d/%d: sink said %r, want %r" % (k, i, back[:80], want),
+                      file=sys.stderr)
+        except OSError as e:
+            ok = False
+            print("stream %d/%d: %s" % (k, i, e), file=sys.stderr)
+        with lock:
+            tot["conns"] += 1
+            if ok:
+                tot["bytes"] += len(data)
+                all_h.update(data)
+            else:
+                tot["errors"] += 1
+        pause = SIZE / RATE - (time.monotonic() - start)
+        if pause > 0:
+            time.sleep(pause)
+ts = [threading.Thread(target=stream, args=(k,)) for k in range(STREAMS)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print(tot["conns"], tot["errors"], tot["bytes"], all_h.hexdigest())
+EOF
+STREAMS_PID=$!
+PIDS+=("$STREAMS_PID")
 
 # ---- sample until the end ----
 T0=$SECONDS
 while [ $((SECONDS - T0)) -lt "$SECS" ] && kill -0 "$CHURN_PID" 2>/dev/null; do
 	sample echo "$ECHO_PID"
 	sample icmp "$ICMP_PID"
+	sample forward "$FWD_PID"
 	sleep 5
 done
 
@@ -178,7 +254,17 @@ stats=$(grep 'packets transmitted' "$TMP/icmp.out")
 echo "soak: icmp: $stats"
 tx=$(awk '{ print $1 }' <<<"$stats") rx=$(awk '{ print $4 }' <<<"$stats")
 [ -n "$tx" ] && [ "$tx" -gt 0 ] && [ "$tx" = "$rx" ] || bad "raw-icmp: $tx sent, $rx replies"
+wait "$STREAMS_PID" || bad "the forward streams ended with status $?"
+kill -0 "$FWD_PID" 2>/dev/null || bad "listen -k --forward died"
+kill "$FWD_PID"
+wait "$FWD_PID" 2>/dev/null
+read -r fconns ferrors fbytes fhash <"$TMP/streams.out" || bad "no totals from the streams"
+echo "soak: forward: $fconns connections on 50 streams, $fbytes bytes checked by sha256 at the sink, $ferrors failed (sha256 of all: $fhash)"
+[ "${ferrors:-1}" -eq 0 ] || bad "$ferrors failed forwarded connections: $(head -5 "$TMP/streams.err")"
+[ "${fbytes:-0}" -gt 0 ] || bad "nothing went through --forward"
+[ ! -s "$TMP/forward.err" ] || bad "listen --forward said: $(head -5 "$TMP/forward.err")"
 check_growth echo
+check_growth forward
 # raw-icmp without -c holds a slot per sequence number (lib/ping: 65536 x
 # 24 bytes), calloc()ed, so its pages are touched one by one as the
 # sequence advances: RSS climbs about 1.4 MiB over the first 655 s at
