@@ -58,7 +58,8 @@ static void say(const struct cmd_sandbox *s, const struct sandbox_prog *t,
 		snprintf(ll, sizeof(ll), "landlock ABI %d, %d path%s", r->landlock_abi, npaths,
 			 npaths == 1 ? "" : "s");
 	else
-		snprintf(ll, sizeof(ll), "landlock unavailable (%s)", r->landlock_why);
+		snprintf(ll, sizeof(ll), "landlock %s (%s)",
+			 r->fs_calls ? "unavailable" : "off", r->landlock_why);
 	err_msg(s->cmd, "sandbox: seccomp on (%s, %d syscalls allowed, %s), %s", t->name, r->rules,
 		log ? "others logged" : "others kill", ll);
 }

@@ -169,7 +169,12 @@ int sandbox_install(const struct sandbox_prog *p, const struct sandbox_opts *o,
 		r->landlock_why = "off";
 		return 0;
 	}
-	if (landlock_apply(o, r, e) || seccomp_load_prog(p, o->log, e))
+	r->fs_calls = p->fs || o->log;
+	if (!r->fs_calls)
+		r->landlock_why = "not needed: no call that names a file is allowed";
+	else if (landlock_apply(o, r, e))
+		return -1;
+	if (seccomp_load_prog(p, o->log, e))
 		return -1;
 	r->on = 1;
 	r->rules = p->rules;

@@ -16,6 +16,8 @@
  *     process (SECCOMP_RET_KILL_PROCESS); with .log, a copy of the program
  *     has every such return patched to SECCOMP_RET_LOG at run time (one
  *     program per mode in the binary, the copy only when asked).
+ *  Landlock is skipped for a program that allows no call naming a file
+ *  (struct sandbox_prog's fs): the filter already forbids every such call.
  *
  * A filter is inherited by every child and cannot be removed: a command that
  * runs programs (-e/-c) does not load one (no_new_privs only; see
@@ -44,6 +46,13 @@ struct sandbox_prog {
 	int rules;                        /* syscalls it allows */
 	const struct sock_filter *insns;
 	unsigned short len;
+	/*
+	 * 1: it allows a call that names a file (open, unlink, rename, bind of
+	 * a Unix socket...), so Landlock is applied too; 0: Landlock would add
+	 * nothing to the filter and is skipped (one ruleset less at startup),
+	 * unless the filter only logs.
+	 */
+	unsigned char fs;
 };
 
 enum sandbox_access {
@@ -71,6 +80,7 @@ struct sandbox_report {
 	int rules;         /* syscalls it allows */
 	int landlock_abi;  /* 0: Landlock not available (or off) */
 	const char *landlock_why; /* when landlock_abi is 0: why (static text) */
+	int fs_calls;      /* Landlock was wanted (the program lets files be named) */
 };
 
 /*

@@ -31,6 +31,7 @@ enum sandbox_group {
 	SB_THREADS = 1 << 15, /* pthread_create/join: clone3, futex, set_robust_list, rseq */
 	SB_FILES = 1 << 16,   /* open files read-only (CA stores): Landlock names the paths */
 	SB_WRITE_FILES = 1 << 17, /* create/rename files (--openmetrics): Landlock names them */
+	SB_PRINT = 1 << 18,   /* the least that prints and ends (resolve): stdio, malloc, raise */
 };
 
 /* Every command's filter has these. */
