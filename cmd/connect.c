@@ -93,9 +93,8 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 					      eof->send_only || eof->quit_after_eof >= 0 ||
 					      eof->no_shutdown || eof->exit_on_peer_eof),
 		  "-e/-c: the program has the connection; -z and relay options do not apply" },
-		{ o->tls.tls && (o->exec || o->sh_exec || session_opts_any(&o->see)),
-		  "--tls does not combine with -e, -c, -C, --delay, -o or --hex-dump in this "
-		  "version" },
+		{ o->tls.tls && session_opts_any(&o->see),
+		  "--tls does not combine with -C, --delay, -o or --hex-dump in this version" },
 		{ eof->progress && (o->scan || o->udp || o->tls.tls || o->exec || o->sh_exec),
 		  "--progress shows one TCP or Unix relay: not with -z, -u, --tls, -e or -c" },
 		{ eof->size && !eof->progress, "--size needs --progress" },
@@ -221,7 +220,9 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	}
 	if (o->xcmd.argv) /* the program's status is ours */
 		return exec_show_connect(&o->xcmd, o->verbose, o->json, fd,
-					 session_opts_any(&o->see) ? &ro : NULL, e);
+					 session_opts_any(&o->see) || o->tls.tls ? &ro : NULL,
+					 o->tls.tls ? &o->tls : NULL, ep->host, peer,
+					 clock_mono_ns() - t0, e);
 	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
 	ro.dgram = type != SOCK_STREAM;
 	/* UDP has no end of its own: going quiet is how it ends */

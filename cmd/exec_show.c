@@ -15,6 +15,7 @@
 #include "out.h"
 #include "parse.h"
 #include "sock.h"
+#include "tls_show.h"
 
 /* "SIGTERM", or "SIG42" for a number without a name. */
 static const char *sig_name(int sig, char *buf, size_t n)
@@ -48,6 +49,14 @@ static void event_json(const struct exec_event *ev)
 		else
 			json_str(&w, "signal", sig_name(ev->st.signal, sig, sizeof(sig)));
 		json_num(&w, "duration_ms", (double)ev->duration_ns / 1e6, 3);
+		if (ev->relay) {
+			json_uint(&w, "bytes_in", ev->relay->bytes_in);
+			json_uint(&w, "bytes_out", ev->relay->bytes_out);
+			if (ev->relay->relay_failed) {
+				json_str(&w, "relay_error", ev->relay->why);
+				json_uint(&w, "undelivered", ev->relay->undelivered);
+			}
+		}
 	}
 	json_end(&w);
 	fflush(stderr);
@@ -56,7 +65,7 @@ static void event_json(const struct exec_event *ev)
 void exec_show_event(void *ctx, const struct exec_event *ev)
 {
 	const struct server_show *c = ctx;
-	char who[ADDR_STRLEN + 16] = "the peer", dur[32], sig[32];
+	char who[ADDR_STRLEN + 16] = "the peer", dur[32], sig[32], bytes[64] = "";
 
 	if (c->json) {
 		if (ev->ended || ev->error)
@@ -76,59 +85,41 @@ void exec_show_event(void *ctx, const struct exec_event *ev)
 		return;
 	}
 	parse_format_duration(ev->duration_ns, dur, sizeof(dur));
+	if (ev->relay)
+		snprintf(bytes, sizeof(bytes), " (%llu bytes in, %llu out)",
+			 (unsigned long long)ev->relay->bytes_in,
+			 (unsigned long long)ev->relay->bytes_out);
 	if (ev->st.exited)
-		err_msg(c->cmd, "pid %d for %s exited with status %d after %s", (int)ev->pid, who,
-			ev->st.code, dur);
+		err_msg(c->cmd, "pid %d for %s exited with status %d after %s%s", (int)ev->pid, who,
+			ev->st.code, dur, bytes);
 	else
-		err_msg(c->cmd, "pid %d for %s killed by %s after %s", (int)ev->pid, who,
-			sig_name(ev->st.signal, sig, sizeof(sig)), dur);
+		err_msg(c->cmd, "pid %d for %s killed by %s after %s%s", (int)ev->pid, who,
+			sig_name(ev->st.signal, sig, sizeof(sig)), dur, bytes);
 }
 
 int exec_show_connect(const struct exec_cmd *x, int verbose, int json, int fd,
-		      const struct relay_opts *ro, struct err *e)
+		      const struct relay_opts *ro, const struct tls_opts *tls, const char *host,
+		      const char *peer, int64_t tcp_ns, struct err *e)
 {
 	struct server_show show = { .cmd = "connect", .verbose = verbose, .json = json };
-	int status;
+	struct tls_ctx *c = NULL;
+	struct tls_conn *conn = NULL;
+	int status, rc;
 
-	if (exec_show_run(&show, x, fd, 0, NULL, 0, ro, &status, e))
+	if (!tls) {
+		rc = exec_show_run(&show, x, fd, 0, NULL, 0, ro, &status, e);
+		return rc ? -1 : status;
+	}
+	if (tls_client_start(&(struct tls_show){ "connect", verbose, json }, tls, fd, host, peer,
+			     tcp_ns, &c, &conn, e)) {
+		close(fd);
 		return -1;
-	return status;
-}
-
-/*
- * The program behind pipes: relay_run carries fd <-> the program, seeing
- * the bytes; the peer's EOF closes the program's stdin, the program's stdout
- * EOF shuts down our side of @fd.  0 once the relay is over (a failure is a
- * warning: the program's status still decides), -1 if it could not start.
- */
-static int run_piped(struct server_show *show, const struct exec_cmd *x, int fd,
-		     const struct relay_opts *ro, pid_t *pid, struct err *e)
-{
-	int in[2], out[2], rc;
-	struct relay_opts r = *ro;
-	struct relay_stats rs = { 0 };
-	struct err re = { 0 };
-
-	if (pipe2(in, O_CLOEXEC))
-		return err_sys(e, EXIT_FAIL, errno, "pipe");
-	if (pipe2(out, O_CLOEXEC)) {
-		close(in[0]);
-		close(in[1]);
-		return err_sys(e, EXIT_FAIL, errno, "pipe");
 	}
-	rc = exec_spawn(x, in[0], out[1], fd, pid, e);
-	close(in[0]);
-	close(out[1]);
-	if (!rc) {
-		r.out_is_program = 1;
-		if (relay_run(fd, out[0], in[1], &r, &rs, &re))
-			err_warn(show->cmd, "%s", re.msg);
-	}
-	close(out[0]);
-	if (rc || !rs.out_closed)
-		close(in[1]);
+	rc = exec_show_piped(&show, x, fd, conn, 0, NULL, 0, ro, &status, e);
+	tls_conn_close(conn, rc == 0); /* a polite end: close_notify */
+	tls_ctx_free(c);
 	close(fd);
-	return rc;
+	return rc ? -1 : status;
 }
 
 int exec_show_run(struct server_show *show, const struct exec_cmd *x, int fd, uint64_t id,
@@ -140,15 +131,15 @@ int exec_show_run(struct server_show *show, const struct exec_cmd *x, int fd, ui
 	int rc;
 
 	if (ro) {
-		if (run_piped(show, x, fd, ro, &ev.pid, e))
-			return -1;
-	} else {
-		rc = exec_spawn(x, fd, fd, fd, &ev.pid, e);
-		close(fd); /* the program has it */
-		if (rc)
-			return -1;
-		exec_show_event(show, &ev);
+		rc = exec_show_piped(show, x, fd, NULL, id, peer, peerlen, ro, status, e);
+		close(fd);
+		return rc;
 	}
+	rc = exec_spawn(x, fd, fd, fd, &ev.pid, e);
+	close(fd); /* the program has it */
+	if (rc)
+		return -1;
+	exec_show_event(show, &ev);
 	if (exec_wait(ev.pid, &ev.st, e))
 		return -1;
 	ev.ended = 1;
@@ -160,7 +151,7 @@ int exec_show_run(struct server_show *show, const struct exec_cmd *x, int fd, ui
 
 int listen_exec_serve(const struct exec_cmd *x, struct server_show *show,
 		      const struct server_opts *so, int nonblock, int *fds, int n,
-		      const struct relay_opts *ro, int *status, struct err *e)
+		      const struct exec_serve_how *how, int *status, struct err *e)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct exec_server xs;
@@ -169,12 +160,15 @@ int listen_exec_serve(const struct exec_cmd *x, struct server_show *show,
 	socklen_t len = 0;
 	int fd, rc;
 
+	if (how->tls || (so->keep_open && how->ro))
+		return listen_exec_relayed(x, show, so, nonblock, fds, n, how, status, e);
 	if (!so->keep_open) {
 		fd = server_accept_first(fds, n, so, nonblock, &ss, &len, e);
 		sock_close_all(fds, n); /* one client, as without -e */
 		if (fd < 0)
 			return -1;
-		return exec_show_run(show, x, fd, 1, (struct sockaddr *)&ss, len, ro, status, e);
+		return exec_show_run(show, x, fd, 1, (struct sockaddr *)&ss, len, how->ro, status,
+				     e);
 	}
 	exec_server_init(&xs, x, exec_show_event, show);
 	kso = *so;

@@ -277,11 +277,13 @@ static int serve_sockets(struct listen_opts *o, struct server_show *ctx, int *fd
 		return -1;
 	}
 	server_setup(o, ctx, &so);
-	if (!o->tls.tls && listen_sandbox(o, e)) {
+	session_log_server(&o->log, &o->see, &so);
+	/* --tls: after its context (serve_tls); -e/-c over TLS: no filter */
+	if ((!o->tls.tls || o->xcmd.argv) && listen_sandbox(o, e)) {
 		sock_close_all(fds, n);
 		return -1;
 	}
-	if (o->tls.tls)
+	if (o->tls.tls && !o->xcmd.argv)
 		return serve_tls(o, &so, fds, n, e);
 	if (o->forward)
 		return listen_forward_serve(&o->fwd, &o->fpx, &o->so, o->connect_timeout, ctx, &so,
@@ -292,7 +294,10 @@ static int serve_sockets(struct listen_opts *o, struct server_show *ctx, int *fd
 		relay_opts_init(&ro);
 		session_log_apply(&o->log, &o->see, &ro);
 		return listen_exec_serve(&o->xcmd, ctx, &so, o->nonblock, fds, n,
-					 session_opts_any(&o->see) ? &ro : NULL, &o->status, e);
+					 &(struct exec_serve_how){
+						 session_opts_any(&o->see) || o->tls.tls ? &ro : NULL,
+						 o->tls.tls ? &o->tls : NULL, &o->log },
+					 &o->status, e);
 	}
 	if (o->px.type)
 		rc = listen_proxy_serve(&o->px, &so, o->family, o->verbose, o->json, fds, n, e);

@@ -60,13 +60,12 @@ int listen_check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 		  "--broker and --chat need -k with a stream (not -u, --echo, --forward, -e or "
 		  "-c)" },
 		{ (o->see.delay > 0 || o->see.output || o->see.hex_dump) &&
-		  (o->keep_open || o->udp || o->echo || o->forward),
-		  "--delay, -o and --hex-dump need one stream client (not -k, -u, --echo or "
-		  "--forward)" },
-		{ o->see.crlf && (o->udp || o->echo || o->forward ||
-				  (o->keep_open && (o->exec || o->sh_exec))),
-		  "-C/--crlf needs stdin going to stream clients (not -u, --echo, --forward or "
-		  "-k -e/-c)" },
+		  (o->udp || o->echo || o->forward),
+		  "--delay, -o and --hex-dump need stream clients (not -u, --echo or --forward)" },
+		{ o->see.delay > 0 && o->keep_open && o->sock_type == SOCK_SEQPACKET,
+		  "--delay with -k splits stdin at lines: not with seqpacket (messages)" },
+		{ o->see.crlf && (o->udp || o->echo || o->forward),
+		  "-C/--crlf needs stdin going to stream clients (not -u, --echo or --forward)" },
 		{ (o->exec || o->sh_exec) && (o->udp || o->echo || o->sock_type == SOCK_SEQPACKET),
 		  "-e/-c need a stream listener (not -u, --echo or seqpacket)" },
 		{ (o->exec || o->sh_exec) && (relay_opt || eof->recv_only || eof->send_only ||
@@ -81,9 +80,8 @@ int listen_check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 				 o->tls.tls || session_opts_any(&o->see)),
 		  "--proxy-server cannot be used with --forward, -e, -c, --broker, --chat, --tls, "
 		  "-C, --delay, -o or --hex-dump" },
-		{ o->tls.tls && (o->forward || o->exec || o->sh_exec || o->broker || o->chat ||
-				 session_opts_any(&o->see)),
-		  "--tls does not combine with --forward, -e, -c, --broker, --chat, -C, --delay, -o "
+		{ o->tls.tls && (o->forward || o->broker || o->chat || session_opts_any(&o->see)),
+		  "--tls does not combine with --forward, --broker, --chat, -C, --delay, -o "
 		  "or --hex-dump in this version" },
 	};
 	size_t i;

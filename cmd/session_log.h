@@ -8,7 +8,11 @@
  *   "> OFFSET LENGTH TIME\n" then LENGTH raw bytes and "\n"   (-o)
  *   "> OFFSET LENGTH TIME\n" then hexdump -C lines               (--hex-dump)
  * ">" sent to the peer, "<" received from it; OFFSET counts that direction's
- * bytes from 0; TIME is UTC, ISO 8601 with microseconds.
+ * bytes from 0; TIME is UTC, ISO 8601 with microseconds.  With listen -k
+ * every client's records go to the same files (with -e/-c each from the
+ * client's own relay process: O_APPEND, one write(2) per record, so records
+ * never interleave) and each header names its client:
+ * "> OFFSET LENGTH TIME ID PEER", ID as in the events, OFFSET per client.
  * (-x is not the hex dump: on connect it is nc's proxy, so the hex dump is
  * long-only everywhere.)
  */
@@ -18,6 +22,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <sys/socket.h>
+
+#include "addr.h"
 #include "err.h"
 #include "relay.h"
 
@@ -38,8 +45,9 @@ struct session_opts {
 
 struct session_log {
 	int fd, hex;      /* -1: none */
-	FILE *hexf;       /* on hex */
 	uint64_t off[2];  /* [1] sent to the peer, [0] received */
+	uint64_t client;  /* 0: one client; else its id, in every header */
+	char who[ADDR_STRLEN]; /* with client: its address */
 };
 
 void session_opts_init(struct session_opts *s);
@@ -51,5 +59,12 @@ int session_log_open(struct session_log *l, const struct session_opts *s, struct
 void session_log_apply(struct session_log *l, const struct session_opts *s,
 		       struct relay_opts *ro);
 void session_log_close(struct session_log *l);
+/* listen -k without -e: what @s asks of lib/server (the log of every client, --delay). */
+struct server_opts;
+void session_log_server(struct session_log *l, const struct session_opts *s,
+			struct server_opts *so);
+/* In a client's relay process (listen -k): name @id, @peer in every header, offsets from 0. */
+void session_log_name(struct session_log *l, uint64_t id, const struct sockaddr *peer,
+		      socklen_t peerlen);
 
 #endif

@@ -112,6 +112,32 @@ void tls_show_report(const struct tls_show *s, FILE *f, const struct tls_report 
 			r->ktls_note);
 }
 
+int tls_client_start(const struct tls_show *s, const struct tls_opts *t, int fd,
+		     const char *host, const char *peer, int64_t tcp_ns, struct tls_ctx **ctx,
+		     struct tls_conn **conn, struct err *e)
+{
+	struct tls_report r;
+	int64_t hs = t->handshake_timeout > 0 ? t->handshake_timeout : TLS_HANDSHAKE_TIMEOUT;
+
+	*ctx = NULL;
+	*conn = NULL;
+	if (t->starttls != TLS_STARTTLS_NONE && tls_starttls(fd, t->starttls, host, hs, e))
+		return -1;
+	if (tls_client_ctx(t, ctx, e))
+		return -1;
+	r.tcp_ns = tcp_ns;
+	if (tls_connect(*ctx, fd, host, conn, &r, e)) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		tls_ctx_free(*ctx);
+		*ctx = NULL;
+		return err_set(e, e->status, "%s: %s", peer, msg);
+	}
+	tls_show_report(s, stderr, &r, peer, 0);
+	return 0;
+}
+
 int tls_client_run(const struct tls_show *s, const struct cmd_sandbox *sb,
 		   const struct tls_opts *t, int fd,
 		   const char *host, const char *peer, int64_t tcp_ns, const struct relay_opts *ro,
@@ -119,24 +145,11 @@ int tls_client_run(const struct tls_show *s, const struct cmd_sandbox *sb,
 {
 	struct tls_ctx *c = NULL;
 	struct tls_conn *conn = NULL;
-	struct tls_report r;
-	int64_t hs = t->handshake_timeout > 0 ? t->handshake_timeout : TLS_HANDSHAKE_TIMEOUT;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if (t->starttls != TLS_STARTTLS_NONE && tls_starttls(fd, t->starttls, host, hs, e))
+	if (tls_client_start(s, t, fd, host, peer, tcp_ns, &c, &conn, e))
 		return -1;
-	if (tls_client_ctx(t, &c, e))
-		return -1;
-	r.tcp_ns = tcp_ns;
-	if (tls_connect(c, fd, host, &conn, &r, e)) {
-		char msg[sizeof(e->msg)];
-
-		snprintf(msg, sizeof(msg), "%s", e->msg);
-		tls_ctx_free(c);
-		return err_set(e, e->status, "%s: %s", peer, msg);
-	}
-	tls_show_report(s, stderr, &r, peer, 0);
 	/* libssl, its contexts and the CA store are loaded, the peer verified */
 	if (sb && cmd_sandbox_enter(sb, t->session ? &sb_connect_tls_session : &sb_connect_tls,
 				       e)) {

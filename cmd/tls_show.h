@@ -28,6 +28,15 @@ void tls_show_report(const struct tls_show *s, FILE *f, const struct tls_report 
 		     const char *peer, unsigned port);
 
 /*
+ * connect --tls up to the relay: STARTTLS if asked, the handshake on
+ * connected socket @fd to @host, the report.  0 with *@ctx and *@conn (the
+ * caller frees both), or -1 with @e naming @peer.
+ */
+int tls_client_start(const struct tls_show *s, const struct tls_opts *t, int fd,
+		     const char *host, const char *peer, int64_t tcp_ns, struct tls_ctx **ctx,
+		     struct tls_conn **conn, struct err *e);
+
+/*
  * connect --tls: STARTTLS if asked, the handshake on connected socket @fd
  * to @host (as given), the report, the sandbox @sb (NULL: none; see
  * cmd/sandbox_tables.c), then the relay under @ro.  Fills @st.

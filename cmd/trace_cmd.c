@@ -233,13 +233,20 @@ static int target(const struct opt_args *pos, enum trace_proto proto, struct end
 		  struct err *e)
 {
 	const char *a = pos->argv[0], *colon = strchr(a, ':');
+	size_t n = strlen(a);
 	int one = pos->argc == 1 && a[0] != '[' && (!colon || colon != strrchr(a, ':'));
+	int bracketed = pos->argc == 1 && n > 2 && a[0] == '[' && a[n - 1] == ']';
 
 	memset(ep, 0, sizeof(*ep));
-	if (proto == TRACE_UDP && one) {
-		if (strlen(a) >= sizeof(ep->host))
+	if (proto == TRACE_UDP && (one || bracketed)) {
+		/* a bare host, or [V6] with no port: the probes' ports are ours to choose */
+		if (bracketed) {
+			a++;
+			n -= 2;
+		}
+		if (n >= sizeof(ep->host))
 			return err_set(e, EXIT_USAGE, "HOST: too long");
-		snprintf(ep->host, sizeof(ep->host), "%s", a);
+		snprintf(ep->host, sizeof(ep->host), "%.*s", (int)n, a);
 		ep->kind = EP_INET;
 		return 0;
 	}

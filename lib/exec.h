@@ -61,14 +61,14 @@ int exec_status_exit(const struct exec_status *st);
 /* Wait for @pid (EINTR safe). */
 int exec_wait(pid_t pid, struct exec_status *st, struct err *e);
 
-#endif
-
 /* ---- one process per client in lib/server's loop (listen -k --exec) ---- */
 
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "server.h"
+
+struct exec_relay_result;
 
 /* A program started or ended for client @id. */
 struct exec_event {
@@ -80,6 +80,8 @@ struct exec_event {
 	struct exec_status st;
 	int64_t duration_ns; /* ended: since it started */
 	const char *error;   /* it could not start: why */
+	/* ended, behind the relay (lib/exec_relay): bytes each way, a relay failure */
+	const struct exec_relay_result *relay;
 };
 typedef void (*exec_event_fn)(void *ctx, const struct exec_event *ev);
 
@@ -98,3 +100,5 @@ struct exec_server {
  */
 void exec_server_init(struct exec_server *x, const struct exec_cmd *cmd, exec_event_fn fn,
 		      void *ctx);
+
+#endif

@@ -838,6 +838,9 @@ static int relay_loop(struct relay *r, struct err *e)
 		if (chan_pending(&r->b) && !r->b.dst_ready) {
 			p[2].fd = r->b.dst;
 			p[2].events = POLLOUT;
+		} else if (r->b.may_vanish && !chan_finished(&r->b)) {
+			/* the program's stdin: POLLERR when it has closed it (or exited) */
+			p[2].fd = r->b.dst;
 		}
 		if (!p[1].events)
 			p[1].fd = -1;
@@ -852,8 +855,12 @@ static int relay_loop(struct relay *r, struct err *e)
 			r->b.src_ready = 1;
 		if (p[1].revents & (POLLOUT | POLLHUP | POLLERR))
 			r->a.dst_ready = 1;
-		if (p[2].revents)
+		if (p[2].revents && !p[2].events) {
+			/* the program is gone: nobody takes this direction any more */
+			r->b.stopped = 1;
+		} else if (p[2].revents) {
 			r->b.dst_ready = 1;
+		}
 	}
 }
 

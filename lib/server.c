@@ -88,6 +88,9 @@ struct srv {
 	int in_pollable;    /* epoll accepts in_fd (not a regular file) */
 	int in_registered;
 	int in_last_cr;     /* --crlf: the last byte of stdin was a CR */
+	char *held;         /* line_delay: stdin read, not yet sent (from hoff to hlen) */
+	size_t hoff, hlen;
+	int64_t hold_until; /* line_delay: a line went out; the next bytes wait until then */
 	int keep_sending;   /* a client's EOF ends only its direction (relay.h's rule) */
 	size_t nblocked;    /* clients over PEND_LIMIT */
 	struct client *head, *tail;
@@ -219,9 +222,28 @@ static void set_accepting(struct srv *s, int on)
 }
 
 /* Read stdin only while someone can take it and nobody is too far behind. */
+/* line_delay: stdin bytes wait to be sent, or a line went out too recently */
+static int input_held(const struct srv *s)
+{
+	return s->o->line_delay > 0 &&
+	       (s->hoff < s->hlen || (s->hold_until && clock_mono_ns() < s->hold_until));
+}
+
 static int input_wanted(const struct srv *s)
 {
-	return s->in_open && s->nclients > 0 && s->nblocked == 0;
+	return s->in_open && s->nclients > 0 && s->nblocked == 0 && !input_held(s);
+}
+
+/* server_opts.tap: @n bytes at @p just moved to (@to_client) or from @c. */
+static void tap(struct srv *s, const struct client *c, int to_client, uint64_t off,
+		const void *p, size_t n)
+{
+	if (!s->o->tap || !n || s->done == 2)
+		return;
+	if (s->o->tap(s->o->tap_ctx, c->id, &c->peer.sa, c->peerlen, to_client, off, p, n)) {
+		err_sys(s->e, EXIT_FAIL, errno, "session log");
+		s->done = 2;
+	}
 }
 
 static void update_input(struct srv *s)
@@ -410,6 +432,7 @@ static int client_send(struct srv *s, struct client *c, const char *buf, size_t 
 		if (w < 0)
 			w = 0;
 		c->out += (size_t)w;
+		tap(s, c, 1, c->out - (size_t)w, buf, (size_t)w);
 	}
 	if ((size_t)w < n && queue(c, buf + w, n - (size_t)w)) {
 		client_close(s, c, "out of memory", ENOMEM);
@@ -435,6 +458,7 @@ static void client_flush(struct srv *s, struct client *c)
 		}
 		c->poff += (size_t)w;
 		c->out += (size_t)w;
+		tap(s, c, 1, c->out - (size_t)w, c->pend + c->poff - w, (size_t)w);
 	}
 	if (!owed(c)) {
 		c->plen = c->poff = 0;
@@ -584,6 +608,7 @@ static int client_read(struct srv *s, struct client *c)
 	}
 	c->in += (size_t)n;
 	touch(s, c);
+	tap(s, c, 0, c->in - (size_t)n, s->buf, (size_t)n);
 	if (s->o->echo) {
 		if (client_send(s, c, s->buf, (size_t)n) == 0)
 			update_client(s, c);
@@ -990,10 +1015,39 @@ void server_defer_free(struct server_loop *l, void *p)
 
 /* ---- stdin, broadcast ---- */
 
+static void broadcast(struct srv *s, const char *p, size_t n)
+{
+	struct client *c, *next;
+
+	for (c = s->head; c; c = next) {
+		next = c->next;
+		if (client_send(s, c, p, n) == 0)
+			update_client(s, c);
+	}
+}
+
+/* line_delay: send what stdin gave one line at a time, waiting after each. */
+static void input_drain(struct srv *s)
+{
+	while (s->hoff < s->hlen && clock_mono_ns() >= s->hold_until) {
+		char *p = s->held + s->hoff, *nl = memchr(p, '\n', s->hlen - s->hoff);
+		size_t n = nl ? (size_t)(nl - p) + 1 : s->hlen - s->hoff;
+
+		broadcast(s, p, n);
+		s->hoff += n;
+		if (nl)
+			s->hold_until = clock_mono_ns() + s->o->line_delay;
+	}
+	if (s->hoff == s->hlen)
+		s->hoff = s->hlen = 0;
+	update_input(s);
+}
+
 static void input_read(struct srv *s)
 {
 	/* --crlf: every byte may become two */
-	ssize_t n = read(s->in.fd, s->buf, s->o->crlf ? SERVER_CHUNK / 2 : SERVER_CHUNK);
+	char *buf = s->held ? s->held : s->buf;
+	ssize_t n = read(s->in.fd, buf, s->o->crlf ? SERVER_CHUNK / 2 : SERVER_CHUNK);
 	struct client *c, *next;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -1011,12 +1065,14 @@ static void input_read(struct srv *s)
 		return;
 	}
 	if (s->o->crlf)
-		n = (ssize_t)relay_crlf(s->buf, (size_t)n, &s->in_last_cr);
-	for (c = s->head; c; c = next) {
-		next = c->next;
-		if (client_send(s, c, s->buf, (size_t)n) == 0)
-			update_client(s, c);
+		n = (ssize_t)relay_crlf(buf, (size_t)n, &s->in_last_cr);
+	if (!s->held) {
+		broadcast(s, buf, (size_t)n);
+		return;
 	}
+	s->hoff = 0;
+	s->hlen = (size_t)n;
+	input_drain(s);
 }
 
 /* ---- the loop ---- */
@@ -1096,6 +1152,8 @@ static int next_timeout(const struct srv *s)
 	}
 	if (s->paused && (d < 0 || s->retry_at < d))
 		d = s->retry_at;
+	if (s->held && (s->hoff < s->hlen || s->hold_until > clock_mono_ns()))
+		d = clock_earliest(d, s->hold_until);
 	if (input_wanted(s) && !s->in_pollable)
 		return 0;
 	return clock_ms_until(d);
@@ -1113,6 +1171,8 @@ static int timeouts(struct srv *s)
 		client_close(s, s->head, "idle-timeout", 0);
 	drop_stalled(s, now);
 	drop_slow_handshakes(s, now);
+	if (s->held)
+		input_drain(s);
 	if (s->paused && now >= s->retry_at) {
 		s->paused = 0;
 		if (!s->full)
@@ -1159,8 +1219,15 @@ static int srv_init(struct srv *s, const int *lfds, int nl, const struct server_
 	s->bufsize = SERVER_CHUNK;
 	if (!(s->buf = malloc(s->bufsize)))
 		return err_set(e, EXIT_FAIL, "out of memory");
+	if (o->line_delay > 0 && s->in_open && !(s->held = malloc(SERVER_CHUNK))) {
+		free(s->buf);
+		s->buf = NULL;
+		return err_set(e, EXIT_FAIL, "out of memory");
+	}
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s->ep < 0) {
+		free(s->held);
+		s->held = NULL;
 		free(s->buf);
 		s->buf = NULL;
 		return err_sys(e, EXIT_FAIL, errno, "epoll_create1");
@@ -1184,6 +1251,7 @@ static void srv_free(struct srv *s)
 	bury(s);
 	free(s->grave);
 	close(s->ep);
+	free(s->held);
 	free(s->buf);
 }
 

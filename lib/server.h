@@ -63,6 +63,17 @@ struct server_event {
 typedef void (*server_event_fn)(void *ctx, const struct server_event *ev);
 
 /*
+ * A session log of every client (listen -k -o, --hex-dump): the chunk of
+ * @n bytes at @data just sent to client @id (@to_client 1: stdin's
+ * broadcast, an echo) or read from it (0), at offset @off of that client's
+ * direction.  Chunks of one client come in order.  Non-zero (errno set):
+ * the server stops with the error "session log".
+ */
+typedef int (*server_tap_fn)(void *ctx, uint64_t id, const struct sockaddr *peer,
+			     socklen_t peerlen, int to_client, uint64_t off, const void *data,
+			     size_t n);
+
+/*
  * A layer between the server and each stream client's socket (TLS): with
  * one, a new client first goes through open() and handshake() (driven by
  * epoll, never blocking the others; bytes owed to it wait), then every read
@@ -154,6 +165,10 @@ struct server_opts {
 	int crlf;              /* each LF read from in_fd goes out as CRLF (relay_crlf) */
 	int chat;              /* broker, each line prefixed "<userN> " (N the client's
 				* id), control characters dropped, joins and leaves announced */
+	int64_t line_delay;    /* > 0: ns to wait after each line of in_fd is sent to the
+				* clients, before the next bytes (--delay) */
+	server_tap_fn tap;     /* NULL: none */
+	void *tap_ctx;
 };
 
 struct server_stats {

@@ -6,6 +6,7 @@
  * 256 KiB SSL_read_ex/SSL_write_ex calls.  And STARTTLS's plaintext dialogue.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +35,13 @@ struct tr {
 	int stdin_tty;
 	int flush_wait;   /* the write buffer has records the socket did not take yet */
 	uint64_t after_eof; /* bytes of stdin sent after the peer's EOF */
+	/*
+	 * out_is_program: out_fd is a program's stdin pipe, made non-blocking
+	 * (the program may wait for us to read its stdout while we write).
+	 */
+	size_t out_off;
+	int out_blocked;  /* out_fd took no more: wait for POLLOUT */
+	int out_gone;     /* the program left (EPIPE): its direction is dropped */
 };
 
 /*
@@ -136,7 +144,7 @@ static int tls_in(struct tr *r, struct err *e)
 	errno = 0;
 	rc = SSL_read_ex(r->t->ssl, r->outb, TLS_BUF, &n);
 	if (rc == 1) {
-		r->out_len = n;
+		r->out_len = r->out_gone ? 0 : n;
 		return 1;
 	}
 	se = SSL_get_error(r->t->ssl, rc);
@@ -159,6 +167,33 @@ static int tls_in(struct tr *r, struct err *e)
 	return sock_fail(r, rc, e);
 }
 
+/* Plaintext to a program's stdin, never blocking: what it does not take waits. */
+static int out_flush_program(struct tr *r, struct err *e)
+{
+	ssize_t w = write(r->out_fd, r->outb + r->out_off, r->out_len - r->out_off);
+
+	if (w < 0) {
+		if (errno == EINTR)
+			return 0;
+		if (errno == EAGAIN) {
+			r->out_blocked = 1;
+			return 0;
+		}
+		if (errno == EPIPE) { /* the program is gone: nobody takes this direction */
+			r->out_gone = 1;
+			r->out_len = r->out_off = 0;
+			return 1;
+		}
+		r->st->out_errno = errno;
+		return err_sys(e, EXIT_FAIL, errno, "write to the program");
+	}
+	r->st->to_out += (uint64_t)w;
+	r->out_off += (size_t)w;
+	if (r->out_off == r->out_len)
+		r->out_len = r->out_off = 0;
+	return 1;
+}
+
 /* Plaintext to stdout. */
 static int out_flush(struct tr *r, struct err *e)
 {
@@ -166,6 +201,8 @@ static int out_flush(struct tr *r, struct err *e)
 
 	if (!r->out_len)
 		return 0;
+	if (r->o->out_is_program)
+		return r->out_blocked ? 0 : out_flush_program(r, e);
 	if (r->out_fd >= 0 && write_all(r->out_fd, r->outb, r->out_len, &en)) {
 		r->st->out_errno = en;
 		return err_sys(e, EXIT_FAIL, en, "write to stdout");
@@ -173,6 +210,19 @@ static int out_flush(struct tr *r, struct err *e)
 	r->st->to_out += r->out_len;
 	r->out_len = 0;
 	return 1;
+}
+
+/*
+ * out_is_program: the program's stdin ends with the peer's close_notify
+ * (once everything before it is out), or when the program has left.
+ */
+static void out_close(struct tr *r)
+{
+	if (!r->o->out_is_program || r->st->out_closed || r->out_fd < 0 || r->out_len ||
+	    !(r->st->peer_eof || r->out_gone))
+		return;
+	close(r->out_fd);
+	r->st->out_closed = 1;
 }
 
 static int tls_out(struct tr *r, struct err *e)
@@ -290,7 +340,7 @@ static int stdin_read(struct tr *r, struct err *e)
 static int finished(const struct tr *r)
 {
 	int sending_done = r->in_done && !r->in_len && r->shut_done;
-	int receiving_done = r->st->peer_eof && !r->out_len;
+	int receiving_done = (r->st->peer_eof || r->out_gone) && !r->out_len;
 
 	if (r->o->send_only)
 		return sending_done;
@@ -325,6 +375,7 @@ static int step(struct tr *r, struct err *e)
 				return -1;
 			progress = 1;
 		}
+		out_close(r);
 	} while (progress && !finished(r));
 	return 0;
 }
@@ -335,7 +386,7 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 	struct tr r = { .t = t, .o = o, .st = st, .in_fd = in_fd, .out_fd = out_fd };
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
 	int64_t idle_deadline = -1, quit_deadline = -1;
-	int rc = -1;
+	int rc = -1, out_fl = -1;
 
 	memset(st, 0, sizeof(*st));
 	st->start_ns = clock_mono_ns();
@@ -346,13 +397,15 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 		goto out;
 	}
 	wbuf_push(t);
+	if (o->out_is_program && out_fd >= 0 && (out_fl = fcntl(out_fd, F_GETFL)) >= 0)
+		fcntl(out_fd, F_SETFL, out_fl | O_NONBLOCK);
 	r.in_done = in_fd < 0 || o->recv_only;
 	r.stdin_tty = !r.in_done && isatty(in_fd);
 	if (o->idle_timeout > 0)
 		idle_deadline = clock_deadline(o->idle_timeout);
 	for (;;) {
-		struct pollfd p[2];
-		int n = 0, si = -1, ii = -1, ms, pr;
+		struct pollfd p[3];
+		int n = 0, si = -1, ii = -1, oi = -1, ms, pr;
 		int64_t dl;
 
 		if (step(&r, e))
@@ -375,6 +428,13 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 		if (r.flush_wait)
 			p[n].events |= POLLOUT;
 		si = n++;
+		if (r.out_blocked || (o->out_is_program && !r.out_len && !r.out_gone &&
+				      !st->out_closed && out_fd >= 0)) {
+			/* events 0: POLLERR once the program has closed its stdin */
+			p[n].fd = out_fd;
+			p[n].events = r.out_blocked ? POLLOUT : 0;
+			oi = n++;
+		}
 		dl = clock_earliest(idle_deadline, quit_deadline);
 		ms = dl < 0 ? -1 : clock_ms_until(dl);
 		if (dl >= 0 && ms == 0) {
@@ -407,11 +467,17 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 				goto out;
 			}
 		}
+		if (oi >= 0 && p[oi].revents && !p[oi].events)
+			r.out_gone = 1; /* the program is gone: its direction is dropped */
+		else if (oi >= 0 && p[oi].revents)
+			r.out_blocked = 0; /* writable, or an error that the write will tell */
 		if (ii >= 0 && p[ii].revents && stdin_read(&r, e) < 0)
 			goto out;
 	}
 	rc = 0;
 out:
+	if (out_fl >= 0 && !st->out_closed)
+		fcntl(out_fd, F_SETFL, out_fl);
 	st->end_ns = clock_mono_ns();
 	free(r.inb);
 	free(r.outb);

@@ -34,10 +34,10 @@ while True:
 '
 
 @test "session: bad input is one line, status 2; an unwritable log is status 1 before connecting" {
-	assert_usage_error "--delay, -o" "$SOCKCTL" listen -k -o "$BATS_TEST_TMPDIR/log" 0
+	assert_usage_error "--delay, -o" "$SOCKCTL" listen -k --echo -o "$BATS_TEST_TMPDIR/log" 0
 	assert_usage_error "--delay, -o" "$SOCKCTL" listen --forward 127.0.0.1:1 -o "$BATS_TEST_TMPDIR/log" 0
 	assert_usage_error "--delay, -o" "$SOCKCTL" listen -u --hex-dump "$BATS_TEST_TMPDIR/log" 0
-	assert_usage_error "-C/--crlf" "$SOCKCTL" listen -k -C -e cat 0
+	assert_usage_error "-C/--crlf" "$SOCKCTL" listen --echo -C 0
 	assert_usage_error "-C/--crlf" "$SOCKCTL" listen -u -C 0
 	[ ! -e "$BATS_TEST_TMPDIR/log" ]
 	assert_usage_error "-z/--scan" "$SOCKCTL" connect -z -C 127.0.0.1 1

@@ -116,6 +116,10 @@ expect_hops() {
 	ours=$(hops <<<"$output")
 	run -0 in_a traceroute -U -p 53 -n -q 3 "$DST4"
 	diff <(echo "$ours") <(hops <<<"$output")
+	# [V6] with no port, as the address is written in URLs: the same trace
+	run -0 --separate-stderr in_a "$SOCKCTL" udp-send --trace "[$DST6]"
+	[[ ${lines[0]} == "trace to $DST6 ($DST6), 30 hops max, udp port 33434 upward" ]]
+	expect_hops V6 "$output"
 }
 
 @test "connect --trace: TCP SYN hops as traceroute -T, IPv4 and IPv6, both a closed and an open port" {
