@@ -29,7 +29,8 @@ HARDEN_LDFLAGS  := -pie -Wl,-z,relro -Wl,-z,now
 ifeq ($(SANITIZE),1)
 BUILD     := build/san
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-HARDEN_CPPFLAGS :=
+# the seccomp programs then also allow what the sanitizers do at exit
+HARDEN_CPPFLAGS := -DSOCKCTL_SANITIZE
 else
 BUILD     := build/rel
 SAN_FLAGS :=
@@ -51,6 +52,13 @@ STATIC_CAPNG ?= 1
 SSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags 'openssl >= 3' 2>/dev/null || echo MISSING)
 ifeq ($(SSL_CFLAGS),MISSING)
 $(error OpenSSL 3 (libssl-dev) not found by $(PKG_CONFIG): run 'sh deps.sh')
+endif
+# The sandbox: libseccomp builds its programs at build time only
+# (tools/sandbox_gen); ./sockctl does not link it.
+SECCOMP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libseccomp 2>/dev/null)
+SECCOMP_LIBS   := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo MISSING)
+ifeq ($(SECCOMP_LIBS),MISSING)
+$(error libseccomp not found by $(PKG_CONFIG): run 'sh deps.sh' (as root, or a user with sudo))
 endif
 ifeq ($(STATIC_CAPNG)$(SANITIZE),1)
 ifneq ($(wildcard $(shell $(CC) -print-file-name=libcap-ng.a)),)
@@ -78,7 +86,8 @@ ALL_LDFLAGS  := -Wl,--as-needed $(HARDEN_LDFLAGS) $(SAN_FLAGS) $(LDFLAGS)
 LIBS         := $(CAPNG_LIBS) -lm $(LDLIBS)
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
-CMD_SRC  := $(sort $(wildcard cmd/*.c))
+# cmd/sandbox_tables.c goes into the generator only (see below)
+CMD_SRC  := $(filter-out cmd/sandbox_tables.c,$(sort $(wildcard cmd/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -86,6 +95,14 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 LIBA     := $(BUILD)/libsockctl.a
+# The sandbox's seccomp programs, compiled to BPF at build time: the
+# generator (linked with libseccomp, built for this host without the
+# sanitizers; with -DSOCKCTL_SANITIZE under SANITIZE=1 so build/san's
+# programs allow what ASan needs) writes every table of
+# cmd/sandbox_tables.c as a struct sock_filter array.
+GEN_BIN  := $(BUILD)/gen/sandbox_gen
+GEN_SRC  := $(BUILD)/gen/sandbox_progs.c
+GEN_OBJ  := $(BUILD)/gen/sandbox_progs.o
 # Link order is memory and startup time: the kernel maps a program's text in
 # 64 KiB windows around each page a run touches (fault-around), so the code
 # every run needs (dispatch, options, errors, output, addresses, sockets)
@@ -93,7 +110,7 @@ LIBA     := $(BUILD)/libsockctl.a
 # follow in name order.  The binary links the objects, not the archive: every
 # object is used (--gc-sections finds under 2 KiB to drop).
 LINK_ORDER := cmd/main cmd/priv_start lib/priv lib/err lib/opt lib/out lib/parse lib/addr \
-              lib/clock lib/sock lib/rtt cmd/resolve lib/tls_opts cmd/trace_ask \
+              lib/clock lib/sock lib/rtt cmd/sandbox lib/sandbox gen/sandbox_progs cmd/resolve lib/tls_opts cmd/trace_ask \
               cmd/connect cmd/connect_show cmd/connect_scan cmd/connect_proxy cmd/session_log \
               lib/exec lib/sock_connect lib/scan lib/relay lib/inherit \
               cmd/listen cmd/listen_check cmd/listen_proxy cmd/listen_forward cmd/exec_show \
@@ -103,11 +120,11 @@ LINK_ORDER := cmd/main cmd/priv_start lib/priv lib/err lib/opt lib/out lib/parse
               cmd/trace_cmd lib/tls \
               cmd/raw_icmp cmd/raw_icmp_opts cmd/raw_icmp_show lib/outbuf lib/ping lib/ping_check \
               lib/icmp
-LINK_OBJ := $(foreach f,$(LINK_ORDER),$(filter $(BUILD)/$(f).o,$(CMD_OBJ) $(LIB_OBJ))) \
+LINK_OBJ := $(foreach f,$(LINK_ORDER),$(filter $(BUILD)/$(f).o,$(CMD_OBJ) $(LIB_OBJ) $(GEN_OBJ))) \
             $(filter-out $(LINK_ORDER:%=$(BUILD)/%.o),$(CMD_OBJ) $(LIB_OBJ))
 MANPAGES := $(sort $(wildcard docs/*.1))
 
-.PHONY: all check unit objs bench install uninstall deps clean lint fuzz fuzz-build transfer-matrix \
+.PHONY: all check soak unit objs bench install uninstall deps clean lint fuzz fuzz-build transfer-matrix \
 	completions deb deb-check
 .DEFAULT_GOAL := all
 
@@ -118,10 +135,32 @@ all: sockctl
 sockctl: $(LINK_OBJ) $(BUILD)/.stamp
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(LINK_OBJ) $(LIBS)
 
+$(GEN_BIN): tools/sandbox_gen.c tools/sandbox_gen.h cmd/sandbox_tables.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(filter -DSOCKCTL_SANITIZE,$(HARDEN_CPPFLAGS)) -Itools $(SECCOMP_CFLAGS) \
+		-std=c11 $(WARNINGS) -O1 -o $@ tools/sandbox_gen.c cmd/sandbox_tables.c $(SECCOMP_LIBS)
+
+$(GEN_SRC): $(GEN_BIN)
+	$(GEN_BIN) $@
+
+$(GEN_OBJ): $(GEN_SRC)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The same binary with the sandbox's test hook (cmd/sandbox.c built with
+# -DSOCKCTL_TEST_HOOKS): only tests/bats/sandbox.bats runs it; ./sockctl
+# has no hook.
+HOOKS_BIN := $(BUILD)/sockctl-hooks
+$(BUILD)/cmd/sandbox_hooks.o: cmd/sandbox.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) -DSOCKCTL_TEST_HOOKS $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(HOOKS_BIN): $(filter-out $(BUILD)/cmd/sandbox.o,$(LINK_OBJ)) $(BUILD)/cmd/sandbox_hooks.o
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/.stamp:
 	@mkdir -p $(BUILD) && rm -f build/*/.stamp && touch $@
 
-$(LIBA): $(LIB_OBJ)
+$(LIBA): $(LIB_OBJ) $(GEN_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/%.o: %.c
@@ -139,7 +178,8 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(LIBA)
 # --version is compiled in
 $(BUILD)/cmd/main.o: VERSION
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:=.dep)
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:=.dep) $(BUILD)/cmd/sandbox_hooks.d \
+	$(GEN_OBJ:.o=.d)
 
 unit: $(UNIT_BIN)
 
@@ -156,13 +196,17 @@ SAN_ASAN := $(SAN_ASAN):detect_stack_use_after_return=1:log_path=$(SAN_LOG_DIR)/
 SAN_UBSAN := print_stacktrace=1:halt_on_error=1:exitcode=86:log_path=$(SAN_LOG_DIR)/ubsan
 SAN_ENV := ASAN_OPTIONS=$(SAN_ASAN) UBSAN_OPTIONS=$(SAN_UBSAN) SAN_LOG_DIR=$(SAN_LOG_DIR)
 
-check: sockctl unit
+check: sockctl unit $(HOOKS_BIN)
 ifeq ($(SANITIZE),1)
 	@rm -rf $(SAN_LOG_DIR) && mkdir -p $(SAN_LOG_DIR)
-	@$(SAN_ENV) UNIT_DIR=$(BUILD)/tests/unit tests/run
+	@$(SAN_ENV) SOCKCTL_HOOKS=$(CURDIR)/$(HOOKS_BIN) UNIT_DIR=$(BUILD)/tests/unit tests/run
 else
-	@UNIT_DIR=$(BUILD)/tests/unit tests/run
+	@SOCKCTL_HOOKS=$(CURDIR)/$(HOOKS_BIN) UNIT_DIR=$(BUILD)/tests/unit tests/run
 endif
+
+# issue 13's soak: 10 minutes (SOAK_SECONDS=N for a shorter one)
+soak: sockctl
+	@tests/soak.sh
 
 # issue 9's file-transfer matrix as a markdown table (about 2 minutes)
 transfer-matrix: sockctl
@@ -229,7 +273,7 @@ deps:
 	@sh ./deps.sh
 
 # ---- make lint: cppcheck and clang-tidy (config in .clang-tidy) over cmd/ and lib/ ----
-LINT_SRC := $(LIB_SRC) $(CMD_SRC)
+LINT_SRC := $(LIB_SRC) $(CMD_SRC) cmd/sandbox_tables.c tools/sandbox_gen.c
 CPPCHECK ?= cppcheck
 CLANG_TIDY ?= clang-tidy
 lint:
@@ -237,10 +281,10 @@ lint:
 	@$(CPPCHECK) --quiet --error-exitcode=1 --std=c11 --language=c --inline-suppr \
 		--enable=warning,style,performance,portability --library=posix \
 		--suppressions-list=.cppcheck-suppressions --inline-suppr \
-		-D_GNU_SOURCE -DSOCKCTL_VERSION='"lint"' -D__GNUC__ -Ilib -Icmd $(LINT_SRC)
+		-D_GNU_SOURCE -DSOCKCTL_VERSION='"lint"' -D__GNUC__ -Ilib -Icmd -Itools $(LINT_SRC)
 	@echo "clang-tidy $(words $(LINT_SRC)) files"
 	@out=$$($(CLANG_TIDY) --quiet --warnings-as-errors='*' $(LINT_SRC) -- \
-		$(filter-out $(HARDEN_CPPFLAGS),$(ALL_CPPFLAGS)) -std=c11 2>&1); rc=$$?; \
+		$(filter-out $(HARDEN_CPPFLAGS),$(ALL_CPPFLAGS)) -Itools -std=c11 2>&1); rc=$$?; \
 		printf '%s\n' "$$out" | grep -v '^[0-9]* warnings\{0,1\} generated\.$$'; \
 		exit $$rc
 	@echo "lint: clean"

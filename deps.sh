@@ -14,9 +14,11 @@
 set -eu
 
 # build: compiler, make, pkg-config, libcap-ng, OpenSSL 3's headers (libssl3,
-# dlopen()ed by --tls, comes with them); lint and fuzz: cppcheck,
+# dlopen()ed by --tls, comes with them), libseccomp (the sandbox's filters
+# are compiled to BPF at build time: the binary does not link it); lint and
+# fuzz: cppcheck,
 # clang-tidy, clang + its sanitizer runtime; docs: groff.
-BUILD="gcc make pkg-config libc6-dev libcap-ng-dev libssl-dev groff-base cppcheck
+BUILD="gcc make pkg-config libc6-dev libcap-ng-dev libssl-dev libseccomp-dev groff-base cppcheck
 clang-tidy clang libclang-rt-14-dev"
 # make check: bats, the peers tests compare against, namespaces and firewall
 # (iproute2, nftables), valgrind, netbase for /etc/services (tests use
@@ -37,10 +39,10 @@ microsocks dante-server tinyproxy openssh-server openssh-client bsdextrautils zs
 BENCH="hyperfine iperf3 nmap stunnel4"
 # the Debian package (make deb, make deb-check) and the JSON schemas' test
 PACKAGE="debhelper dpkg-dev fakeroot lintian python3-jsonschema"
-# for later work, cheap to have now: seccomp headers, more peers and
+# for later work, cheap to have now: more peers and
 # tools (tshark, expect), load for flake hunting (stress-ng), fresh roots
 # for the set-up test (debootstrap).
-LATER="libseccomp-dev tshark expect stress-ng debootstrap"
+LATER="tshark expect stress-ng debootstrap"
 PACKAGES="$BUILD $TEST $BENCH $PACKAGE $LATER"
 
 if [ "${1:-}" = --list ]; then

@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "cmd_sandbox.h"
 #include "connect.h"
 #include "connect_probe.h"
 #include "connect_proxy.h"
@@ -171,8 +172,29 @@ static int open_socket(const struct connect_opts *o, const struct endpoint *ep, 
 	return sock_connect(ep->host, ep->service, &co, fd, e);
 }
 
+/*
+ * Confined once connected (cmd/sandbox_tables.c): --tls after its handshake
+ * (tls_client_run), -e/-c with no_new_privs only (their programs would
+ * inherit a filter).  --session's file: Landlock lets its directory be written.
+ */
+static int connect_sandbox(const struct connect_opts *o, struct cmd_sandbox *sb, struct err *e)
+{
+	sb->cmd = "connect";
+	sb->off = o->no_sandbox;
+	sb->verbose = o->verbose;
+	if (o->xcmd.argv) {
+		sb->no_filter_why = "-e/-c: the program would inherit the filter";
+		return cmd_sandbox_enter(sb, &sb_connect_relay, e);
+	}
+	if (o->tls.tls)
+		return o->tls.session ? cmd_sandbox_dir_of(sb, o->tls.session, SB_FS_WRITE |
+							   SB_FS_CREATE, e) : 0;
+	return cmd_sandbox_enter(sb, &sb_connect_relay, e);
+}
+
 static int run_connect(const struct connect_opts *o, const struct endpoint *ep, struct err *e)
 {
+	struct cmd_sandbox sb = { 0 };
 	struct connect_ctx c = { o };
 	struct relay_opts ro;
 	struct relay_stats st;
@@ -192,6 +214,10 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	connect_show_ends(o, fd, peer);
 	relay_opts_from_eof(&ro, &o->eof, o->timeout);
 	session_log_apply(o->log, &o->see, &ro);
+	if (connect_sandbox(o, &sb, e)) {
+		close(fd);
+		return -1;
+	}
 	if (o->xcmd.argv) /* the program's status is ours */
 		return exec_show_connect(&o->xcmd, o->verbose, o->json, fd,
 					 session_opts_any(&o->see) || o->tls.tls ? &ro : NULL,
@@ -203,7 +229,7 @@ static int run_connect(const struct connect_opts *o, const struct endpoint *ep, 
 	ro.idle_ok = type == SOCK_DGRAM;
 	cmd_progress_attach(&ro, &o->eof, o->json, STDIN_FILENO);
 	if (o->tls.tls)
-		rc = tls_client_run(&(struct tls_show){ "connect", o->verbose, o->json }, &o->tls,
+		rc = tls_client_run(&(struct tls_show){ "connect", o->verbose, o->json }, &sb, &o->tls,
 				    fd, ep->host, peer, clock_mono_ns() - t0, &ro, &st, e);
 	else
 		rc = relay_run(fd, STDIN_FILENO, STDOUT_FILENO, &ro, &st, e);
@@ -256,7 +282,7 @@ static int connect_probe_from(struct connect_opts *o, const struct opt_args *pos
 
 	p->family = o->family, p->json = o->json, p->verbose = o->verbose;
 	p->tcp_info = o->tcp_info, p->numeric = o->numeric, p->so = &o->so;
-	p->tls = &o->tls;
+	p->tls = &o->tls, p->no_sandbox = o->no_sandbox;
 	p->timeout = o->connect_timeout >= 0 ? o->connect_timeout : o->timeout;
 	p->conflict = o->udp || o->unix_sock || o->fd >= 0 || o->type || o->nonblock ||
 		      o->exec || o->sh_exec || session_opts_any(&o->see) || o->px.url || o->px.addr ||
@@ -310,6 +336,7 @@ int cmd_connect(int argc, char **argv)
 		OPT_FD(&o.fd, "relay the connected socket inherited as fd N"),
 		OPT_NONBLOCK(&o.nonblock),
 		OPT_JSON(&o.json),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};
@@ -345,7 +372,9 @@ int cmd_connect(int argc, char **argv)
 	if (session_log_open(&log, &o.see, &e))
 		return err_report("connect", &e);
 	if (o.scan && o.tls.tls)
-		status = tls_client_scan(&(struct tls_show){ "connect", o.verbose, o.json }, &o.tls,
+		status = tls_client_scan(&(struct tls_show){ "connect", o.verbose, o.json },
+					 &(struct cmd_sandbox){ .cmd = "connect", .off = o.no_sandbox,
+								.verbose = o.verbose }, &o.tls,
 					 ep.host, ep.service, o.family, o.connect_timeout >= 0
 					 ? o.connect_timeout : o.timeout, &o.so, &e);
 	else

@@ -26,7 +26,7 @@ struct connect_opts {
 	struct sockopts so;
 	int tcp_info;
 	long long parallel, fd;
-	int scan;
+	int scan, no_sandbox;
 	struct connect_probe_opts probe; /* --count: TCP ping */
 	struct tls_opts tls;
 	struct connect_proxy px;

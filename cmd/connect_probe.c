@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "cmd_sandbox.h"
 #include "connect_probe.h"
 #include "err.h"
 #include "openmetrics.h"
@@ -371,6 +372,24 @@ static void tls_close(void *conn)
 	tls_conn_close(conn, 0); /* the probe ends with a reset anyway */
 }
 
+/*
+ * Targets resolved, the TLS context loaded: the probes open and connect
+ * sockets (and with --tls run handshakes, reading a hashed CA directory);
+ * --openmetrics writes its file at the end.
+ */
+static int probe_sandbox(const struct connect_probe_opts *o, struct err *e)
+{
+	struct cmd_sandbox sb = { .cmd = "connect", .off = o->no_sandbox, .verbose = o->verbose };
+	int tls = o->tls && o->tls->tls;
+
+	if ((tls && cmd_sandbox_read_paths(&sb, 1, o->tls->ca, 0, e)) ||
+	    (o->openmetrics && cmd_sandbox_dir_of(&sb, o->openmetrics,
+						  SB_FS_WRITE | SB_FS_CREATE | SB_FS_REMOVE, e)))
+		return -1;
+	return cmd_sandbox_enter(&sb, tls || o->openmetrics ? &sb_connect_count_files
+							    : &sb_connect_count, e);
+}
+
 static int run(struct pctx *c, int argc, char **argv, struct err *e)
 {
 	const struct connect_probe_opts *o = c->o;
@@ -402,6 +421,8 @@ static int run(struct pctx *c, int argc, char **argv, struct err *e)
 		cfg.layer = &c->layer;
 	}
 	if (tcpping_init(&c->eng, &cfg, on_probe, c, e) || add_targets(c, e))
+		return -1;
+	if (probe_sandbox(o, e))
 		return -1;
 	catch_signals(&block, &old);
 	header(c);

@@ -16,7 +16,7 @@ struct connect_probe_opts {
 	const char *openmetrics; /* NULL: none */
 	const char *targets;     /* --targets FILE: HOST:PORT a line; NULL: none */
 	/* connect's own options, copied in by connect.c */
-	int family, json, verbose, tcp_info, numeric;
+	int family, json, verbose, tcp_info, numeric, no_sandbox;
 	int64_t timeout;         /* -w or --connect-timeout; -1: TCPPING_DEFAULT_TIMEOUT */
 	const struct sockopts *so;
 	const struct tls_opts *tls; /* --tls: a TLS handshake after each TCP one */

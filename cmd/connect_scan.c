@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "cmd_sandbox.h"
 #include "connect.h"
 #include "err.h"
 #include "out.h"
@@ -112,6 +113,10 @@ int connect_run_scan(const struct connect_opts *o, const struct endpoint *ep, st
 	so_scan.src = srclen ? (struct sockaddr *)&src : NULL;
 	so_scan.srclen = srclen;
 	addr_ntop((struct sockaddr *)&ss, len, c.host, sizeof(c.host));
+	if (cmd_sandbox_plain("connect", o->no_sandbox, o->verbose, &sb_connect_scan, e)) {
+		addr_port_list_free(&pl);
+		return -1;
+	}
 	open = scan_run((struct sockaddr *)&ss, len, &pl, &so_scan, on_scan, &c, e);
 	nports = pl.count;
 	addr_port_list_free(&pl);

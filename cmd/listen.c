@@ -247,7 +247,8 @@ static int serve_tls(struct listen_opts *o, const struct server_opts *so,
 	int rc;
 
 	if (listen_tls_ctx(&(struct tls_show){ "listen", o->verbose, o->json }, &o->tls, fds, n,
-			   &tls, e)) {
+			   &tls, e) || listen_sandbox(o, e)) {
+		tls_ctx_free(tls);
 		sock_close_all(fds, n);
 		return -1;
 	}
@@ -277,6 +278,12 @@ static int serve_sockets(struct listen_opts *o, struct server_show *ctx, int *fd
 	}
 	server_setup(o, ctx, &so);
 	session_log_server(&o->log, &o->see, &so);
+	/* --tls, --forward: after their contexts (serve_tls, listen_forward_serve);
+	 * -e/-c over TLS: no filter */
+	if (!o->forward && (!o->tls.tls || o->xcmd.argv) && listen_sandbox(o, e)) {
+		sock_close_all(fds, n);
+		return -1;
+	}
 	if (o->forward) /* with --tls too: TLS termination */
 		return listen_forward_serve(o, ctx, &so, fds, n, e);
 	if (o->tls.tls && !o->xcmd.argv)
@@ -421,6 +428,7 @@ int cmd_listen(int argc, char **argv)
 		OPT_FLAG(0, "line-buffered", &o.line_buffered,
 			 "-u: write each datagram as it comes (default: once per batch read, "
 			 "unless stdout is a terminal)"),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

@@ -31,7 +31,7 @@ struct cidr_list {
 
 struct listen_opts {
 	int family, keep_open, udp, unix_sock, echo, verbose, json, nonblock, numeric, nc_listen;
-	int line_buffered;
+	int line_buffered, no_sandbox;
 	const char *unix_path, *source, *port, *type;
 	const char *exec, *sh_exec; /* -e, -c */
 	struct exec_cmd xcmd;
@@ -54,6 +54,9 @@ struct listen_opts {
 	struct tls_opts tls;
 	struct listen_proxy px;
 };
+
+/* After set-up: the sandbox of listen's mode (cmd/listen_sandbox.c). */
+int listen_sandbox(const struct listen_opts *o, struct err *e);
 
 /* The options against each other and against the endpoint's kind (NULL: inherited): once. */
 int listen_check_opts(const struct listen_opts *o, const struct endpoint *ep, struct err *e);

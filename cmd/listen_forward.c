@@ -129,13 +129,19 @@ int listen_forward_serve(const struct listen_opts *o, struct server_show *show,
 	}
 	getsockopt(fds[0], SOL_SOCKET, SO_TYPE, &type, &tl);
 	if (type == SOCK_DGRAM) {
+		if (listen_sandbox(o, e)) {
+			sock_close_all(fds, n);
+			return -1;
+		}
 		rc = forward_udp_run(fds, n, &f, so, e);
 		sock_close_all(fds, n);
 		if (!rc && one.failed)
 			return err_set(e, EXIT_FAIL, "forward failed: %s", one.why);
 		return rc;
 	}
-	if (listen_ftls_setup(o, show, fds, n, &f, e)) {
+	/* the TLS contexts (certificates, CA store) are made before the sandbox */
+	if (listen_ftls_setup(o, show, fds, n, &f, e) || listen_sandbox(o, e)) {
+		listen_ftls_free(&f);
 		sock_close_all(fds, n);
 		return -1;
 	}

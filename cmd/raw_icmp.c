@@ -217,6 +217,8 @@ static int ping(struct ctx *c, struct ping_socks *s, struct priv *pv, struct err
 		return -1;
 	if (c->root && priv_drop(pv, e)) /* the options are set: root's rights go too */
 		return -1;
+	if (raw_icmp_sandbox(c->o, e))
+		return -1;
 	raw_icmp_catch_signals(&old);
 	raw_icmp_header(c);
 	ping_run(&c->eng, &got_stop, &got_status, &stop_signals, &old);
@@ -282,6 +284,7 @@ int cmd_raw_icmp(int argc, char **argv)
 		OPT_FLAG(0, "line-buffered", &o.line_buffered,
 			 "write each reply as it comes (default: a burst's lines together, "
 			 "unless stdout is a terminal)"),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

@@ -22,6 +22,7 @@ struct icmp_opts {
 	unsigned long long size; /* SIZE_UNSET: not given */
 	int64_t interval, timeout, deadline;
 	int quiet, flood, mode, json, verbose, numeric, numeric_host, stamps, line_buffered;
+	int no_sandbox;
 	const char *type;
 	struct sockopts so;
 	/* many targets (cmd/raw_icmp_multi*.c), ping's other options (raw_icmp_opts.c) */
@@ -74,6 +75,8 @@ void raw_icmp_summary(const struct ctx *c);
 void raw_icmp_stamp(const struct icmp_opts *o);
 /* Catch SIGINT, SIGTERM (stop) and SIGQUIT (status); the mask before in *@old. */
 void raw_icmp_catch_signals(sigset_t *old);
+/* After the socket, its options and the privilege drop (cmd/sandbox_tables.c). */
+int raw_icmp_sandbox(const struct icmp_opts *o, struct err *e);
 
 /* ---- cmd/raw_icmp_opts.c (ping's other options), cmd/raw_icmp_multi*.c ---- */
 struct opt;

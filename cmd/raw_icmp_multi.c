@@ -286,7 +286,8 @@ int raw_icmp_multi(struct ctx *c, struct ping_socks *s, struct priv *pv, int arg
 	size_t i, alive = 0;
 	int rc = -1;
 
-	if (build(&m, argc, argv, e) || engine(&m, s, e) || (c->root && priv_drop(pv, e)))
+	if (build(&m, argc, argv, e) || engine(&m, s, e) || (c->root && priv_drop(pv, e)) ||
+	    raw_icmp_sandbox(c->o, e))
 		goto out;
 	raw_icmp_catch_signals(&old);
 	ping_run(&c->eng, c->stop, c->status, c->signals, &old);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_sandbox.h"
 #include "err.h"
 #include "opt.h"
 #include "raw_icmp.h"
@@ -53,3 +54,14 @@ int raw_icmp_is_multi(const struct icmp_opts *o, int argc, char **argv)
 	return argc != 1 || o->targets || o->alive || o->unreachable || strchr(argv[0], '/');
 }
 
+
+/* --openmetrics FILE is written at the end (a temporary name, renamed). */
+int raw_icmp_sandbox(const struct icmp_opts *o, struct err *e)
+{
+	struct cmd_sandbox sb = { .cmd = "raw-icmp", .off = o->no_sandbox, .verbose = o->verbose };
+
+	if (o->openmetrics && cmd_sandbox_dir_of(&sb, o->openmetrics,
+						 SB_FS_WRITE | SB_FS_CREATE | SB_FS_REMOVE, e))
+		return -1;
+	return cmd_sandbox_enter(&sb, o->openmetrics ? &sb_raw_icmp_metrics : &sb_raw_icmp, e);
+}

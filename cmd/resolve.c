@@ -8,6 +8,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "cmd_sandbox.h"
 #include "err.h"
 #include "opt.h"
 #include "out.h"
@@ -19,7 +20,7 @@ struct resolve_opts {
 	const char *type, *protocol;
 	int passive, canonname, numeric_host, numeric_serv, addrconfig, v4mapped, all;
 	int reverse, numeric, namereq, nofqdn, dgram;
-	int json, verbose;
+	int json, verbose, no_sandbox;
 };
 
 const struct opt_cmd cmd_resolve_desc = {
@@ -171,6 +172,10 @@ static int print_results(const struct resolve_opts *o, const struct addrinfo *re
 	return rc;
 }
 
+/* The lookup is done: what is left prints what it returned (see sandbox_tables.c). */
+#define enter_sandbox(o, e) cmd_sandbox_plain("resolve", (o)->no_sandbox, (o)->verbose, \
+					      &sb_resolve, (e))
+
 static int forward(const struct resolve_opts *o, const struct opt_args *pos, struct err *e)
 {
 	const char *host = pos->argc > 0 && *pos->argv[0] ? pos->argv[0] : NULL;
@@ -211,6 +216,10 @@ static int forward(const struct resolve_opts *o, const struct opt_args *pos, str
 			n++;
 		err_msg("resolve", "getaddrinfo returned %zu result%s in %s", n, n == 1 ? "" : "s",
 			parse_format_duration(took, dur, sizeof(dur)));
+	}
+	if (enter_sandbox(o, e)) {
+		freeaddrinfo(res);
+		return -1;
 	}
 	if (print_results(o, res)) {
 		freeaddrinfo(res);
@@ -253,6 +262,10 @@ static int reverse(const struct resolve_opts *o, const struct opt_args *pos, str
 	if (o->verbose)
 		err_msg("resolve", "getnameinfo took %s",
 			parse_format_duration(clock_mono_ns() - t0, dur, sizeof(dur)));
+	if (!rc && enter_sandbox(o, e)) {
+		freeaddrinfo(res);
+		return -1;
+	}
 	if (rc) {
 		freeaddrinfo(res);
 		if (rc == EAI_SYSTEM)
@@ -316,6 +329,7 @@ int cmd_resolve(int argc, char **argv)
 		OPT_FLAG(0, "nofqdn", &o.nofqdn, "with --reverse: NI_NOFQDN, short local names"),
 		OPT_FLAG(0, "dgram", &o.dgram, "with --reverse: NI_DGRAM, the UDP service name"),
 		OPT_JSON(&o.json),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "cmd_sandbox.h"
 #include "err.h"
 #include "out.h"
 #include "relay.h"
@@ -137,7 +138,8 @@ int tls_client_start(const struct tls_show *s, const struct tls_opts *t, int fd,
 	return 0;
 }
 
-int tls_client_run(const struct tls_show *s, const struct tls_opts *t, int fd,
+int tls_client_run(const struct tls_show *s, const struct cmd_sandbox *sb,
+		   const struct tls_opts *t, int fd,
 		   const char *host, const char *peer, int64_t tcp_ns, const struct relay_opts *ro,
 		   struct relay_stats *st, struct err *e)
 {
@@ -148,6 +150,13 @@ int tls_client_run(const struct tls_show *s, const struct tls_opts *t, int fd,
 	memset(st, 0, sizeof(*st));
 	if (tls_client_start(s, t, fd, host, peer, tcp_ns, &c, &conn, e))
 		return -1;
+	/* libssl, its contexts and the CA store are loaded, the peer verified */
+	if (sb && cmd_sandbox_enter(sb, t->session ? &sb_connect_tls_session : &sb_connect_tls,
+				       e)) {
+		tls_conn_close(conn, 0);
+		tls_ctx_free(c);
+		return -1;
+	}
 	rc = tls_relay(conn, ro->recv_only ? -1 : 0, ro->send_only ? -1 : 1, ro, st, e);
 	tls_conn_close(conn, rc == 0); /* a polite end: close_notify */
 	tls_ctx_free(c);
@@ -208,7 +217,8 @@ static int scan_one(const struct tls_show *s, const struct tls_opts *t, struct t
 	return ok;
 }
 
-int tls_client_scan(const struct tls_show *s, const struct tls_opts *t, const char *host,
+int tls_client_scan(const struct tls_show *s, struct cmd_sandbox *sb,
+		    const struct tls_opts *t, const char *host,
 		    const char *ports, int family, int64_t timeout, const struct sockopts *so,
 		    struct err *e)
 {
@@ -219,7 +229,13 @@ int tls_client_scan(const struct tls_show *s, const struct tls_opts *t, const ch
 
 	if (addr_parse_port_list(ports, "tcp", &pl, e))
 		return -1;
-	if (tls_client_ctx(t, &c, e)) {
+	if (tls_client_ctx(t, &c, e) ||
+	    (sb && (cmd_sandbox_read_paths(sb, 1, t->ca, 1, e) ||
+		    (t->session && cmd_sandbox_dir_of(sb, t->session,
+						      SB_FS_READ | SB_FS_WRITE | SB_FS_CREATE, e)) ||
+		    cmd_sandbox_enter(sb, t->session ? &sb_connect_scan_tls_session
+						     : &sb_connect_scan_tls, e)))) {
+		tls_ctx_free(c);
 		addr_port_list_free(&pl);
 		return -1;
 	}

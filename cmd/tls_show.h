@@ -11,6 +11,8 @@ struct relay_opts;
 struct relay_stats;
 struct sockopts;
 
+struct cmd_sandbox;
+
 struct tls_show {
 	const char *cmd; /* "connect", "listen" */
 	int verbose, json;
@@ -36,18 +38,23 @@ int tls_client_start(const struct tls_show *s, const struct tls_opts *t, int fd,
 
 /*
  * connect --tls: STARTTLS if asked, the handshake on connected socket @fd
- * to @host (as given), the report, then the relay under @ro.  Fills @st.
+ * to @host (as given), the report, the sandbox @sb (NULL: none; see
+ * cmd/sandbox_tables.c), then the relay under @ro.  Fills @st.
  */
-int tls_client_run(const struct tls_show *s, const struct tls_opts *t, int fd,
+int tls_client_run(const struct tls_show *s, const struct cmd_sandbox *sb,
+		   const struct tls_opts *t, int fd,
 		   const char *host, const char *peer, int64_t tcp_ns, const struct relay_opts *ro,
 		   struct relay_stats *st, struct err *e);
 
 /*
  * connect -z --tls: for each port of @ports on @host in turn, connect
  * (within @timeout), handshake, report, close: one row each (a "tls" event
- * or a failure).  Status 0 if any handshake verified.
+ * or a failure).  Status 0 if any handshake verified.  @sb (NULL: none) is
+ * entered once the context is loaded: each port is resolved, connected and
+ * verified under it.
  */
-int tls_client_scan(const struct tls_show *s, const struct tls_opts *t, const char *host,
+int tls_client_scan(const struct tls_show *s, struct cmd_sandbox *sb,
+		    const struct tls_opts *t, const char *host,
 		    const char *ports, int family, int64_t timeout, const struct sockopts *so,
 		    struct err *e);
 

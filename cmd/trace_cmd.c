@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "cmd.h"
+#include "cmd_sandbox.h"
 #include "err.h"
 #include "opt.h"
 #include "ping.h"
@@ -182,10 +183,27 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* Sockets open, privileges dropped: --resolve's threads look names up
+ * (/etc readable), --openmetrics writes its file at the end. */
+static int trace_sandbox(const struct trace_ctx *c, struct err *e)
+{
+	const struct trace_opts *o = c->o;
+	struct cmd_sandbox sb = { .cmd = c->cmd, .off = o->no_sandbox, .verbose = o->verbose };
+
+	if ((o->resolve && cmd_sandbox_read_paths(&sb, 0, NULL, 1, e)) ||
+	    (o->openmetrics && cmd_sandbox_dir_of(&sb, o->openmetrics,
+						  SB_FS_WRITE | SB_FS_CREATE | SB_FS_REMOVE, e)))
+		return -1;
+	return cmd_sandbox_enter(&sb, o->resolve || o->openmetrics ? &sb_trace_files : &sb_trace, e);
+}
+
 /* Run the engine set up in @c; the exit status. */
 static int run(struct trace_ctx *c, struct err *e)
 {
 	int rc;
+
+	if (trace_sandbox(c, e))
+		return err_report(c->cmd, e);
 
 	catch_signals();
 	c->stop = &got_stop;
@@ -269,7 +287,7 @@ int cmd_trace(enum trace_proto proto, const struct opt *cmd_opts, int argc, char
 		OPT_TRACE(&o, "TCP SYN"),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_TCP | SOCKOPT_CLIENT),
 		OPT_GROUP("Output"), OPT_TRACE_OPENMETRICS(&o), OPT_JSON(&o.json),
-		OPT_VERBOSE(&o.verbose),
+		OPT_NO_SANDBOX(&o.no_sandbox), OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};
 	struct opt udp_opts[] = {
@@ -280,7 +298,7 @@ int cmd_trace(enum trace_proto proto, const struct opt *cmd_opts, int argc, char
 		OPT_TRACE(&o, "UDP"),
 		OPT_SOCKOPTS(&o.so, SOCKOPT_UDP | SOCKOPT_CLIENT),
 		OPT_GROUP("Output"), OPT_TRACE_OPENMETRICS(&o), OPT_JSON(&o.json),
-		OPT_VERBOSE(&o.verbose),
+		OPT_NO_SANDBOX(&o.no_sandbox), OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};
 	const struct opt *opts = proto == TRACE_TCP ? tcp_opts : udp_opts;
@@ -364,7 +382,8 @@ int cmd_trace_icmp(const struct opt *cmd_opts, int argc, char **argv, struct pin
 		OPT_GROUP("Output"),
 		OPT_FLAG('n', "numeric", &o.numeric, "numeric addresses only (always so)"),
 		OPT_NUMERIC_HOST(0, &o.numeric_host),
-		OPT_TRACE_OPENMETRICS(&o), OPT_JSON(&o.json), OPT_VERBOSE(&o.verbose),
+		OPT_TRACE_OPENMETRICS(&o), OPT_JSON(&o.json), OPT_NO_SANDBOX(&o.no_sandbox),
+		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};
 	struct trace_ctx c = { .cmd = desc_icmp.name, .o = &o };

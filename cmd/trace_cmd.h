@@ -23,7 +23,7 @@
 #include "trace.h"
 
 struct trace_opts {
-	int trace, family, numeric, numeric_host, json, verbose, resolve, mode;
+	int trace, family, numeric, numeric_host, json, verbose, resolve, mode, no_sandbox;
 	long long max_ttl, first_ttl, queries, cycles;
 	int64_t wait, cycle_interval;
 	const char *openmetrics; /* --openmetrics FILE: the hops at the end */

@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "cmd_sandbox.h"
 #include "dgram.h"
 #include "dgram_recv.h"
 #include "dgram_show.h"
@@ -31,7 +32,7 @@
 #define RECV_MAXFDS 2
 
 struct recv_opts {
-	int family, verbose, json, nonblock, numeric;
+	int family, verbose, json, nonblock, numeric, no_sandbox;
 	long long count, fd_ll, echo_rate;
 	int64_t timeout;
 	int fd, echo, raw, hex, quiet, stats, until_end, no_gro, line_buffered;
@@ -384,7 +385,7 @@ static int start_rx(struct recv_ctx *c, const int *fds, int nfds, struct err *e)
 	if (dgram_rx_init(&c->rx, fds, nfds, &ro, e))
 		return -1;
 	report_rx_mode(c);
-	return 0;
+	return cmd_sandbox_plain("udp-recv", c->o->no_sandbox, c->o->verbose, &sb_udp_recv, e);
 }
 
 static void install_signals(void)
@@ -437,6 +438,7 @@ int cmd_udp_recv(int argc, char **argv)
 		OPT_FLAG(0, "line-buffered", &o.line_buffered,
 			 "write each datagram as it comes (default: once per batch read, "
 			 "unless stdout is a terminal)"),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "cmd.h"
+#include "cmd_sandbox.h"
 #include "udp_send.h"
 #include "dgram.h"
 #include "dgram_send.h"
@@ -277,7 +278,8 @@ static int run(struct send_ctx *c, const struct endpoint *ep, struct err *e)
 
 	if (resolve_dst(c, ep, e) || check_sizes(c, c->msgs, c->nmsg, e))
 		return -1;
-	if (open_sock(c, e) || start_tx(c, e))
+	if (open_sock(c, e) || start_tx(c, e) ||
+	    cmd_sandbox_plain("udp-send", o->no_sandbox, o->verbose, &sb_udp_send, e))
 		return -1;
 	if (c->mode == MODE_ARGS || c->mode == MODE_PROBES)
 		rc = dgram_tx_generate(&c->tx, fill, c, e);
@@ -330,6 +332,7 @@ int cmd_udp_send(int argc, char **argv)
 		OPT_FLAG(0, "line-buffered", &o.line_buffered,
 			 "-W: write each reply as it comes (default: once per batch read, "
 			 "unless stdout is a terminal)"),
+		OPT_NO_SANDBOX(&o.no_sandbox),
 		OPT_VERBOSE(&o.verbose),
 		OPT_END,
 	};

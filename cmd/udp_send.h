@@ -15,7 +15,7 @@
 enum send_mode { MODE_ARGS, MODE_PROBES, MODE_LINES, MODE_RAW };
 
 struct send_opts {
-	int family, verbose, json, nonblock, quiet, raw, no_gso, numeric, line_buffered;
+	int family, verbose, json, nonblock, quiet, raw, no_gso, numeric, line_buffered, no_sandbox;
 	long long count, rate, mcast_ttl;
 	int mcast_loop;
 	int64_t interval, wait;

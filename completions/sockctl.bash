@@ -87,7 +87,7 @@ _sockctl() {
 _sockctl_resolve() { # data | arg OPTION | sel OPTION
 	case $1 in
 	data)
-		opts='--ipv4 --ipv6 --type --protocol --passive --canonname --numeric-host --numeric-serv --addrconfig --v4mapped --all --reverse --numeric --namereq --nofqdn --dgram --json --verbose --help'
+		opts='--ipv4 --ipv6 --type --protocol --passive --canonname --numeric-host --numeric-serv --addrconfig --v4mapped --all --reverse --numeric --namereq --nofqdn --dgram --json --no-sandbox --verbose --help'
 		argopts='--type --protocol'
 		pos='host service' unixp='' ;;
 	arg)
@@ -105,7 +105,7 @@ _sockctl_resolve() { # data | arg OPTION | sel OPTION
 _sockctl_connect() { # data | arg OPTION | sel OPTION
 	case $1 in
 	data)
-		opts='--ipv4 --ipv6 --udp --unix --type --scan --parallel --timeout --connect-timeout --attempt-delay --numeric-host --count --interval --targets --openmetrics --exec --sh-exec --crlf --delay --output --hex-dump --idle-timeout --shutdown --no-shutdown --quit-after-eof --recv-only --send-only --exit-on-peer-eof --keep-sending --progress --size --source --source-port --interface --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --no-reuseaddr --reuseaddr --reuseport --freebind --transparent --broadcast --nodelay --keepalive --keepidle --keepintvl --keepcnt --user-timeout --fastopen --mptcp --trace --max-ttl --first-ttl --queries --cycles --cycle-interval --resolve --tls --ca --cert --key --no-verify --sni --verify-name --pin --session --tls-allow-truncation --starttls --alpn --tls-min --tls-max --ciphers --ciphersuites --groups --handshake-timeout --proxy --proxy-addr --proxy-type --proxy-user --tcp-info --fd --nonblock --json --verbose --help'
+		opts='--ipv4 --ipv6 --udp --unix --type --scan --parallel --timeout --connect-timeout --attempt-delay --numeric-host --count --interval --targets --openmetrics --exec --sh-exec --crlf --delay --output --hex-dump --idle-timeout --shutdown --no-shutdown --quit-after-eof --recv-only --send-only --exit-on-peer-eof --keep-sending --progress --size --source --source-port --interface --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --no-reuseaddr --reuseaddr --reuseport --freebind --transparent --broadcast --nodelay --keepalive --keepidle --keepintvl --keepcnt --user-timeout --fastopen --mptcp --trace --max-ttl --first-ttl --queries --cycles --cycle-interval --resolve --tls --ca --cert --key --no-verify --sni --verify-name --pin --session --tls-allow-truncation --starttls --alpn --tls-min --tls-max --ciphers --ciphersuites --groups --handshake-timeout --proxy --proxy-addr --proxy-type --proxy-user --tcp-info --fd --nonblock --json --no-sandbox --verbose --help'
 		argopts='--type --parallel --timeout -w --connect-timeout --attempt-delay --count --interval --targets --openmetrics --exec -e --sh-exec -c --delay --output -o --hex-dump --idle-timeout --quit-after-eof -q --size --source -s --source-port -p --interface -I --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout --max-ttl --first-ttl --queries --cycles --cycle-interval --ca --cert --key --sni --verify-name --pin --session --starttls --alpn --tls-min --tls-max --ciphers --ciphersuites --groups --handshake-timeout --proxy --proxy-addr -x --proxy-type -X --proxy-user -P --fd'
 		pos='host service' unixp=1 ;;
 	arg)
@@ -137,7 +137,7 @@ _sockctl_connect() { # data | arg OPTION | sel OPTION
 _sockctl_listen() { # data | arg OPTION | sel OPTION
 	case $1 in
 	data)
-		opts='--ipv4 --ipv6 --keep-open --udp --unix --type --fd --echo --broker --chat --forward --connect-timeout --forward-tls --forward-ca --forward-sni --forward-insecure --proxy --proxy-addr --proxy-type --proxy-user --exec --sh-exec --echo-rate --max-conns --stall-timeout --listen --numeric-host --source --port --allow --deny --timeout --mode --backlog --proxy-server --proxy-auth --crlf --delay --output --hex-dump --idle-timeout --shutdown --no-shutdown --quit-after-eof --recv-only --send-only --exit-on-peer-eof --keep-sending --progress --size --interface --mark --ttl --tos --pmtu --sndbuf --rcvbuf --no-reuseaddr --reuseaddr --reuseport --freebind --transparent --broadcast --nodelay --keepalive --keepidle --keepintvl --keepcnt --user-timeout --fastopen --mptcp --tls --ca --cert --key --tls-allow-truncation --verify-client --alpn --tls-min --tls-max --ciphers --ciphersuites --groups --handshake-timeout --nonblock --json --line-buffered --verbose --help'
+		opts='--ipv4 --ipv6 --keep-open --udp --unix --type --fd --echo --broker --chat --forward --connect-timeout --forward-tls --forward-ca --forward-sni --forward-insecure --proxy --proxy-addr --proxy-type --proxy-user --exec --sh-exec --echo-rate --max-conns --stall-timeout --listen --numeric-host --source --port --allow --deny --timeout --mode --backlog --proxy-server --proxy-auth --crlf --delay --output --hex-dump --idle-timeout --shutdown --no-shutdown --quit-after-eof --recv-only --send-only --exit-on-peer-eof --keep-sending --progress --size --interface --mark --ttl --tos --pmtu --sndbuf --rcvbuf --no-reuseaddr --reuseaddr --reuseport --freebind --transparent --broadcast --nodelay --keepalive --keepidle --keepintvl --keepcnt --user-timeout --fastopen --mptcp --tls --ca --cert --key --tls-allow-truncation --verify-client --alpn --tls-min --tls-max --ciphers --ciphersuites --groups --handshake-timeout --nonblock --json --line-buffered --no-sandbox --verbose --help'
 		argopts='--type --fd --forward --connect-timeout --forward-ca --forward-sni --proxy --proxy-addr -x --proxy-type -X --proxy-user -P --exec -e --sh-exec -c --echo-rate --max-conns -m --stall-timeout --source -s --port -p --allow --deny --timeout -w --mode --backlog --proxy-server --proxy-auth --delay --output -o --hex-dump --idle-timeout --quit-after-eof -q --size --interface -I --mark --ttl --tos --pmtu --sndbuf --rcvbuf --keepidle --keepintvl --keepcnt --user-timeout --ca --cert --key --alpn --tls-min --tls-max --ciphers --ciphersuites --groups --handshake-timeout'
 		pos='host service' unixp=1 ;;
 	arg)
@@ -170,7 +170,7 @@ _sockctl_listen() { # data | arg OPTION | sel OPTION
 _sockctl_udp_send() { # data | arg OPTION | sel OPTION
 	case $1 in
 	data)
-		opts='--ipv4 --ipv6 --numeric-host --count --interval --rate --size --raw --wait --mcast-ttl --mcast-if --mcast-loop --no-gso --source --source-port --interface --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --no-reuseaddr --reuseaddr --reuseport --freebind --transparent --broadcast --trace --max-ttl --first-ttl --queries --cycles --cycle-interval --resolve --openmetrics --quiet --nonblock --json --line-buffered --verbose --help'
+		opts='--ipv4 --ipv6 --numeric-host --count --interval --rate --size --raw --wait --mcast-ttl --mcast-if --mcast-loop --no-gso --source --source-port --interface --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --no-reuseaddr --reuseaddr --reuseport --freebind --transparent --broadcast --trace --max-ttl --first-ttl --queries --cycles --cycle-interval --resolve --openmetrics --quiet --nonblock --json --line-buffered --no-sandbox --verbose --help'
 		argopts='--count -c --interval -i --rate --size --wait -W --mcast-ttl --mcast-if --mcast-loop --source -s --source-port -p --interface -I --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --max-ttl --first-ttl --queries --cycles --cycle-interval --openmetrics'
 		pos='host service -' unixp='' ;;
 	arg)
@@ -192,7 +192,7 @@ _sockctl_udp_send() { # data | arg OPTION | sel OPTION
 _sockctl_udp_recv() { # data | arg OPTION | sel OPTION
 	case $1 in
 	data)
-		opts='--ipv4 --ipv6 --numeric-host --count --timeout --echo --echo-rate --raw --hex --quiet --stats --until-end --join --mcast-if --size --no-gro --fd --interface --mark --ttl --tos --pmtu --sndbuf --rcvbuf --no-reuseaddr --reuseaddr --reuseport --freebind --transparent --broadcast --nonblock --json --line-buffered --verbose --help'
+		opts='--ipv4 --ipv6 --numeric-host --count --timeout --echo --echo-rate --raw --hex --quiet --stats --until-end --join --mcast-if --size --no-gro --fd --interface --mark --ttl --tos --pmtu --sndbuf --rcvbuf --no-reuseaddr --reuseaddr --reuseport --freebind --transparent --broadcast --nonblock --json --line-buffered --no-sandbox --verbose --help'
 		argopts='--count -c --timeout -w --echo-rate --join --mcast-if --size --fd --interface -I --mark --ttl --tos --pmtu --sndbuf --rcvbuf'
 		pos='host service' unixp='' ;;
 	arg)
@@ -210,7 +210,7 @@ _sockctl_udp_recv() { # data | arg OPTION | sel OPTION
 _sockctl_raw_icmp() { # data | arg OPTION | sel OPTION
 	case $1 in
 	data)
-		opts='--ipv4 --ipv6 --count --interval --timeout --deadline --size --quiet --flood --preload --pattern --adaptive --mode --type --code --interface --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --trace --max-ttl --first-ttl --queries --cycles --cycle-interval --resolve --targets --rate --alive --unreachable --openmetrics --timestamps --timestamp-format --report-outstanding --numeric --numeric-host --json --line-buffered --verbose --help'
+		opts='--ipv4 --ipv6 --count --interval --timeout --deadline --size --quiet --flood --preload --pattern --adaptive --mode --type --code --interface --mark --ttl --tos --flowlabel --pmtu --sndbuf --rcvbuf --trace --max-ttl --first-ttl --queries --cycles --cycle-interval --resolve --targets --rate --alive --unreachable --openmetrics --timestamps --timestamp-format --report-outstanding --numeric --numeric-host --json --line-buffered --no-sandbox --verbose --help'
 		argopts='--count -c --interval -i --timeout -W --deadline -w --size -s --preload -l --pattern -p --mode --type --code --interface -I --mark --ttl -t --tos -Q --flowlabel --pmtu --sndbuf --rcvbuf --max-ttl --first-ttl --queries --cycles --cycle-interval --targets --rate --openmetrics --timestamp-format'
 		pos='host' unixp='' ;;
 	arg)

@@ -132,6 +132,7 @@ complete -c sockctl -n '__sockctl_is resolve' -l namereq -d 'with --reverse: NI_
 complete -c sockctl -n '__sockctl_is resolve' -l nofqdn -d 'with --reverse: NI_NOFQDN, short local names'
 complete -c sockctl -n '__sockctl_is resolve' -l dgram -d 'with --reverse: NI_DGRAM, the UDP service name'
 complete -c sockctl -n '__sockctl_is resolve' -l json -d 'write results and events as JSON Lines'
+complete -c sockctl -n '__sockctl_is resolve' -l no-sandbox -d 'do not confine the process after set-up (seccomp, Landlock)'
 complete -c sockctl -n '__sockctl_is resolve' -l verbose -s v -d 'show each step on stderr'
 complete -c sockctl -n '__sockctl_is resolve' -l help -s h -d 'show this help and exit'
 
@@ -223,6 +224,7 @@ complete -c sockctl -n '__sockctl_is connect' -l tcp-info -d 'at the end show th
 complete -c sockctl -n '__sockctl_is connect' -l fd -x -d 'relay the connected socket inherited as fd N'
 complete -c sockctl -n '__sockctl_is connect' -l nonblock -d 'report EAGAIN/EINPROGRESS instead of waiting'
 complete -c sockctl -n '__sockctl_is connect' -l json -d 'write results and events as JSON Lines'
+complete -c sockctl -n '__sockctl_is connect' -l no-sandbox -d 'do not confine the process after set-up (seccomp, Landlock)'
 complete -c sockctl -n '__sockctl_is connect' -l verbose -s v -d 'show each step on stderr'
 complete -c sockctl -n '__sockctl_is connect' -l help -s h -d 'show this help and exit'
 
@@ -313,6 +315,7 @@ complete -c sockctl -n '__sockctl_is listen' -l handshake-timeout -x -d 'give up
 complete -c sockctl -n '__sockctl_is listen' -l nonblock -d 'report EAGAIN/EINPROGRESS instead of waiting'
 complete -c sockctl -n '__sockctl_is listen' -l json -d 'write results and events as JSON Lines'
 complete -c sockctl -n '__sockctl_is listen' -l line-buffered -d '-u: write each datagram as it comes (default: once per batch read, unless stdout is a terminal)'
+complete -c sockctl -n '__sockctl_is listen' -l no-sandbox -d 'do not confine the process after set-up (seccomp, Landlock)'
 complete -c sockctl -n '__sockctl_is listen' -l verbose -s v -d 'show each step on stderr'
 complete -c sockctl -n '__sockctl_is listen' -l help -s h -d 'show this help and exit'
 
@@ -357,6 +360,7 @@ complete -c sockctl -n '__sockctl_is udp-send' -l quiet -s q -d 'no summary on s
 complete -c sockctl -n '__sockctl_is udp-send' -l nonblock -d 'report EAGAIN/EINPROGRESS instead of waiting'
 complete -c sockctl -n '__sockctl_is udp-send' -l json -d 'write results and events as JSON Lines'
 complete -c sockctl -n '__sockctl_is udp-send' -l line-buffered -d '-W: write each reply as it comes (default: once per batch read, unless stdout is a terminal)'
+complete -c sockctl -n '__sockctl_is udp-send' -l no-sandbox -d 'do not confine the process after set-up (seccomp, Landlock)'
 complete -c sockctl -n '__sockctl_is udp-send' -l verbose -s v -d 'show each step on stderr'
 complete -c sockctl -n '__sockctl_is udp-send' -l help -s h -d 'show this help and exit'
 
@@ -393,6 +397,7 @@ complete -c sockctl -n '__sockctl_is udp-recv' -l broadcast -s b -d 'SO_BROADCAS
 complete -c sockctl -n '__sockctl_is udp-recv' -l nonblock -d 'report EAGAIN/EINPROGRESS instead of waiting'
 complete -c sockctl -n '__sockctl_is udp-recv' -l json -d 'write results and events as JSON Lines'
 complete -c sockctl -n '__sockctl_is udp-recv' -l line-buffered -d 'write each datagram as it comes (default: once per batch read, unless stdout is a terminal)'
+complete -c sockctl -n '__sockctl_is udp-recv' -l no-sandbox -d 'do not confine the process after set-up (seccomp, Landlock)'
 complete -c sockctl -n '__sockctl_is udp-recv' -l verbose -s v -d 'show each step on stderr'
 complete -c sockctl -n '__sockctl_is udp-recv' -l help -s h -d 'show this help and exit'
 
@@ -438,6 +443,7 @@ complete -c sockctl -n '__sockctl_is raw-icmp' -l numeric -s n -d 'numeric addre
 complete -c sockctl -n '__sockctl_is raw-icmp' -l numeric-host -d 'AI_NUMERICHOST: addresses only, no name lookup'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l json -d 'write results and events as JSON Lines'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l line-buffered -d 'write each reply as it comes (default: a burst\'s lines together, unless stdout is a terminal)'
+complete -c sockctl -n '__sockctl_is raw-icmp' -l no-sandbox -d 'do not confine the process after set-up (seccomp, Landlock)'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l verbose -s v -d 'show each step on stderr'
 complete -c sockctl -n '__sockctl_is raw-icmp' -l help -s h -d 'show this help and exit'
 

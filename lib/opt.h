@@ -157,6 +157,9 @@ struct opt {
 #define OPT_NUMERIC_HOST(s, v)                                       \
 	OPT_FLAG((s), "numeric-host", (v),                           \
 		 "AI_NUMERICHOST: addresses only, no name lookup")
+/* Every command: no seccomp filter, no Landlock after set-up (cmd/cmd_sandbox.h). */
+#define OPT_NO_SANDBOX(v) \
+	OPT_FLAG(0, "no-sandbox", (v), "do not confine the process after set-up (seccomp, Landlock)")
 #define OPT_NONBLOCK(v) \
 	OPT_FLAG(0, "nonblock", (v), "report EAGAIN/EINPROGRESS instead of waiting")
 /*

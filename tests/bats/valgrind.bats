@@ -126,7 +126,10 @@ check_command() {
 		read -r name want rest <<<"$row"
 		[ "$name" = "$cmd" ] || continue
 		eval "set -- $rest"
-		vg "$want" "$cmd" "$@"
+		# valgrind has no seccomp(2) or Landlock (ENOSYS: "unhandled
+		# amd64-linux syscall: 317"), and its JIT maps code, which the
+		# filter forbids: memcheck runs the commands unconfined
+		vg "$want" "$cmd" --no-sandbox "$@"
 		n=$((n + 1))
 	done <<<"$CASES"
 	[ "$n" -gt 0 ] ||
