@@ -70,3 +70,20 @@ teardown() { common_teardown; }
 	[[ $output == *" lo: "* ]]
 	run -0 unshare_no_dns "$SOCKCTL" resolve localhost 80
 }
+
+@test "tests/run: a bats run that ends early fails the suite, even with no 'not ok' line" {
+	# (printf, not a here-document: bats would take the lines for its own tests)
+	printf '%s\n' '@test "one" { true; }' \
+		'@test "two: bats itself is killed" { kill -9 "$(ps -o ppid= "$PPID")" "$PPID"; }' \
+		'@test "three" { true; }' >"$BATS_TEST_TMPDIR/early.bats"
+	printf '%s\n' '@test "one" { true; }' >"$BATS_TEST_TMPDIR/fine.bats"
+	# a clean environment: the outer bats's variables and PATH stay out of the inner run
+	local path=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+	run -1 env -i PATH="$path" HOME="$HOME" BATS_FILES="$BATS_TEST_TMPDIR/early.bats" \
+		"$BATS_TEST_DIRNAME/../run"
+	[[ $output == *"not ok - bats planned 3 tests and reported 2"* ]]
+	[[ ${lines[-1]} == [12]" passed, 1 failed" ]]
+	run -0 env -i PATH="$path" HOME="$HOME" BATS_FILES="$BATS_TEST_TMPDIR/fine.bats" \
+		"$BATS_TEST_DIRNAME/../run"
+	[ "${lines[-1]}" = "1 passed, 0 failed" ]
+}
