@@ -33,3 +33,17 @@ teardown() { common_teardown; }
 	cmp completions/_sockctl "$d/usr/share/zsh/vendor-completions/_sockctl"
 	cmp completions/sockctl.fish "$d/usr/share/fish/vendor_completions.d/sockctl.fish"
 }
+
+@test "debian/control: Build-Depends has the package of every pkg-config module the Makefile asks for; libssl3 (dlopen()ed) is in Depends" {
+	cd "$BATS_TEST_DIRNAME/../.."
+	bd=$(sed -n 's/^Build-Depends: //p' debian/control)
+	mods=$(grep -o 'PKG_CONFIG) --[a-z]* [^ )]*' Makefile | awk '{ print $3 }' | tr -d "'" | sort -u)
+	[ -n "$mods" ]
+	for m in $mods; do
+		pc=$(pkg-config --variable=pcfiledir "$m")/$m.pc
+		pkg=$(dpkg -S "$pc" | cut -d: -f1)
+		[[ ", $bd," == *", $pkg,"* ]] || { echo "$m ($pkg) missing from Build-Depends: $bd"; return 1; }
+	done
+	# --tls loads libssl.so.3 with dlopen(), which ${shlibs:Depends} cannot see
+	grep -Eq '^Depends: .*\blibssl3\b' debian/control
+}
