@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tls_load(): libssl by dlopen, on first use (see tls_sym.h). */
 #include <dlfcn.h>
+#include <signal.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -59,6 +60,14 @@ int tls_load(struct err *e)
 		return err_set(e, EXIT_FAIL, "--tls: OpenSSL failed to initialise");
 	}
 	loaded = 1;
+	/*
+	 * OpenSSL writes to sockets with write(2): a peer gone during a handshake
+	 * or an alert must be EPIPE, which every caller reports, not a silent
+	 * death by SIGPIPE.  (Stdout's reader leaving still ends the process by
+	 * SIGPIPE: the output layer raises it on EPIPE; programs run by -e get
+	 * the default back.)
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	/* libssl stays loaded for the life of the process: the table points into it */
 	// cppcheck-suppress resourceLeak
 	return 0;

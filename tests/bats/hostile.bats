@@ -178,3 +178,34 @@ time.sleep(2)' "$sock" "$BATS_TEST_TMPDIR/sent" "$BATS_TEST_TMPDIR/passed-fd"
 	grep -q '4 packets transmitted, 4 received, +[0-9]* duplicates' "$BATS_TEST_TMPDIR/out"
 	grep -q 'payload bytes differ from what was sent' "$BATS_TEST_TMPDIR/err"
 }
+
+# a self-signed P-256 certificate for localhost in $C/$K, and $BIG: it and 300
+# copies of it behind, a 180 KiB chain (OpenSSL's clients take 100 KiB)
+tls_pki() {
+	C=$BATS_TEST_TMPDIR/c.pem K=$BATS_TEST_TMPDIR/k.pem BIG=$BATS_TEST_TMPDIR/big.pem
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$K" \
+		-out "$C" -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
+	for _ in $(seq 301); do cat "$C"; done >"$BIG"
+}
+
+@test "hostile: a TLS server that sends a 180 KiB certificate chain: one line, status 1, memory bounded" {
+	tls_pki
+	local f="$BATS_TEST_TMPDIR/tls.port"
+	bg timeout 60 python3 "$BATS_TEST_DIRNAME/tls_peer.py" notify "$f" "$BIG" "$K" hello
+	wait_for 10 test -s "$f"
+	bounded 30 "$SOCKCTL" connect --tls --ca "$C" localhost "$(cat "$f")" </dev/null
+	[ "$ST" -eq 1 ]
+	one_error 'TLS handshake failed: excessive message size'
+}
+
+@test "hostile: a TLS server that gives up mid-handshake: one line, status 1, never a silent SIGPIPE" {
+	tls_pki
+	# s_server cannot send that chain: it drops the connection after its ServerHello
+	bg timeout 60 openssl s_server -accept 127.0.0.1:0 -naccept 1 -cert "$C" -key "$K" \
+		-cert_chain "$BIG" </dev/null >"$BATS_TEST_TMPDIR/s_server.out" 2>&1
+	wait_for 10 grep -q '^ACCEPT' "$BATS_TEST_TMPDIR/s_server.out"
+	bounded 30 "$SOCKCTL" connect --tls --ca "$C" localhost \
+		"$(sed -n 's/^ACCEPT .*://p' "$BATS_TEST_TMPDIR/s_server.out")" </dev/null
+	[ "$ST" -eq 1 ]
+	one_error 'TLS handshake failed'
+}
