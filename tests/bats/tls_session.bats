@@ -185,6 +185,21 @@ log_check() { python3 "$BATS_TEST_DIRNAME/session_log.py" "$@"; }
 	wait_for 10 test -s "$t/back"
 	wait_pid 20 "$cpid"
 	[ "$(od -An -c "$t/back" | tr -s ' ')" = "$(printf 'to all\r\n' | od -An -c | tr -s ' ')" ]
-	wait_for 10 grep -q '^> 0 8 .* 1 127.0.0.1:' "$t/log"
-	grep -q '^< 0 6 .* 1 127.0.0.1:' "$t/log"
+	printf 'to all\r\n' >"$t/sent"
+	printf 'hello\n' >"$t/recv"
+	wait_for 10 log_check "$t/log" "$t/sent" "$t/recv"
+	grep -q '^> 0 [0-9]* [^ ]* 1 127.0.0.1:' "$t/log"
+}
+
+@test "tls_session: listen -k --tls -C -o -e /bin/cat: each client's relay process logs its plaintext" {
+	local t=$BATS_TEST_TMPDIR
+	tls_listen "$t/err" -k -C -o "$t/log" -e /bin/cat 127.0.0.1 0 </dev/null
+	run -0 timeout 20 "$SOCKCTL" connect --tls --ca "$PKI/ca.pem" localhost "$PORT" \
+		< <(printf 'one\ntwo\n')
+	[ "$output" = "$(printf 'one\r\ntwo\r')" ]
+	# the records of the one client (named: id 1) are the bytes each way
+	printf 'one\r\ntwo\r\n' >"$t/sent"
+	printf 'one\ntwo\n' >"$t/recv"
+	wait_for 10 log_check "$t/log" "$t/sent" "$t/recv"
+	grep -q '^< 0 [0-9]* [^ ]* 1 127.0.0.1:' "$t/log"
 }
