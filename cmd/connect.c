@@ -93,8 +93,6 @@ static int check(const struct connect_opts *o, const struct endpoint *ep, struct
 					      eof->send_only || eof->quit_after_eof >= 0 ||
 					      eof->no_shutdown || eof->exit_on_peer_eof),
 		  "-e/-c: the program has the connection; -z and relay options do not apply" },
-		{ o->tls.tls && session_opts_any(&o->see),
-		  "--tls does not combine with -C, --delay, -o or --hex-dump in this version" },
 		{ eof->progress && (o->scan || o->udp || o->tls.tls || o->exec || o->sh_exec),
 		  "--progress shows one TCP or Unix relay: not with -z, -u, --tls, -e or -c" },
 		{ eof->size && !eof->progress, "--size needs --progress" },

@@ -80,9 +80,8 @@ int listen_check_opts(const struct listen_opts *o, const struct endpoint *ep, st
 				 o->tls.tls || session_opts_any(&o->see)),
 		  "--proxy-server cannot be used with --forward, -e, -c, --broker, --chat, --tls, "
 		  "-C, --delay, -o or --hex-dump" },
-		{ o->tls.tls && (o->broker || o->chat || session_opts_any(&o->see)),
-		  "--tls does not combine with --broker, --chat, -C, --delay, -o "
-		  "or --hex-dump in this version" },
+		{ o->tls.tls && (o->broker || o->chat),
+		  "--tls does not combine with --broker or --chat in this version" },
 	};
 	size_t i;
 

@@ -58,12 +58,7 @@ struct chan {
 	int stopped;            /* the source is not to be read any more */
 	int dgram, zero_is_eof; /* message mode; a 0 recv is EOF (seqpacket) */
 	uint64_t *count;
-	/* seeing the bytes (CH_BUF only) */
-	int crlf, last_cr;      /* LF -> CRLF; the last byte read was a CR */
-	int64_t line_delay, hold_until; /* after a line is out, wait until hold_until */
-	int to_sock;            /* for the tap */
-	relay_tap_fn tap;
-	void *tap_ctx;
+	struct relay_seen see;  /* -C, --delay, the tap (CH_BUF only) */
 	int may_vanish;         /* the destination is a program's stdin: EPIPE ends it */
 };
 
@@ -196,13 +191,13 @@ static int chan_can_read(const struct chan *c)
 		return 1;
 	if (c->mode == CH_PIPE)
 		return c->pending < c->cap && !c->pipe_full;
-	return c->len + (c->crlf ? 1 : 0) < c->cap; /* --crlf reads room / 2 */
+	return c->len + (c->see.crlf ? 1 : 0) < c->cap; /* --crlf reads room / 2 */
 }
 
 /* --delay: a line went out, the next waits. */
 static int chan_held(const struct chan *c)
 {
-	return c->hold_until && clock_mono_ns() < c->hold_until;
+	return relay_seen_held(&c->see);
 }
 
 /* The destination has to be written: buffered bytes, or a file to send. */
@@ -348,30 +343,6 @@ static int chan_error(const struct chan *c, int side_is_src, int errnum, struct 
 		       side_is_src ? c->src_name : c->dst_name, cause);
 }
 
-size_t relay_crlf(char *p, size_t n, int *last_cr)
-{
-	size_t add = 0, i, j;
-	int cr = *last_cr;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] == '\n' && !cr)
-			add++;
-		cr = p[i] == '\r';
-	}
-	if (add) {
-		/* from the end back: each lone LF gets its CR */
-		for (i = n, j = n + add; i > 0; i--) {
-			char ch = p[i - 1];
-
-			p[--j] = ch;
-			if (ch == '\n' && !(i >= 2 ? p[i - 2] == '\r' : *last_cr))
-				p[--j] = '\r';
-		}
-	}
-	*last_cr = cr;
-	return n + add;
-}
-
 /* Source -> buffer: >0 bytes, 0 EOF, MOVED_EMPTY, WOULD_BLOCK, -1 error. */
 static ssize_t chan_fill(struct chan *c, struct relay_stats *st, struct err *e)
 {
@@ -397,8 +368,7 @@ static ssize_t chan_fill(struct chan *c, struct relay_stats *st, struct err *e)
 			room = c->cap - c->len;
 			if (c->dgram && c->max_msg && room > c->max_msg)
 				room = c->max_msg;
-			if (c->crlf)
-				room /= 2; /* every byte may become two */
+			room = relay_seen_room(&c->see, room);
 			/* MSG_TRUNC: a message longer than room says so, not cut silently */
 			n = c->src_sock ? recv(c->src, c->buf + c->len, room, c->dgram ? MSG_TRUNC : 0)
 					: read(c->src, c->buf + c->len, room);
@@ -413,8 +383,7 @@ static ssize_t chan_fill(struct chan *c, struct relay_stats *st, struct err *e)
 		if (c->mode == CH_PIPE)
 			c->pending += (size_t)n;
 		else
-			c->len += c->crlf ? relay_crlf(c->buf + c->len, (size_t)n, &c->last_cr)
-					: (size_t)n;
+			c->len += relay_seen_read(&c->see, c->buf + c->len, (size_t)n);
 		return n;
 	}
 	if (n == 0)
@@ -440,25 +409,16 @@ static ssize_t chan_drain(struct chan *c, struct relay_stats *st, struct err *e)
 			if (n < 0 && errno == EINVAL && !chan_pipe_to_buf(c))
 				continue;
 		} else {
-			len = c->len - c->off;
-			if (c->line_delay > 0) {
-				/* one line at a time, the delay after each */
-				const char *nl = memchr(c->buf + c->off, '\n', len);
-
-				if (nl)
-					len = (size_t)(nl - (c->buf + c->off)) + 1;
-			}
+			len = relay_seen_chunk(&c->see, c->buf + c->off, c->len - c->off);
 			n = c->dst_sock ? send(c->dst, c->buf + c->off, len, MSG_NOSIGNAL)
 					: write(c->dst, c->buf + c->off, len);
 		}
 		if (n >= 0 || errno != EINTR)
 			break;
 	}
-	if (n > 0 && c->tap && c->tap(c->tap_ctx, c->to_sock, c->buf + c->off, (size_t)n))
+	if (n > 0 && c->mode == CH_BUF && relay_seen_wrote(&c->see, c->buf + c->off, (size_t)n))
 		return err_sys(e, EXIT_FAIL, errno, "session log");
 	if (n > 0) {
-		if (c->line_delay > 0 && c->buf[c->off + (size_t)n - 1] == '\n')
-			c->hold_until = clock_mono_ns() + c->line_delay;
 		if (c->mode == CH_PIPE) {
 			c->pending -= (size_t)n;
 		} else {
@@ -632,13 +592,9 @@ static int chan_setup(struct relay *r, struct chan *c, int src, unsigned ksrc, i
 	}
 	if (c->dgram && c->dst_sock && r->sock_type == SOCK_DGRAM)
 		c->max_msg = r->sock_inet ? DGRAM_MAX_V4 : 0;
-	c->to_sock = c->dst_sock;
-	c->tap = r->o->tap;
-	c->tap_ctx = r->o->tap_ctx;
-	c->crlf = c->dst_sock && r->o->crlf;
-	c->line_delay = c->dst_sock ? r->o->line_delay : 0;
+	relay_seen_init(&c->see, r->o, c->dst_sock);
 	c->may_vanish = !c->dst_sock && r->o->out_is_program;
-	if (r->o->tap || r->o->crlf || r->o->line_delay > 0)
+	if (relay_seen_any(r->o))
 		stream = 0; /* the bytes are seen: a plain buffer for both directions */
 	if (stream && c->src_sock && r->sock_inet && r->sock_type == SOCK_STREAM &&
 	    (kdst & FD_NULL)) {
@@ -684,7 +640,7 @@ static int64_t next_deadline(const struct relay *r)
 	if (r->o->quit_after_eof >= 0 && r->eof_ns && !r->b.stopped)
 		d = clock_earliest(d, r->eof_ns + r->o->quit_after_eof);
 	if (chan_held(&r->a) && chan_pending(&r->a))
-		d = clock_earliest(d, r->a.hold_until);
+		d = clock_earliest(d, r->a.see.hold_until);
 	return d;
 }
 

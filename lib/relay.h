@@ -111,6 +111,38 @@ void relay_opts_init(struct relay_opts *o);
 size_t relay_crlf(char *p, size_t n, int *last_cr);
 
 /*
+ * What a relay does with the bytes of one direction when it sees them
+ * (relay_opts' crlf, line_delay, tap), in lib/relay_seen.c: relay_run's
+ * buffered channels and tls_relay's plaintext share it, so -C, --delay and
+ * the session log behave the same over TCP, Unix and TLS.  The order:
+ * read at most relay_seen_room() bytes, pass them through relay_seen_read();
+ * while !relay_seen_held(), write relay_seen_chunk() of what waits, then
+ * relay_seen_wrote() what was written (the tap sees exactly that, in order).
+ */
+struct relay_seen {
+	int crlf, last_cr;              /* LF -> CRLF; the last byte read was a CR */
+	int64_t line_delay, hold_until; /* after a line is out, wait until hold_until */
+	int to_sock;                    /* the direction, for the tap */
+	relay_tap_fn tap;
+	void *tap_ctx;
+};
+
+/* The direction to the socket (@to_sock 1: crlf and the delay apply) or from it. */
+void relay_seen_init(struct relay_seen *s, const struct relay_opts *o, int to_sock);
+/* 1 if @o asks to see the bytes at all (no splice, sendfile or discard then). */
+int relay_seen_any(const struct relay_opts *o);
+/* How much to read into @room free bytes (half with crlf: each byte may become two). */
+size_t relay_seen_room(const struct relay_seen *s, size_t room);
+/* The @n bytes just read at @p (room for 2n with crlf): their new length. */
+size_t relay_seen_read(struct relay_seen *s, char *p, size_t n);
+/* Of the @n bytes waiting at @p, how many to write now (one line with a delay). */
+size_t relay_seen_chunk(const struct relay_seen *s, const char *p, size_t n);
+/* 1 while the line just sent holds the next back (line_delay). */
+int relay_seen_held(const struct relay_seen *s);
+/* @n bytes at @p were written out: tap them, start the delay after a line.  -1: the tap failed. */
+int relay_seen_wrote(struct relay_seen *s, const void *p, size_t n);
+
+/*
  * The notice owed when reading stdin stopped at the peer's EOF (a terminal,
  * or --exit-on-peer-eof) while stdin still had bytes ready: "closed the
  * connection before stdin ended: 65536 bytes ready on stdin were not sent".

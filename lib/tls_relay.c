@@ -42,6 +42,8 @@ struct tr {
 	size_t out_off;
 	int out_blocked;  /* out_fd took no more: wait for POLLOUT */
 	int out_gone;     /* the program left (EPIPE): its direction is dropped */
+	/* -C, --delay, the session log: to the peer (plaintext sent), from it */
+	struct relay_seen sa, sb;
 };
 
 /*
@@ -187,6 +189,8 @@ static int out_flush_program(struct tr *r, struct err *e)
 		r->st->out_errno = errno;
 		return err_sys(e, EXIT_FAIL, errno, "write to the program");
 	}
+	if (relay_seen_wrote(&r->sb, r->outb + r->out_off, (size_t)w))
+		return err_sys(e, EXIT_FAIL, errno, "session log");
 	r->st->to_out += (uint64_t)w;
 	r->out_off += (size_t)w;
 	if (r->out_off == r->out_len)
@@ -207,6 +211,8 @@ static int out_flush(struct tr *r, struct err *e)
 		r->st->out_errno = en;
 		return err_sys(e, EXIT_FAIL, en, "write to stdout");
 	}
+	if (r->out_fd >= 0 && relay_seen_wrote(&r->sb, r->outb, r->out_len))
+		return err_sys(e, EXIT_FAIL, errno, "session log");
 	r->st->to_out += r->out_len;
 	r->out_len = 0;
 	return 1;
@@ -230,11 +236,13 @@ static int tls_out(struct tr *r, struct err *e)
 	size_t n = 0;
 	int rc, se;
 
-	if (!r->in_len || r->wr_blocked || r->flush_wait)
+	if (!r->in_len || r->wr_blocked || r->flush_wait || relay_seen_held(&r->sa))
 		return 0;
 	ERR_clear_error();
 	errno = 0;
-	rc = SSL_write_ex(r->t->ssl, r->inb + r->in_off, r->in_len, &n);
+	/* the same length again after WANT_*: the same line of the same buffer */
+	rc = SSL_write_ex(r->t->ssl, r->inb + r->in_off,
+			  relay_seen_chunk(&r->sa, (const char *)r->inb + r->in_off, r->in_len), &n);
 	if (rc == 1 && wflush(r)) {
 		r->st->sock_error = 1;
 		r->st->sock_errno = errno ? errno : EPIPE;
@@ -242,6 +250,8 @@ static int tls_out(struct tr *r, struct err *e)
 			       (unsigned long long)r->st->to_sock,
 			       (unsigned long long)r->st->to_out);
 	}
+	if (rc == 1 && relay_seen_wrote(&r->sa, r->inb + r->in_off, n))
+		return err_sys(e, EXIT_FAIL, errno, "session log");
 	if (rc == 1) {
 		r->in_off += n;
 		r->in_len -= n;
@@ -320,7 +330,7 @@ static int tls_shut(struct tr *r, struct err *e)
 
 static int stdin_read(struct tr *r, struct err *e)
 {
-	ssize_t n = read(r->in_fd, r->inb, TLS_BUF);
+	ssize_t n = read(r->in_fd, r->inb, relay_seen_room(&r->sa, TLS_BUF));
 
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN)
@@ -333,7 +343,7 @@ static int stdin_read(struct tr *r, struct err *e)
 		return 1;
 	}
 	r->in_off = 0;
-	r->in_len = (size_t)n;
+	r->in_len = relay_seen_read(&r->sa, (char *)r->inb, (size_t)n);
 	return 1;
 }
 
@@ -397,6 +407,8 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 		goto out;
 	}
 	wbuf_push(t);
+	relay_seen_init(&r.sa, o, 1);
+	relay_seen_init(&r.sb, o, 0);
 	if (o->out_is_program && out_fd >= 0 && (out_fl = fcntl(out_fd, F_GETFL)) >= 0)
 		fcntl(out_fd, F_SETFL, out_fl | O_NONBLOCK);
 	r.in_done = in_fd < 0 || o->recv_only;
@@ -445,6 +457,11 @@ int tls_relay(struct tls_conn *t, int in_fd, int out_fd, const struct relay_opts
 				break;
 			err_set(e, EXIT_FAIL, "idle timeout");
 			goto out;
+		}
+		if (r.in_len && relay_seen_held(&r.sa)) { /* --delay: the next line's turn */
+			int hold = clock_ms_until(r.sa.hold_until);
+
+			ms = ms < 0 || hold < ms ? hold : ms;
 		}
 		pr = poll(p, (nfds_t)n, ms);
 		if (pr < 0) {

@@ -108,23 +108,8 @@ c.close()'
 		"$LO" "$SPORT" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
 	wait_pid 10 "$SPID"
 	# the raw log parses back into exactly the bytes of each direction
-	python3 - "$BATS_TEST_TMPDIR/log" "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out" <<'PY'
-import re, sys
-log = open(sys.argv[1], "rb").read()
-got = {b">": b"", b"<": b""}
-i = 0
-while i < len(log):
-    nl = log.index(b"\n", i)
-    m = re.fullmatch(rb"([<>]) (\d+) (\d+) \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", log[i:nl])
-    assert m, log[i:nl]
-    d, off, n = m.group(1), int(m.group(2)), int(m.group(3))
-    assert off == len(got[d]), (off, len(got[d]))
-    got[d] += log[nl + 1:nl + 1 + n]
-    assert log[nl + 1 + n:nl + 2 + n] == b"\n"
-    i = nl + 2 + n
-assert got[b">"] == open(sys.argv[2], "rb").read()
-assert got[b"<"] == open(sys.argv[3], "rb").read()
-PY
+	python3 "$BATS_TEST_DIRNAME/session_log.py" "$BATS_TEST_TMPDIR/log" "$BATS_TEST_TMPDIR/in" \
+		"$BATS_TEST_TMPDIR/out"
 	# the hex dump, its headers left out, is hexdump -C of each direction
 	grep -v '^[<>] ' "$BATS_TEST_TMPDIR/hex" >"$BATS_TEST_TMPDIR/hex.body"
 	{ hexdump -C "$BATS_TEST_TMPDIR/in" | sed '$d'; hexdump -C "$BATS_TEST_TMPDIR/out" | sed '$d'; } \

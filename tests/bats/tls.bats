@@ -3,44 +3,25 @@
 # s_client, python's ssl module, socat OPENSSL, curl.  The suite makes its own
 # CA and certificates with the openssl CLI in a temp dir.
 load helper
+load tls_helper
 bats_require_minimum_version 1.5.0
 
 teardown() { common_teardown; }
-
-PEER="$BATS_TEST_DIRNAME/tls_peer.py"
 
 setup_file() {
 	local d=$BATS_FILE_TMPDIR
 	export PKI=$d
 	cd "$d" || return 1
-	key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
-	key ca.key
+	tls_key ca.key
 	openssl req -x509 -new -key ca.key -out ca.pem -days 30 -subj /CN=sockctl-test-CA 2>/dev/null
-	leaf() { # leaf NAME CN SAN DAYS
-		key "$1.key"
-		openssl req -new -key "$1.key" -out "$1.csr" -subj "/CN=$2" 2>/dev/null
-		printf 'subjectAltName=%s\n' "$3" >"$1.ext"
-		openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
-			-out "$1.pem" -days "$4" -extfile "$1.ext" 2>/dev/null
-	}
-	leaf srv localhost "DNS:localhost,IP:127.0.0.1" 5
-	leaf exp localhost "DNS:localhost,IP:127.0.0.1" -1
-	leaf wrong wrong.example "DNS:wrong.example" 5
-	leaf client sockctl-client "DNS:client.example" 5
-	key self.key
+	tls_leaf srv localhost "DNS:localhost,IP:127.0.0.1" 5
+	tls_leaf exp localhost "DNS:localhost,IP:127.0.0.1" -1
+	tls_leaf wrong wrong.example "DNS:wrong.example" 5
+	tls_leaf client sockctl-client "DNS:client.example" 5
+	tls_key self.key
 	openssl req -x509 -new -key self.key -out self.pem -days 5 -subj /CN=localhost \
 		-addext subjectAltName=DNS:localhost 2>/dev/null
 	[ -s srv.pem ] && [ -s exp.pem ] && [ -s wrong.pem ] && [ -s self.pem ] && [ -s client.pem ]
-}
-
-# py_peer MODE ARGS...: tls_peer.py serving one client; port in $PORT.
-py_peer() {
-	local mode=$1 ready="$BATS_TEST_TMPDIR/ready.$RANDOM"
-	shift
-	bg python3 "$PEER" "$mode" "$ready" "$@"
-	PEER_PID=$BG_PID
-	wait_for 10 test -s "$ready" || return 1
-	PORT=$(cat "$ready")
 }
 
 # s_server ARGS...: openssl s_server on 127.0.0.1, one client; port in $PORT.
