@@ -241,17 +241,6 @@ static void job_step(struct job *j)
 	watch(j, &j->wt, &j->et, want(&j->down, &j->up));
 }
 
-/* A socket error (EPOLLERR) with nothing else to do: end with it. */
-static int sock_failed(int fd)
-{
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
-		return errno;
-	return err;
-}
-
 static void client_ready(struct server_watch *w, uint32_t events)
 {
 	struct job *j = job_of(w);
@@ -259,7 +248,7 @@ static void client_ready(struct server_watch *w, uint32_t events)
 
 	if (j->dead)
 		return;
-	if ((events & EPOLLERR) && (err = sock_failed(w->fd))) {
+	if ((events & EPOLLERR) && (err = sock_pending_error(w->fd))) {
 		job_end(j, err == ECONNRESET || err == EPIPE ? "reset" : "error", "client", err);
 		return;
 	}
@@ -277,7 +266,7 @@ static void target_ready(struct server_watch *w, uint32_t events)
 
 	if (j->dead)
 		return;
-	if ((events & EPOLLERR) && (err = sock_failed(w->fd))) {
+	if ((events & EPOLLERR) && (err = sock_pending_error(w->fd))) {
 		job_end(j, err == ECONNRESET || err == EPIPE ? "reset" : "error", "target", err);
 		return;
 	}

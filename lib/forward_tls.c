@@ -468,17 +468,6 @@ static void pair_step(struct pair *p)
 	pair_rewatch(p);
 }
 
-/* A socket error (EPOLLERR): its errno, 0 if none. */
-static int sock_failed(int fd)
-{
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
-		return errno;
-	return err;
-}
-
 static void side_ready(struct server_watch *w, uint32_t events)
 {
 	struct side *s = (struct side *)(void *)w;
@@ -488,7 +477,7 @@ static void side_ready(struct server_watch *w, uint32_t events)
 
 	if (p->dead)
 		return;
-	if ((events & EPOLLERR) && (err = sock_failed(w->fd))) {
+	if ((events & EPOLLERR) && (err = sock_pending_error(w->fd))) {
 		memset(&x, 0, sizeof(x));
 		why_errno(&x, s->which, err);
 		pair_end(p, &x);

@@ -95,6 +95,16 @@ int sock_setopt_int(int fd, int level, int name, int val, const char *what, stru
 }
 #define setopt sock_setopt_int
 
+int sock_pending_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return errno;
+	return err;
+}
+
 int sock_set_nonblock(int fd, struct err *e)
 {
 	int fl = fcntl(fd, F_GETFL);

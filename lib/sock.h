@@ -88,6 +88,9 @@ int sock_flowlabel(int fd, const struct sockopts *o, struct sockaddr *dst, struc
 /* setsockopt(@fd, @level, @name, int @val), "setsockopt WHAT=VAL: cause" on failure. */
 int sock_setopt_int(int fd, int level, int name, int val, const char *what, struct err *e);
 int sock_set_nonblock(int fd, struct err *e);
+
+/* A socket's pending error (SO_ERROR, cleared by reading it): its errno, 0 if none. */
+int sock_pending_error(int fd);
 /*
  * After EMSGSIZE on @fd: the path MTU the kernel knows (IP_MTU/IPV6_MTU), or
  * -1 if it knows none.  An unconnected @fd needs @dst: the MTU of the route
