@@ -3,18 +3,10 @@
 # ROW what ours peer theirs unit ratio target   (see tests/bench/run)
 set -u
 SOCKCTL=${SOCKCTL:-$PWD/sockctl}
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 command -v microsocks >/dev/null || { echo "# 25-proxy: no microsocks (deps.sh)" >&2; exit 0; }
 . "$(dirname "$0")/common.bash"
+bench_scratch # $TMP, and the servers in PIDS: both gone at exit
 
 SIZE=$((1024 * 1024 * 1024))
 head -c "$SIZE" /dev/urandom >"$TMP/1g"

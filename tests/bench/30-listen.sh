@@ -4,17 +4,9 @@
 set -u
 SOCKCTL=${SOCKCTL:-$PWD/sockctl}
 BENCH_DIR=${BENCH_DIR:-build/rel/tests/bench}
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 . "$(dirname "$0")/common.bash"
+bench_scratch # $TMP, and the servers in PIDS: both gone at exit
 
 CLIENTS=${ECHO_CLIENTS:-500} ROUNDS=${ECHO_ROUNDS:-200} SIZE=64
 
@@ -75,13 +67,13 @@ row "echo ${CLIENTS}x${ROUNDS} round trips of ${SIZE} B: listen -k --echo vs min
 # (16 MiB); the ratio is the fraction of it used.
 "$SOCKCTL" listen -k -v 127.0.0.1 0 </dev/null >/dev/null 2>"$TMP/m.err" &
 mpid=$!
-PIDS+=($mpid)
+PIDS+=("$mpid")
 wait_line "$TMP/m.err" "listening on"
 mport=$(sed -n 's/.*listening on .*[ :]\([0-9][0-9]*\)$/\1/p' "$TMP/m.err" | head -n1)
 timeout 60 "$BENCH_DIR/echo_load" --hold 127.0.0.1 "$mport" 1000 8 >"$TMP/hold" &
 PIDS+=($!)
 wait_line "$TMP/hold" "^held 1000" || { echo "could not hold 1000 clients" >&2; exit 1; }
-for i in $(seq 200); do
+for _ in $(seq 200); do
 	[ "$(grep -c 'connection from' "$TMP/m.err")" -ge 1000 ] && break
 	sleep 0.05
 done

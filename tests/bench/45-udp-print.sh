@@ -67,7 +67,7 @@ row() { # row WHAT GOT DROP CHECK
 # the 8 MiB buffer lasts (about 15 ms at this rate) loses datagrams whatever it prints
 best() { # best NAME FORMAT SINK: the run that received the most
 	local i line best="0 ? none" got
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		line=$(flood "$@") || continue
 		got=${line%% *}
 		[ "$got" -gt "${best%% *}" ] && best=$line

@@ -16,7 +16,7 @@ seconds() {
 
 best() { # best of 3 runs: the machine is shared, take each side's best
 	local i us best=
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		us=$(seconds "$@") || continue
 		if [ -z "$best" ] || [ "$us" -lt "$best" ]; then best=$us; fi
 	done

@@ -7,17 +7,9 @@
 set -u
 SOCKCTL=${SOCKCTL:-$PWD/sockctl}
 SIZE=${FORWARD_BYTES:-1073741824}
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 . "$(dirname "$0")/common.bash"
+bench_scratch # $TMP, and the servers in PIDS: both gone at exit
 # a loopback address of our own (the machine is shared)
 LO=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 free_port() { python3 -c 'import socket, sys; s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$LO"; }

@@ -9,17 +9,9 @@ set -u
 SOCKCTL=${SOCKCTL:-$PWD/sockctl}
 BENCH_DIR=${BENCH_DIR:-build/rel/tests/bench}
 SIZE=${FORWARD_BYTES:-1073741824}
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 . "$(dirname "$0")/common.bash"
+bench_scratch # $TMP, and the servers in PIDS: both gone at exit
 # a port nobody listens on now, for the peers that cannot report port 0 (bench only)
 free_port() { python3 -c 'import socket, sys; s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$LO"; }
 # a loopback address of our own: a stranger's port scan of 127.0.0.1 (the
@@ -99,7 +91,7 @@ wait_line "$TMP/t.err" "listening on"
 tport=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$TMP/t.err" | head -n1)
 "$SOCKCTL" listen -k -v --forward "$LO:$tport" $LO 0 </dev/null 2>"$TMP/m.err" &
 mpid=$!
-PIDS+=($mpid)
+PIDS+=("$mpid")
 wait_line "$TMP/m.err" "listening on"
 mport=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$TMP/m.err" | head -n1)
 timeout 60 "$BENCH_DIR/echo_load" --hold $LO "$mport" 1000 10 >"$TMP/hold" &

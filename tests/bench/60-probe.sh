@@ -38,7 +38,7 @@ ip -n "$B" link set "vb$$b" up
 for _ in $(seq 100); do
 	ip netns exec "$A" ping -c 1 -W 0.1 198.18.1.2 >/dev/null 2>&1 && break
 done
-ours= theirs=
+ours='' theirs=''
 for _ in 1 2 3; do # alternating, best of 3 each: the machine is shared
 	o=$(ms ip netns exec "$A" "$SOCKCTL" raw-icmp -q -c 1 -W 500ms 198.18.1.0/24) || continue
 	t=$(ms ip netns exec "$A" fping -q -c 1 -t 500 -g 198.18.1.0/24) || continue

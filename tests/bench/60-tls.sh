@@ -5,17 +5,9 @@
 # Rows: ROW what ours peer theirs unit ratio target   (see tests/bench/run)
 set -u
 SOCKCTL=${SOCKCTL:-$PWD/sockctl}
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 . "$(dirname "$0")/common.bash"
+bench_scratch # $TMP, and the servers in PIDS: both gone at exit
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/key.pem" \
 	-out "$TMP/cert.pem" -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost \

@@ -19,3 +19,18 @@ wait_line() {
 	for i in $(seq 200); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
 	return 1
 }
+
+# bench_scratch: a scratch directory in $TMP, and an array PIDS for the
+# servers a script starts; at exit the servers are killed and waited for and
+# the directory removed.
+bench_scratch() {
+	TMP=$(mktemp -d)
+	PIDS=()
+	trap bench_cleanup EXIT
+}
+bench_cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
