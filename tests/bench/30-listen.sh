@@ -12,8 +12,8 @@ CLIENTS=${ECHO_CLIENTS:-500} ROUNDS=${ECHO_ROUNDS:-200} SIZE=64
 
 # echo_rate PORT: round trips per second of the load against 127.0.0.1:PORT (best of 3)
 echo_rate() {
-	local best=0 r i
-	for i in 1 2 3; do
+	local best=0 r
+	for _ in 1 2 3; do
 		r=$(timeout 120 "$BENCH_DIR/echo_load" 127.0.0.1 "$1" "$CLIENTS" "$ROUNDS" "$SIZE" | awk '{ print $3 }')
 		[ -n "$r" ] && [ "$r" -gt "$best" ] && best=$r
 	done

@@ -24,7 +24,7 @@ trap cleanup EXIT
 
 # flood NAME FORMAT SINK: udp-recv [--json] SINK, prints "received dropped check"
 flood() {
-	local fmt=$2 sink=$3 port rpid extra=() i
+	local fmt=$2 sink=$3 port rpid extra=()
 	[ "$fmt" = json ] && extra=(--json)
 	: >"$tmp/err"
 	# the stats go to stderr (text) or the last line (JSON)
@@ -33,7 +33,7 @@ flood() {
 	rpid=$!
 	pids+=("$rpid")
 	port=
-	for i in $(seq 200); do
+	for _ in $(seq 200); do
 		port=$(grep -o 'bound 127.0.0.1:[0-9]*' "$tmp/err" | head -1 | cut -d: -f2)
 		[ -n "$port" ] && break
 		sleep 0.05
@@ -66,7 +66,7 @@ row() { # row WHAT GOT DROP CHECK
 # best of 3: the machine is shared, and a stall of the receiver longer than
 # the 8 MiB buffer lasts (about 15 ms at this rate) loses datagrams whatever it prints
 best() { # best NAME FORMAT SINK: the run that received the most
-	local i line best="0 ? none" got
+	local line best="0 ? none" got
 	for _ in 1 2 3; do
 		line=$(flood "$@") || continue
 		got=${line%% *}

@@ -15,7 +15,7 @@ seconds() {
 }
 
 best() { # best of 3 runs: the machine is shared, take each side's best
-	local i us best=
+	local us best=
 	for _ in 1 2 3; do
 		us=$(seconds "$@") || continue
 		if [ -z "$best" ] || [ "$us" -lt "$best" ]; then best=$us; fi
