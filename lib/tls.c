@@ -560,19 +560,17 @@ struct tls_conn *tls_client_open(struct tls_ctx *c, int fd, const char *host,
 	return t;
 }
 
-int tls_client_step(struct tls_conn *t, uint32_t *want, struct err *e)
+/*
+ * What one non-blocking handshake call @rc says: 1 done (start_ns becomes
+ * the handshake's duration), 0 with *@want to wait for, -1 with @e.
+ */
+static int step_result(struct tls_conn *t, int rc, uint32_t *want, struct err *e)
 {
-	struct tls_report r;
-	int rc, se;
+	int se;
 
-	ERR_clear_error();
-	errno = 0;
-	rc = SSL_connect(t->ssl);
 	if (rc == 1) {
 		t->start_ns = clock_mono_ns() - t->start_ns; /* now the handshake's duration */
-		memset(&r, 0, sizeof(r));
-		tls_fill_report(t, &r);
-		return check_pin(t, &r, e) ? -1 : 1;
+		return 1;
 	}
 	se = SSL_get_error(t->ssl, rc);
 	if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE) {
@@ -580,6 +578,21 @@ int tls_client_step(struct tls_conn *t, uint32_t *want, struct err *e)
 		return 0;
 	}
 	return handshake_error(t, rc, e);
+}
+
+int tls_client_step(struct tls_conn *t, uint32_t *want, struct err *e)
+{
+	struct tls_report r;
+	int rc;
+
+	ERR_clear_error();
+	errno = 0;
+	rc = step_result(t, SSL_connect(t->ssl), want, e);
+	if (rc != 1)
+		return rc;
+	memset(&r, 0, sizeof(r));
+	tls_fill_report(t, &r);
+	return check_pin(t, &r, e) ? -1 : 1;
 }
 
 struct tls_conn *tls_server_open(struct tls_ctx *c, int fd, struct err *e)
@@ -595,21 +608,9 @@ struct tls_conn *tls_server_open(struct tls_ctx *c, int fd, struct err *e)
 
 int tls_server_step(struct tls_conn *t, uint32_t *want, struct err *e)
 {
-	int rc, se;
-
 	ERR_clear_error();
 	errno = 0;
-	rc = SSL_accept(t->ssl);
-	if (rc == 1) {
-		t->start_ns = clock_mono_ns() - t->start_ns; /* now the handshake's duration */
-		return 1;
-	}
-	se = SSL_get_error(t->ssl, rc);
-	if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE) {
-		*want = se == SSL_ERROR_WANT_READ ? TLS_WANT_READ : TLS_WANT_WRITE;
-		return 0;
-	}
-	return handshake_error(t, rc, e);
+	return step_result(t, SSL_accept(t->ssl), want, e);
 }
 
 int64_t tls_conn_handshake_ns(const struct tls_conn *t)
