@@ -19,13 +19,6 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
 	-subj "/CN=$LO" -addext "subjectAltName=IP:$LO" \
 	-keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null || { echo "no certificate" >&2; exit 1; }
 
-# sink: a one-client `sockctl listen >/dev/null`; sets SINK
-sink() {
-	"$SOCKCTL" listen -v $LO 0 </dev/null >/dev/null 2>"$TMP/sink.err" &
-	PIDS+=($!)
-	wait_line "$TMP/sink.err" "listening on" || { echo "sink did not start" >&2; exit 1; }
-	SINK=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$TMP/sink.err" | head -n1)
-}
 
 # send PORT: MiB/s of SIZE bytes sent over TLS to $LO:PORT until the far end is done
 send() {

@@ -18,13 +18,6 @@ free_port() { python3 -c 'import socket, sys; s = socket.socket(); s.bind((sys.a
 # machine is shared) must not become a one-client sink's client
 LO=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 
-# sink: a one-client `sockctl listen >/dev/null`; sets SINK
-sink() {
-	"$SOCKCTL" listen -v $LO 0 </dev/null >/dev/null 2>"$TMP/sink.err" &
-	PIDS+=($!)
-	wait_line "$TMP/sink.err" "listening on" || { echo "sink did not start" >&2; exit 1; }
-	SINK=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$TMP/sink.err" | head -n1)
-}
 
 # send PORT: MiB/s of SIZE bytes sent to $LO:PORT until the far end is done
 send() {

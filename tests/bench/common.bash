@@ -34,3 +34,12 @@ bench_cleanup() {
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	rm -rf "$TMP"
 }
+
+# sink: a one-client `sockctl listen >/dev/null` on $LO; its port in SINK,
+# its PID in PIDS (bench_scratch's)
+sink() {
+	"$SOCKCTL" listen -v "$LO" 0 </dev/null >/dev/null 2>"$TMP/sink.err" &
+	PIDS+=($!)
+	wait_line "$TMP/sink.err" "listening on" || { echo "sink did not start" >&2; exit 1; }
+	SINK=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$TMP/sink.err" | head -n1)
+}
